@@ -1,0 +1,23 @@
+"""The API router: every app registers its endpoints under /api/v1/ here."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from arrears.api import views
+
+router = DefaultRouter()
+router.register("counties", views.CountyViewSet, basename="county")
+router.register("departments", views.DepartmentViewSet, basename="department")
+router.register("notifications", views.NotificationViewSet, basename="notification")
+router.register("calendar/years", views.CalendarYearViewSet, basename="calendar-year")
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="api-me"),
+    path("calendar/add-working-days/", views.AddWorkingDaysView.as_view(),
+         name="api-calendar-add"),
+    path("calendar/working-days-between/", views.WorkingDaysBetweenView.as_view(),
+         name="api-calendar-between"),
+    path("calendar/is-working-day/", views.IsWorkingDayView.as_view(),
+         name="api-calendar-is-working-day"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from arrears.identifiers import mask_phone
+from arrears.models import County, Department, Industry, Notification, User
+
+
+class IndustrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Industry
+        fields = ["code", "name", "is_construction"]
+
+
+class CountySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = County
+        fields = ["id", "code", "name", "short_name"]
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    county = CountySerializer(read_only=True)
+    industries = IndustrySerializer(many=True, read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Department
+        fields = ["id", "name", "kind", "kind_display", "level", "county", "industries"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+    county = CountySerializer(read_only=True)
+    department = DepartmentSerializer(read_only=True)
+    phone = serializers.SerializerMethodField(help_text=_("已脱敏"))
+    scope = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "role", "role_display", "county",
+                  "department", "phone", "scope"]
+
+    def get_phone(self, obj: User) -> str:
+        return mask_phone(obj.phone)
+
+    def get_scope(self, obj: User) -> str:
+        from arrears.selectors import scope_label
+
+        return scope_label(user=obj)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "created_at", "read_at"]
+
+
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=500,
+        help_text=_("要标为已读的通知ID；省略则全部标为已读"),
+    )
+
+
+class MarkReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+
+
+class AddWorkingDaysSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    days = serializers.IntegerField(min_value=-3650, max_value=3650)
+
+
+class BetweenSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class DateQuerySerializer(serializers.Serializer):
+    date = serializers.DateField()
+
+
+class CalendarAnswerSerializer(serializers.Serializer):
+    date = serializers.DateField(required=False)
+    working_days = serializers.IntegerField(required=False)
+    is_working_day = serializers.BooleanField(required=False)
+    end_of_working_day = serializers.DateTimeField(required=False)
+    provisional = serializers.BooleanField(
+        help_text=_("结果依赖尚未载入正式安排的年份时为 true")
+    )
+
+
+class CalendarYearSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    status = serializers.CharField()
+    source = serializers.CharField()
+    loaded_at = serializers.DateTimeField()

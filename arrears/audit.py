@@ -1,0 +1,319 @@
+"""The audit trail, recorded by the ORM so it works the same on PostgreSQL and on the embedded
+SQLite default.
+
+Why not a library: django-pghistory (triggers) would also catch raw SQL but needs PostgreSQL,
+and the embedded default must record what users do too; django-simple-history misses
+QuerySet.update(). Here save/delete signals record single-object changes and AuditedQuerySet
+records update(), bulk_create() and bulk_update() row by row. What is not recorded: raw SQL
+and writes made with the audit explicitly suspended (only the demo seeder does that). Personal
+identifiers are masked by the field's `audit_mask` before they reach the table.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from django.db import models, transaction
+from django.db.models.expressions import Combinable
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+_M = TypeVar("_M", bound=models.Model)
+BATCH = 1000  # rows per audit insert; also keeps `pk IN (...)` under SQLite's variable limit
+
+
+@dataclass(frozen=True)
+class Actor:
+    label: str
+    user_id: int | None = None
+    request: HttpRequest | None = None
+
+
+_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("audit_actor", default=None)
+_suspended: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_suspended", default=False)
+
+
+@contextmanager
+def acting_as(*, user: Any = None, label: str | None = None) -> Iterator[None]:
+    """Name who is acting for everything recorded inside the block (tasks, commands, tests)."""
+    if user is not None:
+        actor = Actor(label=label or f"user:{user.get_username()}", user_id=user.pk)
+    else:
+        actor = Actor(label=label or "system")
+    token = _actor.set(actor)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+def bind_request(request: HttpRequest) -> contextvars.Token[Actor | None]:
+    # The request is kept rather than its user: DRF authenticates inside the view, after the
+    # middleware ran, and sets the user on the same HttpRequest.
+    return _actor.set(Actor(label="anonymous", request=request))
+
+
+def reset_actor(token: contextvars.Token[Actor | None]) -> None:
+    _actor.reset(token)
+
+
+@contextmanager
+def suspended() -> Iterator[None]:
+    """Record nothing inside the block. Only for generating demo data in bulk."""
+    token = _suspended.set(True)
+    try:
+        yield
+    finally:
+        _suspended.reset(token)
+
+
+def current_actor() -> tuple[int | None, str]:
+    actor = _actor.get()
+    if actor is None:
+        return None, "system"
+    if actor.request is not None:
+        user = getattr(actor.request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user.pk, f"user:{user.get_username()}"
+        return None, "anonymous"
+    return actor.user_id, actor.label
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def _audited_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    exclude = getattr(model, "audit_exclude", frozenset())
+    return [f for f in model._meta.concrete_fields if f.name not in exclude]
+
+
+def _value_for(field: models.Field[Any, Any], value: Any) -> Any:
+    mask = getattr(field, "audit_mask", None)
+    if mask is not None and value not in (None, ""):
+        return mask(str(value))
+    return _jsonable(value)
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """The audited fields' current values as stored in the trail (masked, JSON-safe)."""
+    data = {}
+    for field in _audited_fields(type(instance)):
+        if field.attname in instance.__dict__:  # deferred fields are not loaded: skip them
+            data[field.name] = _value_for(field, instance.__dict__[field.attname])
+    return data
+
+
+def _record(events: Iterable[dict[str, Any]]) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from arrears.models import AuditEvent
+
+    user_id, label = current_actor()
+    rows = []
+    for event in events:
+        rows.append(
+            AuditEvent(
+                actor_id=user_id,
+                actor_label=label[:150],
+                action=event["action"],
+                content_type=ContentType.objects.get_for_model(event["model"]),
+                object_id=str(event["pk"]),
+                object_repr=event["repr"][:200],
+                changes=event["changes"],
+                bulk=event.get("bulk", False),
+            )
+        )
+        if len(rows) >= BATCH:
+            AuditEvent.objects.bulk_create(rows)
+            rows = []
+    if rows:
+        AuditEvent.objects.bulk_create(rows)
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any], only: Iterable[str] | None = None) -> dict:
+    names = set(new) if only is None else set(only) & set(new)
+    return {n: [old.get(n), new[n]] for n in sorted(names) if old.get(n) != new[n]}
+
+
+def _on_save(sender: type[models.Model], instance: models.Model, created: bool, **kw: Any) -> None:
+    if not isinstance(instance, AuditedModel) or _suspended.get() or kw.get("raw"):
+        return
+    new = snapshot(instance)
+    if created:
+        changes = {n: [None, v] for n, v in new.items() if v not in (None, "")}
+        action = "create"
+    else:
+        old = getattr(instance, "_audit_snapshot", {})
+        update_fields = kw.get("update_fields")
+        only = None
+        if update_fields is not None:
+            only = {sender._meta.get_field(name).name for name in update_fields}
+        changes = _diff(old, new, only)
+        action = "update"
+        if not changes:
+            return
+    _record([{"action": action, "model": sender, "pk": instance.pk, "repr": str(instance),
+              "changes": changes}])
+    instance._audit_snapshot = new
+
+
+def _on_delete(sender: type[models.Model], instance: models.Model, **kw: Any) -> None:
+    if not isinstance(instance, AuditedModel) or _suspended.get():
+        return
+    old = snapshot(instance)
+    changes = {n: [v, None] for n, v in old.items() if v not in (None, "")}
+    _record([{"action": "delete", "model": sender, "pk": instance.pk, "repr": str(instance),
+              "changes": changes}])
+
+
+def _on_m2m(sender: Any, instance: models.Model, action: str, reverse: bool, model: Any,
+            pk_set: set[Any] | None, **kw: Any) -> None:
+    if _suspended.get() or action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if reverse or not isinstance(instance, AuditedModel):
+        return
+    field = next(
+        (f for f in type(instance)._meta.many_to_many if f.remote_field.through is sender), None
+    )
+    if field is None:
+        return
+    verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
+    changes = {field.name: {verb: sorted(_jsonable(pk) for pk in (pk_set or []))}}
+    _record([{"action": "update", "model": type(instance), "pk": instance.pk,
+              "repr": str(instance), "changes": changes}])
+
+
+def connect_signals() -> None:
+    post_save.connect(_on_save, dispatch_uid="audit_post_save")
+    post_delete.connect(_on_delete, dispatch_uid="audit_post_delete")
+    m2m_changed.connect(_on_m2m, dispatch_uid="audit_m2m")
+
+
+def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class AuditedQuerySet(models.QuerySet[_M], Generic[_M]):
+    """Records bulk writes row by row, so `QuerySet.update()` leaves a trail like save() does."""
+
+    def update(self, **kwargs: Any) -> int:
+        if _suspended.get() or not issubclass(self.model, AuditedModel):
+            return super().update(**kwargs)
+        model = self.model
+        fields = [model._meta.get_field(name) for name in kwargs]
+        attnames = [f.attname for f in fields]  # type: ignore[union-attr]
+        with transaction.atomic(using=self.db, savepoint=False):
+            # Lock the rows first (PostgreSQL; SQLite has one writer anyway) so the set recorded
+            # is the set updated.
+            locked = self.select_for_update(of=("self",)) if self.db_is_postgres else self
+            before = {row[0]: row[1:] for row in locked.values_list("pk", *attnames)}
+            count = super().update(**kwargs)
+            pks = list(before)
+            expressions = any(isinstance(v, Combinable) for v in kwargs.values())
+            after: dict[Any, tuple[Any, ...]] = {}
+            if expressions:  # F() and friends: read back the values they produced
+                for chunk in _chunks(pks):
+                    qs = model._base_manager.using(self.db).filter(pk__in=chunk)
+                    after.update({r[0]: r[1:] for r in qs.values_list("pk", *attnames)})
+            else:
+                plain = tuple(
+                    f.get_prep_value(kwargs[f.name]) if not f.is_relation
+                    else getattr(kwargs[f.name], "pk", kwargs[f.name])
+                    for f in fields  # type: ignore[union-attr]
+                )
+                after = dict.fromkeys(pks, plain)
+            events = []
+            for pk, old in before.items():
+                new = after.get(pk, old)
+                changes = {
+                    f.name: [_value_for(f, o), _value_for(f, n)]  # type: ignore[arg-type]
+                    for f, o, n in zip(fields, old, new, strict=True)
+                    if _value_for(f, o) != _value_for(f, n)  # type: ignore[arg-type]
+                }
+                if changes:
+                    events.append({"action": "update", "model": model, "pk": pk,
+                                   "repr": f"{model._meta.verbose_name} #{pk}",
+                                   "changes": changes, "bulk": True})
+            _record(events)
+        return count
+
+    @property
+    def db_is_postgres(self) -> bool:
+        from django.db import connections
+
+        return connections[self.db].vendor == "postgresql"
+
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
+        created = super().bulk_create(objs, *args, **kwargs)
+        if not _suspended.get() and issubclass(self.model, AuditedModel):
+            events = []
+            for obj in created:
+                if obj.pk is None:  # ignore_conflicts: the database does not say which went in
+                    continue
+                new = snapshot(obj)
+                obj._audit_snapshot = new  # type: ignore[attr-defined]
+                events.append({"action": "create", "model": self.model, "pk": obj.pk,
+                               "repr": str(obj), "bulk": True,
+                               "changes": {n: [None, v] for n, v in new.items()
+                                           if v not in (None, "")}})
+            _record(events)
+        return created
+
+    def bulk_update(self, objs: Iterable[_M], fields: Sequence[str], *a: Any, **kw: Any) -> int:
+        objs = list(objs)
+        count = super().bulk_update(objs, fields, *a, **kw)
+        if not _suspended.get() and issubclass(self.model, AuditedModel):
+            names = {self.model._meta.get_field(f).name for f in fields}
+            events = []
+            for obj in objs:
+                new = snapshot(obj)
+                changes = _diff(getattr(obj, "_audit_snapshot", {}), new, names)
+                obj._audit_snapshot = new  # type: ignore[attr-defined]
+                if changes:
+                    events.append({"action": "update", "model": self.model, "pk": obj.pk,
+                                   "repr": str(obj), "changes": changes, "bulk": True})
+            _record(events)
+        return count
+
+
+class AuditedManager(models.Manager.from_queryset(AuditedQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class AuditedModel(models.Model):
+    """Base for domain records whose changes are recorded."""
+
+    audit_exclude: ClassVar[frozenset[str]] = frozenset()
+    objects = AuditedManager()
+    _audit_snapshot: dict[str, Any]
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+        instance = super().from_db(db, field_names, values)
+        # Remember what was loaded so save() can record only what changed, without a query.
+        instance._audit_snapshot = snapshot(instance)
+        return instance

@@ -1,0 +1,75 @@
+"""Configuration: every number the domain may change (deadlines, thresholds, working hours)
+has a default here with its source, and an administrator may override it (ConfigValue rows,
+edited in the admin). Apps register their own settings with `define` at import time."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: str  # "int", "decimal", "time", "bool", "str"
+    default: Any
+    label: Any
+    source: str = ""
+    minimum: Any = None
+    maximum: Any = None
+
+    def parse(self, raw: Any) -> Any:
+        """Turn a stored/typed value into the setting's Python type; ValidationError if bad."""
+        try:
+            if self.kind == "int":
+                value: Any = int(raw)
+            elif self.kind == "decimal":
+                value = Decimal(str(raw))
+            elif self.kind == "time":
+                value = datetime.time.fromisoformat(str(raw))
+            elif self.kind == "bool":
+                value = raw if isinstance(raw, bool) else str(raw).lower() in {"1", "true", "yes"}
+            else:
+                value = str(raw)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ValidationError(_("配置值格式不正确：%(raw)s"), params={"raw": raw}) from exc
+        if self.minimum is not None and value < self.minimum:
+            raise ValidationError(_("配置值不能小于 %(min)s"), params={"min": self.minimum})
+        if self.maximum is not None and value > self.maximum:
+            raise ValidationError(_("配置值不能大于 %(max)s"), params={"max": self.maximum})
+        return value
+
+
+REGISTRY: dict[str, Setting] = {}
+
+
+def define(key: str, kind: str, default: Any, label: Any, source: str = "", **bounds: Any) -> None:
+    REGISTRY[key] = Setting(key, kind, default, label, source, **bounds)
+
+
+def get(key: str) -> Any:
+    """The value in force: the administrator's override if there is one, else the default."""
+    from arrears.models import ConfigValue
+
+    setting = REGISTRY[key]
+    stored = ConfigValue.objects.filter(key=key).values_list("value", flat=True).first()
+    return setting.parse(setting.default if stored is None else stored)
+
+
+define(
+    "calendar.workday_end", "time", "17:30", _("工作日下班时间（时限截止时刻）"),
+    source="机关作息时间（本地惯例）",
+)
+define(
+    "calendar.alert_lead_days", "int", 31, _("提前多少天提醒载入下一年度节假日安排"),
+    source="国务院办公厅通常于每年11月公布下一年度安排", minimum=0, maximum=366,
+)
+define(
+    "deadline.reminder_working_days", "int", 1, _("到期前几个工作日提醒"),
+    source="本地惯例", minimum=0, maximum=30,
+)

@@ -1,0 +1,23 @@
+"""What every page of the shell needs: the unread badge, the scope label, calendar alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from arrears import selectors, services
+    from arrears.models import Role
+
+    context: dict[str, Any] = {
+        "unread_notifications": selectors.unread_count(user=user),  # type: ignore[arg-type]
+        "scope_label": selectors.scope_label(user=user),  # type: ignore[arg-type]
+    }
+    if user.is_superuser or getattr(user, "role", "") == Role.CITY_OFFICE:
+        context["calendar_years_missing"] = services.calendar_years_needing_data()
+    return context

@@ -1,0 +1,117 @@
+"""The demo city: deterministic organisation and users. Other apps add their data in their own
+`demo.py` (a `seed(rng, options, stdout)` function), run by `manage.py seed_demo` in app order."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+
+from arrears.models import County, Department, DepartmentKind, Industry, Level, Role, User
+
+CITY = "江城市"
+DEMO_PASSWORD = "arrears-demo-2026"  # noqa: S105 - printed by seed_demo, demo data only
+
+# (code, name, short name). 3699xx is not an assigned prefecture code, so the demo city can
+# never be mistaken for real data; the shape (province 36, district 0x, county 2x, city 81)
+# follows GB/T 2260.
+COUNTIES = [
+    ("369902", "东湖区", "东湖"),
+    ("369903", "西江区", "西江"),
+    ("369904", "南岭区", "南岭"),
+    ("369905", "北塘区", "北塘"),
+    ("369906", "新港区", "新港"),
+    ("369921", "青山县", "青山"),
+    ("369922", "白水县", "白水"),
+    ("369923", "石桥县", "石桥"),
+    ("369924", "云溪县", "云溪"),
+    ("369981", "临江市", "临江"),
+]
+
+DEPARTMENT_NAMES = {
+    DepartmentKind.HRSS: ("人力资源和社会保障局", ["non_construction", "other_construction"]),
+    DepartmentKind.HOUSING: ("住房和城乡建设局", ["housing"]),
+    DepartmentKind.TRANSPORT: ("交通运输局", ["transport"]),
+    DepartmentKind.WATER: ("水利局", ["water"]),
+    DepartmentKind.POLICE: ("公安局", []),
+    DepartmentKind.JUSTICE: ("司法局", []),
+    DepartmentKind.PETITIONS: ("信访局", []),
+}
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰文斌海燕鹏飞宇浩然晨"
+
+
+def person_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def seed_organisation(rng: random.Random) -> dict[str, Any]:
+    industries = {i.code: i for i in Industry.objects.all()}
+    counties = []
+    for order, (code, name, short) in enumerate(COUNTIES):
+        county, _ = County.objects.get_or_create(
+            code=code, defaults={"name": name, "short_name": short, "sort_order": order}
+        )
+        counties.append(county)
+    for county in [None, *counties]:
+        prefix = CITY if county is None else county.name
+        for kind, (suffix, industry_codes) in DEPARTMENT_NAMES.items():
+            department, created = Department.objects.get_or_create(
+                county=county, kind=kind,
+                defaults={"name": prefix + suffix,
+                          "level": Level.CITY if county is None else Level.COUNTY},
+            )
+            if created:
+                department.industries.set([industries[c] for c in industry_codes])
+    return {"counties": counties}
+
+
+def seed_users(rng: random.Random, counties: list[County]) -> list[tuple[str, str, str]]:
+    """One demo user per role (all with DEMO_PASSWORD) plus inspectors in every county."""
+    first = counties[0]
+    city_hrss = Department.objects.get(county=None, kind=DepartmentKind.HRSS)
+    first_hrss = Department.objects.get(county=first, kind=DepartmentKind.HRSS)
+    first_housing = Department.objects.get(county=first, kind=DepartmentKind.HOUSING)
+    demo = [
+        ("admin", "系统管理员", Role.CITY_OFFICE, None, None, True),
+        ("cityoffice", "市欠薪办 " + person_name(rng), Role.CITY_OFFICE, None, None, True),
+        ("leader", "市领导 " + person_name(rng), Role.CITY_LEADER, None, None, False),
+        ("county", f"{first.name}负责人 " + person_name(rng), Role.COUNTY_OFFICIAL, first, None,
+         False),
+        ("county2", f"{counties[1].name}负责人 " + person_name(rng), Role.COUNTY_OFFICIAL,
+         counties[1], None, False),
+        ("dept", f"{first_housing.name} " + person_name(rng), Role.DEPARTMENT_OFFICIAL, first,
+         first_housing, False),
+        ("inspector", f"监察员 {person_name(rng)}", Role.INSPECTOR, first, first_hrss, False),
+        ("duty", f"值班员 {person_name(rng)}", Role.DUTY_OFFICER, None, city_hrss, False),
+        ("hotline12345", "12345政务服务热线", Role.INTEGRATION_CLIENT, None, None, False),
+    ]
+    # One hash for every demo user: PBKDF2 is deliberately slow, once is enough for demo data.
+    hashed = make_password(DEMO_PASSWORD)
+    rows = []
+    for username, name, role, county, department, staff in demo:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"display_name": name, "role": role, "county": county,
+                      "department": department, "is_staff": staff,
+                      "is_superuser": username == "admin"},
+        )
+        if created:
+            if role == Role.INTEGRATION_CLIENT:
+                user.set_unusable_password()  # machine users authenticate with API keys
+            else:
+                user.password = hashed
+            user.save(update_fields=["password"])
+        rows.append((username, str(Role(role).label), name))
+    for county in counties:
+        hrss = Department.objects.get(county=county, kind=DepartmentKind.HRSS)
+        for n in range(1, 4):
+            username = f"insp-{county.code}-{n}"
+            if not User.objects.filter(username=username).exists():
+                user = User(username=username, display_name=person_name(rng),
+                            role=Role.INSPECTOR, county=county, department=hrss)
+                user.password = hashed
+                user.save()
+    return rows

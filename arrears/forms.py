@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from arrears.models import DayKind
+
+
+class DayForm(forms.Form):
+    date = forms.DateField(label=_("日期"))
+    kind = forms.ChoiceField(label=_("类型"), choices=DayKind.choices)
+    name = forms.CharField(label=_("名称"), max_length=50, required=False)
+
+
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:至|~|--|\.\.)\s*(\d{4}-\d{2}-\d{2}))?\s*(.*)$")
+
+
+class AnnouncementForm(forms.Form):
+    """The State Council's announcement typed in: one holiday range per line, and the make-up
+    workdays, e.g. "2027-02-06 至 2027-02-13 春节" and "2027-02-14 春节调休"."""
+
+    holidays = forms.CharField(
+        label=_("放假安排"), widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("每行一项：起始日期 至 结束日期 名称，如 2027-10-01 至 2027-10-07 国庆节"),
+    )
+    makeup_days = forms.CharField(
+        label=_("调休上班日"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
+        help_text=_("每行一项：日期 名称，如 2027-09-26 国庆节调休"),
+    )
+
+    def _lines(self, field: str) -> list[tuple[datetime.date, datetime.date, str]]:
+        result = []
+        for number, raw in enumerate(self.cleaned_data.get(field, "").splitlines(), start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            match = _RANGE.match(line)
+            try:
+                if match is None:
+                    raise ValueError
+                start = datetime.date.fromisoformat(match.group(1))
+                end = datetime.date.fromisoformat(match.group(2) or match.group(1))
+            except ValueError as exc:
+                raise ValidationError(
+                    _("第 %(n)s 行无法识别：%(line)s"), params={"n": number, "line": line}
+                ) from exc
+            result.append((start, end, match.group(3).strip()))
+        return result
+
+    def clean_holidays(self) -> Any:
+        return self.cleaned_data["holidays"]
+
+    def parsed(self) -> dict[str, Any]:
+        holidays = self._lines("holidays")
+        makeup = [(start, name) for start, _end, name in self._lines("makeup_days")]
+        return {"holidays": holidays, "makeup_days": makeup}

@@ -1,0 +1,186 @@
+"""The city's organisation: counties, departments, the industries they supervise, and users
+with a role and a scope."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from arrears.audit import AuditedModel, AuditedQuerySet
+from arrears.fields import PhoneField
+from arrears.identifiers import validate_division_code
+from arrears.scoping import ScopePaths
+
+
+class Level(models.TextChoices):
+    CITY = "city", _("市级")
+    COUNTY = "county", _("县（区）级")
+
+
+class DepartmentKind(models.TextChoices):
+    HRSS = "hrss", _("人力资源和社会保障")
+    HOUSING = "housing", _("住房和城乡建设")
+    TRANSPORT = "transport", _("交通运输")
+    WATER = "water", _("水利")
+    POLICE = "police", _("公安")
+    JUSTICE = "justice", _("司法")
+    PETITIONS = "petitions", _("信访")
+
+
+class Role(models.TextChoices):
+    CITY_OFFICE = "city_office", _("市根治欠薪办")
+    CITY_LEADER = "city_leader", _("市领导")
+    COUNTY_OFFICIAL = "county_official", _("县（区）负责人")
+    DEPARTMENT_OFFICIAL = "department_official", _("部门负责人")
+    INSPECTOR = "inspector", _("劳动监察员")
+    DUTY_OFFICER = "duty_officer", _("值班员/窗口受理员")
+    INTEGRATION_CLIENT = "integration_client", _("接口客户端")
+
+
+class County(AuditedModel):
+    """A county or district of the city, identified by its administrative division code."""
+
+    code = models.CharField(
+        _("行政区划代码"), max_length=6, unique=True, validators=[validate_division_code]
+    )
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    short_name = models.CharField(
+        _("简称"), max_length=20, blank=True, help_text=_("用于地址匹配，如“云岩”")
+    )
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="pk")
+
+    class Meta:
+        verbose_name = _("县（区）")
+        verbose_name_plural = _("县（区）")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Industry(AuditedModel):
+    """An industry a department supervises (房屋建筑、交通、水利…); projects carry one."""
+
+    code = models.SlugField(_("代码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    is_construction = models.BooleanField(_("工程建设领域"), default=True)
+
+    class Meta:
+        verbose_name = _("行业")
+        verbose_name_plural = _("行业")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(AuditedModel):
+    """A department at city level (county empty) or in one county."""
+
+    kind = models.CharField(_("部门类别"), max_length=20, choices=DepartmentKind.choices)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
+    county = models.ForeignKey(
+        County,
+        verbose_name=_("县（区）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="departments",
+    )
+    name = models.CharField(_("名称"), max_length=80)
+    industries = models.ManyToManyField(
+        Industry, verbose_name=_("主管行业"), blank=True, related_name="departments"
+    )
+    phone = PhoneField(_("联系电话"), blank=True)
+
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="pk")
+
+    class Meta:
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        ordering = ["county__sort_order", "county__code", "kind"]
+        constraints = [
+            # A city-level department has no county, a county-level one has exactly one.
+            models.CheckConstraint(
+                name="department_level_matches_county",
+                condition=(models.Q(level=Level.CITY, county__isnull=True))
+                | (models.Q(level=Level.COUNTY, county__isnull=False)),
+            ),
+            # One department of each kind per county; nulls (city level) are distinct in SQL,
+            # so the city level gets its own partial constraint.
+            models.UniqueConstraint(
+                fields=["county", "kind"], name="department_unique_kind_per_county"
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(county__isnull=True),
+                name="department_unique_kind_at_city",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserQuerySet(AuditedQuerySet["User"]):
+    pass
+
+
+class ArrearsUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class User(AbstractUser, AuditedModel):
+    """A person (or a machine client) with one role; county/department fix what they may see."""
+
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
+    county = models.ForeignKey(
+        County,
+        verbose_name=_("县（区）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("部门"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    phone = PhoneField(_("手机号码"), blank=True)
+
+    objects = ArrearsUserManager()
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"password", "last_login"})
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            # County officials are bound to a county; department staff to a department.
+            models.CheckConstraint(
+                name="user_county_official_has_county",
+                condition=~models.Q(role="county_official") | models.Q(county__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="user_department_official_has_department",
+                condition=~models.Q(role="department_official")
+                | models.Q(department__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_machine(self) -> bool:
+        return self.role == Role.INTEGRATION_CLIENT

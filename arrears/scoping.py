@@ -1,0 +1,106 @@
+"""The one scoping function: what a user may see. Every list, detail, export and API view of
+every app narrows its queryset with `for_user`; out-of-scope objects then answer 404.
+
+Rules (docs/architecture.md has the table):
+- city task-force office, city leaders and superusers see the whole city;
+- staff of a county-level department see that department's records in that county;
+- staff of a city-level department see their kind of department's records across the city
+  (e.g. the city housing bureau sees every county's housing-department records);
+- a county official (or anyone bound only to a county) sees that county;
+- integration clients and users bound to nothing see nothing through this function (they see
+  only their own referrals, through the intake API).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from arrears.models import User
+
+_M = TypeVar("_M", bound=Model)
+
+CITY_WIDE_ROLES = frozenset({"city_office", "city_leader"})
+
+
+@dataclass(frozen=True)
+class ScopePaths:
+    """Where a model keeps its county and department, as ORM lookup paths ("pk" for itself)."""
+
+    county: str | None = None
+    department: str | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool = False
+    county_id: int | None = None
+    department_id: int | None = None
+    department_kind: str | None = None
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.everything or self.county_id or self.department_id or
+                    self.department_kind)
+
+
+def scope_of(user: User | Any) -> Scope:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope()
+    if user.is_superuser or user.role in CITY_WIDE_ROLES:
+        return Scope(everything=True)
+    if user.role == "integration_client":
+        return Scope()
+    department = user.department
+    if department is not None:
+        if department.county_id is None:
+            return Scope(department_kind=department.kind)
+        return Scope(county_id=department.county_id, department_id=department.pk)
+    if user.county_id is not None:
+        return Scope(county_id=user.county_id)
+    return Scope()
+
+
+def _path(base: str, attr: str) -> str:
+    return attr if base == "pk" else f"{base}__{attr}"
+
+
+def scope_filter(model: type[Model], scope: Scope) -> Q | None:
+    """The Q object that limits `model` to `scope`; None means no limit."""
+    if scope.everything:
+        return None
+    paths: ScopePaths | None = getattr(model, "scope_paths", None)
+    if paths is None or scope.nothing:
+        # A model that does not say where it belongs is visible only city-wide.
+        return Q(pk__in=[])
+    condition = Q()
+    if scope.county_id is not None:
+        if paths.county is None:
+            return Q(pk__in=[])
+        condition &= Q(**{paths.county: scope.county_id})
+    if scope.department_id is not None and paths.department is not None:
+        condition &= Q(**{paths.department: scope.department_id})
+    if scope.department_kind is not None and paths.department is not None:
+        condition &= Q(**{_path(paths.department, "kind"): scope.department_kind})
+    return condition
+
+
+def for_user(queryset: QuerySet[_M], user: User | Any) -> QuerySet[_M]:
+    """Narrow `queryset` to what `user` may see."""
+    condition = scope_filter(queryset.model, scope_of(user))
+    if condition is None:
+        return queryset
+    return queryset.filter(condition)
+
+
+def get_for_user_or_404(queryset: QuerySet[_M], user: User | Any, **lookup: Any) -> _M:
+    """The object matching `lookup` if `user` may see it; 404 otherwise, never 403, so that
+    nobody learns which records exist in another county."""
+    try:
+        return for_user(queryset, user).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc

@@ -1,0 +1,386 @@
+"""Writes of the shared building blocks: the calendar, deadlines, notifications, configuration.
+
+Keyword-only functions named <entity>_<action>; each runs in one transaction and enqueues its
+follow-up tasks only after that transaction commits."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from arrears import config, workdays
+from arrears.models import (
+    CalendarDay,
+    CalendarYear,
+    ConfigValue,
+    DayKind,
+    Deadline,
+    DeadlineState,
+    Notification,
+    Role,
+    User,
+    YearStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+# --- Calendar -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaySpec:
+    date: datetime.date
+    kind: str
+    name: str = ""
+
+
+def _default_kind(day: datetime.date) -> str:
+    return DayKind.WEEKEND if day.weekday() >= 5 else DayKind.WORKDAY
+
+
+def _year_days(year: int) -> list[datetime.date]:
+    first = datetime.date(year, 1, 1)
+    return [first + datetime.timedelta(days=i) for i in range((datetime.date(year + 1, 1, 1) - first).days)]
+
+
+def calendar_schedule_from_library(year: int) -> tuple[list[DaySpec], str, str]:
+    """The year's days from chinesecalendar (official State Council data) where it knows the
+    year; otherwise from the `holidays` package's China calendar, which estimates the holidays
+    but not the make-up workdays, so the result is provisional."""
+    import chinese_calendar
+
+    specs: list[DaySpec] = []
+    try:
+        chinese_calendar.is_workday(datetime.date(year, 6, 1))
+        known = True
+    except NotImplementedError:
+        known = False
+    if known:
+        for day in _year_days(year):
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+            workday = chinese_calendar.is_workday(day)
+            if workday:
+                kind = DayKind.MAKEUP_WORKDAY if day.weekday() >= 5 else DayKind.WORKDAY
+            elif on_holiday and name:
+                kind = DayKind.HOLIDAY
+            else:
+                kind = DayKind.WEEKEND
+            label = str(name) if name and kind in (DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY) else ""
+            specs.append(DaySpec(day, kind, label))
+        return specs, YearStatus.OFFICIAL, f"chinesecalendar {chinese_calendar.__version__}"
+    import holidays
+
+    estimated = holidays.country_holidays("CN", years=year)
+    for day in _year_days(year):
+        if day in estimated:
+            specs.append(DaySpec(day, DayKind.HOLIDAY, str(estimated[day])))
+        else:
+            specs.append(DaySpec(day, _default_kind(day)))
+    return specs, YearStatus.PROVISIONAL, f"holidays {holidays.__version__}（估算，不含调休）"
+
+
+def calendar_schedule_from_announcement(
+    *, year: int, holidays: Sequence[tuple[datetime.date, datetime.date, str]],
+    makeup_days: Sequence[tuple[datetime.date, str]],
+) -> list[DaySpec]:
+    """A whole year from the State Council's announcement: holiday ranges and make-up days;
+    every other day follows the weekday rule."""
+    kinds = {day: DaySpec(day, _default_kind(day)) for day in _year_days(year)}
+    for start, end, name in holidays:
+        if start > end:
+            raise ValidationError(_("假期起始日期晚于结束日期：%(s)s") % {"s": start})
+        day = start
+        while day <= end:
+            if day.year != year:
+                raise ValidationError(_("%(d)s 不属于 %(y)s 年") % {"d": day, "y": year})
+            kinds[day] = DaySpec(day, DayKind.HOLIDAY, name)
+            day += datetime.timedelta(days=1)
+    for day, name in makeup_days:
+        if day.year != year:
+            raise ValidationError(_("%(d)s 不属于 %(y)s 年") % {"d": day, "y": year})
+        if day.weekday() < 5:
+            raise ValidationError(_("调休上班日 %(d)s 不是周末") % {"d": day})
+        if kinds[day].kind == DayKind.HOLIDAY:
+            raise ValidationError(_("%(d)s 同时被设为假期和调休上班日") % {"d": day})
+        kinds[day] = DaySpec(day, DayKind.MAKEUP_WORKDAY, name)
+    return [kinds[d] for d in sorted(kinds)]
+
+
+@transaction.atomic
+def calendar_year_load(
+    *, year: int, days: Sequence[DaySpec], status: str, source: str, actor: User | None = None
+) -> CalendarYear:
+    """Replace a year's schedule. Days that change are updated in place (and so audited);
+    open deadlines are recomputed after commit."""
+    if sorted(d.date for d in days) != _year_days(year):
+        raise ValidationError(_("日历数据必须完整覆盖 %(y)s 年的每一天") % {"y": year})
+    existing = {d.date: d for d in CalendarDay.objects.filter(date__year=year)}
+    to_create, to_update = [], []
+    for spec in days:
+        workday = spec.kind in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)
+        row = existing.get(spec.date)
+        if row is None:
+            to_create.append(CalendarDay(date=spec.date, kind=spec.kind, is_workday=workday,
+                                         name=spec.name))
+        elif (row.kind, row.name) != (spec.kind, spec.name):
+            row.kind, row.is_workday, row.name = spec.kind, workday, spec.name
+            to_update.append(row)
+    CalendarDay.objects.bulk_create(to_create, batch_size=500)
+    CalendarDay.objects.bulk_update(to_update, ["kind", "is_workday", "name"], batch_size=500)
+    calendar_year, _created = CalendarYear.objects.get_or_create(
+        year=year, defaults={"status": status, "source": source, "loaded_by": actor}
+    )
+    calendar_year.status, calendar_year.source, calendar_year.loaded_by = status, source, actor
+    calendar_year.revision = F("revision") + 1
+    calendar_year.save(update_fields=["status", "source", "loaded_by", "revision", "loaded_at"])
+    calendar_year.refresh_from_db(fields=["revision"])
+    _schedule_recompute()
+    return calendar_year
+
+
+@transaction.atomic
+def calendar_day_set(
+    *, day: datetime.date, kind: str, name: str = "", actor: User | None = None
+) -> CalendarDay:
+    """Change one day (a mid-year change by the State Council, or a correction)."""
+    if kind not in DayKind.values:
+        raise ValidationError(_("未知的日期类型：%(k)s") % {"k": kind})
+    calendar_year = CalendarYear.objects.select_for_update().filter(year=day.year).first()
+    if calendar_year is None:
+        raise ValidationError(_("%(y)s 年的日历尚未载入，请先载入整年") % {"y": day.year})
+    if kind == DayKind.MAKEUP_WORKDAY and day.weekday() < 5:
+        raise ValidationError(_("调休上班日 %(d)s 不是周末") % {"d": day})
+    if kind == DayKind.WEEKEND and day.weekday() < 5:
+        raise ValidationError(_("%(d)s 不是周末") % {"d": day})
+    row = CalendarDay.objects.get(date=day)
+    row.kind = kind
+    row.is_workday = kind in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)
+    row.name = name
+    row.save(update_fields=["kind", "is_workday", "name"])
+    calendar_year.revision = F("revision") + 1
+    calendar_year.loaded_by = actor
+    calendar_year.save(update_fields=["revision", "loaded_by", "loaded_at"])
+    _schedule_recompute()
+    return row
+
+
+@transaction.atomic
+def calendar_year_mark(*, year: int, status: str, actor: User | None = None) -> CalendarYear:
+    """Declare a year official (its schedule has been checked against the announcement)."""
+    calendar_year = CalendarYear.objects.select_for_update().get(year=year)
+    calendar_year.status = status
+    calendar_year.loaded_by = actor
+    calendar_year.revision = F("revision") + 1
+    calendar_year.save(update_fields=["status", "loaded_by", "revision", "loaded_at"])
+    _schedule_recompute()
+    return calendar_year
+
+
+def _schedule_recompute() -> None:
+    from arrears.tasks import recompute_deadlines
+
+    recompute_deadlines.delay_on_commit()
+
+
+def calendar_years_needing_data(*, today: datetime.date | None = None) -> list[int]:
+    """Years the system relies on without official data: this year, next year once the
+    announcement is due, and any year a running deadline falls in."""
+    today = today or timezone.localdate()
+    years = {today.year}
+    lead = config.get("calendar.alert_lead_days")
+    if (datetime.date(today.year, 12, 31) - today).days < lead:
+        years.add(today.year + 1)
+    last_due = (
+        Deadline.objects.filter(state__in=[DeadlineState.OPEN, DeadlineState.PAUSED])
+        .order_by("-due_date").values_list("due_date", flat=True).first()
+    )
+    if last_due is not None:
+        years.update(range(today.year, last_due.year + 1))
+    official = set(
+        CalendarYear.objects.filter(status=YearStatus.OFFICIAL).values_list("year", flat=True)
+    )
+    return sorted(years - official)
+
+
+def calendar_coverage_alert(*, today: datetime.date | None = None) -> list[int]:
+    """Alert the city office (once a day, per year) while a needed year is not official."""
+    today = today or timezone.localdate()
+    missing = calendar_years_needing_data(today=today)
+    if not missing:
+        return []
+    admins = User.objects.filter(is_active=True).filter(
+        models.Q(role=Role.CITY_OFFICE) | models.Q(is_superuser=True)
+    )
+    for year in missing:
+        notification_send(
+            recipients=admins,
+            kind="calendar.provisional",
+            title=_("%(y)s 年节假日安排尚未正式载入") % {"y": year},
+            body=_(
+                "%(y)s 年的工作日按暂定数据计算，依赖该年的办理时限显示为“暂定”。"
+                "请在国务院办公厅公布安排后于“工作日历”中载入。"
+            ) % {"y": year},
+            url=f"/calendar/{year}/",
+            dedupe_key=f"calendar.provisional:{year}:{today.isoformat()}",
+            email=True,
+        )
+    return missing
+
+
+# --- Deadlines ------------------------------------------------------------------------------
+
+
+def _deadline_clock(deadline: Deadline, calendar: workdays.WorkCalendar) -> None:
+    total = deadline.working_days + deadline.extended_days
+    due = calendar.add_working_days(deadline.started_on, total)
+    deadline.due_date = due
+    deadline.due_at = calendar.end_of_working_day(due)
+    remind = config.get("deadline.reminder_working_days")
+    remind_day = calendar.add_working_days(due, -remind) if remind else due
+    remind_day = max(remind_day, deadline.started_on)
+    deadline.remind_at = timezone.make_aware(
+        datetime.datetime.combine(remind_day, datetime.time.min), timezone.get_default_timezone()
+    )
+    deadline.provisional = calendar.is_provisional(deadline.started_on, due)
+
+
+def deadline_open(
+    *, subject: models.Model, kind: str, started_on: datetime.date, working_days: int,
+    county_id: int | None = None, department_id: int | None = None,
+) -> Deadline:
+    """Start a clock of `working_days` working days for `subject`."""
+    if working_days <= 0:
+        raise ValidationError(_("办理时限必须大于0个工作日"))
+    deadline = Deadline(
+        content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk,
+        kind=kind, started_on=started_on, working_days=working_days,
+        county_id=county_id, department_id=department_id,
+    )
+    _deadline_clock(deadline, workdays.get_calendar())
+    try:
+        with transaction.atomic():
+            deadline.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("该事项已有进行中的同类时限")) from exc
+    return deadline
+
+
+def deadline_close(*, deadline: Deadline, at: datetime.datetime | None = None) -> bool:
+    """Stop a running clock: met if before its due time, missed otherwise. A conditional
+    update, so two closes at once record one outcome; returns whether this call closed it."""
+    at = at or timezone.now()
+    state = DeadlineState.MET if at <= deadline.due_at else DeadlineState.MISSED
+    closed = Deadline.objects.filter(
+        pk=deadline.pk, state__in=[DeadlineState.OPEN, DeadlineState.PAUSED]
+    ).update(state=state, closed_at=at)
+    if closed:
+        deadline.state, deadline.closed_at = state, at
+    return bool(closed)
+
+
+def deadlines_recompute(*, batch_size: int = 2000) -> int:
+    """Recompute every running deadline against the calendar in force (after a calendar
+    change). Idempotent; batches keep memory flat. Returns how many changed."""
+    calendar = workdays.get_calendar()
+    changed = 0
+    running = Deadline.objects.filter(state__in=[DeadlineState.OPEN, DeadlineState.PAUSED])
+    last_pk = 0
+    fields = ["due_date", "due_at", "remind_at", "provisional"]
+    while True:
+        batch = list(running.filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+        if not batch:
+            return changed
+        last_pk = batch[-1].pk
+        dirty = []
+        for deadline in batch:
+            before = tuple(getattr(deadline, f) for f in fields)
+            _deadline_clock(deadline, calendar)
+            if tuple(getattr(deadline, f) for f in fields) != before:
+                dirty.append(deadline)
+        with transaction.atomic():
+            Deadline.objects.bulk_update(dirty, fields)
+        changed += len(dirty)
+
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+def notification_send(
+    *, recipients: Iterable[User], kind: str, title: str, body: str = "", url: str = "",
+    dedupe_key: str | None = None, email: bool = False, sms: bool = False,
+) -> list[Notification]:
+    """Put a message in each recipient's inbox (once per dedupe_key) and, after commit, send
+    the e-mail/SMS copies."""
+    from arrears.tasks import deliver_notification
+
+    created = []
+    for user in recipients:
+        with transaction.atomic():
+            if dedupe_key:
+                notification, is_new = Notification.objects.get_or_create(
+                    recipient=user, dedupe_key=dedupe_key,
+                    defaults={"kind": kind, "title": title, "body": body, "url": url},
+                )
+            else:
+                notification = Notification.objects.create(
+                    recipient=user, kind=kind, title=title, body=body, url=url
+                )
+                is_new = True
+        if is_new:
+            created.append(notification)
+            if (email and user.email) or (sms and user.phone):
+                deliver_notification.delay_on_commit(notification.pk, email=email, sms=sms)
+    return created
+
+
+def notification_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+def notification_deliver(*, notification_id: int, email: bool, sms: bool) -> None:
+    """Send the e-mail/SMS copy of one notification, at most once each: the row is claimed
+    with a conditional update before sending, so a retried task does not send twice."""
+    from django.core.mail import send_mail
+
+    from arrears.sms import get_sms_backend
+
+    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
+    user = notification.recipient
+    now = timezone.now()
+    claim = Notification.objects.filter(pk=notification_id)
+    if email and user.email and claim.filter(emailed_at__isnull=True).update(emailed_at=now):
+        send_mail(notification.title, f"{notification.body}\n\n{notification.url}",
+                  None, [user.email])
+    if sms and user.phone and claim.filter(texted_at__isnull=True).update(texted_at=now):
+        get_sms_backend().send(user.phone, f"{notification.title} {notification.body}"[:300])
+
+
+# --- Configuration --------------------------------------------------------------------------
+
+
+def config_set(*, key: str, value: Any, actor: User | None = None, note: str = "") -> Any:
+    """Override a configuration default; the value is checked against its definition."""
+    if key not in config.REGISTRY:
+        raise ValidationError(_("未知的配置项：%(k)s") % {"k": key})
+    parsed = config.REGISTRY[key].parse(value)
+    stored = parsed.isoformat(timespec="minutes") if isinstance(parsed, datetime.time) else (
+        str(parsed) if not isinstance(parsed, bool | int | str) else parsed)
+    ConfigValue.objects.update_or_create(
+        key=key, defaults={"value": stored, "updated_by": actor, "note": note}
+    )
+    if key.startswith("calendar.") or key.startswith("deadline."):
+        _schedule_recompute()
+    return parsed

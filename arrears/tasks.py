@@ -1,0 +1,37 @@
+"""Thin tasks: each loads what it needs and calls a service. All idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from arrears import services
+
+
+@shared_task(name="arrears.tasks.recompute_deadlines")
+def recompute_deadlines() -> int:
+    """After a calendar change: bring every running deadline in line with the new calendar."""
+    return services.deadlines_recompute()
+
+
+@shared_task(name="arrears.tasks.check_calendar_coverage")
+def check_calendar_coverage() -> list[int]:
+    """Alert administrators while a year the system relies on has no official schedule."""
+    return services.calendar_coverage_alert()
+
+
+@shared_task(
+    name="arrears.tasks.deliver_notification",
+    # Only the external sends are retried; the claim in the service stops double sends.
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def deliver_notification(notification_id: int, email: bool = False, sms: bool = False) -> None:
+    services.notification_deliver(notification_id=notification_id, email=email, sms=sms)
+
+
+@shared_task(name="arrears.tasks.ping")
+def ping(value: str) -> str:
+    """Round-trip check used by the health page and the worker test."""
+    return value

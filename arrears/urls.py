@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from arrears import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("org/counties/", views.county_list, name="county-list"),
+    path("org/counties/<str:code>/", views.county_detail, name="county-detail"),
+    path("org/departments/<int:pk>/", views.department_detail, name="department-detail"),
+    path("calendar/", views.calendar_index, name="calendar"),
+    path("calendar/<int:year>/", views.calendar_year, name="calendar-year"),
+    path("calendar/<int:year>/load/", views.calendar_load, name="calendar-load"),
+    path("calendar/<int:year>/announce/", views.calendar_announce, name="calendar-announce"),
+    path("calendar/<int:year>/day/", views.calendar_day, name="calendar-day"),
+    path("calendar/<int:year>/mark/", views.calendar_mark, name="calendar-mark"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/mark-read/", views.inbox_mark_read, name="inbox-mark-read"),
+    path("api/v1/", include("arrears.api.router")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

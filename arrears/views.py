@@ -1,0 +1,189 @@
+"""Pages of the web shell: home, organisation directory, working-day calendar, inbox."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from arrears import selectors, services, workdays
+from arrears.forms import AnnouncementForm, DayForm
+from arrears.models import Role, User, YearStatus
+from arrears.scoping import scope_of
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _require_city_office(user: User) -> None:
+    if not (user.is_superuser or user.role == Role.CITY_OFFICE):
+        raise PermissionDenied(_("只有市根治欠薪办可以修改工作日历"))
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for the load balancer: the database answers."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    today = timezone.localdate()
+    calendar = workdays.get_calendar()
+    context: dict[str, Any] = {
+        "today": today,
+        "is_working_day": calendar.is_working_day(today),
+        "next_working_day": calendar.add_working_days(today, 1),
+        "in_five": calendar.add_working_days(today, 5),
+        "scope": scope_of(user),
+        "counties": selectors.county_list(user=user)[:20],
+        "recent_notifications": selectors.notifications_for(user=user)[:5],
+        "role": user.role,
+    }
+    return render(request, "arrears/home.html", context)
+
+
+@login_required
+def county_list(request: HttpRequest) -> HttpResponse:
+    counties = selectors.county_list(user=_user(request))
+    return render(request, "arrears/county_list.html", {"counties": counties})
+
+
+@login_required
+def county_detail(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    county = selectors.county_detail(user=user, code=code)
+    departments = selectors.department_list(user=user, county=county)
+    return render(request, "arrears/county_detail.html",
+                  {"county": county, "departments": departments})
+
+
+@login_required
+def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    department = selectors.department_detail(user=_user(request), pk=pk)
+    return render(request, "arrears/department_detail.html", {"department": department})
+
+
+@login_required
+def calendar_index(request: HttpRequest) -> HttpResponse:
+    return redirect("calendar-year", year=timezone.localdate().year)
+
+
+@login_required
+def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
+    if not 2000 <= year <= timezone.localdate().year + 5:
+        raise Http404
+    user = _user(request)
+    context = selectors.calendar_year_view(year=year)
+    context.update({
+        "year": year,
+        "years": selectors.calendar_years(),
+        "can_edit": user.is_superuser or user.role == Role.CITY_OFFICE,
+        "day_form": DayForm(),
+        "announcement_form": AnnouncementForm(),
+        "prev_year": year - 1,
+        "next_year": year + 1,
+    })
+    return render(request, "arrears/calendar_year.html", context)
+
+
+def _calendar_action(request: HttpRequest, year: int, action: Any) -> HttpResponse:
+    user = _user(request)
+    _require_city_office(user)
+    try:
+        message = action(user)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, message)
+    return redirect("calendar-year", year=year)
+
+
+@login_required
+@require_POST
+def calendar_load(request: HttpRequest, year: int) -> HttpResponse:
+    def load(user: User) -> str:
+        days, status, source = services.calendar_schedule_from_library(year)
+        loaded = services.calendar_year_load(year=year, days=days, status=status, source=source,
+                                             actor=user)
+        return _("已载入 %(y)s 年日历（%(s)s），进行中的时限将重新计算") % {
+            "y": year, "s": loaded.get_status_display()}
+    return _calendar_action(request, year, load)
+
+
+@login_required
+@require_POST
+def calendar_announce(request: HttpRequest, year: int) -> HttpResponse:
+    form = AnnouncementForm(request.POST)
+
+    def announce(user: User) -> str:
+        if not form.is_valid():
+            raise ValidationError([e for errs in form.errors.values() for e in errs])
+        days = services.calendar_schedule_from_announcement(year=year, **form.parsed())
+        services.calendar_year_load(year=year, days=days, status=YearStatus.OFFICIAL,
+                                    source=_("国务院办公厅通知（人工录入）"), actor=user)
+        return _("已按公布的安排录入 %(y)s 年日历，状态为正式") % {"y": year}
+    return _calendar_action(request, year, announce)
+
+
+@login_required
+@require_POST
+def calendar_day(request: HttpRequest, year: int) -> HttpResponse:
+    form = DayForm(request.POST)
+
+    def set_day(user: User) -> str:
+        if not form.is_valid():
+            raise ValidationError([e for errs in form.errors.values() for e in errs])
+        day: datetime.date = form.cleaned_data["date"]
+        services.calendar_day_set(day=day, kind=form.cleaned_data["kind"],
+                                  name=form.cleaned_data["name"], actor=user)
+        return _("已修改 %(d)s") % {"d": day}
+    return _calendar_action(request, year, set_day)
+
+
+@login_required
+@require_POST
+def calendar_mark(request: HttpRequest, year: int) -> HttpResponse:
+    status = request.POST.get("status", "")
+    if status not in YearStatus.values:
+        raise Http404
+
+    def mark(user: User) -> str:
+        services.calendar_year_mark(year=year, status=status, actor=user)
+        return _("%(y)s 年日历状态已更新") % {"y": year}
+    return _calendar_action(request, year, mark)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.notifications_for(user=_user(request)), 30).get_page(
+        request.GET.get("page"))
+    return render(request, "arrears/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def inbox_mark_read(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
+    services.notification_mark_read(user=_user(request), ids=ids)
+    if getattr(request, "htmx", False):
+        return render(request, "arrears/_unread_badge.html",
+                      {"unread_notifications": selectors.unread_count(user=_user(request))})
+    return redirect("inbox")
