@@ -31,6 +31,7 @@ class MeView(APIView):
 
 class CountyViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CountySerializer
+    queryset = County.objects.none()  # for the schema generator; get_queryset scopes
     lookup_field = "code"
     filterset_fields = ["code"]
 
@@ -40,6 +41,7 @@ class CountyViewSet(viewsets.ReadOnlyModelViewSet):
 
 class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.DepartmentSerializer
+    queryset = Department.objects.none()
     filterset_fields = ["kind", "level", "county__code"]
 
     def get_queryset(self) -> Any:
@@ -48,6 +50,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.NotificationSerializer
+    queryset = Notification.objects.none()
     filterset_fields = {"read_at": ["isnull"], "kind": ["exact"]}
 
     def get_queryset(self) -> Any:

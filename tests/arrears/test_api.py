@@ -1,0 +1,86 @@
+"""The API of the shared building blocks, and the OpenAPI schema kept in docs/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from arrears.models import Notification
+
+
+@pytest.fixture
+def api(two_counties: dict[str, Any]) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(two_counties["official_a"])
+    return client
+
+
+def test_calendar_endpoints(api: APIClient, calendar_2026: None) -> None:
+    r = api.get("/api/v1/calendar/add-working-days/", {"date": "2026-09-28", "days": 3})
+    assert r.status_code == 200
+    assert r.json() == {"date": "2026-10-08", "provisional": False}
+    r = api.get("/api/v1/calendar/working-days-between/",
+                {"start": "2026-02-12", "end": "2026-02-24"})
+    assert r.json() == {"working_days": 3, "provisional": False}
+    r = api.get("/api/v1/calendar/is-working-day/", {"date": "2026-02-14"})
+    assert r.json() == {"date": "2026-02-14", "is_working_day": True,
+                        "end_of_working_day": "2026-02-14T17:30:00+08:00", "provisional": False}
+    r = api.get("/api/v1/calendar/add-working-days/", {"date": "2026-12-28", "days": 5})
+    assert r.json()["provisional"] is True
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"date": "2026-02-30", "days": 1}, "date"), ({"date": "2026-02-01"}, "days"),
+     ({"date": "2026-02-01", "days": "x"}, "days"), ({"date": "1990-01-01", "days": 1}, None)],
+)
+def test_bad_calendar_input_is_a_400_in_chinese(api: APIClient, params: dict, field: str | None,
+                                                calendar_2026: None) -> None:
+    r = api.get("/api/v1/calendar/add-working-days/", params, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert r.status_code == 400
+    if field:
+        assert field in r.json()
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in str(r.json()[field]))
+
+
+def test_english_on_request(api: APIClient) -> None:
+    r = api.get("/api/v1/calendar/add-working-days/", {"date": "x", "days": 1},
+                HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400
+    assert "Date has wrong format" in r.json()["date"][0]
+
+
+def test_me_masks_the_phone(two_counties: dict[str, Any]) -> None:
+    user = two_counties["official_a"]
+    user.phone = "13812345678"
+    user.save()
+    client = APIClient()
+    client.force_authenticate(user)
+    body = client.get("/api/v1/me/").json()
+    assert body["phone"] == "138****5678"
+    assert body["county"]["code"] == two_counties["a"].code
+    assert body["role"] == "county_official"
+
+
+def test_notifications_are_per_user_and_mark_read(api: APIClient,
+                                                  two_counties: dict[str, Any]) -> None:
+    mine = Notification.objects.create(recipient=two_counties["official_a"], kind="k", title="甲")
+    Notification.objects.create(recipient=two_counties["official_b"], kind="k", title="乙")
+    r = api.get("/api/v1/notifications/")
+    assert [n["title"] for n in r.json()["results"]] == ["甲"]
+    r = api.post("/api/v1/notifications/mark-read/", {"ids": [mine.pk]}, format="json")
+    assert r.json() == {"marked": 1}
+    assert api.get("/api/v1/notifications/", {"read_at__isnull": "true"}).json()["results"] == []
+
+
+def test_committed_openapi_schema_is_current(tmp_path: Path) -> None:
+    """docs/openapi.yaml must be regenerated (`make schema`) whenever the API changes."""
+    out = tmp_path / "openapi.yaml"
+    call_command("spectacular", "--file", str(out), "--validate", "--fail-on-warn")
+    committed = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+    assert yaml.safe_load(out.read_text()) == yaml.safe_load(committed.read_text())

@@ -1,0 +1,108 @@
+"""Scoping: what each user may see. A county-A official cannot see county-B objects through
+any URL; every URL that names an object is listed here, and a guard test fails when a new one
+is added without being listed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from arrears.models import County, Department, User
+from arrears.scoping import Scope, for_user, scope_of
+
+# Every non-admin URL pattern that takes a parameter, with how to build it for county B's
+# objects. A pattern missing from here fails test_every_object_url_is_covered.
+OBJECT_URLS = {
+    "org/counties/<str:code>/": lambda d: f"/org/counties/{d['b'].code}/",
+    "org/departments/<int:pk>/": lambda d: f"/org/departments/{d['b_hrss'].pk}/",
+    "api/v1/counties/<code>/": lambda d: f"/api/v1/counties/{d['b'].code}/",
+    "api/v1/departments/<pk>/": lambda d: f"/api/v1/departments/{d['b_hrss'].pk}/",
+}
+# Parameterised URLs that do not show scoped objects (the calendar is the same city-wide).
+NOT_SCOPED = {
+    "calendar/<int:year>/", "calendar/<int:year>/load/", "calendar/<int:year>/announce/",
+    "calendar/<int:year>/day/", "calendar/<int:year>/mark/", "api/v1/calendar/years/<year>/",
+    "i18n/setlang/",
+}
+
+
+def _patterns(resolver: URLResolver, prefix: str = "") -> list[str]:
+    found = []
+    for entry in resolver.url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if route.startswith("admin/"):
+                continue  # the admin is for staff with city-wide scope
+            found.extend(_patterns(entry, route))
+        elif isinstance(entry, URLPattern) and "<" in route and "format" not in route:
+            # Router patterns are regexes: "(?P<pk>[^/.]+)" reads as "<pk>".
+            route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", route)
+            found.append(route.replace("^", "").replace("$", "").replace("\\", ""))
+    return found
+
+
+def test_every_object_url_is_covered() -> None:
+    routes = {r for r in _patterns(get_resolver()) if r.startswith(("org/", "api/", "calendar/"))}
+    assert routes - set(OBJECT_URLS) - NOT_SCOPED == set()
+
+
+def _client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("route", sorted(OBJECT_URLS))
+def test_county_a_official_gets_404_for_county_b_objects(
+    two_counties: dict[str, Any], route: str
+) -> None:
+    url = OBJECT_URLS[route](two_counties)
+    assert _client(two_counties["official_a"]).get(url).status_code == 404
+    # …while county B's own official sees them (so the 404 is about scope, not a broken URL)
+    assert _client(two_counties["official_b"]).get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/org/counties/", "/api/v1/counties/", "/api/v1/departments/",
+                                 "/"])
+def test_lists_do_not_mention_county_b(two_counties: dict[str, Any], url: str) -> None:
+    body = _client(two_counties["official_a"]).get(url).content.decode()
+    assert two_counties["a"].name in body
+    assert two_counties["b"].name not in body
+
+
+def test_scope_rules(two_counties: dict[str, Any]) -> None:
+    d = two_counties
+    assert scope_of(d["city_office"]) == Scope(everything=True)
+    assert scope_of(d["official_a"]) == Scope(county_id=d["a"].pk)
+    assert scope_of(d["inspector_a"]) == Scope(county_id=d["a"].pk, department_id=d["a_hrss"].pk)
+    assert scope_of(d["city_housing_official"]) == Scope(department_kind="housing")
+    # a county-level inspector sees only their own department
+    visible = set(for_user(Department.objects.all(), d["inspector_a"]))
+    assert visible == {d["a_hrss"]}
+    # the city housing bureau sees every county's housing department, and no HRSS one
+    visible = set(for_user(Department.objects.all(), d["city_housing_official"]))
+    assert visible == {d["a_housing"], d["b_housing"], d["city_housing"]}
+    assert set(for_user(County.objects.all(), d["official_a"])) == {d["a"]}
+    assert for_user(County.objects.all(), d["city_office"]).count() == 2
+
+
+def test_unbound_and_machine_users_see_nothing(two_counties: dict[str, Any]) -> None:
+    from tests.factories import UserFactory
+
+    nobody = UserFactory(role="inspector")
+    machine = UserFactory(role="integration_client")
+    for user in (nobody, machine):
+        assert scope_of(user).nothing
+        assert not for_user(County.objects.all(), user).exists()
+        assert _client(user).get(f"/org/counties/{two_counties['a'].code}/").status_code == 404
+
+
+def test_anonymous_users_are_sent_to_login(two_counties: dict[str, Any]) -> None:
+    response = Client().get(f"/org/counties/{two_counties['a'].code}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert Client().get("/api/v1/counties/").status_code == 403

@@ -1,0 +1,82 @@
+"""Shared fixtures. In CI (ARREARS_REQUIRE_SERVICES=1) the run fails if it silently fell back
+to SQLite or the embedded broker, or if PostgreSQL-only or browser tests were skipped."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("ARREARS_REQUIRE_SERVICES") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_SERVICES:
+        engine = settings.DATABASES["default"]["ENGINE"]
+        broker = settings.CELERY_BROKER_URL
+        problems = []
+        if "postgresql" not in engine:
+            problems.append(f"database is {engine}, not PostgreSQL (set DATABASE_URL)")
+        if not broker.startswith("redis://"):
+            problems.append(f"broker is {broker}, not Redis (set REDIS_URL)")
+        if problems:
+            raise pytest.UsageError("ARREARS_REQUIRE_SERVICES=1 but " + "; ".join(problems))
+
+
+_required_skips: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if REQUIRE_SERVICES and report.skipped:
+        keywords = set(report.keywords)
+        if {"postgres", "browser", "celery_worker"} & keywords:
+            _required_skips.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _required_skips:
+        print("\nRequired tests were skipped in CI:\n  " + "\n  ".join(_required_skips))
+        session.exitstatus = 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def calendar_2026(db: Any) -> None:
+    """The official 2025–2026 schedules from the library, as the city would have them."""
+    from arrears import services
+
+    for year in (2025, 2026):
+        days, status, source = services.calendar_schedule_from_library(year)
+        services.calendar_year_load(year=year, days=days, status=status, source=source)
+
+
+@pytest.fixture
+def two_counties(db: Any) -> dict[str, Any]:
+    """County A and county B, each with an HRSS and a housing department, and their staff."""
+    from arrears.models import DepartmentKind, Role
+    from tests.factories import CountyFactory, DepartmentFactory, UserFactory
+
+    a = CountyFactory(code="369902", name="东湖区", short_name="东湖")
+    b = CountyFactory(code="369903", name="西江区", short_name="西江")
+    data: dict[str, Any] = {"a": a, "b": b}
+    for key, county in (("a", a), ("b", b)):
+        data[f"{key}_hrss"] = DepartmentFactory(county=county, kind=DepartmentKind.HRSS)
+        data[f"{key}_housing"] = DepartmentFactory(county=county, kind=DepartmentKind.HOUSING)
+    data["city_housing"] = DepartmentFactory(county=None, kind=DepartmentKind.HOUSING)
+    data["official_a"] = UserFactory(role=Role.COUNTY_OFFICIAL, county=a)
+    data["official_b"] = UserFactory(role=Role.COUNTY_OFFICIAL, county=b)
+    data["inspector_a"] = UserFactory(role=Role.INSPECTOR, county=a, department=data["a_hrss"])
+    data["city_office"] = UserFactory(city_office=True)
+    data["city_housing_official"] = UserFactory(
+        role=Role.DEPARTMENT_OFFICIAL, department=data["city_housing"]
+    )
+    return data
