@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -119,8 +119,13 @@ class IsWorkingDayView(_CalendarView):
         })
 
 
+@extend_schema_view(
+    # Typed by hand: the derived bounds of the year column differ between SQLite and PostgreSQL.
+    retrieve=extend_schema(parameters=[OpenApiParameter("year", int, OpenApiParameter.PATH)])
+)
 class CalendarYearViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CalendarYearSerializer
     queryset = CalendarYear.objects.all()
     lookup_field = "year"
+    lookup_value_regex = r"\d{4}"
     pagination_class = None

@@ -1,0 +1,37 @@
+"""A real Celery worker over the configured broker (Redis in CI, the filesystem transport on
+the embedded default) picks up a task and changes the database."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from arrears.celery_app import app
+from arrears.models import Notification
+from arrears.tasks import check_calendar_coverage
+from tests.factories import UserFactory
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_worker_runs_a_task_sent_through_the_broker(settings: Any) -> None:
+    # given a city-office user and no calendar loaded, so the current year is provisional
+    admin = UserFactory(city_office=True, email="office@example.org")
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            # when the beat task is sent through the broker
+            check_calendar_coverage.delay()
+            give_up = time.monotonic() + 60
+            while time.monotonic() < give_up:
+                if Notification.objects.filter(recipient=admin).exists():
+                    break
+                time.sleep(0.2)
+    finally:
+        app.conf.task_always_eager = True
+    # then the worker ran it: the administrator was alerted
+    notification = Notification.objects.get(recipient=admin)
+    assert notification.kind == "calendar.provisional"

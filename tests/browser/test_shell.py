@@ -1,0 +1,100 @@
+"""The web shell in a real Chromium (Debian's package, driven by Playwright): log in as a demo
+user, see the home page in Chinese, switch to English, and look at it on a phone-sized screen.
+Screenshots go to test-artifacts/ for people to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() or shutil.which("chromium")),
+        reason="no Chromium installed (apt-get install chromium fonts-noto-cjk)",
+    ),
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    # Django's live server runs in a thread; Playwright's sync API refuses to run inside an
+    # event loop, and pytest-django keeps none here, so this is safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo_city(transactional_db: None) -> None:
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def test_login_and_home_page(browser: Any, live_server: Any, demo_city: None) -> None:
+    from arrears.demo import DEMO_PASSWORD
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(f"{live_server.url}/")
+    assert "/accounts/login/" in page.url
+    page.fill("#id_username", "county")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=home-title]")
+    assert "您好" in page.inner_text("[data-testid=home-title]")
+    assert page.inner_text("[data-testid=scope]") == "东湖区"
+    # the county official sees their own county and not the others
+    body = page.inner_text("main")
+    assert "东湖区" in body and "西江区" not in body
+    # Bootstrap came from our own static files, not a CDN
+    css = page.evaluate("getComputedStyle(document.querySelector('.navbar')).display")
+    assert css == "flex"
+    page.screenshot(path=str(ARTIFACTS / "home-zh.png"), full_page=True)
+
+    page.select_option("select[name=language]", "en")
+    page.wait_for_load_state("networkidle")
+    assert "Hello" in page.inner_text("[data-testid=home-title]")
+    page.screenshot(path=str(ARTIFACTS / "home-en.png"), full_page=True)
+
+
+def test_city_office_on_a_phone_sees_the_calendar(browser: Any, live_server: Any,
+                                                  demo_city: None) -> None:
+    from arrears.demo import DEMO_PASSWORD
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "cityoffice")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=home-title]")
+    # on a phone the menu collapses behind the toggler, and opens
+    assert not page.is_visible("#mainnav")
+    page.click(".navbar-toggler")
+    page.wait_for_selector("#mainnav.show")
+    page.click("text=工作日历")
+    page.wait_for_selector("[data-testid=year-status]")
+    assert page.locator("td[data-date='2026-02-14'][data-kind='makeup']").count() == 1
+    assert page.locator("td[data-date='2026-10-01'][data-kind='holiday']").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "calendar-phone.png"), full_page=True)
+    context.close()
