@@ -54,11 +54,13 @@ class ArrearsUserAdmin(UserAdmin):
     list_filter = ["role", "county", "is_active"]
     fieldsets = (
         *UserAdmin.fieldsets,  # type: ignore[misc]
-        (_("角色与数据范围"), {"fields": ("display_name", "phone", "role", "county",
-                                          "department")}),
+        (
+            _("角色与数据范围"),
+            {"fields": ("display_name", "phone", "role", "county", "department")},
+        ),
     )
     add_fieldsets = (
-        *UserAdmin.add_fieldsets,  # type: ignore[misc]
+        *UserAdmin.add_fieldsets,
         (_("角色与数据范围"), {"fields": ("display_name", "role", "county", "department")}),
     )
 
@@ -80,8 +82,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
         # Through the service, so the year's revision moves and deadlines are recomputed.
-        services.calendar_day_set(day=obj.date, kind=obj.kind, name=obj.name,
-                                  actor=request.user)  # type: ignore[arg-type]
+        services.calendar_day_set(day=obj.date, kind=obj.kind, name=obj.name, actor=request.user)  # type: ignore[arg-type]
 
 
 class ConfigValueForm(forms.ModelForm):
@@ -111,8 +112,7 @@ class ConfigValueAdmin(admin.ModelAdmin):
     list_display = ["key", "value", "note", "updated_at", "updated_by"]
 
     def save_model(self, request: HttpRequest, obj: ConfigValue, form: Any, change: bool) -> None:
-        services.config_set(key=obj.key, value=obj.value, note=obj.note,
-                            actor=request.user)  # type: ignore[arg-type]
+        services.config_set(key=obj.key, value=obj.value, note=obj.note, actor=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(Deadline)

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from django.db import models, transaction
 from django.db.models.expressions import Combinable
@@ -103,7 +103,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _audited_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
-    exclude = getattr(model, "audit_exclude", frozenset())
+    exclude: frozenset[str] = getattr(model, "audit_exclude", frozenset())
     return [f for f in model._meta.concrete_fields if f.name not in exclude]
 
 
@@ -172,8 +172,17 @@ def _on_save(sender: type[models.Model], instance: models.Model, created: bool, 
         action = "update"
         if not changes:
             return
-    _record([{"action": action, "model": sender, "pk": instance.pk, "repr": str(instance),
-              "changes": changes}])
+    _record(
+        [
+            {
+                "action": action,
+                "model": sender,
+                "pk": instance.pk,
+                "repr": str(instance),
+                "changes": changes,
+            }
+        ]
+    )
     instance._audit_snapshot = new
 
 
@@ -182,12 +191,28 @@ def _on_delete(sender: type[models.Model], instance: models.Model, **kw: Any) ->
         return
     old = snapshot(instance)
     changes = {n: [v, None] for n, v in old.items() if v not in (None, "")}
-    _record([{"action": "delete", "model": sender, "pk": instance.pk, "repr": str(instance),
-              "changes": changes}])
+    _record(
+        [
+            {
+                "action": "delete",
+                "model": sender,
+                "pk": instance.pk,
+                "repr": str(instance),
+                "changes": changes,
+            }
+        ]
+    )
 
 
-def _on_m2m(sender: Any, instance: models.Model, action: str, reverse: bool, model: Any,
-            pk_set: set[Any] | None, **kw: Any) -> None:
+def _on_m2m(
+    sender: Any,
+    instance: models.Model,
+    action: str,
+    reverse: bool,
+    model: Any,
+    pk_set: set[Any] | None,
+    **kw: Any,
+) -> None:
     if _suspended.get() or action not in {"post_add", "post_remove", "post_clear"}:
         return
     if reverse or not isinstance(instance, AuditedModel):
@@ -199,8 +224,17 @@ def _on_m2m(sender: Any, instance: models.Model, action: str, reverse: bool, mod
         return
     verb = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
     changes = {field.name: {verb: sorted(_jsonable(pk) for pk in (pk_set or []))}}
-    _record([{"action": "update", "model": type(instance), "pk": instance.pk,
-              "repr": str(instance), "changes": changes}])
+    _record(
+        [
+            {
+                "action": "update",
+                "model": type(instance),
+                "pk": instance.pk,
+                "repr": str(instance),
+                "changes": changes,
+            }
+        ]
+    )
 
 
 def connect_signals() -> None:
@@ -221,8 +255,8 @@ class AuditedQuerySet(models.QuerySet[_M], Generic[_M]):
         if _suspended.get() or not issubclass(self.model, AuditedModel):
             return super().update(**kwargs)
         model = self.model
-        fields = [model._meta.get_field(name) for name in kwargs]
-        attnames = [f.attname for f in fields]  # type: ignore[union-attr]
+        fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in kwargs]
+        attnames = [f.attname for f in fields]
         with transaction.atomic(using=self.db, savepoint=False):
             # Lock the rows first (PostgreSQL; SQLite has one writer anyway) so the set recorded
             # is the set updated.
@@ -238,23 +272,31 @@ class AuditedQuerySet(models.QuerySet[_M], Generic[_M]):
                     after.update({r[0]: r[1:] for r in qs.values_list("pk", *attnames)})
             else:
                 plain = tuple(
-                    f.get_prep_value(kwargs[f.name]) if not f.is_relation
+                    f.get_prep_value(kwargs[f.name])
+                    if not f.is_relation
                     else getattr(kwargs[f.name], "pk", kwargs[f.name])
-                    for f in fields  # type: ignore[union-attr]
+                    for f in fields
                 )
                 after = dict.fromkeys(pks, plain)
             events = []
             for pk, old in before.items():
                 new = after.get(pk, old)
                 changes = {
-                    f.name: [_value_for(f, o), _value_for(f, n)]  # type: ignore[arg-type]
+                    f.name: [_value_for(f, o), _value_for(f, n)]
                     for f, o, n in zip(fields, old, new, strict=True)
-                    if _value_for(f, o) != _value_for(f, n)  # type: ignore[arg-type]
+                    if _value_for(f, o) != _value_for(f, n)
                 }
                 if changes:
-                    events.append({"action": "update", "model": model, "pk": pk,
-                                   "repr": f"{model._meta.verbose_name} #{pk}",
-                                   "changes": changes, "bulk": True})
+                    events.append(
+                        {
+                            "action": "update",
+                            "model": model,
+                            "pk": pk,
+                            "repr": f"{model._meta.verbose_name} #{pk}",
+                            "changes": changes,
+                            "bulk": True,
+                        }
+                    )
             _record(events)
         return count
 
@@ -273,16 +315,25 @@ class AuditedQuerySet(models.QuerySet[_M], Generic[_M]):
                     continue
                 new = snapshot(obj)
                 obj._audit_snapshot = new  # type: ignore[attr-defined]
-                events.append({"action": "create", "model": self.model, "pk": obj.pk,
-                               "repr": str(obj), "bulk": True,
-                               "changes": {n: [None, v] for n, v in new.items()
-                                           if v not in (None, "")}})
+                events.append(
+                    {
+                        "action": "create",
+                        "model": self.model,
+                        "pk": obj.pk,
+                        "repr": str(obj),
+                        "bulk": True,
+                        "changes": {n: [None, v] for n, v in new.items() if v not in (None, "")},
+                    }
+                )
             _record(events)
         return created
 
-    def bulk_update(self, objs: Iterable[_M], fields: Sequence[str], *a: Any, **kw: Any) -> int:
+    def bulk_update(
+        self, objs: Iterable[_M], fields: Iterable[str], batch_size: int | None = None
+    ) -> int:
         objs = list(objs)
-        count = super().bulk_update(objs, fields, *a, **kw)
+        fields = list(fields)
+        count = super().bulk_update(objs, fields, batch_size=batch_size)
         if not _suspended.get() and issubclass(self.model, AuditedModel):
             names = {self.model._meta.get_field(f).name for f in fields}
             events = []
@@ -291,8 +342,16 @@ class AuditedQuerySet(models.QuerySet[_M], Generic[_M]):
                 changes = _diff(getattr(obj, "_audit_snapshot", {}), new, names)
                 obj._audit_snapshot = new  # type: ignore[attr-defined]
                 if changes:
-                    events.append({"action": "update", "model": self.model, "pk": obj.pk,
-                                   "repr": str(obj), "changes": changes, "bulk": True})
+                    events.append(
+                        {
+                            "action": "update",
+                            "model": self.model,
+                            "pk": obj.pk,
+                            "repr": str(obj),
+                            "changes": changes,
+                            "bulk": True,
+                        }
+                    )
             _record(events)
         return count
 
@@ -305,14 +364,14 @@ class AuditedModel(models.Model):
     """Base for domain records whose changes are recorded."""
 
     audit_exclude: ClassVar[frozenset[str]] = frozenset()
-    objects = AuditedManager()
+    objects: ClassVar[models.Manager[Any]] = AuditedManager()
     _audit_snapshot: dict[str, Any]
 
     class Meta:
         abstract = True
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:  # type: ignore[override]
         instance = super().from_db(db, field_names, values)
         # Remember what was loaded so save() can record only what changed, without a query.
         instance._audit_snapshot = snapshot(instance)

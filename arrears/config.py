@@ -62,14 +62,27 @@ def get(key: str) -> Any:
 
 
 define(
-    "calendar.workday_end", "time", "17:30", _("工作日下班时间（时限截止时刻）"),
+    "calendar.workday_end",
+    "time",
+    "17:30",
+    _("工作日下班时间（时限截止时刻）"),
     source="机关作息时间（本地惯例）",
 )
 define(
-    "calendar.alert_lead_days", "int", 31, _("提前多少天提醒载入下一年度节假日安排"),
-    source="国务院办公厅通常于每年11月公布下一年度安排", minimum=0, maximum=366,
+    "calendar.alert_lead_days",
+    "int",
+    31,
+    _("提前多少天提醒载入下一年度节假日安排"),
+    source="国务院办公厅通常于每年11月公布下一年度安排",
+    minimum=0,
+    maximum=366,
 )
 define(
-    "deadline.reminder_working_days", "int", 1, _("到期前几个工作日提醒"),
-    source="本地惯例", minimum=0, maximum=30,
+    "deadline.reminder_working_days",
+    "int",
+    1,
+    _("到期前几个工作日提醒"),
+    source="本地惯例",
+    minimum=0,
+    maximum=30,
 )

@@ -15,8 +15,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     from arrears.models import Role
 
     context: dict[str, Any] = {
-        "unread_notifications": selectors.unread_count(user=user),  # type: ignore[arg-type]
-        "scope_label": selectors.scope_label(user=user),  # type: ignore[arg-type]
+        "unread_notifications": selectors.unread_count(user=user),
+        "scope_label": selectors.scope_label(user=user),
     }
     if user.is_superuser or getattr(user, "role", "") == Role.CITY_OFFICE:
         context["calendar_years_missing"] = services.calendar_years_needing_data()

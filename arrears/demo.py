@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 
 from arrears.models import County, Department, DepartmentKind, Industry, Level, Role, User
+from arrears.reference import ensure_industries
 
 CITY = "江城市"
 DEMO_PASSWORD = "arrears-demo-2026"  # noqa: S105 - printed by seed_demo, demo data only
@@ -39,7 +40,9 @@ DEPARTMENT_NAMES = {
     DepartmentKind.PETITIONS: ("信访局", []),
 }
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰文斌海燕鹏飞宇浩然晨"
 
 
@@ -48,6 +51,7 @@ def person_name(rng: random.Random) -> str:
 
 
 def seed_organisation(rng: random.Random) -> dict[str, Any]:
+    ensure_industries(Industry)
     industries = {i.code: i for i in Industry.objects.all()}
     counties = []
     for order, (code, name, short) in enumerate(COUNTIES):
@@ -59,9 +63,12 @@ def seed_organisation(rng: random.Random) -> dict[str, Any]:
         prefix = CITY if county is None else county.name
         for kind, (suffix, industry_codes) in DEPARTMENT_NAMES.items():
             department, created = Department.objects.get_or_create(
-                county=county, kind=kind,
-                defaults={"name": prefix + suffix,
-                          "level": Level.CITY if county is None else Level.COUNTY},
+                county=county,
+                kind=kind,
+                defaults={
+                    "name": prefix + suffix,
+                    "level": Level.CITY if county is None else Level.COUNTY,
+                },
             )
             if created:
                 department.industries.set([industries[c] for c in industry_codes])
@@ -78,12 +85,30 @@ def seed_users(rng: random.Random, counties: list[County]) -> list[tuple[str, st
         ("admin", "系统管理员", Role.CITY_OFFICE, None, None, True),
         ("cityoffice", "市欠薪办 " + person_name(rng), Role.CITY_OFFICE, None, None, True),
         ("leader", "市领导 " + person_name(rng), Role.CITY_LEADER, None, None, False),
-        ("county", f"{first.name}负责人 " + person_name(rng), Role.COUNTY_OFFICIAL, first, None,
-         False),
-        ("county2", f"{counties[1].name}负责人 " + person_name(rng), Role.COUNTY_OFFICIAL,
-         counties[1], None, False),
-        ("dept", f"{first_housing.name} " + person_name(rng), Role.DEPARTMENT_OFFICIAL, first,
-         first_housing, False),
+        (
+            "county",
+            f"{first.name}负责人 " + person_name(rng),
+            Role.COUNTY_OFFICIAL,
+            first,
+            None,
+            False,
+        ),
+        (
+            "county2",
+            f"{counties[1].name}负责人 " + person_name(rng),
+            Role.COUNTY_OFFICIAL,
+            counties[1],
+            None,
+            False,
+        ),
+        (
+            "dept",
+            f"{first_housing.name} " + person_name(rng),
+            Role.DEPARTMENT_OFFICIAL,
+            first,
+            first_housing,
+            False,
+        ),
         ("inspector", f"监察员 {person_name(rng)}", Role.INSPECTOR, first, first_hrss, False),
         ("duty", f"值班员 {person_name(rng)}", Role.DUTY_OFFICER, None, city_hrss, False),
         ("hotline12345", "12345政务服务热线", Role.INTEGRATION_CLIENT, None, None, False),
@@ -94,9 +119,14 @@ def seed_users(rng: random.Random, counties: list[County]) -> list[tuple[str, st
     for username, name, role, county, department, staff in demo:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"display_name": name, "role": role, "county": county,
-                      "department": department, "is_staff": staff,
-                      "is_superuser": username == "admin"},
+            defaults={
+                "display_name": name,
+                "role": role,
+                "county": county,
+                "department": department,
+                "is_staff": staff,
+                "is_superuser": username == "admin",
+            },
         )
         if created:
             if role == Role.INTEGRATION_CLIENT:
@@ -110,8 +140,13 @@ def seed_users(rng: random.Random, counties: list[County]) -> list[tuple[str, st
         for n in range(1, 4):
             username = f"insp-{county.code}-{n}"
             if not User.objects.filter(username=username).exists():
-                user = User(username=username, display_name=person_name(rng),
-                            role=Role.INSPECTOR, county=county, department=hrss)
+                user = User(
+                    username=username,
+                    display_name=person_name(rng),
+                    role=Role.INSPECTOR,
+                    county=county,
+                    department=hrss,
+                )
                 user.password = hashed
                 user.save()
     return rows

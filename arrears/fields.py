@@ -16,7 +16,7 @@ from arrears.identifiers import (
 )
 
 
-class PhoneField(models.CharField):  # type: ignore[type-arg]
+class PhoneField(models.CharField):
     """A mobile or landline number (personal information: masked in the audit trail)."""
 
     audit_mask = staticmethod(mask_phone)
@@ -31,7 +31,7 @@ class PhoneField(models.CharField):  # type: ignore[type-arg]
         return normalize_phone(value) if value else value
 
 
-class ResidentIdField(models.CharField):  # type: ignore[type-arg]
+class ResidentIdField(models.CharField):
     """A resident ID number (GB 11643; personal information: masked in the audit trail)."""
 
     audit_mask = staticmethod(mask_resident_id)

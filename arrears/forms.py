@@ -25,11 +25,14 @@ class AnnouncementForm(forms.Form):
     workdays, e.g. "2027-02-06 至 2027-02-13 春节" and "2027-02-14 春节调休"."""
 
     holidays = forms.CharField(
-        label=_("放假安排"), widget=forms.Textarea(attrs={"rows": 8}),
+        label=_("放假安排"),
+        widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("每行一项：起始日期 至 结束日期 名称，如 2027-10-01 至 2027-10-07 国庆节"),
     )
     makeup_days = forms.CharField(
-        label=_("调休上班日"), widget=forms.Textarea(attrs={"rows": 4}), required=False,
+        label=_("调休上班日"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
         help_text=_("每行一项：日期 名称，如 2027-09-26 国庆节调休"),
     )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -44,8 +45,7 @@ class Scope:
 
     @property
     def nothing(self) -> bool:
-        return not (self.everything or self.county_id or self.department_id or
-                    self.department_kind)
+        return not (self.everything or self.county_id or self.department_id or self.department_kind)
 
 
 def scope_of(user: User | Any) -> Scope:
@@ -102,5 +102,5 @@ def get_for_user_or_404(queryset: QuerySet[_M], user: User | Any, **lookup: Any)
     nobody learns which records exist in another county."""
     try:
         return for_user(queryset, user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError) as exc:
+    except (ObjectDoesNotExist, ValueError) as exc:
         raise Http404 from exc

@@ -40,7 +40,9 @@ def department_list(*, user: User, county: County | None = None) -> QuerySet[Dep
 def department_detail(*, user: User, pk: int) -> Department:
     qs = Department.objects.select_related("county").prefetch_related(
         "industries",
-        Prefetch("users", queryset=User.objects.filter(is_active=True).order_by("role", "username")),
+        Prefetch(
+            "users", queryset=User.objects.filter(is_active=True).order_by("role", "username")
+        ),
     )
     return get_for_user_or_404(qs, user, pk=pk)
 

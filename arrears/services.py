@@ -9,6 +9,7 @@ import datetime
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -50,7 +51,10 @@ def _default_kind(day: datetime.date) -> str:
 
 def _year_days(year: int) -> list[datetime.date]:
     first = datetime.date(year, 1, 1)
-    return [first + datetime.timedelta(days=i) for i in range((datetime.date(year + 1, 1, 1) - first).days)]
+    return [
+        first + datetime.timedelta(days=i)
+        for i in range((datetime.date(year + 1, 1, 1) - first).days)
+    ]
 
 
 def calendar_schedule_from_library(year: int) -> tuple[list[DaySpec], str, str]:
@@ -90,7 +94,9 @@ def calendar_schedule_from_library(year: int) -> tuple[list[DaySpec], str, str]:
 
 
 def calendar_schedule_from_announcement(
-    *, year: int, holidays: Sequence[tuple[datetime.date, datetime.date, str]],
+    *,
+    year: int,
+    holidays: Sequence[tuple[datetime.date, datetime.date, str]],
     makeup_days: Sequence[tuple[datetime.date, str]],
 ) -> list[DaySpec]:
     """A whole year from the State Council's announcement: holiday ranges and make-up days;
@@ -130,8 +136,9 @@ def calendar_year_load(
         workday = spec.kind in (DayKind.WORKDAY, DayKind.MAKEUP_WORKDAY)
         row = existing.get(spec.date)
         if row is None:
-            to_create.append(CalendarDay(date=spec.date, kind=spec.kind, is_workday=workday,
-                                         name=spec.name))
+            to_create.append(
+                CalendarDay(date=spec.date, kind=spec.kind, is_workday=workday, name=spec.name)
+            )
         elif (row.kind, row.name) != (spec.kind, spec.name):
             row.kind, row.is_workday, row.name = spec.kind, workday, spec.name
             to_update.append(row)
@@ -189,7 +196,7 @@ def calendar_year_mark(*, year: int, status: str, actor: User | None = None) -> 
 def _schedule_recompute() -> None:
     from arrears.tasks import recompute_deadlines
 
-    recompute_deadlines.delay_on_commit()
+    transaction.on_commit(recompute_deadlines.delay)
 
 
 def calendar_years_needing_data(*, today: datetime.date | None = None) -> list[int]:
@@ -202,7 +209,9 @@ def calendar_years_needing_data(*, today: datetime.date | None = None) -> list[i
         years.add(today.year + 1)
     last_due = (
         Deadline.objects.filter(state__in=[DeadlineState.OPEN, DeadlineState.PAUSED])
-        .order_by("-due_date").values_list("due_date", flat=True).first()
+        .order_by("-due_date")
+        .values_list("due_date", flat=True)
+        .first()
     )
     if last_due is not None:
         years.update(range(today.year, last_due.year + 1))
@@ -229,7 +238,8 @@ def calendar_coverage_alert(*, today: datetime.date | None = None) -> list[int]:
             body=_(
                 "%(y)s 年的工作日按暂定数据计算，依赖该年的办理时限显示为“暂定”。"
                 "请在国务院办公厅公布安排后于“工作日历”中载入。"
-            ) % {"y": year},
+            )
+            % {"y": year},
             url=f"/calendar/{year}/",
             dedupe_key=f"calendar.provisional:{year}:{today.isoformat()}",
             email=True,
@@ -255,16 +265,25 @@ def _deadline_clock(deadline: Deadline, calendar: workdays.WorkCalendar) -> None
 
 
 def deadline_open(
-    *, subject: models.Model, kind: str, started_on: datetime.date, working_days: int,
-    county_id: int | None = None, department_id: int | None = None,
+    *,
+    subject: models.Model,
+    kind: str,
+    started_on: datetime.date,
+    working_days: int,
+    county_id: int | None = None,
+    department_id: int | None = None,
 ) -> Deadline:
     """Start a clock of `working_days` working days for `subject`."""
     if working_days <= 0:
         raise ValidationError(_("办理时限必须大于0个工作日"))
     deadline = Deadline(
-        content_type=ContentType.objects.get_for_model(subject), object_id=subject.pk,
-        kind=kind, started_on=started_on, working_days=working_days,
-        county_id=county_id, department_id=department_id,
+        content_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
+        kind=kind,
+        started_on=started_on,
+        working_days=working_days,
+        county_id=county_id,
+        department_id=department_id,
     )
     _deadline_clock(deadline, workdays.get_calendar())
     try:
@@ -316,8 +335,15 @@ def deadlines_recompute(*, batch_size: int = 2000) -> int:
 
 
 def notification_send(
-    *, recipients: Iterable[User], kind: str, title: str, body: str = "", url: str = "",
-    dedupe_key: str | None = None, email: bool = False, sms: bool = False,
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    dedupe_key: str | None = None,
+    email: bool = False,
+    sms: bool = False,
 ) -> list[Notification]:
     """Put a message in each recipient's inbox (once per dedupe_key) and, after commit, send
     the e-mail/SMS copies."""
@@ -328,7 +354,8 @@ def notification_send(
         with transaction.atomic():
             if dedupe_key:
                 notification, is_new = Notification.objects.get_or_create(
-                    recipient=user, dedupe_key=dedupe_key,
+                    recipient=user,
+                    dedupe_key=dedupe_key,
                     defaults={"kind": kind, "title": title, "body": body, "url": url},
                 )
             else:
@@ -339,7 +366,9 @@ def notification_send(
         if is_new:
             created.append(notification)
             if (email and user.email) or (sms and user.phone):
-                deliver_notification.delay_on_commit(notification.pk, email=email, sms=sms)
+                transaction.on_commit(
+                    partial(deliver_notification.delay, notification.pk, email=email, sms=sms)
+                )
     return created
 
 
@@ -362,8 +391,9 @@ def notification_deliver(*, notification_id: int, email: bool, sms: bool) -> Non
     now = timezone.now()
     claim = Notification.objects.filter(pk=notification_id)
     if email and user.email and claim.filter(emailed_at__isnull=True).update(emailed_at=now):
-        send_mail(notification.title, f"{notification.body}\n\n{notification.url}",
-                  None, [user.email])
+        send_mail(
+            notification.title, f"{notification.body}\n\n{notification.url}", None, [user.email]
+        )
     if sms and user.phone and claim.filter(texted_at__isnull=True).update(texted_at=now):
         get_sms_backend().send(user.phone, f"{notification.title} {notification.body}"[:300])
 
@@ -376,8 +406,11 @@ def config_set(*, key: str, value: Any, actor: User | None = None, note: str = "
     if key not in config.REGISTRY:
         raise ValidationError(_("未知的配置项：%(k)s") % {"k": key})
     parsed = config.REGISTRY[key].parse(value)
-    stored = parsed.isoformat(timespec="minutes") if isinstance(parsed, datetime.time) else (
-        str(parsed) if not isinstance(parsed, bool | int | str) else parsed)
+    stored = (
+        parsed.isoformat(timespec="minutes")
+        if isinstance(parsed, datetime.time)
+        else (str(parsed) if not isinstance(parsed, bool | int | str) else parsed)
+    )
     ConfigValue.objects.update_or_create(
         key=key, defaults={"value": stored, "updated_by": actor, "note": note}
     )

@@ -70,8 +70,9 @@ def county_detail(request: HttpRequest, code: str) -> HttpResponse:
     user = _user(request)
     county = selectors.county_detail(user=user, code=code)
     departments = selectors.department_list(user=user, county=county)
-    return render(request, "arrears/county_detail.html",
-                  {"county": county, "departments": departments})
+    return render(
+        request, "arrears/county_detail.html", {"county": county, "departments": departments}
+    )
 
 
 @login_required
@@ -91,15 +92,17 @@ def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
         raise Http404
     user = _user(request)
     context = selectors.calendar_year_view(year=year)
-    context.update({
-        "year": year,
-        "years": selectors.calendar_years(),
-        "can_edit": user.is_superuser or user.role == Role.CITY_OFFICE,
-        "day_form": DayForm(),
-        "announcement_form": AnnouncementForm(),
-        "prev_year": year - 1,
-        "next_year": year + 1,
-    })
+    context.update(
+        {
+            "year": year,
+            "years": selectors.calendar_years(),
+            "can_edit": user.is_superuser or user.role == Role.CITY_OFFICE,
+            "day_form": DayForm(),
+            "announcement_form": AnnouncementForm(),
+            "prev_year": year - 1,
+            "next_year": year + 1,
+        }
+    )
     return render(request, "arrears/calendar_year.html", context)
 
 
@@ -121,10 +124,14 @@ def _calendar_action(request: HttpRequest, year: int, action: Any) -> HttpRespon
 def calendar_load(request: HttpRequest, year: int) -> HttpResponse:
     def load(user: User) -> str:
         days, status, source = services.calendar_schedule_from_library(year)
-        loaded = services.calendar_year_load(year=year, days=days, status=status, source=source,
-                                             actor=user)
+        loaded = services.calendar_year_load(
+            year=year, days=days, status=status, source=source, actor=user
+        )
         return _("已载入 %(y)s 年日历（%(s)s），进行中的时限将重新计算") % {
-            "y": year, "s": loaded.get_status_display()}
+            "y": year,
+            "s": loaded.get_status_display(),
+        }
+
     return _calendar_action(request, year, load)
 
 
@@ -137,9 +144,15 @@ def calendar_announce(request: HttpRequest, year: int) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError([e for errs in form.errors.values() for e in errs])
         days = services.calendar_schedule_from_announcement(year=year, **form.parsed())
-        services.calendar_year_load(year=year, days=days, status=YearStatus.OFFICIAL,
-                                    source=_("国务院办公厅通知（人工录入）"), actor=user)
+        services.calendar_year_load(
+            year=year,
+            days=days,
+            status=YearStatus.OFFICIAL,
+            source=_("国务院办公厅通知（人工录入）"),
+            actor=user,
+        )
         return _("已按公布的安排录入 %(y)s 年日历，状态为正式") % {"y": year}
+
     return _calendar_action(request, year, announce)
 
 
@@ -152,9 +165,11 @@ def calendar_day(request: HttpRequest, year: int) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError([e for errs in form.errors.values() for e in errs])
         day: datetime.date = form.cleaned_data["date"]
-        services.calendar_day_set(day=day, kind=form.cleaned_data["kind"],
-                                  name=form.cleaned_data["name"], actor=user)
+        services.calendar_day_set(
+            day=day, kind=form.cleaned_data["kind"], name=form.cleaned_data["name"], actor=user
+        )
         return _("已修改 %(d)s") % {"d": day}
+
     return _calendar_action(request, year, set_day)
 
 
@@ -168,13 +183,15 @@ def calendar_mark(request: HttpRequest, year: int) -> HttpResponse:
     def mark(user: User) -> str:
         services.calendar_year_mark(year=year, status=status, actor=user)
         return _("%(y)s 年日历状态已更新") % {"y": year}
+
     return _calendar_action(request, year, mark)
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.notifications_for(user=_user(request)), 30).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     return render(request, "arrears/inbox.html", {"page": page})
 
 
@@ -184,6 +201,9 @@ def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
     services.notification_mark_read(user=_user(request), ids=ids)
     if getattr(request, "htmx", False):
-        return render(request, "arrears/_unread_badge.html",
-                      {"unread_notifications": selectors.unread_count(user=_user(request))})
+        return render(
+            request,
+            "arrears/_unread_badge.html",
+            {"unread_notifications": selectors.unread_count(user=_user(request))},
+        )
     return redirect("inbox")

@@ -65,18 +65,22 @@ def two_counties(db: Any) -> dict[str, Any]:
     from arrears.models import DepartmentKind, Role
     from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
-    a = CountyFactory(code="369902", name="东湖区", short_name="东湖")
-    b = CountyFactory(code="369903", name="西江区", short_name="西江")
+    a = CountyFactory.create(code="369902", name="东湖区", short_name="东湖")
+    b = CountyFactory.create(code="369903", name="西江区", short_name="西江")
     data: dict[str, Any] = {"a": a, "b": b}
     for key, county in (("a", a), ("b", b)):
-        data[f"{key}_hrss"] = DepartmentFactory(county=county, kind=DepartmentKind.HRSS)
-        data[f"{key}_housing"] = DepartmentFactory(county=county, kind=DepartmentKind.HOUSING)
-    data["city_housing"] = DepartmentFactory(county=None, kind=DepartmentKind.HOUSING)
-    data["official_a"] = UserFactory(role=Role.COUNTY_OFFICIAL, county=a)
-    data["official_b"] = UserFactory(role=Role.COUNTY_OFFICIAL, county=b)
-    data["inspector_a"] = UserFactory(role=Role.INSPECTOR, county=a, department=data["a_hrss"])
-    data["city_office"] = UserFactory(city_office=True)
-    data["city_housing_official"] = UserFactory(
+        data[f"{key}_hrss"] = DepartmentFactory.create(county=county, kind=DepartmentKind.HRSS)
+        data[f"{key}_housing"] = DepartmentFactory.create(
+            county=county, kind=DepartmentKind.HOUSING
+        )
+    data["city_housing"] = DepartmentFactory.create(county=None, kind=DepartmentKind.HOUSING)
+    data["official_a"] = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a)
+    data["official_b"] = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=b)
+    data["inspector_a"] = UserFactory.create(
+        role=Role.INSPECTOR, county=a, department=data["a_hrss"]
+    )
+    data["city_office"] = UserFactory.create(city_office=True)
+    data["city_housing_official"] = UserFactory.create(
         role=Role.DEPARTMENT_OFFICIAL, department=data["city_housing"]
     )
     return data

@@ -7,7 +7,7 @@ import factory
 from arrears.models import County, Department, DepartmentKind, Level, Role, User
 
 
-class CountyFactory(factory.django.DjangoModelFactory):
+class CountyFactory(factory.django.DjangoModelFactory[County]):
     class Meta:
         model = County
         django_get_or_create = ("code",)
@@ -17,7 +17,7 @@ class CountyFactory(factory.django.DjangoModelFactory):
     short_name = factory.LazyAttribute(lambda o: o.name[:-1])
 
 
-class DepartmentFactory(factory.django.DjangoModelFactory):
+class DepartmentFactory(factory.django.DjangoModelFactory[Department]):
     class Meta:
         model = Department
 
@@ -29,7 +29,7 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
     )
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True

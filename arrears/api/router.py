@@ -13,11 +13,16 @@ router.register("calendar/years", views.CalendarYearViewSet, basename="calendar-
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
-    path("calendar/add-working-days/", views.AddWorkingDaysView.as_view(),
-         name="api-calendar-add"),
-    path("calendar/working-days-between/", views.WorkingDaysBetweenView.as_view(),
-         name="api-calendar-between"),
-    path("calendar/is-working-day/", views.IsWorkingDayView.as_view(),
-         name="api-calendar-is-working-day"),
+    path("calendar/add-working-days/", views.AddWorkingDaysView.as_view(), name="api-calendar-add"),
+    path(
+        "calendar/working-days-between/",
+        views.WorkingDaysBetweenView.as_view(),
+        name="api-calendar-between",
+    ),
+    path(
+        "calendar/is-working-day/",
+        views.IsWorkingDayView.as_view(),
+        name="api-calendar-is-working-day",
+    ),
     path("", include(router.urls)),
 ]

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -40,8 +38,17 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "role", "role_display", "county",
-                  "department", "phone", "scope"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "role",
+            "role_display",
+            "county",
+            "department",
+            "phone",
+            "scope",
+        ]
 
     def get_phone(self, obj: User) -> str:
         return mask_phone(obj.phone)
@@ -60,7 +67,9 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=500,
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=500,
         help_text=_("要标为已读的通知ID；省略则全部标为已读"),
     )
 
@@ -88,13 +97,11 @@ class CalendarAnswerSerializer(serializers.Serializer):
     working_days = serializers.IntegerField(required=False)
     is_working_day = serializers.BooleanField(required=False)
     end_of_working_day = serializers.DateTimeField(required=False)
-    provisional = serializers.BooleanField(
-        help_text=_("结果依赖尚未载入正式安排的年份时为 true")
-    )
+    provisional = serializers.BooleanField(help_text=_("结果依赖尚未载入正式安排的年份时为 true"))
 
 
 class CalendarYearSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     status = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named "source"
     loaded_at = serializers.DateTimeField()

@@ -79,44 +79,56 @@ class _CalendarView(APIView):
 class AddWorkingDaysView(_CalendarView):
     query_serializer = s.AddWorkingDaysSerializer
 
-    @extend_schema(parameters=[s.AddWorkingDaysSerializer], responses=s.CalendarAnswerSerializer,
-                   summary="起算日加N个工作日（起算日不计入）")
+    @extend_schema(
+        parameters=[s.AddWorkingDaysSerializer],
+        responses=s.CalendarAnswerSerializer,
+        summary="起算日加N个工作日（起算日不计入）",
+    )
     def get(self, request: Request) -> Response:
         p = self.params(request)
         calendar = workdays.get_calendar()
         result = calendar.add_working_days(p["date"], p["days"])
-        return Response({"date": result,
-                         "provisional": calendar.is_provisional(p["date"], result)})
+        return Response({"date": result, "provisional": calendar.is_provisional(p["date"], result)})
 
 
 class WorkingDaysBetweenView(_CalendarView):
     query_serializer = s.BetweenSerializer
 
-    @extend_schema(parameters=[s.BetweenSerializer], responses=s.CalendarAnswerSerializer,
-                   summary="两日期之间的工作日数（不含起始日，含结束日）")
+    @extend_schema(
+        parameters=[s.BetweenSerializer],
+        responses=s.CalendarAnswerSerializer,
+        summary="两日期之间的工作日数（不含起始日，含结束日）",
+    )
     def get(self, request: Request) -> Response:
         p = self.params(request)
         calendar = workdays.get_calendar()
-        return Response({
-            "working_days": calendar.working_days_between(p["start"], p["end"]),
-            "provisional": calendar.is_provisional(p["start"], p["end"]),
-        })
+        return Response(
+            {
+                "working_days": calendar.working_days_between(p["start"], p["end"]),
+                "provisional": calendar.is_provisional(p["start"], p["end"]),
+            }
+        )
 
 
 class IsWorkingDayView(_CalendarView):
     query_serializer = s.DateQuerySerializer
 
-    @extend_schema(parameters=[s.DateQuerySerializer], responses=s.CalendarAnswerSerializer,
-                   summary="是否工作日，及该工作日截止时刻")
+    @extend_schema(
+        parameters=[s.DateQuerySerializer],
+        responses=s.CalendarAnswerSerializer,
+        summary="是否工作日，及该工作日截止时刻",
+    )
     def get(self, request: Request) -> Response:
         p = self.params(request)
         calendar = workdays.get_calendar()
-        return Response({
-            "date": p["date"],
-            "is_working_day": calendar.is_working_day(p["date"]),
-            "end_of_working_day": calendar.end_of_working_day(p["date"]),
-            "provisional": calendar.is_provisional(p["date"]),
-        })
+        return Response(
+            {
+                "date": p["date"],
+                "is_working_day": calendar.is_working_day(p["date"]),
+                "end_of_working_day": calendar.end_of_working_day(p["date"]),
+                "provisional": calendar.is_provisional(p["date"]),
+            }
+        )
 
 
 @extend_schema_view(

@@ -2,21 +2,11 @@
 
 from django.db import migrations
 
-INDUSTRIES = [
-    ("housing", "房屋建筑和市政基础设施", True),
-    ("transport", "交通运输工程", True),
-    ("water", "水利工程", True),
-    ("other_construction", "其他工程建设", True),
-    ("non_construction", "非工程建设领域", False),
-]
+from arrears.reference import INDUSTRIES, ensure_industries
 
 
 def add(apps, schema_editor):
-    Industry = apps.get_model("arrears", "Industry")
-    for code, name, construction in INDUSTRIES:
-        Industry.objects.get_or_create(
-            code=code, defaults={"name": name, "is_construction": construction}
-        )
+    ensure_industries(apps.get_model("arrears", "Industry"))
 
 
 def remove(apps, schema_editor):

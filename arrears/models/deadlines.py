@@ -63,7 +63,7 @@ class Deadline(AuditedModel):
     closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = DeadlineQuerySet.as_manager()
+    objects: ClassVar[models.Manager[Deadline]] = DeadlineQuerySet.as_manager()
     scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
 
     class Meta:
@@ -75,7 +75,8 @@ class Deadline(AuditedModel):
             ),
             models.CheckConstraint(
                 name="deadline_closed_has_time",
-                condition=models.Q(state__in=["open", "paused"]) | models.Q(closed_at__isnull=False),
+                condition=models.Q(state__in=["open", "paused"])
+                | models.Q(closed_at__isnull=False),
             ),
             # One running clock of a kind per subject; closed ones stay as history.
             models.UniqueConstraint(

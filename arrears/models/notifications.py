@@ -19,7 +19,8 @@ class Notification(models.Model):
     body = models.TextField(_("内容"), blank=True)
     url = models.CharField(_("链接"), max_length=300, blank=True)
     # Makes sending idempotent: a sweep or task that runs twice finds the row and stops.
-    dedupe_key = models.CharField(_("去重键"), max_length=200, null=True, blank=True)
+    # NULL, not "": notifications without a key must not collide in the unique constraint.
+    dedupe_key = models.CharField(_("去重键"), max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)

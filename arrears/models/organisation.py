@@ -158,7 +158,7 @@ class User(AbstractUser, AuditedModel):
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = PhoneField(_("手机号码"), blank=True)
 
-    objects = ArrearsUserManager()
+    objects: ClassVar[ArrearsUserManager] = ArrearsUserManager()
     scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
     audit_exclude: ClassVar[frozenset[str]] = frozenset({"password", "last_login"})
 

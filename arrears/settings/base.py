@@ -148,7 +148,7 @@ else:
 # --- Celery -----------------------------------------------------------------------------------
 # Redis when REDIS_URL (or CELERY_BROKER_URL) is set; otherwise kombu's filesystem transport,
 # which needs no server and is enough for one machine running `make run`.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost/")
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("out", "processed"):

@@ -3,7 +3,7 @@ fast password hashing, outgoing e-mail kept in memory."""
 
 from .base import *  # noqa: F403
 
-SECRET_KEY = "test-only-key"  # noqa: S105
+SECRET_KEY = "test-only-key"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

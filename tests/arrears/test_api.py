@@ -21,26 +21,36 @@ def api(two_counties: dict[str, Any]) -> APIClient:
 
 
 def test_calendar_endpoints(api: APIClient, calendar_2026: None) -> None:
-    r = api.get("/api/v1/calendar/add-working-days/", {"date": "2026-09-28", "days": 3})
+    r = api.get("/api/v1/calendar/add-working-days/", {"date": "2026-09-28", "days": "3"})
     assert r.status_code == 200
     assert r.json() == {"date": "2026-10-08", "provisional": False}
-    r = api.get("/api/v1/calendar/working-days-between/",
-                {"start": "2026-02-12", "end": "2026-02-24"})
+    r = api.get(
+        "/api/v1/calendar/working-days-between/", {"start": "2026-02-12", "end": "2026-02-24"}
+    )
     assert r.json() == {"working_days": 3, "provisional": False}
     r = api.get("/api/v1/calendar/is-working-day/", {"date": "2026-02-14"})
-    assert r.json() == {"date": "2026-02-14", "is_working_day": True,
-                        "end_of_working_day": "2026-02-14T17:30:00+08:00", "provisional": False}
-    r = api.get("/api/v1/calendar/add-working-days/", {"date": "2026-12-28", "days": 5})
+    assert r.json() == {
+        "date": "2026-02-14",
+        "is_working_day": True,
+        "end_of_working_day": "2026-02-14T17:30:00+08:00",
+        "provisional": False,
+    }
+    r = api.get("/api/v1/calendar/add-working-days/", {"date": "2026-12-28", "days": "5"})
     assert r.json()["provisional"] is True
 
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"date": "2026-02-30", "days": 1}, "date"), ({"date": "2026-02-01"}, "days"),
-     ({"date": "2026-02-01", "days": "x"}, "days"), ({"date": "1990-01-01", "days": 1}, None)],
+    [
+        ({"date": "2026-02-30", "days": "1"}, "date"),
+        ({"date": "2026-02-01"}, "days"),
+        ({"date": "2026-02-01", "days": "x"}, "days"),
+        ({"date": "1990-01-01", "days": "1"}, None),
+    ],
 )
-def test_bad_calendar_input_is_a_400_in_chinese(api: APIClient, params: dict, field: str | None,
-                                                calendar_2026: None) -> None:
+def test_bad_calendar_input_is_a_400_in_chinese(
+    api: APIClient, params: dict[str, str], field: str | None, calendar_2026: None
+) -> None:
     r = api.get("/api/v1/calendar/add-working-days/", params, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert r.status_code == 400
     if field:
@@ -49,8 +59,9 @@ def test_bad_calendar_input_is_a_400_in_chinese(api: APIClient, params: dict, fi
 
 
 def test_english_on_request(api: APIClient) -> None:
-    r = api.get("/api/v1/calendar/add-working-days/", {"date": "x", "days": 1},
-                HTTP_ACCEPT_LANGUAGE="en")
+    r = api.get(
+        "/api/v1/calendar/add-working-days/", {"date": "x", "days": "1"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert r.status_code == 400
     assert "Date has wrong format" in r.json()["date"][0]
 
@@ -67,8 +78,9 @@ def test_me_masks_the_phone(two_counties: dict[str, Any]) -> None:
     assert body["role"] == "county_official"
 
 
-def test_notifications_are_per_user_and_mark_read(api: APIClient,
-                                                  two_counties: dict[str, Any]) -> None:
+def test_notifications_are_per_user_and_mark_read(
+    api: APIClient, two_counties: dict[str, Any]
+) -> None:
     mine = Notification.objects.create(recipient=two_counties["official_a"], kind="k", title="甲")
     Notification.objects.create(recipient=two_counties["official_b"], kind="k", title="乙")
     r = api.get("/api/v1/notifications/")

@@ -15,12 +15,15 @@ from tests.factories import CountyFactory, UserFactory
 
 def _events(obj: Any) -> list[AuditEvent]:
     ct = ContentType.objects.get_for_model(obj)
-    return list(AuditEvent.objects.filter(content_type=ct, object_id=str(obj.pk))
-                .order_by("occurred_at", "id"))
+    return list(
+        AuditEvent.objects.filter(content_type=ct, object_id=str(obj.pk)).order_by(
+            "occurred_at", "id"
+        )
+    )
 
 
 def test_create_update_delete_are_recorded_with_actor(db: None) -> None:
-    actor = UserFactory(username="clerk")
+    actor = UserFactory.create(username="clerk")
     with audit.acting_as(user=actor):
         county = County.objects.create(code="369931", name="测试县", short_name="测试")
         county.name = "改名县"
@@ -28,9 +31,11 @@ def test_create_update_delete_are_recorded_with_actor(db: None) -> None:
         county.save()  # no change: nothing recorded
         pk = county.pk
         county.delete()
-    events = list(AuditEvent.objects.filter(object_id=str(pk),
-                                            content_type=ContentType.objects.get_for_model(County))
-                  .order_by("id"))
+    events = list(
+        AuditEvent.objects.filter(
+            object_id=str(pk), content_type=ContentType.objects.get_for_model(County)
+        ).order_by("id")
+    )
     assert [e.action for e in events] == ["create", "update", "delete"]
     assert events[1].changes == {"name": ["测试县", "改名县"]}
     assert {e.actor_id for e in events} == {actor.pk}
@@ -38,7 +43,7 @@ def test_create_update_delete_are_recorded_with_actor(db: None) -> None:
 
 
 def test_bulk_update_records_each_row_with_old_and_new_values(db: None) -> None:
-    a, b = CountyFactory(sort_order=1), CountyFactory(sort_order=2)
+    a, b = CountyFactory.create(sort_order=1), CountyFactory.create(sort_order=2)
     with audit.acting_as(label="task:test"):
         assert County.objects.filter(pk__in=[a.pk, b.pk]).update(sort_order=9) == 2
     for county, old in ((a, 1), (b, 2)):
@@ -50,20 +55,20 @@ def test_bulk_update_records_each_row_with_old_and_new_values(db: None) -> None:
 def test_bulk_update_with_expression_records_resulting_values(db: None) -> None:
     from django.db.models import F
 
-    county = CountyFactory(sort_order=4)
+    county = CountyFactory.create(sort_order=4)
     County.objects.filter(pk=county.pk).update(sort_order=F("sort_order") + 3)
     assert _events(county)[-1].changes == {"sort_order": [4, 7]}
 
 
 def test_conditional_update_keeps_its_row_count(db: None) -> None:
-    county = CountyFactory(sort_order=1)
+    county = CountyFactory.create(sort_order=1)
     assert County.objects.filter(pk=county.pk, sort_order=1).update(sort_order=2) == 1
     assert County.objects.filter(pk=county.pk, sort_order=1).update(sort_order=3) == 0
     assert len([e for e in _events(county) if e.action == "update"]) == 1
 
 
 def test_personal_identifiers_are_masked_in_the_trail(db: None) -> None:
-    user = UserFactory(phone="13812345678")
+    user = UserFactory.create(phone="13812345678")
     User.objects.filter(pk=user.pk).update(phone="13987654321")
     user.refresh_from_db()
     user.phone = "13700001111"
@@ -75,12 +80,15 @@ def test_personal_identifiers_are_masked_in_the_trail(db: None) -> None:
     assert "password" not in stored  # hashes are never copied into the trail
 
 
-def test_web_request_names_the_logged_in_user(two_counties: dict[str, Any], calendar_2026: None,
-                                              ) -> None:
+def test_web_request_names_the_logged_in_user(
+    two_counties: dict[str, Any],
+    calendar_2026: None,
+) -> None:
     client = Client()
     client.force_login(two_counties["city_office"])
-    response = client.post("/calendar/2026/day/",
-                           {"date": "2026-12-31", "kind": "holiday", "name": "测试"})
+    response = client.post(
+        "/calendar/2026/day/", {"date": "2026-12-31", "kind": "holiday", "name": "测试"}
+    )
     assert response.status_code == 302
     from arrears.models import CalendarDay
 
@@ -92,5 +100,5 @@ def test_web_request_names_the_logged_in_user(two_counties: dict[str, Any], cale
 def test_suspended_records_nothing(db: None) -> None:
     before = AuditEvent.objects.count()
     with audit.suspended():
-        CountyFactory()
+        CountyFactory.create()
     assert AuditEvent.objects.count() == before

@@ -19,7 +19,7 @@ from tests.factories import UserFactory
 @pytest.mark.django_db(transaction=True)
 def test_worker_runs_a_task_sent_through_the_broker(settings: Any) -> None:
     # given a city-office user and no calendar loaded, so the current year is provisional
-    admin = UserFactory(city_office=True, email="office@example.org")
+    admin = UserFactory.create(city_office=True, email="office@example.org")
     app.conf.task_always_eager = False
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):

@@ -24,8 +24,12 @@ OBJECT_URLS = {
 }
 # Parameterised URLs that do not show scoped objects (the calendar is the same city-wide).
 NOT_SCOPED = {
-    "calendar/<int:year>/", "calendar/<int:year>/load/", "calendar/<int:year>/announce/",
-    "calendar/<int:year>/day/", "calendar/<int:year>/mark/", "api/v1/calendar/years/<year>/",
+    "calendar/<int:year>/",
+    "calendar/<int:year>/load/",
+    "calendar/<int:year>/announce/",
+    "calendar/<int:year>/day/",
+    "calendar/<int:year>/mark/",
+    "api/v1/calendar/years/<year>/",
     "i18n/setlang/",
 }
 
@@ -66,8 +70,9 @@ def test_county_a_official_gets_404_for_county_b_objects(
     assert _client(two_counties["official_b"]).get(url).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/org/counties/", "/api/v1/counties/", "/api/v1/departments/",
-                                 "/"])
+@pytest.mark.parametrize(
+    "url", ["/org/counties/", "/api/v1/counties/", "/api/v1/departments/", "/"]
+)
 def test_lists_do_not_mention_county_b(two_counties: dict[str, Any], url: str) -> None:
     body = _client(two_counties["official_a"]).get(url).content.decode()
     assert two_counties["a"].name in body
@@ -93,8 +98,8 @@ def test_scope_rules(two_counties: dict[str, Any]) -> None:
 def test_unbound_and_machine_users_see_nothing(two_counties: dict[str, Any]) -> None:
     from tests.factories import UserFactory
 
-    nobody = UserFactory(role="inspector")
-    machine = UserFactory(role="integration_client")
+    nobody = UserFactory.create(role="inspector")
+    machine = UserFactory.create(role="integration_client")
     for user in (nobody, machine):
         assert scope_of(user).nothing
         assert not for_user(County.objects.all(), user).exists()

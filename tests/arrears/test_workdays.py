@@ -77,11 +77,18 @@ def test_working_days_between_is_inverse_of_add(calendar_2026: None) -> None:
 
 def test_2026_schedule_matches_the_announcement(calendar_2026: None) -> None:
     makeup = set(
-        CalendarDay.objects.filter(date__year=2026, kind=DayKind.MAKEUP_WORKDAY)
-        .values_list("date", flat=True)
+        CalendarDay.objects.filter(date__year=2026, kind=DayKind.MAKEUP_WORKDAY).values_list(
+            "date", flat=True
+        )
     )
-    assert makeup == {D(2026, 1, 4), D(2026, 2, 14), D(2026, 2, 28), D(2026, 5, 9),
-                      D(2026, 9, 20), D(2026, 10, 10)}
+    assert makeup == {
+        D(2026, 1, 4),
+        D(2026, 2, 14),
+        D(2026, 2, 28),
+        D(2026, 5, 9),
+        D(2026, 9, 20),
+        D(2026, 10, 10),
+    }
     assert CalendarYear.objects.get(year=2026).status == YearStatus.OFFICIAL
 
 
@@ -114,11 +121,13 @@ def test_library_year_without_official_data_loads_as_provisional(db: None) -> No
 def test_deadline_depending_on_a_provisional_year_is_provisional(calendar_2026: None) -> None:
     from tests.factories import CountyFactory
 
-    subject = CountyFactory()
-    early = services.deadline_open(subject=subject, kind="a", started_on=D(2026, 9, 28),
-                                   working_days=3)
-    late = services.deadline_open(subject=subject, kind="b", started_on=D(2026, 12, 20),
-                                  working_days=15)
+    subject = CountyFactory.create()
+    early = services.deadline_open(
+        subject=subject, kind="a", started_on=D(2026, 9, 28), working_days=3
+    )
+    late = services.deadline_open(
+        subject=subject, kind="b", started_on=D(2026, 12, 20), working_days=15
+    )
     assert (early.due_date, early.provisional) == (D(2026, 10, 8), False)
     assert early.due_at.isoformat() == "2026-10-08T17:30:00+08:00"
     assert late.provisional is True
@@ -129,10 +138,11 @@ def test_loading_an_announced_schedule_recomputes_open_deadlines(
 ) -> None:
     from tests.factories import CountyFactory
 
-    subject = CountyFactory()
+    subject = CountyFactory.create()
     # given a deadline running into 2027 while 2027 is unknown (weekdays only)
-    deadline = services.deadline_open(subject=subject, kind="close", started_on=D(2026, 12, 30),
-                                      working_days=2)
+    deadline = services.deadline_open(
+        subject=subject, kind="close", started_on=D(2026, 12, 30), working_days=2
+    )
     assert (deadline.due_date, deadline.provisional) == (D(2027, 1, 1), True)
     # when the city office types in the announcement (New Year Jan 1–3 off, made-up example)
     days = services.calendar_schedule_from_announcement(
@@ -141,8 +151,7 @@ def test_loading_an_announced_schedule_recomputes_open_deadlines(
         makeup_days=[(D(2027, 1, 9), "元旦调休")],
     )
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.calendar_year_load(year=2027, days=days, status=YearStatus.OFFICIAL,
-                                    source="test")
+        services.calendar_year_load(year=2027, days=days, status=YearStatus.OFFICIAL, source="test")
     # then the recompute task, enqueued on commit, moved the deadline; it is no longer provisional
     assert len(callbacks) == 1
     deadline.refresh_from_db()
@@ -158,8 +167,9 @@ def test_loading_an_announced_schedule_recomputes_open_deadlines(
 def test_closed_deadlines_are_not_recomputed(calendar_2026: None) -> None:
     from tests.factories import CountyFactory
 
-    deadline = services.deadline_open(subject=CountyFactory(), kind="x",
-                                      started_on=D(2026, 12, 30), working_days=2)
+    deadline = services.deadline_open(
+        subject=CountyFactory.create(), kind="x", started_on=D(2026, 12, 30), working_days=2
+    )
     assert services.deadline_close(deadline=deadline) is True
     assert services.deadline_close(deadline=deadline) is False  # second close changes nothing
     services.calendar_day_set(day=D(2026, 12, 31), kind=DayKind.HOLIDAY, name="x")
@@ -181,8 +191,9 @@ def test_bad_announcements_are_refused_in_chinese(
     db: None, holidays: list, makeup: list, message: str
 ) -> None:
     with pytest.raises(ValidationError) as info:
-        services.calendar_schedule_from_announcement(year=2027, holidays=holidays,
-                                                     makeup_days=makeup)
+        services.calendar_schedule_from_announcement(
+            year=2027, holidays=holidays, makeup_days=makeup
+        )
     assert message in info.value.messages[0]
 
 

@@ -34,8 +34,13 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -75,13 +80,15 @@ def test_login_and_home_page(browser: Any, live_server: Any, demo_city: None) ->
     page.screenshot(path=str(ARTIFACTS / "home-en.png"), full_page=True)
 
 
-def test_city_office_on_a_phone_sees_the_calendar(browser: Any, live_server: Any,
-                                                  demo_city: None) -> None:
+def test_city_office_on_a_phone_sees_the_calendar(
+    browser: Any, live_server: Any, demo_city: None
+) -> None:
     from arrears.demo import DEMO_PASSWORD
 
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "cityoffice")

@@ -20,8 +20,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--seed", type=int, default=20260101, help="random seed")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing if the database already has counties")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing if the database already has counties",
+        )
 
     def handle(self, *args: Any, seed: int, if_empty: bool, **options: Any) -> None:
         from arrears.models import County
@@ -47,5 +50,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo city ready. Users (demo only):"))
         for username, role, name in users:
             self.stdout.write(f"  {username:<14} {role:<12} {name}")
-        self.stdout.write(f"Password for all of them: {demo.DEMO_PASSWORD}  "
-                          "(hotline12345 is a machine user without a password)")
+        self.stdout.write(
+            f"Password for all of them: {demo.DEMO_PASSWORD}  "
+            "(hotline12345 is a machine user without a password)"
+        )

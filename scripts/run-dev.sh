@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Serve the app with a Celery worker and beat beside it; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${VENV:-.venv}/bin
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+
+# One worker process with beat embedded (-B): enough for one machine and the embedded broker.
+"$BIN/celery" -A arrears worker -B --loglevel=INFO --concurrency=1 \
+  --schedule="${ARREARS_VAR_DIR:-var}/celerybeat-schedule" &
+WORKER=$!
+trap 'kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true' EXIT INT TERM
+
+echo "arrears: http://$HOST:$PORT/  (worker pid $WORKER)"
+"$BIN/python" manage.py runserver "$HOST:$PORT" --noreload
