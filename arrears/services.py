@@ -45,6 +45,19 @@ class DaySpec:
     name: str = ""
 
 
+# The names chinesecalendar uses, in the Chinese of the State Council's announcements.
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+
+
 def _default_kind(day: datetime.date) -> str:
     return DayKind.WEEKEND if day.weekday() >= 5 else DayKind.WORKDAY
 
@@ -79,12 +92,15 @@ def calendar_schedule_from_library(year: int) -> tuple[list[DaySpec], str, str]:
                 kind = DayKind.HOLIDAY
             else:
                 kind = DayKind.WEEKEND
-            label = str(name) if name and kind in (DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY) else ""
+            label = ""
+            if name and kind in (DayKind.HOLIDAY, DayKind.MAKEUP_WORKDAY):
+                label = HOLIDAY_NAMES.get(str(name), str(name))
+                label = label + "调休" if kind == DayKind.MAKEUP_WORKDAY else label
             specs.append(DaySpec(day, kind, label))
         return specs, YearStatus.OFFICIAL, f"chinesecalendar {chinese_calendar.__version__}"
     import holidays
 
-    estimated = holidays.country_holidays("CN", years=year)
+    estimated = holidays.country_holidays("CN", years=year, language="zh_CN")
     for day in _year_days(year):
         if day in estimated:
             specs.append(DaySpec(day, DayKind.HOLIDAY, str(estimated[day])))
