@@ -84,3 +84,20 @@ def two_counties(db: Any) -> dict[str, Any]:
         role=Role.DEPARTMENT_OFFICIAL, department=data["city_housing"]
     )
     return data
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Live-server request threads can keep a connection past their last request (HTTP
+    keep-alive from the browser); end them so the test database can be dropped."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        connection.close()

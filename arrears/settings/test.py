@@ -12,3 +12,6 @@ ALLOWED_HOSTS = ["*"]
 # configured broker is exercised by tests/arrears/test_celery_worker.py.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Threads in tests (the live server, the Celery worker, races) must not keep connections open
+# past their work, or the test database cannot be dropped at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -25,10 +25,10 @@ pytestmark = [
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
-    # Django's live server runs in a thread; Playwright's sync API refuses to run inside an
-    # event loop, and pytest-django keeps none here, so this is safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread, which makes Django refuse ORM
+    # calls from the test body; the live server answers from its own thread, so it is safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -1,0 +1,80 @@
+"""PostgreSQL behaviour: two workers acting on the same rows at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+
+from arrears import services
+from arrears.models import AuditEvent, Deadline, DeadlineState
+from tests.factories import CountyFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(work: Callable[[], Any], n: int = 2) -> list[Any]:
+    """Run `work` in n threads released at the same moment; each thread has its own
+    connection, so the database sees n concurrent transactions."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(work())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_two_concurrent_closes_record_one_outcome() -> None:
+    deadline = services.deadline_open(
+        subject=CountyFactory.create(), kind="k", started_on=dt.date(2026, 11, 2), working_days=5
+    )
+
+    def close() -> bool:
+        return services.deadline_close(
+            deadline=Deadline.objects.get(pk=deadline.pk),
+            at=dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC),
+        )
+
+    assert sorted(_race(close, 4)) == [False, False, False, True]
+    deadline.refresh_from_db()
+    assert deadline.state == DeadlineState.MET
+    closes = AuditEvent.objects.filter(
+        object_id=str(deadline.pk), action="update", changes__has_key="state"
+    )
+    assert closes.count() == 1
+
+
+def test_concurrent_bulk_updates_audit_each_change_once() -> None:
+    county = CountyFactory.create(sort_order=0)
+
+    def bump() -> int:
+        from django.db.models import F
+
+        from arrears.models import County
+
+        return County.objects.filter(pk=county.pk).update(sort_order=F("sort_order") + 1)
+
+    assert _race(bump, 3) == [1, 1, 1]
+    county.refresh_from_db()
+    assert county.sort_order == 3
+    steps = sorted(
+        tuple(e.changes["sort_order"])
+        for e in AuditEvent.objects.filter(object_id=str(county.pk), action="update")
+    )
+    # rows are locked before they are read, so each recorded step starts where the last ended
+    assert steps == [(0, 1), (1, 2), (2, 3)]
+    assert connection.vendor == "postgresql"
