@@ -208,3 +208,9 @@ def test_incomplete_year_is_refused_and_nothing_saved(db: None) -> None:
 def test_deadline_recompute_is_needed_only_for_running(calendar_2026: None) -> None:
     assert Deadline.objects.count() == 0
     assert services.deadlines_recompute() == 0
+
+
+def test_library_and_estimate_agree_on_2026_weekday_holidays(db: None) -> None:
+    # The cross-check the city office runs with `load_calendar --check`.
+    assert services.calendar_cross_check(2026) == []
+    assert services.calendar_cross_check(2027) == []  # no official data: nothing to compare

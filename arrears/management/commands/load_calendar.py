@@ -21,8 +21,22 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="first", type=int, default=this_year - 3)
         parser.add_argument("--to", dest="last", type=int, default=this_year + 1)
         parser.add_argument("--force", action="store_true", help="reload official years too")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="only compare chinesecalendar with the holidays package's estimate",
+        )
 
-    def handle(self, *args: Any, first: int, last: int, force: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, first: int, last: int, force: bool, check: bool, **options: Any
+    ) -> None:
+        if check:
+            for year in range(first, last + 1):
+                differences = services.calendar_cross_check(year)
+                self.stdout.write(f"{year}: {len(differences)} differences")
+                for line in differences:
+                    self.stdout.write(f"  {line}")
+            return
         statuses = dict(CalendarYear.objects.values_list("year", "status"))
         with audit.acting_as(label="command:load_calendar"):
             for year in range(first, last + 1):
