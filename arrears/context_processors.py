@@ -11,13 +11,12 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from arrears import selectors, services
-    from arrears.models import Role
+    from arrears import permissions, selectors, services
 
     context: dict[str, Any] = {
         "unread_notifications": selectors.unread_count(user=user),
         "scope_label": selectors.scope_label(user=user),
     }
-    if user.is_superuser or getattr(user, "role", "") == Role.CITY_OFFICE:
+    if permissions.is_city_office(user):
         context["calendar_years_missing"] = services.calendar_years_needing_data()
     return context

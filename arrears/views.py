@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from arrears import selectors, services, workdays
+from arrears import permissions, selectors, services, workdays
 from arrears.forms import AnnouncementForm, DayForm
-from arrears.models import Role, User, YearStatus
+from arrears.models import User, YearStatus
 from arrears.scoping import scope_of
 
 
@@ -27,8 +27,8 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _require_city_office(user: User) -> None:
-    if not (user.is_superuser or user.role == Role.CITY_OFFICE):
+def _require_calendar_editor(user: User) -> None:
+    if not permissions.can_edit_calendar(user):
         raise PermissionDenied(_("只有市根治欠薪办可以修改工作日历"))
 
 
@@ -96,7 +96,7 @@ def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
         {
             "year": year,
             "years": selectors.calendar_years(),
-            "can_edit": user.is_superuser or user.role == Role.CITY_OFFICE,
+            "can_edit": permissions.can_edit_calendar(user),
             "day_form": DayForm(),
             "announcement_form": AnnouncementForm(),
             "prev_year": year - 1,
@@ -108,7 +108,7 @@ def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
 
 def _calendar_action(request: HttpRequest, year: int, action: Any) -> HttpResponse:
     user = _user(request)
-    _require_city_office(user)
+    _require_calendar_editor(user)
     try:
         message = action(user)
     except ValidationError as exc:

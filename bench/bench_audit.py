@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.settings.local")
 
 
-def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+def timed(fn, repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()

@@ -111,3 +111,16 @@ def test_anonymous_users_are_sent_to_login(two_counties: dict[str, Any]) -> None
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert Client().get("/api/v1/counties/").status_code == 403
+
+
+def test_only_the_city_office_edits_the_calendar(
+    two_counties: dict[str, Any], calendar_2026: None
+) -> None:
+    for key in ("official_a", "inspector_a", "city_housing_official"):
+        response = _client(two_counties[key]).post(
+            "/calendar/2026/day/", {"date": "2026-12-31", "kind": "holiday"}
+        )
+        assert response.status_code == 403
+    from arrears.models import CalendarDay
+
+    assert CalendarDay.objects.get(date="2026-12-31").kind == "workday"
