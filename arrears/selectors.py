@@ -77,6 +77,7 @@ def scope_label(*, user: User) -> str:
 class MonthView:
     year: int
     month: int
+    first: datetime.date
     weeks: list[list[CalendarDay | datetime.date | None]]
 
 
@@ -88,7 +89,7 @@ def calendar_year_view(*, year: int) -> dict[str, Any]:
         weeks: list[list[CalendarDay | datetime.date | None]] = []
         for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
             weeks.append([days.get(d, d) if d.month == month else None for d in week])
-        months.append(MonthView(year, month, weeks))
+        months.append(MonthView(year, month, datetime.date(year, month, 1), weeks))
     return {
         "calendar_year": CalendarYear.objects.filter(year=year).first(),
         "months": months,

@@ -99,7 +99,9 @@ def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
             "can_edit": permissions.can_edit_calendar(user),
             "day_form": DayForm(),
             "announcement_form": AnnouncementForm(),
-            "prev_year": year - 1,
+            # Monday first, as Chinese calendars are printed; short names in the active language.
+        "weekday_names": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
+        "prev_year": year - 1,
             "next_year": year + 1,
         }
     )
