@@ -100,8 +100,8 @@ def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
             "day_form": DayForm(),
             "announcement_form": AnnouncementForm(),
             # Monday first, as Chinese calendars are printed; short names in the active language.
-        "weekday_names": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
-        "prev_year": year - 1,
+            "weekday_names": [_("一"), _("二"), _("三"), _("四"), _("五"), _("六"), _("日")],
+            "prev_year": year - 1,
             "next_year": year + 1,
         }
     )
