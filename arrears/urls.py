@@ -22,6 +22,7 @@ urlpatterns = [
     path("calendar/<int:year>/day/", views.calendar_day, name="calendar-day"),
     path("calendar/<int:year>/mark/", views.calendar_mark, name="calendar-mark"),
     path("inbox/", views.inbox, name="inbox"),
+    path("", include("complaints.urls")),
     path("inbox/mark-read/", views.inbox_mark_read, name="inbox-mark-read"),
     path("api/v1/", include("arrears.api.router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

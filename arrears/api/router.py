@@ -4,12 +4,15 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from arrears.api import views
+from complaints.api import views as complaint_views
 
 router = DefaultRouter()
 router.register("counties", views.CountyViewSet, basename="county")
 router.register("departments", views.DepartmentViewSet, basename="department")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register("calendar/years", views.CalendarYearViewSet, basename="calendar-year")
+router.register("referrals", complaint_views.ReferralViewSet, basename="referral")
+router.register("complaints", complaint_views.ComplaintViewSet, basename="complaint")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),

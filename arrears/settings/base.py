@@ -179,6 +179,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one beat schedule of the system. Deadlines of days are database rows swept here, never
 # countdown/ETA tasks (Redis would redeliver those after the visibility timeout).
 CELERY_BEAT_SCHEDULE = {
+    "complaints-deliver-callbacks": {
+        "task": "complaints.tasks.deliver_callbacks",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "calendar-provisional-check": {
         "task": "arrears.tasks.check_calendar_coverage",
         "schedule": 6 * 3600,

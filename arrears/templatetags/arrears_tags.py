@@ -1,0 +1,9 @@
+"""Template filters for personal identifiers: pages show them masked (PIPL)."""
+
+from django import template
+
+from arrears.identifiers import mask_phone, mask_resident_id
+
+register = template.Library()
+register.filter("mask_phone", mask_phone)
+register.filter("mask_id", mask_resident_id)

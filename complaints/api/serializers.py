@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from arrears.identifiers import mask_phone, mask_resident_id
+from complaints import selectors
+from complaints.models import Complaint, ComplaintEvent
+from complaints.services.callbacks import public_status
+from complaints.services.intake import format_tracking_no
+
+
+class ComplaintInputSerializer(serializers.Serializer):
+    """The complaint as any channel sends it. Types are checked here; identifiers (ID number
+    check digit, credit code check character, phone formats) and the rules between fields
+    are checked by the intake service, the same for every channel."""
+
+    complainant_name = serializers.CharField(max_length=50)
+    complainant_phone = serializers.CharField(max_length=30)
+    complainant_id_number = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    complainant_address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    employer_name = serializers.CharField(max_length=200)
+    employer_credit_code = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    employer_address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    employer_contact = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    employer_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    project_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    project_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    project_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    county_code = serializers.CharField(
+        max_length=6,
+        required=False,
+        allow_blank=True,
+        help_text=_("6位行政区划代码；不填则按项目或地址分派"),
+    )
+    industry_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    workers_owed = serializers.IntegerField(min_value=1, max_value=100000)
+    amount_owed = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("999999999.99")
+    )
+    period_start = serializers.DateField(required=False, allow_null=True)
+    period_end = serializers.DateField(required=False, allow_null=True)
+    facts = serializers.CharField(max_length=5000)
+    request = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    received_at = serializers.DateTimeField(required=False)
+
+
+class ReferralInputSerializer(ComplaintInputSerializer):
+    external_id = serializers.CharField(
+        max_length=200, help_text=_("来源系统自己的编号；同一编号重复提交是幂等的")
+    )
+
+
+class BatchInputSerializer(serializers.Serializer):
+    referrals = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=500,
+        help_text=_("最多500条，每条格式同单条提交"),
+    )
+
+
+class PublicEventSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(source="public_text")
+
+    class Meta:
+        model = ComplaintEvent
+        fields = ["kind", "text", "at"]
+
+
+class ReferralSerializer(serializers.Serializer):
+    """What the referring system may tell the citizen: status, unit, public timeline, result."""
+
+    external_id = serializers.CharField()
+    tracking_no = serializers.CharField()
+    status = serializers.CharField()
+    status_display = serializers.CharField()
+    unit = serializers.CharField(allow_null=True)
+    received_at = serializers.DateTimeField()
+    timeline = PublicEventSerializer(many=True)
+    result = serializers.CharField(allow_null=True)
+
+    def to_representation(self, instance: Complaint) -> dict[str, Any]:
+        data = {
+            "external_id": instance.external_id,
+            **public_status(instance),
+            "tracking_no": format_tracking_no(instance.tracking_no),
+            "received_at": instance.received_at,
+            "timeline": selectors.public_events(complaint=instance),
+        }
+        return super().to_representation(data)
+
+
+class BatchItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    outcome = serializers.ChoiceField(choices=["created", "replayed", "rejected"])
+    referral = ReferralSerializer(allow_null=True)
+
+
+# "errors" is the natural key for an item's problems, but it is also the name of Serializer's
+# own validation-errors property, so the field is declared after the class body.
+BatchItemSerializer._declared_fields["errors"] = serializers.DictField(allow_null=True)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    replayed = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    results = BatchItemSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    external_id = serializers.CharField()
+    referral = ReferralSerializer()
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    """Staff view of a complaint: personal identifiers masked (reveal is a logged action)."""
+
+    complainant_phone = serializers.SerializerMethodField()
+    complainant_id_number = serializers.SerializerMethodField()
+    county = serializers.CharField(source="county.code", allow_null=True, default=None)
+    department = serializers.CharField(source="department.name", allow_null=True, default=None)
+    status_display = serializers.CharField(source="get_status_display")
+    channel_display = serializers.CharField(source="get_channel_display")
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id",
+            "tracking_no",
+            "channel",
+            "channel_display",
+            "received_at",
+            "status",
+            "status_display",
+            "complainant_name",
+            "complainant_phone",
+            "complainant_id_number",
+            "employer_name",
+            "employer_credit_code",
+            "project_name",
+            "county",
+            "department",
+            "workers_owed",
+            "amount_owed",
+            "period_start",
+            "period_end",
+            "facts",
+            "request",
+        ]
+
+    def get_complainant_phone(self, obj: Complaint) -> str:
+        return mask_phone(obj.complainant_phone)
+
+    def get_complainant_id_number(self, obj: Complaint) -> str:
+        return mask_resident_id(obj.complainant_id_number)
+
+
+class ReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class DispatchSerializer(serializers.Serializer):
+    department = serializers.IntegerField(help_text=_("县（区）级承办单位ID"))
+
+
+class RevealSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=["complainant_phone", "complainant_id_number"])
+
+
+class RevealResultSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField()

@@ -1,0 +1,220 @@
+"""REST endpoints of the intake side. Each action calls the same service as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from arrears.models import Department, User
+from arrears.ratelimit import client_ip
+from complaints import selectors, services
+from complaints.api import serializers as s
+from complaints.api.authentication import (
+    ApiKeyAuthentication,
+    ClientRateThrottle,
+    IsIntegrationClient,
+)
+from complaints.filters import ComplaintFilter, ReferralFilter
+from complaints.models import Complaint, IntegrationClient
+
+ERRORS = {
+    400: OpenApiResponse(
+        description="输入有误：按字段列出错误信息（中文，Accept-Language: en 为英文）"
+    ),
+    401: OpenApiResponse(s.ErrorSerializer, description="缺少或无效的接口密钥"),
+    403: OpenApiResponse(s.ErrorSerializer, description="无权调用"),
+    429: OpenApiResponse(s.ErrorSerializer, description="超过本客户端的调用频率限制"),
+}
+
+
+def _client(request: Request) -> IntegrationClient:
+    client: IntegrationClient = request.integration_client  # type: ignore[attr-defined]
+    return client
+
+
+def _submit(client: IntegrationClient, raw: Any) -> tuple[str, Complaint | None, Any]:
+    """One referral: ("created" | "replayed", complaint, None), or ("rejected", complaint or
+    None, errors). Each runs in its own savepoint, so a bad one leaves nothing behind."""
+    serializer = s.ReferralInputSerializer(data=raw)
+    if not serializer.is_valid():
+        return "rejected", None, serializer.errors
+    data = dict(serializer.validated_data)
+    external_id = data.pop("external_id")
+    try:
+        with transaction.atomic():
+            complaint, created = services.referral_submit(
+                client=client, external_id=external_id, data=data
+            )
+    except DjangoValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return "rejected", None, errors
+    except services.ReferralConflict as conflict:
+        return (
+            "conflict",
+            conflict.complaint,
+            {"external_id": [_("该来源编号已用于内容不同的线索")]},
+        )
+    return ("created" if created else "replayed"), complaint, None
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="本客户端提交的线索（游标分页）",
+        responses={200: s.ReferralSerializer(many=True), **ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="按来源编号查询线索的办理状态、承办单位、公开进展和结果",
+        responses={200: s.ReferralSerializer, 404: s.ErrorSerializer, **ERRORS},
+    ),
+)
+class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsIntegrationClient]
+    throttle_classes = [ClientRateThrottle]
+    serializer_class = s.ReferralSerializer
+    filterset_class = ReferralFilter
+    queryset = Complaint.objects.none()
+    lookup_field = "external_id"
+    # References may contain "/" and other characters: anything up to the final slash.
+    lookup_value_regex = ".+"
+
+    def get_queryset(self) -> Any:
+        return selectors.referrals_for(client=_client(self.request))
+
+    def retrieve(self, request: Request, external_id: str) -> Response:
+        complaint = selectors.referral_detail(client=_client(request), external_id=external_id)
+        if complaint is None:  # also for references other clients sent
+            raise Http404
+        return Response(s.ReferralSerializer(complaint).data)
+
+    @extend_schema(
+        summary="提交一条线索（按 external_id 幂等）",
+        request=s.ReferralInputSerializer,
+        responses={
+            201: s.ReferralSerializer,
+            200: OpenApiResponse(s.ReferralSerializer, description="重复提交，返回首次结果"),
+            409: OpenApiResponse(
+                s.ConflictSerializer, description="同一来源编号已用于内容不同的线索"
+            ),
+            **ERRORS,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        outcome, complaint, errors = _submit(_client(request), request.data)
+        if outcome == "rejected":
+            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        assert complaint is not None
+        body = s.ReferralSerializer(complaint).data
+        if outcome == "conflict":
+            return Response(
+                {
+                    "detail": _("该来源编号已用于内容不同的线索"),
+                    "external_id": complaint.external_id,
+                    "referral": body,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
+        return Response(body, status=code)
+
+    @extend_schema(
+        summary="批量提交线索（最多500条），逐条返回结果，有效的照常保存",
+        request=s.BatchInputSerializer,
+        responses={200: s.BatchResultSerializer, **ERRORS},
+    )
+    @action(detail=False, methods=["post"])
+    def batch(self, request: Request) -> Response:
+        envelope = s.BatchInputSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        client = _client(request)
+        results, counts = [], {"created": 0, "replayed": 0, "rejected": 0}
+        for index, raw in enumerate(envelope.validated_data["referrals"]):
+            outcome, complaint, errors = _submit(client, raw)
+            if outcome == "conflict":
+                outcome, complaint = "rejected", None
+            counts[outcome] += 1
+            results.append(
+                {
+                    "index": index,
+                    "external_id": raw.get("external_id") if isinstance(raw, dict) else None,
+                    "outcome": outcome,
+                    "referral": s.ReferralSerializer(complaint).data if complaint else None,
+                    "errors": errors,
+                }
+            )
+        return Response({**counts, "results": results})
+
+
+def _staff(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@extend_schema_view(
+    list=extend_schema(summary="投诉列表（按数据范围，个人信息脱敏）"),
+    retrieve=extend_schema(summary="投诉详情（个人信息脱敏）"),
+)
+class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.ComplaintSerializer
+    filterset_class = ComplaintFilter
+    queryset = Complaint.objects.none()
+    lookup_field = "tracking_no"
+
+    def get_queryset(self) -> Any:
+        return selectors.complaint_list(user=_staff(self.request))
+
+    def _object(self) -> Complaint:
+        complaint: Complaint = self.get_object()  # scoped: 404 outside the user's scope
+        return complaint
+
+    @extend_schema(request=None, responses={200: s.ComplaintSerializer, 400: s.ErrorSerializer})
+    @action(detail=True, methods=["post"])
+    def sign(self, request: Request, tracking_no: str) -> Response:
+        complaint = services.complaint_sign(complaint=self._object(), user=_staff(request))
+        return Response(s.ComplaintSerializer(complaint).data)
+
+    @extend_schema(request=s.ReturnSerializer, responses={200: s.ComplaintSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request: Request, tracking_no: str) -> Response:
+        data = s.ReturnSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        complaint = services.complaint_return(
+            complaint=self._object(), user=_staff(request), reason=data.validated_data["reason"]
+        )
+        return Response(s.ComplaintSerializer(complaint).data)
+
+    @extend_schema(request=s.DispatchSerializer, responses={200: s.ComplaintSerializer})
+    @action(detail=True, methods=["post"], url_path="dispatch")
+    def dispatch_to(self, request: Request, tracking_no: str) -> Response:
+        data = s.DispatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        department = Department.objects.filter(pk=data.validated_data["department"]).first()
+        if department is None:
+            return Response(
+                {"department": [_("未知的承办单位")]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        complaint = services.complaint_dispatch(
+            complaint=self._object(), user=_staff(request), department=department
+        )
+        return Response(s.ComplaintSerializer(complaint).data)
+
+    @extend_schema(request=s.RevealSerializer, responses={200: s.RevealResultSerializer})
+    @action(detail=True, methods=["post"])
+    def reveal(self, request: Request, tracking_no: str) -> Response:
+        data = s.RevealSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        field = data.validated_data["field"]
+        value = services.complaint_reveal(
+            complaint=self._object(), user=_staff(request), field=field, ip=client_ip(request)
+        )
+        return Response({"field": field, "value": value})

@@ -1,0 +1,345 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from arrears.audit import AuditedModel
+from arrears.fields import PhoneField, ResidentIdField
+from arrears.identifiers import validate_credit_code
+from arrears.scoping import ScopePaths
+
+MAX_AMOUNT = Decimal("999999999.99")  # under ¥1bn: anything larger is a typing error
+
+
+class Channel(models.TextChoices):
+    CLUE_PLATFORM = "clue_platform", _("全国根治欠薪线索反映平台")
+    HOTLINE_12345 = "hotline_12345", _("12345政务服务热线")
+    WEB_FORM = "web_form", _("小程序/网页投诉")
+    DUTY_PHONE = "duty_phone", _("24小时值班电话")
+    SERVICE_WINDOW = "service_window", _("一站式维权专窗")
+    WALK_IN = "walk_in", _("来访")
+    LETTERS_VISITS = "letters_visits", _("信访")
+    INSPECTION = "inspection", _("检查发现")
+
+
+class ComplaintStatus(models.TextChoices):
+    PENDING_DISPATCH = "pending_dispatch", _("待分派")
+    PENDING_SIGNATURE = "pending_signature", _("待签收")
+    SIGNED = "signed", _("已签收")
+    MERGED = "merged", _("已合并")
+
+
+class Complaint(AuditedModel):
+    tracking_no = models.CharField(_("查询码"), max_length=12, unique=True)
+    channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices)
+    # A referral's reference in the sending system; unique per client (see constraints).
+    client = models.ForeignKey(
+        "complaints.IntegrationClient",
+        verbose_name=_("来源系统"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
+    external_id = models.CharField(_("来源编号"), max_length=200, null=True, blank=True)  # noqa: DJ001
+    payload_hash = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(_("收到时间"))
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("首问受理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    complainant_name = models.CharField(_("投诉人姓名"), max_length=50)
+    complainant_phone = PhoneField(_("联系电话"))
+    complainant_id_number = ResidentIdField(_("身份证号码"), blank=True)
+    complainant_address = models.CharField(_("投诉人住址"), max_length=200, blank=True)
+
+    employer_name = models.CharField(_("被投诉单位"), max_length=200)
+    employer_credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, blank=True, validators=[validate_credit_code]
+    )
+    employer_address = models.CharField(_("单位地址"), max_length=200, blank=True)
+    employer_contact = models.CharField(_("单位联系人"), max_length=50, blank=True)
+    employer_phone = PhoneField(_("单位联系电话"), blank=True)
+
+    project = models.ForeignKey(
+        "projects.Project",
+        verbose_name=_("登记项目"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
+    project_name = models.CharField(_("项目名称"), max_length=200, blank=True)
+    project_address = models.CharField(_("项目地点"), max_length=300, blank=True)
+
+    county = models.ForeignKey(
+        "arrears.County",
+        verbose_name=_("属地县（区）"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
+    industry = models.ForeignKey(
+        "arrears.Industry",
+        verbose_name=_("行业"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
+    # The unit that must handle it now; the first one stays responsible until someone signs.
+    department = models.ForeignKey(
+        "arrears.Department",
+        verbose_name=_("承办单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
+    # First responsibility (首问负责): the first unit it was routed to answers for it until a
+    # unit signs; then the signing unit does.
+    responsible_department = models.ForeignKey(
+        "arrears.Department",
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    workers_owed = models.PositiveIntegerField(_("涉及人数"))
+    amount_owed = models.DecimalField(_("欠薪金额（元）"), max_digits=12, decimal_places=2)
+    period_start = models.DateField(_("欠薪起始日期"), null=True, blank=True)
+    period_end = models.DateField(_("欠薪截止日期"), null=True, blank=True)
+    facts = models.TextField(_("事实与理由"))
+    request = models.TextField(_("诉求"), blank=True)
+
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=ComplaintStatus.choices,
+        default=ComplaintStatus.PENDING_DISPATCH,
+    )
+    routed_at = models.DateTimeField(_("分派时间"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("并入"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_complaints",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
+
+    class Meta:
+        verbose_name = _("投诉")
+        verbose_name_plural = _("投诉")
+        ordering = ["-received_at", "-id"]
+        permissions = [("reveal_personal_data", _("查看完整身份证号和电话号码"))]
+        constraints = [
+            # Idempotency of referrals: one complaint per (client, reference), enforced by the
+            # database so that concurrent duplicates create exactly one.
+            models.UniqueConstraint(
+                fields=["client", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="complaint_unique_client_reference",
+            ),
+            models.CheckConstraint(
+                name="complaint_workers_at_least_one", condition=models.Q(workers_owed__gte=1)
+            ),
+            models.CheckConstraint(
+                name="complaint_amount_in_range",
+                condition=models.Q(amount_owed__gte=0, amount_owed__lte=MAX_AMOUNT),
+            ),
+            models.CheckConstraint(
+                name="complaint_period_ordered",
+                condition=models.Q(period_start__isnull=True)
+                | models.Q(period_end__isnull=True)
+                | models.Q(period_end__gte=models.F("period_start")),
+            ),
+        ]
+        indexes = [
+            # Intake inboxes: WHERE status = ? AND county_id = ? (AND department_id = ?).
+            models.Index(fields=["status", "county", "department"], name="complaint_inbox_idx"),
+            # Duplicate detection looks up open complaints by each of these.
+            models.Index(
+                fields=["employer_credit_code"],
+                name="complaint_credit_code_idx",
+                condition=~models.Q(employer_credit_code=""),
+            ),
+            models.Index(fields=["employer_name"], name="complaint_employer_name_idx"),
+            models.Index(fields=["complainant_phone"], name="complaint_phone_idx"),
+            models.Index(
+                fields=["project"],
+                name="complaint_project_idx",
+                condition=models.Q(project__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_no} {self.employer_name}"
+
+
+class EventKind(models.TextChoices):
+    RECEIVED = "received", _("收到投诉")
+    ROUTED = "routed", _("分派至承办单位")
+    DISPATCH = "dispatch", _("转市根治欠薪办分派")
+    SIGNED = "signed", _("签收")
+    RETURNED = "returned", _("退回")
+    DUPLICATE_FLAGGED = "duplicate_flagged", _("疑似重复")
+    DUPLICATE_DISMISSED = "duplicate_dismissed", _("排除重复")
+    MERGED = "merged", _("合并办理")
+    REVEALED = "revealed", _("查看个人信息")
+
+
+class ComplaintEvent(models.Model):
+    """The complaint's timeline. Public events (with public_text) are what the complainant and
+    the referring system see; the rest is internal."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("事件"), max_length=30, choices=EventKind.choices)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    department = models.ForeignKey(
+        "arrears.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("说明"), blank=True)
+    public = models.BooleanField(_("对投诉人公开"), default=False)
+    public_text = models.CharField(_("公开内容"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("投诉进展")
+        verbose_name_plural = _("投诉进展")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["complaint", "at"], name="complaintevent_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.kind}"
+
+
+def _evidence_path(instance: Attachment, filename: str) -> str:
+    # Stored under a random name: the original name is kept in a column, never in the path.
+    return f"evidence/{instance.complaint.received_at:%Y/%m}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("文件"), upload_to=_evidence_path, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("证据材料")
+        verbose_name_plural = _("证据材料")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class DuplicateState(models.TextChoices):
+    FLAGGED = "flagged", _("待确认")
+    MERGED = "merged", _("已合并")
+    DISMISSED = "dismissed", _("已排除")
+
+
+class DuplicateLink(AuditedModel):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="+")
+    duplicate_of = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="+")
+    reasons = models.JSONField(_("相同项"), default=list)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=DuplicateState.choices, default=DuplicateState.FLAGGED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("疑似重复")
+        verbose_name_plural = _("疑似重复")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint", "duplicate_of"], name="duplicatelink_unique_pair"
+            ),
+            models.CheckConstraint(
+                name="duplicatelink_not_self",
+                condition=~models.Q(complaint=models.F("duplicate_of")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} ~ {self.duplicate_of_id}"
+
+
+class RoutingKeyword(AuditedModel):
+    """An administrator's routing rule: an address containing `keyword` belongs to `county`
+    (towns, streets, industrial parks). County names and short names match without a rule."""
+
+    keyword = models.CharField(_("地名关键词"), max_length=50, unique=True)
+    county = models.ForeignKey(
+        "arrears.County",
+        verbose_name=_("县（区）"),
+        on_delete=models.CASCADE,
+        related_name="routing_keywords",
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("属地分派规则")
+        verbose_name_plural = _("属地分派规则")
+        ordering = ["keyword"]
+
+    def __str__(self) -> str:
+        return f"{self.keyword} → {self.county}"
+
+
+class RevealLog(models.Model):
+    """Who saw a complainant's full ID or phone number, when (PIPL)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="+")
+    field = models.CharField(max_length=50)
+    at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = _("个人信息查看记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.complaint_id} {self.field}"

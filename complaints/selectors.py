@@ -1,0 +1,94 @@
+"""Reads of the intake side, each narrowed by the one scoping function (or, for integration
+clients and the public tracking page, by who sent the complaint / what the caller knows)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from arrears.models import User
+from arrears.scoping import for_user, get_for_user_or_404
+from complaints.models import (
+    CallbackDelivery,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    DuplicateLink,
+    DuplicateState,
+    IntegrationClient,
+)
+
+_LIST_RELATED = ("county", "department", "industry", "responsible_department")
+
+
+def complaint_list(*, user: User) -> QuerySet[Complaint]:
+    return for_user(Complaint.objects.select_related(*_LIST_RELATED), user)
+
+
+def dispatch_queue(*, user: User) -> QuerySet[Complaint]:
+    """Complaints no unit holds: the city office's queue (others see none of it)."""
+    return complaint_list(user=user).filter(status=ComplaintStatus.PENDING_DISPATCH)
+
+
+def intake_inbox(*, user: User) -> QuerySet[Complaint]:
+    """Complaints routed to the user's units and waiting for a signature."""
+    return complaint_list(user=user).filter(status=ComplaintStatus.PENDING_SIGNATURE)
+
+
+def complaint_detail(*, user: User, tracking_no: str) -> Complaint:
+    qs = Complaint.objects.select_related(
+        *_LIST_RELATED, "project", "client", "received_by", "signed_by", "merged_into"
+    ).prefetch_related(
+        "attachments",
+        Prefetch("events", queryset=ComplaintEvent.objects.select_related("actor", "department")),
+    )
+    return get_for_user_or_404(qs, user, tracking_no=tracking_no)
+
+
+def duplicate_links(*, complaint: Complaint) -> QuerySet[DuplicateLink]:
+    return DuplicateLink.objects.filter(complaint=complaint).select_related("duplicate_of")
+
+
+def open_duplicate_links(*, user: User) -> QuerySet[DuplicateLink]:
+    visible = complaint_list(user=user).values("pk")
+    return DuplicateLink.objects.filter(
+        state=DuplicateState.FLAGGED, complaint__in=visible
+    ).select_related("complaint", "duplicate_of")
+
+
+def public_events(*, complaint: Complaint) -> QuerySet[ComplaintEvent]:
+    return complaint.events.filter(public=True).order_by("at", "id")
+
+
+def referrals_for(*, client: IntegrationClient) -> QuerySet[Complaint]:
+    """An integration client sees only what it sent."""
+    return Complaint.objects.filter(client=client).select_related(
+        "department", "responsible_department"
+    )
+
+
+def referral_detail(*, client: IntegrationClient, external_id: str) -> Complaint | None:
+    return referrals_for(client=client).filter(external_id=external_id).first()
+
+
+def track(*, tracking_no: str, phone_last4: str) -> Complaint | None:
+    """The complaint for a tracking number, only if the phone's last four digits match: an
+    unknown number and a wrong phone look the same to the caller."""
+    if len(phone_last4) != 4 or not phone_last4.isdigit():
+        return None
+    complaint = (
+        Complaint.objects.select_related("department", "responsible_department")
+        .filter(tracking_no=tracking_no)
+        .first()
+    )
+    digits = "".join(
+        ch for ch in (complaint.complainant_phone if complaint else "") if ch.isdigit()
+    )
+    if complaint is None or not digits.endswith(phone_last4):
+        return None
+    return complaint
+
+
+def deliveries(*, user: User) -> QuerySet[CallbackDelivery]:
+    return CallbackDelivery.objects.filter(
+        complaint__in=complaint_list(user=user).values("pk")
+    ).select_related("client", "complaint")

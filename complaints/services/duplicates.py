@@ -1,0 +1,139 @@
+"""Possible duplicates: a new complaint that matches an open one (same employer credit code
+or name, same project, same phone, overlapping period, within a configurable window) is
+flagged and linked. An officer merges it (both records and channels are kept; the new one is
+handled with the other) or dismisses the flag. Many workers of one site complaining
+separately is normal: merging is how they end up handled together."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from arrears import config
+from arrears.models import User
+from arrears.scoping import for_user
+from complaints.models import (
+    Complaint,
+    ComplaintStatus,
+    DuplicateLink,
+    DuplicateState,
+    EventKind,
+)
+
+
+def _overlap(a: Complaint, b: Complaint) -> bool:
+    """Periods overlap, or one of them is unknown (then the other criteria decide)."""
+    if not (a.period_start and a.period_end and b.period_start and b.period_end):
+        return True
+    return a.period_start <= b.period_end and b.period_start <= a.period_end
+
+
+def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
+    window = config.get("complaints.duplicate_window_days")
+    since = complaint.received_at - datetime.timedelta(days=window)
+    criteria = Q(employer_name=complaint.employer_name) | Q(
+        complainant_phone=complaint.complainant_phone
+    )
+    if complaint.employer_credit_code:
+        criteria |= Q(employer_credit_code=complaint.employer_credit_code)
+    if complaint.project_id:
+        criteria |= Q(project_id=complaint.project_id)
+    candidates = (
+        Complaint.objects.filter(criteria, received_at__gte=since)
+        .exclude(pk=complaint.pk)
+        .exclude(status=ComplaintStatus.MERGED)
+        .order_by("received_at")[:50]
+    )
+    found = []
+    for other in candidates:
+        if not _overlap(complaint, other):
+            continue
+        reasons = []
+        if complaint.employer_credit_code and other.employer_credit_code == (
+            complaint.employer_credit_code
+        ):
+            reasons.append("employer_credit_code")
+        if other.employer_name == complaint.employer_name:
+            reasons.append("employer_name")
+        if complaint.project_id and other.project_id == complaint.project_id:
+            reasons.append("project")
+        if other.complainant_phone == complaint.complainant_phone:
+            reasons.append("complainant_phone")
+        found.append((other, reasons))
+    return found
+
+
+def flag_duplicates(complaint: Complaint) -> list[DuplicateLink]:
+    from .intake import record_event
+
+    links = []
+    for other, reasons in find_duplicates(complaint):
+        link, created = DuplicateLink.objects.get_or_create(
+            complaint=complaint, duplicate_of=other, defaults={"reasons": reasons}
+        )
+        if created:
+            links.append(link)
+            record_event(
+                complaint,
+                EventKind.DUPLICATE_FLAGGED,
+                note=f"{other.tracking_no}: {', '.join(reasons)}",
+            )
+    return links
+
+
+def _decide(link: DuplicateLink, user: User, state: str) -> DuplicateLink:
+    visible = for_user(
+        Complaint.objects.filter(pk__in=[link.complaint_id, link.duplicate_of_id]), user
+    )
+    if visible.count() < 2:
+        raise PermissionDenied(_("该投诉不在您的办理范围内"))
+    updated = DuplicateLink.objects.filter(pk=link.pk, state=DuplicateState.FLAGGED).update(
+        state=state, decided_by=user, decided_at=timezone.now()
+    )
+    if not updated:
+        raise ValidationError(_("该疑似重复已处理"))
+    link.refresh_from_db()
+    return link
+
+
+def duplicate_merge(*, link: DuplicateLink, user: User) -> DuplicateLink:
+    """Handle the newer complaint together with the older one (合并办理)."""
+    from .intake import record_event
+
+    with transaction.atomic():
+        link = _decide(link, user, DuplicateState.MERGED)
+        complaint = Complaint.objects.select_for_update().get(pk=link.complaint_id)
+        primary = link.duplicate_of
+        while primary.merged_into_id is not None:  # merge into the head of a chain
+            primary = primary.merged_into  # type: ignore[assignment]
+        complaint.merged_into = primary
+        complaint.status = ComplaintStatus.MERGED
+        complaint.save(update_fields=["merged_into", "status"])
+        record_event(
+            complaint,
+            EventKind.MERGED,
+            actor=user,
+            note=primary.tracking_no,
+            public_text=_("已与同一单位的相关投诉合并办理"),
+        )
+        record_event(primary, EventKind.MERGED, actor=user, note=complaint.tracking_no)
+    return link
+
+
+def duplicate_dismiss(*, link: DuplicateLink, user: User) -> DuplicateLink:
+    from .intake import record_event
+
+    with transaction.atomic():
+        link = _decide(link, user, DuplicateState.DISMISSED)
+        record_event(
+            link.complaint,
+            EventKind.DUPLICATE_DISMISSED,
+            actor=user,
+            note=link.duplicate_of.tracking_no,
+        )
+    return link

@@ -1,0 +1,481 @@
+"""Taking a complaint in from any channel, routing it, and the receiving unit's signature or
+return."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from arrears import audit, config
+from arrears.identifiers import (
+    mask_phone,
+    mask_resident_id,
+    normalize_credit_code,
+    normalize_phone,
+    normalize_resident_id,
+)
+from arrears.models import County, Department, Industry, Role, User
+from arrears.scoping import for_user
+from arrears.services import notification_send
+from complaints.models import (
+    Attachment,
+    Channel,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    EventKind,
+    IntegrationClient,
+    RevealLog,
+)
+
+from . import callbacks, duplicates, routing
+
+# What a channel may send: the keys of ComplaintData. Everything else is ignored.
+INPUT_FIELDS = (
+    "complainant_name",
+    "complainant_phone",
+    "complainant_id_number",
+    "complainant_address",
+    "employer_name",
+    "employer_credit_code",
+    "employer_address",
+    "employer_contact",
+    "employer_phone",
+    "project_code",
+    "project_name",
+    "project_address",
+    "county_code",
+    "industry_code",
+    "workers_owed",
+    "amount_owed",
+    "period_start",
+    "period_end",
+    "facts",
+    "request",
+    "received_at",
+)
+ComplaintData = dict[str, Any]
+
+# Tracking numbers: 10 characters from 32 that cannot be confused when read over the phone
+# (no 0/O, 1/I/L): 50 bits, so guessing one is hopeless and numbers reveal no sequence.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_LENGTH = 10
+
+# Evidence files: extension → the bytes such a file starts with (None: not checked).
+ALLOWED_FILES: dict[str, tuple[bytes, ...] | None] = {
+    ".pdf": (b"%PDF",),
+    ".jpg": (b"\xff\xd8\xff",),
+    ".jpeg": (b"\xff\xd8\xff",),
+    ".png": (b"\x89PNG",),
+    ".doc": (b"\xd0\xcf\x11\xe0",),
+    ".xls": (b"\xd0\xcf\x11\xe0",),
+    ".docx": (b"PK\x03\x04",),
+    ".xlsx": (b"PK\x03\x04",),
+    ".heic": None,
+    ".mp3": None,
+    ".m4a": None,
+    ".amr": (b"#!AMR",),
+}
+
+
+def new_tracking_no() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+def normalize_tracking_no(value: str) -> str:
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+def format_tracking_no(value: str) -> str:
+    return f"{value[:5]}-{value[5:]}"
+
+
+def _text(data: ComplaintData, key: str) -> str:
+    value = data.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]]:
+    """A Complaint from the input, validated field by field; errors collected per field."""
+    errors: dict[str, list[str]] = {}
+    extra: dict[str, Any] = {}
+    now = timezone.now()
+
+    amount: Decimal | None = None
+    try:
+        amount = Decimal(str(data.get("amount_owed", ""))).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        errors["amount_owed"] = [_("请填写欠薪金额（元），最多两位小数")]
+    workers = data.get("workers_owed")
+    try:
+        workers = int(workers) if workers not in (None, "") else None
+    except (TypeError, ValueError):
+        workers = None
+    if workers is None or workers < 1:
+        errors["workers_owed"] = [_("涉及人数至少为1人")]
+
+    county = None
+    if code := _text(data, "county_code"):
+        county = County.objects.filter(code=code).first()
+        if county is None:
+            errors["county_code"] = [_("未知的县（区）代码：%(c)s") % {"c": code}]
+    industry = None
+    if code := _text(data, "industry_code"):
+        industry = Industry.objects.filter(code=code).first()
+        if industry is None:
+            errors["industry_code"] = [_("未知的行业代码：%(c)s") % {"c": code}]
+    project = routing.match_project(
+        code=_text(data, "project_code"), name=_text(data, "project_name"), county=county
+    )
+    if _text(data, "project_code") and project is None:
+        errors["project_code"] = [_("未找到编号为 %(c)s 的登记项目") % {"c": data["project_code"]}]
+
+    complaint = Complaint(
+        channel=channel,
+        received_at=data.get("received_at") or now,
+        complainant_name=_text(data, "complainant_name"),
+        complainant_phone=normalize_phone(_text(data, "complainant_phone")),
+        complainant_id_number=normalize_resident_id(_text(data, "complainant_id_number")),
+        complainant_address=_text(data, "complainant_address"),
+        employer_name=_text(data, "employer_name"),
+        employer_credit_code=normalize_credit_code(_text(data, "employer_credit_code")),
+        employer_address=_text(data, "employer_address"),
+        employer_contact=_text(data, "employer_contact"),
+        employer_phone=normalize_phone(_text(data, "employer_phone")),
+        project=project,
+        project_name=_text(data, "project_name") or (project.name if project else ""),
+        project_address=_text(data, "project_address") or (project.address if project else ""),
+        county=county,
+        industry=industry or (project.industry if project else None),
+        workers_owed=workers or 0,
+        amount_owed=amount if amount is not None else Decimal("0"),
+        period_start=data.get("period_start") or None,
+        period_end=data.get("period_end") or None,
+        facts=_text(data, "facts"),
+        request=_text(data, "request"),
+        tracking_no="-",
+    )
+    try:
+        complaint.full_clean(exclude=["tracking_no", "client", "received_by", "signed_by"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if amount is not None and amount < 0:
+        errors.setdefault("amount_owed", []).append(_("欠薪金额不能为负数"))
+    if amount is not None and amount > Decimal("999999999.99"):
+        errors.setdefault("amount_owed", []).append(_("欠薪金额超出范围，请核对"))
+    today = timezone.localdate()
+    for field in ("period_start", "period_end"):
+        value = getattr(complaint, field)
+        if value is not None and value > today:
+            errors.setdefault(field, []).append(_("日期不能晚于今天"))
+    if complaint.received_at > now + datetime.timedelta(minutes=5):
+        errors.setdefault("received_at", []).append(_("收到时间不能晚于当前时间"))
+    if (
+        complaint.period_start
+        and complaint.period_end
+        and complaint.period_end < complaint.period_start
+    ):
+        errors.setdefault("period_end", []).append(_("欠薪截止日期不能早于起始日期"))
+    if errors:
+        raise ValidationError({k: list(dict.fromkeys(v)) for k, v in errors.items()})
+    return complaint, extra
+
+
+def validate_files(files: Sequence[UploadedFile]) -> None:
+    """Evidence files: count, size and type (by extension and by the file's first bytes)."""
+    max_files = config.get("complaints.max_files")
+    max_bytes = config.get("complaints.max_file_mb") * 1024 * 1024
+    problems = []
+    if len(files) > max_files:
+        problems.append(_("证据材料最多 %(n)s 个") % {"n": max_files})
+    for upload in files:
+        name = upload.name or ""
+        ext = name[name.rfind(".") :].lower() if "." in name else ""
+        if ext not in ALLOWED_FILES:
+            problems.append(
+                _("不支持的文件类型：%(name)s（可上传图片、PDF、Word、Excel、录音）")
+                % {"name": name}
+            )
+            continue
+        if upload.size is not None and upload.size > max_bytes:
+            problems.append(
+                _("文件过大：%(name)s（单个不超过 %(mb)s MB）")
+                % {"name": name, "mb": max_bytes // (1024 * 1024)}
+            )
+            continue
+        signatures = ALLOWED_FILES[ext]
+        if signatures is not None:
+            head = upload.read(8)
+            upload.seek(0)
+            if not any(head.startswith(sig) for sig in signatures):
+                problems.append(_("文件内容与类型不符：%(name)s") % {"name": name})
+    if problems:
+        raise ValidationError({"evidence": problems})
+
+
+def _save_files(complaint: Complaint, files: Sequence[UploadedFile]) -> None:
+    for upload in files:
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        attachment = Attachment(
+            complaint=complaint,
+            original_name=(upload.name or "")[:200],
+            content_type=(upload.content_type or "")[:100],
+            size=upload.size or 0,
+            sha256=digest.hexdigest(),
+        )
+        attachment.file.save(attachment.sha256, upload, save=False)
+        attachment.save()
+
+
+def record_event(
+    complaint: Complaint,
+    kind: str,
+    *,
+    actor: User | None = None,
+    department: Department | None = None,
+    note: str = "",
+    public_text: str = "",
+) -> ComplaintEvent:
+    """Add to the timeline; a public event is also fed back to the referring system."""
+    _user_id, label = audit.current_actor()
+    event = ComplaintEvent.objects.create(
+        complaint=complaint,
+        kind=kind,
+        actor=actor,
+        actor_label=label,
+        department=department,
+        note=note,
+        public=bool(public_text),
+        public_text=public_text,
+    )
+    if public_text:
+        callbacks.callback_enqueue(complaint=complaint, event=event)
+    return event
+
+
+def _notify_unit(complaint: Complaint) -> None:
+    if complaint.department is None:
+        recipients = User.objects.filter(is_active=True, role=Role.CITY_OFFICE)
+        title = _("新投诉待分派：%(e)s") % {"e": complaint.employer_name}
+    else:
+        recipients = User.objects.filter(
+            is_active=True,
+            department=complaint.department,
+            role__in=[Role.DEPARTMENT_OFFICIAL, Role.INSPECTOR],
+        )
+        title = _("新投诉待签收：%(e)s") % {"e": complaint.employer_name}
+    notification_send(
+        recipients=recipients,
+        kind="complaint.incoming",
+        title=title,
+        body=_("%(n)s 人，%(a)s 元") % {"n": complaint.workers_owed, "a": complaint.amount_owed},
+        url=f"/complaints/{complaint.tracking_no}/",
+        dedupe_key=f"complaint.incoming:{complaint.pk}:{complaint.department_id}",
+    )
+
+
+def _apply_route(complaint: Complaint, route: routing.Route, actor: User | None) -> None:
+    complaint.county = route.county
+    complaint.department = route.department
+    if route.department is None:
+        complaint.status = ComplaintStatus.PENDING_DISPATCH
+    else:
+        complaint.status = ComplaintStatus.PENDING_SIGNATURE
+        complaint.routed_at = timezone.now()
+        complaint.responsible_department = complaint.responsible_department or route.department
+
+
+def complaint_create(
+    *,
+    data: ComplaintData,
+    channel: str,
+    received_by: User | None = None,
+    client: IntegrationClient | None = None,
+    external_id: str | None = None,
+    payload_hash: str = "",
+    files: Sequence[UploadedFile] = (),
+) -> Complaint:
+    """Take a complaint in: validate everything first, then save, route, check duplicates,
+    and tell the receiving unit — all or nothing."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": [_("未知的投诉渠道")]})
+    complaint, _extra = _build(data, channel)
+    validate_files(files)
+    complaint.client, complaint.external_id, complaint.payload_hash = (
+        client,
+        external_id,
+        payload_hash,
+    )
+    complaint.received_by = received_by
+    route = routing.route(
+        county=complaint.county,
+        project=complaint.project,
+        industry=complaint.industry,
+        addresses=(
+            complaint.project_address,
+            complaint.employer_address,
+            complaint.complainant_address,
+        ),
+    )
+    with transaction.atomic():
+        _apply_route(complaint, route, received_by)
+        for _attempt in range(5):  # a collision in 2^50 is unlikely; a retry costs nothing
+            complaint.tracking_no = new_tracking_no()
+            try:
+                with transaction.atomic():
+                    complaint.save()
+                break
+            except IntegrityError:
+                if Complaint.objects.filter(tracking_no=complaint.tracking_no).exists():
+                    continue
+                raise
+        _save_files(complaint, files)
+        record_event(
+            complaint,
+            EventKind.RECEIVED,
+            actor=received_by,
+            public_text=_("已收到您的投诉（%(c)s）") % {"c": complaint.get_channel_display()},
+        )
+        if complaint.department is not None:
+            record_event(
+                complaint,
+                EventKind.ROUTED,
+                department=complaint.department,
+                note=route.rule,
+                public_text=_("已转交%(d)s办理") % {"d": complaint.department.name},
+            )
+        else:
+            record_event(
+                complaint,
+                EventKind.DISPATCH,
+                note=route.rule,
+                public_text=_("已转市根治欠薪办分派"),
+            )
+        duplicates.flag_duplicates(complaint)
+        _notify_unit(complaint)
+    return complaint
+
+
+def _locked(complaint: Complaint) -> Complaint:
+    return Complaint.objects.select_for_update().get(pk=complaint.pk)
+
+
+def complaint_sign(*, complaint: Complaint, user: User) -> Complaint:
+    """The receiving unit signs for (签收) a routed complaint and becomes responsible."""
+    with transaction.atomic():
+        current = _locked(complaint)
+        if not for_user(Complaint.objects.filter(pk=current.pk), user).exists():
+            raise PermissionDenied(_("该投诉不在您的办理范围内"))
+        if current.status != ComplaintStatus.PENDING_SIGNATURE:
+            raise ValidationError(
+                _("该投诉当前状态为“%(s)s”，不能签收") % {"s": current.get_status_display()}
+            )
+        current.status = ComplaintStatus.SIGNED
+        current.signed_at = timezone.now()
+        current.signed_by = user
+        current.responsible_department = current.department
+        current.save(update_fields=["status", "signed_at", "signed_by", "responsible_department"])
+        record_event(
+            current,
+            EventKind.SIGNED,
+            actor=user,
+            department=current.department,
+            public_text=_("%(d)s已签收，正在办理") % {"d": current.department},
+        )
+    return current
+
+
+def complaint_return(*, complaint: Complaint, user: User, reason: str) -> Complaint:
+    """Return (退回) a mis-routed complaint to the city office's dispatch queue, with a reason.
+    Until someone signs, the first receiving unit stays on record as responsible."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": [_("请填写退回理由")]})
+    with transaction.atomic():
+        current = _locked(complaint)
+        if not for_user(Complaint.objects.filter(pk=current.pk), user).exists():
+            raise PermissionDenied(_("该投诉不在您的办理范围内"))
+        if current.status != ComplaintStatus.PENDING_SIGNATURE:
+            raise ValidationError(
+                _("该投诉当前状态为“%(s)s”，不能退回") % {"s": current.get_status_display()}
+            )
+        returned_from = current.department
+        current.status = ComplaintStatus.PENDING_DISPATCH
+        current.department = None
+        current.save(update_fields=["status", "department"])
+        record_event(
+            current,
+            EventKind.RETURNED,
+            actor=user,
+            department=returned_from,
+            note=reason,
+            public_text=_("正在重新确定承办单位"),
+        )
+        _notify_unit(current)
+    return current
+
+
+def complaint_dispatch(*, complaint: Complaint, user: User, department: Department) -> Complaint:
+    """The city office assigns a complaint from the dispatch queue to a county department."""
+    from arrears.permissions import is_city_office
+
+    if not is_city_office(user):
+        raise PermissionDenied(_("只有市根治欠薪办可以分派投诉"))
+    if department.county_id is None:
+        raise ValidationError({"department": [_("请选择县（区）级承办单位")]})
+    with transaction.atomic():
+        current = _locked(complaint)
+        if current.status != ComplaintStatus.PENDING_DISPATCH:
+            raise ValidationError(
+                _("该投诉当前状态为“%(s)s”，不在待分派队列") % {"s": current.get_status_display()}
+            )
+        current.county_id = department.county_id
+        current.department = department
+        current.status = ComplaintStatus.PENDING_SIGNATURE
+        current.routed_at = timezone.now()
+        current.responsible_department = current.responsible_department or department
+        current.save(
+            update_fields=["county", "department", "status", "routed_at", "responsible_department"]
+        )
+        record_event(
+            current,
+            EventKind.ROUTED,
+            actor=user,
+            department=department,
+            note="dispatch",
+            public_text=_("已转交%(d)s办理") % {"d": department.name},
+        )
+        _notify_unit(current)
+    return current
+
+
+REVEALABLE = {"complainant_phone": mask_phone, "complainant_id_number": mask_resident_id}
+
+
+def complaint_reveal(*, complaint: Complaint, user: User, field: str, ip: str | None = None) -> str:
+    """The full value of a masked personal identifier, for a user with the permission; every
+    reveal is logged (who, when, which record)."""
+    if field not in REVEALABLE:
+        raise ValidationError({"field": [_("该字段不能查看")]})
+    if not user.has_perm("complaints.reveal_personal_data"):
+        raise PermissionDenied(_("您没有查看完整个人信息的权限"))
+    if not for_user(Complaint.objects.filter(pk=complaint.pk), user).exists():
+        raise PermissionDenied(_("该投诉不在您的办理范围内"))
+    with transaction.atomic():
+        RevealLog.objects.create(user=user, complaint=complaint, field=field, ip=ip or None)
+        record_event(complaint, EventKind.REVEALED, actor=user, note=field)
+    return str(getattr(complaint, field))

@@ -1,0 +1,85 @@
+"""Routing (属地 + 行业): which county and which department must handle a complaint. The rules
+are data: county names and short names, RoutingKeyword rows, and the industries each
+department supervises (Department.industries), all edited in the admin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from arrears import config
+from arrears.models import County, Department, Industry
+from complaints.models import RoutingKeyword
+from projects.models import Project
+
+
+@dataclass(frozen=True)
+class Route:
+    county: County | None
+    department: Department | None
+    rule: str  # which rule decided, for the timeline
+
+
+def match_project(
+    *, code: str = "", name: str = "", county: County | None = None
+) -> Project | None:
+    """A registered project by its code, else by its exact name (within the county if known,
+    and only when the name is unambiguous)."""
+    if code:
+        return Project.objects.select_related("county", "industry").filter(code=code).first()
+    if name:
+        candidates = Project.objects.select_related("county", "industry").filter(name=name)
+        if county is not None:
+            candidates = candidates.filter(county=county)
+        found = list(candidates[:2])
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+def county_from_text(*texts: str) -> County | None:
+    """The county an address names: a RoutingKeyword first (the longest match wins, so a
+    town beats a district), then county names and short names. Ambiguous text routes
+    nowhere; the city office dispatches it."""
+    for text in texts:
+        if not text:
+            continue
+        keywords = [k for k in RoutingKeyword.objects.select_related("county") if k.keyword in text]
+        if keywords:
+            best = max(keywords, key=lambda k: len(k.keyword))
+            return best.county
+        named = {
+            c.pk: c
+            for c in County.objects.all()
+            if c.name in text or (c.short_name and c.short_name in text)
+        }
+        if len(named) == 1:
+            return next(iter(named.values()))
+    return None
+
+
+def department_for(county: County, industry: Industry | None) -> Department | None:
+    """The county department supervising the industry; otherwise the configured lead
+    department (human resources & social security by default)."""
+    departments = Department.objects.filter(county=county)
+    if industry is not None:
+        supervising = departments.filter(industries=industry).order_by("kind").first()
+        if supervising is not None:
+            return supervising
+    return departments.filter(kind=config.get("complaints.default_department_kind")).first()
+
+
+def route(
+    *,
+    county: County | None,
+    project: Project | None,
+    industry: Industry | None,
+    addresses: tuple[str, ...],
+) -> Route:
+    rule = "county"
+    if county is None and project is not None:
+        county, rule = project.county, "project"
+    if county is None:
+        county, rule = county_from_text(*addresses), "address"
+    if county is None:
+        return Route(None, None, "dispatch")
+    return Route(county, department_for(county, industry), rule)

@@ -1,0 +1,13 @@
+"""Thin tasks of the intake side; all idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from complaints import services
+
+
+@shared_task(name="complaints.tasks.deliver_callbacks", time_limit=600, soft_time_limit=540)
+def deliver_callbacks() -> int:
+    """Drain the callback outbox (also run by beat every minute)."""
+    return services.callback_deliver_due()

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from complaints import views
+
+urlpatterns = [
+    path("complain/", views.public_complain, name="public-complain"),
+    path("track/", views.public_track, name="public-track"),
+    path("intake/new/", views.staff_new, name="complaint-new"),
+    path("intake/dispatch/", views.dispatch_queue, name="dispatch-queue"),
+    path("intake/inbox/", views.inbox, name="intake-inbox"),
+    path("intake/deliveries/", views.delivery_log, name="delivery-log"),
+    path("intake/deliveries/<int:pk>/resend/", views.delivery_resend, name="delivery-resend"),
+    path(
+        "intake/duplicates/<int:pk>/<str:decision>/",
+        views.duplicate_decide,
+        name="duplicate-decide",
+    ),
+    path("complaints/<str:tracking_no>/", views.complaint_detail, name="complaint-detail"),
+    path("complaints/<str:tracking_no>/sign/", views.complaint_sign, name="complaint-sign"),
+    path("complaints/<str:tracking_no>/return/", views.complaint_return, name="complaint-return"),
+    path(
+        "complaints/<str:tracking_no>/dispatch/",
+        views.complaint_dispatch,
+        name="complaint-dispatch",
+    ),
+    path("complaints/<str:tracking_no>/reveal/", views.complaint_reveal, name="complaint-reveal"),
+]

@@ -1,0 +1,276 @@
+"""Pages of the intake side: the public complaint form and tracking page, the duty/window
+entry form, the dispatch queue, the intake inbox, the complaint page, the delivery log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from arrears import config
+from arrears.models import Role, User
+from arrears.permissions import is_city_office
+from arrears.ratelimit import client_ip, hit
+from complaints import selectors, services
+from complaints.forms import ComplaintForm, DispatchForm, ReturnForm, StaffComplaintForm, TrackForm
+from complaints.models import Channel, DuplicateLink
+from complaints.services.intake import format_tracking_no, normalize_tracking_no
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _staff(request: HttpRequest) -> User:
+    user = _user(request)
+    if user.role == Role.INTEGRATION_CLIENT:
+        raise PermissionDenied
+    return user
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "complaints/too_many.html", status=429)
+
+
+def public_complain(request: HttpRequest) -> HttpResponse:
+    """一键投诉: no login, phone-sized, answers with a tracking number."""
+    form = ComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        limit = config.get("complaints.public_form_per_hour")
+        if not hit(f"complain:{client_ip(request)}", limit=limit, window_seconds=3600):
+            return _too_many(request)
+        if form.is_valid():
+            try:
+                complaint = services.complaint_create(
+                    data=form.data_for_service(),
+                    channel=Channel.WEB_FORM,
+                    files=form.cleaned_data["evidence"],
+                )
+            except ValidationError as exc:
+                form.absorb(exc)
+            else:
+                return render(
+                    request,
+                    "complaints/public_done.html",
+                    {"tracking_no": format_tracking_no(complaint.tracking_no)},
+                )
+    return render(request, "complaints/public_form.html", {"form": form})
+
+
+def public_track(request: HttpRequest) -> HttpResponse:
+    """全程跟踪: tracking number + the phone's last four digits → the public timeline only."""
+    form = TrackForm(request.POST or None)
+    context: dict[str, Any] = {"form": form}
+    if request.method == "POST":
+        limit = config.get("complaints.tracking_per_15min")
+        if not hit(f"track:{client_ip(request)}", limit=limit, window_seconds=900):
+            return _too_many(request)
+        if form.is_valid():
+            complaint = selectors.track(
+                tracking_no=normalize_tracking_no(form.cleaned_data["tracking_no"]),
+                phone_last4=form.cleaned_data["phone_last4"],
+            )
+            if complaint is None:
+                context["not_found"] = True
+            else:
+                context.update(
+                    {
+                        "complaint": complaint,
+                        "status": services.callbacks.public_status(complaint),
+                        "events": selectors.public_events(complaint=complaint),
+                    }
+                )
+    return render(request, "complaints/track.html", context)
+
+
+@login_required
+def staff_new(request: HttpRequest) -> HttpResponse:
+    """The duty line and service window: the same validation, the officer on record (首问)."""
+    user = _staff(request)
+    form = StaffComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint = services.complaint_create(
+                data=form.data_for_service(),
+                channel=form.cleaned_data["channel"],
+                received_by=user,
+                files=form.cleaned_data["evidence"],
+            )
+        except ValidationError as exc:
+            form.absorb(exc)
+        else:
+            messages.success(
+                request,
+                _("已登记，查询码 %(t)s") % {"t": format_tracking_no(complaint.tracking_no)},
+            )
+            if selectors.complaint_list(user=user).filter(pk=complaint.pk).exists():
+                return redirect("complaint-detail", tracking_no=complaint.tracking_no)
+            return redirect("complaint-new")
+    return render(request, "complaints/staff_form.html", {"form": form})
+
+
+@login_required
+def dispatch_queue(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    page = Paginator(selectors.dispatch_queue(user=user), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "complaints/dispatch.html",
+        {"page": page, "dispatch_form": DispatchForm(), "can_dispatch": is_city_office(user)},
+    )
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    page = Paginator(selectors.intake_inbox(user=user), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "complaints/inbox.html",
+        {
+            "page": page,
+            "return_form": ReturnForm(),
+            "duplicates": selectors.open_duplicate_links(user=user)[:50],
+        },
+    )
+
+
+@login_required
+def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    user = _staff(request)
+    complaint = selectors.complaint_detail(user=user, tracking_no=tracking_no)
+    return render(
+        request,
+        "complaints/detail.html",
+        {
+            "complaint": complaint,
+            "tracking_display": format_tracking_no(complaint.tracking_no),
+            "duplicates": selectors.duplicate_links(complaint=complaint),
+            "can_reveal": user.has_perm("complaints.reveal_personal_data"),
+            "revealed": request.session.pop(f"revealed:{complaint.pk}", None),
+            "return_form": ReturnForm(),
+            "dispatch_form": DispatchForm(),
+            "can_dispatch": is_city_office(user),
+        },
+    )
+
+
+def _act(request: HttpRequest, tracking_no: str, action: Any) -> HttpResponse:
+    user = _staff(request)
+    complaint = selectors.complaint_detail(user=user, tracking_no=tracking_no)
+    try:
+        message = action(complaint, user)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    else:
+        if message:
+            messages.success(request, message)
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect("complaint-detail", tracking_no=complaint.tracking_no)
+
+
+@login_required
+@require_POST
+def complaint_sign(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    def sign(complaint: Any, user: User) -> str:
+        services.complaint_sign(complaint=complaint, user=user)
+        return _("已签收")
+
+    return _act(request, tracking_no, sign)
+
+
+@login_required
+@require_POST
+def complaint_return(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    def give_back(complaint: Any, user: User) -> str:
+        services.complaint_return(
+            complaint=complaint, user=user, reason=request.POST.get("reason", "")
+        )
+        return _("已退回市根治欠薪办")
+
+    return _act(request, tracking_no, give_back)
+
+
+@login_required
+@require_POST
+def complaint_dispatch(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    form = DispatchForm(request.POST)
+
+    def dispatch(complaint: Any, user: User) -> str:
+        if not form.is_valid():
+            raise ValidationError(_("请选择承办单位"))
+        services.complaint_dispatch(
+            complaint=complaint, user=user, department=form.cleaned_data["department"]
+        )
+        return _("已分派")
+
+    return _act(request, tracking_no, dispatch)
+
+
+@login_required
+@require_POST
+def complaint_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    def reveal(complaint: Any, user: User) -> str:
+        field = request.POST.get("field", "")
+        value = services.complaint_reveal(
+            complaint=complaint, user=user, field=field, ip=client_ip(request)
+        )
+        # Shown once on the next page, never put in a URL or a log.
+        request.session[f"revealed:{complaint.pk}"] = {"field": field, "value": value}
+        return ""
+
+    return _act(request, tracking_no, reveal)
+
+
+@login_required
+@require_POST
+def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    user = _staff(request)
+    link = get_object_or_404(DuplicateLink.objects.select_related("complaint"), pk=pk)
+    # The link is visible through its complaint's scope.
+    complaint = selectors.complaint_detail(user=user, tracking_no=link.complaint.tracking_no)
+
+    def decide(_complaint: Any, acting: User) -> str:
+        if decision == "merge":
+            services.duplicate_merge(link=link, user=acting)
+            return _("已合并办理")
+        services.duplicate_dismiss(link=link, user=acting)
+        return _("已排除重复")
+
+    if decision not in {"merge", "dismiss"}:
+        raise Http404
+    return _act(request, complaint.tracking_no, decide)
+
+
+@login_required
+def delivery_log(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    page = Paginator(selectors.deliveries(user=user), 50).get_page(request.GET.get("page"))
+    return render(request, "complaints/deliveries.html", {"page": page})
+
+
+@login_required
+@require_POST
+def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _staff(request)
+    delivery = get_object_or_404(selectors.deliveries(user=user), pk=pk)
+    try:
+        services.callback_resend(delivery=delivery)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, _("已重新排队投递"))
+    return redirect("delivery-log")

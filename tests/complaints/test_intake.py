@@ -1,0 +1,280 @@
+"""The intake service: validation, routing by each rule, sign/return/dispatch, duplicates,
+masking and reveal logging."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from complaints import services
+from complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    DuplicateLink,
+    RevealLog,
+    RoutingKeyword,
+)
+from complaints.services.intake import TRACKING_ALPHABET
+from tests.complaints.conftest import complaint_data
+
+
+def _create(**overrides: Any) -> Complaint:
+    return services.complaint_create(data=complaint_data(**overrides), channel="web_form")
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"complainant_id_number": "11010519491231002Y"}, "complainant_id_number", "身份证"),
+        ({"complainant_id_number": "110105194912310021"}, "complainant_id_number", "校验位"),
+        ({"employer_credit_code": "914403001922038217"}, "employer_credit_code", "校验位"),
+        ({"employer_credit_code": "91440300192203821I"}, "employer_credit_code", "非法字符"),
+        ({"complainant_phone": "12812345678"}, "complainant_phone", ""),
+        ({"complainant_phone": "12345"}, "complainant_phone", ""),
+        ({"workers_owed": 0}, "workers_owed", "至少"),
+        ({"amount_owed": Decimal("-1")}, "amount_owed", "负数"),
+        ({"amount_owed": Decimal("1000000000")}, "amount_owed", "范围"),
+        ({"amount_owed": "abc"}, "amount_owed", "金额"),
+        ({"period_end": dt.date(2099, 1, 1)}, "period_end", "晚于今天"),
+        (
+            {"period_start": dt.date(2026, 9, 1), "period_end": dt.date(2026, 8, 1)},
+            "period_end",
+            "早于",
+        ),
+        ({"county_code": "999999"}, "county_code", "未知"),
+        ({"employer_name": ""}, "employer_name", ""),
+        ({"facts": ""}, "facts", ""),
+    ],
+)
+def test_bad_input_is_refused_with_a_chinese_message_and_nothing_saved(
+    city: dict[str, Any], overrides: dict[str, Any], field: str, fragment: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        _create(**overrides)
+    errors = info.value.message_dict
+    assert field in errors, errors
+    assert fragment in " ".join(errors[field])
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in " ".join(errors[field]))
+    assert Complaint.objects.count() == 0
+    assert ComplaintEvent.objects.count() == 0
+
+
+def test_valid_complaint_gets_an_unguessable_tracking_number(city: dict[str, Any]) -> None:
+    numbers = {_create(complainant_phone=f"1391234{i:04d}").tracking_no for i in range(20)}
+    assert len(numbers) == 20
+    for number in numbers:
+        assert len(number) == 10 and set(number) <= set(TRACKING_ALPHABET)
+
+
+def test_identifiers_are_normalised(city: dict[str, Any]) -> None:
+    complaint = _create(
+        complainant_phone="+86 138-1234-5678",
+        complainant_id_number="11010519491231002x",
+        employer_credit_code="9144030071526726xg",
+    )
+    assert complaint.complainant_phone == "13812345678"
+    assert complaint.complainant_id_number == "11010519491231002X"
+    assert complaint.employer_credit_code == "9144030071526726XG"
+
+
+def test_evidence_files_are_checked_by_type_size_and_content(city: dict[str, Any]) -> None:
+    good = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    complaint = services.complaint_create(data=complaint_data(), channel="web_form", files=[good])
+    assert [a.original_name for a in complaint.attachments.all()] == ["合同.pdf"]
+    fake = SimpleUploadedFile("工资条.png", b"not a png", content_type="image/png")
+    exe = SimpleUploadedFile("x.exe", b"MZ", content_type="application/octet-stream")
+    for bad in (fake, exe):
+        with pytest.raises(ValidationError) as info:
+            services.complaint_create(
+                data=complaint_data(complainant_phone="13900000000"),
+                channel="web_form",
+                files=[bad],
+            )
+        assert "evidence" in info.value.message_dict
+    assert Complaint.objects.count() == 1
+
+
+# --- routing --------------------------------------------------------------------------------
+
+
+def test_routing_by_explicit_county_and_industry(city: dict[str, Any]) -> None:
+    complaint = _create(county_code="369903", industry_code="transport")
+    assert (complaint.county, complaint.department) == (city["b"], city["b_transport"])
+    assert complaint.status == ComplaintStatus.PENDING_SIGNATURE
+    assert complaint.responsible_department == city["b_transport"]
+
+
+def test_routing_by_matched_project(city: dict[str, Any]) -> None:
+    complaint = _create(project_name="东湖花园二期")
+    assert complaint.project == city["project"]
+    assert (complaint.county, complaint.department) == (city["a"], city["a_housing"])
+
+
+def test_routing_by_address_and_by_keyword_rule(city: dict[str, Any]) -> None:
+    by_name = _create(project_address="西江区滨江大道工地")
+    assert (by_name.county, by_name.department) == (city["b"], city["b_hrss"])
+    RoutingKeyword.objects.create(keyword="龙湾镇", county=city["a"])
+    by_rule = _create(project_address="龙湾镇安置房工地", complainant_phone="13900000001")
+    assert by_rule.county == city["a"]
+
+
+def test_unroutable_goes_to_the_dispatch_queue(city: dict[str, Any]) -> None:
+    complaint = _create(project_address="不知道在哪里")
+    assert complaint.status == ComplaintStatus.PENDING_DISPATCH
+    assert complaint.department is None
+    kinds = list(complaint.events.values_list("kind", flat=True))
+    assert kinds == ["received", "dispatch"]
+
+
+def test_ambiguous_address_is_not_guessed(city: dict[str, Any]) -> None:
+    complaint = _create(project_address="东湖区和西江区交界处")
+    assert complaint.status == ComplaintStatus.PENDING_DISPATCH
+
+
+# --- sign, return, dispatch ---------------------------------------------------------------
+
+
+def test_sign_makes_the_unit_responsible(city: dict[str, Any]) -> None:
+    complaint = _create(county_code="369902", industry_code="housing")
+    signed = services.complaint_sign(complaint=complaint, user=city["housing_a"])
+    assert signed.status == ComplaintStatus.SIGNED
+    assert signed.signed_by == city["housing_a"]
+    with pytest.raises(ValidationError):
+        services.complaint_sign(complaint=complaint, user=city["housing_a"])
+
+
+def test_other_units_cannot_sign(city: dict[str, Any]) -> None:
+    complaint = _create(county_code="369902", industry_code="housing")
+    with pytest.raises(PermissionDenied):
+        services.complaint_sign(complaint=complaint, user=city["hrss_a"])
+    with pytest.raises(PermissionDenied):
+        services.complaint_sign(complaint=complaint, user=city["official_b"])
+
+
+def test_return_needs_a_reason_and_keeps_the_first_unit_responsible(city: dict[str, Any]) -> None:
+    complaint = _create(county_code="369902", industry_code="housing")
+    with pytest.raises(ValidationError):
+        services.complaint_return(complaint=complaint, user=city["housing_a"], reason="  ")
+    returned = services.complaint_return(
+        complaint=complaint, user=city["housing_a"], reason="系统内无此项目，非本单位监管"
+    )
+    assert returned.status == ComplaintStatus.PENDING_DISPATCH
+    assert returned.department is None
+    assert returned.responsible_department == city["a_housing"]
+    event = returned.events.get(kind="returned")
+    assert (event.actor, event.note) == (city["housing_a"], "系统内无此项目，非本单位监管")
+    # the dispatcher sends it on; until the new unit signs, the first stays responsible
+    with pytest.raises(PermissionDenied):
+        services.complaint_dispatch(
+            complaint=returned, user=city["official_a"], department=city["a_hrss"]
+        )
+    dispatched = services.complaint_dispatch(
+        complaint=returned, user=city["office"], department=city["a_hrss"]
+    )
+    assert dispatched.responsible_department == city["a_housing"]
+    signed = services.complaint_sign(complaint=dispatched, user=city["hrss_a"])
+    assert signed.responsible_department == city["a_hrss"]
+    kinds = list(signed.events.values_list("kind", flat=True))
+    assert kinds == ["received", "routed", "returned", "routed", "signed"]
+
+
+# --- duplicates -----------------------------------------------------------------------------
+
+
+def test_same_employer_in_overlapping_period_is_flagged_and_can_be_merged(
+    city: dict[str, Any],
+) -> None:
+    first = _create(county_code="369902", complainant_phone="13800000001")
+    second = _create(
+        county_code="369902",
+        complainant_phone="13800000002",
+        complainant_name="李四",
+        period_start=dt.date(2026, 9, 1),
+    )
+    link = DuplicateLink.objects.get(complaint=second)
+    assert link.duplicate_of == first
+    assert set(link.reasons) == {"employer_credit_code", "employer_name"}
+    services.duplicate_merge(link=link, user=city["official_a"])
+    second.refresh_from_db()
+    assert (second.status, second.merged_into) == (ComplaintStatus.MERGED, first)
+    # both records and both channels are kept
+    assert Complaint.objects.count() == 2
+    with pytest.raises(ValidationError):
+        services.duplicate_merge(link=link, user=city["official_a"])
+
+
+def test_no_flag_for_other_periods_or_outside_the_window(city: dict[str, Any]) -> None:
+    _create(
+        period_start=dt.date(2025, 1, 1),
+        period_end=dt.date(2025, 3, 31),
+        received_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+    )
+    _create(complainant_phone="13800000009")  # Jul–Sep 2026: no overlap with Jan–Mar 2025
+    assert DuplicateLink.objects.count() == 0
+
+
+def test_dismissed_flag_stays_dismissed(city: dict[str, Any]) -> None:
+    _create(county_code="369902")
+    second = _create(county_code="369902")
+    link = DuplicateLink.objects.get(complaint=second)
+    services.duplicate_dismiss(link=link, user=city["office"])
+    link.refresh_from_db()
+    assert link.state == "dismissed"
+    second.refresh_from_db()
+    assert second.status == ComplaintStatus.PENDING_SIGNATURE
+
+
+def test_merge_needs_both_in_scope(city: dict[str, Any]) -> None:
+    _create(county_code="369903")
+    second = _create(county_code="369902")
+    link = DuplicateLink.objects.get(complaint=second)
+    with pytest.raises(PermissionDenied):
+        services.duplicate_merge(link=link, user=city["official_a"])
+
+
+# --- personal data --------------------------------------------------------------------------
+
+
+def test_reveal_needs_permission_and_is_logged(city: dict[str, Any]) -> None:
+    complaint = _create(county_code="369902", industry_code="housing")
+    inspector = city["housing_a"]
+    with pytest.raises(PermissionDenied):
+        services.complaint_reveal(complaint=complaint, user=inspector, field="complainant_phone")
+    inspector.user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
+    inspector = type(inspector).objects.get(pk=inspector.pk)  # drop the permission cache
+    value = services.complaint_reveal(
+        complaint=complaint, user=inspector, field="complainant_id_number", ip="10.0.0.8"
+    )
+    assert value == "11010519491231002X"
+    log = RevealLog.objects.get()
+    assert (log.user, log.complaint, log.field, log.ip) == (
+        inspector,
+        complaint,
+        "complainant_id_number",
+        "10.0.0.8",
+    )
+    with pytest.raises(ValidationError):
+        services.complaint_reveal(complaint=complaint, user=inspector, field="facts")
+
+
+def test_audit_trail_masks_the_complainant(city: dict[str, Any]) -> None:
+    from arrears.models import AuditEvent
+
+    complaint = _create()
+    stored = str(
+        list(
+            AuditEvent.objects.filter(object_id=str(complaint.pk)).values_list("changes", flat=True)
+        )
+    )
+    assert "13812345678" not in stored and "11010519491231002X" not in stored
+    assert "138****5678" in stored
