@@ -186,16 +186,18 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.ReturnSerializer, responses={200: s.ComplaintSerializer})
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request: Request, tracking_no: str) -> Response:
+        complaint = self._object()  # 404 before anything is said about the input
         data = s.ReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         complaint = services.complaint_return(
-            complaint=self._object(), user=_staff(request), reason=data.validated_data["reason"]
+            complaint=complaint, user=_staff(request), reason=data.validated_data["reason"]
         )
         return Response(s.ComplaintSerializer(complaint).data)
 
     @extend_schema(request=s.DispatchSerializer, responses={200: s.ComplaintSerializer})
     @action(detail=True, methods=["post"], url_path="dispatch")
     def dispatch_to(self, request: Request, tracking_no: str) -> Response:
+        complaint = self._object()
         data = s.DispatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         department = Department.objects.filter(pk=data.validated_data["department"]).first()
@@ -204,17 +206,18 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
                 {"department": [_("未知的承办单位")]}, status=status.HTTP_400_BAD_REQUEST
             )
         complaint = services.complaint_dispatch(
-            complaint=self._object(), user=_staff(request), department=department
+            complaint=complaint, user=_staff(request), department=department
         )
         return Response(s.ComplaintSerializer(complaint).data)
 
     @extend_schema(request=s.RevealSerializer, responses={200: s.RevealResultSerializer})
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, tracking_no: str) -> Response:
+        complaint = self._object()
         data = s.RevealSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         field = data.validated_data["field"]
         value = services.complaint_reveal(
-            complaint=self._object(), user=_staff(request), field=field, ip=client_ip(request)
+            complaint=complaint, user=_staff(request), field=field, ip=client_ip(request)
         )
         return Response({"field": field, "value": value})

@@ -21,6 +21,35 @@ OBJECT_URLS = {
     "org/departments/<int:pk>/": lambda d: f"/org/departments/{d['b_hrss'].pk}/",
     "api/v1/counties/<code>/": lambda d: f"/api/v1/counties/{d['b'].code}/",
     "api/v1/departments/<pk>/": lambda d: f"/api/v1/departments/{d['b_hrss'].pk}/",
+    "complaints/<str:tracking_no>/": lambda d: f"/complaints/{d['cb'].tracking_no}/",
+    "api/v1/complaints/<tracking_no>/": lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/",
+}
+# The same for endpoints that only accept POST.
+POST_URLS = {
+    "complaints/<str:tracking_no>/sign/": lambda d: f"/complaints/{d['cb'].tracking_no}/sign/",
+    "complaints/<str:tracking_no>/return/": lambda d: f"/complaints/{d['cb'].tracking_no}/return/",
+    "complaints/<str:tracking_no>/dispatch/": (
+        lambda d: f"/complaints/{d['cb'].tracking_no}/dispatch/"
+    ),
+    "complaints/<str:tracking_no>/reveal/": lambda d: f"/complaints/{d['cb'].tracking_no}/reveal/",
+    "api/v1/complaints/<tracking_no>/sign/": (
+        lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/sign/"
+    ),
+    "api/v1/complaints/<tracking_no>/return/": (
+        lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/return/"
+    ),
+    "api/v1/complaints/<tracking_no>/dispatch/": (
+        lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/dispatch/"
+    ),
+    "api/v1/complaints/<tracking_no>/reveal/": (
+        lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/reveal/"
+    ),
+    "intake/duplicates/<int:pk>/<str:decision>/": (
+        lambda d: f"/intake/duplicates/{d['link_b'].pk}/merge/"
+    ),
+    "intake/deliveries/<int:pk>/resend/": (
+        lambda d: f"/intake/deliveries/{d['delivery_b'].pk}/resend/"
+    ),
 }
 # Parameterised URLs that do not show scoped objects (the calendar is the same city-wide).
 NOT_SCOPED = {
@@ -31,6 +60,8 @@ NOT_SCOPED = {
     "calendar/<int:year>/mark/",
     "api/v1/calendar/years/<year>/",
     "i18n/setlang/",
+    # Scoped by the calling integration client: tests/complaints/test_referrals_api.py.
+    "api/v1/referrals/<external_id>/",
 }
 
 
@@ -50,8 +81,44 @@ def _patterns(resolver: URLResolver, prefix: str = "") -> list[str]:
 
 
 def test_every_object_url_is_covered() -> None:
-    routes = {r for r in _patterns(get_resolver()) if r.startswith(("org/", "api/", "calendar/"))}
-    assert routes - set(OBJECT_URLS) - NOT_SCOPED == set()
+    routes = {r for r in _patterns(get_resolver()) if not r.startswith(("admin/", "static/"))}
+    assert routes - set(OBJECT_URLS) - set(POST_URLS) - NOT_SCOPED == set()
+
+
+@pytest.fixture
+def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
+    """County B's complaints, a duplicate flag and a callback, next to county A's people."""
+    from complaints import services
+    from complaints.models import CallbackDelivery, DuplicateLink, IntegrationClient
+    from tests.complaints.conftest import complaint_data
+    from tests.factories import UserFactory
+
+    client = IntegrationClient.objects.create(
+        user=UserFactory.create(role="integration_client"),
+        name="热线",
+        channel="hotline_12345",
+        callback_url="http://127.0.0.1:9/",
+        callback_secret="s",
+    )
+    data = complaint_data(county_code=two_counties["b"].code)
+    first, _ = services.referral_submit(client=client, external_id="B-1", data=data)
+    second = services.complaint_create(data=data, channel="web_form")
+    return {
+        **two_counties,
+        "cb": first,
+        "link_b": DuplicateLink.objects.get(complaint=second),
+        "delivery_b": CallbackDelivery.objects.filter(complaint=first).first(),
+    }
+
+
+@pytest.mark.parametrize("route", sorted(POST_URLS))
+def test_county_a_official_gets_404_posting_to_county_b_objects(
+    in_b: dict[str, Any], route: str
+) -> None:
+    url = POST_URLS[route](in_b)
+    assert _client(in_b["official_a"]).post(url, {"reason": "x"}).status_code == 404
+    # …and B's own official reaches the action (whatever it then decides)
+    assert _client(in_b["official_b"]).post(url, {"reason": "x"}).status_code != 404
 
 
 def _client(user: User) -> Client:
@@ -61,13 +128,11 @@ def _client(user: User) -> Client:
 
 
 @pytest.mark.parametrize("route", sorted(OBJECT_URLS))
-def test_county_a_official_gets_404_for_county_b_objects(
-    two_counties: dict[str, Any], route: str
-) -> None:
-    url = OBJECT_URLS[route](two_counties)
-    assert _client(two_counties["official_a"]).get(url).status_code == 404
+def test_county_a_official_gets_404_for_county_b_objects(in_b: dict[str, Any], route: str) -> None:
+    url = OBJECT_URLS[route](in_b)
+    assert _client(in_b["official_a"]).get(url).status_code == 404
     # …while county B's own official sees them (so the 404 is about scope, not a broken URL)
-    assert _client(two_counties["official_b"]).get(url).status_code == 200
+    assert _client(in_b["official_b"]).get(url).status_code == 200
 
 
 @pytest.mark.parametrize(

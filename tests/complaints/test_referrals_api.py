@@ -1,0 +1,215 @@
+"""The referral API for integration clients: keys, idempotency, batches, status feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from complaints.models import ApiKey, Complaint
+from tests.complaints.conftest import complaint_data
+
+
+def _payload(external_id: str = "12345-2026-000001", **overrides: Any) -> dict[str, Any]:
+    data = complaint_data(**overrides)
+    data = {k: (str(v) if v is not None and not isinstance(v, int) else v) for k, v in data.items()}
+    return {"external_id": external_id, **data}
+
+
+def _api(key: str | None) -> APIClient:
+    client = APIClient()
+    if key:
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+def test_create_then_replay_then_conflict(city: dict[str, Any]) -> None:
+    api = _api(city["key"])
+    first = api.post("/api/v1/referrals/", _payload(), format="json")
+    assert first.status_code == 201, first.content
+    body = first.json()
+    assert body["external_id"] == "12345-2026-000001"
+    assert body["status"] == "pending_dispatch"
+    assert [e["kind"] for e in body["timeline"]] == ["received", "dispatch"]
+    # the same reference and content: 200 with the original result
+    replay = api.post("/api/v1/referrals/", _payload(), format="json")
+    assert replay.status_code == 200
+    assert replay.json()["tracking_no"] == body["tracking_no"]
+    # amounts written differently are the same content
+    same = api.post("/api/v1/referrals/", _payload(amount_owed="86400"), format="json")
+    assert same.status_code == 200
+    # the same reference with other content: 409
+    conflict = api.post("/api/v1/referrals/", _payload(workers_owed=13), format="json")
+    assert conflict.status_code == 409
+    assert conflict.json()["referral"]["tracking_no"] == body["tracking_no"]
+    assert Complaint.objects.count() == 1
+
+
+def test_bad_referral_is_a_400_with_field_errors_in_chinese_or_english(
+    city: dict[str, Any],
+) -> None:
+    api = _api(city["key"])
+    bad = _payload(complainant_id_number="110105194912310021", workers_owed=0)
+    r = api.post("/api/v1/referrals/", bad, format="json")
+    assert r.status_code == 400
+    assert "workers_owed" in r.json()
+    r = api.post(
+        "/api/v1/referrals/", _payload(complainant_id_number="110105194912310021"), format="json"
+    )
+    assert r.status_code == 400
+    assert "校验位" in r.json()["complainant_id_number"][0]
+    r = api.post(
+        "/api/v1/referrals/",
+        _payload(complainant_id_number="110105194912310021"),
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "check" in r.json()["complainant_id_number"][0].lower()
+    assert Complaint.objects.count() == 0
+
+
+def test_keys_are_required_hashed_and_revocable(city: dict[str, Any]) -> None:
+    assert _api(None).post("/api/v1/referrals/", _payload(), format="json").status_code in (
+        401,
+        403,
+    )
+    assert _api("ak_deadbeef_nope").get("/api/v1/referrals/").status_code == 401
+    key = ApiKey.objects.get(client=city["client"])
+    assert city["key"] not in key.key_hash and len(key.key_hash) == 64
+    key.revoked_at = key.created_at
+    key.save()
+    assert _api(city["key"]).get("/api/v1/referrals/").status_code == 401
+    # a staff session cannot use the client endpoints
+    staff = APIClient()
+    staff.force_authenticate(city["office"])
+    assert staff.get("/api/v1/referrals/").status_code in (401, 403)
+
+
+def test_reference_with_slashes_round_trips_and_is_private_to_its_client(
+    city: dict[str, Any],
+) -> None:
+    reference = "GD/12345/2026-11/000042?x=1#y"
+    api = _api(city["key"])
+    assert api.post("/api/v1/referrals/", _payload(reference), format="json").status_code == 201
+    from urllib.parse import quote
+
+    url = f"/api/v1/referrals/{quote(reference, safe='/')}/"
+    r = api.get(url)
+    assert r.status_code == 200
+    assert r.json()["external_id"] == reference
+    assert _api(city["other_key"]).get(url).status_code == 404
+    assert _api(city["key"]).get("/api/v1/referrals/no-such-ref/").status_code == 404
+
+
+def test_status_feedback_follows_the_complaint(city: dict[str, Any]) -> None:
+    from complaints import services
+
+    api = _api(city["key"])
+    api.post(
+        "/api/v1/referrals/",
+        _payload("R-1", county_code="369902", industry_code="housing"),
+        format="json",
+    )
+    complaint = Complaint.objects.get(external_id="R-1")
+    services.complaint_sign(complaint=complaint, user=city["housing_a"])
+    body = api.get("/api/v1/referrals/R-1/").json()
+    assert body["status"] == "signed"
+    assert body["unit"] == city["a_housing"].name
+    assert [e["kind"] for e in body["timeline"]] == ["received", "routed", "signed"]
+    assert all("张三" not in e["text"] for e in body["timeline"])
+
+
+def test_list_is_filtered_and_cursor_paginated(city: dict[str, Any]) -> None:
+    api = _api(city["key"])
+    for i in range(3):
+        api.post(
+            "/api/v1/referrals/",
+            _payload(f"L-{i}", complainant_phone=f"1380000000{i}"),
+            format="json",
+        )
+    _api(city["other_key"]).post("/api/v1/referrals/", _payload("other"), format="json")
+    page = api.get("/api/v1/referrals/", {"page_size": 2}).json()
+    assert [r["external_id"] for r in page["results"]] == ["L-2", "L-1"]
+    assert "cursor=" in page["next"]
+    rest = api.get(page["next"]).json()
+    assert [r["external_id"] for r in rest["results"]] == ["L-0"]
+    assert api.get("/api/v1/referrals/", {"status": "signed"}).json()["results"] == []
+
+
+def test_batch_saves_the_valid_ones_and_reports_each(city: dict[str, Any]) -> None:
+    api = _api(city["key"])
+    api.post("/api/v1/referrals/", _payload("B-0"), format="json")
+    items = [
+        _payload("B-0"),  # replay
+        _payload("B-1", complainant_phone="13800000011"),
+        _payload("B-2", employer_credit_code="914403001922038217"),  # bad check character
+        _payload("B-0", workers_owed=99),  # conflicting reuse
+        {"external_id": "B-3"},  # missing everything
+        _payload("B-4", complainant_phone="13800000014"),
+    ]
+    r = api.post("/api/v1/referrals/batch/", {"referrals": items}, format="json")
+    assert r.status_code == 200
+    body = r.json()
+    assert [x["outcome"] for x in body["results"]] == [
+        "replayed",
+        "created",
+        "rejected",
+        "rejected",
+        "rejected",
+        "created",
+    ]
+    assert (body["created"], body["replayed"], body["rejected"]) == (2, 1, 3)
+    assert "employer_credit_code" in body["results"][2]["errors"]
+    assert "external_id" in body["results"][3]["errors"]
+    assert set(Complaint.objects.values_list("external_id", flat=True)) == {"B-0", "B-1", "B-4"}
+
+
+def test_batch_limit(city: dict[str, Any]) -> None:
+    r = _api(city["key"]).post(
+        "/api/v1/referrals/batch/",
+        {"referrals": [{"external_id": str(i)} for i in range(501)]},
+        format="json",
+    )
+    assert r.status_code == 400
+    assert Complaint.objects.count() == 0
+
+
+def test_each_client_is_throttled_on_its_own(city: dict[str, Any]) -> None:
+    client = city["client"]
+    client.rate = "3/min"
+    client.save()
+    api = _api(city["key"])
+    codes = [api.get("/api/v1/referrals/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert _api(city["other_key"]).get("/api/v1/referrals/").status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_create_exactly_one_complaint(city: dict[str, Any]) -> None:
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(4)
+    codes: list[int] = []
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            codes.append(
+                _api(city["key"])
+                .post("/api/v1/referrals/", _payload("RACE-1"), format="json")
+                .status_code
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [200, 200, 200, 201]
+    assert Complaint.objects.filter(external_id="RACE-1").count() == 1
