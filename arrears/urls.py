@@ -24,7 +24,9 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("", include("complaints.urls")),
     path("inbox/mark-read/", views.inbox_mark_read, name="inbox-mark-read"),
-    path("api/v1/", include("arrears.api.router")),
+    # Namespaced: the router names its routes "<basename>-detail", which would otherwise clash
+    # with page names such as "county-detail".
+    path("api/v1/", include(("arrears.api.router", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
