@@ -11,7 +11,20 @@ from django.utils.translation import gettext_lazy as _
 from arrears.models import DayKind
 
 
-class DayForm(forms.Form):
+class StyledForm(forms.Form):
+    """Gives every widget Bootstrap's class, so templates render fields with {{ field }}."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class DayForm(StyledForm):
     date = forms.DateField(label=_("日期"))
     kind = forms.ChoiceField(label=_("类型"), choices=DayKind.choices)
     name = forms.CharField(label=_("名称"), max_length=50, required=False)
@@ -20,7 +33,7 @@ class DayForm(forms.Form):
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:至|~|--|\.\.)\s*(\d{4}-\d{2}-\d{2}))?\s*(.*)$")
 
 
-class AnnouncementForm(forms.Form):
+class AnnouncementForm(StyledForm):
     """The State Council's announcement typed in: one holiday range per line, and the make-up
     workdays, e.g. "2027-02-06 至 2027-02-13 春节" and "2027-02-14 春节调休"."""
 

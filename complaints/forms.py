@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from arrears.forms import StyledForm
 from arrears.models import County, Department
 
 
@@ -28,7 +29,7 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(StyledForm):
     complainant_name = forms.CharField(label=_("您的姓名"), max_length=50)
     complainant_phone = forms.CharField(
         label=_("手机号码"),
@@ -132,7 +133,7 @@ class StaffComplaintForm(ComplaintForm):
         return data
 
 
-class TrackForm(forms.Form):
+class TrackForm(StyledForm):
     tracking_no = forms.CharField(label=_("查询码"), max_length=20)
     phone_last4 = forms.CharField(
         label=_("手机号后四位"),
@@ -142,13 +143,13 @@ class TrackForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(StyledForm):
     reason = forms.CharField(
         label=_("退回理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class DispatchForm(forms.Form):
+class DispatchForm(StyledForm):
     department = forms.ModelChoiceField(
         label=_("承办单位"),
         queryset=Department.objects.filter(county__isnull=False).select_related("county"),

@@ -105,3 +105,38 @@ def test_city_office_on_a_phone_sees_the_calendar(
     assert page.locator("td[data-date='2026-10-01'][data-kind='holiday']").count() == 1
     page.screenshot(path=str(ARTIFACTS / "calendar-phone.png"), full_page=True)
     context.close()
+
+
+def test_worker_files_a_complaint_on_a_phone_and_tracks_it(
+    browser: Any, live_server: Any, demo_city: None
+) -> None:
+    """一键投诉、全程跟踪: the public form on a phone, then the tracking page."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/complain/")
+    page.fill("#id_complainant_name", "赵六")
+    page.fill("#id_complainant_phone", "13612345678")
+    page.fill("#id_employer_name", "江城某建筑劳务有限公司")
+    page.fill("#id_project_address", "青山县城南工业园三期工地")
+    page.fill("#id_workers_owed", "8")
+    page.fill("#id_amount_owed", "64000")
+    page.fill("#id_facts", "2026年9月至11月工资未发放。")
+    page.screenshot(path=str(ARTIFACTS / "complain-phone.png"), full_page=True)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=tracking-no]")
+    tracking = page.inner_text("[data-testid=tracking-no]")
+    assert len(tracking) == 11 and tracking[5] == "-"
+    page.click("a:has-text('查询办理进度')")
+    page.fill("#id_tracking_no", tracking)
+    page.fill("#id_phone_last4", "5678")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=track-result]")
+    result = page.inner_text("[data-testid=track-result]")
+    # routed by the address to 青山县's lead department, and nothing personal shown
+    assert "青山县人力资源和社会保障局" in result
+    assert "赵六" not in result and "64000" not in result
+    page.screenshot(path=str(ARTIFACTS / "track-phone.png"), full_page=True)
+    context.close()
