@@ -37,14 +37,17 @@ class Command(BaseCommand):
         with audit.acting_as(label="command:seed_demo"), transaction.atomic():
             org = demo.seed_organisation(rng)
             users = demo.seed_users(rng, org["counties"])
-        # Apps that own more demo data (projects, complaints, …) seed it in their demo.py.
+        # Apps that own more demo data (projects, complaints, …) seed it in their demo.py,
+        # in the order their ORDER constant gives (projects before the complaints about them).
+        modules = []
         for config in apps.get_app_configs():
             if config.name == "arrears":
                 continue
             try:
-                module = importlib.import_module(f"{config.name}.demo")
+                modules.append(importlib.import_module(f"{config.name}.demo"))
             except ModuleNotFoundError:
                 continue
+        for module in sorted(modules, key=lambda m: getattr(m, "ORDER", 100)):
             with audit.acting_as(label="command:seed_demo"):
                 module.seed(rng=rng, options=options, stdout=self.stdout, org=org)
         self.stdout.write(self.style.SUCCESS("Demo city ready. Users (demo only):"))

@@ -1,0 +1,206 @@
+"""Demo complaints over the past two years, deterministic, in bulk.
+
+`manage.py seed_demo --complaints 1000000` builds a million for benchmarks: rows go in with
+bulk_create in batches (the audit trail is suspended for demo data), each with its
+"received" and "routed" timeline events."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from arrears import audit
+from arrears.demo import person_name
+from arrears.models import Department, DepartmentKind, Role, User
+from complaints.models import (
+    Channel,
+    Complaint,
+    ComplaintEvent,
+    ComplaintStatus,
+    EventKind,
+    IntegrationClient,
+)
+from complaints.services.intake import TRACKING_ALPHABET
+from projects.models import Project
+
+ORDER = 20
+BATCH = 5000
+CHANNEL_WEIGHTS = {
+    Channel.HOTLINE_12345: 35,
+    Channel.CLUE_PLATFORM: 20,
+    Channel.WEB_FORM: 20,
+    Channel.DUTY_PHONE: 10,
+    Channel.SERVICE_WINDOW: 8,
+    Channel.WALK_IN: 3,
+    Channel.LETTERS_VISITS: 2,
+    Channel.INSPECTION: 2,
+}
+EMPLOYERS = [
+    "建工集团有限公司",
+    "建筑劳务有限公司",
+    "市政工程有限公司",
+    "路桥建设有限公司",
+    "水利水电工程有限公司",
+    "装饰工程有限公司",
+    "房地产开发有限公司",
+]
+BRANDS = [
+    "宏达",
+    "鑫盛",
+    "恒远",
+    "华建",
+    "中诚",
+    "金鼎",
+    "永兴",
+    "众联",
+    "天润",
+    "广厦",
+    "瑞丰",
+    "新锐",
+]
+
+
+def _client(stdout: Any) -> IntegrationClient | None:
+    from complaints.api.authentication import api_key_issue
+
+    user = User.objects.filter(username="hotline12345").first()
+    if user is None:
+        return None
+    client, created = IntegrationClient.objects.get_or_create(
+        user=user, defaults={"name": "12345政务服务热线", "channel": Channel.HOTLINE_12345}
+    )
+    if created:
+        stdout.write(
+            f"API key for hotline12345 (shown once, demo only): "
+            f"{api_key_issue(client=client, label='demo')}"
+        )
+    return client
+
+
+def _grant_reveal() -> None:
+    """Demo inspectors and the city office may reveal full identifiers (a logged action)."""
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.get(codename="reveal_personal_data")
+    for user in User.objects.filter(username__in=["inspector", "cityoffice"]):
+        user.user_permissions.add(permission)
+
+
+def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[str, Any]) -> None:
+    total = options.get("complaints", 2000)
+    client = _client(stdout)
+    _grant_reveal()
+    if Complaint.objects.exists() or total <= 0:
+        stdout.write("complaints: already seeded")
+        return
+    counties = org["counties"]
+    projects = list(Project.objects.select_related("industry"))
+    by_county_kind = {
+        (d.county_id, d.kind): d for d in Department.objects.filter(county__isnull=False)
+    }
+    industry_dept = {
+        (d.county_id, i.pk): d
+        for d in Department.objects.filter(county__isnull=False).prefetch_related("industries")
+        for i in d.industries.all()
+    }
+    inspectors = list(User.objects.filter(role=Role.INSPECTOR).values_list("pk", flat=True))
+    channels = list(CHANNEL_WEIGHTS)
+    weights = [CHANNEL_WEIGHTS[c] for c in channels]
+    now = timezone.now()
+    start = now - datetime.timedelta(days=730)
+    employers = [f"江城{rng.choice(BRANDS)}{rng.choice(EMPLOYERS)}" for _ in range(400)]
+    made = 0
+    with audit.suspended():
+        while made < total:
+            size = min(BATCH, total - made)
+            rows = []
+            for i in range(size):
+                n = made + i
+                # Later complaints are more numerous (the system's use grows).
+                received = start + datetime.timedelta(
+                    seconds=int(730 * 86400 * (rng.random() ** 0.8))
+                )
+                project = rng.choice(projects) if projects and rng.random() < 0.7 else None
+                county = project.county if project else rng.choice(counties)
+                dept = None
+                if project is not None:
+                    dept = industry_dept.get((county.pk, project.industry_id))
+                dept = dept or by_county_kind.get((county.pk, DepartmentKind.HRSS))
+                unrouted = rng.random() < 0.02
+                age = (now - received).days
+                if unrouted:
+                    status = ComplaintStatus.PENDING_DISPATCH
+                elif age > 7 or rng.random() < 0.7:
+                    status = ComplaintStatus.SIGNED
+                else:
+                    status = ComplaintStatus.PENDING_SIGNATURE
+                workers = max(1, int(rng.paretovariate(1.6)))
+                channel = rng.choices(channels, weights=weights)[0]
+                referral = client is not None and channel == Channel.HOTLINE_12345
+                rows.append(
+                    Complaint(
+                        tracking_no="".join(rng.choice(TRACKING_ALPHABET) for _ in range(10)),
+                        channel=channel,
+                        client=client if referral else None,
+                        external_id=f"12345-{received:%Y%m%d}-{n:07d}" if referral else None,
+                        received_at=received,
+                        complainant_name=person_name(rng),
+                        complainant_phone=f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}",
+                        employer_name=rng.choice(employers),
+                        project=project,
+                        project_name=project.name if project else "",
+                        project_address=project.address if project else "",
+                        county=None if unrouted else county,
+                        industry=project.industry if project else None,
+                        department=None if unrouted else dept,
+                        responsible_department=None if unrouted else dept,
+                        workers_owed=workers,
+                        amount_owed=Decimal(workers * rng.randint(3000, 24000)),
+                        period_start=(
+                            received - datetime.timedelta(days=rng.randint(30, 180))
+                        ).date(),
+                        period_end=(received - datetime.timedelta(days=rng.randint(0, 29))).date(),
+                        facts="工资未按约定支付。",
+                        status=status,
+                        routed_at=None if unrouted else received,
+                        signed_at=received + datetime.timedelta(hours=rng.randint(1, 48))
+                        if status == ComplaintStatus.SIGNED
+                        else None,
+                        signed_by_id=rng.choice(inspectors)
+                        if status == ComplaintStatus.SIGNED and inspectors
+                        else None,
+                    )
+                )
+            with transaction.atomic():
+                created = Complaint.objects.bulk_create(rows)
+                events = []
+                for complaint in created:
+                    events.append(
+                        ComplaintEvent(
+                            complaint=complaint,
+                            kind=EventKind.RECEIVED,
+                            public=True,
+                            at=complaint.received_at,
+                            public_text="已收到您的投诉",
+                        )
+                    )
+                    if complaint.department_id:
+                        events.append(
+                            ComplaintEvent(
+                                complaint=complaint,
+                                kind=EventKind.ROUTED,
+                                public=True,
+                                at=complaint.received_at,
+                                department_id=complaint.department_id,
+                                public_text="已转交承办单位",
+                            )
+                        )
+                ComplaintEvent.objects.bulk_create(events)
+            made += size
+            if made % 100_000 == 0 or made == total:
+                stdout.write(f"complaints: {made:,} / {total:,}")
