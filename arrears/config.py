@@ -5,6 +5,7 @@ edited in the admin). Apps register their own settings with `define` at import t
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -52,13 +53,30 @@ def define(key: str, kind: str, default: Any, label: Any, source: str = "", **bo
     REGISTRY[key] = Setting(key, kind, default, label, source, **bounds)
 
 
+# Values read in the last few seconds, per process: a request that reads the same setting
+# five times costs one query, and a change reaches every process within CACHE_SECONDS.
+CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, Any]] = {}
+
+
 def get(key: str) -> Any:
     """The value in force: the administrator's override if there is one, else the default."""
     from arrears.models import ConfigValue
 
     setting = REGISTRY[key]
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return cached[1]
     stored = ConfigValue.objects.filter(key=key).values_list("value", flat=True).first()
-    return setting.parse(setting.default if stored is None else stored)
+    value = setting.parse(setting.default if stored is None else stored)
+    _cache[key] = (now, value)
+    return value
+
+
+def forget() -> None:
+    """Drop cached values (after a change in this process, and between tests)."""
+    _cache.clear()
 
 
 define(

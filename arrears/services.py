@@ -395,26 +395,39 @@ def notification_send(
     the e-mail/SMS copies."""
     from arrears.tasks import deliver_notification
 
-    created = []
-    for user in recipients:
+    users = list(recipients)
+    if dedupe_key:
+        already = set(
+            Notification.objects.filter(recipient__in=users, dedupe_key=dedupe_key).values_list(
+                "recipient_id", flat=True
+            )
+        )
+        users = [u for u in users if u.pk not in already]
+    rows = [
+        Notification(recipient=u, kind=kind, title=title, body=body, url=url, dedupe_key=dedupe_key)
+        for u in users
+    ]
+    try:
         with transaction.atomic():
-            if dedupe_key:
+            created = Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        # Someone sent the same keyed message at the same moment: go one by one.
+        created = []
+        for row in rows:
+            with transaction.atomic():
                 notification, is_new = Notification.objects.get_or_create(
-                    recipient=user,
+                    recipient=row.recipient,
                     dedupe_key=dedupe_key,
                     defaults={"kind": kind, "title": title, "body": body, "url": url},
                 )
-            else:
-                notification = Notification.objects.create(
-                    recipient=user, kind=kind, title=title, body=body, url=url
-                )
-                is_new = True
-        if is_new:
-            created.append(notification)
-            if (email and user.email) or (sms and user.phone):
-                transaction.on_commit(
-                    partial(deliver_notification.delay, notification.pk, email=email, sms=sms)
-                )
+            if is_new:
+                created.append(notification)
+    for notification in created:
+        user = notification.recipient
+        if (email and user.email) or (sms and user.phone):
+            transaction.on_commit(
+                partial(deliver_notification.delay, notification.pk, email=email, sms=sms)
+            )
     return created
 
 
@@ -460,6 +473,7 @@ def config_set(*, key: str, value: Any, actor: User | None = None, note: str = "
     ConfigValue.objects.update_or_create(
         key=key, defaults={"value": stored, "updated_by": actor, "note": note}
     )
+    config.forget()
     if key.startswith("calendar.") or key.startswith("deadline."):
         _schedule_recompute()
     return parsed

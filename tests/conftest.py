@@ -101,3 +101,14 @@ def _end_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_configuration() -> Any:
+    """Configuration values are cached per process for a few seconds; a test must not see
+    the previous test's (rolled back) overrides."""
+    from arrears import config
+
+    config.forget()
+    yield
+    config.forget()

@@ -68,21 +68,27 @@ def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
     return found
 
 
+MAX_LINKS = 5  # the most recent matches are enough to bring a new complaint to its group
+
+
 def flag_duplicates(complaint: Complaint) -> list[DuplicateLink]:
+    """Link the new complaint to the open complaints it may repeat, most recent first."""
     from .intake import record_event
 
-    links = []
-    for other, reasons in find_duplicates(complaint):
-        link, created = DuplicateLink.objects.get_or_create(
-            complaint=complaint, duplicate_of=other, defaults={"reasons": reasons}
-        )
-        if created:
-            links.append(link)
-            record_event(
-                complaint,
-                EventKind.DUPLICATE_FLAGGED,
-                note=f"{other.tracking_no}: {', '.join(reasons)}",
-            )
+    found = find_duplicates(complaint)[-MAX_LINKS:]
+    if not found:
+        return []
+    links = DuplicateLink.objects.bulk_create(
+        [
+            DuplicateLink(complaint=complaint, duplicate_of=other, reasons=reasons)
+            for other, reasons in found
+        ]
+    )
+    record_event(
+        complaint,
+        EventKind.DUPLICATE_FLAGGED,
+        note="; ".join(f"{other.tracking_no}: {', '.join(reasons)}" for other, reasons in found),
+    )
     return links
 
 

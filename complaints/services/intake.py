@@ -166,7 +166,11 @@ def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]
         tracking_no="-",
     )
     try:
-        complaint.full_clean(exclude=["tracking_no", "client", "received_by", "signed_by"])
+        # Constraints are checked below in Python (one message per field, no query each).
+        complaint.full_clean(
+            exclude=["tracking_no", "client", "received_by", "signed_by"],
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)

@@ -21,12 +21,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--seed", type=int, default=20260101, help="random seed")
         parser.add_argument(
+            "--complaints",
+            type=int,
+            default=2000,
+            help="how many complaints to generate (1000000 for benchmarks)",
+        )
+        parser.add_argument("--projects-per-county", type=int, default=20)
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing if the database already has counties",
         )
 
     def handle(self, *args: Any, seed: int, if_empty: bool, **options: Any) -> None:
+        # options carries "complaints" and "projects_per_county" to the apps' demo modules.
         from arrears.models import County
 
         if if_empty and County.objects.exists():

@@ -1,0 +1,183 @@
+"""Benchmark: referrals pushed through the real API (gunicorn on 127.0.0.1, PostgreSQL) next
+to a bare ORM insert of the same rows, measured in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/arrears_bench \\
+        .venv/bin/python bench/bench_referrals.py --referrals 2000 --threads 4
+
+Reports requests per second for POST /api/v1/referrals/ (one referral per request), for the
+batch endpoint (500 per request), and rows per second for `Complaint.objects.create()` in a
+loop (the baseline: what saving the same rows costs with no HTTP, validation, routing,
+duplicate checks, timeline or audit trail)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.settings.local")
+PORT = 8799
+
+
+def referral(i: int, run: str) -> dict[str, Any]:
+    return {
+        "external_id": f"BENCH-{run}-{i:07d}",
+        "complainant_name": "张三",
+        "complainant_phone": f"139{i:08d}",
+        "employer_name": f"江城测试建筑劳务有限公司{i % 500}",
+        "project_address": ("东湖区", "西江区", "青山县", "不明地点")[i % 4] + "工地",
+        "workers_owed": 1 + i % 20,
+        "amount_owed": f"{(1 + i % 20) * 6000}.00",
+        "period_start": "2026-07-01",
+        "period_end": "2026-09-30",
+        "facts": "工资未发。",
+    }
+
+
+def post(url: str, key: str, body: Any) -> int:
+    request = urllib.request.Request(  # noqa: S310 - our own server on 127.0.0.1
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Api-Key {key}"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        response.read()
+        return int(response.status)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--referrals", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from arrears import audit
+    from arrears.models import Role, User
+    from complaints.api.authentication import api_key_issue
+    from complaints.models import Complaint, IntegrationClient
+
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be filled with test rows).")
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", complaints=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    user, _ = User.objects.get_or_create(
+        username="bench-client", defaults={"role": Role.INTEGRATION_CLIENT}
+    )
+    client, _ = IntegrationClient.objects.get_or_create(
+        user=user, defaults={"name": "bench", "channel": "hotline_12345", "rate": "1000000/min"}
+    )
+    key = api_key_issue(client=client, label="bench")
+    run = secrets.token_hex(3)
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "arrears.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "arrears.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        n = args.referrals
+        start = time.perf_counter()
+        with ThreadPoolExecutor(args.threads) as pool:
+            codes = list(
+                pool.map(
+                    lambda i: post(f"{base}/api/v1/referrals/", key, referral(i, run)), range(n)
+                )
+            )
+        single = time.perf_counter() - start
+        assert codes.count(201) == n, codes[:10]
+
+        batches = [[referral(i, run + "b") for i in range(j, j + 500)] for j in range(0, n, 500)]
+        start = time.perf_counter()
+        with ThreadPoolExecutor(args.threads) as pool:
+            list(
+                pool.map(
+                    lambda b: post(f"{base}/api/v1/referrals/batch/", key, {"referrals": b}),
+                    batches,
+                )
+            )
+        batched = time.perf_counter() - start
+    finally:
+        server.terminate()
+        server.wait()
+
+    # The baseline: the same rows saved one INSERT at a time, no HTTP and no business logic.
+    from django.utils import timezone
+
+    start = time.perf_counter()
+    with audit.suspended():
+        for i in range(n):
+            data = referral(i, run + "o")
+            Complaint.objects.create(
+                tracking_no=secrets.token_hex(5).upper(),
+                channel="hotline_12345",
+                external_id=data["external_id"],
+                client=client,
+                received_at=timezone.now(),
+                complainant_name=data["complainant_name"],
+                complainant_phone=data["complainant_phone"],
+                employer_name=data["employer_name"],
+                project_address=data["project_address"],
+                workers_owed=data["workers_owed"],
+                amount_owed=data["amount_owed"],
+                facts=data["facts"],
+            )
+    orm = time.perf_counter() - start
+
+    print(
+        f"# referrals through the API vs a bare ORM insert ({n:,} rows each, "
+        f"{args.threads} client threads, gunicorn 2 workers)"
+    )
+    print("| path | rows/s | × baseline |\n|---|---:|---:|")
+    print(f"| `Complaint.objects.create()` loop, no HTTP (baseline) | {n / orm:,.0f} | 1.00 |")
+    print(f"| POST /api/v1/referrals/, one per request | {n / single:,.0f} | {orm / single:.2f} |")
+    print(
+        f"| POST /api/v1/referrals/batch/, 500 per request | {n / batched:,.0f} "
+        f"| {orm / batched:.2f} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
