@@ -47,8 +47,17 @@ def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
         Complaint.objects.filter(criteria, received_at__gte=since)
         .exclude(pk=complaint.pk)
         .exclude(status=ComplaintStatus.MERGED)
-        .only("tracking_no", "employer_name", "employer_credit_code", "project_id",
-              "complainant_phone", "period_start", "period_end", "received_at", "status")
+        .only(
+            "tracking_no",
+            "employer_name",
+            "employer_credit_code",
+            "project_id",
+            "complainant_phone",
+            "period_start",
+            "period_end",
+            "received_at",
+            "status",
+        )
         .order_by("received_at")[:50]
     )
     found = []
