@@ -36,6 +36,13 @@ ERRORS = {
 }
 
 
+STAFF_ERRORS = {
+    400: OpenApiResponse(description="输入有误或当前状态不允许该操作（按字段列出错误信息）"),
+    403: OpenApiResponse(s.ErrorSerializer, description="未登录或无权执行该操作"),
+    404: OpenApiResponse(s.ErrorSerializer, description="不存在或不在您的数据范围内"),
+}
+
+
 def _client(request: Request) -> IntegrationClient:
     client: IntegrationClient = request.integration_client  # type: ignore[attr-defined]
     return client
@@ -161,8 +168,13 @@ def _staff(request: Request) -> User:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="投诉列表（按数据范围，个人信息脱敏）"),
-    retrieve=extend_schema(summary="投诉详情（个人信息脱敏）"),
+    list=extend_schema(
+        summary="投诉列表（按数据范围，个人信息脱敏）",
+        responses={200: s.ComplaintSerializer(many=True), **STAFF_ERRORS},
+    ),
+    retrieve=extend_schema(
+        summary="投诉详情（个人信息脱敏）", responses={200: s.ComplaintSerializer, **STAFF_ERRORS}
+    ),
 )
 class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ComplaintSerializer
@@ -177,13 +189,15 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         complaint: Complaint = self.get_object()  # scoped: 404 outside the user's scope
         return complaint
 
-    @extend_schema(request=None, responses={200: s.ComplaintSerializer, 400: s.ErrorSerializer})
+    @extend_schema(request=None, responses={200: s.ComplaintSerializer, **STAFF_ERRORS})
     @action(detail=True, methods=["post"])
     def sign(self, request: Request, tracking_no: str) -> Response:
         complaint = services.complaint_sign(complaint=self._object(), user=_staff(request))
         return Response(s.ComplaintSerializer(complaint).data)
 
-    @extend_schema(request=s.ReturnSerializer, responses={200: s.ComplaintSerializer})
+    @extend_schema(
+        request=s.ReturnSerializer, responses={200: s.ComplaintSerializer, **STAFF_ERRORS}
+    )
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request: Request, tracking_no: str) -> Response:
         complaint = self._object()  # 404 before anything is said about the input
@@ -194,7 +208,9 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(s.ComplaintSerializer(complaint).data)
 
-    @extend_schema(request=s.DispatchSerializer, responses={200: s.ComplaintSerializer})
+    @extend_schema(
+        request=s.DispatchSerializer, responses={200: s.ComplaintSerializer, **STAFF_ERRORS}
+    )
     @action(detail=True, methods=["post"], url_path="dispatch")
     def dispatch_to(self, request: Request, tracking_no: str) -> Response:
         complaint = self._object()
@@ -210,7 +226,9 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(s.ComplaintSerializer(complaint).data)
 
-    @extend_schema(request=s.RevealSerializer, responses={200: s.RevealResultSerializer})
+    @extend_schema(
+        request=s.RevealSerializer, responses={200: s.RevealResultSerializer, **STAFF_ERRORS}
+    )
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, tracking_no: str) -> Response:
         complaint = self._object()
