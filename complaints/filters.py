@@ -1,19 +1,28 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
+from arrears.forms import StyledForm
 from complaints.models import Channel, Complaint, ComplaintStatus
 
 
 class ComplaintFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ComplaintStatus.choices)
-    channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    county = django_filters.CharFilter(field_name="county__code")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
-    employer = django_filters.CharFilter(field_name="employer_name", lookup_expr="icontains")
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=ComplaintStatus.choices)
+    channel = django_filters.ChoiceFilter(label=_("渠道"), choices=Channel.choices)
+    county = django_filters.CharFilter(label=_("县（区）代码"), field_name="county__code")
+    received_after = django_filters.IsoDateTimeFilter(
+        label=_("收到时间起"), field_name="received_at", lookup_expr="gte"
+    )
+    received_before = django_filters.IsoDateTimeFilter(
+        label=_("收到时间止"), field_name="received_at", lookup_expr="lt"
+    )
+    employer = django_filters.CharFilter(
+        label=_("被投诉单位"), field_name="employer_name", lookup_expr="icontains"
+    )
 
     class Meta:
         model = Complaint
         fields = ["status", "channel", "county", "received_after", "received_before", "employer"]
+        form = StyledForm
 
 
 class ReferralFilter(django_filters.FilterSet):

@@ -19,6 +19,7 @@ from arrears.models import Role, User
 from arrears.permissions import is_city_office
 from arrears.ratelimit import client_ip, hit
 from complaints import selectors, services
+from complaints.filters import ComplaintFilter
 from complaints.forms import ComplaintForm, DispatchForm, ReturnForm, StaffComplaintForm, TrackForm
 from complaints.models import Channel, DuplicateLink
 from complaints.services.intake import format_tracking_no, normalize_tracking_no
@@ -121,27 +122,20 @@ def staff_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def dispatch_queue(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
-    page = Paginator(selectors.dispatch_queue(user=user), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "complaints/dispatch.html",
-        {"page": page, "dispatch_form": DispatchForm(), "can_dispatch": is_city_office(user)},
-    )
+    filters = ComplaintFilter(request.GET, queryset=selectors.dispatch_queue(user=user))
+    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "filters": filters, "can_dispatch": is_city_office(user)}
+    return render(request, "complaints/dispatch.html", context)
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
-    page = Paginator(selectors.intake_inbox(user=user), 50).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "complaints/inbox.html",
-        {
-            "page": page,
-            "return_form": ReturnForm(),
-            "duplicates": selectors.open_duplicate_links(user=user)[:50],
-        },
-    )
+    filters = ComplaintFilter(request.GET, queryset=selectors.intake_inbox(user=user))
+    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    duplicates = selectors.open_duplicate_links(user=user)[:50]
+    context = {"page": page, "filters": filters, "duplicates": duplicates}
+    return render(request, "complaints/inbox.html", context)
 
 
 @login_required

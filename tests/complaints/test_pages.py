@@ -186,3 +186,24 @@ def test_api_lists_mask_identifiers(city: dict[str, Any]) -> None:
     row = api.get("/api/v1/complaints/").json()["results"][0]
     assert row["complainant_phone"] == "139****5678"
     assert row["complainant_id_number"] == "110105********002X"
+
+
+def test_inbox_filters_and_signs_from_the_list(city: dict[str, Any]) -> None:
+    web = Client()
+    web.post("/complain/", FORM)
+    web.post("/complain/", {**FORM, "complainant_phone": "13900000002", "employer_name": "另一家"})
+    inspector = Client()
+    inspector.force_login(city["housing_a"])
+    first, second = Complaint.objects.order_by("pk")
+    filtered = inspector.get("/intake/inbox/", {"employer": "另一家"}).content.decode()
+    assert f'row-{second.tracking_no}"' in filtered
+    assert f'row-{first.tracking_no}"' not in filtered
+    response = inspector.post(
+        f"/complaints/{second.tracking_no}/sign/", {"next": "/intake/inbox/?employer=另一家"}
+    )
+    assert response["Location"] == "/intake/inbox/?employer=另一家"
+    second.refresh_from_db()
+    assert second.status == "signed"
+    # an outside "next" is ignored
+    response = inspector.post(f"/complaints/{first.tracking_no}/sign/", {"next": "//evil.example/"})
+    assert response["Location"] == f"/complaints/{first.tracking_no}/"
