@@ -4,8 +4,8 @@ actions, reveal."""
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
