@@ -11,7 +11,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 
 from arrears import audit
@@ -202,5 +202,6 @@ def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[
                         )
                 ComplaintEvent.objects.bulk_create(events)
             made += size
+            reset_queries()  # with DEBUG on, Django keeps every query's SQL: not a million
             if made % 100_000 == 0 or made == total:
                 stdout.write(f"complaints: {made:,} / {total:,}")
