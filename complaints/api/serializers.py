@@ -132,6 +132,9 @@ class ComplaintSerializer(serializers.ModelSerializer):
     department = serializers.CharField(source="department.name", allow_null=True, default=None)
     status_display = serializers.CharField(source="get_status_display")
     channel_display = serializers.CharField(source="get_channel_display")
+    # Declared, not derived: the derived bounds of an integer column differ between SQLite
+    # and PostgreSQL, and the committed schema must be the same on both.
+    workers_owed = serializers.IntegerField(min_value=1)
 
     class Meta:
         model = Complaint
