@@ -104,3 +104,10 @@ define(
     minimum=0,
     maximum=30,
 )
+define(
+    "deadline.escalation_ladder",
+    "str",
+    "0,2",
+    _("逾期升级阶梯：到期后第几个工作日升级（第1级县区负责人，第2级市欠薪办和市领导）"),
+    source="本地惯例",
+)

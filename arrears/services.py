@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from arrears import config, workdays
+from arrears import config
 from arrears.models import (
     CalendarDay,
     CalendarYear,
@@ -277,104 +276,6 @@ def calendar_coverage_alert(*, today: datetime.date | None = None) -> list[int]:
             email=True,
         )
     return missing
-
-
-# --- Deadlines ------------------------------------------------------------------------------
-
-
-def _deadline_clock(
-    calendar: workdays.WorkCalendar, started_on: datetime.date, total_days: int, remind_days: int
-) -> dict[str, Any]:
-    """Due date and time, reminder time and provisional flag of a clock: a function of its
-    start and length only, so deadlines sharing both share the result."""
-    due = calendar.add_working_days(started_on, total_days)
-    remind_day = calendar.add_working_days(due, -remind_days) if remind_days else due
-    remind_day = max(remind_day, started_on)
-    return {
-        "due_date": due,
-        "due_at": calendar.end_of_working_day(due),
-        "remind_at": timezone.make_aware(
-            datetime.datetime.combine(remind_day, datetime.time.min),
-            timezone.get_default_timezone(),
-        ),
-        "provisional": calendar.is_provisional(started_on, due),
-    }
-
-
-def deadline_open(
-    *,
-    subject: models.Model,
-    kind: str,
-    started_on: datetime.date,
-    working_days: int,
-    county_id: int | None = None,
-    department_id: int | None = None,
-) -> Deadline:
-    """Start a clock of `working_days` working days for `subject`."""
-    if working_days <= 0:
-        raise ValidationError(_("办理时限必须大于0个工作日"))
-    deadline = Deadline(
-        content_type=ContentType.objects.get_for_model(subject),
-        object_id=subject.pk,
-        kind=kind,
-        started_on=started_on,
-        working_days=working_days,
-        county_id=county_id,
-        department_id=department_id,
-    )
-    clock = _deadline_clock(
-        workdays.get_calendar(),
-        started_on,
-        working_days,
-        config.get("deadline.reminder_working_days"),
-    )
-    for name, value in clock.items():
-        setattr(deadline, name, value)
-    try:
-        with transaction.atomic():
-            deadline.save()
-    except IntegrityError as exc:
-        raise ValidationError(_("该事项已有进行中的同类时限")) from exc
-    return deadline
-
-
-def deadline_close(*, deadline: Deadline, at: datetime.datetime | None = None) -> bool:
-    """Stop a running clock: met if before its due time, missed otherwise. A conditional
-    update, so two closes at once record one outcome; returns whether this call closed it."""
-    at = at or timezone.now()
-    state = DeadlineState.MET if at <= deadline.due_at else DeadlineState.MISSED
-    closed = Deadline.objects.filter(
-        pk=deadline.pk, state__in=[DeadlineState.OPEN, DeadlineState.PAUSED]
-    ).update(state=state, closed_at=at)
-    if closed:
-        deadline.state, deadline.closed_at = state, at
-    return bool(closed)
-
-
-def deadlines_recompute() -> int:
-    """Recompute every running deadline against the calendar in force (after a calendar or
-    configuration change). Idempotent; returns how many changed.
-
-    Deadlines with the same start and length get the same due date, so the work is one
-    conditional UPDATE per distinct (start, length) — a few thousand for a city — touching
-    only rows whose stored values differ. Row-by-row bulk_update was ~25x slower than SQL
-    (docs/performance.md)."""
-    calendar = workdays.get_calendar()
-    remind_days = config.get("deadline.reminder_working_days")
-    running = Deadline.objects.filter(state__in=[DeadlineState.OPEN, DeadlineState.PAUSED])
-    groups = (
-        running.order_by().values_list("started_on", "working_days", "extended_days").distinct()
-    )
-    changed = 0
-    for started_on, days, extra in list(groups):
-        clock = _deadline_clock(calendar, started_on, days + extra, remind_days)
-        with transaction.atomic():
-            changed += (
-                running.filter(started_on=started_on, working_days=days, extended_days=extra)
-                .exclude(models.Q(**clock))
-                .update(**clock)
-            )
-    return changed
 
 
 # --- Notifications --------------------------------------------------------------------------

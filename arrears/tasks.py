@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from arrears import services
+from arrears import deadlines, services
 
 
 @shared_task(name="arrears.tasks.recompute_deadlines")
 def recompute_deadlines() -> int:
     """After a calendar change: bring every running deadline in line with the new calendar."""
-    return services.deadlines_recompute()
+    return deadlines.deadlines_recompute()
+
+
+@shared_task(name="arrears.tasks.sweep_deadlines", time_limit=900, soft_time_limit=840)
+def sweep_deadlines() -> dict[str, int]:
+    """Beat, every few minutes: reminders and escalations that are due (catches up gaps)."""
+    return deadlines.deadlines_sweep()
 
 
 @shared_task(name="arrears.tasks.check_calendar_coverage")

@@ -47,7 +47,7 @@ def main() -> None:
     from django.db import connection, transaction
     from django.db.models import F
 
-    from arrears import audit, services
+    from arrears import audit, deadlines
     from arrears.models import AuditEvent, County, Deadline
 
     if connection.vendor != "postgresql":
@@ -114,7 +114,7 @@ def main() -> None:
 
     def recompute() -> None:
         with audit.suspended():
-            services.deadlines_recompute()
+            deadlines.deadlines_recompute()
 
     def sql_touch() -> None:
         with transaction.atomic(), connection.cursor() as cursor:

@@ -46,7 +46,7 @@ class Deadline(AuditedModel):
     )
     # The clock: due = started_on + (working_days + extended_days) working days, at the end of
     # that working day. Stored, not derived, so sweeps can use an index; recomputed when the
-    # calendar changes (arrears.services.deadlines_recompute).
+    # calendar changes (arrears.deadlines.deadlines_recompute).
     started_on = models.DateField(_("起算日"))
     working_days = models.PositiveSmallIntegerField(_("时限（工作日）"))
     extended_days = models.PositiveSmallIntegerField(_("延长（工作日）"), default=0)
@@ -58,8 +58,20 @@ class Deadline(AuditedModel):
     state = models.CharField(
         _("状态"), max_length=10, choices=DeadlineState.choices, default=DeadlineState.OPEN
     )
+    # Who is reminded (the case owner); without one, the staff of `department`.
+    owner = models.ForeignKey(
+        "arrears.User",
+        verbose_name=_("责任人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     reminded_at = models.DateTimeField(_("已提醒时间"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("升级层级"), default=0)
+    # When the next step of the escalation ladder is due; NULL once the ladder is exhausted.
+    next_escalation_at = models.DateTimeField(_("下次升级时间"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -86,10 +98,16 @@ class Deadline(AuditedModel):
             ),
         ]
         indexes = [
-            # The escalation sweep: WHERE state = 'open' AND due_at <= now. Partial, so an idle
-            # sweep reads a handful of index pages however many deadlines are closed.
+            # Worklists: overdue / due today / due soon, WHERE state = 'open' ORDER BY due_at.
             models.Index(
                 fields=["due_at"], condition=models.Q(state="open"), name="deadline_open_due_idx"
+            ),
+            # The escalation sweep: WHERE state = 'open' AND next_escalation_at <= now. Partial,
+            # so an idle sweep reads a handful of index pages however many deadlines run.
+            models.Index(
+                fields=["next_escalation_at"],
+                condition=models.Q(state="open", next_escalation_at__isnull=False),
+                name="deadline_escalation_idx",
             ),
             # The reminder sweep: WHERE state = 'open' AND reminded_at IS NULL AND remind_at <= now.
             models.Index(

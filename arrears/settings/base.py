@@ -179,6 +179,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one beat schedule of the system. Deadlines of days are database rows swept here, never
 # countdown/ETA tasks (Redis would redeliver those after the visibility timeout).
 CELERY_BEAT_SCHEDULE = {
+    "deadlines-sweep": {
+        "task": "arrears.tasks.sweep_deadlines",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
     "complaints-deliver-callbacks": {
         "task": "complaints.tasks.deliver_callbacks",
         "schedule": 60,

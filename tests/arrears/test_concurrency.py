@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from arrears import services
+from arrears import deadlines
 from arrears.models import AuditEvent, Deadline, DeadlineState
 from tests.factories import CountyFactory
 
@@ -39,12 +39,12 @@ def _race(work: Callable[[], Any], n: int = 2) -> list[Any]:
 
 
 def test_two_concurrent_closes_record_one_outcome() -> None:
-    deadline = services.deadline_open(
+    deadline = deadlines.deadline_open(
         subject=CountyFactory.create(), kind="k", started_on=dt.date(2026, 11, 2), working_days=5
     )
 
     def close() -> bool:
-        return services.deadline_close(
+        return deadlines.deadline_close(
             deadline=Deadline.objects.get(pk=deadline.pk),
             at=dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC),
         )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from arrears import services, workdays
+from arrears import deadlines, services, workdays
 from arrears.models import CalendarDay, CalendarYear, DayKind, Deadline, YearStatus
 
 D = dt.date
@@ -122,10 +122,10 @@ def test_deadline_depending_on_a_provisional_year_is_provisional(calendar_2026: 
     from tests.factories import CountyFactory
 
     subject = CountyFactory.create()
-    early = services.deadline_open(
+    early = deadlines.deadline_open(
         subject=subject, kind="a", started_on=D(2026, 9, 28), working_days=3
     )
-    late = services.deadline_open(
+    late = deadlines.deadline_open(
         subject=subject, kind="b", started_on=D(2026, 12, 20), working_days=15
     )
     assert (early.due_date, early.provisional) == (D(2026, 10, 8), False)
@@ -140,7 +140,7 @@ def test_loading_an_announced_schedule_recomputes_open_deadlines(
 
     subject = CountyFactory.create()
     # given a deadline running into 2027 while 2027 is unknown (weekdays only)
-    deadline = services.deadline_open(
+    deadline = deadlines.deadline_open(
         subject=subject, kind="close", started_on=D(2026, 12, 30), working_days=2
     )
     assert (deadline.due_date, deadline.provisional) == (D(2027, 1, 1), True)
@@ -167,13 +167,13 @@ def test_loading_an_announced_schedule_recomputes_open_deadlines(
 def test_closed_deadlines_are_not_recomputed(calendar_2026: None) -> None:
     from tests.factories import CountyFactory
 
-    deadline = services.deadline_open(
+    deadline = deadlines.deadline_open(
         subject=CountyFactory.create(), kind="x", started_on=D(2026, 12, 30), working_days=2
     )
-    assert services.deadline_close(deadline=deadline) is True
-    assert services.deadline_close(deadline=deadline) is False  # second close changes nothing
+    assert deadlines.deadline_close(deadline=deadline) is True
+    assert deadlines.deadline_close(deadline=deadline) is False  # second close changes nothing
     services.calendar_day_set(day=D(2026, 12, 31), kind=DayKind.HOLIDAY, name="x")
-    assert services.deadlines_recompute() == 0
+    assert deadlines.deadlines_recompute() == 0
     deadline.refresh_from_db()
     assert deadline.due_date == D(2027, 1, 1)
 
@@ -207,7 +207,7 @@ def test_incomplete_year_is_refused_and_nothing_saved(db: None) -> None:
 
 def test_deadline_recompute_is_needed_only_for_running(calendar_2026: None) -> None:
     assert Deadline.objects.count() == 0
-    assert services.deadlines_recompute() == 0
+    assert deadlines.deadlines_recompute() == 0
 
 
 def test_library_and_estimate_agree_on_2026_weekday_holidays(db: None) -> None:
