@@ -204,6 +204,20 @@ def deadline_extend(*, deadline: Deadline, working_days: int) -> Deadline:
     return current
 
 
+def deadline_set_length(*, deadline: Deadline, working_days: int) -> Deadline:
+    """Change a running clock's length (e.g. a case's class changed after filing)."""
+    if working_days <= 0:
+        raise ValidationError(_("办理时限必须大于0个工作日"))
+    with transaction.atomic():
+        current = _locked(deadline)
+        if current.state not in RUNNING:
+            raise ValidationError(_("该时限已结束"))
+        current.working_days = working_days
+        _apply_clock(current)
+        current.save()
+    return current
+
+
 def deadlines_recompute() -> int:
     """Recompute every running deadline against the calendar in force (after a calendar or
     configuration change). Idempotent; returns how many changed.

@@ -41,3 +41,125 @@ define(
 define(
     "complaints.callback_max_attempts", "int", 12, _("状态回调最多尝试次数"), minimum=1, maximum=50
 )
+
+# --- Case handling (defaults from ../shared/domain.md) ---------------------------------------
+define(
+    "case.accept_days",
+    "int",
+    5,
+    _("受理决定时限（工作日）"),
+    source="关于实施《劳动保障监察条例》若干规定 第18条",
+    minimum=1,
+    maximum=60,
+)
+define(
+    "case.respond_days",
+    "int",
+    1,
+    _("首次响应时限（工作日）"),
+    source="本地目标（讲话）",
+    minimum=1,
+    maximum=30,
+)
+define(
+    "case.close_days.simple",
+    "int",
+    3,
+    _("简单案件办结时限（工作日）"),
+    source="本地目标（讲话“马上办”）",
+    minimum=1,
+    maximum=60,
+)
+define(
+    "case.close_days.ordinary",
+    "int",
+    15,
+    _("普通案件办结时限（工作日）"),
+    source="本地目标（讲话）",
+    minimum=1,
+    maximum=60,
+)
+define(
+    "case.close_days.major",
+    "int",
+    30,
+    _("重大案件办结时限（工作日）"),
+    source="本地目标（讲话）",
+    minimum=1,
+    maximum=60,
+)
+define(
+    "case.close_days.statutory",
+    "int",
+    60,
+    _("立案后法定办结时限（工作日，未分类时）"),
+    source="劳动保障监察条例 第17条",
+    minimum=1,
+    maximum=120,
+)
+define(
+    "case.extension_max_days",
+    "int",
+    30,
+    _("延期上限（工作日，只可一次）"),
+    source="劳动保障监察条例 第17条",
+    minimum=1,
+    maximum=60,
+)
+define("case.pause_on_arbitration", "bool", True, _("转劳动仲裁期间暂停计时"), source="本地惯例")
+define(
+    "case.triage.major_workers",
+    "int",
+    30,
+    _("重大案件：涉及人数不少于"),
+    source="本地惯例",
+    minimum=1,
+)
+define(
+    "case.triage.major_amount",
+    "decimal",
+    "500000",
+    _("重大案件：欠薪金额不少于（元）"),
+    source="本地惯例",
+    minimum=0,
+)
+define(
+    "case.triage.simple_workers",
+    "int",
+    3,
+    _("简单案件：涉及人数不超过"),
+    source="本地惯例",
+    minimum=1,
+)
+define(
+    "case.triage.simple_amount",
+    "decimal",
+    "20000",
+    _("简单案件：欠薪金额不超过（元）"),
+    source="本地惯例",
+    minimum=0,
+)
+define(
+    "case.triage.repeat_cases",
+    "int",
+    2,
+    _("重复欠薪：同一单位两年内已有案件数不少于"),
+    source="本地惯例",
+    minimum=1,
+)
+define(
+    "case.criminal.single_yuan",
+    "decimal",
+    "10000",
+    _("拒不支付劳动报酬罪：拖欠一名劳动者（元）"),
+    source="法释〔2013〕3号第3条（省定标准，示例辽宁）",
+    minimum=0,
+)
+define(
+    "case.criminal.total_yuan",
+    "decimal",
+    "50000",
+    _("拒不支付劳动报酬罪：拖欠十名以上劳动者合计（元）"),
+    source="法释〔2013〕3号第3条（省定标准，示例辽宁）",
+    minimum=0,
+)

@@ -10,6 +10,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from arrears.errors import Conflict
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
@@ -18,6 +20,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         else:
             detail = {"detail": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
+    if isinstance(exc, Conflict):
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     response = drf_exception_handler(exc, context)
     if response is None and isinstance(exc, ValueError):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)

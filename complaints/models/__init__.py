@@ -1,6 +1,18 @@
 """Complaints from every channel, their routing and timeline, integration clients, referrals
 and the callback outbox."""
 
+from .case import (
+    RECORDABLE,
+    Case,
+    CaseEntry,
+    CasePayment,
+    CaseState,
+    EntryKind,
+    ExtensionRequest,
+    ExtensionState,
+    Outcome,
+    TriageClass,
+)
 from .complaint import (
     Attachment,
     Channel,
@@ -16,9 +28,14 @@ from .complaint import (
 from .integration import ApiKey, CallbackDelivery, DeliveryState, IntegrationClient
 
 __all__ = [
+    "RECORDABLE",
     "ApiKey",
     "Attachment",
     "CallbackDelivery",
+    "Case",
+    "CaseEntry",
+    "CasePayment",
+    "CaseState",
     "Channel",
     "Complaint",
     "ComplaintEvent",
@@ -26,8 +43,13 @@ __all__ = [
     "DeliveryState",
     "DuplicateLink",
     "DuplicateState",
+    "EntryKind",
     "EventKind",
+    "ExtensionRequest",
+    "ExtensionState",
     "IntegrationClient",
+    "Outcome",
     "RevealLog",
     "RoutingKeyword",
+    "TriageClass",
 ]

@@ -139,6 +139,14 @@ class Complaint(AuditedModel):
         blank=True,
         related_name="+",
     )
+    case = models.ForeignKey(
+        "complaints.Case",
+        verbose_name=_("案件"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("并入"),
@@ -210,6 +218,7 @@ class EventKind(models.TextChoices):
     DUPLICATE_DISMISSED = "duplicate_dismissed", _("排除重复")
     MERGED = "merged", _("合并办理")
     REVEALED = "revealed", _("查看个人信息")
+    CASE_PROGRESS = "case_progress", _("案件进展")
 
 
 class ComplaintEvent(models.Model):

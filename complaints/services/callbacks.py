@@ -37,6 +37,13 @@ LEASE = datetime.timedelta(seconds=TIMEOUT_SECONDS * 6)
 BATCH = 100
 
 
+def _result(complaint: Complaint) -> str | None:
+    case = complaint.case
+    if case is not None and case.state in ("closed", "refused"):
+        return str(case.get_outcome_display() or case.get_state_display())
+    return None
+
+
 def public_status(complaint: Complaint) -> dict[str, Any]:
     """What a referring system (and the complainant) may know about a complaint."""
     unit = complaint.department or complaint.responsible_department
@@ -45,7 +52,7 @@ def public_status(complaint: Complaint) -> dict[str, Any]:
         "status": complaint.status,
         "status_display": str(complaint.get_status_display()),
         "unit": unit.name if unit else None,
-        "result": None,  # set by case handling when a case closes
+        "result": _result(complaint),
     }
 
 

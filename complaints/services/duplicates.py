@@ -130,7 +130,14 @@ def duplicate_merge(*, link: DuplicateLink, user: User) -> DuplicateLink:
             primary = primary.merged_into  # type: ignore[assignment]
         complaint.merged_into = primary
         complaint.status = ComplaintStatus.MERGED
-        complaint.save(update_fields=["merged_into", "status"])
+        old_case = complaint.case
+        if primary.case_id is not None:
+            complaint.case = primary.case  # handled together: the same case
+        complaint.save(update_fields=["merged_into", "status", "case"])
+        from .cases import refresh_case_totals
+
+        for case in {c for c in (old_case, complaint.case) if c is not None}:
+            refresh_case_totals(case)
         record_event(
             complaint,
             EventKind.MERGED,

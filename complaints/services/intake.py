@@ -400,6 +400,11 @@ def complaint_sign(*, complaint: Complaint, user: User) -> Complaint:
             department=current.department,
             public_text=_("%(d)s已签收，正在办理") % {"d": current.department},
         )
+        # Signing starts the handling: the complaint joins (or opens) its unit's case.
+        from .cases import case_for_complaint
+
+        case_for_complaint(complaint=current, user=user)
+        current.refresh_from_db(fields=["case"])
     return current
 
 

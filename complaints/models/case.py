@@ -1,0 +1,283 @@
+"""Cases: the unit of handling. A case groups the complaints against one employer or project
+in one handling unit (many workers of one site are one case) and carries the work until the
+wages are paid: acceptance, triage, investigation, payments, closure, feedback."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from arrears.audit import AuditedModel
+from arrears.scoping import ScopePaths
+
+if TYPE_CHECKING:
+    from arrears.models import Deadline, User
+
+
+class CaseState(models.TextChoices):
+    PENDING = "pending", _("待受理")
+    ACCEPTED = "accepted", _("已受理")
+    FILED = "filed", _("立案调查")
+    CLOSED = "closed", _("已结案")
+    REFUSED = "refused", _("不予受理")
+
+
+class TriageClass(models.TextChoices):
+    SIMPLE = "simple", _("简单案件（马上办）")
+    ORDINARY = "ordinary", _("普通案件（提速办）")
+    MAJOR = "major", _("重大案件（包案办）")
+
+
+class Outcome(models.TextChoices):
+    PAID_IN_FULL = "paid_in_full", _("全额支付")
+    PARTLY_PAID = "partly_paid", _("部分支付")
+    MEDIATED = "mediated", _("调解达成协议")
+    ARBITRATION = "arbitration", _("转劳动仲裁")
+    ORDER = "order", _("责令支付/行政处理决定")
+    FINED = "fined", _("行政处罚")
+    POLICE = "police", _("移送公安机关")
+    NOT_SUBSTANTIATED = "not_substantiated", _("查无实据")
+    WITHDRAWN = "withdrawn", _("投诉人撤回")
+    OUTSIDE_JURISDICTION = "outside_jurisdiction", _("不属本部门管辖")
+
+
+class Case(AuditedModel):
+    number = models.CharField(_("案件编号"), max_length=20, unique=True, null=True, blank=True)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=CaseState.choices, default=CaseState.PENDING
+    )
+    county = models.ForeignKey(
+        "arrears.County", verbose_name=_("县（区）"), on_delete=models.PROTECT, related_name="cases"
+    )
+    department = models.ForeignKey(
+        "arrears.Department",
+        verbose_name=_("承办单位"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("承办人"),
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
+    )
+    employer_name = models.CharField(_("被投诉单位"), max_length=200)
+    employer_credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    project = models.ForeignKey(
+        "projects.Project",
+        verbose_name=_("项目"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    project_name = models.CharField(_("项目名称"), max_length=200, blank=True)
+    workers_owed = models.PositiveIntegerField(_("涉及人数"))
+    amount_owed = models.DecimalField(_("欠薪金额（元）"), max_digits=12, decimal_places=2)
+    risk_of_mass_incident = models.BooleanField(_("有群体性事件风险"), default=False)
+
+    triage_class = models.CharField(
+        _("办理分类"), max_length=10, choices=TriageClass.choices, blank=True
+    )
+    suggested_class = models.CharField(
+        _("建议分类"), max_length=10, choices=TriageClass.choices, blank=True
+    )
+    triage_reason = models.CharField(_("分类理由"), max_length=300, blank=True)
+    # "One case, one leader, one task team, one plan" for major cases.
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("包案领导"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_cases",
+    )
+    team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("工作专班"), blank=True, related_name="team_cases"
+    )
+    plan = models.TextField(_("处置方案"), blank=True)
+
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    refusal_reason = models.CharField(_("不予受理理由"), max_length=300, blank=True)
+    filed_on = models.DateField(_("立案日期"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    outcome = models.CharField(_("办理结果"), max_length=25, choices=Outcome.choices, blank=True)
+    closure_note = models.TextField(_("结案说明"), blank=True)
+    # Stored when the case closes, so averages and on-time rates are plain aggregates.
+    working_days_taken = models.PositiveSmallIntegerField(
+        _("办理用时（工作日）"), null=True, blank=True
+    )
+    closed_on_time = models.BooleanField(_("按期办结"), null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(_("重新办理次数"), default=0)
+
+    recovered_amount = models.DecimalField(
+        _("追回工资（元）"), max_digits=12, decimal_places=2, default=0
+    )
+    workers_paid = models.PositiveIntegerField(_("已支付人数"), default=0)
+    criminal_flag = models.BooleanField(_("达到拒不支付劳动报酬罪数额标准"), default=False)
+    satisfaction = models.PositiveSmallIntegerField(_("满意度（1-5）"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
+
+    class Meta:
+        verbose_name = _("案件")
+        verbose_name_plural = _("案件")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="case_amounts_not_negative",
+                condition=models.Q(amount_owed__gte=0, recovered_amount__gte=0),
+            ),
+            models.CheckConstraint(
+                name="case_satisfaction_range",
+                condition=models.Q(satisfaction__isnull=True)
+                | models.Q(satisfaction__gte=1, satisfaction__lte=5),
+            ),
+            models.CheckConstraint(
+                name="case_closed_has_outcome",
+                condition=~models.Q(state="closed") | ~models.Q(outcome=""),
+            ),
+        ]
+        indexes = [
+            # Worklists: WHERE owner_id = ? AND state IN (open states).
+            models.Index(fields=["owner", "state"], name="case_owner_state_idx"),
+            # County and unit views: WHERE county_id = ? (AND department_id = ?) AND state = ?.
+            models.Index(fields=["county", "department", "state"], name="case_unit_state_idx"),
+            # Grouping a signed complaint into an open case of the same employer.
+            models.Index(fields=["department", "employer_name"], name="case_employer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number or '—'} {self.employer_name}"
+
+    def get_absolute_url(self) -> str:
+        return f"/cases/{self.pk}/"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (CaseState.PENDING, CaseState.ACCEPTED, CaseState.FILED)
+
+    def deadline_recipients(self, deadline: Deadline, level: int) -> list[User | Any]:
+        """Escalations of a major case reach its leader as well."""
+        return [self.leader] if level >= 2 and self.leader_id else []
+
+
+class EntryKind(models.TextChoices):
+    ACCEPT = "accept", _("受理")
+    REFUSE = "refuse", _("不予受理")
+    TRIAGE = "triage", _("分类")
+    FILE = "file", _("立案")
+    CALL = "call", _("电话联系")
+    VISIT = "visit", _("现场检查")
+    INTERVIEW = "interview", _("约谈")
+    ORDER = "order", _("责令支付")
+    MEDIATION = "mediation", _("调解协议")
+    PAYMENT = "payment", _("工资支付到位")
+    ARBITRATION = "arbitration", _("转劳动仲裁")
+    POLICE = "police", _("移送公安机关")
+    EXTENSION_REQUEST = "extension_request", _("申请延期")
+    EXTENSION_DECISION = "extension_decision", _("延期审批")
+    PAUSE = "pause", _("暂停计时")
+    RESUME = "resume", _("恢复计时")
+    CLOSE = "close", _("结案")
+    REOPEN = "reopen", _("重新办理")
+    FEEDBACK = "feedback", _("回访")
+    NOTE = "note", _("备注")
+
+
+# Entries an officer records by hand on the timeline (the others come with an action).
+RECORDABLE = [
+    EntryKind.CALL,
+    EntryKind.VISIT,
+    EntryKind.INTERVIEW,
+    EntryKind.ORDER,
+    EntryKind.MEDIATION,
+    EntryKind.NOTE,
+]
+
+
+class CaseEntry(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(_("类型"), max_length=20, choices=EntryKind.choices)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("内容"), blank=True)
+    due_date = models.DateField(_("限期"), null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("办案记录")
+        verbose_name_plural = _("办案记录")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="caseentry_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
+
+class CasePayment(AuditedModel):
+    """Wages recovered, in installments."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
+    entry = models.OneToOneField(CaseEntry, on_delete=models.PROTECT, related_name="payment")
+    paid_on = models.DateField(_("支付日期"))
+    amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
+    workers_paid = models.PositiveIntegerField(_("支付人数"))
+
+    class Meta:
+        verbose_name = _("追回工资")
+        verbose_name_plural = _("追回工资")
+        ordering = ["paid_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="casepayment_amount_positive", condition=models.Q(amount__gt=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.amount}"
+
+
+class ExtensionState(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REFUSED = "refused", _("未批准")
+
+
+class ExtensionRequest(AuditedModel):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    working_days = models.PositiveSmallIntegerField(_("延长工作日数"))
+    reason = models.CharField(_("理由"), max_length=300)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(
+        max_length=10, choices=ExtensionState.choices, default=ExtensionState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        constraints = [
+            # An extension is granted once: at most one request that is pending or approved.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=~models.Q(state="refused"),
+                name="extension_once_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} +{self.working_days}"

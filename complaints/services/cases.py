@@ -1,0 +1,560 @@
+"""Case handling: one place for the allowed transitions, the working-day clocks of a case,
+triage, the timeline, payments, extensions, closure and reopening.
+
+Every transition is a conditional UPDATE on the current state (TRANSITIONS below), so two
+officers acting at once cannot apply it twice; the loser gets a Conflict (409)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from arrears import config, deadlines, workdays
+from arrears.errors import Conflict
+from arrears.models import Deadline, Role, User
+from arrears.scoping import for_user
+from complaints.models import (
+    Case,
+    CaseEntry,
+    CasePayment,
+    CaseState,
+    Complaint,
+    EntryKind,
+    EventKind,
+    ExtensionRequest,
+    ExtensionState,
+    Outcome,
+    TriageClass,
+)
+
+OPEN_STATES = (CaseState.PENDING, CaseState.ACCEPTED, CaseState.FILED)
+
+# action → (states it may start from, state it leads to). The only definition of the flow.
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "accept": ((CaseState.PENDING,), CaseState.ACCEPTED),
+    "refuse": ((CaseState.PENDING,), CaseState.REFUSED),
+    "file": ((CaseState.ACCEPTED,), CaseState.FILED),
+    "close": ((CaseState.ACCEPTED, CaseState.FILED), CaseState.CLOSED),
+    "reopen": ((CaseState.CLOSED, CaseState.REFUSED), CaseState.FILED),
+}
+ACTION_NAMES = {
+    "accept": _("受理"),
+    "refuse": _("不予受理"),
+    "file": _("立案"),
+    "close": _("结案"),
+    "reopen": _("重新办理"),
+}
+
+ACCEPT, RESPOND, CLOSE = "case.accept", "case.respond", "case.close"
+
+
+def allowed_actions(case: Case) -> list[str]:
+    return [a for a, (sources, _target) in TRANSITIONS.items() if case.state in sources]
+
+
+def _transition(case: Case, action: str, **fields: Any) -> Case:
+    sources, target = TRANSITIONS[action]
+    updated = Case.objects.filter(pk=case.pk, state__in=sources).update(state=target, **fields)
+    if not updated:
+        current = Case.objects.get(pk=case.pk)
+        raise Conflict(
+            _("案件当前状态为“%(s)s”，不能%(a)s")
+            % {"s": current.get_state_display(), "a": ACTION_NAMES[action]}
+        )
+    case.refresh_from_db()
+    return case
+
+
+def _check_scope(case: Case, user: User) -> None:
+    if not for_user(Case.objects.filter(pk=case.pk), user).exists():
+        raise PermissionDenied(_("该案件不在您的办理范围内"))
+
+
+def _entry(case: Case, kind: str, user: User | None, text: str = "", **extra: Any) -> CaseEntry:
+    return CaseEntry.objects.create(case=case, kind=kind, actor=user, text=text, **extra)
+
+
+def _running(case: Case, kind: str) -> Deadline | None:
+    return Deadline.objects.for_subject(case).filter(kind=kind, state__in=deadlines.RUNNING).first()
+
+
+def _close_clock(case: Case, kind: str, at: datetime.datetime | None = None) -> Deadline | None:
+    deadline = _running(case, kind)
+    if deadline is not None:
+        deadlines.deadline_close(deadline=deadline, at=at)
+    return deadline
+
+
+def _tell_complainants(case: Case, text: str) -> None:
+    """Public progress on every complaint of the case (and so to the referring systems)."""
+    from .intake import record_event
+
+    for complaint in case.complaints.all():
+        record_event(complaint, EventKind.CASE_PROGRESS, public_text=text)
+
+
+def close_days(case: Case) -> int:
+    if case.triage_class:
+        return int(config.get(f"case.close_days.{case.triage_class}"))
+    return int(config.get("case.close_days.statutory"))
+
+
+# --- Triage and flags -----------------------------------------------------------------------
+
+
+def suggest_class(case: Case) -> str:
+    """The class the configured thresholds suggest; an officer confirms or changes it."""
+    repeat = (
+        Case.objects.filter(
+            employer_name=case.employer_name,
+            created_at__gte=timezone.now() - datetime.timedelta(days=730),
+        )
+        .exclude(pk=case.pk)
+        .count()
+    )
+    if (
+        case.workers_owed >= config.get("case.triage.major_workers")
+        or case.amount_owed >= config.get("case.triage.major_amount")
+        or case.risk_of_mass_incident
+        or repeat >= config.get("case.triage.repeat_cases")
+    ):
+        return TriageClass.MAJOR
+    if case.workers_owed <= config.get(
+        "case.triage.simple_workers"
+    ) and case.amount_owed <= config.get("case.triage.simple_amount"):
+        return TriageClass.SIMPLE
+    return TriageClass.ORDINARY
+
+
+def criminal_flag(case: Case) -> bool:
+    """Over the configured "large amount" of the crime of refusing to pay wages (法释〔2013〕3号
+    art. 3): one worker owed the single-worker figure, or ten or more owed the total figure.
+    Only the part still unpaid counts."""
+    outstanding = max(case.amount_owed - case.recovered_amount, Decimal("0"))
+    workers = max(case.workers_owed, 1)
+    return bool(
+        (workers >= 10 and outstanding >= config.get("case.criminal.total_yuan"))
+        or (outstanding / workers >= config.get("case.criminal.single_yuan"))
+    )
+
+
+def refresh_case_totals(case: Case) -> None:
+    complaints = case.complaints.aggregate(w=Sum("workers_owed"), a=Sum("amount_owed"))
+    payments = case.payments.aggregate(a=Sum("amount"), w=Sum("workers_paid"))
+    case.workers_owed = complaints["w"] or case.workers_owed
+    case.amount_owed = complaints["a"] if complaints["a"] is not None else case.amount_owed
+    case.recovered_amount = payments["a"] or Decimal("0")
+    case.workers_paid = min(payments["w"] or 0, case.workers_owed)
+    case.criminal_flag = criminal_flag(case)
+    case.suggested_class = suggest_class(case)
+    case.save(
+        update_fields=[
+            "workers_owed",
+            "amount_owed",
+            "recovered_amount",
+            "workers_paid",
+            "criminal_flag",
+            "suggested_class",
+        ]
+    )
+
+
+# --- From a signed complaint to a case ------------------------------------------------------
+
+
+def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
+    """Put a signed complaint into the open case of its unit for the same project or employer
+    (many workers of one site are one case), or open a new case owned by the signer."""
+    assert complaint.department is not None and complaint.county is not None
+    same = Q(employer_name=complaint.employer_name)
+    if complaint.employer_credit_code:
+        same |= Q(employer_credit_code=complaint.employer_credit_code)
+    if complaint.project_id:
+        same |= Q(project_id=complaint.project_id)
+    case = (
+        Case.objects.select_for_update()
+        .filter(same, department=complaint.department, state__in=OPEN_STATES)
+        .order_by("created_at")
+        .first()
+    )
+    created = case is None
+    if case is None:
+        case = Case.objects.create(
+            county=complaint.county,
+            department=complaint.department,
+            owner=user,
+            employer_name=complaint.employer_name,
+            employer_credit_code=complaint.employer_credit_code,
+            project=complaint.project,
+            project_name=complaint.project_name,
+            workers_owed=complaint.workers_owed,
+            amount_owed=complaint.amount_owed,
+        )
+        case.number = f"AJ{timezone.localdate():%Y}{case.pk:07d}"
+        case.save(update_fields=["number"])
+    Complaint.objects.filter(pk=complaint.pk).update(case=case)
+    refresh_case_totals(case)
+    if created:
+        received = timezone.localdate(complaint.received_at)
+        for kind, days in (
+            (ACCEPT, config.get("case.accept_days")),
+            (RESPOND, config.get("case.respond_days")),
+        ):
+            deadlines.deadline_open(
+                subject=case,
+                kind=kind,
+                started_on=received,
+                working_days=days,
+                county_id=case.county_id,
+                department_id=case.department_id,
+                owner=user,
+            )
+    _entry(case, EntryKind.NOTE, user, _("并入投诉 %(t)s") % {"t": complaint.tracking_no})
+    return case
+
+
+# --- Transitions ----------------------------------------------------------------------------
+
+
+def case_accept(*, case: Case, user: User) -> Case:
+    _check_scope(case, user)
+    with transaction.atomic():
+        case = _transition(case, "accept", accepted_at=timezone.now())
+        for kind in (ACCEPT, RESPOND):
+            _close_clock(case, kind)
+        _entry(case, EntryKind.ACCEPT, user)
+        _tell_complainants(case, _("已受理，正在调查处理"))
+    return case
+
+
+def case_refuse(*, case: Case, user: User, reason: str) -> Case:
+    _check_scope(case, user)
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请填写不予受理的理由")]})
+    with transaction.atomic():
+        case = _transition(case, "refuse", refusal_reason=reason.strip())
+        for kind in (ACCEPT, RESPOND):
+            _close_clock(case, kind)
+        _entry(case, EntryKind.REFUSE, user, reason.strip())
+        _tell_complainants(case, _("不予受理：%(r)s") % {"r": reason.strip()})
+    return case
+
+
+def case_file(*, case: Case, user: User, filed_on: datetime.date | None = None) -> Case:
+    """立案: the closing clock starts (by triage class, else the statutory 60 working days)."""
+    _check_scope(case, user)
+    filed_on = filed_on or timezone.localdate()
+    if filed_on > timezone.localdate():
+        raise ValidationError({"filed_on": [_("立案日期不能晚于今天")]})
+    with transaction.atomic():
+        case = _transition(case, "file", filed_on=filed_on)
+        deadlines.deadline_open(
+            subject=case,
+            kind=CLOSE,
+            started_on=filed_on,
+            working_days=close_days(case),
+            county_id=case.county_id,
+            department_id=case.department_id,
+            owner=case.owner,
+        )
+        _entry(case, EntryKind.FILE, user)
+    return case
+
+
+def case_triage(
+    *,
+    case: Case,
+    user: User,
+    triage_class: str,
+    reason: str = "",
+    leader: User | None = None,
+    team: list[User] | None = None,
+    plan: str = "",
+) -> Case:
+    """三办: confirm or change the suggested class; a major case needs its leader and plan."""
+    _check_scope(case, user)
+    if triage_class not in TriageClass.values:
+        raise ValidationError({"triage_class": [_("未知的分类")]})
+    if not case.is_open:
+        raise Conflict(_("案件已结束，不能重新分类"))
+    if triage_class != case.suggested_class and not reason.strip():
+        raise ValidationError({"reason": [_("与系统建议的分类不同，请填写理由")]})
+    if triage_class == TriageClass.MAJOR:
+        if leader is None or leader.role not in (Role.CITY_LEADER, Role.COUNTY_OFFICIAL):
+            raise ValidationError({"leader": [_("重大案件须指定包案领导")]})
+        if not plan.strip():
+            raise ValidationError({"plan": [_("重大案件须填写处置方案")]})
+    with transaction.atomic():
+        case.triage_class = triage_class
+        case.triage_reason = reason.strip()
+        case.leader = leader if triage_class == TriageClass.MAJOR else None
+        case.plan = plan.strip()
+        case.save(update_fields=["triage_class", "triage_reason", "leader", "plan"])
+        if team is not None:
+            case.team.set(team)
+        running = _running(case, CLOSE)
+        if running is not None:
+            # The class sets the closing period; the clock keeps its start and extensions.
+            deadlines.deadline_set_length(deadline=running, working_days=close_days(case))
+        _entry(
+            case,
+            EntryKind.TRIAGE,
+            user,
+            reason.strip(),
+            data={"class": triage_class, "suggested": case.suggested_class},
+        )
+    return case
+
+
+# --- The timeline ---------------------------------------------------------------------------
+
+
+def case_record(
+    *, case: Case, user: User, kind: str, text: str, due_date: datetime.date | None = None
+) -> CaseEntry:
+    """A call, site visit, interview, order to pay (with its deadline) or mediation."""
+    from complaints.models import RECORDABLE
+
+    _check_scope(case, user)
+    if kind not in RECORDABLE:
+        raise ValidationError({"kind": [_("该类记录须通过相应操作办理")]})
+    if not text.strip():
+        raise ValidationError({"text": [_("请填写内容")]})
+    if kind == EntryKind.ORDER and due_date is None:
+        raise ValidationError({"due_date": [_("责令支付须写明限期")]})
+    if not case.is_open:
+        raise Conflict(_("案件已结束，请先重新办理"))
+    with transaction.atomic():
+        entry = _entry(case, kind, user, text.strip(), due_date=due_date)
+        if kind in (EntryKind.CALL, EntryKind.VISIT, EntryKind.INTERVIEW):
+            _close_clock(case, RESPOND)  # the first contact answers the response clock
+    return entry
+
+
+def case_record_payment(
+    *,
+    case: Case,
+    user: User,
+    paid_on: datetime.date,
+    amount: Decimal,
+    workers_paid: int,
+    note: str = "",
+) -> CasePayment:
+    """Wages recovered (one installment); totals and the criminal flag follow."""
+    _check_scope(case, user)
+    errors: dict[str, list[str]] = {}
+    if amount is None or amount <= 0:
+        errors["amount"] = [_("支付金额必须大于0")]
+    if paid_on > timezone.localdate():
+        errors["paid_on"] = [_("支付日期不能晚于今天")]
+    if workers_paid < 0 or workers_paid > case.workers_owed:
+        errors["workers_paid"] = [_("支付人数应在0到涉及人数之间")]
+    if errors:
+        raise ValidationError(errors)
+    if case.state in (CaseState.REFUSED,):
+        raise Conflict(_("不予受理的案件不能登记支付"))
+    with transaction.atomic():
+        entry = _entry(
+            case,
+            EntryKind.PAYMENT,
+            user,
+            note.strip(),
+            data={"amount": str(amount), "workers_paid": workers_paid},
+        )
+        payment = CasePayment.objects.create(
+            case=case, entry=entry, paid_on=paid_on, amount=amount, workers_paid=workers_paid
+        )
+        refresh_case_totals(case)
+        _tell_complainants(case, _("已追回工资 %(a)s 元") % {"a": amount})
+    return payment
+
+
+def case_refer_arbitration(*, case: Case, user: User, note: str) -> CaseEntry:
+    """转劳动仲裁: the closing clock pauses while arbitration runs, if configured."""
+    _check_scope(case, user)
+    if not case.is_open:
+        raise Conflict(_("案件已结束"))
+    with transaction.atomic():
+        entry = _entry(case, EntryKind.ARBITRATION, user, note.strip())
+        running = _running(case, CLOSE)
+        if (
+            running is not None
+            and running.state == "open"
+            and config.get("case.pause_on_arbitration")
+        ):
+            deadlines.deadline_pause(deadline=running)
+            _entry(case, EntryKind.PAUSE, user, _("等待仲裁结果，暂停计时"))
+    return entry
+
+
+def case_resume(*, case: Case, user: User, note: str = "") -> CaseEntry:
+    _check_scope(case, user)
+    running = _running(case, CLOSE)
+    if running is None or running.state != "paused":
+        raise Conflict(_("办结时限未暂停"))
+    with transaction.atomic():
+        deadlines.deadline_resume(deadline=running)
+        return _entry(case, EntryKind.RESUME, user, note.strip())
+
+
+def case_transfer_police(*, case: Case, user: User, note: str) -> CaseEntry:
+    """移送公安 for refusing to pay wages (Criminal Law art. 276-1)."""
+    _check_scope(case, user)
+    if not case.is_open:
+        raise Conflict(_("案件已结束"))
+    return _entry(
+        case, EntryKind.POLICE, user, note.strip(), data={"criminal_flag": case.criminal_flag}
+    )
+
+
+def case_request_extension(
+    *, case: Case, user: User, working_days: int, reason: str
+) -> ExtensionRequest:
+    """延期: once per case, up to the configured number of working days."""
+    from django.db import IntegrityError
+
+    _check_scope(case, user)
+    limit = config.get("case.extension_max_days")
+    if not 1 <= working_days <= limit:
+        raise ValidationError({"working_days": [_("延期应在1至%(n)s个工作日之间") % {"n": limit}]})
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请填写延期理由")]})
+    if _running(case, CLOSE) is None:
+        raise Conflict(_("案件立案后才能申请延期"))
+    try:
+        with transaction.atomic():
+            request = ExtensionRequest.objects.create(
+                case=case, working_days=working_days, reason=reason.strip(), requested_by=user
+            )
+            _entry(
+                case,
+                EntryKind.EXTENSION_REQUEST,
+                user,
+                reason.strip(),
+                data={"working_days": working_days},
+            )
+    except IntegrityError as exc:
+        raise Conflict(_("该案件已申请过延期（只可延期一次）")) from exc
+    return request
+
+
+def case_decide_extension(
+    *, request: ExtensionRequest, user: User, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """The head of the unit, the county or the city office decides; not the requester."""
+    _check_scope(request.case, user)
+    if user.pk == request.requested_by_id or user.role not in (
+        Role.DEPARTMENT_OFFICIAL,
+        Role.COUNTY_OFFICIAL,
+        Role.CITY_OFFICE,
+    ):
+        raise PermissionDenied(_("延期须由承办单位负责人、县（区）负责人或市欠薪办审批"))
+    state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
+    with transaction.atomic():
+        updated = ExtensionRequest.objects.filter(
+            pk=request.pk, state=ExtensionState.PENDING
+        ).update(state=state, decided_by=user, decided_at=timezone.now())
+        if not updated:
+            raise Conflict(_("该延期申请已审批"))
+        request.refresh_from_db()
+        case = request.case
+        if approve:
+            running = _running(case, CLOSE)
+            if running is None:
+                raise Conflict(_("案件没有进行中的办结时限"))
+            deadlines.deadline_extend(deadline=running, working_days=request.working_days)
+        _entry(
+            case,
+            EntryKind.EXTENSION_DECISION,
+            user,
+            note.strip(),
+            data={"approved": approve, "working_days": request.working_days},
+        )
+    return request
+
+
+def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
+    """结案 with an outcome; the working days it took and whether it met its deadline are
+    stored for the dashboards."""
+    _check_scope(case, user)
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": [_("请选择办理结果")]})
+    if not note.strip():
+        raise ValidationError({"note": [_("请填写结案说明")]})
+    now = timezone.now()
+    with transaction.atomic():
+        start = case.filed_on or timezone.localdate(case.accepted_at or case.created_at)
+        taken = max(workdays.working_days_between(start, timezone.localdate(now)), 0)
+        clock = _running(case, CLOSE)
+        if clock is not None and clock.state == "paused":
+            deadlines.deadline_resume(deadline=clock, at=now)
+            clock.refresh_from_db()
+        on_time = None
+        if clock is not None:
+            deadlines.deadline_close(deadline=clock, at=now)
+            on_time = clock.state == "met"
+        case = _transition(
+            case,
+            "close",
+            closed_at=now,
+            outcome=outcome,
+            closure_note=note.strip(),
+            working_days_taken=taken,
+            closed_on_time=on_time,
+        )
+        for kind in (ACCEPT, RESPOND):
+            _close_clock(case, kind, at=now)
+        _entry(case, EntryKind.CLOSE, user, note.strip(), data={"outcome": outcome})
+        _tell_complainants(case, _("已办结：%(o)s") % {"o": case.get_outcome_display()})
+    return case
+
+
+def case_reopen(*, case: Case, user: User, reason: str) -> Case:
+    _check_scope(case, user)
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请填写重新办理的理由")]})
+    today = timezone.localdate()
+    with transaction.atomic():
+        case = _transition(
+            case,
+            "reopen",
+            filed_on=today,
+            closed_at=None,
+            outcome="",
+            working_days_taken=None,
+            closed_on_time=None,
+            reopened_count=case.reopened_count + 1,
+        )
+        deadlines.deadline_open(
+            subject=case,
+            kind=CLOSE,
+            started_on=today,
+            working_days=close_days(case),
+            county_id=case.county_id,
+            department_id=case.department_id,
+            owner=case.owner,
+        )
+        _entry(case, EntryKind.REOPEN, user, reason.strip())
+        _tell_complainants(case, _("已重新办理"))
+    return case
+
+
+def case_feedback(*, case: Case, user: User, satisfaction: int, note: str = "") -> Case:
+    """回访: the complainants' satisfaction after closure."""
+    _check_scope(case, user)
+    if case.state != CaseState.CLOSED:
+        raise Conflict(_("结案后才能回访"))
+    if not 1 <= satisfaction <= 5:
+        raise ValidationError({"satisfaction": [_("满意度为1至5")]})
+    with transaction.atomic():
+        case.satisfaction = satisfaction
+        case.save(update_fields=["satisfaction"])
+        _entry(case, EntryKind.FEEDBACK, user, note.strip(), data={"satisfaction": satisfaction})
+    return case
