@@ -1,0 +1,315 @@
+"""Case handling: every transition and every refused one, the clocks across the 2026
+holidays, triage, payments adding up, the criminal flag, extension and pause."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from arrears.errors import Conflict
+from arrears.models import Deadline, Role
+from complaints import services
+from complaints.models import Case, CaseState, Complaint
+from complaints.services.cases import TRANSITIONS, allowed_actions
+from tests.complaints.conftest import complaint_data
+from tests.factories import UserFactory
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.fixture
+def signed(city: dict[str, Any], calendar_2026: None) -> dict[str, Any]:
+    """A complaint received Mon 2026-09-28 in 东湖's housing unit, signed by its inspector."""
+    complaint = services.complaint_create(
+        data=complaint_data(
+            county_code="369902",
+            industry_code="housing",
+            received_at=dt.datetime(2026, 9, 28, 10, tzinfo=TZ),
+        ),
+        channel="web_form",
+    )
+    services.complaint_sign(complaint=complaint, user=city["housing_a"])
+    complaint.refresh_from_db()
+    city["complaint"], city["case"] = complaint, complaint.case
+    city["head_a"] = UserFactory.create(
+        role=Role.DEPARTMENT_OFFICIAL, county=city["a"], department=city["a_housing"]
+    )
+    city["leader"] = UserFactory.create(role=Role.CITY_LEADER)
+    return city
+
+
+def _clocks(case: Case) -> dict[str, Deadline]:
+    return {d.kind: d for d in Deadline.objects.for_subject(case)}
+
+
+def test_signing_opens_a_case_with_its_clocks(signed: dict[str, Any]) -> None:
+    case = signed["case"]
+    assert case.state == CaseState.PENDING
+    assert (case.owner, case.department) == (signed["housing_a"], signed["a_housing"])
+    assert case.number.startswith("AJ")
+    clocks = _clocks(case)
+    # accept within 5 working days of Mon Sep 28: Sep 29, 30, Oct 8, 9, 10 (Sat, make-up)
+    assert clocks["case.accept"].due_date == dt.date(2026, 10, 10)
+    assert clocks["case.respond"].due_date == dt.date(2026, 9, 29)
+
+
+def test_more_workers_of_the_same_site_join_the_same_case(signed: dict[str, Any]) -> None:
+    other = services.complaint_create(
+        data=complaint_data(
+            county_code="369902",
+            industry_code="housing",
+            complainant_phone="13700000001",
+            workers_owed=3,
+            amount_owed=Decimal("9000.00"),
+        ),
+        channel="hotline_12345",
+    )
+    services.complaint_sign(complaint=other, user=signed["housing_a"])
+    other.refresh_from_db()
+    assert other.case == signed["case"]
+    case = Case.objects.get(pk=signed["case"].pk)
+    assert (case.workers_owed, case.amount_owed) == (15, Decimal("95400.00"))
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.parametrize("action", sorted(TRANSITIONS))
+def test_every_refused_transition_says_why(signed: dict[str, Any], action: str) -> None:
+    case = signed["case"]
+    user = signed["housing_a"]
+    calls = {
+        "accept": lambda: services.case_accept(case=case, user=user),
+        "refuse": lambda: services.case_refuse(case=case, user=user, reason="不属于"),
+        "file": lambda: services.case_file(case=case, user=user),
+        "close": lambda: services.case_close(
+            case=case, user=user, outcome="paid_in_full", note="付清"
+        ),
+        "reopen": lambda: services.case_reopen(case=case, user=user, reason="再查"),
+    }
+    sources, _target = TRANSITIONS[action]
+    if case.state in sources:
+        calls[action]()
+        return
+    with pytest.raises(Conflict) as info:
+        calls[action]()
+    assert "待受理" in info.value.message
+    assert Case.objects.get(pk=case.pk).state == CaseState.PENDING
+
+
+def test_the_whole_path_and_what_it_stores(signed: dict[str, Any]) -> None:
+    case, user = signed["case"], signed["housing_a"]
+    assert allowed_actions(case) == ["accept", "refuse"]
+    services.case_record(case=case, user=user, kind="call", text="电话联系项目经理")
+    assert _clocks(case)["case.respond"].state in ("met", "missed")
+    services.case_accept(case=case, user=user)
+    assert _clocks(case)["case.accept"].state in ("met", "missed")
+    with pytest.raises(Conflict):
+        services.case_accept(case=case, user=user)  # twice: refused
+    services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
+    clock = _clocks(case)["case.close"]
+    # not yet triaged: the statutory 60 working days from Sep 30
+    assert clock.working_days == 60
+    services.case_triage(case=case, user=user, triage_class=case.suggested_class)
+    clock.refresh_from_db()
+    assert clock.working_days == 15  # ordinary: 12 workers, ¥86,400
+    # Sep 30 + 15 working days: Oct 8, 9, 10 (Sat, make-up), 12–16, 19–23, 26, 27
+    assert clock.due_date == dt.date(2026, 10, 27)
+    services.case_record_payment(
+        case=case,
+        user=user,
+        paid_on=dt.date(2026, 10, 9),
+        amount=Decimal("50000.00"),
+        workers_paid=7,
+    )
+    services.case_record_payment(
+        case=case,
+        user=user,
+        paid_on=dt.date(2026, 10, 12),
+        amount=Decimal("36400.00"),
+        workers_paid=5,
+    )
+    case.refresh_from_db()
+    assert (case.recovered_amount, case.workers_paid) == (Decimal("86400.00"), 12)
+    closed = services.case_close(case=case, user=user, outcome="paid_in_full", note="全部付清")
+    assert closed.state == CaseState.CLOSED
+    assert closed.closed_on_time is False  # closed now, long after Oct 27 2026
+    assert closed.working_days_taken == (
+        __import__("arrears.workdays", fromlist=["x"]).working_days_between(
+            dt.date(2026, 9, 30), timezone.localdate()
+        )
+    )
+    complaint = Complaint.objects.get(pk=signed["complaint"].pk)
+    texts = list(complaint.events.filter(public=True).values_list("public_text", flat=True))
+    assert texts[-1] == "已办结：全额支付"
+    services.case_feedback(case=closed, user=user, satisfaction=5)
+    reopened = services.case_reopen(case=closed, user=user, reason="投诉人反映仍有欠款")
+    assert (reopened.state, reopened.reopened_count, reopened.outcome) == ("filed", 1, "")
+
+
+def test_refusal_needs_a_reason_and_is_told(signed: dict[str, Any]) -> None:
+    case, user = signed["case"], signed["housing_a"]
+    with pytest.raises(ValidationError):
+        services.case_refuse(case=case, user=user, reason=" ")
+    services.case_refuse(case=case, user=user, reason="属于劳动争议，请申请仲裁")
+    complaint = Complaint.objects.get(pk=signed["complaint"].pk)
+    assert complaint.events.filter(public_text__startswith="不予受理").exists()
+
+
+def test_other_units_cannot_act(signed: dict[str, Any]) -> None:
+    with pytest.raises(PermissionDenied):
+        services.case_accept(case=signed["case"], user=signed["hrss_a"])
+    with pytest.raises(PermissionDenied):
+        services.case_accept(case=signed["case"], user=signed["official_b"])
+
+
+def test_triage_rules(signed: dict[str, Any]) -> None:
+    case, user = signed["case"], signed["housing_a"]
+    assert case.suggested_class == "ordinary"
+    with pytest.raises(ValidationError) as info:
+        services.case_triage(case=case, user=user, triage_class="simple")
+    assert "reason" in info.value.message_dict
+    with pytest.raises(ValidationError) as info:
+        services.case_triage(case=case, user=user, triage_class="major", reason="涉及面广")
+    assert "leader" in info.value.message_dict
+    services.case_triage(
+        case=case,
+        user=user,
+        triage_class="major",
+        reason="涉及面广",
+        leader=signed["leader"],
+        team=[signed["hrss_a"], signed["housing_a"]],
+        plan="一案一专班，约谈总包",
+    )
+    case.refresh_from_db()
+    assert (case.triage_class, case.leader) == ("major", signed["leader"])
+    assert case.team.count() == 2
+    # the thresholds are configuration: 12 workers count as major once the bar is 10
+    from arrears.services import config_set
+
+    config_set(key="case.triage.major_workers", value=10)
+    from complaints.services.cases import suggest_class
+
+    assert suggest_class(case) == "major"
+
+
+def test_criminal_flag_follows_what_is_still_unpaid(signed: dict[str, Any]) -> None:
+    case, user = signed["case"], signed["housing_a"]
+    # 12 workers, ¥86,400 unpaid ≥ ¥50,000 with ten or more workers: flagged
+    assert case.criminal_flag is True
+    services.case_accept(case=case, user=user)
+    services.case_record_payment(
+        case=case,
+        user=user,
+        paid_on=dt.date(2026, 10, 9),
+        amount=Decimal("40000.00"),
+        workers_paid=6,
+    )
+    case.refresh_from_db()
+    assert case.criminal_flag is False  # ¥46,400 left
+    with pytest.raises(ValidationError):
+        services.case_record_payment(
+            case=case, user=user, paid_on=dt.date(2026, 10, 9), amount=Decimal("0"), workers_paid=1
+        )
+    with pytest.raises(ValidationError):
+        services.case_record_payment(
+            case=case, user=user, paid_on=dt.date(2099, 1, 1), amount=Decimal("1"), workers_paid=1
+        )
+
+
+def test_extension_once_with_approval(signed: dict[str, Any]) -> None:
+    case, user = signed["case"], signed["housing_a"]
+    services.case_accept(case=case, user=user)
+    with pytest.raises(Conflict):  # not filed yet: no closing clock to extend
+        services.case_request_extension(case=case, user=user, working_days=10, reason="x")
+    services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
+    with pytest.raises(ValidationError):
+        services.case_request_extension(case=case, user=user, working_days=31, reason="x")
+    request = services.case_request_extension(
+        case=case, user=user, working_days=30, reason="需调取银行流水"
+    )
+    with pytest.raises(Conflict):
+        services.case_request_extension(case=case, user=user, working_days=5, reason="再延")
+    with pytest.raises(PermissionDenied):
+        services.case_decide_extension(request=request, user=user, approve=True)
+    services.case_decide_extension(request=request, user=signed["head_a"], approve=True)
+    clock = _clocks(case)["case.close"]
+    assert clock.extended_days == 30
+    # Sep 30 + 60 + 30 working days
+    from arrears import workdays
+
+    assert clock.due_date == workdays.add_working_days(dt.date(2026, 9, 30), 90)
+    with pytest.raises(Conflict):
+        services.case_decide_extension(request=request, user=signed["head_a"], approve=True)
+
+
+def test_arbitration_pauses_the_clock_visibly(signed: dict[str, Any]) -> None:
+    case, user = signed["case"], signed["housing_a"]
+    services.case_accept(case=case, user=user)
+    services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
+    services.case_refer_arbitration(case=case, user=user, note="工资标准有争议")
+    assert _clocks(case)["case.close"].state == "paused"
+    assert case.entries.filter(kind="pause").exists()
+    services.case_resume(case=case, user=user, note="仲裁裁决已出")
+    assert _clocks(case)["case.close"].state == "open"
+    with pytest.raises(Conflict):
+        services.case_resume(case=case, user=user)
+
+
+def test_escalation_of_a_major_case_reaches_its_leader(signed: dict[str, Any]) -> None:
+    from arrears import deadlines
+    from arrears.models import Notification
+
+    case, user = signed["case"], signed["housing_a"]
+    services.case_triage(
+        case=case,
+        user=user,
+        triage_class="major",
+        reason="涉及面广",
+        leader=signed["leader"],
+        plan="专班",
+    )
+    # nobody accepted it: the acceptance clock (due Sat Oct 10) escalates twice by November
+    deadlines.deadlines_sweep(now=dt.datetime(2026, 11, 2, 9, tzinfo=TZ))
+    assert Notification.objects.filter(
+        recipient=signed["leader"], kind="deadline.escalation"
+    ).exists()
+    assert Notification.objects.filter(
+        recipient=signed["official_a"], kind="deadline.escalation"
+    ).exists()
+    assert Notification.objects.filter(recipient=user, kind="deadline.reminder").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_accepting_at_once_accept_once(signed: dict[str, Any]) -> None:
+    import threading
+
+    from django.db import connections
+
+    case = signed["case"]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def accept(user: Any) -> None:
+        try:
+            barrier.wait()
+            services.case_accept(case=Case.objects.get(pk=case.pk), user=user)
+            outcomes.append("accepted")
+        except Conflict:
+            outcomes.append("conflict")
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=accept, args=(u,)) for u in (signed["housing_a"], signed["head_a"])
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["accepted", "conflict"]
+    assert case.entries.filter(kind="accept").count() == 1
