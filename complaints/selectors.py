@@ -11,6 +11,8 @@ from arrears.models import User
 from arrears.scoping import for_user, get_for_user_or_404
 from complaints.models import (
     CallbackDelivery,
+    Case,
+    CaseEntry,
     Complaint,
     ComplaintEvent,
     ComplaintStatus,
@@ -102,3 +104,80 @@ def deliveries(*, user: User) -> QuerySet[CallbackDelivery]:
     return CallbackDelivery.objects.filter(
         complaint__in=complaint_list(user=user).values("pk")
     ).select_related("client", "complaint")
+
+
+# --- Cases ----------------------------------------------------------------------------------
+
+
+def _with_next_due(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """Annotate each case with its nearest running due time (the worklist's urgency)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import OuterRef, Subquery
+
+    from arrears.models import Deadline
+
+    running = Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(Case),
+        object_id=OuterRef("pk"),
+        state="open",
+    ).order_by("due_at")
+    return qs.annotate(
+        next_due_at=Subquery(running.values("due_at")[:1]),
+        next_due_kind=Subquery(running.values("kind")[:1]),
+    )
+
+
+def case_list(*, user: User) -> QuerySet[Case]:
+    qs = Case.objects.select_related("county", "department", "owner", "leader")
+    return _with_next_due(for_user(qs, user))
+
+
+def worklist(*, user: User) -> QuerySet[Case]:
+    """The inspector's own open cases (owned or on the task team), most urgent first."""
+    from django.db.models import F, Q
+
+    mine = (
+        case_list(user=user)
+        .filter(Q(owner=user) | Q(team=user), state__in=["pending", "accepted", "filed"])
+        .distinct()
+    )
+    return mine.order_by(F("next_due_at").asc(nulls_last=True), "created_at")
+
+
+def leader_cases(*, user: User) -> QuerySet[Case]:
+    """A leader's own major cases (包案), whatever their county."""
+    return _with_next_due(
+        Case.objects.select_related("county", "department", "owner").filter(leader=user)
+    ).order_by("-created_at")
+
+
+def case_detail(*, user: User, pk: int) -> Case:
+    from django.db.models import Q
+
+    qs = Case.objects.select_related(
+        "county", "department", "owner", "leader", "project"
+    ).prefetch_related(
+        "team",
+        "complaints",
+        "payments",
+        "extensions",
+        Prefetch("entries", queryset=CaseEntry.objects.select_related("actor")),
+    )
+    # Scope, plus the leader of a major case and its task team wherever they sit.
+    visible = for_user(Case.objects.all(), user).values("pk")
+    return get_object_or_404_q(qs, Q(pk__in=visible) | Q(leader=user) | Q(team=user), pk=pk)
+
+
+def get_object_or_404_q(qs: QuerySet[Case], condition: Any, **lookup: Any) -> Case:
+    from django.http import Http404
+
+    found = qs.filter(condition).filter(**lookup).distinct().first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def case_deadlines(*, case: Case) -> Any:
+    from arrears.models import Deadline
+
+    return Deadline.objects.for_subject(case).order_by("created_at")

@@ -1,8 +1,11 @@
 from django.urls import path
 
-from complaints import views
+from complaints import case_views, views
 
 urlpatterns = [
+    path("cases/", case_views.worklist, name="case-worklist"),
+    path("cases/<int:pk>/", case_views.case_page, name="case-page"),
+    path("cases/<int:pk>/<str:action>/", case_views.case_action, name="case-action"),
     path("complain/", views.public_complain, name="public-complain"),
     path("track/", views.public_track, name="public-track"),
     path("intake/new/", views.staff_new, name="complaint-new"),

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from arrears.api import views
+from complaints.api import case_api
 from complaints.api import views as complaint_views
 
 router = DefaultRouter()
@@ -13,6 +14,7 @@ router.register("notifications", views.NotificationViewSet, basename="notificati
 router.register("calendar/years", views.CalendarYearViewSet, basename="calendar-year")
 router.register("referrals", complaint_views.ReferralViewSet, basename="referral")
 router.register("complaints", complaint_views.ComplaintViewSet, basename="complaint")
+router.register("cases", case_api.CaseViewSet, basename="case")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),

@@ -227,6 +227,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several serializers share these choice sets; one name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseOutcomeEnum": "complaints.models.case.Outcome",
+        "TriageClassEnum": "complaints.models.case.TriageClass",
+        "BatchOutcomeEnum": "complaints.api.serializers.BatchOutcome",
+    },
 }
 
 LOGGING = {

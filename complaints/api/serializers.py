@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -94,10 +95,16 @@ class ReferralSerializer(serializers.Serializer):
         return super().to_representation(data)
 
 
+class BatchOutcome(models.TextChoices):
+    CREATED = "created", _("已创建")
+    REPLAYED = "replayed", _("重复提交，返回首次结果")
+    REJECTED = "rejected", _("未通过")
+
+
 class BatchItemSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     external_id = serializers.CharField(allow_null=True)
-    outcome = serializers.ChoiceField(choices=["created", "replayed", "rejected"])
+    outcome = serializers.ChoiceField(choices=BatchOutcome.choices)
     referral = ReferralSerializer(allow_null=True)
 
 

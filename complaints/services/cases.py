@@ -73,8 +73,12 @@ def _transition(case: Case, action: str, **fields: Any) -> Case:
 
 
 def _check_scope(case: Case, user: User) -> None:
-    if not for_user(Case.objects.filter(pk=case.pk), user).exists():
-        raise PermissionDenied(_("该案件不在您的办理范围内"))
+    """The case's unit (by the scoping rules), its leader and its task team may act on it."""
+    if for_user(Case.objects.filter(pk=case.pk), user).exists():
+        return
+    if case.leader_id == user.pk or case.team.filter(pk=user.pk).exists():
+        return
+    raise PermissionDenied(_("该案件不在您的办理范围内"))
 
 
 def _entry(case: Case, kind: str, user: User | None, text: str = "", **extra: Any) -> CaseEntry:

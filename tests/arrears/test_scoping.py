@@ -23,6 +23,7 @@ OBJECT_URLS = {
     "api/v1/departments/<pk>/": lambda d: f"/api/v1/departments/{d['b_hrss'].pk}/",
     "complaints/<str:tracking_no>/": lambda d: f"/complaints/{d['cb'].tracking_no}/",
     "api/v1/complaints/<tracking_no>/": lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/",
+    "cases/<int:pk>/": lambda d: f"/cases/{d['case_b'].pk}/",
 }
 # The same for endpoints that only accept POST.
 POST_URLS = {
@@ -50,7 +51,26 @@ POST_URLS = {
     "intake/deliveries/<int:pk>/resend/": (
         lambda d: f"/intake/deliveries/{d['delivery_b'].pk}/resend/"
     ),
+    "cases/<int:pk>/<str:action>/": lambda d: f"/cases/{d['case_b'].pk}/accept/",
 }
+OBJECT_URLS["api/v1/cases/<pk>/"] = lambda d: f"/api/v1/cases/{d['case_b'].pk}/"
+for _action in (
+    "accept",
+    "refuse",
+    "file",
+    "triage",
+    "entries",
+    "payments",
+    "extend",
+    "extension-decision",
+    "close",
+    "reopen",
+    "feedback",
+):
+    POST_URLS[f"api/v1/cases/<pk>/{_action}/"] = lambda d, a=_action: (
+        f"/api/v1/cases/{d['case_b'].pk}/{a}/"
+    )
+
 # Parameterised URLs that do not show scoped objects (the calendar is the same city-wide).
 NOT_SCOPED = {
     "calendar/<int:year>/",
@@ -103,8 +123,14 @@ def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
     data = complaint_data(county_code=two_counties["b"].code)
     first, _ = services.referral_submit(client=client, external_id="B-1", data=data)
     second = services.complaint_create(data=data, channel="web_form")
+    b_staff = UserFactory.create(
+        role="inspector", county=two_counties["b"], department=two_counties["b_hrss"]
+    )
+    services.complaint_sign(complaint=second, user=b_staff)
+    second.refresh_from_db()
     return {
         **two_counties,
+        "case_b": second.case,
         "cb": first,
         "link_b": DuplicateLink.objects.get(complaint=second),
         "delivery_b": CallbackDelivery.objects.filter(complaint=first).first(),
@@ -135,13 +161,34 @@ def test_county_a_official_gets_404_for_county_b_objects(in_b: dict[str, Any], r
     assert _client(in_b["official_b"]).get(url).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "url", ["/org/counties/", "/api/v1/counties/", "/api/v1/departments/", "/"]
-)
-def test_lists_do_not_mention_county_b(two_counties: dict[str, Any], url: str) -> None:
-    body = _client(two_counties["official_a"]).get(url).content.decode()
-    assert two_counties["a"].name in body
-    assert two_counties["b"].name not in body
+LISTS = [
+    "/org/counties/",
+    "/api/v1/counties/",
+    "/api/v1/departments/",
+    "/",
+    "/api/v1/complaints/",
+    "/intake/inbox/",
+    "/intake/dispatch/",
+    "/intake/deliveries/",
+    "/cases/?view=all",
+    "/api/v1/cases/",
+]
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_lists_do_not_mention_county_b(in_b: dict[str, Any], url: str) -> None:
+    response = _client(in_b["official_a"]).get(url)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert in_b["b"].name not in body
+    assert in_b["cb"].tracking_no not in body
+    assert in_b["case_b"].number not in body
+    # the same list shows county B's records to county B's official
+    body_b = _client(in_b["official_b"]).get(url).content.decode()
+    if url.startswith(("/api/v1/complaints", "/intake/deliveries")):
+        assert in_b["cb"].tracking_no in body_b
+    if url.startswith(("/cases/", "/api/v1/cases/")):
+        assert in_b["case_b"].number in body_b
 
 
 def test_scope_rules(two_counties: dict[str, Any]) -> None:

@@ -1,0 +1,268 @@
+"""REST endpoints for cases: list/detail scoped like the pages, one endpoint per action, each
+calling the same service as the case page. Illegal transitions answer 409."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from arrears.models import User
+from complaints import selectors, services
+from complaints.api.serializers import ErrorSerializer
+from complaints.models import (
+    RECORDABLE,
+    Case,
+    CaseEntry,
+    EntryKind,
+    ExtensionState,
+    Outcome,
+    TriageClass,
+)
+
+ERRORS = {
+    400: OpenApiResponse(description="输入有误（按字段列出错误信息）"),
+    403: OpenApiResponse(ErrorSerializer, description="无权执行该操作"),
+    404: OpenApiResponse(ErrorSerializer, description="不存在或不在您的数据范围内"),
+    409: OpenApiResponse(ErrorSerializer, description="案件当前状态不允许该操作"),
+}
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.__str__", default=None)
+    kind_display = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = CaseEntry
+        fields = ["id", "kind", "kind_display", "at", "actor", "text", "due_date", "data"]
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    state_display = serializers.CharField(source="get_state_display")
+    county = serializers.CharField(source="county.code")
+    department = serializers.CharField(source="department.name")
+    owner = serializers.CharField(source="owner.__str__")
+    workers_owed = serializers.IntegerField()
+    workers_paid = serializers.IntegerField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "state",
+            "state_display",
+            "county",
+            "department",
+            "owner",
+            "employer_name",
+            "employer_credit_code",
+            "project_name",
+            "workers_owed",
+            "amount_owed",
+            "recovered_amount",
+            "workers_paid",
+            "triage_class",
+            "suggested_class",
+            "criminal_flag",
+            "filed_on",
+            "closed_at",
+            "outcome",
+            "working_days_taken",
+            "closed_on_time",
+            "satisfaction",
+            "allowed_actions",
+        ]
+
+    def get_allowed_actions(self, obj: Case) -> list[str]:
+        return services.allowed_actions(obj)
+
+
+class CaseDetailSerializer(CaseSerializer):
+    entries = EntrySerializer(many=True)
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "entries"]
+
+
+class ReasonIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class FileIn(serializers.Serializer):
+    filed_on = serializers.DateField(required=False)
+
+
+class TriageIn(serializers.Serializer):
+    triage_class = serializers.ChoiceField(choices=TriageClass.choices)
+    reason = serializers.CharField(max_length=300, required=False, default="")
+    leader = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    )
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), many=True, required=False
+    )
+    plan = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class RecordIn(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[(k.value, k.label) for k in EntryKind if k in RECORDABLE]
+    )
+    text = serializers.CharField(max_length=2000)
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class PaymentIn(serializers.Serializer):
+    paid_on = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    workers_paid = serializers.IntegerField(min_value=0)
+    note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class ExtendIn(serializers.Serializer):
+    working_days = serializers.IntegerField(min_value=1, max_value=60)
+    reason = serializers.CharField(max_length=300)
+
+
+class DecideIn(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class CloseIn(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    note = serializers.CharField(max_length=2000)
+
+
+class FeedbackIn(serializers.Serializer):
+    satisfaction = serializers.IntegerField(min_value=1, max_value=5)
+    note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="案件列表（按数据范围）", responses={200: CaseSerializer(many=True), **ERRORS}
+    ),
+    retrieve=extend_schema(
+        summary="案件详情及办案记录", responses={200: CaseDetailSerializer, **ERRORS}
+    ),
+)
+class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Case.objects.none()
+
+    def get_serializer_class(self) -> Any:
+        return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
+
+    def get_queryset(self) -> Any:
+        user = _user(self.request)
+        qs = selectors.case_list(user=user)
+        if self.action != "list":  # a major case's leader and task team see it too
+            qs = Case.objects.filter(
+                Q(pk__in=qs.values("pk")) | Q(leader=user) | Q(team=user)
+            ).distinct()
+        return qs.prefetch_related("entries__actor").order_by("-pk")
+
+    def _run(
+        self, request: Request, payload: type[serializers.Serializer] | None, call: Any
+    ) -> Response:
+        case = self.get_object()  # 404 outside the scope, before the input is looked at
+        data: dict[str, Any] = {}
+        if payload is not None:
+            incoming = payload(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            data = dict(incoming.validated_data)
+        call(case, _user(request), data)
+        case.refresh_from_db()
+        return Response(CaseDetailSerializer(case).data)
+
+    @extend_schema(request=None, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str) -> Response:
+        return self._run(request, None, lambda c, u, d: services.case_accept(case=c, user=u))
+
+    @extend_schema(request=ReasonIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def refuse(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, ReasonIn, lambda c, u, d: services.case_refuse(case=c, user=u, **d)
+        )
+
+    @extend_schema(request=FileIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="file")
+    def file_case(self, request: Request, pk: str) -> Response:
+        return self._run(request, FileIn, lambda c, u, d: services.case_file(case=c, user=u, **d))
+
+    @extend_schema(request=TriageIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def triage(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, TriageIn, lambda c, u, d: services.case_triage(case=c, user=u, **d)
+        )
+
+    @extend_schema(request=RecordIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def entries(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, RecordIn, lambda c, u, d: services.case_record(case=c, user=u, **d)
+        )
+
+    @extend_schema(request=PaymentIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def payments(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, PaymentIn, lambda c, u, d: services.case_record_payment(case=c, user=u, **d)
+        )
+
+    @extend_schema(request=ExtendIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def extend(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, ExtendIn, lambda c, u, d: services.case_request_extension(case=c, user=u, **d)
+        )
+
+    @extend_schema(request=DecideIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="extension-decision")
+    def extension_decision(self, request: Request, pk: str) -> Response:
+        def decide(case: Case, user: User, data: dict[str, Any]) -> Any:
+            from django.utils.translation import gettext as _
+
+            from arrears.errors import Conflict
+
+            pending = case.extensions.filter(state=ExtensionState.PENDING).first()
+            if pending is None:
+                raise Conflict(_("没有待审批的延期申请"))
+            return services.case_decide_extension(request=pending, user=user, **data)
+
+        return self._run(request, DecideIn, decide)
+
+    @extend_schema(request=CloseIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        return self._run(request, CloseIn, lambda c, u, d: services.case_close(case=c, user=u, **d))
+
+    @extend_schema(request=ReasonIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, ReasonIn, lambda c, u, d: services.case_reopen(case=c, user=u, **d)
+        )
+
+    @extend_schema(request=FeedbackIn, responses={200: CaseDetailSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def feedback(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, FeedbackIn, lambda c, u, d: services.case_feedback(case=c, user=u, **d)
+        )

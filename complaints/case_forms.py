@@ -1,0 +1,89 @@
+"""Forms of the case page: one per action, each feeding the matching service."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from arrears.forms import StyledForm
+from arrears.models import Role, User
+from complaints.models import RECORDABLE, EntryKind, Outcome, TriageClass
+
+
+class ReasonForm(StyledForm):
+    reason = forms.CharField(
+        label=_("理由"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class FileForm(StyledForm):
+    filed_on = forms.DateField(label=_("立案日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class TriageForm(StyledForm):
+    triage_class = forms.ChoiceField(label=_("办理分类"), choices=TriageClass.choices)
+    reason = forms.CharField(label=_("理由（与建议不同时必填）"), max_length=300, required=False)
+    leader = forms.ModelChoiceField(
+        label=_("包案领导（重大案件）"),
+        required=False,
+        queryset=User.objects.filter(
+            is_active=True, role__in=[Role.CITY_LEADER, Role.COUNTY_OFFICIAL]
+        ),
+    )
+    team = forms.ModelMultipleChoiceField(
+        label=_("工作专班"),
+        required=False,
+        queryset=User.objects.filter(is_active=True).exclude(role=Role.INTEGRATION_CLIENT),
+    )
+    plan = forms.CharField(
+        label=_("处置方案"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RecordForm(StyledForm):
+    kind = forms.ChoiceField(
+        label=_("类型"), choices=[(k.value, k.label) for k in EntryKind if k in RECORDABLE]
+    )
+    text = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 2}))
+    due_date = forms.DateField(
+        label=_("限期（责令支付）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class PaymentForm(StyledForm):
+    paid_on = forms.DateField(label=_("支付日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(label=_("金额（元）"), max_digits=12, decimal_places=2)
+    workers_paid = forms.IntegerField(label=_("支付人数"), min_value=0)
+    note = forms.CharField(label=_("说明"), required=False, max_length=300)
+
+
+class NoteForm(StyledForm):
+    note = forms.CharField(
+        label=_("说明"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ExtensionForm(StyledForm):
+    working_days = forms.IntegerField(label=_("延长工作日数"), min_value=1, max_value=60)
+    reason = forms.CharField(label=_("理由"), max_length=300)
+
+
+class DecisionForm(StyledForm):
+    approve = forms.TypedChoiceField(
+        label=_("审批"),
+        coerce=lambda v: v == "yes",
+        choices=[("yes", _("批准")), ("no", _("不批准"))],
+    )
+    note = forms.CharField(label=_("意见"), required=False, max_length=300)
+
+
+class CloseForm(StyledForm):
+    outcome = forms.ChoiceField(label=_("办理结果"), choices=Outcome.choices)
+    note = forms.CharField(label=_("结案说明"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FeedbackForm(StyledForm):
+    satisfaction = forms.TypedChoiceField(
+        label=_("满意度"), coerce=int, choices=[(i, str(i)) for i in range(5, 0, -1)]
+    )
+    note = forms.CharField(label=_("回访情况"), required=False, max_length=300)

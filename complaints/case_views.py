@@ -1,0 +1,198 @@
+"""Pages of case handling: the worklist, the leader's cases, the case page and its actions.
+Every action posts to one view that validates its form and calls the matching service."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from arrears import workdays
+from arrears.errors import Conflict
+from arrears.models import Role, User
+from complaints import case_forms as f
+from complaints import selectors, services
+from complaints.models import CaseState, ExtensionRequest, ExtensionState, TriageClass
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    if user.role == Role.INTEGRATION_CLIENT:
+        raise PermissionDenied
+    return user
+
+
+def urgency(next_due_at: datetime.datetime | None, now: datetime.datetime) -> str:
+    """overdue / today / soon (within two working days) / later / none — the worklist's order."""
+    if next_due_at is None:
+        return "none"
+    if next_due_at < now:
+        return "overdue"
+    today = timezone.localdate(now)
+    due_day = timezone.localdate(next_due_at)
+    if due_day == today:
+        return "today"
+    if due_day <= workdays.add_working_days(today, 2):
+        return "soon"
+    return "later"
+
+
+@login_required
+def worklist(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    view = request.GET.get("view", "mine")
+    if view == "all":
+        qs = selectors.case_list(user=user).order_by("next_due_at", "created_at")  # type: ignore[misc]  # an annotation
+    elif view == "leader":
+        qs = selectors.leader_cases(user=user)
+    else:
+        view, qs = "mine", selectors.worklist(user=user)
+    state = request.GET.get("state", "")
+    if state in CaseState.values:
+        qs = qs.filter(state=state)
+    triage = request.GET.get("triage", "")
+    if triage in TriageClass.values:
+        qs = qs.filter(triage_class=triage)
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(
+            Q(employer_name__icontains=query)
+            | Q(number__icontains=query)
+            | Q(project_name__icontains=query)
+        )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for case in page:
+        case.urgency = urgency(getattr(case, "next_due_at", None), now)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "complaints/cases/worklist.html",
+        {
+            "page": page,
+            "view": view,
+            "state": state,
+            "triage": triage,
+            "q": query,
+            "states": CaseState.choices,
+            "classes": TriageClass.choices,
+        },
+    )
+
+
+@login_required
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    case = selectors.case_detail(user=user, pk=pk)
+    pending_extension = case.extensions.filter(state=ExtensionState.PENDING).first()
+    return render(
+        request,
+        "complaints/cases/detail.html",
+        {
+            "case": case,
+            "clocks": selectors.case_deadlines(case=case),
+            "actions": services.allowed_actions(case),
+            "pending_extension": pending_extension,
+            "forms": {
+                "refuse": f.ReasonForm(),
+                "reopen": f.ReasonForm(),
+                "file": f.FileForm(initial={"filed_on": timezone.localdate()}),
+                "triage": f.TriageForm(initial={"triage_class": case.suggested_class}),
+                "record": f.RecordForm(),
+                "payment": f.PaymentForm(initial={"paid_on": timezone.localdate()}),
+                "arbitration": f.NoteForm(),
+                "police": f.NoteForm(),
+                "resume": f.NoteForm(),
+                "extension": f.ExtensionForm(),
+                "decide": f.DecisionForm(),
+                "close": f.CloseForm(),
+                "feedback": f.FeedbackForm(),
+            },
+        },
+    )
+
+
+def _ext(case: Any) -> ExtensionRequest:
+    request = case.extensions.filter(state=ExtensionState.PENDING).first()
+    if request is None:
+        raise Conflict(_("没有待审批的延期申请"))
+    return request
+
+
+# action → (form, what to do with the case, the user and the form's data)
+ACTIONS: dict[str, tuple[type | None, Callable[[Any, User, dict[str, Any]], Any]]] = {
+    "accept": (None, lambda c, u, d: services.case_accept(case=c, user=u)),
+    "refuse": (f.ReasonForm, lambda c, u, d: services.case_refuse(case=c, user=u, **d)),
+    "file": (f.FileForm, lambda c, u, d: services.case_file(case=c, user=u, **d)),
+    "triage": (
+        f.TriageForm,
+        lambda c, u, d: services.case_triage(
+            case=c,
+            user=u,
+            triage_class=d["triage_class"],
+            reason=d["reason"],
+            leader=d["leader"],
+            team=list(d["team"]),
+            plan=d["plan"],
+        ),
+    ),
+    "record": (f.RecordForm, lambda c, u, d: services.case_record(case=c, user=u, **d)),
+    "payment": (f.PaymentForm, lambda c, u, d: services.case_record_payment(case=c, user=u, **d)),
+    "arbitration": (
+        f.NoteForm,
+        lambda c, u, d: services.case_refer_arbitration(case=c, user=u, **d),
+    ),
+    "resume": (f.NoteForm, lambda c, u, d: services.case_resume(case=c, user=u, **d)),
+    "police": (f.NoteForm, lambda c, u, d: services.case_transfer_police(case=c, user=u, **d)),
+    "extension": (
+        f.ExtensionForm,
+        lambda c, u, d: services.case_request_extension(case=c, user=u, **d),
+    ),
+    "decide": (
+        f.DecisionForm,
+        lambda c, u, d: services.case_decide_extension(request=_ext(c), user=u, **d),
+    ),
+    "close": (f.CloseForm, lambda c, u, d: services.case_close(case=c, user=u, **d)),
+    "reopen": (f.ReasonForm, lambda c, u, d: services.case_reopen(case=c, user=u, **d)),
+    "feedback": (f.FeedbackForm, lambda c, u, d: services.case_feedback(case=c, user=u, **d)),
+}
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    user = _user(request)
+    if action not in ACTIONS:
+        raise Http404
+    case = selectors.case_detail(user=user, pk=pk)
+    form_class, do = ACTIONS[action]
+    data: dict[str, Any] = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect("case-page", pk=case.pk)
+        data = form.cleaned_data
+    try:
+        do(case, user, data)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已保存"))
+    return redirect("case-page", pk=case.pk)
