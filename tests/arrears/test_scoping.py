@@ -5,6 +5,7 @@ is added without being listed."""
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 import pytest
@@ -53,6 +54,12 @@ POST_URLS = {
     ),
     "cases/<int:pk>/<str:action>/": lambda d: f"/cases/{d['case_b'].pk}/accept/",
 }
+
+
+def _case_action_url(action: str, d: dict[str, Any]) -> str:
+    return f"/api/v1/cases/{d['case_b'].pk}/{action}/"
+
+
 OBJECT_URLS["api/v1/cases/<pk>/"] = lambda d: f"/api/v1/cases/{d['case_b'].pk}/"
 for _action in (
     "accept",
@@ -67,9 +74,7 @@ for _action in (
     "reopen",
     "feedback",
 ):
-    POST_URLS[f"api/v1/cases/<pk>/{_action}/"] = lambda d, a=_action: (
-        f"/api/v1/cases/{d['case_b'].pk}/{a}/"
-    )
+    POST_URLS[f"api/v1/cases/<pk>/{_action}/"] = partial(_case_action_url, _action)
 
 # Parameterised URLs that do not show scoped objects (the calendar is the same city-wide).
 NOT_SCOPED = {
