@@ -1,0 +1,122 @@
+"""The case pages and the case API call the same services; the API answers 409 for an
+illegal transition and 404 outside the scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.test import Client
+from rest_framework.test import APIClient
+
+from complaints.models import Case
+from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+def test_worklist_orders_by_urgency_and_filters(signed: dict[str, Any]) -> None:  # noqa: F811
+    web = Client()
+    web.force_login(signed["housing_a"])
+    html = web.get("/cases/").content.decode()
+    case = signed["case"]
+    assert f'data-testid="case-{case.pk}" data-urgency="overdue"' in html  # 2026 clocks passed
+    assert case.number in web.get("/cases/", {"q": "江城建工"}).content.decode()
+    assert case.number not in web.get("/cases/", {"q": "别的单位"}).content.decode()
+    assert case.number not in web.get("/cases/", {"state": "closed"}).content.decode()
+    # another unit's inspector has nothing in their worklist
+    other = Client()
+    other.force_login(signed["hrss_a"])
+    assert case.number not in other.get("/cases/?view=all").content.decode()
+
+
+def test_case_page_actions_through_the_pages(signed: dict[str, Any]) -> None:  # noqa: F811
+    web = Client()
+    web.force_login(signed["housing_a"])
+    case = signed["case"]
+    page = web.get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-testid="action-accept"' in page and 'data-testid="action-close"' not in page
+    web.post(f"/cases/{case.pk}/accept/")
+    web.post(f"/cases/{case.pk}/file/", {"filed_on": "2026-09-30"})
+    web.post(
+        f"/cases/{case.pk}/payment/",
+        {"paid_on": "2026-10-09", "amount": "86400.00", "workers_paid": "12"},
+    )
+    response = web.post(
+        f"/cases/{case.pk}/close/", {"outcome": "paid_in_full", "note": "已全部支付"}, follow=True
+    )
+    case.refresh_from_db()
+    assert (case.state, case.outcome) == ("closed", "paid_in_full")
+    html = response.content.decode()
+    assert 'data-testid="case-state">已结案' in html
+    # a second close is refused with a message, not an error page
+    response = web.post(
+        f"/cases/{case.pk}/close/", {"outcome": "paid_in_full", "note": "x"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "不能结案" in response.content.decode()
+    # bad form input is a message too
+    response = web.post(f"/cases/{case.pk}/feedback/", {"satisfaction": "9"}, follow=True)
+    assert response.status_code == 200
+    assert Case.objects.get(pk=case.pk).satisfaction is None
+
+
+def test_case_api_actions_and_conflicts(signed: dict[str, Any]) -> None:  # noqa: F811
+    api = APIClient()
+    api.force_authenticate(signed["housing_a"])
+    case = signed["case"]
+    listed = api.get("/api/v1/cases/").json()["results"]
+    assert [c["number"] for c in listed] == [case.number]
+    assert listed[0]["allowed_actions"] == ["accept", "refuse"]
+    assert (
+        api.post(
+            f"/api/v1/cases/{case.pk}/close/",
+            {"outcome": "paid_in_full", "note": "x"},
+            format="json",
+        ).status_code
+        == 409
+    )
+    body = api.post(f"/api/v1/cases/{case.pk}/accept/").json()
+    assert body["state"] == "accepted"
+    assert api.post(f"/api/v1/cases/{case.pk}/accept/").status_code == 409
+    r = api.post(
+        f"/api/v1/cases/{case.pk}/payments/",
+        {"paid_on": "2026-10-09", "amount": "-5", "workers_paid": 1},
+        format="json",
+    )
+    assert r.status_code == 400 and "amount" in r.json()
+    r = api.post(
+        f"/api/v1/cases/{case.pk}/entries/",
+        {"kind": "order", "text": "责令3日内支付"},
+        format="json",
+    )
+    assert r.status_code == 400 and "due_date" in r.json()
+    r = api.post(
+        f"/api/v1/cases/{case.pk}/entries/",
+        {"kind": "order", "text": "责令3日内支付", "due_date": "2026-10-13"},
+        format="json",
+    )
+    assert r.status_code == 200
+    assert r.json()["entries"][-1]["kind"] == "order"
+    outsider = APIClient()
+    outsider.force_authenticate(signed["official_b"])
+    assert outsider.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert outsider.post(f"/api/v1/cases/{case.pk}/accept/").status_code == 404
+
+
+def test_leader_sees_their_major_case_on_their_page(signed: dict[str, Any]) -> None:  # noqa: F811
+    from complaints import services
+
+    case = signed["case"]
+    services.case_triage(
+        case=case,
+        user=signed["housing_a"],
+        triage_class="major",
+        reason="风险高",
+        leader=signed["leader"],
+        plan="专班",
+    )
+    web = Client()
+    web.force_login(signed["leader"])
+    assert case.number in web.get("/cases/?view=leader").content.decode()
+    assert web.get(f"/cases/{case.pk}/").status_code == 200
