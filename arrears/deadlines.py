@@ -28,6 +28,9 @@ from arrears import config, workdays
 from arrears.models import Deadline, DeadlineState, Role, User
 
 RUNNING = (DeadlineState.OPEN, DeadlineState.PAUSED)
+
+# Display names of deadline kinds; each app registers its own.
+KIND_LABELS: dict[str, Any] = {}
 SWEEP_BATCH = 500
 
 

@@ -17,7 +17,9 @@ class ReasonForm(StyledForm):
 
 
 class FileForm(StyledForm):
-    filed_on = forms.DateField(label=_("立案日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    filed_on = forms.DateField(
+        label=_("立案日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class TriageForm(StyledForm):
@@ -46,12 +48,16 @@ class RecordForm(StyledForm):
     )
     text = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 2}))
     due_date = forms.DateField(
-        label=_("限期（责令支付）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("限期（责令支付）"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
 class PaymentForm(StyledForm):
-    paid_on = forms.DateField(label=_("支付日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(
+        label=_("支付日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     amount = forms.DecimalField(label=_("金额（元）"), max_digits=12, decimal_places=2)
     workers_paid = forms.IntegerField(label=_("支付人数"), min_value=0)
     note = forms.CharField(label=_("说明"), required=False, max_length=300)

@@ -69,10 +69,14 @@ class ComplaintForm(StyledForm):
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
     )
     period_start = forms.DateField(
-        label=_("欠薪开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("欠薪开始日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     period_end = forms.DateField(
-        label=_("欠薪截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("欠薪截止日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     facts = forms.CharField(
         label=_("情况说明"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
@@ -122,7 +126,7 @@ class StaffComplaintForm(ComplaintForm):
     received_at = forms.DateTimeField(
         label=_("来电/来访时间"),
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
     field_order = ["channel", "received_at"]

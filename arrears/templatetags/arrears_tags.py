@@ -7,3 +7,10 @@ from arrears.identifiers import mask_phone, mask_resident_id
 register = template.Library()
 register.filter("mask_phone", mask_phone)
 register.filter("mask_id", mask_resident_id)
+
+
+@register.filter
+def deadline_label(kind: str) -> str:
+    from arrears.deadlines import KIND_LABELS
+
+    return str(KIND_LABELS.get(kind, kind))

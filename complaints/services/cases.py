@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from arrears import config, deadlines, workdays
 from arrears.errors import Conflict
@@ -53,6 +54,13 @@ ACTION_NAMES = {
 }
 
 ACCEPT, RESPOND, CLOSE = "case.accept", "case.respond", "case.close"
+deadlines.KIND_LABELS.update(
+    {
+        ACCEPT: _lazy("受理决定时限"),
+        RESPOND: _lazy("首次响应时限"),
+        CLOSE: _lazy("办结时限"),
+    }
+)
 
 
 def allowed_actions(case: Case) -> list[str]:

@@ -140,3 +140,53 @@ def test_worker_files_a_complaint_on_a_phone_and_tracks_it(
     assert "赵六" not in result and "64000" not in result
     page.screenshot(path=str(ARTIFACTS / "track-phone.png"), full_page=True)
     context.close()
+
+
+def test_inspector_takes_a_case_from_signed_complaint_to_closure(
+    browser: Any, live_server: Any, demo_city: None
+) -> None:
+    """Filed on the public form, signed by the inspector, accepted, filed, paid, closed."""
+    from arrears.demo import DEMO_PASSWORD
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.goto(f"{live_server.url}/complain/")
+    page.fill("#id_complainant_name", "孙七")
+    page.fill("#id_complainant_phone", "13512345678")
+    page.fill("#id_employer_name", "东湖测试劳务有限公司")
+    page.select_option("#id_county_code", "369902")
+    page.fill("#id_workers_owed", "2")
+    page.fill("#id_amount_owed", "12000")
+    page.fill("#id_facts", "10月工资未发。")
+    page.click("button[type=submit]")
+    tracking = page.inner_text("[data-testid=tracking-no]").replace("-", "")
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "inspector")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/intake/inbox/?employer=东湖测试")
+    page.click(f"[data-testid=row-{tracking}] button:has-text('签收')")
+    page.goto(f"{live_server.url}/complaints/{tracking}/")
+    page.click("[data-testid=case-link]")
+    page.wait_for_selector("[data-testid=case-state]")
+    assert page.inner_text("[data-testid=case-state]") == "待受理"
+    page.click("[data-testid=action-accept] button")
+    assert page.inner_text("[data-testid=case-state]") == "已受理"
+    page.click("[data-testid=action-file] button")
+    assert page.inner_text("[data-testid=case-state]") == "立案调查"
+    page.fill("[data-testid=action-payment] input[name=amount]", "12000")
+    page.fill("[data-testid=action-payment] input[name=workers_paid]", "2")
+    page.click("[data-testid=action-payment] button")
+    assert "12,000.00" in page.inner_text("[data-testid=recovered]")
+    page.select_option("[data-testid=action-close] select[name=outcome]", "paid_in_full")
+    page.fill("[data-testid=action-close] textarea[name=note]", "已全额支付")
+    page.click("[data-testid=action-close] button")
+    assert page.inner_text("[data-testid=case-state]") == "已结案"
+    page.screenshot(path=str(ARTIFACTS / "case-closed.png"), full_page=True)
+    # the worker sees the result on the tracking page
+    page.goto(f"{live_server.url}/track/")
+    page.fill("#id_tracking_no", tracking)
+    page.fill("#id_phone_last4", "5678")
+    page.click("main button[type=submit]")  # not the navigation bar's logout button
+    assert "已办结：全额支付" in page.inner_text("[data-testid=track-result]")
