@@ -15,7 +15,6 @@ transaction that writes their notifications, and loops until nothing is due, so:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -259,97 +258,151 @@ def deadlines_recompute() -> int:
 
 
 # --- The sweep ------------------------------------------------------------------------------
+# Work per batch of due rows is a constant number of queries: claim, load subjects, cached
+# recipients, grouped updates, one bulk insert of notifications. A sweep's cost grows with
+# the rows that are due, not with the rows that are open (docs/performance.md).
 
 
-def _staff_of(deadline: Deadline) -> list[User]:
-    if deadline.owner_id is not None and deadline.owner is not None and deadline.owner.is_active:
-        return [deadline.owner]
-    return list(
-        User.objects.filter(
-            is_active=True,
-            department_id=deadline.department_id,
-            role__in=[Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL],
-        )
-    )
+class _Recipients:
+    """Who hears about a deadline, cached for the length of one sweep."""
+
+    def __init__(self) -> None:
+        self._staff: dict[int | None, list[User]] = {}
+        self._county: dict[int, list[User]] = {}
+        self._city: dict[int, list[User]] = {}
+
+    def staff(self, deadline: Deadline) -> list[User]:
+        if deadline.owner is not None and deadline.owner.is_active:
+            return [deadline.owner]
+        key = deadline.department_id
+        if key not in self._staff:
+            self._staff[key] = (
+                list(
+                    User.objects.filter(
+                        is_active=True,
+                        department_id=key,
+                        role__in=[Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL],
+                    )
+                )
+                if key
+                else []
+            )
+        return self._staff[key]
+
+    def city(self, level: int) -> list[User]:
+        roles = [Role.CITY_OFFICE] if level < 2 else [Role.CITY_OFFICE, Role.CITY_LEADER]
+        if level not in self._city:
+            self._city[level] = list(User.objects.filter(is_active=True, role__in=roles))
+        return self._city[level]
+
+    def escalation(self, deadline: Deadline, level: int) -> list[User]:
+        """Level 1: the county's officials (the city office where there are none); level 2
+        and above: the city office and city leaders, plus whoever the subject names (e.g. the
+        leader who owns a major case)."""
+        users: list[User] = []
+        if level == 1 and deadline.county_id is not None:
+            if deadline.county_id not in self._county:
+                self._county[deadline.county_id] = list(
+                    User.objects.filter(
+                        is_active=True, role=Role.COUNTY_OFFICIAL, county_id=deadline.county_id
+                    )
+                )
+            users = list(self._county[deadline.county_id])
+        if not users or level >= 2:
+            users += self.city(level)
+        extra = getattr(deadline.subject, "deadline_recipients", None)
+        if callable(extra):
+            users += [u for u in extra(deadline, level) if u is not None]
+        return list({u.pk: u for u in users}.values())
 
 
 def escalation_recipients(deadline: Deadline, level: int) -> list[User]:
-    """Level 1: the county's officials (the city office where there are none); level 2 and
-    above: the city office and city leaders, plus whoever the subject names (e.g. the leader
-    who owns a major case)."""
-    users: list[User] = []
-    if level == 1 and deadline.county_id is not None:
-        users = list(
-            User.objects.filter(
-                is_active=True, role=Role.COUNTY_OFFICIAL, county_id=deadline.county_id
-            )
-        )
-    if not users or level >= 2:
-        roles = [Role.CITY_OFFICE] if level < 2 else [Role.CITY_OFFICE, Role.CITY_LEADER]
-        users += list(User.objects.filter(is_active=True, role__in=roles))
-    extra = getattr(deadline.subject, "deadline_recipients", None)
-    if callable(extra):
-        users += [u for u in extra(deadline, level) if u is not None]
-    return list({u.pk: u for u in users}.values())
-
-
-def _link(deadline: Deadline) -> str:
-    url = getattr(deadline.subject, "get_absolute_url", None)
-    return url() if callable(url) else ""
+    return _Recipients().escalation(deadline, level)
 
 
 def _describe(deadline: Deadline) -> str:
     return str(deadline.subject) if deadline.subject is not None else deadline.kind
 
 
+def _link(deadline: Deadline) -> str:
+    url = getattr(deadline.subject, "get_absolute_url", None)
+    return str(url()) if callable(url) else ""
+
+
 def _claim(filters: dict[str, Any]) -> list[Deadline]:
     qs = Deadline.objects.filter(state=DeadlineState.OPEN, **filters).order_by("pk")
-    return list(qs.select_for_update(skip_locked=True, of=("self",))[:SWEEP_BATCH])
+    rows = list(qs.select_for_update(skip_locked=True, of=("self",))[:SWEEP_BATCH])
+    # Subjects and owners in a few queries for the whole batch, not one per row.
+    models.prefetch_related_objects(rows, "subject", "owner")
+    return rows
 
 
-def _notify(users: Iterable[User], *, kind: str, title: str, deadline: Deadline, key: str) -> None:
-    from arrears.services import notification_send
+def _send(messages: list[tuple[Deadline, list[User], str, str, str]]) -> None:
+    """Inbox rows for a batch in one insert; the unique (recipient, dedupe key) drops any
+    already sent. E-mail copies go out after commit."""
+    from arrears.models import Notification
+    from arrears.tasks import deliver_notifications
 
-    notification_send(
-        recipients=users,
-        kind=kind,
-        title=title,
-        url=_link(deadline),
-        body=_("到期时间：%(d)s")
-        % {"d": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")},
-        dedupe_key=key,
-        email=True,
+    rows = []
+    for deadline, users, kind, title, key in messages:
+        body = _("到期时间：%(d)s") % {
+            "d": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
+        }
+        rows += [
+            Notification(
+                recipient=u, kind=kind, title=title, body=body, url=_link(deadline), dedupe_key=key
+            )
+            for u in users
+        ]
+    if not rows:
+        return
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    keys = {key for *_rest, key in messages}
+    to_mail = list(
+        Notification.objects.filter(dedupe_key__in=keys, emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .values_list("pk", flat=True)
     )
+    if to_mail:
+        transaction.on_commit(lambda: deliver_notifications.delay(to_mail))
 
 
 def sweep_reminders(*, now: datetime.datetime) -> int:
+    recipients = _Recipients()
     done = 0
     while True:
         with transaction.atomic():
             rows = _claim({"reminded_at__isnull": True, "remind_at__lte": now})
             if not rows:
                 return done
-            for deadline in rows:
-                Deadline.objects.filter(pk=deadline.pk).update(reminded_at=now)
-                _notify(
-                    _staff_of(deadline),
-                    kind="deadline.reminder",
-                    deadline=deadline,
-                    title=_("即将到期：%(s)s") % {"s": _describe(deadline)},
-                    key=f"deadline:{deadline.pk}:{deadline.due_date}:remind",
-                )
+            Deadline.objects.filter(pk__in=[d.pk for d in rows]).update(reminded_at=now)
+            _send(
+                [
+                    (
+                        d,
+                        recipients.staff(d),
+                        "deadline.reminder",
+                        _("即将到期：%(s)s") % {"s": _describe(d)},
+                        f"deadline:{d.pk}:{d.due_date}:remind",
+                    )
+                    for d in rows
+                ]
+            )
             done += len(rows)
 
 
 def sweep_escalations(*, now: datetime.datetime) -> int:
     calendar = workdays.get_calendar()
     steps = ladder()
+    recipients = _Recipients()
     done = 0
     while True:
         with transaction.atomic():
             rows = _claim({"next_escalation_at__lte": now})
             if not rows:
                 return done
+            groups: dict[tuple[int, datetime.datetime | None], list[int]] = {}
+            messages = []
             for deadline in rows:
                 level = deadline.escalation_level + 1
                 following = None
@@ -357,17 +410,23 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
                     following = calendar.end_of_working_day(
                         calendar.add_working_days(deadline.due_date, steps[level])
                     )
-                Deadline.objects.filter(pk=deadline.pk).update(
+                groups.setdefault((level, following), []).append(deadline.pk)
+                messages.append(
+                    (
+                        deadline,
+                        recipients.escalation(deadline, level),
+                        "deadline.escalation",
+                        _("已逾期（第%(l)s级督办）：%(s)s")
+                        % {"l": level, "s": _describe(deadline)},
+                        f"deadline:{deadline.pk}:{deadline.due_date}:escalate:{level}",
+                    )
+                )
+            # The claim holds the row locks, so the plain updates below cannot race.
+            for (level, following), ids in groups.items():
+                Deadline.objects.filter(pk__in=ids).update(
                     escalation_level=level, next_escalation_at=following
                 )
-                _notify(
-                    escalation_recipients(deadline, level),
-                    kind="deadline.escalation",
-                    deadline=deadline,
-                    title=_("已逾期（第%(l)s级督办）：%(s)s")
-                    % {"l": level, "s": _describe(deadline)},
-                    key=f"deadline:{deadline.pk}:{deadline.due_date}:escalate:{level}",
-                )
+            _send(messages)
             done += len(rows)
 
 

@@ -41,3 +41,16 @@ def deliver_notification(notification_id: int, email: bool = False, sms: bool = 
 def ping(value: str) -> str:
     """Round-trip check used by the health page and the worker test."""
     return value
+
+
+@shared_task(
+    name="arrears.tasks.deliver_notifications",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def deliver_notifications(notification_ids: list[int]) -> None:
+    """E-mail copies of a batch of notifications (each claimed before sending: at most once)."""
+    for notification_id in notification_ids:
+        services.notification_deliver(notification_id=notification_id, email=True, sms=False)
