@@ -201,7 +201,144 @@ def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[
                             )
                         )
                 ComplaintEvent.objects.bulk_create(events)
+                _cases_for(created, rng, now)
             made += size
             reset_queries()  # with DEBUG on, Django keeps every query's SQL: not a million
             if made % 100_000 == 0 or made == total:
                 stdout.write(f"complaints: {made:,} / {total:,}")
+
+
+OUTCOME_WEIGHTS = {
+    "paid_in_full": 55,
+    "partly_paid": 12,
+    "mediated": 12,
+    "arbitration": 6,
+    "order": 5,
+    "fined": 2,
+    "police": 2,
+    "not_substantiated": 4,
+    "withdrawn": 2,
+}
+CLASS_DAYS = {"simple": 3, "ordinary": 15, "major": 30}
+
+
+def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.datetime) -> None:
+    """One case per signed complaint: older ones closed with an outcome, payments and the
+    working days they took; recent ones open with their running clocks."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from arrears import deadlines, workdays
+    from arrears.models import Deadline
+    from complaints.models import Case, CaseEntry, CasePayment
+
+    calendar = workdays.get_calendar()
+    steps = deadlines.ladder()
+    signed = [
+        c
+        for c in complaints
+        if c.status == ComplaintStatus.SIGNED and c.signed_by_id and c.county_id and c.department_id
+    ]
+    outcomes = list(OUTCOME_WEIGHTS)
+    weights = [OUTCOME_WEIGHTS[o] for o in outcomes]
+    cases = []
+    for c in signed:
+        received = timezone.localdate(c.received_at)
+        cls = "major" if c.workers_owed >= 30 else ("simple" if c.workers_owed <= 3 else "ordinary")
+        filed = calendar.add_working_days(received, rng.randint(1, 5))
+        age = (now - c.received_at).days
+        case = Case(
+            county_id=c.county_id or 0,
+            department_id=c.department_id or 0,
+            owner_id=c.signed_by_id or 0,  # all set: filtered above
+            employer_name=c.employer_name,
+            project_id=c.project_id,
+            project_name=c.project_name,
+            workers_owed=c.workers_owed,
+            amount_owed=c.amount_owed,
+            triage_class=cls,
+            suggested_class=cls,
+            created_at=c.received_at,
+            accepted_at=c.received_at + datetime.timedelta(days=1),
+            filed_on=filed,
+        )
+        if age > 45 or (age > 10 and rng.random() < 0.6):
+            taken = max(1, int(rng.gammavariate(2.0, CLASS_DAYS[cls] / 2.2)))
+            closed_on = calendar.add_working_days(filed, taken)
+            if timezone.make_aware(datetime.datetime.combine(closed_on, datetime.time(16))) > now:
+                closed_on, taken = received, 0
+            outcome = rng.choices(outcomes, weights=weights)[0]
+            share = {
+                "paid_in_full": 1,
+                "partly_paid": rng.uniform(0.3, 0.9),
+                "mediated": rng.uniform(0.6, 1.0),
+            }.get(outcome, 0)
+            case.state, case.outcome = "closed", outcome
+            case.closed_at = timezone.make_aware(
+                datetime.datetime.combine(closed_on, datetime.time(16))
+            )
+            case.working_days_taken = taken
+            case.closed_on_time = taken <= CLASS_DAYS[cls]
+            case.recovered_amount = (c.amount_owed * Decimal(str(share))).quantize(Decimal("0.01"))
+            case.workers_paid = int(c.workers_owed * share)
+            case.satisfaction = rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]
+        else:
+            case.state = rng.choice(["pending", "accepted", "filed", "filed", "filed"])
+            if case.state != "filed":
+                case.filed_on = None
+        cases.append(case)
+    created = Case.objects.bulk_create(cases)
+    Complaint.objects.bulk_update(
+        [Complaint(pk=c.pk, case_id=k.pk) for c, k in zip(signed, created, strict=True)],
+        ["case"],
+        batch_size=2000,
+    )
+    Case.objects.bulk_update(
+        [Case(pk=k.pk, number=f"AJ{k.created_at:%Y}{k.pk:07d}") for k in created],
+        ["number"],
+        batch_size=2000,
+    )
+    ct = ContentType.objects.get_for_model(Case)
+    entries, payments, clocks = [], [], []
+    for case in created:
+        if case.state == "closed" and case.recovered_amount > 0:
+            entries.append(
+                CaseEntry(
+                    case=case,
+                    kind="payment",
+                    at=case.closed_at,
+                    actor_id=case.owner_id,
+                    text="工资已支付",
+                )
+            )
+        elif case.state in ("pending", "accepted", "filed"):
+            start = case.filed_on or timezone.localdate(case.created_at)
+            kind = "case.close" if case.filed_on else "case.accept"
+            days = CLASS_DAYS[case.triage_class] if case.filed_on else 5
+            values = deadlines.clock(calendar, start, days, 1, 0, steps)
+            clocks.append(
+                Deadline(
+                    content_type=ct,
+                    object_id=case.pk,
+                    kind=kind,
+                    county_id=case.county_id,
+                    department_id=case.department_id,
+                    owner_id=case.owner_id,
+                    started_on=start,
+                    working_days=days,
+                    **values,
+                )
+            )
+    made_entries = CaseEntry.objects.bulk_create(entries)
+    for entry in made_entries:
+        case = entry.case
+        payments.append(
+            CasePayment(
+                case=case,
+                entry=entry,
+                amount=case.recovered_amount,
+                workers_paid=case.workers_paid,
+                paid_on=timezone.localdate(case.closed_at),
+            )
+        )
+    CasePayment.objects.bulk_create(payments)
+    Deadline.objects.bulk_create(clocks)
