@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.forms import StyledForm
 from arrears.models import Role, User
+from complaints.forms import MultipleFileField
 from complaints.models import RECORDABLE, EntryKind, Outcome, TriageClass
 
 
@@ -47,6 +48,7 @@ class RecordForm(StyledForm):
         label=_("类型"), choices=[(k.value, k.label) for k in EntryKind if k in RECORDABLE]
     )
     text = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 2}))
+    evidence = MultipleFileField(label=_("证据材料（选填）"), required=False)
     due_date = forms.DateField(
         label=_("限期（责令支付）"),
         required=False,

@@ -147,7 +147,17 @@ ACTIONS: dict[str, tuple[type | None, Callable[[Any, User, dict[str, Any]], Any]
             plan=d["plan"],
         ),
     ),
-    "record": (f.RecordForm, lambda c, u, d: services.case_record(case=c, user=u, **d)),
+    "record": (
+        f.RecordForm,
+        lambda c, u, d: services.case_record(
+            case=c,
+            user=u,
+            kind=d["kind"],
+            text=d["text"],
+            due_date=d["due_date"],
+            files=d["evidence"],
+        ),
+    ),
     "payment": (f.PaymentForm, lambda c, u, d: services.case_record_payment(case=c, user=u, **d)),
     "arbitration": (
         f.NoteForm,
@@ -179,7 +189,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     form_class, do = ACTIONS[action]
     data: dict[str, Any] = {}
     if form_class is not None:
-        form = form_class(request.POST)
+        form = form_class(request.POST, request.FILES)
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:

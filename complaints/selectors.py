@@ -161,7 +161,10 @@ def case_detail(*, user: User, pk: int) -> Case:
         "complaints",
         "payments",
         "extensions",
-        Prefetch("entries", queryset=CaseEntry.objects.select_related("actor")),
+        Prefetch(
+            "entries",
+            queryset=CaseEntry.objects.select_related("actor").prefetch_related("attachments"),
+        ),
     )
     # Scope, plus the leader of a major case and its task team wherever they sit.
     visible = for_user(Case.objects.all(), user).values("pk")

@@ -4,6 +4,7 @@ and the callback outbox."""
 from .case import (
     RECORDABLE,
     Case,
+    CaseAttachment,
     CaseEntry,
     CasePayment,
     CaseState,
@@ -33,6 +34,7 @@ __all__ = [
     "Attachment",
     "CallbackDelivery",
     "Case",
+    "CaseAttachment",
     "CaseEntry",
     "CasePayment",
     "CaseState",

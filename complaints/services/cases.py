@@ -7,10 +7,13 @@ officers acting at once cannot apply it twice; the loser gets a Conflict (409)."
 from __future__ import annotations
 
 import datetime
+import hashlib
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -23,6 +26,7 @@ from arrears.models import Deadline, Role, User
 from arrears.scoping import for_user
 from complaints.models import (
     Case,
+    CaseAttachment,
     CaseEntry,
     CasePayment,
     CaseState,
@@ -34,6 +38,7 @@ from complaints.models import (
     Outcome,
     TriageClass,
 )
+from complaints.services.intake import validate_files
 
 OPEN_STATES = (CaseState.PENDING, CaseState.ACCEPTED, CaseState.FILED)
 
@@ -325,11 +330,34 @@ def case_triage(
     return case
 
 
+def _attach(entry: CaseEntry, upload: UploadedFile) -> CaseAttachment:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment = CaseAttachment(
+        entry=entry,
+        original_name=(upload.name or "")[:200],
+        content_type=(upload.content_type or "")[:100],
+        size=upload.size or 0,
+        sha256=digest.hexdigest(),
+    )
+    attachment.file.save(attachment.sha256, upload, save=False)
+    attachment.save()
+    return attachment
+
+
 # --- The timeline ---------------------------------------------------------------------------
 
 
 def case_record(
-    *, case: Case, user: User, kind: str, text: str, due_date: datetime.date | None = None
+    *,
+    case: Case,
+    user: User,
+    kind: str,
+    text: str,
+    due_date: datetime.date | None = None,
+    files: Sequence[UploadedFile] = (),
 ) -> CaseEntry:
     """A call, site visit, interview, order to pay (with its deadline) or mediation."""
     from complaints.models import RECORDABLE
@@ -339,12 +367,15 @@ def case_record(
         raise ValidationError({"kind": [_("该类记录须通过相应操作办理")]})
     if not text.strip():
         raise ValidationError({"text": [_("请填写内容")]})
+    validate_files(files)
     if kind == EntryKind.ORDER and due_date is None:
         raise ValidationError({"due_date": [_("责令支付须写明限期")]})
     if not case.is_open:
         raise Conflict(_("案件已结束，请先重新办理"))
     with transaction.atomic():
         entry = _entry(case, kind, user, text.strip(), due_date=due_date)
+        for upload in files:
+            _attach(entry, upload)
         if kind in (EntryKind.CALL, EntryKind.VISIT, EntryKind.INTERVIEW):
             _close_clock(case, RESPOND)  # the first contact answers the response clock
     return entry
