@@ -129,14 +129,17 @@ def test_evidence_on_a_timeline_entry(signed: dict[str, Any]) -> None:  # noqa: 
     web.force_login(signed["housing_a"])
     case = signed["case"]
     photo = SimpleUploadedFile("现场.jpg", b"\xff\xd8\xff\xe0 photo", "image/jpeg")
-    web.post(f"/cases/{case.pk}/record/", {"kind": "visit", "text": "现场核查考勤",
-                                            "evidence": [photo]})
+    web.post(
+        f"/cases/{case.pk}/record/", {"kind": "visit", "text": "现场核查考勤", "evidence": [photo]}
+    )
     entry = case.entries.get(kind="visit")
     assert [a.original_name for a in entry.attachments.all()] == ["现场.jpg"]
     assert "现场.jpg" in web.get(f"/cases/{case.pk}/").content.decode()
     fake = SimpleUploadedFile("令.pdf", b"not a pdf", "application/pdf")
-    response = web.post(f"/cases/{case.pk}/record/", {"kind": "order", "text": "责令支付",
-                                                       "due_date": "2026-10-13",
-                                                       "evidence": [fake]}, follow=True)
+    response = web.post(
+        f"/cases/{case.pk}/record/",
+        {"kind": "order", "text": "责令支付", "due_date": "2026-10-13", "evidence": [fake]},
+        follow=True,
+    )
     assert "文件内容与类型不符" in response.content.decode()
     assert not case.entries.filter(kind="order").exists()

@@ -313,3 +313,30 @@ def test_two_officers_accepting_at_once_accept_once(signed: dict[str, Any]) -> N
         t.join()
     assert sorted(outcomes) == ["accepted", "conflict"]
     assert case.entries.filter(kind="accept").count() == 1
+
+
+@pytest.mark.parametrize("state", [s.value for s in CaseState])
+def test_transition_matrix(signed: dict[str, Any], state: str) -> None:
+    """From every state, each action either follows TRANSITIONS or is refused with 409."""
+    case, user = signed["case"], signed["housing_a"]
+    calls = {
+        "accept": lambda: services.case_accept(case=case, user=user),
+        "refuse": lambda: services.case_refuse(case=case, user=user, reason="不属于"),
+        "file": lambda: services.case_file(case=case, user=user),
+        "close": lambda: services.case_close(
+            case=case, user=user, outcome="withdrawn", note="撤回"
+        ),
+        "reopen": lambda: services.case_reopen(case=case, user=user, reason="再查"),
+    }
+    for action, (sources, target) in TRANSITIONS.items():
+        Case.objects.filter(pk=case.pk).update(
+            state=state, outcome="withdrawn" if state == "closed" else ""
+        )
+        case.refresh_from_db()
+        if state in sources:
+            calls[action]()
+            assert Case.objects.get(pk=case.pk).state == target
+        else:
+            with pytest.raises(Conflict):
+                calls[action]()
+            assert Case.objects.get(pk=case.pk).state == state
