@@ -51,11 +51,11 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": ((CaseState.CLOSED, CaseState.REFUSED), CaseState.FILED),
 }
 ACTION_NAMES = {
-    "accept": _("受理"),
-    "refuse": _("不予受理"),
-    "file": _("立案"),
-    "close": _("结案"),
-    "reopen": _("重新办理"),
+    "accept": _lazy("受理"),
+    "refuse": _lazy("不予受理"),
+    "file": _lazy("立案"),
+    "close": _lazy("结案"),
+    "reopen": _lazy("重新办理"),
 }
 
 ACCEPT, RESPOND, CLOSE = "case.accept", "case.respond", "case.close"
