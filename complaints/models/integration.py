@@ -76,6 +76,9 @@ class CallbackDelivery(models.Model):
         max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Set when a worker takes the row to send it; the result is written only by the holder of
+    # this token, so a slow send that outlives its lease cannot overwrite a later outcome.
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     next_attempt_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

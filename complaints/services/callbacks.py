@@ -96,16 +96,24 @@ def _backoff(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def _claim(now: datetime.datetime) -> list[int]:
+def _claim_one(now: datetime.datetime) -> tuple[int, uuid.UUID] | None:
+    """Take the next due row for this worker: its next attempt moves past the send's timeout
+    and it gets a fresh claim token, in a transaction of its own (row lock, SKIP LOCKED)."""
+    token = uuid.uuid4()
     with transaction.atomic():
-        due = CallbackDelivery.objects.filter(
-            state=DeliveryState.PENDING, next_attempt_at__lte=now
-        ).order_by("next_attempt_at")
-        ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:BATCH])
-        CallbackDelivery.objects.filter(pk__in=ids).update(
-            next_attempt_at=now + LEASE, attempts=F("attempts") + 1
+        row = (
+            CallbackDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+            .first()
         )
-    return ids
+        if row is None:
+            return None
+        CallbackDelivery.objects.filter(pk=row).update(
+            next_attempt_at=timezone.now() + LEASE, attempts=F("attempts") + 1, claim_token=token
+        )
+    return row, token
 
 
 def _post(delivery: CallbackDelivery) -> tuple[int | None, str]:
@@ -132,41 +140,55 @@ def _post(delivery: CallbackDelivery) -> tuple[int | None, str]:
         return None, str(exc)[:300]
 
 
-def callback_deliver_due(*, now: datetime.datetime | None = None) -> int:
-    """Send every due callback once; returns how many were delivered."""
+def callback_deliver_due(*, now: datetime.datetime | None = None, limit: int = BATCH) -> int:
+    """Send due callbacks one at a time (at most `limit` per run); returns how many were
+    delivered. A row's outcome is written only if this worker still holds its claim and the
+    row is still pending, so a callback acknowledged once is never sent or reset again."""
     now = now or timezone.now()
     max_attempts = config.get("complaints.callback_max_attempts")
     delivered = 0
-    for delivery_id in _claim(now):
+    for _n in range(limit):
+        claimed = _claim_one(now)
+        if claimed is None:
+            break
+        delivery_id, token = claimed
         delivery = CallbackDelivery.objects.select_related("client").get(pk=delivery_id)
         if not delivery.client.callback_url:
             continue
         status, error = _post(delivery)
         done = timezone.now()
+        mine = CallbackDelivery.objects.filter(
+            pk=delivery_id, claim_token=token, state=DeliveryState.PENDING
+        )
         if status is not None and 200 <= status < 300:
-            CallbackDelivery.objects.filter(pk=delivery_id).update(
-                state=DeliveryState.DELIVERED, delivered_at=done, last_status=status, last_error=""
+            delivered += mine.update(
+                state=DeliveryState.DELIVERED,
+                delivered_at=done,
+                last_status=status,
+                last_error="",
+                claim_token=None,
             )
-            delivered += 1
         else:
             give_up = delivery.attempts >= max_attempts
-            CallbackDelivery.objects.filter(pk=delivery_id).update(
+            mine.update(
                 state=DeliveryState.FAILED if give_up else DeliveryState.PENDING,
                 next_attempt_at=done + _backoff(delivery.attempts),
                 last_status=status,
                 last_error=error or f"HTTP {status}",
+                claim_token=None,
             )
     return delivered
 
 
 def callback_resend(*, delivery: CallbackDelivery) -> CallbackDelivery:
-    """Queue a failed or waiting callback for another attempt now (from the delivery log).
-    A delivered one is not resent: the receiver has acknowledged it."""
-    updated = CallbackDelivery.objects.filter(
-        pk=delivery.pk, state__in=[DeliveryState.FAILED, DeliveryState.PENDING]
-    ).update(state=DeliveryState.PENDING, next_attempt_at=timezone.now(), attempts=0)
+    """Queue a failed callback for another attempt now (from the delivery log)."""
+    # Only a failed callback: a pending one is retried anyway (and may be mid-send), and a
+    # delivered one has been acknowledged by the receiver.
+    updated = CallbackDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.FAILED).update(
+        state=DeliveryState.PENDING, next_attempt_at=timezone.now(), attempts=0, claim_token=None
+    )
     if not updated:
-        raise ValidationError(_("该回调已送达，不再重发"))
+        raise ValidationError(_("只有投递失败的回调可以重发"))
     transaction.on_commit(_kick)
     delivery.refresh_from_db()
     return delivery

@@ -174,3 +174,30 @@ def test_commit_kicks_the_delivery_task(
     # …and beat drains whatever a broken broker left behind, every minute
     schedule = settings.CELERY_BEAT_SCHEDULE["complaints-deliver-callbacks"]
     assert (schedule["task"], schedule["schedule"]) == ("complaints.tasks.deliver_callbacks", 60)
+
+
+def test_a_slow_send_past_its_lease_cannot_send_twice_or_undo_a_delivery(
+    hooked: dict[str, Any],
+    receiver: Receiver,
+) -> None:
+    from complaints.services.callbacks import LEASE, _claim_one
+
+    _referral(hooked)
+    CallbackDelivery.objects.exclude(payload__event__kind="received").delete()
+    now = timezone.now()
+    # worker A takes the row; its POST hangs
+    claimed = _claim_one(now)
+    assert claimed is not None
+    delivery_id, token_a = claimed
+    # within the lease nobody else takes it
+    assert _claim_one(now) is None
+    # after the lease worker B takes it and delivers
+    assert services.callback_deliver_due(now=timezone.now() + LEASE) == 1
+    # worker A's late failure finds the row no longer its own: nothing changes
+    late = CallbackDelivery.objects.filter(
+        pk=delivery_id, claim_token=token_a, state="pending"
+    ).update(state="pending")
+    assert late == 0
+    assert CallbackDelivery.objects.get(pk=delivery_id).state == "delivered"
+    assert services.callback_deliver_due(now=timezone.now() + 2 * LEASE) == 0
+    assert len(receiver.received) == 1
