@@ -21,14 +21,23 @@ def hit(key: str, *, limit: int, window_seconds: int) -> bool:
     return count <= limit
 
 
+def allowed(key: str, *, limit: int, window_seconds: int) -> bool:
+    """Whether another attempt would still be within the limit (counts nothing)."""
+    bucket = f"rl:{key}:{int(time.time()) // window_seconds}"
+    return int(cache.get(bucket, 0)) < limit
+
+
 def client_ip(request: object) -> str:
-    """The caller's address. Behind the intranet proxy, REMOTE_ADDR is the proxy, so the first
-    X-Forwarded-For entry is used when the deployment says the proxy is trusted."""
+    """The caller's address. Behind the intranet's reverse proxies (TRUSTED_PROXY_COUNT of
+    them), REMOTE_ADDR is the last proxy, so the address is taken from X-Forwarded-For,
+    counting from the right: entries further left are written by the client and can be
+    forged, the right-most ones are appended by our own proxies."""
     from django.conf import settings
 
     meta = getattr(request, "META", {})
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
-        forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return str(forwarded.split(",")[0].strip())
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    if proxies > 0:
+        hops = [h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= proxies:
+            return str(hops[-proxies])
     return str(meta.get("REMOTE_ADDR", ""))

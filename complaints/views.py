@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from arrears import config
+from arrears import config, ratelimit
 from arrears.models import Role, User
 from arrears.permissions import is_city_office
 from arrears.ratelimit import client_ip, hit
@@ -47,8 +47,9 @@ def public_complain(request: HttpRequest) -> HttpResponse:
     """一键投诉: no login, phone-sized, answers with a tracking number."""
     form = ComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        limit = config.get("complaints.public_form_per_hour")
-        if not hit(f"complain:{client_ip(request)}", limit=limit, window_seconds=3600):
+        # Only complaints actually filed count: a typo does not use up the allowance.
+        key, limit = f"complain:{client_ip(request)}", config.get("complaints.public_form_per_hour")
+        if not ratelimit.allowed(key, limit=limit, window_seconds=3600):
             return _too_many(request)
         if form.is_valid():
             try:
@@ -60,6 +61,7 @@ def public_complain(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.absorb(exc)
             else:
+                hit(key, limit=limit, window_seconds=3600)
                 return render(
                     request,
                     "complaints/public_done.html",

@@ -208,3 +208,26 @@ def test_inbox_filters_and_signs_from_the_list(city: dict[str, Any]) -> None:
     # an outside "next" is ignored
     response = inspector.post(f"/complaints/{first.tracking_no}/sign/", {"next": "//evil.example/"})
     assert response["Location"] == f"/complaints/{first.tracking_no}/"
+
+
+def test_typos_do_not_use_up_the_allowance_and_proxies_are_seen_through(
+    city: dict[str, Any], settings: Any
+) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    web = Client()
+    # five people behind the same intranet proxy, each with a typo first
+    for i in range(5):
+        citizen = f"10.9.0.{i}"
+        bad = web.post("/complain/", {**FORM, "workers_owed": "0"},
+                       HTTP_X_FORWARDED_FOR=citizen, REMOTE_ADDR="10.0.0.1")
+        assert bad.status_code == 200
+        good = web.post("/complain/", {**FORM, "complainant_phone": f"1391111{i:04d}"},
+                        HTTP_X_FORWARDED_FOR=citizen, REMOTE_ADDR="10.0.0.1")
+        assert 'data-testid="tracking-no"' in good.content.decode()
+    # a forged left-most entry does not buy a new allowance: the proxy's entry counts
+    for i in range(5):
+        web.post("/complain/", {**FORM, "complainant_phone": f"1392222{i:04d}"},
+                 HTTP_X_FORWARDED_FOR=f"1.2.3.{i}, 10.9.0.99", REMOTE_ADDR="10.0.0.1")
+    blocked = web.post("/complain/", {**FORM, "complainant_phone": "13933330000"},
+                       HTTP_X_FORWARDED_FOR="8.8.8.8, 10.9.0.99", REMOTE_ADDR="10.0.0.1")
+    assert blocked.status_code == 429
