@@ -14,6 +14,23 @@ from complaints.services.callbacks import public_status
 from complaints.services.intake import format_tracking_no
 
 
+class SafeDateTimeField(serializers.DateTimeField):
+    """A date-time whose far-past or far-future values are a 400, not an overflow."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        try:
+            return super().to_internal_value(value)
+        except (OverflowError, ValueError) as exc:
+            raise serializers.ValidationError(_("日期时间超出范围")) from exc
+
+
+def _not_before_2000(value: Any) -> Any:
+    """Dates before 2000 are typing errors here (and far ones overflow time zone arithmetic)."""
+    if value is not None and value.year < 2000:
+        raise serializers.ValidationError(_("日期不能早于2000年"))
+    return value
+
+
 class ComplaintInputSerializer(serializers.Serializer):
     """The complaint as any channel sends it. Types are checked here; identifiers (ID number
     check digit, credit code check character, phone formats) and the rules between fields
@@ -46,18 +63,29 @@ class ComplaintInputSerializer(serializers.Serializer):
     period_end = serializers.DateField(required=False, allow_null=True)
     facts = serializers.CharField(max_length=5000)
     request = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    received_at = serializers.DateTimeField(required=False)
+    received_at = SafeDateTimeField(required=False)
+
+    def validate_received_at(self, value: Any) -> Any:
+        return _not_before_2000(value)
+
+    def validate_period_start(self, value: Any) -> Any:
+        return _not_before_2000(value)
+
+    def validate_period_end(self, value: Any) -> Any:
+        return _not_before_2000(value)
 
 
 class ReferralInputSerializer(ComplaintInputSerializer):
     external_id = serializers.CharField(
-        max_length=200, help_text=_("来源系统自己的编号；同一编号重复提交是幂等的")
+        max_length=200,
+        trim_whitespace=False,
+        help_text=_("来源系统自己的编号（原样保存，含空格）；同一编号重复提交是幂等的"),
     )
 
 
 class BatchInputSerializer(serializers.Serializer):
     referrals = serializers.ListField(
-        child=serializers.DictField(),
+        child=serializers.JSONField(allow_null=True),
         min_length=1,
         max_length=500,
         help_text=_("最多500条，每条格式同单条提交"),

@@ -51,6 +51,8 @@ def _client(request: Request) -> IntegrationClient:
 def _submit(client: IntegrationClient, raw: Any) -> tuple[str, Complaint | None, Any]:
     """One referral: ("created" | "replayed", complaint, None), or ("rejected", complaint or
     None, errors). Each runs in its own savepoint, so a bad one leaves nothing behind."""
+    if not isinstance(raw, dict):
+        return "rejected", None, {"detail": [_("每条线索应为一个 JSON 对象")]}
     serializer = s.ReferralInputSerializer(data=raw)
     if not serializer.is_valid():
         return "rejected", None, serializer.errors

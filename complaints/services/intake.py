@@ -66,8 +66,8 @@ INPUT_FIELDS = (
 )
 ComplaintData = dict[str, Any]
 
-# Tracking numbers: 10 characters from 32 that cannot be confused when read over the phone
-# (no 0/O, 1/I/L): 50 bits, so guessing one is hopeless and numbers reveal no sequence.
+# Tracking numbers: 10 characters from the 31 that cannot be confused when read over the
+# phone (no 0/O, 1/I/L): ~49.5 bits, so guessing one is hopeless and numbers show no order.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 10
 
@@ -183,7 +183,13 @@ def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]
         value = getattr(complaint, field)
         if value is not None and value > today:
             errors.setdefault(field, []).append(_("日期不能晚于今天"))
-    if complaint.received_at > now + datetime.timedelta(minutes=5):
+    for field in ("period_start", "period_end"):
+        value = getattr(complaint, field)
+        if value is not None and value.year < 2000:
+            errors.setdefault(field, []).append(_("日期不能早于2000年"))
+    if complaint.received_at.year < 2000:
+        errors.setdefault("received_at", []).append(_("日期不能早于2000年"))
+    elif complaint.received_at > now + datetime.timedelta(minutes=5):
         errors.setdefault("received_at", []).append(_("收到时间不能晚于当前时间"))
     if (
         complaint.period_start

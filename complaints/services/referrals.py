@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from arrears.identifiers import normalize_credit_code, normalize_phone, normalize_resident_id
 from complaints.models import Complaint, IntegrationClient
 
 from .intake import ComplaintData, complaint_create
@@ -31,10 +32,25 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+# Identifiers are compared as they will be stored: "138 1234 5678" is "13812345678".
+NORMALISE = {
+    "complainant_phone": normalize_phone,
+    "employer_phone": normalize_phone,
+    "complainant_id_number": normalize_resident_id,
+    "employer_credit_code": normalize_credit_code,
+}
+
+
 def payload_hash(data: ComplaintData) -> str:
     """A fingerprint of what was sent, insensitive to key order and to formatting that does not
-    change meaning ("100" and "100.00" yuan are the same)."""
-    canonical = {k: _canonical(v) for k, v in data.items() if v not in (None, "")}
+    change meaning ("100" and "100.00" yuan, an identifier's spaces or letter case)."""
+    canonical = {}
+    for key, value in data.items():
+        if value in (None, ""):
+            continue
+        if key in NORMALISE and isinstance(value, str):
+            value = NORMALISE[key](value)
+        canonical[key] = _canonical(value)
     raw = json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()
 

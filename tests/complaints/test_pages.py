@@ -218,16 +218,53 @@ def test_typos_do_not_use_up_the_allowance_and_proxies_are_seen_through(
     # five people behind the same intranet proxy, each with a typo first
     for i in range(5):
         citizen = f"10.9.0.{i}"
-        bad = web.post("/complain/", {**FORM, "workers_owed": "0"},
-                       HTTP_X_FORWARDED_FOR=citizen, REMOTE_ADDR="10.0.0.1")
+        bad = web.post(
+            "/complain/",
+            {**FORM, "workers_owed": "0"},
+            HTTP_X_FORWARDED_FOR=citizen,
+            REMOTE_ADDR="10.0.0.1",
+        )
         assert bad.status_code == 200
-        good = web.post("/complain/", {**FORM, "complainant_phone": f"1391111{i:04d}"},
-                        HTTP_X_FORWARDED_FOR=citizen, REMOTE_ADDR="10.0.0.1")
+        good = web.post(
+            "/complain/",
+            {**FORM, "complainant_phone": f"1391111{i:04d}"},
+            HTTP_X_FORWARDED_FOR=citizen,
+            REMOTE_ADDR="10.0.0.1",
+        )
         assert 'data-testid="tracking-no"' in good.content.decode()
     # a forged left-most entry does not buy a new allowance: the proxy's entry counts
     for i in range(5):
-        web.post("/complain/", {**FORM, "complainant_phone": f"1392222{i:04d}"},
-                 HTTP_X_FORWARDED_FOR=f"1.2.3.{i}, 10.9.0.99", REMOTE_ADDR="10.0.0.1")
-    blocked = web.post("/complain/", {**FORM, "complainant_phone": "13933330000"},
-                       HTTP_X_FORWARDED_FOR="8.8.8.8, 10.9.0.99", REMOTE_ADDR="10.0.0.1")
+        web.post(
+            "/complain/",
+            {**FORM, "complainant_phone": f"1392222{i:04d}"},
+            HTTP_X_FORWARDED_FOR=f"1.2.3.{i}, 10.9.0.99",
+            REMOTE_ADDR="10.0.0.1",
+        )
+    blocked = web.post(
+        "/complain/",
+        {**FORM, "complainant_phone": "13933330000"},
+        HTTP_X_FORWARDED_FOR="8.8.8.8, 10.9.0.99",
+        REMOTE_ADDR="10.0.0.1",
+    )
     assert blocked.status_code == 429
+
+
+def test_far_past_dates_on_pages_are_errors_not_500(city: dict[str, Any]) -> None:
+    duty = Client()
+    duty.force_login(city["duty"])
+    response = duty.post(
+        "/intake/new/",
+        {
+            **FORM,
+            "channel": "duty_phone",
+            "complainant_address": "",
+            "employer_address": "",
+            "received_at": "0001-01-02T00:00",
+        },
+    )
+    assert response.status_code == 200
+    assert 'data-testid="form-errors"' in response.content.decode()
+    for url in ("/intake/inbox/", "/intake/dispatch/"):
+        assert duty.get(url, {"received_after": "0001-01-01"}).status_code == 200
+    assert Client().post("/complain/", {**FORM, "period_start": "0001-01-01"}).status_code == 200
+    assert Complaint.objects.count() == 0

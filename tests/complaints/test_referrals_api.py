@@ -213,3 +213,57 @@ def test_concurrent_duplicates_create_exactly_one_complaint(city: dict[str, Any]
         t.join()
     assert sorted(codes) == [200, 200, 200, 201]
     assert Complaint.objects.filter(external_id="RACE-1").count() == 1
+
+
+def test_far_past_dates_are_400_not_500(city: dict[str, Any]) -> None:
+    api = _api(city["key"])
+    for value in ("0001-01-01T00:00:00", "0001-01-02T00:00:00+08:00", "1900-01-01T00:00:00Z"):
+        r = api.post("/api/v1/referrals/", _payload(f"D-{value}", received_at=value), format="json")
+        assert r.status_code == 400, (value, r.content)
+        assert "received_at" in r.json()
+    r = api.post("/api/v1/referrals/", _payload("D-p", period_start="0001-01-01"), format="json")
+    assert r.status_code == 400
+    batch = api.post(
+        "/api/v1/referrals/batch/",
+        {
+            "referrals": [
+                _payload("D-b1", received_at="0001-01-02T00:00:00+08:00"),
+                1,
+                "x",
+                None,
+                _payload("D-b2", complainant_phone="13800000077"),
+            ]
+        },
+        format="json",
+    )
+    assert batch.status_code == 200
+    assert [x["outcome"] for x in batch.json()["results"]] == [
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+        "created",
+    ]
+    for url in ("/api/v1/referrals/",):
+        assert api.get(url, {"received_after": "0001-01-01"}).status_code == 400
+    staff = APIClient()
+    staff.force_authenticate(city["office"])
+    assert staff.get("/api/v1/complaints/", {"received_after": "0001-01-01"}).status_code == 400
+
+
+def test_reference_keeps_its_spaces_and_same_content_replays_after_normalising(
+    city: dict[str, Any],
+) -> None:
+    from urllib.parse import quote
+
+    api = _api(city["key"])
+    assert api.post("/api/v1/referrals/", _payload("  pad  "), format="json").status_code == 201
+    assert api.get(f"/api/v1/referrals/{quote('  pad  ')}/").status_code == 200
+    assert api.get("/api/v1/referrals/pad/").status_code == 404
+    # the same phone and credit code written differently are the same content
+    again = _payload(
+        "  pad  ",
+        complainant_phone="138 1234 5678",
+        employer_credit_code="914403001922038216".lower(),
+    )
+    assert api.post("/api/v1/referrals/", again, format="json").status_code == 200
