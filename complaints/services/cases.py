@@ -216,7 +216,8 @@ def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
         )
         case.number = f"AJ{timezone.localdate():%Y}{case.pk:07d}"
         case.save(update_fields=["number"])
-    Complaint.objects.filter(pk=complaint.pk).update(case=case)
+    # The complaint, and any merged into it before it was signed, are handled in this case.
+    Complaint.objects.filter(Q(pk=complaint.pk) | Q(merged_into=complaint)).update(case=case)
     refresh_case_totals(case)
     if created:
         received = timezone.localdate(complaint.received_at)

@@ -104,6 +104,10 @@ def flag_duplicates(complaint: Complaint) -> list[DuplicateLink]:
 
 
 def _decide(link: DuplicateLink, user: User, state: str) -> DuplicateLink:
+    from complaints.permissions import can_decide_duplicates
+
+    if not can_decide_duplicates(user):
+        raise PermissionDenied(_("您不能处理疑似重复"))
     visible = for_user(
         Complaint.objects.filter(pk__in=[link.complaint_id, link.duplicate_of_id]), user
     )
@@ -125,6 +129,9 @@ def duplicate_merge(*, link: DuplicateLink, user: User) -> DuplicateLink:
     with transaction.atomic():
         link = _decide(link, user, DuplicateState.MERGED)
         complaint = Complaint.objects.select_for_update().get(pk=link.complaint_id)
+        if complaint.status == ComplaintStatus.MERGED:
+            # Already handled with another complaint: moving it again would split the group.
+            raise ValidationError(_("该投诉已与其他投诉合并办理"))
         primary = link.duplicate_of
         while primary.merged_into_id is not None:  # merge into the head of a chain
             primary = primary.merged_into  # type: ignore[assignment]

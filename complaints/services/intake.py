@@ -37,6 +37,7 @@ from complaints.models import (
     IntegrationClient,
     RevealLog,
 )
+from complaints.permissions import can_sign_or_return
 
 from . import callbacks, duplicates, routing
 
@@ -390,6 +391,8 @@ def complaint_sign(*, complaint: Complaint, user: User) -> Complaint:
         current = _locked(complaint)
         if not for_user(Complaint.objects.filter(pk=current.pk), user).exists():
             raise PermissionDenied(_("该投诉不在您的办理范围内"))
+        if not can_sign_or_return(user, current):
+            raise PermissionDenied(_("只有承办单位的工作人员可以签收"))
         if current.status != ComplaintStatus.PENDING_SIGNATURE:
             raise ValidationError(
                 _("该投诉当前状态为“%(s)s”，不能签收") % {"s": current.get_status_display()}
@@ -424,6 +427,8 @@ def complaint_return(*, complaint: Complaint, user: User, reason: str) -> Compla
         current = _locked(complaint)
         if not for_user(Complaint.objects.filter(pk=current.pk), user).exists():
             raise PermissionDenied(_("该投诉不在您的办理范围内"))
+        if not can_sign_or_return(user, current):
+            raise PermissionDenied(_("只有承办单位的工作人员可以退回"))
         if current.status != ComplaintStatus.PENDING_SIGNATURE:
             raise ValidationError(
                 _("该投诉当前状态为“%(s)s”，不能退回") % {"s": current.get_status_display()}

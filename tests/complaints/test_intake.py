@@ -278,3 +278,48 @@ def test_audit_trail_masks_the_complainant(city: dict[str, Any]) -> None:
     )
     assert "13812345678" not in stored and "11010519491231002X" not in stored
     assert "138****5678" in stored
+
+
+def test_only_the_receiving_unit_signs_or_returns(city: dict[str, Any]) -> None:
+    from tests.factories import UserFactory
+
+    complaint = _create(county_code="369902", industry_code="housing")
+    leader = UserFactory.create(role="city_leader")
+    for user in (leader, city["official_a"], city["office"]):  # all can see it
+        with pytest.raises(PermissionDenied):
+            services.complaint_sign(complaint=complaint, user=user)
+        with pytest.raises(PermissionDenied):
+            services.complaint_return(complaint=complaint, user=user, reason="x")
+    # and leaders do not merge
+    second = _create(county_code="369902", industry_code="housing")
+    link = DuplicateLink.objects.get(complaint=second)
+    with pytest.raises(PermissionDenied):
+        services.duplicate_merge(link=link, user=leader)
+
+
+def test_merged_before_signing_joins_the_case_and_is_not_merged_twice(
+    city: dict[str, Any],
+) -> None:
+    first = _create(county_code="369902", industry_code="housing", complainant_phone="13800000001")
+    second = _create(
+        county_code="369902",
+        industry_code="housing",
+        complainant_phone="13800000002",
+        workers_owed=4,
+    )
+    third = _create(county_code="369902", industry_code="housing", complainant_phone="13800000003")
+    services.duplicate_merge(
+        link=DuplicateLink.objects.get(complaint=second, duplicate_of=first),
+        user=city["official_a"],
+    )
+    # second is already merged: its other flag (with third) cannot move it
+    other = DuplicateLink.objects.filter(complaint=third).first()
+    assert other is not None
+    sibling = DuplicateLink.objects.create(complaint=second, duplicate_of=third, reasons=[])
+    with pytest.raises(ValidationError):
+        services.duplicate_merge(link=sibling, user=city["official_a"])
+    services.complaint_sign(complaint=first, user=city["housing_a"])
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert second.case == first.case
+    assert first.case is not None and first.case.workers_owed == 12 + 4

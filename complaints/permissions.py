@@ -1,0 +1,32 @@
+"""What a role may do on the intake side (what it may see is arrears.scoping)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arrears.models import Role
+
+# The people of a receiving unit who sign for, return and handle its complaints.
+HANDLING_ROLES = frozenset({Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL})
+
+
+def can_sign_or_return(user: Any, complaint: Any) -> bool:
+    """Only the receiving unit signs for (签收) or returns (退回) what was routed to it."""
+    return bool(
+        user.is_authenticated
+        and complaint.department_id is not None
+        and user.department_id == complaint.department_id
+        and user.role in HANDLING_ROLES
+    )
+
+
+def can_decide_duplicates(user: Any) -> bool:
+    """Officers who handle complaints, their county's official and the city office merge or
+    dismiss possible duplicates (leaders and clerks do not)."""
+    return bool(
+        user.is_authenticated
+        and (
+            user.is_superuser
+            or user.role in HANDLING_ROLES | {Role.COUNTY_OFFICIAL, Role.CITY_OFFICE}
+        )
+    )
