@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -206,3 +206,20 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     else:
         messages.success(request, _("已保存"))
     return redirect("case-page", pk=case.pk)
+
+
+@login_required
+def case_evidence(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    """Evidence on a case's timeline, for those who may see the case."""
+    from django.shortcuts import get_object_or_404
+
+    from complaints.models import CaseAttachment
+
+    case = selectors.case_detail(user=_user(request), pk=pk)
+    attachment = get_object_or_404(CaseAttachment, pk=attachment_pk, entry__case=case)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )

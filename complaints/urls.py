@@ -5,7 +5,17 @@ from complaints import case_views, views
 urlpatterns = [
     path("cases/", case_views.worklist, name="case-worklist"),
     path("cases/<int:pk>/", case_views.case_page, name="case-page"),
+    path(
+        "cases/<int:pk>/evidence/<int:attachment_pk>/",
+        case_views.case_evidence,
+        name="case-evidence",
+    ),
     path("cases/<int:pk>/<str:action>/", case_views.case_action, name="case-action"),
+    path(
+        "complaints/<str:tracking_no>/evidence/<int:pk>/",
+        views.evidence_download,
+        name="complaint-evidence",
+    ),
     path("complain/", views.public_complain, name="public-complain"),
     path("track/", views.public_track, name="public-track"),
     path("intake/new/", views.staff_new, name="complaint-new"),

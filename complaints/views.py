@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -273,3 +273,17 @@ def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已重新排队投递"))
     return redirect("delivery-log")
+
+
+@login_required
+def evidence_download(request: HttpRequest, tracking_no: str, pk: int) -> FileResponse:
+    """A complaint's evidence file, for the staff who may see the complaint."""
+    user = _staff(request)
+    complaint = selectors.complaint_detail(user=user, tracking_no=tracking_no)
+    attachment = get_object_or_404(complaint.attachments.all(), pk=pk)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )

@@ -1,6 +1,9 @@
 """Test settings: the same database and broker selection as the others (DATABASE_URL, REDIS_URL),
 fast password hashing, outgoing e-mail kept in memory."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 
 SECRET_KEY = "test-only-key"
@@ -15,3 +18,5 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Threads in tests (the live server, the Celery worker, races) must not keep connections open
 # past their work, or the test database cannot be dropped at the end.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Uploaded evidence in tests goes to a throwaway folder, not var/media.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="arrears-test-media-"))

@@ -38,7 +38,7 @@ from complaints.models import (
     Outcome,
     TriageClass,
 )
-from complaints.services.intake import validate_files
+from complaints.services.intake import file_type, validate_files
 
 OPEN_STATES = (CaseState.PENDING, CaseState.ACCEPTED, CaseState.FILED)
 
@@ -339,7 +339,7 @@ def _attach(entry: CaseEntry, upload: UploadedFile) -> CaseAttachment:
     attachment = CaseAttachment(
         entry=entry,
         original_name=(upload.name or "")[:200],
-        content_type=(upload.content_type or "")[:100],
+        content_type=file_type(upload.name or ""),
         size=upload.size or 0,
         sha256=digest.hexdigest(),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -72,21 +72,53 @@ ComplaintData = dict[str, Any]
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 10
 
-# Evidence files: extension → the bytes such a file starts with (None: not checked).
-ALLOWED_FILES: dict[str, tuple[bytes, ...] | None] = {
-    ".pdf": (b"%PDF",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".png": (b"\x89PNG",),
-    ".doc": (b"\xd0\xcf\x11\xe0",),
-    ".xls": (b"\xd0\xcf\x11\xe0",),
-    ".docx": (b"PK\x03\x04",),
-    ".xlsx": (b"PK\x03\x04",),
-    ".heic": None,
-    ".mp3": None,
-    ".m4a": None,
-    ".amr": (b"#!AMR",),
+
+# Evidence files: extension → (the content type stored, a check of the file's first bytes).
+# The type is derived here, never taken from the browser; every type's content is checked.
+def _starts(*prefixes: bytes) -> Callable[[bytes], bool]:
+    return lambda head: any(head.startswith(p) for p in prefixes)
+
+
+def _iso_media(*brands: bytes) -> Callable[[bytes], bool]:
+    # HEIC and M4A are ISO media files: a box size, then "ftyp" and the brand.
+    return lambda head: head[4:8] == b"ftyp" and any(head[8:12] == b for b in brands)
+
+
+def _office_zip(head: bytes) -> bool:
+    # A .docx/.xlsx is a zip whose first entry is "[Content_Types].xml" (or another part).
+    return head.startswith(b"PK\x03\x04") and (
+        b"[Content_Types].xml" in head[:200]
+        or b"word/" in head[:200]
+        or b"xl/" in head[:200]
+        or b"_rels/" in head[:200]
+    )
+
+
+ALLOWED_FILES: dict[str, tuple[str, Callable[[bytes], bool]]] = {
+    ".pdf": ("application/pdf", _starts(b"%PDF")),
+    ".jpg": ("image/jpeg", _starts(b"\xff\xd8\xff")),
+    ".jpeg": ("image/jpeg", _starts(b"\xff\xd8\xff")),
+    ".png": ("image/png", _starts(b"\x89PNG\r\n\x1a\n")),
+    ".heic": ("image/heic", _iso_media(b"heic", b"heix", b"mif1", b"msf1")),
+    ".doc": ("application/msword", _starts(b"\xd0\xcf\x11\xe0")),
+    ".xls": ("application/vnd.ms-excel", _starts(b"\xd0\xcf\x11\xe0")),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _office_zip,
+    ),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _office_zip),
+    ".mp3": (
+        "audio/mpeg",
+        lambda h: h.startswith(b"ID3") or h[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
+    ),
+    ".m4a": ("audio/mp4", _iso_media(b"M4A ", b"mp42", b"isom")),
+    ".amr": ("audio/amr", _starts(b"#!AMR")),
 }
+
+
+def file_type(name: str) -> str:
+    ext = name[name.rfind(".") :].lower() if "." in name else ""
+    return ALLOWED_FILES[ext][0] if ext in ALLOWED_FILES else "application/octet-stream"
 
 
 def new_tracking_no() -> str:
@@ -225,12 +257,10 @@ def validate_files(files: Sequence[UploadedFile]) -> None:
                 % {"name": name, "mb": max_bytes // (1024 * 1024)}
             )
             continue
-        signatures = ALLOWED_FILES[ext]
-        if signatures is not None:
-            head = upload.read(8)
-            upload.seek(0)
-            if not any(head.startswith(sig) for sig in signatures):
-                problems.append(_("文件内容与类型不符：%(name)s") % {"name": name})
+        head = upload.read(512)
+        upload.seek(0)
+        if not ALLOWED_FILES[ext][1](head):
+            problems.append(_("文件内容与类型不符：%(name)s") % {"name": name})
     if problems:
         raise ValidationError({"evidence": problems})
 
@@ -244,7 +274,7 @@ def _save_files(complaint: Complaint, files: Sequence[UploadedFile]) -> None:
         attachment = Attachment(
             complaint=complaint,
             original_name=(upload.name or "")[:200],
-            content_type=(upload.content_type or "")[:100],
+            content_type=file_type(upload.name or ""),
             size=upload.size or 0,
             sha256=digest.hexdigest(),
         )

@@ -25,6 +25,12 @@ OBJECT_URLS = {
     "complaints/<str:tracking_no>/": lambda d: f"/complaints/{d['cb'].tracking_no}/",
     "api/v1/complaints/<tracking_no>/": lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/",
     "cases/<int:pk>/": lambda d: f"/cases/{d['case_b'].pk}/",
+    "complaints/<str:tracking_no>/evidence/<int:pk>/": (
+        lambda d: f"/complaints/{d['cb'].tracking_no}/evidence/{d['evidence_b'].pk}/"
+    ),
+    "cases/<int:pk>/evidence/<int:attachment_pk>/": (
+        lambda d: f"/cases/{d['case_b'].pk}/evidence/{d['case_evidence_b'].pk}/"
+    ),
 }
 # The same for endpoints that only accept POST.
 POST_URLS = {
@@ -110,6 +116,25 @@ def test_every_object_url_is_covered() -> None:
     assert routes - set(OBJECT_URLS) - set(POST_URLS) - NOT_SCOPED == set()
 
 
+def _evidence(complaint: Any) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints.services.intake import _save_files
+
+    _save_files(complaint, [SimpleUploadedFile("b.pdf", b"%PDF-1.4 b", "application/pdf")])
+    return complaint.attachments.get()
+
+
+def _case_evidence(case: Any, user: Any) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from complaints import services
+
+    photo = SimpleUploadedFile("b.jpg", b"\xff\xd8\xff\xe0 b", "image/jpeg")
+    entry = services.case_record(case=case, user=user, kind="visit", text="b", files=[photo])
+    return entry.attachments.get()
+
+
 @pytest.fixture
 def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
     """County B's complaints, a duplicate flag and a callback, next to county A's people."""
@@ -136,6 +161,8 @@ def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
     return {
         **two_counties,
         "case_b": second.case,
+        "evidence_b": _evidence(first),
+        "case_evidence_b": _case_evidence(second.case, b_staff),
         "cb": first,
         "link_b": DuplicateLink.objects.get(complaint=second),
         "delivery_b": CallbackDelivery.objects.filter(complaint=first).first(),
