@@ -337,7 +337,7 @@ def _claim(filters: dict[str, Any]) -> list[Deadline]:
     return rows
 
 
-def _send(messages: list[tuple[Deadline, list[User], str, str, str]]) -> None:
+def _send(messages: list[tuple[Deadline, list[User], str, str, str]], *, sms: bool = False) -> None:
     """Inbox rows for a batch in one insert; the unique (recipient, dedupe key) drops any
     already sent. E-mail copies go out after commit."""
     from arrears.models import Notification
@@ -358,13 +358,14 @@ def _send(messages: list[tuple[Deadline, list[User], str, str, str]]) -> None:
         return
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     keys = {key for *_rest, key in messages}
-    to_mail = list(
-        Notification.objects.filter(dedupe_key__in=keys, emailed_at__isnull=True)
-        .exclude(recipient__email="")
-        .values_list("pk", flat=True)
+    # E-mail (and, for escalations, SMS through the configured backend) after commit.
+    to_send = list(
+        Notification.objects.filter(dedupe_key__in=keys, emailed_at__isnull=True).values_list(
+            "pk", flat=True
+        )
     )
-    if to_mail:
-        transaction.on_commit(lambda: deliver_notifications.delay(to_mail))
+    if to_send:
+        transaction.on_commit(lambda: deliver_notifications.delay(to_send, sms))
 
 
 def sweep_reminders(*, now: datetime.datetime) -> int:
@@ -426,7 +427,7 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
                 Deadline.objects.filter(pk__in=ids).update(
                     escalation_level=level, next_escalation_at=following
                 )
-            _send(messages)
+            _send(messages, sms=True)
             done += len(rows)
 
 

@@ -50,7 +50,8 @@ def ping(value: str) -> str:
     retry_backoff_max=3600,
     max_retries=8,
 )
-def deliver_notifications(notification_ids: list[int]) -> None:
-    """E-mail copies of a batch of notifications (each claimed before sending: at most once)."""
+def deliver_notifications(notification_ids: list[int], sms: bool = False) -> None:
+    """E-mail (and SMS) copies of a batch of notifications, each claimed before sending, so
+    a retried task sends nothing twice."""
     for notification_id in notification_ids:
-        services.notification_deliver(notification_id=notification_id, email=True, sms=False)
+        services.notification_deliver(notification_id=notification_id, email=True, sms=sms)

@@ -48,14 +48,18 @@ def complaint_detail(*, user: User, tracking_no: str) -> Complaint:
     return get_for_user_or_404(qs, user, tracking_no=tracking_no)
 
 
-def duplicate_links(*, complaint: Complaint) -> QuerySet[DuplicateLink]:
-    return DuplicateLink.objects.filter(complaint=complaint).select_related("duplicate_of")
+def duplicate_links(*, complaint: Complaint, user: User) -> QuerySet[DuplicateLink]:
+    """The complaint's possible duplicates that the user may see (others are not named)."""
+    visible = complaint_list(user=user).values("pk")
+    return DuplicateLink.objects.filter(
+        complaint=complaint, duplicate_of__in=visible
+    ).select_related("duplicate_of")
 
 
 def open_duplicate_links(*, user: User) -> QuerySet[DuplicateLink]:
     visible = complaint_list(user=user).values("pk")
     return DuplicateLink.objects.filter(
-        state=DuplicateState.FLAGGED, complaint__in=visible
+        state=DuplicateState.FLAGGED, complaint__in=visible, duplicate_of__in=visible
     ).select_related("complaint", "duplicate_of")
 
 

@@ -151,7 +151,7 @@ def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
         {
             "complaint": complaint,
             "tracking_display": format_tracking_no(complaint.tracking_no),
-            "duplicates": selectors.duplicate_links(complaint=complaint),
+            "duplicates": selectors.duplicate_links(complaint=complaint, user=user),
             "can_reveal": user.has_perm("complaints.reveal_personal_data"),
             "revealed": request.session.pop(f"revealed:{complaint.pk}", None),
             "return_form": ReturnForm(),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,11 @@ class IntegrationClient(AuditedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # Unsigned callbacks could be forged by anyone who can reach the receiver.
+        if self.callback_url and len(self.callback_secret) < 16:
+            raise ValidationError({"callback_secret": _("设置回调地址时须设置至少16位的签名密钥")})
 
 
 class ApiKey(AuditedModel):

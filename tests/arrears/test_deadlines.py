@@ -192,3 +192,21 @@ def test_concurrent_sweeps_notify_exactly_once() -> None:
     assert Notification.objects.filter(kind="deadline.reminder").count() == 60
     # 60 × level 1 to the county official + 60 × level 2 to the city office
     assert Notification.objects.filter(kind="deadline.escalation").count() == 120
+
+
+def test_escalations_also_go_by_email_and_sms(
+    unit: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+
+    from arrears.sms import LoggingSmsBackend
+
+    official = unit["official"]
+    official.email, official.phone = "official@example.org", "13900001111"
+    official.save()
+    LoggingSmsBackend.sent.clear()
+    _open(unit, dt.date(2026, 9, 28), 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        deadlines.deadlines_sweep(now=at(2026, 10, 8, 18))
+    assert [m.to for m in mail.outbox if "逾期" in m.subject] == [["official@example.org"]]
+    assert [phone for phone, _text in LoggingSmsBackend.sent] == ["13900001111"]
