@@ -59,11 +59,13 @@ ACTION_NAMES = {
 }
 
 ACCEPT, RESPOND, CLOSE = "case.accept", "case.respond", "case.close"
+ORDER = "case.order"  # the deadline an order to pay (责令支付) gives the employer
 deadlines.KIND_LABELS.update(
     {
         ACCEPT: _lazy("受理决定时限"),
         RESPOND: _lazy("首次响应时限"),
         CLOSE: _lazy("办结时限"),
+        ORDER: _lazy("责令支付期限"),
     }
 )
 
@@ -379,6 +381,23 @@ def case_record(
             _attach(entry, upload)
         if kind in (EntryKind.CALL, EntryKind.VISIT, EntryKind.INTERVIEW):
             _close_clock(case, RESPOND)  # the first contact answers the response clock
+        if kind == EntryKind.ORDER and due_date is not None:
+            # The employer's time to pay is a clock of its own: reminded and escalated by the
+            # sweep unless a payment is recorded first. A new order replaces the last one.
+            _close_clock(case, ORDER)
+            today = timezone.localdate()
+            days = workdays.working_days_between(today, due_date)
+            if days < 1:
+                raise ValidationError({"due_date": [_("限期须晚于今天至少一个工作日")]})
+            deadlines.deadline_open(
+                subject=case,
+                kind=ORDER,
+                started_on=today,
+                working_days=days,
+                county_id=case.county_id,
+                department_id=case.department_id,
+                owner=case.owner,
+            )
     return entry
 
 
@@ -415,6 +434,7 @@ def case_record_payment(
         payment = CasePayment.objects.create(
             case=case, entry=entry, paid_on=paid_on, amount=amount, workers_paid=workers_paid
         )
+        _close_clock(case, ORDER)  # paid: the order to pay is answered
         refresh_case_totals(case)
         _tell_complainants(case, _("已追回工资 %(a)s 元") % {"a": amount})
     return payment
@@ -553,7 +573,7 @@ def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
             working_days_taken=taken,
             closed_on_time=on_time,
         )
-        for kind in (ACCEPT, RESPOND):
+        for kind in (ACCEPT, RESPOND, ORDER):
             _close_clock(case, kind, at=now)
         _entry(case, EntryKind.CLOSE, user, note.strip(), data={"outcome": outcome})
         _tell_complainants(case, _("已办结：%(o)s") % {"o": case.get_outcome_display()})

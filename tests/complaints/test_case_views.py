@@ -7,8 +7,10 @@ import datetime as dt
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from arrears import workdays
 from complaints.models import Case
 from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
 
@@ -91,9 +93,10 @@ def test_case_api_actions_and_conflicts(signed: dict[str, Any]) -> None:  # noqa
         format="json",
     )
     assert r.status_code == 400 and "due_date" in r.json()
+    due = workdays.add_working_days(timezone.localdate(), 3).isoformat()
     r = api.post(
         f"/api/v1/cases/{case.pk}/entries/",
-        {"kind": "order", "text": "责令3日内支付", "due_date": "2026-10-13"},
+        {"kind": "order", "text": "责令3日内支付", "due_date": due},
         format="json",
     )
     assert r.status_code == 200

@@ -340,3 +340,30 @@ def test_transition_matrix(signed: dict[str, Any], state: str) -> None:
             with pytest.raises(Conflict):
                 calls[action]()
             assert Case.objects.get(pk=case.pk).state == state
+
+
+def test_an_order_to_pay_is_a_clock_until_paid(signed: dict[str, Any]) -> None:
+    from arrears import workdays
+
+    case, user = signed["case"], signed["housing_a"]
+    services.case_accept(case=case, user=user)
+    with pytest.raises(ValidationError):
+        services.case_record(
+            case=case, user=user, kind="order", text="限期支付", due_date=timezone.localdate()
+        )
+    assert not case.entries.filter(kind="order").exists()  # refused whole
+    due = workdays.add_working_days(timezone.localdate(), 3)
+    services.case_record(
+        case=case, user=user, kind="order", text="责令3个工作日内支付", due_date=due
+    )
+    clock = _clocks(case)["case.order"]
+    assert (clock.state, clock.due_date) == ("open", due)
+    services.case_record_payment(
+        case=case,
+        user=user,
+        paid_on=timezone.localdate(),
+        amount=Decimal("86400.00"),
+        workers_paid=12,
+    )
+    clock.refresh_from_db()
+    assert clock.state == "met"
