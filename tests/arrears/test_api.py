@@ -105,8 +105,13 @@ def test_schema_does_not_depend_on_the_database_backend(tmp_path: Path) -> None:
 
     from django.apps import apps
     from django.db import connection
-    from django.db.backends.postgresql.operations import DatabaseOperations as Pg
-    from django.db.backends.sqlite3.operations import DatabaseOperations as Lite
+
+    # Through each backend's base module: importing an operations module first is circular.
+    from django.db.backends.postgresql import base as pg_base
+    from django.db.backends.sqlite3 import base as sqlite_base
+
+    Pg = pg_base.DatabaseWrapper.ops_class
+    Lite = sqlite_base.DatabaseWrapper.ops_class
 
     def forget_validators() -> None:
         # Field.validators is cached per field; the bounds come from the backend in force.
