@@ -1,10 +1,63 @@
+"""Admin for the project registries (reference data for officers)."""
+
 from django.contrib import admin
 
-from projects.models import Project
+from projects.models import (
+    ChecklistItem,
+    Employer,
+    EmployerListing,
+    MonthlyWageRecord,
+    Project,
+    ProjectParty,
+    Warning,
+)
+
+
+class PartyInline(admin.TabularInline):
+    model = ProjectParty
+    extra = 0
 
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "county", "industry", "status"]
-    list_filter = ["county", "industry", "status"]
+    list_display = ["code", "name", "county", "industry", "investment_type", "status"]
+    list_filter = ["county", "industry", "investment_type", "status"]
     search_fields = ["code", "name"]
+    inlines = [PartyInline]
+
+
+@admin.register(Employer)
+class EmployerAdmin(admin.ModelAdmin):
+    list_display = ["name", "credit_code", "legal_representative"]
+    search_fields = ["name", "credit_code"]
+
+
+@admin.register(EmployerListing)
+class EmployerListingAdmin(admin.ModelAdmin):
+    list_display = ["employer", "kind", "listed_on", "expires_on", "removed_on"]
+    list_filter = ["kind"]
+
+
+@admin.register(ChecklistItem)
+class ChecklistItemAdmin(admin.ModelAdmin):
+    list_display = ["project", "item", "state", "verified_on", "verified_by"]
+    list_filter = ["item", "state"]
+
+
+@admin.register(MonthlyWageRecord)
+class MonthlyWageRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "project",
+        "month",
+        "labour_cost_paid_in",
+        "workers_on_roll",
+        "workers_paid",
+        "amount_paid",
+        "source",
+    ]
+
+
+@admin.register(Warning)
+class WarningAdmin(admin.ModelAdmin):
+    list_display = ["project", "rule", "level", "department", "state", "opened_at"]
+    list_filter = ["rule", "level", "state"]

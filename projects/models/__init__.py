@@ -1,0 +1,44 @@
+"""Construction projects and the "5+3" wage-protection systems: employers and their lists,
+projects and their parties, the checklist, monthly wage records and early warnings."""
+
+from .compliance import (
+    CHECKLIST,
+    CORE_ITEMS,
+    ChecklistItem,
+    ItemState,
+    MonthlyWageRecord,
+    Warning,
+    WarningLevel,
+    WarningRule,
+    WarningState,
+)
+from .registry import (
+    Employer,
+    EmployerListing,
+    InvestmentType,
+    ListKind,
+    PartyRole,
+    Project,
+    ProjectParty,
+    ProjectStatus,
+)
+
+__all__ = [
+    "CHECKLIST",
+    "CORE_ITEMS",
+    "ChecklistItem",
+    "Employer",
+    "EmployerListing",
+    "InvestmentType",
+    "ItemState",
+    "ListKind",
+    "MonthlyWageRecord",
+    "PartyRole",
+    "Project",
+    "ProjectParty",
+    "ProjectStatus",
+    "Warning",
+    "WarningLevel",
+    "WarningRule",
+    "WarningState",
+]
