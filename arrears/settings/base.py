@@ -192,6 +192,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    "projects-evaluate-warnings": {
+        "task": "projects.tasks.evaluate_warnings",
+        "schedule": 24 * 3600,
+        "options": {"expires": 12 * 3600},
+    },
     "calendar-provisional-check": {
         "task": "arrears.tasks.check_calendar_coverage",
         "schedule": 6 * 3600,

@@ -1,0 +1,41 @@
+"""The projects side's configurable numbers (defaults with their source); see arrears.config."""
+
+from django.utils.translation import gettext_lazy as _
+
+from arrears.config import define
+
+define(
+    "warnings.minimum_wage_yuan",
+    "decimal",
+    "2000",
+    _("当地月最低工资标准（元）"),
+    source="省级人民政府公布（示例值，按当地标准修改）",
+    minimum=0,
+)
+define(
+    "warnings.deposit_expiry_days",
+    "int",
+    30,
+    _("保证金或保函到期前多少天预警"),
+    source="人社部发〔2021〕65号第17条",
+    minimum=1,
+    maximum=365,
+)
+define(
+    "warnings.labour_cost_ratio",
+    "decimal",
+    "1.0",
+    _("当月拨付人工费用低于约定金额的比例即预警（1.0为任何不足）"),
+    source="保障农民工工资支付条例第27条",
+    minimum=0,
+    maximum=1,
+)
+define(
+    "rectification.default_days",
+    "int",
+    3,
+    _("责令整改默认期限（工作日）"),
+    source="讲话示例“3日内补足”",
+    minimum=1,
+    maximum=60,
+)

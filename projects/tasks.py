@@ -1,0 +1,13 @@
+"""Thin tasks of the projects side; idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from projects import services
+
+
+@shared_task(name="projects.tasks.evaluate_warnings", time_limit=1800, soft_time_limit=1700)
+def evaluate_warnings() -> dict[str, int]:
+    """Beat, daily: open and close early warnings from the monthly wage records."""
+    return services.warnings_evaluate()
