@@ -12,6 +12,7 @@ from .compliance import (
     WarningRule,
     WarningState,
 )
+from .inspections import Campaign, Finding, Fine, FineArticle, Inspection, RectificationOrder
 from .registry import (
     Employer,
     EmployerListing,
@@ -26,9 +27,14 @@ from .registry import (
 __all__ = [
     "CHECKLIST",
     "CORE_ITEMS",
+    "Campaign",
     "ChecklistItem",
     "Employer",
     "EmployerListing",
+    "Finding",
+    "Fine",
+    "FineArticle",
+    "Inspection",
     "InvestmentType",
     "ItemState",
     "ListKind",
@@ -37,6 +43,7 @@ __all__ = [
     "Project",
     "ProjectParty",
     "ProjectStatus",
+    "RectificationOrder",
     "Warning",
     "WarningLevel",
     "WarningRule",

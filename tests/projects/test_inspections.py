@@ -1,0 +1,125 @@
+"""Inspections: findings make the item non-compliant, rectification deadlines in working days
+escalate through the same sweep as cases, verification closes them; fine ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from arrears import deadlines
+from arrears.errors import Conflict
+from arrears.models import Deadline, Notification, Role
+from projects import services
+from projects.models import ChecklistItem, Project, RectificationOrder
+from tests.factories import UserFactory
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.fixture
+def inspected(project: Project, calendar_2026: None) -> dict[str, Any]:
+    inspector = UserFactory.create(
+        role=Role.INSPECTOR, county=project.county, department=project.department
+    )
+    official = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=project.county)
+    # Tue Sep 29 2026, three working days across National Day: Sep 30, Oct 8, Oct 9
+    inspection = services.inspection_record(
+        project=project,
+        inspector=inspector,
+        inspected_on=dt.date(2026, 9, 29),
+        findings=[
+            {"item": "notice_board", "description": "未设置维权信息公示牌"},
+            {"item": "deposit", "description": "保证金未足额存储", "working_days": 10},
+        ],
+    )
+    return {
+        "project": project,
+        "inspector": inspector,
+        "official": official,
+        "inspection": inspection,
+    }
+
+
+def _clock(order: RectificationOrder) -> Deadline:
+    return Deadline.objects.for_subject(order).get(kind="rectification")
+
+
+def test_findings_mark_items_and_open_rectification_clocks(inspected: dict[str, Any]) -> None:
+    project = inspected["project"]
+    states = dict(ChecklistItem.objects.filter(project=project).values_list("item", "state"))
+    assert states == {"notice_board": "not_compliant", "deposit": "not_compliant"}
+    board, deposit = (f.rectification for f in inspected["inspection"].findings.order_by("pk"))
+    assert _clock(board).due_date == dt.date(2026, 10, 9)
+    # its own 10 working days: Sep 30, Oct 8, 9, 10 (Sat, make-up), 12–16, 19
+    assert _clock(deposit).due_date == dt.date(2026, 10, 19)
+
+
+def test_overdue_rectification_escalates_through_the_sweep(inspected: dict[str, Any]) -> None:
+    deadlines.deadlines_sweep(now=dt.datetime(2026, 10, 9, 18, tzinfo=TZ))
+    escalated = Notification.objects.filter(
+        recipient=inspected["official"], kind="deadline.escalation"
+    )
+    assert escalated.count() == 1  # the notice board; the deposit is not due yet
+    assert Notification.objects.filter(
+        recipient=inspected["inspector"], kind="deadline.reminder"
+    ).exists()
+
+
+def test_verification_closes_the_clock_and_restores_the_item(inspected: dict[str, Any]) -> None:
+    board = inspected["inspection"].findings.get(item="notice_board").rectification
+    services.rectification_verify(
+        order=board, user=inspected["inspector"], rectified=False, note="仍未设置"
+    )
+    assert _clock(board).state == "open"
+    services.rectification_verify(
+        order=board, user=inspected["inspector"], rectified=True, note="已设置公示牌"
+    )
+    assert _clock(board).state in ("met", "missed")
+    item = ChecklistItem.objects.get(project=inspected["project"], item="notice_board")
+    assert item.state == "compliant"
+    with pytest.raises(Conflict):
+        services.rectification_verify(order=board, user=inspected["inspector"], rectified=True)
+
+
+def test_fines_within_the_statutory_range(inspected: dict[str, Any]) -> None:
+    inspection = inspected["inspection"]
+    fine = services.fine_record(
+        inspection=inspection,
+        article="art56",
+        amount=Decimal("50000"),
+        decided_on=dt.date(2026, 10, 12),
+    )
+    assert fine.amount == Decimal("50000")
+    for article, amount in (
+        ("art56", Decimal("49999.99")),
+        ("art54", Decimal("50000.01")),
+        ("art99", Decimal("60000")),
+    ):
+        with pytest.raises(ValidationError):
+            services.fine_record(
+                inspection=inspection,
+                article=article,
+                amount=amount,
+                decided_on=dt.date(2026, 10, 12),
+            )
+
+
+def test_bad_findings_save_nothing(project: Project, calendar_2026: None) -> None:
+    from projects.models import Inspection
+
+    inspector = UserFactory.create(role=Role.INSPECTOR)
+    with pytest.raises(ValidationError):
+        services.inspection_record(
+            project=project,
+            inspector=inspector,
+            inspected_on=dt.date(2026, 9, 29),
+            findings=[
+                {"item": "deposit", "description": "x"},
+                {"item": "nonsense", "description": "y"},
+            ],
+        )
+    assert Inspection.objects.count() == 0
