@@ -25,6 +25,7 @@ OBJECT_URLS = {
     "complaints/<str:tracking_no>/": lambda d: f"/complaints/{d['cb'].tracking_no}/",
     "api/v1/complaints/<tracking_no>/": lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/",
     "cases/<int:pk>/": lambda d: f"/cases/{d['case_b'].pk}/",
+    "projects/<int:pk>/": lambda d: f"/projects/{d['project_b'].pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
         lambda d: f"/complaints/{d['cb'].tracking_no}/evidence/{d['evidence_b'].pk}/"
     ),
@@ -59,6 +60,7 @@ POST_URLS = {
         lambda d: f"/intake/deliveries/{d['delivery_b'].pk}/resend/"
     ),
     "cases/<int:pk>/<str:action>/": lambda d: f"/cases/{d['case_b'].pk}/accept/",
+    "warnings/<int:pk>/dispose/": lambda d: f"/warnings/{d['warning_b'].pk}/dispose/",
 }
 
 
@@ -116,6 +118,30 @@ def test_every_object_url_is_covered() -> None:
     assert routes - set(OBJECT_URLS) - set(POST_URLS) - NOT_SCOPED == set()
 
 
+def _project_in(county: Any, department: Any) -> dict[str, Any]:
+    from arrears.models import Industry
+    from arrears.reference import ensure_industries
+    from projects.models import Project, Warning
+
+    ensure_industries(Industry)
+    project = Project.objects.create(
+        code="B-P1",
+        name="西江滨江花园",
+        county=county,
+        department=department,
+        industry=Industry.objects.get(code="housing"),
+    )
+    warning = Warning.objects.create(
+        project=project,
+        rule="fewer_paid",
+        level="yellow",
+        county=county,
+        department=department,
+        detail="B",
+    )
+    return {"project_b": project, "warning_b": warning}
+
+
 def _evidence(complaint: Any) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -161,6 +187,7 @@ def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
     return {
         **two_counties,
         "case_b": second.case,
+        **_project_in(two_counties["b"], two_counties["b_housing"]),
         "evidence_b": _evidence(first),
         "case_evidence_b": _case_evidence(second.case, b_staff),
         "cb": first,
@@ -204,6 +231,8 @@ LISTS = [
     "/intake/deliveries/",
     "/cases/?view=all",
     "/api/v1/cases/",
+    "/projects/",
+    "/warnings/",
 ]
 
 

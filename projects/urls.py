@@ -1,0 +1,10 @@
+from django.urls import path
+
+from projects import views
+
+urlpatterns = [
+    path("projects/", views.project_list, name="project-list"),
+    path("projects/<int:pk>/", views.project_page, name="project-page"),
+    path("warnings/", views.warning_queue, name="warning-queue"),
+    path("warnings/<int:pk>/dispose/", views.warning_dispose, name="warning-dispose"),
+]

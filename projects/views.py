@@ -1,0 +1,104 @@
+"""Pages of the projects side: project list and page, the warning queue."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from arrears.errors import Conflict
+from arrears.models import Role, User
+from arrears.scoping import get_for_user_or_404
+from projects import selectors, services
+from projects.models import CHECKLIST, ProjectStatus, Warning
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    if user.role == Role.INTEGRATION_CLIENT:
+        raise PermissionDenied
+    return user
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    qs = selectors.project_list(user=_user(request))
+    query = request.GET.get("q", "").strip()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(code__icontains=query))
+    status = request.GET.get("status", "")
+    if status in ProjectStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("county__code", "name"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "projects/list.html",
+        {
+            "page": page,
+            "q": query,
+            "status": status,
+            "statuses": ProjectStatus.choices,
+            "coverage": selectors.coverage(user=_user(request)),
+        },
+    )
+
+
+@login_required
+def project_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
+    checklist = {c.item: c for c in project.checklist.select_related("verified_by")}
+    return render(
+        request,
+        "projects/detail.html",
+        {
+            "project": project,
+            "checklist": [(code, label, checklist.get(code)) for code, label in CHECKLIST],
+            "parties": project.parties.select_related("employer"),
+            "records": project.wage_records.all()[:12],
+            "warnings": project.warnings.all()[:20],
+            "inspections": project.inspections.prefetch_related("findings__rectification", "fines")[
+                :20
+            ],
+            "complaints": project.complaints.all()[:20],
+        },
+    )
+
+
+@login_required
+def warning_queue(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.warning_queue(user=_user(request)), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request, "projects/warnings.html", {"page": page, "dispositions": services.DISPOSITIONS}
+    )
+
+
+@login_required
+@require_POST
+def warning_dispose(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    warning = get_for_user_or_404(Warning.objects.all(), user, pk=pk)
+    try:
+        services.warning_dispose(
+            warning=warning,
+            user=user,
+            disposition=request.POST.get("disposition", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已处置"))
+    return redirect("warning-queue")

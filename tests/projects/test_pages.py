@@ -1,0 +1,53 @@
+"""Project pages: list with coverage, the project page, the warning queue and disposition."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.test import Client
+
+from arrears.models import Role
+from projects import services
+from projects.models import Project, Warning
+from tests.factories import UserFactory
+
+
+def test_project_pages_and_warning_disposition(project: Project) -> None:
+    inspector = UserFactory.create(
+        role=Role.INSPECTOR, county=project.county, department=project.department
+    )
+    services.wage_record_save(
+        project=project,
+        month=dt.date(2026, 10, 1),
+        labour_cost_paid_in=Decimal("250000"),
+        workers_on_roll=100,
+        workers_paid=90,
+        amount_paid=Decimal("270000"),
+    )
+    services.warnings_evaluate(today=dt.date(2026, 11, 15))
+    web = Client()
+    web.force_login(inspector)
+    listing = web.get("/projects/").content.decode()
+    assert project.name in listing and 'data-testid="coverage"' in listing
+    page = web.get(f"/projects/{project.pk}/").content.decode()
+    assert "发放人数少于考勤人数" in page
+    queue = web.get("/warnings/").content.decode()
+    warning = Warning.objects.get(project=project, rule="fewer_paid")
+    assert f"warning-{warning.pk}" in queue
+    web.post(f"/warnings/{warning.pk}/dispose/", {"disposition": "interview", "note": ""})
+    assert Warning.objects.get(pk=warning.pk).state == "open"  # a note is required
+    web.post(
+        f"/warnings/{warning.pk}/dispose/",
+        {"disposition": "interview", "note": "约谈劳务分包负责人"},
+    )
+    warning.refresh_from_db()
+    assert (warning.state, warning.disposition) == ("resolved", "interview")
+
+
+def test_other_departments_do_not_see_the_project(project: Project, db: Any) -> None:
+    outsider = UserFactory.create(role=Role.INSPECTOR)
+    web = Client()
+    web.force_login(outsider)
+    assert web.get(f"/projects/{project.pk}/").status_code == 404
