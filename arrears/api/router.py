@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from arrears.api import views
 from complaints.api import case_api
 from complaints.api import views as complaint_views
+from projects.api import views as project_views
 
 router = DefaultRouter()
 router.register("counties", views.CountyViewSet, basename="county")
@@ -15,6 +16,9 @@ router.register("calendar/years", views.CalendarYearViewSet, basename="calendar-
 router.register("referrals", complaint_views.ReferralViewSet, basename="referral")
 router.register("complaints", complaint_views.ComplaintViewSet, basename="complaint")
 router.register("cases", case_api.CaseViewSet, basename="case")
+router.register("projects", project_views.ProjectViewSet, basename="project")
+router.register("wage-records", project_views.WageRecordViewSet, basename="wage-record")
+router.register("warnings", project_views.WarningViewSet, basename="warning")
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),

@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
         "CaseOutcomeEnum": "complaints.models.case.Outcome",
         "TriageClassEnum": "complaints.models.case.TriageClass",
         "BatchOutcomeEnum": "complaints.api.serializers.BatchOutcome",
+        "CaseStateEnum": "complaints.models.case.CaseState",
+        "ComplaintStatusEnum": "complaints.models.complaint.ComplaintStatus",
+        "WarningStateEnum": "projects.models.compliance.WarningState",
+        "DeliveryStateEnum": "complaints.models.integration.DeliveryState",
     },
 }
 

@@ -26,6 +26,8 @@ OBJECT_URLS = {
     "api/v1/complaints/<tracking_no>/": lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/",
     "cases/<int:pk>/": lambda d: f"/cases/{d['case_b'].pk}/",
     "projects/<int:pk>/": lambda d: f"/projects/{d['project_b'].pk}/",
+    "api/v1/projects/<pk>/": lambda d: f"/api/v1/projects/{d['project_b'].pk}/",
+    "api/v1/warnings/<pk>/": lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
         lambda d: f"/complaints/{d['cb'].tracking_no}/evidence/{d['evidence_b'].pk}/"
     ),
@@ -61,6 +63,7 @@ POST_URLS = {
     ),
     "cases/<int:pk>/<str:action>/": lambda d: f"/cases/{d['case_b'].pk}/accept/",
     "warnings/<int:pk>/dispose/": lambda d: f"/warnings/{d['warning_b'].pk}/dispose/",
+    "api/v1/warnings/<pk>/dispose/": (lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/dispose/"),
 }
 
 
@@ -233,6 +236,9 @@ LISTS = [
     "/api/v1/cases/",
     "/projects/",
     "/warnings/",
+    "/api/v1/projects/",
+    "/api/v1/warnings/",
+    "/api/v1/wage-records/",
 ]
 
 

@@ -51,3 +51,34 @@ def test_other_departments_do_not_see_the_project(project: Project, db: Any) -> 
     web = Client()
     web.force_login(outsider)
     assert web.get(f"/projects/{project.pk}/").status_code == 404
+
+
+def test_wage_records_through_the_api(project: Project) -> None:
+    from rest_framework.test import APIClient
+
+    from complaints.api.authentication import api_key_issue
+    from complaints.models import IntegrationClient
+
+    machine = UserFactory.create(role=Role.INTEGRATION_CLIENT, username="bank")
+    client = IntegrationClient.objects.create(user=machine, name="代发银行", channel="inspection")
+    bank = APIClient()
+    bank.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_issue(client=client)}")
+    body = {
+        "project": project.code,
+        "month": "2026-10-01",
+        "labour_cost_paid_in": "250000",
+        "workers_on_roll": 100,
+        "workers_paid": 100,
+        "amount_paid": "300000",
+    }
+    assert bank.post("/api/v1/wage-records/", body, format="json").status_code == 201
+    body["workers_paid"] = 98  # a correction for the same month updates it
+    assert bank.post("/api/v1/wage-records/", body, format="json").status_code == 201
+    record = project.wage_records.get()
+    assert (record.workers_paid, record.source) == (98, "api:bank")
+    bad = {**body, "month": "2099-01-01"}
+    assert bank.post("/api/v1/wage-records/", bad, format="json").status_code == 400
+    # staff outside the project's scope cannot enter records for it
+    outsider = APIClient()
+    outsider.force_authenticate(UserFactory.create(role=Role.INSPECTOR))
+    assert outsider.post("/api/v1/wage-records/", body, format="json").status_code == 400

@@ -1,0 +1,174 @@
+"""REST endpoints of the projects side: the registry (scoped), monthly wage records (entered
+by staff or pushed by an integration client such as the bank or the monitoring platform) and
+warnings with their disposition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from arrears.models import User
+from arrears.scoping import for_user
+from complaints.api.authentication import ApiKeyAuthentication, ClientRateThrottle
+from complaints.api.serializers import ErrorSerializer
+from projects import selectors, services
+from projects.models import MonthlyWageRecord, Project, Warning
+
+ERRORS = {
+    400: OpenApiResponse(description="输入有误（按字段列出错误信息）"),
+    403: OpenApiResponse(ErrorSerializer, description="无权执行该操作"),
+    404: OpenApiResponse(ErrorSerializer, description="不存在或不在您的数据范围内"),
+    409: OpenApiResponse(ErrorSerializer, description="当前状态不允许该操作"),
+}
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    county = serializers.CharField(source="county.code")
+    industry = serializers.CharField(source="industry.code")
+    department = serializers.CharField(source="department.name", default=None)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "code",
+            "name",
+            "county",
+            "industry",
+            "department",
+            "address",
+            "investment_type",
+            "contract_value",
+            "labour_cost_share",
+            "start_date",
+            "planned_completion",
+            "status",
+        ]
+
+
+class WageRecordSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="code", queryset=Project.objects.all())
+    workers_on_roll = serializers.IntegerField(min_value=0)
+    workers_paid = serializers.IntegerField(min_value=0)
+
+    class Meta:
+        model = MonthlyWageRecord
+        fields = [
+            "id",
+            "project",
+            "month",
+            "labour_cost_paid_in",
+            "workers_on_roll",
+            "workers_paid",
+            "amount_paid",
+            "source",
+        ]
+        read_only_fields = ["source"]
+        validators: list[Any] = []  # (project, month) is an upsert, not a uniqueness error
+
+
+class WarningSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="project.code")
+
+    class Meta:
+        model = Warning
+        fields = [
+            "id",
+            "project",
+            "rule",
+            "level",
+            "state",
+            "detail",
+            "opened_at",
+            "resolved_at",
+            "disposition",
+            "note",
+        ]
+
+
+class DisposeIn(serializers.Serializer):
+    disposition = serializers.ChoiceField(choices=list(services.DISPOSITIONS))
+    note = serializers.CharField(max_length=1000)
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@extend_schema_view(
+    list=extend_schema(summary="工程项目（按数据范围）"),
+    retrieve=extend_schema(summary="工程项目详情"),
+)
+class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ProjectSerializer
+    queryset = Project.objects.none()
+    filterset_fields = ["status", "investment_type", "county__code", "industry__code"]
+
+    def get_queryset(self) -> Any:
+        return selectors.project_list(user=_user(self.request))
+
+
+class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Staff (session) see and enter the records of projects in their scope; integration
+    clients (API key) push them for any project, e.g. from the bank's monitoring feed."""
+
+    serializer_class = WageRecordSerializer
+    queryset = MonthlyWageRecord.objects.none()
+    authentication_classes = [ApiKeyAuthentication, *viewsets.GenericViewSet.authentication_classes]
+    throttle_classes = [ClientRateThrottle]
+    filterset_fields = ["project__code", "month"]
+
+    def get_queryset(self) -> Any:
+        user = _user(self.request)
+        if getattr(self.request, "integration_client", None) is not None:
+            return MonthlyWageRecord.objects.filter(source=f"api:{user.username}")
+        visible = for_user(Project.objects.all(), user).values("pk")
+        return MonthlyWageRecord.objects.filter(project__in=visible).select_related("project")
+
+    @extend_schema(
+        summary="登记或更正某项目某月的工资支付（同一项目同一月份为更新）",
+        responses={201: WageRecordSerializer, **ERRORS},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incoming = WageRecordSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        project = data.pop("project")
+        user = _user(request)
+        client = getattr(request, "integration_client", None)
+        if client is None and not for_user(Project.objects.filter(pk=project.pk), user).exists():
+            return Response(
+                {"project": ["不存在或不在您的数据范围内"]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        source = f"api:{user.username}" if client is not None else "entered"
+        record = services.wage_record_save(project=project, source=source, **data)
+        return Response(WageRecordSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(summary="待处置的欠薪预警（按数据范围）"))
+class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = WarningSerializer
+    queryset = Warning.objects.none()
+    filterset_fields = ["state", "rule", "level"]
+
+    def get_queryset(self) -> Any:
+        user = _user(self.request)
+        return for_user(Warning.objects.select_related("project"), user)
+
+    @extend_schema(request=DisposeIn, responses={200: WarningSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def dispose(self, request: Request, pk: str) -> Response:
+        warning = self.get_object()
+        data = DisposeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        warning = services.warning_dispose(
+            warning=warning, user=_user(request), **data.validated_data
+        )
+        return Response(WarningSerializer(warning).data)
