@@ -4,6 +4,8 @@ from projects import views
 
 urlpatterns = [
     path("projects/", views.project_list, name="project-list"),
+    path("projects/import/", views.project_import, name="project-import"),
+    path("projects/export.csv", views.project_export, name="project-export"),
     path("projects/<int:pk>/", views.project_page, name="project-page"),
     path("warnings/", views.warning_queue, name="warning-queue"),
     path("warnings/<int:pk>/dispose/", views.warning_dispose, name="warning-dispose"),

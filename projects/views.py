@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -102,3 +102,52 @@ def warning_dispose(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已处置"))
     return redirect("warning-queue")
+
+
+def _can_maintain_registry(user: User) -> bool:
+    return user.is_superuser or user.role in (Role.CITY_OFFICE, Role.DEPARTMENT_OFFICIAL)
+
+
+@login_required
+def project_import(request: HttpRequest) -> HttpResponse:
+    """Upload a CSV or Excel file; nothing is saved unless every row is right."""
+    from projects.importer import COLUMNS
+    from projects.importer import project_import as run_import
+
+    user = _user(request)
+    if not _can_maintain_registry(user):
+        raise PermissionDenied(_("只有市根治欠薪办和行业主管部门负责人可以导入项目"))
+    report = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        name = (upload.name or "") if upload is not None else ""
+        if upload is None or not name.lower().endswith((".csv", ".xlsx")):
+            messages.error(request, _("请上传 CSV 或 Excel（.xlsx）文件"))
+        elif upload.size and upload.size > 20 * 1024 * 1024:
+            messages.error(request, _("文件不能超过20MB"))
+        else:
+            report = run_import(name=name, content=upload.read())
+            if report.ok:
+                messages.success(request, _("已导入 %(n)s 个项目") % {"n": report.created})
+    return render(request, "projects/import.html", {"report": report, "columns": COLUMNS})
+
+
+@login_required
+def project_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The projects in the user's scope as CSV, streamed (flat memory however many rows)."""
+    import csv
+
+    from projects.importer import export_rows
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+    rows = export_rows(selectors.project_list(user=_user(request)).order_by("code"))
+    response = StreamingHttpResponse(
+        ("\ufeff" if i == 0 else "") + writer.writerow(row) for i, row in enumerate(rows)
+    )
+    response["Content-Type"] = "text/csv; charset=utf-8"
+    response["Content-Disposition"] = 'attachment; filename="projects.csv"'
+    return response

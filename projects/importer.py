@@ -1,0 +1,173 @@
+"""Import and export of the project registry (CSV or Excel). An import is all or nothing:
+every row is checked first, and if any row is wrong nothing is saved and the report lists each
+row's problems."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from arrears.models import County, Industry
+from projects.models import InvestmentType, Project, ProjectStatus
+
+COLUMNS = [
+    "code",
+    "name",
+    "county_code",
+    "industry_code",
+    "address",
+    "investment_type",
+    "contract_value",
+    "labour_cost_share",
+    "start_date",
+    "planned_completion",
+    "status",
+]
+MAX_ROWS = 20000
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, message)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _rows(name: str, content: bytes) -> Iterator[dict[str, str]]:
+    if name.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(h or "").strip() for h in next(rows, ())]
+        for values in rows:
+            yield {
+                h: ""
+                if v is None
+                else (v.isoformat() if isinstance(v, datetime.datetime) else str(v)).strip()
+                for h, v in zip(header, values, strict=False)
+            }
+        return
+    text = content.decode("utf-8-sig")  # Excel writes a BOM into UTF-8 CSV
+    for row in csv.DictReader(io.StringIO(text)):
+        yield {k.strip(): (v or "").strip() for k, v in row.items() if k}
+
+
+def _date(value: str) -> datetime.date | None:
+    return datetime.date.fromisoformat(value[:10]) if value else None
+
+
+def _decimal(value: str) -> Decimal | None:
+    return Decimal(value.replace(",", "")) if value else None
+
+
+def project_import(*, name: str, content: bytes) -> ImportReport:
+    from projects.services import project_assign_department
+
+    report = ImportReport()
+    counties = {c.code: c for c in County.objects.all()}
+    industries = {i.code: i for i in Industry.objects.all()}
+    existing = set(Project.objects.values_list("code", flat=True))
+    seen: set[str] = set()
+    projects: list[Project] = []
+    try:
+        rows = list(_rows(name, content))
+    except (UnicodeDecodeError, csv.Error, ValueError, KeyError, OSError) as exc:
+        report.errors.append((0, _("无法读取文件：%(e)s") % {"e": exc}))
+        return report
+    if not rows or "code" not in rows[0]:
+        report.errors.append((1, _("表头应为：%(c)s") % {"c": ",".join(COLUMNS)}))
+        return report
+    if len(rows) > MAX_ROWS:
+        report.errors.append((0, _("一次最多导入 %(n)s 行") % {"n": MAX_ROWS}))
+        return report
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        problems = []
+        code = row.get("code", "")
+        if not code:
+            problems.append(_("缺少项目编号"))
+        elif code in existing or code in seen:
+            problems.append(_("项目编号 %(c)s 已存在") % {"c": code})
+        seen.add(code)
+        if not row.get("name"):
+            problems.append(_("缺少项目名称"))
+        county = counties.get(row.get("county_code", ""))
+        if county is None:
+            problems.append(_("未知的县（区）代码 %(c)s") % {"c": row.get("county_code", "")})
+        industry = industries.get(row.get("industry_code", ""))
+        if industry is None:
+            problems.append(_("未知的行业代码 %(c)s") % {"c": row.get("industry_code", "")})
+        investment = row.get("investment_type") or InvestmentType.PRIVATE
+        if investment not in InvestmentType.values:
+            problems.append(_("未知的投资类型 %(c)s") % {"c": investment})
+        status = row.get("status") or ProjectStatus.IN_CONSTRUCTION
+        if status not in ProjectStatus.values:
+            problems.append(_("未知的项目状态 %(c)s") % {"c": status})
+        values: dict[str, Any] = {}
+        try:
+            values["contract_value"] = _decimal(row.get("contract_value", ""))
+            values["labour_cost_share"] = _decimal(row.get("labour_cost_share", ""))
+        except InvalidOperation:
+            problems.append(_("金额或比例不是数字"))
+        try:
+            values["start_date"] = _date(row.get("start_date", ""))
+            values["planned_completion"] = _date(row.get("planned_completion", ""))
+        except ValueError:
+            problems.append(_("日期格式应为 YYYY-MM-DD"))
+        share = values.get("labour_cost_share")
+        if share is not None and not 0 <= share <= 100:
+            problems.append(_("人工费用占比应在0到100之间"))
+        value = values.get("contract_value")
+        if value is not None and value < 0:
+            problems.append(_("合同价款不能为负数"))
+        if problems:
+            report.errors += [(number, p) for p in problems]
+            continue
+        projects.append(
+            Project(
+                code=code,
+                name=row["name"],
+                county=county,
+                industry=industry,
+                address=row.get("address", ""),
+                investment_type=investment,
+                status=status,
+                **values,
+            )
+        )
+    if report.errors:
+        return report
+    with transaction.atomic():
+        for project in Project.objects.bulk_create(projects, batch_size=1000):
+            project_assign_department(project=project)
+    report.created = len(projects)
+    return report
+
+
+def export_rows(projects: Any) -> Iterator[list[str]]:
+    yield COLUMNS
+    for p in projects.select_related("county", "industry").iterator(chunk_size=2000):
+        yield [
+            p.code,
+            p.name,
+            p.county.code,
+            p.industry.code,
+            p.address,
+            p.investment_type,
+            "" if p.contract_value is None else str(p.contract_value),
+            "" if p.labour_cost_share is None else str(p.labour_cost_share),
+            p.start_date.isoformat() if p.start_date else "",
+            p.planned_completion.isoformat() if p.planned_completion else "",
+            p.status,
+        ]

@@ -1,0 +1,111 @@
+"""Project import: every row checked, nothing half-imported; export round-trips."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from arrears.models import Role
+from projects.importer import COLUMNS
+from projects.models import Project
+from tests.factories import UserFactory
+
+HEADER = ",".join(COLUMNS)
+
+
+def _upload(web: Client, text: str, name: str = "p.csv") -> str:
+    upload = SimpleUploadedFile(name, text.encode("utf-8-sig"), "text/csv")
+    return web.post("/projects/import/", {"file": upload}).content.decode()
+
+
+def test_bad_rows_are_reported_and_nothing_is_saved(project: Project) -> None:
+    office = Client()
+    office.force_login(UserFactory.create(city_office=True))
+    county = project.county.code
+    html = _upload(
+        office,
+        "\n".join(
+            [
+                HEADER,
+                f"XM-9,好项目,{county},housing,,government,1000000,20,2026-01-01,2026-12-31,"
+                "in_construction",
+                f"XM-1,重复编号,{county},housing,,,,,,,",
+                f"XM-10,坏日期,{county},housing,,,,,2026-13-01,,",
+                "XM-11,未知县,999999,housing,,,,120,,,",
+            ]
+        ),
+    )
+    assert 'data-testid="import-errors"' in html
+    for fragment in ("第 3 行", "已存在", "第 4 行", "YYYY-MM-DD", "第 5 行", "999999", "0到100"):
+        assert fragment in html, fragment
+    assert Project.objects.count() == 1  # only the fixture's
+
+
+def test_a_clean_file_imports_all_and_exports_back(project: Project) -> None:
+    office = Client()
+    office.force_login(UserFactory.create(city_office=True))
+    county = project.county.code
+    _upload(
+        office,
+        "\n".join(
+            [
+                HEADER,
+                f"XM-20,城南学校,{county},housing,城南路1号,government,8000000,22.5,2026-03-01,"
+                "2027-06-30,in_construction",
+                f"XM-21,滨江路改造,{county},housing,,state_owned,,,,,not_started",
+            ]
+        ),
+    )
+    created = Project.objects.get(code="XM-20")
+    assert created.department == project.department  # the housing department, by industry
+    assert str(created.labour_cost_share) == "22.50"
+    response: Any = office.get("/projects/export.csv")
+    export = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = [line for line in io.StringIO(export).read().splitlines() if line]
+    assert lines[0] == HEADER
+    assert any(line.startswith("XM-20,城南学校,") for line in lines)
+
+
+def test_only_the_registry_keepers_import(project: Project, db: Any) -> None:
+    inspector = Client()
+    inspector.force_login(UserFactory.create(role=Role.INSPECTOR))
+    assert inspector.get("/projects/import/").status_code == 403
+
+
+def test_excel_import(project: Project) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(COLUMNS)
+    sheet.append(
+        [
+            "XM-30",
+            "水厂扩建",
+            project.county.code,
+            "housing",
+            "",
+            "government",
+            5000000,
+            18,
+            "2026-02-01",
+            "2027-01-31",
+            "in_construction",
+        ]
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    office = Client()
+    office.force_login(UserFactory.create(city_office=True))
+    upload = SimpleUploadedFile(
+        "p.xlsx",
+        buffer.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    office.post("/projects/import/", {"file": upload})
+    imported = Project.objects.get(code="XM-30")
+    assert (imported.name, str(imported.contract_value)) == ("水厂扩建", "5000000.00")
