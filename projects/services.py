@@ -422,3 +422,40 @@ def fine_record(
     return Fine.objects.create(
         inspection=inspection, article=article, amount=amount, decided_on=decided_on
     )
+
+
+# --- Wage deposit ---------------------------------------------------------------------------
+
+
+def required_deposit(
+    *, project: Project, today: datetime.date | None = None
+) -> tuple[Decimal, str] | None:
+    """The wage deposit the general contractor should lodge: contract value × the configured
+    rate, reduced for a clean two-year record and raised for arrears (cases against it in the
+    last two years). None while the contract value or the general contractor is unknown."""
+    from complaints.models import Case
+    from projects.models import PartyRole
+
+    if not project.contract_value:
+        return None
+    contractor = (
+        project.parties.filter(role=PartyRole.GENERAL_CONTRACTOR).select_related("employer").first()
+    )
+    if contractor is None:
+        return None
+    today = today or timezone.localdate()
+    since = today - datetime.timedelta(days=730)
+    employer = contractor.employer
+    arrears = (
+        Case.objects.filter(created_at__date__gte=since)
+        .filter(employer_credit_code=employer.credit_code)
+        .exists()
+        or Case.objects.filter(created_at__date__gte=since, employer_name=employer.name).exists()
+    )
+    rate = config.get("deposit.base_rate_percent") / 100
+    if arrears:
+        factor, reason = config.get("deposit.arrears_factor"), _("两年内有拖欠记录，提高比例")
+    else:
+        factor, reason = config.get("deposit.clean_record_factor"), _("两年内无拖欠记录，减免")
+    amount = (project.contract_value * rate * factor).quantize(Decimal("0.01"))
+    return amount, reason

@@ -39,3 +39,30 @@ define(
     minimum=1,
     maximum=60,
 )
+define(
+    "deposit.base_rate_percent",
+    "decimal",
+    "2",
+    _("工资保证金基准比例（合同价款的%）"),
+    source="人社部发〔2021〕65号（1%–3%，各地确定）",
+    minimum=0,
+    maximum=10,
+)
+define(
+    "deposit.clean_record_factor",
+    "decimal",
+    "0.5",
+    _("两年内无拖欠的总承包单位：保证金按基准的倍数（减免）"),
+    source="人社部发〔2021〕65号第7条",
+    minimum=0,
+    maximum=1,
+)
+define(
+    "deposit.arrears_factor",
+    "decimal",
+    "1.5",
+    _("两年内有拖欠的总承包单位：保证金按基准的倍数（提高）"),
+    source="人社部发〔2021〕65号第7条",
+    minimum=1,
+    maximum=5,
+)

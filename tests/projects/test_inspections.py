@@ -123,3 +123,31 @@ def test_bad_findings_save_nothing(project: Project, calendar_2026: None) -> Non
             ],
         )
     assert Inspection.objects.count() == 0
+
+
+def test_required_deposit_from_rate_and_record(project: Project) -> None:
+    from complaints.models import Case
+    from projects.models import Employer, ProjectParty
+
+    assert services.required_deposit(project=project) is None  # no general contractor yet
+    contractor = Employer.objects.create(
+        name="江城建工集团有限公司", credit_code="914403001922038216"
+    )
+    ProjectParty.objects.create(project=project, employer=contractor, role="general_contractor")
+    # ¥12,000,000 × 2 % × 0.5 (clean record) = ¥120,000
+    assert services.required_deposit(project=project) == (
+        Decimal("120000.00"),
+        "两年内无拖欠记录，减免",
+    )
+    Case.objects.create(
+        county=project.county,
+        department=project.department,
+        owner=UserFactory.create(),
+        employer_name="江城建工集团有限公司",
+        employer_credit_code="914403001922038216",
+        workers_owed=3,
+        amount_owed=Decimal("9000"),
+    )
+    # with arrears: × 1.5 = ¥360,000
+    amount, _reason = services.required_deposit(project=project) or (None, "")
+    assert amount == Decimal("360000.00")
