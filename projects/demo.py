@@ -60,3 +60,92 @@ def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[
             )
             created += 1
     stdout.write(f"projects: {created} created")
+    if created:
+        _registries(rng, stdout)
+
+
+WEIGHTS_32100 = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def credit_code(rng: random.Random, county_code: str) -> str:
+    """A well-formed (GB 32100 check character) but invented unified social credit code."""
+    from arrears.identifiers import CREDIT_CODE_CHARSET as CHARS
+
+    body = "91" + county_code + "".join(rng.choice(CHARS[:10]) for _ in range(9))
+    total = sum(CHARS.index(ch) * w for ch, w in zip(body, WEIGHTS_32100, strict=True))
+    return body + CHARS[(31 - total % 31) % 31]
+
+
+def _registries(rng: random.Random, stdout: Any) -> None:
+    """Employers and parties, the 5+3 checklist, six months of wage records, then warnings."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from arrears import audit
+    from arrears.models import User
+    from projects import services
+    from projects.models import CHECKLIST, ChecklistItem, Employer, MonthlyWageRecord, ProjectParty
+
+    officer = User.objects.filter(username="cityoffice").first()
+    today = timezone.localdate()
+    months = []
+    month = today.replace(day=1)
+    for _i in range(6):
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+        months.append(month)
+    with audit.suspended():
+        for project in Project.objects.select_related("county", "industry"):
+            services.project_assign_department(project=project)
+            project.contract_value = Decimal(rng.randint(5, 300)) * 1_000_000
+            project.labour_cost_share = Decimal(rng.choice([18, 20, 22, 25, 30]))
+            project.start_date = today - datetime.timedelta(days=rng.randint(120, 700))
+            project.planned_completion = today + datetime.timedelta(days=rng.randint(60, 600))
+            project.save()
+            for role in ("builder", "general_contractor", "labour_subcontractor"):
+                employer, _c = Employer.objects.get_or_create(
+                    credit_code=credit_code(rng, project.county.code),
+                    defaults={
+                        "name": f"{project.county.short_name}{rng.choice(PLACES)}"
+                        f"{rng.choice(['建设', '建工', '劳务', '置业'])}有限公司"
+                    },
+                )
+                ProjectParty.objects.get_or_create(project=project, employer=employer, role=role)
+            if project.status != ProjectStatus.IN_CONSTRUCTION:
+                continue
+            for code, _label in CHECKLIST:
+                state = rng.choices(["compliant", "not_compliant", "unknown"], weights=[80, 12, 8])[
+                    0
+                ]
+                ChecklistItem.objects.create(
+                    project=project,
+                    item=code,
+                    state=state,
+                    verified_by=officer,
+                    verified_on=today - datetime.timedelta(days=rng.randint(1, 90)),
+                    amount=project.contract_value / 50 if code == "deposit" else None,
+                    expires_on=today + datetime.timedelta(days=rng.randint(-10, 400))
+                    if code == "deposit"
+                    else None,
+                )
+            troubled = rng.random() < 0.08
+            workers = rng.randint(30, 400)
+            for index, first in enumerate(months):
+                unpaid = troubled and index < 2
+                paid = workers - (rng.randint(1, 5) if rng.random() < 0.05 else 0)
+                MonthlyWageRecord.objects.create(
+                    project=project,
+                    month=first,
+                    workers_on_roll=workers,
+                    workers_paid=0 if unpaid else paid,
+                    amount_paid=Decimal(0) if unpaid else Decimal(paid * rng.randint(4200, 9000)),
+                    labour_cost_paid_in=Decimal(0)
+                    if unpaid
+                    else (project.contract_value * project.labour_cost_share / 100 / 24).quantize(
+                        Decimal("1")
+                    ),
+                    source="demo",
+                )
+    result = services.warnings_evaluate(today=today)
+    stdout.write(f"registries: employers, checklist, wage records; warnings {result['opened']}")

@@ -68,7 +68,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
                 :20
             ],
             "complaints": project.complaints.all()[:20],
-        "required_deposit": services.required_deposit(project=project),
+            "required_deposit": services.required_deposit(project=project),
         },
     )
 
