@@ -70,6 +70,15 @@ class Complaint(AuditedModel):
     employer_contact = models.CharField(_("单位联系人"), max_length=50, blank=True)
     employer_phone = PhoneField(_("单位联系电话"), blank=True)
 
+    # The registered employer, when the credit code (or an unambiguous name) matches.
+    employer = models.ForeignKey(
+        "projects.Employer",
+        verbose_name=_("登记单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+    )
     project = models.ForeignKey(
         "projects.Project",
         verbose_name=_("登记项目"),

@@ -232,6 +232,9 @@ def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]
         errors.setdefault("period_end", []).append(_("欠薪截止日期不能早于起始日期"))
     if errors:
         raise ValidationError({k: list(dict.fromkeys(v)) for k, v in errors.items()})
+    complaint.employer = routing.match_employer(
+        credit_code=complaint.employer_credit_code, name=complaint.employer_name
+    )
     return complaint, extra
 
 

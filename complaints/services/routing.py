@@ -5,6 +5,7 @@ department supervises (Department.industries), all edited in the admin."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from arrears import config
 from arrears.models import County, Department, Industry
@@ -83,3 +84,18 @@ def route(
     if county is None:
         return Route(None, None, "dispatch")
     return Route(county, department_for(county, industry), rule)
+
+
+def match_employer(*, credit_code: str, name: str) -> Any:
+    """The registered employer by credit code, else by a name only one employer has."""
+    from projects.models import Employer
+
+    if credit_code:
+        found = Employer.objects.filter(credit_code=credit_code).first()
+        if found is not None:
+            return found
+    if name:
+        candidates = list(Employer.objects.filter(name=name)[:2])
+        if len(candidates) == 1:
+            return candidates[0]
+    return None

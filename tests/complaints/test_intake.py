@@ -323,3 +323,20 @@ def test_merged_before_signing_joins_the_case_and_is_not_merged_twice(
     first.refresh_from_db()
     assert second.case == first.case
     assert first.case is not None and first.case.workers_owed == 12 + 4
+
+
+def test_complaints_link_to_registered_employers(city: dict[str, Any]) -> None:
+    from projects.models import Employer
+
+    registered = Employer.objects.create(
+        name="江城建工集团有限公司", credit_code="914403001922038216"
+    )
+    by_code = _create()
+    assert by_code.employer == registered
+    by_name = _create(employer_credit_code="", complainant_phone="13800000055")
+    assert by_name.employer == registered
+    unknown = _create(
+        employer_name="无名劳务", employer_credit_code="", complainant_phone="13800000056"
+    )
+    assert unknown.employer is None
+    assert set(registered.complaints.all()) == {by_code, by_name}
