@@ -7,7 +7,6 @@ officers acting at once cannot apply it twice; the loser gets a Conflict (409)."
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -38,7 +37,7 @@ from complaints.models import (
     Outcome,
     TriageClass,
 )
-from complaints.services.intake import file_type, validate_files
+from complaints.services.intake import store_evidence, validate_files
 
 OPEN_STATES = (CaseState.PENDING, CaseState.ACCEPTED, CaseState.FILED)
 
@@ -334,19 +333,7 @@ def case_triage(
 
 
 def _attach(entry: CaseEntry, upload: UploadedFile) -> CaseAttachment:
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    attachment = CaseAttachment(
-        entry=entry,
-        original_name=(upload.name or "")[:200],
-        content_type=file_type(upload.name or ""),
-        size=upload.size or 0,
-        sha256=digest.hexdigest(),
-    )
-    attachment.file.save(attachment.sha256, upload, save=False)
-    attachment.save()
+    attachment: CaseAttachment = store_evidence(CaseAttachment(entry=entry), upload)
     return attachment
 
 

@@ -268,21 +268,25 @@ def validate_files(files: Sequence[UploadedFile]) -> None:
         raise ValidationError({"evidence": problems})
 
 
+def store_evidence(attachment: Any, upload: UploadedFile) -> Any:
+    """Save an evidence file (complaint or case timeline): its name, a type derived on the
+    server, its size and SHA-256, under a path that does not contain the original name."""
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment.original_name = (upload.name or "")[:200]
+    attachment.content_type = file_type(upload.name or "")
+    attachment.size = upload.size or 0
+    attachment.sha256 = digest.hexdigest()
+    attachment.file.save(attachment.sha256, upload, save=False)
+    attachment.save()
+    return attachment
+
+
 def _save_files(complaint: Complaint, files: Sequence[UploadedFile]) -> None:
     for upload in files:
-        digest = hashlib.sha256()
-        for chunk in upload.chunks():
-            digest.update(chunk)
-        upload.seek(0)
-        attachment = Attachment(
-            complaint=complaint,
-            original_name=(upload.name or "")[:200],
-            content_type=file_type(upload.name or ""),
-            size=upload.size or 0,
-            sha256=digest.hexdigest(),
-        )
-        attachment.file.save(attachment.sha256, upload, save=False)
-        attachment.save()
+        store_evidence(Attachment(complaint=complaint), upload)
 
 
 def record_event(
