@@ -7,6 +7,7 @@ urlpatterns = [
     path("projects/import/", views.project_import, name="project-import"),
     path("projects/export.csv", views.project_export, name="project-export"),
     path("projects/<int:pk>/", views.project_page, name="project-page"),
+    path("projects/<int:pk>/inspections/new/", views.inspection_new, name="inspection-new"),
     path("warnings/", views.warning_queue, name="warning-queue"),
     path("warnings/<int:pk>/dispose/", views.warning_dispose, name="warning-dispose"),
 ]

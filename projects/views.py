@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -50,6 +52,22 @@ def project_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _rectification_clocks(project: Any) -> dict[int, Any]:
+    """The running deadline of each rectification order of the project, by order id."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from arrears.models import Deadline
+    from projects.models import RectificationOrder
+
+    orders = RectificationOrder.objects.filter(finding__inspection__project=project)
+    clocks = Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(RectificationOrder),
+        object_id__in=orders.values("pk"),
+        kind="rectification",
+    )
+    return {d.object_id: d for d in clocks}
+
+
 @login_required
 def project_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
@@ -69,6 +87,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "complaints": project.complaints.all()[:20],
             "required_deposit": services.required_deposit(project=project),
+            "clocks": _rectification_clocks(project),
         },
     )
 
@@ -152,3 +171,64 @@ def project_export(request: HttpRequest) -> StreamingHttpResponse:
     response["Content-Type"] = "text/csv; charset=utf-8"
     response["Content-Disposition"] = 'attachment; filename="projects.csv"'
     return response
+
+
+@login_required
+def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record an inspection on site (phone or tablet): one row per finding, each with its
+    rectification period; the orders' deadlines then show on the project page."""
+    import datetime
+
+    from django.utils import timezone
+
+    from projects.models import Campaign
+
+    user = _user(request)
+    project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
+    if user.role not in (Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL, Role.CITY_OFFICE):
+        raise PermissionDenied(_("只有监察员和主管部门可以登记检查"))
+    today = timezone.localdate()
+    campaigns = Campaign.objects.filter(starts_on__lte=today, ends_on__gte=today)
+    if request.method == "POST":
+        findings = []
+        for item, description, days in zip(
+            request.POST.getlist("item"),
+            request.POST.getlist("description"),
+            request.POST.getlist("working_days"),
+            strict=False,
+        ):
+            if item or description.strip():
+                findings.append(
+                    {"item": item, "description": description, "working_days": days or None}
+                )
+        campaign = campaigns.filter(pk=request.POST.get("campaign") or 0).first()
+        try:
+            inspected_on = datetime.date.fromisoformat(request.POST.get("inspected_on", ""))
+            services.inspection_record(
+                project=project,
+                inspector=user,
+                inspected_on=inspected_on,
+                findings=findings,
+                campaign=campaign,
+                note=request.POST.get("note", ""),
+            )
+        except ValueError:
+            messages.error(request, _("请填写检查日期"))
+        except ValidationError as exc:
+            for text in exc.messages:
+                messages.error(request, text)
+        else:
+            messages.success(request, _("已登记检查，整改期限已开始计算"))
+            return redirect("project-page", pk=project.pk)
+    return render(
+        request,
+        "projects/inspection_form.html",
+        {
+            "project": project,
+            "items": CHECKLIST,
+            "campaigns": campaigns,
+            "today": today,
+            "rows": range(3),
+            "default_days": services.config.get("rectification.default_days"),
+        },
+    )

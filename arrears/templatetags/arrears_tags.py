@@ -14,3 +14,9 @@ def deadline_label(kind: str) -> str:
     from arrears.deadlines import KIND_LABELS
 
     return str(KIND_LABELS.get(kind, kind))
+
+
+@register.filter
+def get_item(mapping: dict[object, object] | None, key: object) -> object:
+    """mapping[key] in a template (None when absent)."""
+    return mapping.get(key) if mapping else None

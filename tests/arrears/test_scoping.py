@@ -63,6 +63,9 @@ POST_URLS = {
     ),
     "cases/<int:pk>/<str:action>/": lambda d: f"/cases/{d['case_b'].pk}/accept/",
     "warnings/<int:pk>/dispose/": lambda d: f"/warnings/{d['warning_b'].pk}/dispose/",
+    "projects/<int:pk>/inspections/new/": (
+        lambda d: f"/projects/{d['project_b'].pk}/inspections/new/"
+    ),
     "api/v1/warnings/<pk>/dispose/": (lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/dispose/"),
 }
 

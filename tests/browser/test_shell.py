@@ -190,3 +190,38 @@ def test_inspector_takes_a_case_from_signed_complaint_to_closure(
     page.fill("#id_phone_last4", "5678")
     page.click("main button[type=submit]")  # not the navigation bar's logout button
     assert "已办结：全额支付" in page.inner_text("[data-testid=track-result]")
+
+
+def test_inspector_records_an_inspection_on_a_tablet(
+    browser: Any, live_server: Any, demo_city: None
+) -> None:
+    """An inspection with a finding; the rectification deadline shows on the project page."""
+    from arrears.demo import DEMO_PASSWORD
+    from projects.models import Project
+
+    project = Project.objects.filter(
+        county__code="369902", department__kind="hrss", status="in_construction"
+    ).first()
+    if project is None:  # the demo's housing projects go to the housing bureau
+        project = Project.objects.filter(county__code="369902", status="in_construction").first()
+    assert project is not None
+    user = "inspector" if project.department and project.department.kind == "hrss" else "dept"
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(
+        viewport={"width": 820, "height": 1180}, locale="zh-CN", has_touch=True
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", user)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"{live_server.url}/projects/{project.pk}/inspections/new/")
+    page.select_option(".finding >> nth=0 >> select[name=item]", "notice_board")
+    page.fill(".finding >> nth=0 >> input[name=description]", "未设置维权信息公示牌")
+    page.fill(".finding >> nth=0 >> input[name=working_days]", "3")
+    page.screenshot(path=str(ARTIFACTS / "inspection-tablet.png"), full_page=True)
+    page.click("[data-testid=inspection-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=rectification-due]")
+    assert "期限" in page.inner_text("[data-testid=rectification-due]")
+    assert "未设置维权信息公示牌" in page.inner_text("main")
+    context.close()
