@@ -1,11 +1,16 @@
 """Admin for the project registries (reference data for officers)."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from projects.models import (
+    Campaign,
     ChecklistItem,
     Employer,
     EmployerListing,
+    Finding,
+    Fine,
+    Inspection,
     MonthlyWageRecord,
     Project,
     ProjectParty,
@@ -61,3 +66,28 @@ class MonthlyWageRecordAdmin(admin.ModelAdmin):
 class WarningAdmin(admin.ModelAdmin):
     list_display = ["project", "rule", "level", "department", "state", "opened_at"]
     list_filter = ["rule", "level", "state"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "starts_on", "ends_on", "scope_note"]
+
+
+class FindingInline(admin.TabularInline):
+    model = Finding
+    extra = 0
+
+
+@admin.register(Inspection)
+class InspectionAdmin(admin.ModelAdmin):
+    list_display = ["project", "inspected_on", "inspector", "campaign"]
+    list_filter = ["campaign", "county"]
+    inlines = [FindingInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # through the inspection page, so rectification clocks start
+
+
+@admin.register(Fine)
+class FineAdmin(admin.ModelAdmin):
+    list_display = ["inspection", "article", "amount", "decided_on"]
