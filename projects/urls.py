@@ -8,6 +8,7 @@ urlpatterns = [
     path("projects/export.csv", views.project_export, name="project-export"),
     path("projects/<int:pk>/", views.project_page, name="project-page"),
     path("projects/<int:pk>/inspections/new/", views.inspection_new, name="inspection-new"),
+    path("projects/<int:pk>/checklist/", views.checklist_update, name="checklist-update"),
     path("warnings/", views.warning_queue, name="warning-queue"),
     path("warnings/<int:pk>/dispose/", views.warning_dispose, name="warning-dispose"),
 ]

@@ -232,3 +232,46 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
             "default_days": services.config.get("rectification.default_days"),
         },
     )
+
+
+@login_required
+@require_POST
+def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the verified state of one 5+3 item (with the deposit's amount and expiry, or the
+    wage account's bank and number, which is stored and shown masked)."""
+    import datetime
+    from decimal import Decimal, InvalidOperation
+
+    user = _user(request)
+    project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
+    if user.role not in (Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL, Role.CITY_OFFICE):
+        raise PermissionDenied(_("只有监察员和主管部门可以核查"))
+    post = request.POST
+    try:
+        amount = Decimal(post["amount"]) if post.get("amount") else None
+        expires_on = (
+            datetime.date.fromisoformat(post["expires_on"]) if post.get("expires_on") else None
+        )
+        facts = {
+            k: post[k].strip()
+            for k in ("bank", "account", "issuer", "form")
+            if post.get(k, "").strip()
+        }
+        services.checklist_set(
+            project=project,
+            item=post.get("item", ""),
+            state=post.get("state", ""),
+            user=user,
+            evidence=post.get("evidence", ""),
+            amount=amount,
+            expires_on=expires_on,
+            facts=facts,
+        )
+    except (InvalidOperation, ValueError):
+        messages.error(request, _("金额或日期格式不正确"))
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, _("已保存核查结果"))
+    return redirect("project-page", pk=project.pk)

@@ -2,11 +2,12 @@
 
 from django import template
 
-from arrears.identifiers import mask_phone, mask_resident_id
+from arrears.identifiers import mask_bank_account, mask_phone, mask_resident_id
 
 register = template.Library()
 register.filter("mask_phone", mask_phone)
 register.filter("mask_id", mask_resident_id)
+register.filter("mask_account", mask_bank_account)
 
 
 @register.filter

@@ -63,6 +63,7 @@ POST_URLS = {
     ),
     "cases/<int:pk>/<str:action>/": lambda d: f"/cases/{d['case_b'].pk}/accept/",
     "warnings/<int:pk>/dispose/": lambda d: f"/warnings/{d['warning_b'].pk}/dispose/",
+    "projects/<int:pk>/checklist/": lambda d: f"/projects/{d['project_b'].pk}/checklist/",
     "projects/<int:pk>/inspections/new/": (
         lambda d: f"/projects/{d['project_b'].pk}/inspections/new/"
     ),

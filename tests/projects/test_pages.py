@@ -82,3 +82,36 @@ def test_wage_records_through_the_api(project: Project) -> None:
     outsider = APIClient()
     outsider.force_authenticate(UserFactory.create(role=Role.INSPECTOR))
     assert outsider.post("/api/v1/wage-records/", body, format="json").status_code == 400
+
+
+def test_checklist_verification_from_the_project_page(project: Project) -> None:
+    inspector = UserFactory.create(
+        role=Role.INSPECTOR, county=project.county, department=project.department
+    )
+    web = Client()
+    web.force_login(inspector)
+    web.post(
+        f"/projects/{project.pk}/checklist/",
+        {
+            "item": "wage_account",
+            "state": "compliant",
+            "bank": "江城农商银行",
+            "account": "6228480012345678",
+            "evidence": "查验开户许可证",
+        },
+    )
+    item = project.checklist.get(item="wage_account")
+    assert (item.state, item.verified_by, item.facts["bank"]) == (
+        "compliant",
+        inspector,
+        "江城农商银行",
+    )
+    page = web.get(f"/projects/{project.pk}/").content.decode()
+    assert "6228480012345678" not in page and "5678" in page  # shown masked
+    response = web.post(
+        f"/projects/{project.pk}/checklist/",
+        {"item": "deposit", "state": "compliant", "amount": "abc"},
+        follow=True,
+    )
+    assert "金额或日期格式不正确" in response.content.decode()
+    assert not project.checklist.filter(item="deposit").exists()
