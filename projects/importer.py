@@ -171,3 +171,76 @@ def export_rows(projects: Any) -> Iterator[list[str]]:
             p.planned_completion.isoformat() if p.planned_completion else "",
             p.status,
         ]
+
+
+WAGE_COLUMNS = [
+    "project_code",
+    "month",
+    "labour_cost_paid_in",
+    "workers_on_roll",
+    "workers_paid",
+    "amount_paid",
+]
+
+
+def wage_records_import(*, name: str, content: bytes, source: str = "bank") -> ImportReport:
+    """A bank's monthly file of wage payments per project (CSV or Excel, columns
+    WAGE_COLUMNS; month as YYYY-MM). All or nothing, like the project import; a row for a
+    month already recorded corrects it."""
+    from projects.services import wage_record_save
+
+    report = ImportReport()
+    try:
+        rows = list(_rows(name, content))
+    except (UnicodeDecodeError, csv.Error, ValueError, KeyError, OSError) as exc:
+        report.errors.append((0, _("无法读取文件：%(e)s") % {"e": exc}))
+        return report
+    if not rows or "project_code" not in rows[0]:
+        report.errors.append((1, _("表头应为：%(c)s") % {"c": ",".join(WAGE_COLUMNS)}))
+        return report
+    projects = {
+        p.code: p
+        for p in Project.objects.filter(code__in={r.get("project_code", "") for r in rows})
+    }
+    parsed = []
+    for number, row in enumerate(rows, start=2):
+        project = projects.get(row.get("project_code", ""))
+        if project is None:
+            report.errors.append(
+                (number, _("未知的项目编号 %(c)s") % {"c": row.get("project_code", "")})
+            )
+            continue
+        try:
+            month = datetime.date.fromisoformat(row.get("month", "")[:7] + "-01")
+            on_roll = int(row.get("workers_on_roll") or 0)
+            paid = int(row.get("workers_paid") or 0)
+            values: dict[str, Any] = {
+                "labour_cost_paid_in": Decimal(row.get("labour_cost_paid_in") or "0"),
+                "workers_on_roll": on_roll,
+                "workers_paid": paid,
+                "amount_paid": Decimal(row.get("amount_paid") or "0"),
+            }
+        except (ValueError, InvalidOperation):
+            report.errors.append((number, _("月份应为 YYYY-MM，金额和人数应为数字")))
+            continue
+        if min(on_roll, paid) < 0:
+            report.errors.append((number, _("人数不能为负数")))
+            continue
+        parsed.append((number, project, month, values))
+    if report.errors:
+        return report
+    from django.core.exceptions import ValidationError
+
+    try:
+        with transaction.atomic():
+            for number, project, month, values in parsed:
+                try:
+                    wage_record_save(project=project, month=month, source=source, **values)
+                except ValidationError as exc:
+                    report.errors += [(number, m) for m in exc.messages]
+            if report.errors:
+                raise ValidationError("rollback")
+    except ValidationError:
+        return report
+    report.created = len(parsed)
+    return report

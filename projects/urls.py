@@ -6,6 +6,7 @@ urlpatterns = [
     path("projects/", views.project_list, name="project-list"),
     path("projects/import/", views.project_import, name="project-import"),
     path("projects/export.csv", views.project_export, name="project-export"),
+    path("projects/wage-records/import/", views.wage_records_import, name="wage-records-import"),
     path("projects/<int:pk>/", views.project_page, name="project-page"),
     path("projects/<int:pk>/inspections/new/", views.inspection_new, name="inspection-new"),
     path("projects/<int:pk>/checklist/", views.checklist_update, name="checklist-update"),

@@ -275,3 +275,29 @@ def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已保存核查结果"))
     return redirect("project-page", pk=project.pk)
+
+
+@login_required
+def wage_records_import(request: HttpRequest) -> HttpResponse:
+    """Upload a bank's monthly wage-payment file; nothing is saved unless every row is right."""
+    from projects.importer import WAGE_COLUMNS
+    from projects.importer import wage_records_import as run_import
+
+    user = _user(request)
+    if not _can_maintain_registry(user):
+        raise PermissionDenied(_("只有市根治欠薪办和行业主管部门负责人可以导入"))
+    report = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        name = (upload.name or "") if upload is not None else ""
+        if upload is None or not name.lower().endswith((".csv", ".xlsx")):
+            messages.error(request, _("请上传 CSV 或 Excel（.xlsx）文件"))
+        else:
+            report = run_import(name=name, content=upload.read())
+            if report.ok:
+                messages.success(request, _("已导入 %(n)s 条月度记录") % {"n": report.created})
+    return render(
+        request,
+        "projects/import.html",
+        {"report": report, "columns": WAGE_COLUMNS, "wage_records": True},
+    )

@@ -109,3 +109,33 @@ def test_excel_import(project: Project) -> None:
     office.post("/projects/import/", {"file": upload})
     imported = Project.objects.get(code="XM-30")
     assert (imported.name, str(imported.contract_value)) == ("水厂扩建", "5000000.00")
+
+
+def test_bank_wage_records_import_all_or_nothing(project: Project) -> None:
+    office = Client()
+    office.force_login(UserFactory.create(city_office=True))
+
+    def upload(text: str) -> str:
+        data = SimpleUploadedFile("bank.csv", text.encode("utf-8-sig"), "text/csv")
+        return office.post("/projects/wage-records/import/", {"file": data}).content.decode()
+
+    header = "project_code,month,labour_cost_paid_in,workers_on_roll,workers_paid,amount_paid"
+    html = upload(
+        "\n".join(
+            [
+                header,
+                "XM-1,2026-10,250000,100,100,300000",
+                "XM-404,2026-10,1,1,1,1",
+                "XM-1,2026-9x,1,1,1,1",
+            ]
+        )
+    )
+    assert "XM-404" in html and "第 4 行" in html
+    assert project.wage_records.count() == 0
+    upload(
+        "\n".join(
+            [header, "XM-1,2026-10,250000,100,100,300000", "XM-1,2026-09,250000,100,98,290000"]
+        )
+    )
+    assert project.wage_records.count() == 2
+    assert set(project.wage_records.values_list("source", flat=True)) == {"bank"}
