@@ -3,7 +3,6 @@ Every action posts to one view that validates its form and calls the matching se
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from arrears import workdays
 from arrears.errors import Conflict
 from arrears.models import Role, User
 from complaints import case_forms as f
@@ -32,21 +30,6 @@ def _user(request: HttpRequest) -> User:
     if user.role == Role.INTEGRATION_CLIENT:
         raise PermissionDenied
     return user
-
-
-def urgency(next_due_at: datetime.datetime | None, now: datetime.datetime) -> str:
-    """overdue / today / soon (within two working days) / later / none — the worklist's order."""
-    if next_due_at is None:
-        return "none"
-    if next_due_at < now:
-        return "overdue"
-    today = timezone.localdate(now)
-    due_day = timezone.localdate(next_due_at)
-    if due_day == today:
-        return "today"
-    if due_day <= workdays.add_working_days(today, 2):
-        return "soon"
-    return "later"
 
 
 @login_required
@@ -75,7 +58,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     now = timezone.now()
     for case in page:
-        case.urgency = urgency(getattr(case, "next_due_at", None), now)  # type: ignore[attr-defined]
+        case.urgency = selectors.case_urgency(getattr(case, "next_due_at", None), now)  # type: ignore[attr-defined]
     return render(
         request,
         "complaints/cases/worklist.html",

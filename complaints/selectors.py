@@ -188,3 +188,23 @@ def case_deadlines(*, case: Case) -> Any:
     from arrears.models import Deadline
 
     return Deadline.objects.for_subject(case).order_by("created_at")
+
+
+def case_urgency(next_due_at: Any, now: Any) -> str:
+    """overdue / today / soon (within the configured working days) / later / none: the
+    worklist's order and badges."""
+    from django.utils import timezone
+
+    from arrears import config, workdays
+
+    if next_due_at is None:
+        return "none"
+    if next_due_at < now:
+        return "overdue"
+    today = timezone.localdate(now)
+    due_day = timezone.localdate(next_due_at)
+    if due_day == today:
+        return "today"
+    if due_day <= workdays.add_working_days(today, config.get("case.due_soon_working_days")):
+        return "soon"
+    return "later"

@@ -163,3 +163,12 @@ define(
     source="法释〔2013〕3号第3条（省定标准，示例辽宁）",
     minimum=0,
 )
+define(
+    "case.due_soon_working_days",
+    "int",
+    2,
+    _("工作台“即将到期”：几个工作日内到期"),
+    source="本地惯例",
+    minimum=1,
+    maximum=10,
+)

@@ -82,3 +82,19 @@ def coverage(
         )
         result.append(entry)
     return result
+
+
+def rectification_clocks(*, project: Project) -> dict[int, Any]:
+    """The deadline of each rectification order of the project, by order id."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from arrears.models import Deadline
+    from projects.models import RectificationOrder
+
+    orders = RectificationOrder.objects.filter(finding__inspection__project=project)
+    clocks = Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(RectificationOrder),
+        object_id__in=orders.values("pk"),
+        kind="rectification",
+    )
+    return {d.object_id: d for d in clocks}

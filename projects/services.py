@@ -265,6 +265,12 @@ def warning_dispose(*, warning: Warning, user: User, disposition: str, note: str
     """The department's disposition of a warning (interview held, resolved, turned into a
     case). A warning whose condition still holds is reopened by the next evaluation — which
     says why it could not be closed."""
+    from django.core.exceptions import PermissionDenied
+
+    from projects.permissions import can_dispose_warning
+
+    if not can_dispose_warning(user):
+        raise PermissionDenied(_("您不能处置预警"))
     if disposition not in DISPOSITIONS:
         raise ValidationError({"disposition": [_("未知的处置方式")]})
     if not note.strip():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +15,7 @@ from django.views.decorators.http import require_POST
 from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.scoping import get_for_user_or_404
-from projects import selectors, services
+from projects import permissions, selectors, services
 from projects.models import CHECKLIST, ProjectStatus, Warning
 
 
@@ -52,22 +50,6 @@ def project_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _rectification_clocks(project: Any) -> dict[int, Any]:
-    """The running deadline of each rectification order of the project, by order id."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from arrears.models import Deadline
-    from projects.models import RectificationOrder
-
-    orders = RectificationOrder.objects.filter(finding__inspection__project=project)
-    clocks = Deadline.objects.filter(
-        content_type=ContentType.objects.get_for_model(RectificationOrder),
-        object_id__in=orders.values("pk"),
-        kind="rectification",
-    )
-    return {d.object_id: d for d in clocks}
-
-
 @login_required
 def project_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
@@ -87,7 +69,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "complaints": project.complaints.all()[:20],
             "required_deposit": services.required_deposit(project=project),
-            "clocks": _rectification_clocks(project),
+            "clocks": selectors.rectification_clocks(project=project),
         },
     )
 
@@ -124,10 +106,6 @@ def warning_dispose(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("warning-queue")
 
 
-def _can_maintain_registry(user: User) -> bool:
-    return user.is_superuser or user.role in (Role.CITY_OFFICE, Role.DEPARTMENT_OFFICIAL)
-
-
 @login_required
 def project_import(request: HttpRequest) -> HttpResponse:
     """Upload a CSV or Excel file; nothing is saved unless every row is right."""
@@ -135,7 +113,7 @@ def project_import(request: HttpRequest) -> HttpResponse:
     from projects.importer import project_import as run_import
 
     user = _user(request)
-    if not _can_maintain_registry(user):
+    if not permissions.can_maintain_registry(user):
         raise PermissionDenied(_("只有市根治欠薪办和行业主管部门负责人可以导入项目"))
     report = None
     if request.method == "POST":
@@ -185,7 +163,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
 
     user = _user(request)
     project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
-    if user.role not in (Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL, Role.CITY_OFFICE):
+    if not permissions.can_inspect(user):
         raise PermissionDenied(_("只有监察员和主管部门可以登记检查"))
     today = timezone.localdate()
     campaigns = Campaign.objects.filter(starts_on__lte=today, ends_on__gte=today)
@@ -244,7 +222,7 @@ def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
 
     user = _user(request)
     project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
-    if user.role not in (Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL, Role.CITY_OFFICE):
+    if not permissions.can_inspect(user):
         raise PermissionDenied(_("只有监察员和主管部门可以核查"))
     post = request.POST
     try:
@@ -284,7 +262,7 @@ def wage_records_import(request: HttpRequest) -> HttpResponse:
     from projects.importer import wage_records_import as run_import
 
     user = _user(request)
-    if not _can_maintain_registry(user):
+    if not permissions.can_maintain_registry(user):
         raise PermissionDenied(_("只有市根治欠薪办和行业主管部门负责人可以导入"))
     report = None
     if request.method == "POST":

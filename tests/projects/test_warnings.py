@@ -153,3 +153,19 @@ def test_bad_wage_records_are_refused(project: Project) -> None:
             workers_paid=1,
             amount_paid=Decimal("1"),
         )
+
+
+def test_leaders_do_not_dispose_of_warnings(project: Project) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    _month(project, dt.date(2026, 10, 1), workers=50)
+    services.warnings_evaluate(today=TODAY)
+    warning = Warning.objects.get(project=project, rule="fewer_paid")
+    with pytest.raises(PermissionDenied):
+        services.warning_dispose(
+            warning=warning,
+            user=UserFactory.create(role=Role.CITY_LEADER),
+            disposition="resolved",
+            note="x",
+        )
+    assert Warning.objects.get(pk=warning.pk).state == "open"

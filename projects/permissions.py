@@ -1,0 +1,25 @@
+"""What a role may do on the projects side (what it may see is arrears.scoping)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arrears.models import Role
+
+
+def can_maintain_registry(user: Any) -> bool:
+    """Imports into the registry: the city office and heads of supervising departments."""
+    return bool(user.is_superuser or user.role in (Role.CITY_OFFICE, Role.DEPARTMENT_OFFICIAL))
+
+
+def can_inspect(user: Any) -> bool:
+    """Inspections and checklist verification: inspectors, department heads, the city office."""
+    return bool(
+        user.is_superuser
+        or user.role in (Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL, Role.CITY_OFFICE)
+    )
+
+
+def can_dispose_warning(user: Any) -> bool:
+    """Disposing of an early warning: the officers who act on it, and their county official."""
+    return bool(can_inspect(user) or user.role == Role.COUNTY_OFFICIAL)
