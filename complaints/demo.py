@@ -253,6 +253,8 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
             employer_name=c.employer_name,
             project_id=c.project_id,
             project_name=c.project_name,
+            channel=c.channel,
+            industry_id=c.industry_id,
             workers_owed=c.workers_owed,
             amount_owed=c.amount_owed,
             triage_class=cls,
@@ -285,6 +287,8 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
             case.state = rng.choice(["pending", "accepted", "filed", "filed", "filed"])
             if case.state != "filed":
                 case.filed_on = None
+            if case.state == "pending":
+                case.accepted_at = None
         cases.append(case)
     created = Case.objects.bulk_create(cases)
     Complaint.objects.bulk_update(
@@ -300,7 +304,18 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
     ct = ContentType.objects.get_for_model(Case)
     entries, payments, clocks = [], [], []
     for case in created:
-        if case.state == "closed" and case.recovered_amount > 0:
+        if case.state == "closed" and case.outcome in ("arbitration", "police"):
+            # The referral is on the timeline, where the dashboards count referrals.
+            entries.append(
+                CaseEntry(
+                    case=case,
+                    kind=case.outcome,
+                    at=case.closed_at,
+                    actor_id=case.owner_id,
+                    text="移交处理",
+                )
+            )
+        elif case.state == "closed" and case.recovered_amount > 0:
             entries.append(
                 CaseEntry(
                     case=case,
@@ -330,6 +345,8 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
             )
     made_entries = CaseEntry.objects.bulk_create(entries)
     for entry in made_entries:
+        if entry.kind != "payment":
+            continue
         case = entry.case
         payments.append(
             CasePayment(

@@ -76,6 +76,17 @@ class Case(AuditedModel):
         related_name="cases",
     )
     project_name = models.CharField(_("项目名称"), max_length=200, blank=True)
+    # The channel and industry of the complaint that opened the case, kept on the case so the
+    # dashboards break cases down by them with plain aggregates instead of joins.
+    channel = models.CharField(_("渠道"), max_length=20, blank=True)
+    industry = models.ForeignKey(
+        "arrears.Industry",
+        verbose_name=_("行业"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     workers_owed = models.PositiveIntegerField(_("涉及人数"))
     amount_owed = models.DecimalField(_("欠薪金额（元）"), max_digits=12, decimal_places=2)
     risk_of_mass_incident = models.BooleanField(_("有群体性事件风险"), default=False)
@@ -150,6 +161,17 @@ class Case(AuditedModel):
             models.Index(fields=["county", "department", "state"], name="case_unit_state_idx"),
             # Grouping a signed complaint into an open case of the same employer.
             models.Index(fields=["department", "employer_name"], name="case_employer_idx"),
+            # Dashboards: cases accepted / closed in a period, rolled up per county.
+            models.Index(
+                fields=["accepted_at", "county"],
+                name="case_accepted_idx",
+                condition=models.Q(accepted_at__isnull=False),
+            ),
+            models.Index(
+                fields=["closed_at", "county"],
+                name="case_closed_idx",
+                condition=models.Q(state="closed"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -253,10 +275,16 @@ class CasePayment(AuditedModel):
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
     workers_paid = models.PositiveIntegerField(_("支付人数"))
 
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(
+        county="case__county", department="case__department"
+    )
+
     class Meta:
         verbose_name = _("追回工资")
         verbose_name_plural = _("追回工资")
         ordering = ["paid_on", "id"]
+        # Dashboards: wages recovered in a period.
+        indexes = [models.Index(fields=["paid_on"], name="casepayment_paid_idx")]
         constraints = [
             models.CheckConstraint(
                 name="casepayment_amount_positive", condition=models.Q(amount__gt=0)

@@ -198,6 +198,8 @@ class Complaint(AuditedModel):
         indexes = [
             # Intake inboxes: WHERE status = ? AND county_id = ? (AND department_id = ?).
             models.Index(fields=["status", "county", "department"], name="complaint_inbox_idx"),
+            # Dashboards: complaints received in a period, rolled up per county.
+            models.Index(fields=["received_at", "county"], name="complaint_received_idx"),
             # Duplicate detection looks up open complaints by each of these.
             models.Index(
                 fields=["employer_credit_code"],

@@ -212,6 +212,8 @@ def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
             employer_credit_code=complaint.employer_credit_code,
             project=complaint.project,
             project_name=complaint.project_name,
+            channel=complaint.channel,
+            industry_id=complaint.industry_id,
             workers_owed=complaint.workers_owed,
             amount_owed=complaint.amount_owed,
         )
