@@ -24,6 +24,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("", include("complaints.urls")),
     path("", include("projects.urls")),
+    path("", include("reporting.urls")),
     path("inbox/mark-read/", views.inbox_mark_read, name="inbox-mark-read"),
     # Namespaced: the router names its routes "<basename>-detail", which would otherwise clash
     # with page names such as "county-detail".

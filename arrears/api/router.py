@@ -7,6 +7,7 @@ from arrears.api import views
 from complaints.api import case_api
 from complaints.api import views as complaint_views
 from projects.api import views as project_views
+from reporting import api as reporting_api
 
 router = DefaultRouter()
 router.register("counties", views.CountyViewSet, basename="county")
@@ -32,6 +33,12 @@ urlpatterns = [
         "calendar/is-working-day/",
         views.IsWorkingDayView.as_view(),
         name="api-calendar-is-working-day",
+    ),
+    path("reports/dashboard/", reporting_api.CityDashboardView.as_view(), name="report-dashboard"),
+    path(
+        "reports/counties/<str:code>/",
+        reporting_api.CountyDashboardView.as_view(),
+        name="report-county-dashboard",
     ),
     path("", include(router.urls)),
 ]

@@ -234,11 +234,23 @@ class CaseEntry(models.Model):
     due_date = models.DateField(_("限期"), null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(
+        county="case__county", department="case__department"
+    )
+
     class Meta:
         verbose_name = _("办案记录")
         verbose_name_plural = _("办案记录")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="caseentry_timeline_idx")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="caseentry_timeline_idx"),
+            # Dashboards: referrals to arbitration and to the police in a period.
+            models.Index(
+                fields=["at"],
+                name="caseentry_referral_idx",
+                condition=models.Q(kind__in=["arbitration", "police"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"

@@ -97,6 +97,10 @@ class RectificationOrder(AuditedModel):
     rectified = models.BooleanField(_("整改到位"), null=True, blank=True)
     verification_note = models.CharField(_("复查情况"), max_length=300, blank=True)
 
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(
+        county="finding__inspection__county", department="finding__inspection__department"
+    )
+
     class Meta:
         verbose_name = _("责令整改")
         verbose_name_plural = _("责令整改")
@@ -121,6 +125,10 @@ class Fine(AuditedModel):
     article = models.CharField(_("法律依据"), max_length=10, choices=FineArticle.choices)
     amount = models.DecimalField(_("罚款金额（元）"), max_digits=12, decimal_places=2)
     decided_on = models.DateField(_("处罚决定日期"))
+
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(
+        county="inspection__county", department="inspection__department"
+    )
 
     class Meta:
         verbose_name = _("罚款")

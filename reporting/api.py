@@ -1,0 +1,235 @@
+"""The dashboards' JSON API: every number of the city overview and of a county page, with the
+same filters and the same scope as the pages. Amounts are decimal strings in yuan (exact to the
+fen), rates fractions with 4 decimals (0.8125 = 81.25%)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from arrears.models import County, Role, User
+from arrears.scoping import get_for_user_or_404
+from reporting import metrics, selectors
+from reporting.forms import ReportFilterForm
+
+
+def _metric_field(metric: metrics.Metric) -> serializers.Field:
+    help_text = str(metric.definition)
+    if metric.unit == metrics.COUNT:
+        return serializers.IntegerField(help_text=help_text)
+    if metric.unit == metrics.YUAN:
+        return serializers.DecimalField(max_digits=16, decimal_places=2, help_text=help_text)
+    if metric.unit == metrics.RATE:
+        return serializers.DecimalField(
+            max_digits=6, decimal_places=4, allow_null=True, help_text=help_text
+        )
+    return serializers.DecimalField(
+        max_digits=8, decimal_places=2, allow_null=True, help_text=help_text
+    )
+
+
+# One field per metric, built from the definitions so the schema documents every figure.
+MetricsSerializer = type(
+    "ReportMetrics",
+    (serializers.Serializer,),
+    {key: _metric_field(metric) for key, metric in metrics.METRICS.items()},
+)
+
+
+class PeriodSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named "label"
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class UnitSerializer(serializers.Serializer):
+    id = serializers.IntegerField(
+        allow_null=True, help_text="县（区）或部门 id；null 为合计或待分派"
+    )
+    code = serializers.CharField()
+    name = serializers.CharField()
+    rank = serializers.IntegerField(allow_null=True)
+    values = MetricsSerializer()
+    previous = MetricsSerializer(help_text="上一期间（环比）")
+    last_year = MetricsSerializer(help_text="去年同期（同比）")
+    avg_days_change = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        allow_null=True,
+        help_text=str(metrics.AVG_DAYS_CHANGE_DEFINITION),
+    )
+
+
+class SliceSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named "label"
+    count = serializers.IntegerField()
+
+
+class BreakdownsSerializer(serializers.Serializer):
+    channel = SliceSerializer(many=True, help_text="期间内收到的投诉，按渠道")
+    industry = SliceSerializer(many=True, help_text="期间内受理的案件，按行业")
+    investment = SliceSerializer(many=True, help_text="期间内受理的案件，按投资类型")
+    triage = SliceSerializer(many=True, help_text="期间内受理的案件，按办理分类")
+    outcome = SliceSerializer(many=True, help_text="期间内办结的案件，按办理结果")
+
+
+class TrendSerializer(serializers.Serializer):
+    months = serializers.ListField(child=serializers.DateField())
+    received = serializers.ListField(child=serializers.IntegerField())
+    closed = serializers.ListField(child=serializers.IntegerField())
+    on_time = serializers.ListField(child=serializers.IntegerField())
+    recovered = serializers.ListField(
+        child=serializers.DecimalField(max_digits=16, decimal_places=2)
+    )
+
+
+class OverdueUnitSerializer(serializers.Serializer):
+    county_id = serializers.IntegerField()
+    county_name = serializers.CharField()
+    department_id = serializers.IntegerField()
+    department_name = serializers.CharField()
+    n = serializers.IntegerField(help_text="逾期案件数")
+
+
+class DefinitionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named "label"
+    unit = serializers.CharField()
+    definition = serializers.CharField()
+    snapshot = serializers.BooleanField()
+
+
+class DashboardSerializer(serializers.Serializer):
+    dimension = serializers.ChoiceField(choices=["county", "department"])
+    period = PeriodSerializer()
+    previous_period = PeriodSerializer()
+    last_year_period = PeriodSerializer()
+    computed_at = serializers.DateTimeField()
+    rank_by = serializers.CharField()
+    total = UnitSerializer()
+    units = UnitSerializer(many=True)
+    breakdowns = BreakdownsSerializer()
+    trend = TrendSerializer()
+    overdue_units = OverdueUnitSerializer(many=True)
+    definitions = DefinitionSerializer(many=True)
+
+
+PARAMETERS = [
+    OpenApiParameter(
+        "period",
+        OpenApiTypes.STR,
+        description="2026-10（月）、2026-Q3（季度）、2026（年）或 custom；默认本年",
+    ),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="period=custom 时的开始日期"),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="period=custom 时的结束日期（含）"),
+    OpenApiParameter("department", OpenApiTypes.INT, description="部门 id"),
+    OpenApiParameter("industry", OpenApiTypes.INT, description="行业 id"),
+    OpenApiParameter("channel", OpenApiTypes.STR, description="渠道（仅作用于投诉和案件指标）"),
+    OpenApiParameter("rank", OpenApiTypes.STR, enum=list(metrics.RANKABLE), description="排名依据"),
+]
+
+
+def _period(p: Any) -> dict[str, Any]:
+    return {"kind": p.kind, "code": p.code, "label": p.label, "start": p.start, "end": p.end}
+
+
+def _unit(u: selectors.Unit) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "code": u.code,
+        "name": u.name,
+        "rank": u.rank,
+        "values": u.values,
+        "previous": u.previous,
+        "last_year": u.last_year,
+        "avg_days_change": u.avg_days_change,
+    }
+
+
+def _payload(board: selectors.Dashboard) -> dict[str, Any]:
+    p = board.filters.period
+    return {
+        "dimension": board.dim,
+        "period": _period(p),
+        "previous_period": _period(p.previous()),
+        "last_year_period": _period(p.last_year()),
+        "computed_at": board.computed_at,
+        "rank_by": board.rank_by,
+        "total": _unit(board.total),
+        "units": [_unit(u) for u in board.units],
+        "breakdowns": board.breakdowns,
+        "trend": board.trend,
+        "overdue_units": board.overdue_units,
+        "definitions": [
+            {
+                "key": key,
+                "label": str(m.label),
+                "unit": m.unit,
+                "definition": str(m.definition),
+                "snapshot": m.snapshot,
+            }
+            for key, m in metrics.METRICS.items()
+        ],
+    }
+
+
+class _DashboardView(APIView):
+    def _board(self, request: Request, county: County | None) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        if user.role == Role.INTEGRATION_CLIENT:
+            raise PermissionDenied
+        form = ReportFilterForm(request.query_params, user=user, county=county)
+        if not form.is_valid():
+            raise ValidationError(
+                {
+                    field: [e["message"] for e in errors]
+                    for field, errors in form.errors.get_json_data().items()
+                }
+            )
+        board = selectors.dashboard(
+            user=user,
+            filters=form.filters(),
+            dim="department" if county else "county",
+            rank_by=form.rank_by(),
+        )
+        return Response(DashboardSerializer(_payload(board)).data)
+
+
+class CityDashboardView(_DashboardView):
+    @extend_schema(
+        summary="全市统计（按县区排名）",
+        description="城市总览的全部数字：各县（区）与合计、环比与同比、分类、月度趋势、逾期单位。"
+        "按用户数据范围统计：县（区）用户只得到本县（区）。",
+        parameters=[
+            *PARAMETERS,
+            OpenApiParameter("county", OpenApiTypes.INT, description="只统计该县（区）id"),
+        ],
+        responses=DashboardSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return self._board(request, None)
+
+
+class CountyDashboardView(_DashboardView):
+    @extend_schema(
+        summary="县（区）统计（按部门）",
+        description="县（区）页面的全部数字，按部门分行。不在数据范围内的县（区）返回 404。",
+        parameters=PARAMETERS,
+        responses=DashboardSerializer,
+    )
+    def get(self, request: Request, code: str) -> Response:
+        user = request.user
+        county = get_for_user_or_404(County.objects.all(), user, code=code)
+        return self._board(request, county)

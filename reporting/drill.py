@@ -1,0 +1,171 @@
+"""The rows behind a figure: columns per counted model, shared by the drill-down page and the
+row exports (CSV and XLSX). No personal data of complainants is listed: a figure's rows are
+cases, complaints by tracking number, projects and decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Cell kinds decide the XLSX number format and how the page shows them.
+TEXT, INT, YUAN, DATE, DATETIME, BOOL = "text", "int", "yuan", "date", "datetime", "bool"
+
+
+@dataclass(frozen=True)
+class Column:
+    label: Any
+    kind: str
+    value: Callable[[Any], Any]
+
+
+def _local(value: dt.datetime | None) -> dt.datetime | None:
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
+def _name(obj: Any) -> str:
+    return obj.name if obj is not None else ""
+
+
+CASE = [
+    Column(_("案件编号"), TEXT, lambda c: c.number or ""),
+    Column(_("状态"), TEXT, lambda c: c.get_state_display()),
+    Column(_("县（区）"), TEXT, lambda c: _name(c.county)),
+    Column(_("承办单位"), TEXT, lambda c: _name(c.department)),
+    Column(_("被投诉单位"), TEXT, lambda c: c.employer_name),
+    Column(_("涉及人数"), INT, lambda c: c.workers_owed),
+    Column(_("欠薪金额（元）"), YUAN, lambda c: c.amount_owed),
+    Column(_("追回工资（元）"), YUAN, lambda c: c.recovered_amount),
+    Column(_("受理时间"), DATETIME, lambda c: _local(c.accepted_at)),
+    Column(_("结案时间"), DATETIME, lambda c: _local(c.closed_at)),
+    Column(_("办理用时（工作日）"), INT, lambda c: c.working_days_taken),
+    Column(_("按期办结"), BOOL, lambda c: c.closed_on_time),
+    Column(_("办理结果"), TEXT, lambda c: c.get_outcome_display()),
+]
+
+COLUMNS: dict[str, list[Column]] = {
+    "complaint": [
+        Column(_("查询码"), TEXT, lambda c: c.tracking_no),
+        Column(_("收到时间"), DATETIME, lambda c: _local(c.received_at)),
+        Column(_("渠道"), TEXT, lambda c: c.get_channel_display()),
+        Column(_("县（区）"), TEXT, lambda c: _name(c.county)),
+        Column(_("承办单位"), TEXT, lambda c: _name(c.department)),
+        Column(_("被投诉单位"), TEXT, lambda c: c.employer_name),
+        Column(_("涉及人数"), INT, lambda c: c.workers_owed),
+        Column(_("欠薪金额（元）"), YUAN, lambda c: c.amount_owed),
+        Column(_("状态"), TEXT, lambda c: c.get_status_display()),
+    ],
+    "case": CASE,
+    "payment": [
+        Column(_("案件编号"), TEXT, lambda p: p.case.number or ""),
+        Column(_("县（区）"), TEXT, lambda p: _name(p.case.county)),
+        Column(_("承办单位"), TEXT, lambda p: _name(p.case.department)),
+        Column(_("被投诉单位"), TEXT, lambda p: p.case.employer_name),
+        Column(_("支付日期"), DATE, lambda p: p.paid_on),
+        Column(_("金额（元）"), YUAN, lambda p: p.amount),
+        Column(_("支付人数"), INT, lambda p: p.workers_paid),
+    ],
+    "entry": [
+        Column(_("案件编号"), TEXT, lambda e: e.case.number or ""),
+        Column(_("县（区）"), TEXT, lambda e: _name(e.case.county)),
+        Column(_("承办单位"), TEXT, lambda e: _name(e.case.department)),
+        Column(_("被投诉单位"), TEXT, lambda e: e.case.employer_name),
+        Column(_("类型"), TEXT, lambda e: e.get_kind_display()),
+        Column(_("时间"), DATETIME, lambda e: _local(e.at)),
+    ],
+    "warning": [
+        Column(_("项目"), TEXT, lambda w: w.project.name),
+        Column(_("县（区）"), TEXT, lambda w: _name(w.county)),
+        Column(_("责任部门"), TEXT, lambda w: _name(w.department)),
+        Column(_("预警规则"), TEXT, lambda w: w.get_rule_display()),
+        Column(_("预警等级"), TEXT, lambda w: w.get_level_display()),
+        Column(_("预警时间"), DATETIME, lambda w: _local(w.opened_at)),
+        Column(_("状态"), TEXT, lambda w: w.get_state_display()),
+        Column(_("处置时间"), DATETIME, lambda w: _local(w.resolved_at)),
+    ],
+    "inspection": [
+        Column(_("项目"), TEXT, lambda i: i.project.name),
+        Column(_("县（区）"), TEXT, lambda i: _name(i.county)),
+        Column(_("检查单位"), TEXT, lambda i: _name(i.department)),
+        Column(_("检查日期"), DATE, lambda i: i.inspected_on),
+        Column(_("专项行动"), TEXT, lambda i: _name(i.campaign)),
+    ],
+    "order": [
+        Column(_("项目"), TEXT, lambda o: o.finding.inspection.project.name),
+        Column(_("县（区）"), TEXT, lambda o: _name(o.finding.inspection.county)),
+        Column(_("问题"), TEXT, lambda o: o.finding.description),
+        Column(_("下达日期"), DATE, lambda o: o.issued_on),
+        Column(_("整改期限（工作日）"), INT, lambda o: o.working_days),
+        Column(_("复查日期"), DATE, lambda o: o.verified_on),
+        Column(_("整改到位"), BOOL, lambda o: o.rectified),
+    ],
+    "fine": [
+        Column(_("项目"), TEXT, lambda f: f.inspection.project.name),
+        Column(_("县（区）"), TEXT, lambda f: _name(f.inspection.county)),
+        Column(_("法律依据"), TEXT, lambda f: f.get_article_display()),
+        Column(_("罚款金额（元）"), YUAN, lambda f: f.amount),
+        Column(_("处罚决定日期"), DATE, lambda f: f.decided_on),
+    ],
+    "project": [
+        Column(_("项目编号"), TEXT, lambda p: p.code),
+        Column(_("项目名称"), TEXT, lambda p: p.name),
+        Column(_("县（区）"), TEXT, lambda p: _name(p.county)),
+        Column(_("行业"), TEXT, lambda p: _name(p.industry)),
+        Column(_("投资类型"), TEXT, lambda p: p.get_investment_type_display()),
+    ],
+}
+
+RELATED = {
+    "complaint": ["county", "department"],
+    "case": ["county", "department"],
+    "payment": ["case__county", "case__department"],
+    "entry": ["case__county", "case__department"],
+    "warning": ["project", "county", "department"],
+    "inspection": ["project", "county", "department", "campaign"],
+    "order": ["finding__inspection__project", "finding__inspection__county"],
+    "fine": ["inspection__project", "inspection__county"],
+    "project": ["county", "industry"],
+}
+
+# Where each row links to (the page of the record), if it has one.
+LINKS: dict[str, Callable[[Any], str]] = {
+    "complaint": lambda c: f"/complaints/{c.tracking_no}/",
+    "case": lambda c: f"/cases/{c.pk}/",
+    "payment": lambda p: f"/cases/{p.case_id}/",
+    "entry": lambda e: f"/cases/{e.case_id}/",
+    "warning": lambda w: f"/projects/{w.project_id}/",
+    "inspection": lambda i: f"/projects/{i.project_id}/",
+    "order": lambda o: f"/projects/{o.finding.inspection.project_id}/",
+    "fine": lambda f: f"/projects/{f.inspection.project_id}/",
+    "project": lambda p: f"/projects/{p.pk}/",
+}
+
+
+def rows_queryset(base: str, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """The subset with what its columns read joined in, newest first."""
+    return qs.select_related(*RELATED[base]).order_by("-pk")
+
+
+def cells(base: str, obj: Any) -> list[Any]:
+    return [column.value(obj) for column in COLUMNS[base]]
+
+
+def text(kind: str, value: Any) -> str:
+    """A cell as CSV text: amounts with 2 decimals in yuan, dates ISO, booleans 是/否."""
+    if value is None:
+        return ""
+    if kind == BOOL:
+        return str(_("是") if value else _("否"))
+    if kind == YUAN:
+        return f"{Decimal(value):.2f}"
+    if kind == DATETIME:
+        return value.strftime("%Y-%m-%d %H:%M")
+    if kind == DATE:
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,161 @@
+"""Exports. Rows are read with `.iterator()` so memory stays flat however many there are: CSV is
+streamed to the client as it is written; XLSX is written row by row (openpyxl's write-only
+mode) to a temporary file that is then streamed. Amounts are exported in yuan to the fen."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from reporting import drill, metrics
+from reporting.selectors import Dashboard
+
+CHUNK = 2000
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NUMBER_FORMATS = {
+    drill.INT: "#,##0",
+    drill.YUAN: "#,##0.00",
+    drill.DATE: "yyyy-mm-dd",
+    drill.DATETIME: "yyyy-mm-dd hh:mm",
+    metrics.COUNT: "#,##0",
+    metrics.RATE: "0.00%",
+    metrics.YUAN: "#,##0.00",
+    metrics.DAYS: "0.00",
+    metrics.SCORE: "0.00",
+}
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, for streaming."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(lines: Iterator[str], stem: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+    return response
+
+
+def rows_csv(base: str, qs: QuerySet[Any], stem: str) -> StreamingHttpResponse:
+    columns = drill.COLUMNS[base]
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        # A byte-order mark so that Excel opens the UTF-8 file with its Chinese intact.
+        yield "\ufeff" + writer.writerow([str(c.label) for c in columns])
+        for obj in qs.iterator(chunk_size=CHUNK):
+            yield writer.writerow(
+                [
+                    drill.text(c.kind, v)
+                    for c, v in zip(columns, drill.cells(base, obj), strict=True)
+                ]
+            )
+
+    return _csv_response(lines(), stem)
+
+
+def _header(sheet: Any, labels: list[str]) -> list[Any]:
+    bold = Font(bold=True)
+    cells = []
+    for label in labels:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = bold
+        cells.append(cell)
+    return cells
+
+
+def _cell(sheet: Any, value: Any, kind: str) -> Any:
+    if kind == drill.BOOL:
+        value = None if value is None else str(_("是") if value else _("否"))
+    cell = WriteOnlyCell(sheet, value=value)
+    if kind in NUMBER_FORMATS and value is not None:
+        cell.number_format = NUMBER_FORMATS[kind]
+    return cell
+
+
+def _file_response(workbook: Workbook, stem: str) -> FileResponse:
+    # The temporary file goes away when the response closes it.
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  (closed by the response)
+    workbook.save(handle)
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename=f"{stem}.xlsx", content_type=XLSX_TYPE)
+
+
+def rows_xlsx(base: str, qs: QuerySet[Any], stem: str, title: str) -> FileResponse:
+    columns = drill.COLUMNS[base]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(_header(sheet, [str(c.label) for c in columns]))
+    for obj in qs.iterator(chunk_size=CHUNK):
+        sheet.append(
+            [_cell(sheet, v, c.kind) for c, v in zip(columns, drill.cells(base, obj), strict=True)]
+        )
+    return _file_response(workbook, stem)
+
+
+def _table(board: Dashboard) -> tuple[list[str], list[list[Any]]]:
+    unit_label = _("县（区）") if board.dim == "county" else _("部门")
+    labels = [_("排名"), unit_label]
+    for key in metrics.TABLE:
+        metric = metrics.METRICS[key]
+        suffix = _("（元）") if metric.unit == metrics.YUAN else ""
+        labels.append(f"{metric.label}{suffix}")
+    labels.append(_("平均办结用时较去年同期（工作日）"))
+    rows = []
+    for unit in [*board.units, board.total]:
+        rows.append(
+            [unit.rank, unit.name]
+            + [unit.values[key] for key in metrics.TABLE]
+            + [unit.avg_days_change]
+        )
+    return labels, rows
+
+
+def table_csv(board: Dashboard, stem: str) -> StreamingHttpResponse:
+    labels, rows = _table(board)
+    writer = csv.writer(_Echo())
+    kinds = ["", ""] + [metrics.METRICS[k].unit for k in metrics.TABLE] + [metrics.DAYS]
+
+    def text(kind: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if kind == metrics.YUAN:
+            return f"{Decimal(value):.2f}"
+        return str(value)
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow(labels)
+        for row in rows:
+            yield writer.writerow([text(k, v) for k, v in zip(kinds, row, strict=True)])
+
+    return _csv_response(lines(), stem)
+
+
+def table_xlsx(board: Dashboard, stem: str) -> FileResponse:
+    labels, rows = _table(board)
+    kinds = ["int", "text"] + [metrics.METRICS[k].unit for k in metrics.TABLE] + [metrics.DAYS]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(_("统计表")))
+    period = board.filters.period
+    sheet.append([str(_("期间")), period.label, period.start, period.end])
+    sheet.append(_header(sheet, labels))
+    for row in rows:
+        sheet.append([_cell(sheet, v, k) for k, v in zip(kinds, row, strict=True)])
+    notes = workbook.create_sheet(title=str(_("指标口径")))
+    notes.append(_header(notes, [str(_("指标")), str(_("口径"))]))
+    for metric in metrics.METRICS.values():
+        notes.append([str(metric.label), str(metric.definition)])
+    return _file_response(workbook, stem)

@@ -1,0 +1,248 @@
+"""How figures are shown: units (万元 for amounts, % for rates), the link behind every number,
+comparison arrows, and the data the charts draw. Pages and the printable report share it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from reporting import metrics
+from reporting.selectors import Dashboard, Unit
+
+KPIS = [
+    "received",
+    "accepted",
+    "closed",
+    "closure_rate",
+    "on_time_rate",
+    "avg_days",
+    "workers_involved",
+    "recovered",
+    "recovery_rate",
+    "open",
+    "overdue",
+    "satisfaction",
+]
+PROJECT_FIGURES = [
+    "core_coverage",
+    "two_funds_coverage",
+    "warnings_raised",
+    "warnings_resolved",
+    "inspections",
+    "orders",
+    "orders_on_time",
+    "orders_overdue",
+    "fines",
+    "fine_amount",
+    "arbitration",
+    "police",
+    "amount_owed",
+    "workers_paid",
+]
+
+
+def display(key: str, value: Any) -> str:
+    """A figure as officials read it: amounts in 万元, rates in %, counts with separators."""
+    if value is None:
+        return "—"
+    unit = metrics.METRICS[key].unit
+    if unit == metrics.YUAN:
+        return f"{metrics.to_wan(value):,.2f}"
+    if unit == metrics.RATE:
+        return f"{Decimal(value) * 100:.2f}%"
+    if unit in (metrics.DAYS, metrics.SCORE):
+        return f"{value:.2f}"
+    return f"{value:,}"
+
+
+def exact(key: str, value: Any) -> str:
+    """The figure in full (yuan to the fen) for the tooltip."""
+    if value is None:
+        return ""
+    if metrics.METRICS[key].unit == metrics.YUAN:
+        return _("%(v)s 元") % {"v": f"{Decimal(value):,.2f}"}
+    return str(value)
+
+
+def unit_label(key: str) -> str:
+    unit = metrics.METRICS[key].unit
+    return {metrics.YUAN: _("万元"), metrics.DAYS: _("工作日")}.get(unit, "")
+
+
+def drill_url(subset: str | None, params: dict[str, str], **extra: Any) -> str:
+    if not subset:
+        return ""
+    query = {"subset": subset, **params, **{k: str(v) for k, v in extra.items() if v}}
+    return f"{reverse('report-rows')}?{urlencode(query)}"
+
+
+def _delta(key: str, now: Any, before: Any) -> dict[str, Any] | None:
+    """The change against a comparison period, and whether it is an improvement."""
+    if now is None or before is None:
+        return None
+    change = now - before
+    if metrics.METRICS[key].unit == metrics.RATE:
+        text = f"{change * 100:+.2f}" + _("个百分点")
+    elif metrics.METRICS[key].unit == metrics.YUAN:
+        text = f"{metrics.to_wan(change):+,.2f}" + _("万元")
+    elif metrics.METRICS[key].unit in (metrics.DAYS, metrics.SCORE):
+        text = f"{change:+.2f}"
+    else:
+        text = f"{change:+,}"
+    worse_when_up = key in ("avg_days", "overdue", "open", "orders_overdue")
+    good = None if change == 0 else (change < 0) == worse_when_up
+    return {"text": text, "good": good}
+
+
+def _cells(unit: Unit, keys: list[str], params: dict[str, str], unit_param: str) -> list[Any]:
+    extra = {unit_param: unit.id} if unit.id is not None else {}
+    return [
+        {
+            "key": key,
+            "display": display(key, unit.values[key]),
+            "exact": exact(key, unit.values[key]),
+            "url": drill_url(metrics.METRICS[key].subset, params, **extra)
+            if unit.id is not None or unit_param == "total"
+            else "",
+        }
+        for key in keys
+    ]
+
+
+def dashboard_context(board: Dashboard) -> dict[str, Any]:
+    filters = board.filters
+    params = filters.params()
+    unit_param = "county" if board.dim == "county" else "department"
+    rows = [
+        {
+            "unit": unit,
+            "cells": _cells(unit, metrics.TABLE, params, unit_param),
+            "avg_days_change": unit.avg_days_change,
+        }
+        for unit in board.units
+    ]
+    total = board.total
+    kpis = [
+        {
+            "key": key,
+            "metric": metrics.METRICS[key],
+            "display": display(key, total.values[key]),
+            "exact": exact(key, total.values[key]),
+            "unit": unit_label(key),
+            "url": drill_url(metrics.METRICS[key].subset, params),
+            # For a year the previous period is the same period last year: shown once.
+            "previous": None
+            if metrics.METRICS[key].snapshot or filters.period.kind == "year"
+            else _delta(key, total.values[key], total.previous[key]),
+            "last_year": None
+            if metrics.METRICS[key].snapshot
+            else _delta(key, total.values[key], total.last_year[key]),
+        }
+        for key in KPIS + PROJECT_FIGURES
+    ]
+    breakdowns = {
+        name: [
+            dict(
+                row,
+                url=drill_url(row["subset"], params, part=f"{name}:{row['value']}")
+                if name not in ("channel", "industry")
+                else drill_url(
+                    row["subset"],
+                    {**params, name: row["value"]} if row["value"] != "none" else params,
+                    part=f"{name}:none" if row["value"] == "none" else "",
+                ),
+            )
+            for row in slices
+        ]
+        for name, slices in board.breakdowns.items()
+    }
+    trend = board.trend
+    charts = {
+        "months": [f"{m:%Y-%m}" for m in trend["months"]],
+        "received": trend["received"],
+        "closed": trend["closed"],
+        "on_time": trend["on_time"],
+        "recovered_wan": [float(metrics.to_wan(a) or 0) for a in trend["recovered"]],
+        "ranking": {
+            "metric": str(metrics.METRICS[board.rank_by].label),
+            "rate": metrics.METRICS[board.rank_by].unit == metrics.RATE,
+            "units": [u.name for u in board.units if u.id is not None],
+            "values": [
+                _chart_value(board.rank_by, u.values[board.rank_by])
+                for u in board.units
+                if u.id is not None
+            ],
+            "links": [_unit_link(board, u, params) for u in board.units if u.id is not None],
+        },
+        "channel": [{"name": r["label"], "value": r["count"]} for r in board.breakdowns["channel"]],
+        "outcome": [{"name": r["label"], "value": r["count"]} for r in board.breakdowns["outcome"]],
+        "labels": {
+            "received": _("收到线索"),
+            "closed": _("办结"),
+            "on_time": _("按期办结"),
+            "recovered": _("追回工资（万元）"),
+        },
+    }
+    overdue = [
+        dict(
+            row,
+            url=drill_url(
+                "overdue", params, county=row["county_id"], department=row["department_id"]
+            ),
+        )
+        for row in board.overdue_units
+    ]
+    definitions = [{"key": key, "metric": metric} for key, metric in metrics.METRICS.items()]
+    return {
+        "board": board,
+        "filters": filters,
+        "period": filters.period,
+        "previous": filters.period.previous(),
+        "last_year": filters.period.last_year(),
+        "params": params,
+        "query": urlencode(params),
+        "columns": [
+            {"key": key, "metric": metrics.METRICS[key], "unit": unit_label(key)}
+            for key in metrics.TABLE
+        ],
+        "rows": rows,
+        "total_cells": _cells(total, metrics.TABLE, params, "total"),
+        "total": total,
+        "kpis": kpis,
+        "breakdowns": breakdowns,
+        "charts": charts,
+        "overdue_units": overdue,
+        "definitions": definitions,
+        "avg_days_change_definition": metrics.AVG_DAYS_CHANGE_DEFINITION,
+        "rankable": metrics.RANKABLE,
+        "breakdown_titles": [
+            ("industry", _("受理案件：按行业")),
+            ("investment", _("受理案件：按投资类型")),
+            ("triage", _("受理案件：按办理分类")),
+        ],
+        "unit_links": {u.id: _unit_link(board, u, params) for u in board.units},
+    }
+
+
+def _chart_value(key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if metrics.METRICS[key].unit == metrics.RATE:
+        return round(float(value) * 100, 2)
+    if metrics.METRICS[key].unit == metrics.YUAN:
+        return float(metrics.to_wan(value) or 0)
+    return float(value)
+
+
+def _unit_link(board: Dashboard, unit: Unit, params: dict[str, str]) -> str:
+    """A county row opens the county page; a department row lists its cases."""
+    if unit.id is None:
+        return ""
+    if board.dim == "county":
+        query = {k: v for k, v in params.items() if k != "county"}
+        return f"{reverse('report-county', args=[unit.code])}?{urlencode(query)}"
+    return drill_url("accepted", params, department=unit.id)

@@ -1,0 +1,192 @@
+"""Dashboard pages, the drill-down behind every number, exports and the printable report.
+Thin: the figures come from `reporting.selectors`, the rows from `reporting.drill`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from arrears.models import County, Role, User
+from arrears.scoping import get_for_user_or_404, scope_of
+from reporting import drill, exports, selectors
+from reporting.forms import ReportFilterForm
+from reporting.presentation import dashboard_context
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    if user.role == Role.INTEGRATION_CLIENT:
+        raise PermissionDenied
+    return user
+
+
+def _form(request: HttpRequest, user: User, county: County | None = None) -> ReportFilterForm:
+    # Always bound: with no parameters every filter is empty and the period is this year.
+    return ReportFilterForm(request.GET, user=user, county=county)
+
+
+def _filters(form: ReportFilterForm) -> selectors.Filters | None:
+    return form.filters() if form.is_valid() else None
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """The city overview: counties ranked. Someone who sees one county goes to its page."""
+    user = _user(request)
+    scope = scope_of(user)
+    if scope.county_id is not None:
+        county = County.objects.get(pk=scope.county_id)
+        url = reverse("report-county", args=[county.code])
+        return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
+    return _dashboard(request, user, None)
+
+
+@login_required
+def county_page(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    county = get_for_user_or_404(County.objects.all(), user, code=code)
+    return _dashboard(request, user, county)
+
+
+def _dashboard(request: HttpRequest, user: User, county: County | None) -> HttpResponse:
+    form = _form(request, user, county)
+    filters = _filters(form)
+    context: dict[str, Any] = {"form": form, "county": county}
+    if filters is None:
+        return render(request, "reporting/dashboard.html", context, status=400)
+    dim = "department" if county else "county"
+    board = selectors.dashboard(user=user, filters=filters, dim=dim, rank_by=form.rank_by())
+    context.update(dashboard_context(board))
+    return render(request, "reporting/dashboard.html", context)
+
+
+@login_required
+def report_print(request: HttpRequest) -> HttpResponse:
+    """A printable report of the same figures (A4 landscape, no navigation)."""
+    user = _user(request)
+    county = None
+    code = request.GET.get("county_code", "")
+    if code:
+        county = get_for_user_or_404(County.objects.all(), user, code=code)
+    elif scope_of(user).county_id is not None:
+        county = County.objects.get(pk=scope_of(user).county_id)
+    form = _form(request, user, county)
+    filters = _filters(form)
+    if filters is None:
+        return render(
+            request, "reporting/dashboard.html", {"form": form, "county": county}, status=400
+        )
+    dim = "department" if county else "county"
+    board = selectors.dashboard(user=user, filters=filters, dim=dim, rank_by=form.rank_by())
+    context = dashboard_context(board)
+    context.update({"county": county, "printed_at": timezone.localtime(), "printed_by": user})
+    return render(request, "reporting/print.html", context)
+
+
+def _subset(request: HttpRequest) -> tuple[str, Any]:
+    """The subset named by ?subset= and the breakdown slice named by ?part=name:value."""
+    name = request.GET.get("subset", "")
+    if name not in selectors.SUBSETS:
+        return "", _("未知的统计口径：%(s)s") % {"s": name or "—"}
+    part = request.GET.get("part", "")
+    if part:
+        breakdown, _sep, value = part.partition(":")
+        if breakdown not in selectors.BREAKDOWNS or not value:
+            return "", _("未知的分类：%(p)s") % {"p": part}
+    return name, None
+
+
+def _drill_rows(request: HttpRequest, user: User) -> tuple[Any, ...]:
+    form = _form(request, user)
+    name, error = _subset(request)
+    filters = _filters(form)
+    if error or filters is None:
+        return form, name, None, None, error
+    qs = selectors.subset_queryset(name, user=user, filters=filters)
+    part = request.GET.get("part", "")
+    if part:
+        breakdown, _sep, value = part.partition(":")
+        qs = qs.filter(selectors.breakdown_condition(breakdown, value))
+    base = selectors.SUBSETS[name].base
+    return form, name, filters, drill.rows_queryset(base, qs), None
+
+
+@login_required
+def rows(request: HttpRequest) -> HttpResponse:
+    """The list a dashboard number counts (same subset, same filters, same scope)."""
+    user = _user(request)
+    form, name, filters, qs, error = _drill_rows(request, user)
+    if qs is None:
+        return render(request, "reporting/rows.html", {"form": form, "error": error}, status=400)
+    base = selectors.SUBSETS[name].base
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    link = drill.LINKS[base]
+    table = [(link(obj), drill.cells(base, obj)) for obj in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reporting/rows.html",
+        {
+            "form": form,
+            "subset": selectors.SUBSETS[name],
+            "subset_name": name,
+            "part": request.GET.get("part", ""),
+            "filters": filters,
+            "columns": drill.COLUMNS[base],
+            "table": table,
+            "page": page,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+def rows_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """The same rows as CSV (streamed) or XLSX (written row by row to a temporary file)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    user = _user(request)
+    form, name, filters, qs, error = _drill_rows(request, user)
+    if qs is None:
+        return render(request, "reporting/rows.html", {"form": form, "error": error}, status=400)
+    base = selectors.SUBSETS[name].base
+    stem = f"{name}-{filters.period.code}"
+    if fmt == "csv":
+        return exports.rows_csv(base, qs, stem)
+    return exports.rows_xlsx(base, qs, stem, title=str(selectors.SUBSETS[name].label))
+
+
+@login_required
+def table_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """The ranking table (units × figures, with the total) as XLSX or CSV, in yuan."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    user = _user(request)
+    county = None
+    code = request.GET.get("county_code", "")
+    if code:
+        county = get_for_user_or_404(County.objects.all(), user, code=code)
+    elif scope_of(user).county_id is not None:
+        county = County.objects.get(pk=scope_of(user).county_id)
+    form = _form(request, user, county)
+    filters = _filters(form)
+    if filters is None:
+        return render(
+            request, "reporting/dashboard.html", {"form": form, "county": county}, status=400
+        )
+    dim = "department" if county else "county"
+    board = selectors.dashboard(user=user, filters=filters, dim=dim, rank_by=form.rank_by())
+    stem = f"report-{county.code if county else 'city'}-{filters.period.code}"
+    if fmt == "csv":
+        return exports.table_csv(board, stem)
+    return exports.table_xlsx(board, stem)
