@@ -1,5 +1,5 @@
-"""Writes of the projects side: registration facts, the checklist, monthly wage records and
-the early-warning evaluation."""
+"""Writes of the projects side: registration facts, employer lists, the checklist, monthly
+wage records, the early-warning evaluation, campaigns and inspections."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from arrears.models import Role, User
 from projects.models import (
     CHECKLIST,
     ChecklistItem,
+    Employer,
+    EmployerListing,
     ItemState,
+    ListKind,
     MonthlyWageRecord,
     Project,
     ProjectStatus,
@@ -428,6 +431,98 @@ def fine_record(
     return Fine.objects.create(
         inspection=inspection, article=article, amount=amount, decided_on=decided_on
     )
+
+
+# --- Employer lists -------------------------------------------------------------------------
+
+
+def _check_list_manager(user: User) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from projects.permissions import can_manage_lists
+
+    if not can_manage_lists(user):
+        raise PermissionDenied(_("只有市根治欠薪办可以管理名单"))
+
+
+def employer_listing_add(
+    *,
+    employer: Employer,
+    kind: str,
+    reason: str,
+    listed_on: datetime.date,
+    user: User,
+    expires_on: datetime.date | None = None,
+) -> EmployerListing:
+    """Put an employer on the key-supervision or dishonest-employer list. The dishonest list
+    runs for the configured years when no end date is given (人社部令45号)."""
+    from arrears.errors import Conflict
+
+    _check_list_manager(user)
+    errors: dict[str, list[str]] = {}
+    if kind not in ListKind.values:
+        errors["kind"] = [_("未知的名单")]
+    if not reason.strip():
+        errors["reason"] = [_("请填写列入事由")]
+    if listed_on > timezone.localdate():
+        errors["listed_on"] = [_("列入日期不能晚于今天")]
+    if expires_on is not None and expires_on <= listed_on:
+        errors["expires_on"] = [_("期满日期应晚于列入日期")]
+    if errors:
+        raise ValidationError(errors)
+    if expires_on is None and kind == ListKind.DISHONEST:
+        years = config.get("lists.dishonest_years")
+        try:
+            expires_on = listed_on.replace(year=listed_on.year + years)
+        except ValueError:  # 29 February
+            expires_on = listed_on.replace(year=listed_on.year + years, day=28)
+    try:
+        # The partial unique constraint (one current listing per list) decides a race
+        # between two clerks; the savepoint keeps the caller's transaction usable.
+        with transaction.atomic():
+            return EmployerListing.objects.create(
+                employer=employer,
+                kind=kind,
+                reason=reason.strip()[:300],
+                listed_on=listed_on,
+                expires_on=expires_on,
+                decided_by=user,
+            )
+    except IntegrityError:
+        raise Conflict(_("该单位已在“%(l)s”中") % {"l": ListKind(kind).label}) from None
+
+
+def employer_listing_remove(
+    *, employer: Employer, kind: str, removed_on: datetime.date, reason: str, user: User
+) -> EmployerListing:
+    """Take an employer off a list: the listing keeps its history with the removal date and
+    reason (never deleted). A conditional update, so two removals record one."""
+    from arrears.errors import Conflict
+
+    _check_list_manager(user)
+    errors: dict[str, list[str]] = {}
+    if kind not in ListKind.values:
+        errors["kind"] = [_("未知的名单")]
+    if not reason.strip():
+        errors["removal_reason"] = [_("请填写移出事由")]
+    if removed_on > timezone.localdate():
+        errors["removed_on"] = [_("移出日期不能晚于今天")]
+    if errors:
+        raise ValidationError(errors)
+    current = EmployerListing.objects.filter(
+        employer=employer, kind=kind, removed_on__isnull=True
+    ).first()
+    if current is None:
+        raise Conflict(_("该单位不在“%(l)s”中") % {"l": ListKind(kind).label})
+    if removed_on < current.listed_on:
+        raise ValidationError({"removed_on": [_("移出日期不能早于列入日期")]})
+    updated = EmployerListing.objects.filter(pk=current.pk, removed_on__isnull=True).update(
+        removed_on=removed_on, removal_reason=reason.strip()[:300]
+    )
+    if not updated:
+        raise Conflict(_("该名单记录已移出"))
+    current.refresh_from_db()
+    return current
 
 
 # --- Wage deposit ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Pages of the projects side: project list and page, the warning queue."""
+"""Pages of the projects side: project list and page, employers and their lists, campaigns,
+the warning queue."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.scoping import get_for_user_or_404
 from projects import permissions, selectors, services
-from projects.models import CHECKLIST, ProjectStatus, Warning
+from projects.forms import ListingAddForm, ListingRemoveForm, error_texts
+from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning
 
 
 def _user(request: HttpRequest) -> User:
@@ -279,3 +281,92 @@ def wage_records_import(request: HttpRequest) -> HttpResponse:
         "projects/import.html",
         {"report": report, "columns": WAGE_COLUMNS, "wage_records": True},
     )
+
+
+# --- Employers ------------------------------------------------------------------------------
+
+
+@login_required
+def employer_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    listed = request.GET.get("list", "")
+    if listed not in ListKind.values:
+        listed = ""
+    qs = selectors.employer_search(user=_user(request), query=query, listed_on=listed)
+    return render(
+        request,
+        "projects/employer_list.html",
+        {
+            "page": Paginator(qs, 50).get_page(request.GET.get("page")),
+            "q": query,
+            "list": listed,
+            "kinds": ListKind.choices,
+        },
+    )
+
+
+@login_required
+def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    employer = selectors.employer_detail(user=user, pk=pk)
+    listings = selectors.employer_listings(employer=employer)
+    manage = permissions.can_manage_lists(user)
+    return render(
+        request,
+        "projects/employer_detail.html",
+        {
+            "employer": employer,
+            "parties": selectors.employer_parties(employer=employer, user=user),
+            "complaints": selectors.employer_complaints(employer=employer, user=user)[:50],
+            "listings": listings,
+            "current_kinds": {x.kind for x in listings if x.removed_on is None},
+            "can_manage": manage,
+            "add_form": ListingAddForm() if manage else None,
+            "remove_form": ListingRemoveForm(auto_id="remove_%s") if manage else None,
+        },
+    )
+
+
+def _listing_action(request: HttpRequest, pk: int, form_class: type, add: bool) -> HttpResponse:
+    user = _user(request)
+    # Scope first (404 outside it), then the role (403): nobody learns what exists elsewhere.
+    employer = selectors.employer_detail(user=user, pk=pk)
+    if not permissions.can_manage_lists(user):
+        raise PermissionDenied(_("只有市根治欠薪办可以管理名单"))
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for text in error_texts(form):
+            messages.error(request, text)
+        return redirect("employer-page", pk=employer.pk)
+    data = form.cleaned_data
+    try:
+        if add:
+            services.employer_listing_add(employer=employer, user=user, **data)
+        else:
+            services.employer_listing_remove(
+                employer=employer,
+                user=user,
+                kind=data["kind"],
+                removed_on=data["removed_on"],
+                reason=data["removal_reason"],
+            )
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已列入名单") if add else _("已移出名单"))
+    return redirect("employer-page", pk=employer.pk)
+
+
+@login_required
+@require_POST
+def employer_listing_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _listing_action(request, pk, ListingAddForm, add=True)
+
+
+@login_required
+@require_POST
+def employer_listing_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    return _listing_action(request, pk, ListingRemoveForm, add=False)
