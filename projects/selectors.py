@@ -183,3 +183,78 @@ def rectification_clocks(*, project: Project) -> dict[int, Any]:
         kind="rectification",
     )
     return {d.object_id: d for d in clocks}
+
+
+# --- Campaigns ------------------------------------------------------------------------------
+
+
+def campaign_list(*, user: User) -> QuerySet[Any]:
+    """Every campaign (a special action is city-wide and visible to all staff), each with
+    the number of its inspections the user may see."""
+    from projects.models import Campaign, Inspection
+
+    scoped = for_user(Inspection.objects.all(), user).values("pk")
+    return Campaign.objects.annotate(
+        n_inspections=Count("inspections", filter=Q(inspections__in=scoped))
+    ).order_by("-starts_on", "-pk")
+
+
+def campaign_detail(*, pk: int) -> Any:
+    from django.shortcuts import get_object_or_404
+
+    from projects.models import Campaign
+
+    return get_object_or_404(Campaign, pk=pk)
+
+
+def campaign_inspections(*, campaign: Any, user: User) -> QuerySet[Any]:
+    """The campaign's inspections within the user's scope: a county sees its own part."""
+    from projects.models import Inspection
+
+    return (
+        for_user(Inspection.objects.filter(campaign=campaign), user)
+        .select_related("project", "project__county", "inspector")
+        .annotate(
+            n_findings=Count("findings", distinct=True), n_fines=Count("fines", distinct=True)
+        )
+        .order_by("-inspected_on", "-pk")
+    )
+
+
+def campaign_summary(*, campaign: Any, user: User) -> dict[str, Any]:
+    """What the campaign found within the user's scope: inspections, findings, rectification
+    orders met on time / overdue (missed, or running past the due time) / still running, and
+    fines. A constant number of aggregate queries whatever the campaign's size."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from arrears.models import Deadline
+    from projects.models import Finding, Fine, RectificationOrder
+
+    inspections = for_user(campaign.inspections.all(), user)
+    orders = RectificationOrder.objects.filter(finding__inspection__in=inspections)
+    now = timezone.now()
+    running = Q(state__in=["open", "paused"])
+    clocks = Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(RectificationOrder),
+        object_id__in=orders.values("pk"),
+        kind="rectification",
+    ).aggregate(
+        on_time=Count("pk", filter=Q(state="met")),
+        overdue=Count("pk", filter=Q(state="missed") | (running & Q(due_at__lt=now))),
+        running=Count("pk", filter=running & Q(due_at__gte=now)),
+    )
+    fines = Fine.objects.filter(inspection__in=inspections).aggregate(
+        n=Count("pk"), total=Sum("amount")
+    )
+    return {
+        "inspections": inspections.count(),
+        "findings": Finding.objects.filter(inspection__in=inspections).count(),
+        "orders": orders.count(),
+        "orders_on_time": clocks["on_time"],
+        "orders_overdue": clocks["overdue"],
+        "orders_running": clocks["running"],
+        "fines": fines["n"],
+        "fines_total": fines["total"] or Decimal("0"),
+    }

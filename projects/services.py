@@ -303,6 +303,29 @@ FINE_RANGES = {
 }
 
 
+def campaign_create(
+    *, name: str, starts_on: datetime.date, ends_on: datetime.date, user: User, scope_note: str = ""
+) -> Any:
+    """Launch a special action (专项行动) with its period and scope."""
+    from django.core.exceptions import PermissionDenied
+
+    from projects.models import Campaign
+    from projects.permissions import can_manage_campaigns
+
+    if not can_manage_campaigns(user):
+        raise PermissionDenied(_("只有市根治欠薪办可以发起专项行动"))
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("请填写专项行动名称")]
+    if ends_on < starts_on:
+        errors["ends_on"] = [_("结束日期不能早于开始日期")]
+    if errors:
+        raise ValidationError(errors)
+    return Campaign.objects.create(
+        name=name.strip(), starts_on=starts_on, ends_on=ends_on, scope_note=scope_note.strip()
+    )
+
+
 def inspection_record(
     *,
     project: Project,

@@ -18,6 +18,8 @@ urlpatterns = [
         views.employer_listing_remove,
         name="employer-listing-remove",
     ),
+    path("campaigns/", views.campaign_list, name="campaign-list"),
+    path("campaigns/<int:pk>/", views.campaign_page, name="campaign-page"),
     path("warnings/", views.warning_queue, name="warning-queue"),
     path("warnings/<int:pk>/dispose/", views.warning_dispose, name="warning-dispose"),
 ]

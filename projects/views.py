@@ -17,7 +17,7 @@ from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.scoping import get_for_user_or_404
 from projects import permissions, selectors, services
-from projects.forms import ListingAddForm, ListingRemoveForm, error_texts
+from projects.forms import CampaignForm, ListingAddForm, ListingRemoveForm, error_texts
 from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning
 
 
@@ -169,6 +169,8 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("只有监察员和主管部门可以登记检查"))
     today = timezone.localdate()
     campaigns = Campaign.objects.filter(starts_on__lte=today, ends_on__gte=today)
+    # Arriving from a campaign's page preselects it.
+    chosen = request.POST.get("campaign") or request.GET.get("campaign") or ""
     if request.method == "POST":
         findings = []
         for item, description, days in zip(
@@ -209,6 +211,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
             "campaigns": campaigns,
             "today": today,
             "rows": range(3),
+            "chosen": chosen,
             "default_days": services.config.get("rectification.default_days"),
         },
     )
@@ -370,3 +373,55 @@ def employer_listing_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def employer_listing_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return _listing_action(request, pk, ListingRemoveForm, add=False)
+
+
+# --- Campaigns ------------------------------------------------------------------------------
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    """Every campaign with its inspections in the user's scope; the city office launches one
+    here."""
+    user = _user(request)
+    manage = permissions.can_manage_campaigns(user)
+    form = CampaignForm()
+    if request.method == "POST":
+        if not manage:
+            raise PermissionDenied(_("只有市根治欠薪办可以发起专项行动"))
+        form = CampaignForm(request.POST)
+        if form.is_valid():
+            try:
+                campaign = services.campaign_create(user=user, **form.cleaned_data)
+            except ValidationError as exc:
+                for text in exc.messages:
+                    messages.error(request, text)
+            else:
+                messages.success(request, _("已发起专项行动"))
+                return redirect("campaign-page", pk=campaign.pk)
+        else:
+            for text in error_texts(form):
+                messages.error(request, text)
+    page = Paginator(selectors.campaign_list(user=user), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "projects/campaign_list.html",
+        {"page": page, "form": form if manage else None},
+    )
+
+
+@login_required
+def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A campaign: period, scope and what it found. The campaign is city-wide; its inspections
+    and their figures are narrowed to the user's scope, so a county sees its own part."""
+    user = _user(request)
+    campaign = selectors.campaign_detail(pk=pk)
+    inspections = selectors.campaign_inspections(campaign=campaign, user=user)
+    return render(
+        request,
+        "projects/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "summary": selectors.campaign_summary(campaign=campaign, user=user),
+            "inspections": Paginator(inspections, 50).get_page(request.GET.get("page")),
+        },
+    )

@@ -105,6 +105,9 @@ NOT_SCOPED = {
     "calendar/<int:year>/mark/",
     "api/v1/calendar/years/<year>/",
     "i18n/setlang/",
+    # A campaign is city-wide; its inspections and figures are scoped on its page:
+    # tests/projects/test_campaigns.py.
+    "campaigns/<int:pk>/",
     # Scoped by the calling integration client: tests/complaints/test_referrals_api.py.
     "api/v1/referrals/<external_id>/",
 }
@@ -252,6 +255,7 @@ LISTS = [
     "/api/v1/warnings/",
     "/api/v1/wage-records/",
     "/employers/",
+    "/campaigns/",
 ]
 
 
