@@ -51,8 +51,12 @@ def checklist_set(
     amount: Decimal | None = None,
     expires_on: datetime.date | None = None,
     facts: dict[str, Any] | None = None,
+    refuse_older: bool = False,
 ) -> ChecklistItem:
-    """Record the verified state of one "5+3" item of a project."""
+    """Record the verified state of one "5+3" item of a project. With `refuse_older`, a
+    verification dated before the one on record is a Conflict rather than overwriting newer
+    facts (an API client replaying or syncing late); inspections and rectification checks
+    keep their own order of events and do not ask for it."""
     if item not in dict(CHECKLIST):
         raise ValidationError({"item": [_("未知的制度项")]})
     if state not in ItemState.values:
@@ -62,6 +66,16 @@ def checklist_set(
         raise ValidationError({"verified_on": [_("核查日期不能晚于今天")]})
     if amount is not None and amount < 0:
         raise ValidationError({"amount": [_("金额不能为负数")]})
+    if refuse_older:
+        from arrears.errors import Conflict
+
+        recorded = (
+            ChecklistItem.objects.filter(project=project, item=item)
+            .values_list("verified_on", flat=True)
+            .first()
+        )
+        if recorded is not None and verified_on < recorded:
+            raise Conflict(_("该项已有 %(d)s 的核查结果，不能以更早的日期覆盖") % {"d": recorded})
     entry, _created = ChecklistItem.objects.update_or_create(
         project=project,
         item=item,

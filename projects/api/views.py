@@ -6,18 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from arrears.identifiers import mask_bank_account
 from arrears.models import User
 from arrears.scoping import for_user
 from complaints.api.authentication import ApiKeyAuthentication, ClientRateThrottle
 from complaints.api.serializers import ErrorSerializer
-from projects import selectors, services
-from projects.models import MonthlyWageRecord, Project, Warning
+from projects import permissions, selectors, services
+from projects.models import CHECKLIST, ItemState, MonthlyWageRecord, Project, Warning
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误（按字段列出错误信息）"),
@@ -49,6 +52,67 @@ class ProjectSerializer(serializers.ModelSerializer):
             "planned_completion",
             "status",
         ]
+
+
+FACT_KEYS = ("bank", "account", "issuer", "form")
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    """One "5+3" item of a project as recorded (state "unknown" until first verified); the
+    wage account's number is masked."""
+
+    item = serializers.ChoiceField(choices=CHECKLIST)
+    name = serializers.CharField()
+    state = serializers.ChoiceField(choices=ItemState.choices)
+    verified_on = serializers.DateField(allow_null=True)
+    verified_by = serializers.CharField(allow_null=True)
+    evidence = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=15, decimal_places=2, allow_null=True)
+    expires_on = serializers.DateField(allow_null=True)
+    facts = serializers.DictField(child=serializers.CharField())
+
+
+def _checklist_rows(project: Project) -> list[dict[str, Any]]:
+    recorded = {c.item: c for c in project.checklist.select_related("verified_by")}
+    rows = []
+    for code, label in CHECKLIST:
+        entry = recorded.get(code)
+        facts = {k: str(v) for k, v in (entry.facts if entry else {}).items()}
+        if facts.get("account"):
+            facts["account"] = mask_bank_account(facts["account"])
+        rows.append(
+            {
+                "item": code,
+                "name": str(label),
+                "state": entry.state if entry else ItemState.UNKNOWN,
+                "verified_on": entry.verified_on if entry else None,
+                "verified_by": str(entry.verified_by) if entry and entry.verified_by else None,
+                "evidence": entry.evidence if entry else "",
+                "amount": entry.amount if entry else None,
+                "expires_on": entry.expires_on if entry else None,
+                "facts": facts,
+            }
+        )
+    return rows
+
+
+class ChecklistVerifyIn(serializers.Serializer):
+    """A verification of one item; the verifier is the caller, the date today unless given."""
+
+    item = serializers.ChoiceField(choices=CHECKLIST)
+    state = serializers.ChoiceField(
+        choices=[c for c in ItemState.choices if c[0] != ItemState.UNKNOWN]
+    )
+    evidence = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    verified_on = serializers.DateField(required=False)
+    amount = serializers.DecimalField(
+        max_digits=15, decimal_places=2, required=False, allow_null=True
+    )
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    bank = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    account = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    issuer = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    form = serializers.CharField(max_length=50, required=False, allow_blank=True)
 
 
 class WageRecordSerializer(serializers.ModelSerializer):
@@ -113,6 +177,36 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> Any:
         return selectors.project_list(user=_user(self.request))
+
+    @extend_schema(
+        methods=["GET"],
+        summary="项目的“5+3”制度落实情况（八项，账号脱敏）",
+        responses={200: ChecklistItemSerializer(many=True), **ERRORS},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="登记一项“5+3”制度的核查结果（核查人为当前用户）",
+        request=ChecklistVerifyIn,
+        responses={200: ChecklistItemSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def checklist(self, request: Request, pk: str) -> Response:
+        project = self.get_object()  # scoped: 404 outside the caller's scope
+        if request.method == "GET":
+            return Response(ChecklistItemSerializer(_checklist_rows(project), many=True).data)
+        user = _user(request)
+        if not permissions.can_inspect(user):
+            raise PermissionDenied(_("只有监察员和主管部门可以核查"))
+        incoming = ChecklistVerifyIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        given = {key: data.pop(key, "").strip() for key in FACT_KEYS}
+        facts = {key: value for key, value in given.items() if value}
+        entry = services.checklist_set(
+            project=project, user=user, facts=facts, refuse_older=True, **data
+        )
+        row = next(r for r in _checklist_rows(project) if r["item"] == entry.item)
+        return Response(ChecklistItemSerializer(row).data)
 
 
 class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -27,6 +27,9 @@ OBJECT_URLS = {
     "cases/<int:pk>/": lambda d: f"/cases/{d['case_b'].pk}/",
     "projects/<int:pk>/": lambda d: f"/projects/{d['project_b'].pk}/",
     "api/v1/projects/<pk>/": lambda d: f"/api/v1/projects/{d['project_b'].pk}/",
+    "api/v1/projects/<pk>/checklist/": (
+        lambda d: f"/api/v1/projects/{d['project_b'].pk}/checklist/"
+    ),
     "api/v1/warnings/<pk>/": lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/",
     "employers/<int:pk>/": lambda d: f"/employers/{d['employer_b'].pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
