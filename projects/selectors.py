@@ -33,7 +33,7 @@ def project_list(*, user: User) -> QuerySet[Project]:
 
 def warning_queue(*, user: User, state: str = WarningState.OPEN) -> QuerySet[Warning]:
     """A department's warnings: open ones to act on, or disposed ones (with their case)."""
-    qs = for_user(Warning.objects.select_related("project", "department"), user)
+    qs = for_user(Warning.objects.select_related("project", "department", "case"), user)
     if state == WarningState.RESOLVED:
         return qs.filter(state=WarningState.RESOLVED).order_by("-resolved_at", "-pk")
     return qs.filter(state=WarningState.OPEN)

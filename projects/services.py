@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from arrears import config, deadlines
 from arrears.models import Role, User
+from arrears.scoping import for_user
 from projects.models import (
     CHECKLIST,
     ChecklistItem,
@@ -278,10 +279,35 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
 DISPOSITIONS = {"interview": _("已约谈"), "resolved": _("已解决"), "case": _("已转为案件")}
 
 
-def warning_dispose(*, warning: Warning, user: User, disposition: str, note: str) -> Warning:
+def _case_for_warning(*, warning: Warning, user: User, case_number: str) -> Any:
+    """The case a warning is turned into, chosen by its number: it must be one the user may
+    see (the same scoping as the case pages) and concern the warning's project — linked to
+    it, or, when intake could not match the project, against one of the project's parties
+    (by credit code)."""
+    from complaints.models import Case
+
+    number = case_number.strip().upper()
+    if not number:
+        raise ValidationError({"case_number": [_("转为案件时请填写案件编号")]})
+    case = for_user(Case.objects.filter(number=number), user).first()
+    if case is None:
+        raise ValidationError({"case_number": [_("案件不存在或不在您的数据范围内")]})
+    if case.project_id is not None:
+        related = case.project_id == warning.project_id
+    else:
+        codes = warning.project.parties.values_list("employer__credit_code", flat=True)
+        related = bool(case.employer_credit_code) and case.employer_credit_code in set(codes)
+    if not related:
+        raise ValidationError({"case_number": [_("该案件与预警项目无关")]})
+    return case
+
+
+def warning_dispose(
+    *, warning: Warning, user: User, disposition: str, note: str, case_number: str = ""
+) -> Warning:
     """The department's disposition of a warning (interview held, resolved, turned into a
-    case). A warning whose condition still holds is reopened by the next evaluation — which
-    says why it could not be closed."""
+    case — which links the case, see `_case_for_warning`). A warning whose condition still
+    holds is reopened by the next evaluation — which says why it could not be closed."""
     from django.core.exceptions import PermissionDenied
 
     from projects.permissions import can_dispose_warning
@@ -292,11 +318,17 @@ def warning_dispose(*, warning: Warning, user: User, disposition: str, note: str
         raise ValidationError({"disposition": [_("未知的处置方式")]})
     if not note.strip():
         raise ValidationError({"note": [_("请填写处置说明")]})
+    case = None
+    if disposition == "case":
+        case = _case_for_warning(warning=warning, user=user, case_number=case_number)
+    elif case_number.strip():
+        raise ValidationError({"case_number": [_("只有“转为案件”才关联案件")]})
     updated = Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
         state=WarningState.RESOLVED,
         resolved_at=timezone.now(),
         disposition=disposition,
         note=note.strip(),
+        case=case,
     )
     if not updated:
         from arrears.errors import Conflict

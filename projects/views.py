@@ -65,7 +65,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             "checklist": [(code, label, checklist.get(code)) for code, label in CHECKLIST],
             "parties": project.parties.select_related("employer"),
             "records": project.wage_records.all()[:12],
-            "warnings": project.warnings.all()[:20],
+            "warnings": project.warnings.select_related("case")[:20],
             "inspections": project.inspections.prefetch_related("findings__rectification", "fines")[
                 :20
             ],
@@ -78,11 +78,19 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def warning_queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.warning_queue(user=_user(request)), 50).get_page(
+    """Open warnings to dispose of, or (state=resolved) disposed ones with their cases."""
+    from projects.models import WarningState
+
+    state = request.GET.get("state", WarningState.OPEN)
+    if state not in WarningState.values:
+        state = WarningState.OPEN
+    page = Paginator(selectors.warning_queue(user=_user(request), state=state), 50).get_page(
         request.GET.get("page")
     )
     return render(
-        request, "projects/warnings.html", {"page": page, "dispositions": services.DISPOSITIONS}
+        request,
+        "projects/warnings.html",
+        {"page": page, "dispositions": services.DISPOSITIONS, "state": state},
     )
 
 
@@ -97,6 +105,7 @@ def warning_dispose(request: HttpRequest, pk: int) -> HttpResponse:
             user=user,
             disposition=request.POST.get("disposition", ""),
             note=request.POST.get("note", ""),
+            case_number=request.POST.get("case_number", ""),
         )
     except ValidationError as exc:
         for text in exc.messages:

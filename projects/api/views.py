@@ -138,6 +138,8 @@ class WageRecordSerializer(serializers.ModelSerializer):
 
 class WarningSerializer(serializers.ModelSerializer):
     project = serializers.CharField(source="project.code")
+    case_id = serializers.IntegerField(read_only=True, allow_null=True)
+    case_number = serializers.CharField(source="case.number", default=None, read_only=True)
 
     class Meta:
         model = Warning
@@ -152,12 +154,20 @@ class WarningSerializer(serializers.ModelSerializer):
             "resolved_at",
             "disposition",
             "note",
+            "case_id",
+            "case_number",
         ]
 
 
 class DisposeIn(serializers.Serializer):
     disposition = serializers.ChoiceField(choices=list(services.DISPOSITIONS))
     note = serializers.CharField(max_length=1000)
+    case_number = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        help_text="转为案件（disposition=case）时必填：本人数据范围内、与预警项目相关的案件编号",
+    )
 
 
 def _user(request: Request) -> User:
@@ -254,7 +264,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self) -> Any:
         user = _user(self.request)
-        return for_user(Warning.objects.select_related("project"), user)
+        return for_user(Warning.objects.select_related("project", "case"), user)
 
     @extend_schema(request=DisposeIn, responses={200: WarningSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
