@@ -1,6 +1,6 @@
-"""REST endpoints of the projects side: the registry (scoped), monthly wage records (entered
-by staff or pushed by an integration client such as the bank or the monitoring platform) and
-warnings with their disposition."""
+"""REST endpoints of the projects side: the registry (scoped), the checklist, employers and
+their lists, monthly wage records (entered by staff or pushed by an integration client such as
+the bank or the monitoring platform) and warnings with their disposition."""
 
 from __future__ import annotations
 
@@ -8,19 +8,33 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from arrears.identifiers import mask_bank_account
+from arrears.identifiers import mask_bank_account, mask_phone
 from arrears.models import User
 from arrears.scoping import for_user
 from complaints.api.authentication import ApiKeyAuthentication, ClientRateThrottle
 from complaints.api.serializers import ErrorSerializer
 from projects import permissions, selectors, services
-from projects.models import CHECKLIST, ItemState, MonthlyWageRecord, Project, Warning
+from projects.models import (
+    CHECKLIST,
+    Employer,
+    EmployerListing,
+    ItemState,
+    ListKind,
+    MonthlyWageRecord,
+    Project,
+    Warning,
+)
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误（按字段列出错误信息）"),
@@ -113,6 +127,50 @@ class ChecklistVerifyIn(serializers.Serializer):
     account = serializers.CharField(max_length=40, required=False, allow_blank=True)
     issuer = serializers.CharField(max_length=100, required=False, allow_blank=True)
     form = serializers.CharField(max_length=50, required=False, allow_blank=True)
+
+
+class MaskedPhoneField(serializers.CharField):
+    """A phone number shown masked (PIPL); the full number is never sent."""
+
+    def to_representation(self, value: Any) -> str:
+        return mask_phone(value) if value else ""
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EmployerListing
+        fields = ["id", "kind", "reason", "listed_on", "expires_on", "removed_on", "removal_reason"]
+
+
+class EmployerSerializer(serializers.ModelSerializer):
+    phone = MaskedPhoneField(read_only=True)
+    listings = ListingSerializer(many=True, read_only=True, help_text="名单记录（含已移出的）")
+
+    class Meta:
+        model = Employer
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "legal_representative",
+            "contact",
+            "phone",
+            "address",
+            "listings",
+        ]
+
+
+class ListingAddIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ListKind.choices)
+    reason = serializers.CharField(max_length=300)
+    listed_on = serializers.DateField()
+    expires_on = serializers.DateField(required=False, allow_null=True)
+
+
+class ListingRemoveIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ListKind.choices)
+    removed_on = serializers.DateField()
+    reason = serializers.CharField(max_length=300)
 
 
 class WageRecordSerializer(serializers.ModelSerializer):
@@ -217,6 +275,68 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         )
         row = next(r for r in _checklist_rows(project) if r["item"] == entry.item)
         return Response(ChecklistItemSerializer(row).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="用人单位（按数据范围：可见其项目或投诉的单位；市级可见全部）",
+        parameters=[
+            OpenApiParameter("search", str, description="单位名称或统一社会信用代码（部分匹配）"),
+            OpenApiParameter(
+                "list", str, enum=ListKind.values, description="只列出当前在该名单中的单位"
+            ),
+        ],
+    ),
+    retrieve=extend_schema(summary="用人单位详情（电话脱敏）"),
+)
+class EmployerViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = EmployerSerializer
+    queryset = Employer.objects.none()
+    filter_backends: list[Any] = []  # search and list are read below, through the selector
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        listed = params.get("list", "")
+        if listed and listed not in ListKind.values:
+            raise serializers.ValidationError({"list": [_("未知的名单")]})
+        return selectors.employer_search(
+            user=_user(self.request), query=params.get("search", "").strip(), listed_on=listed
+        ).prefetch_related("listings")
+
+    def get_object(self) -> Any:
+        # Not the generic lookup: an employer's scope comes from its projects and complaints.
+        return selectors.employer_detail(user=_user(self.request), pk=int(self.kwargs["pk"]))
+
+    @extend_schema(
+        summary="列入名单（市根治欠薪办）",
+        request=ListingAddIn,
+        responses={201: ListingSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="listings")
+    def add_listing(self, request: Request, pk: str) -> Response:
+        employer = self.get_object()  # 404 outside the scope before 403 for the role
+        data = ListingAddIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = services.employer_listing_add(
+            employer=employer, user=_user(request), **data.validated_data
+        )
+        return Response(ListingSerializer(listing).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="移出名单（市根治欠薪办；记录移出日期和事由）",
+        request=ListingRemoveIn,
+        responses={200: ListingSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="listings/remove")
+    def remove_listing(self, request: Request, pk: str) -> Response:
+        employer = self.get_object()
+        data = ListingRemoveIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = services.employer_listing_remove(
+            employer=employer, user=_user(request), **data.validated_data
+        )
+        return Response(ListingSerializer(listing).data)
 
 
 class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

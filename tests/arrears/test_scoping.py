@@ -32,6 +32,7 @@ OBJECT_URLS = {
     ),
     "api/v1/warnings/<pk>/": lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/",
     "employers/<int:pk>/": lambda d: f"/employers/{d['employer_b'].pk}/",
+    "api/v1/employers/<pk>/": lambda d: f"/api/v1/employers/{d['employer_b'].pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
         lambda d: f"/complaints/{d['cb'].tracking_no}/evidence/{d['evidence_b'].pk}/"
     ),
@@ -75,6 +76,12 @@ POST_URLS = {
     "employers/<int:pk>/listings/": lambda d: f"/employers/{d['employer_b'].pk}/listings/",
     "employers/<int:pk>/listings/remove/": (
         lambda d: f"/employers/{d['employer_b'].pk}/listings/remove/"
+    ),
+    "api/v1/employers/<pk>/listings/": (
+        lambda d: f"/api/v1/employers/{d['employer_b'].pk}/listings/"
+    ),
+    "api/v1/employers/<pk>/listings/remove/": (
+        lambda d: f"/api/v1/employers/{d['employer_b'].pk}/listings/remove/"
     ),
 }
 
@@ -259,6 +266,7 @@ LISTS = [
     "/api/v1/wage-records/",
     "/employers/",
     "/campaigns/",
+    "/api/v1/employers/",
 ]
 
 

@@ -12,9 +12,9 @@ from django.test import Client
 from django.utils import timezone
 
 from arrears.errors import Conflict
-from arrears.models import Department, DepartmentKind, Role, User
+from arrears.models import DepartmentKind, Role, User
 from projects import selectors, services
-from projects.models import Employer, EmployerListing, Project, ProjectParty
+from projects.models import Employer, EmployerListing
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
 
@@ -22,32 +22,6 @@ def _web(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def employers(project: Project) -> dict[str, Any]:
-    """A contractor on the fixture's project, and one on a project in another county."""
-    ours = Employer.objects.create(
-        name="江城建工集团有限公司", credit_code="914403001922038216", phone="13812345678"
-    )
-    ProjectParty.objects.create(project=project, employer=ours, role="general_contractor")
-    other_county = CountyFactory.create()
-    elsewhere = Project.objects.create(
-        code="XM-2", name="西岸学校", county=other_county, industry=project.industry
-    )
-    theirs = Employer.objects.create(name="西岸劳务有限公司", credit_code="91330100799655058B")
-    ProjectParty.objects.create(project=elsewhere, employer=theirs, role="labour_subcontractor")
-    return {
-        "ours": ours,
-        "theirs": theirs,
-        "inspector": User.objects.get(department=project.department),
-        "city_office": UserFactory.create(city_office=True),
-        "hrss_inspector": UserFactory.create(
-            role=Role.INSPECTOR,
-            county=project.county,
-            department=Department.objects.get(county=project.county, kind=DepartmentKind.HRSS),
-        ),
-    }
 
 
 def test_scope_follows_the_projects_and_complaints_a_user_may_see(
