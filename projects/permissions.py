@@ -23,3 +23,15 @@ def can_inspect(user: Any) -> bool:
 def can_dispose_warning(user: Any) -> bool:
     """Disposing of an early warning: the officers who act on it, and their county official."""
     return bool(can_inspect(user) or user.role == Role.COUNTY_OFFICIAL)
+
+
+def can_manage_lists(user: Any) -> bool:
+    """Putting an employer on (or taking it off) the key-supervision or dishonest-employer
+    list: the city task-force office only. A listing triggers joint punishment by every
+    department city-wide, so no single county or department decides it alone."""
+    return bool(user.is_superuser or user.role == Role.CITY_OFFICE)
+
+
+def can_manage_campaigns(user: Any) -> bool:
+    """Launching a special action (专项行动): the city task-force office runs campaigns."""
+    return bool(user.is_superuser or user.role == Role.CITY_OFFICE)

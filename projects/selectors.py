@@ -5,16 +5,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from arrears.models import User
-from arrears.scoping import for_user
+from arrears.scoping import for_user, scope_filter, scope_of
 from projects.models import (
     CHECKLIST,
     CORE_ITEMS,
     ChecklistItem,
+    Employer,
+    EmployerListing,
     ItemState,
     Project,
+    ProjectParty,
     ProjectStatus,
     Warning,
     WarningState,
@@ -28,10 +31,92 @@ def project_list(*, user: User) -> QuerySet[Project]:
     return for_user(Project.objects.select_related("county", "industry", "department"), user)
 
 
-def warning_queue(*, user: User) -> QuerySet[Warning]:
-    return for_user(Warning.objects.select_related("project", "department"), user).filter(
-        state=WarningState.OPEN
+def warning_queue(*, user: User, state: str = WarningState.OPEN) -> QuerySet[Warning]:
+    """A department's warnings: open ones to act on, or disposed ones (with their case)."""
+    qs = for_user(Warning.objects.select_related("project", "department", "case"), user)
+    if state == WarningState.RESOLVED:
+        return qs.filter(state=WarningState.RESOLVED).order_by("-resolved_at", "-pk")
+    return qs.filter(state=WarningState.OPEN)
+
+
+# --- Employers ------------------------------------------------------------------------------
+
+
+def employer_list(*, user: User) -> QuerySet[Employer]:
+    """The employers a user may see. An employer belongs to no county (it works across the
+    city), so its visibility follows what it is attached to: city-wide users see every
+    employer; anyone else sees an employer that is a party to a project in their scope, or
+    that a complaint in their scope concerns (the HRSS inspector handling a complaint must
+    be able to open the employer's page, though the project is supervised by housing). Both
+    halves go through `for_user`, so the employer page never widens anyone's scope."""
+    qs = Employer.objects.all()
+    if scope_filter(Employer, scope_of(user)) is None:
+        return qs  # the whole city
+    from complaints.models import Complaint
+
+    projects = for_user(Project.objects.all(), user)
+    complaints = for_user(Complaint.objects.all(), user)
+    return qs.filter(
+        Exists(ProjectParty.objects.filter(employer=OuterRef("pk"), project__in=projects))
+        | Exists(complaints.filter(employer=OuterRef("pk")))
     )
+
+
+def employer_detail(*, user: User, pk: int) -> Employer:
+    """One employer the user may see, else 404. (Not `get_for_user_or_404`: Employer has no
+    scope paths of its own, so that would hide it from everyone below city level.)"""
+    from django.http import Http404
+
+    found = employer_list(user=user).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def employer_search(*, user: User, query: str = "", listed_on: str = "") -> QuerySet[Employer]:
+    """The employer list narrowed by name or credit code and by current list membership."""
+    qs = employer_list(user=user)
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(credit_code__icontains=query.upper()))
+    if listed_on:
+        qs = qs.filter(
+            Exists(
+                EmployerListing.objects.filter(
+                    employer=OuterRef("pk"), kind=listed_on, removed_on__isnull=True
+                )
+            )
+        )
+    return qs.prefetch_related(
+        Prefetch(
+            "listings",
+            queryset=EmployerListing.objects.filter(removed_on__isnull=True),
+            to_attr="current_listings",
+        )
+    ).order_by("name", "pk")
+
+
+def employer_parties(*, employer: Employer, user: User) -> QuerySet[ProjectParty]:
+    """The employer's roles on projects the user may see (others stay hidden)."""
+    projects = for_user(Project.objects.all(), user)
+    return (
+        employer.parties.filter(project__in=projects)
+        .select_related("project", "project__county")
+        .order_by("project__name", "role")
+    )
+
+
+def employer_complaints(*, employer: Employer, user: User) -> Any:
+    """Complaints about the employer within the user's scope, newest first."""
+    from complaints.models import Complaint
+
+    return for_user(Complaint.objects.filter(employer=employer), user).select_related(
+        "county", "case"
+    )
+
+
+def employer_listings(*, employer: Employer) -> QuerySet[EmployerListing]:
+    """Every listing of the employer, current and removed: the history is the point."""
+    return employer.listings.select_related("decided_by").order_by("-listed_on", "-pk")
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
@@ -98,3 +183,78 @@ def rectification_clocks(*, project: Project) -> dict[int, Any]:
         kind="rectification",
     )
     return {d.object_id: d for d in clocks}
+
+
+# --- Campaigns ------------------------------------------------------------------------------
+
+
+def campaign_list(*, user: User) -> QuerySet[Any]:
+    """Every campaign (a special action is city-wide and visible to all staff), each with
+    the number of its inspections the user may see."""
+    from projects.models import Campaign, Inspection
+
+    scoped = for_user(Inspection.objects.all(), user).values("pk")
+    return Campaign.objects.annotate(
+        n_inspections=Count("inspections", filter=Q(inspections__in=scoped))
+    ).order_by("-starts_on", "-pk")
+
+
+def campaign_detail(*, pk: int) -> Any:
+    from django.shortcuts import get_object_or_404
+
+    from projects.models import Campaign
+
+    return get_object_or_404(Campaign, pk=pk)
+
+
+def campaign_inspections(*, campaign: Any, user: User) -> QuerySet[Any]:
+    """The campaign's inspections within the user's scope: a county sees its own part."""
+    from projects.models import Inspection
+
+    return (
+        for_user(Inspection.objects.filter(campaign=campaign), user)
+        .select_related("project", "project__county", "inspector")
+        .annotate(
+            n_findings=Count("findings", distinct=True), n_fines=Count("fines", distinct=True)
+        )
+        .order_by("-inspected_on", "-pk")
+    )
+
+
+def campaign_summary(*, campaign: Any, user: User) -> dict[str, Any]:
+    """What the campaign found within the user's scope: inspections, findings, rectification
+    orders met on time / overdue (missed, or running past the due time) / still running, and
+    fines. A constant number of aggregate queries whatever the campaign's size."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from arrears.models import Deadline
+    from projects.models import Finding, Fine, RectificationOrder
+
+    inspections = for_user(campaign.inspections.all(), user)
+    orders = RectificationOrder.objects.filter(finding__inspection__in=inspections)
+    now = timezone.now()
+    running = Q(state__in=["open", "paused"])
+    clocks = Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(RectificationOrder),
+        object_id__in=orders.values("pk"),
+        kind="rectification",
+    ).aggregate(
+        on_time=Count("pk", filter=Q(state="met")),
+        overdue=Count("pk", filter=Q(state="missed") | (running & Q(due_at__lt=now))),
+        running=Count("pk", filter=running & Q(due_at__gte=now)),
+    )
+    fines = Fine.objects.filter(inspection__in=inspections).aggregate(
+        n=Count("pk"), total=Sum("amount")
+    )
+    return {
+        "inspections": inspections.count(),
+        "findings": Finding.objects.filter(inspection__in=inspections).count(),
+        "orders": orders.count(),
+        "orders_on_time": clocks["on_time"],
+        "orders_overdue": clocks["overdue"],
+        "orders_running": clocks["running"],
+        "fines": fines["n"],
+        "fines_total": fines["total"] or Decimal("0"),
+    }

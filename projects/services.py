@@ -1,5 +1,5 @@
-"""Writes of the projects side: registration facts, the checklist, monthly wage records and
-the early-warning evaluation."""
+"""Writes of the projects side: registration facts, employer lists, the checklist, monthly
+wage records, the early-warning evaluation, campaigns and inspections."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ from django.utils.translation import gettext as _
 
 from arrears import config, deadlines
 from arrears.models import Role, User
+from arrears.scoping import for_user
 from projects.models import (
     CHECKLIST,
     ChecklistItem,
+    Employer,
+    EmployerListing,
     ItemState,
+    ListKind,
     MonthlyWageRecord,
     Project,
     ProjectStatus,
@@ -48,8 +52,12 @@ def checklist_set(
     amount: Decimal | None = None,
     expires_on: datetime.date | None = None,
     facts: dict[str, Any] | None = None,
+    refuse_older: bool = False,
 ) -> ChecklistItem:
-    """Record the verified state of one "5+3" item of a project."""
+    """Record the verified state of one "5+3" item of a project. With `refuse_older`, a
+    verification dated before the one on record is a Conflict rather than overwriting newer
+    facts (an API client replaying or syncing late); inspections and rectification checks
+    keep their own order of events and do not ask for it."""
     if item not in dict(CHECKLIST):
         raise ValidationError({"item": [_("未知的制度项")]})
     if state not in ItemState.values:
@@ -59,6 +67,16 @@ def checklist_set(
         raise ValidationError({"verified_on": [_("核查日期不能晚于今天")]})
     if amount is not None and amount < 0:
         raise ValidationError({"amount": [_("金额不能为负数")]})
+    if refuse_older:
+        from arrears.errors import Conflict
+
+        recorded = (
+            ChecklistItem.objects.filter(project=project, item=item)
+            .values_list("verified_on", flat=True)
+            .first()
+        )
+        if recorded is not None and verified_on < recorded:
+            raise Conflict(_("该项已有 %(d)s 的核查结果，不能以更早的日期覆盖") % {"d": recorded})
     entry, _created = ChecklistItem.objects.update_or_create(
         project=project,
         item=item,
@@ -261,10 +279,35 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
 DISPOSITIONS = {"interview": _("已约谈"), "resolved": _("已解决"), "case": _("已转为案件")}
 
 
-def warning_dispose(*, warning: Warning, user: User, disposition: str, note: str) -> Warning:
+def _case_for_warning(*, warning: Warning, user: User, case_number: str) -> Any:
+    """The case a warning is turned into, chosen by its number: it must be one the user may
+    see (the same scoping as the case pages) and concern the warning's project — linked to
+    it, or, when intake could not match the project, against one of the project's parties
+    (by credit code)."""
+    from complaints.models import Case
+
+    number = case_number.strip().upper()
+    if not number:
+        raise ValidationError({"case_number": [_("转为案件时请填写案件编号")]})
+    case = for_user(Case.objects.filter(number=number), user).first()
+    if case is None:
+        raise ValidationError({"case_number": [_("案件不存在或不在您的数据范围内")]})
+    if case.project_id is not None:
+        related = case.project_id == warning.project_id
+    else:
+        codes = warning.project.parties.values_list("employer__credit_code", flat=True)
+        related = bool(case.employer_credit_code) and case.employer_credit_code in set(codes)
+    if not related:
+        raise ValidationError({"case_number": [_("该案件与预警项目无关")]})
+    return case
+
+
+def warning_dispose(
+    *, warning: Warning, user: User, disposition: str, note: str, case_number: str = ""
+) -> Warning:
     """The department's disposition of a warning (interview held, resolved, turned into a
-    case). A warning whose condition still holds is reopened by the next evaluation — which
-    says why it could not be closed."""
+    case — which links the case, see `_case_for_warning`). A warning whose condition still
+    holds is reopened by the next evaluation — which says why it could not be closed."""
     from django.core.exceptions import PermissionDenied
 
     from projects.permissions import can_dispose_warning
@@ -275,11 +318,17 @@ def warning_dispose(*, warning: Warning, user: User, disposition: str, note: str
         raise ValidationError({"disposition": [_("未知的处置方式")]})
     if not note.strip():
         raise ValidationError({"note": [_("请填写处置说明")]})
+    case = None
+    if disposition == "case":
+        case = _case_for_warning(warning=warning, user=user, case_number=case_number)
+    elif case_number.strip():
+        raise ValidationError({"case_number": [_("只有“转为案件”才关联案件")]})
     updated = Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
         state=WarningState.RESOLVED,
         resolved_at=timezone.now(),
         disposition=disposition,
         note=note.strip(),
+        case=case,
     )
     if not updated:
         from arrears.errors import Conflict
@@ -298,6 +347,29 @@ FINE_RANGES = {
     "art56": (Decimal("50000"), Decimal("100000")),
     "art57": (Decimal("50000"), Decimal("100000")),
 }
+
+
+def campaign_create(
+    *, name: str, starts_on: datetime.date, ends_on: datetime.date, user: User, scope_note: str = ""
+) -> Any:
+    """Launch a special action (专项行动) with its period and scope."""
+    from django.core.exceptions import PermissionDenied
+
+    from projects.models import Campaign
+    from projects.permissions import can_manage_campaigns
+
+    if not can_manage_campaigns(user):
+        raise PermissionDenied(_("只有市根治欠薪办可以发起专项行动"))
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = [_("请填写专项行动名称")]
+    if ends_on < starts_on:
+        errors["ends_on"] = [_("结束日期不能早于开始日期")]
+    if errors:
+        raise ValidationError(errors)
+    return Campaign.objects.create(
+        name=name.strip(), starts_on=starts_on, ends_on=ends_on, scope_note=scope_note.strip()
+    )
 
 
 def inspection_record(
@@ -428,6 +500,98 @@ def fine_record(
     return Fine.objects.create(
         inspection=inspection, article=article, amount=amount, decided_on=decided_on
     )
+
+
+# --- Employer lists -------------------------------------------------------------------------
+
+
+def _check_list_manager(user: User) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from projects.permissions import can_manage_lists
+
+    if not can_manage_lists(user):
+        raise PermissionDenied(_("只有市根治欠薪办可以管理名单"))
+
+
+def employer_listing_add(
+    *,
+    employer: Employer,
+    kind: str,
+    reason: str,
+    listed_on: datetime.date,
+    user: User,
+    expires_on: datetime.date | None = None,
+) -> EmployerListing:
+    """Put an employer on the key-supervision or dishonest-employer list. The dishonest list
+    runs for the configured years when no end date is given (人社部令45号)."""
+    from arrears.errors import Conflict
+
+    _check_list_manager(user)
+    errors: dict[str, list[str]] = {}
+    if kind not in ListKind.values:
+        errors["kind"] = [_("未知的名单")]
+    if not reason.strip():
+        errors["reason"] = [_("请填写列入事由")]
+    if listed_on > timezone.localdate():
+        errors["listed_on"] = [_("列入日期不能晚于今天")]
+    if expires_on is not None and expires_on <= listed_on:
+        errors["expires_on"] = [_("期满日期应晚于列入日期")]
+    if errors:
+        raise ValidationError(errors)
+    if expires_on is None and kind == ListKind.DISHONEST:
+        years = config.get("lists.dishonest_years")
+        try:
+            expires_on = listed_on.replace(year=listed_on.year + years)
+        except ValueError:  # 29 February
+            expires_on = listed_on.replace(year=listed_on.year + years, day=28)
+    try:
+        # The partial unique constraint (one current listing per list) decides a race
+        # between two clerks; the savepoint keeps the caller's transaction usable.
+        with transaction.atomic():
+            return EmployerListing.objects.create(
+                employer=employer,
+                kind=kind,
+                reason=reason.strip()[:300],
+                listed_on=listed_on,
+                expires_on=expires_on,
+                decided_by=user,
+            )
+    except IntegrityError:
+        raise Conflict(_("该单位已在“%(l)s”中") % {"l": ListKind(kind).label}) from None
+
+
+def employer_listing_remove(
+    *, employer: Employer, kind: str, removed_on: datetime.date, reason: str, user: User
+) -> EmployerListing:
+    """Take an employer off a list: the listing keeps its history with the removal date and
+    reason (never deleted). A conditional update, so two removals record one."""
+    from arrears.errors import Conflict
+
+    _check_list_manager(user)
+    errors: dict[str, list[str]] = {}
+    if kind not in ListKind.values:
+        errors["kind"] = [_("未知的名单")]
+    if not reason.strip():
+        errors["removal_reason"] = [_("请填写移出事由")]
+    if removed_on > timezone.localdate():
+        errors["removed_on"] = [_("移出日期不能晚于今天")]
+    if errors:
+        raise ValidationError(errors)
+    current = EmployerListing.objects.filter(
+        employer=employer, kind=kind, removed_on__isnull=True
+    ).first()
+    if current is None:
+        raise Conflict(_("该单位不在“%(l)s”中") % {"l": ListKind(kind).label})
+    if removed_on < current.listed_on:
+        raise ValidationError({"removed_on": [_("移出日期不能早于列入日期")]})
+    updated = EmployerListing.objects.filter(pk=current.pk, removed_on__isnull=True).update(
+        removed_on=removed_on, removal_reason=reason.strip()[:300]
+    )
+    if not updated:
+        raise Conflict(_("该名单记录已移出"))
+    current.refresh_from_db()
+    return current
 
 
 # --- Wage deposit ---------------------------------------------------------------------------

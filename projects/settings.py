@@ -66,3 +66,12 @@ define(
     minimum=1,
     maximum=5,
 )
+define(
+    "lists.dishonest_years",
+    "int",
+    3,
+    _("失信联合惩戒名单默认期限（年，未填期满日期时使用）"),
+    source="人社部令45号（拖欠农民工工资失信联合惩戒对象名单管理暂行办法）",
+    minimum=1,
+    maximum=10,
+)

@@ -10,6 +10,16 @@ urlpatterns = [
     path("projects/<int:pk>/", views.project_page, name="project-page"),
     path("projects/<int:pk>/inspections/new/", views.inspection_new, name="inspection-new"),
     path("projects/<int:pk>/checklist/", views.checklist_update, name="checklist-update"),
+    path("employers/", views.employer_list, name="employer-list"),
+    path("employers/<int:pk>/", views.employer_page, name="employer-page"),
+    path("employers/<int:pk>/listings/", views.employer_listing_add, name="employer-listing-add"),
+    path(
+        "employers/<int:pk>/listings/remove/",
+        views.employer_listing_remove,
+        name="employer-listing-remove",
+    ),
+    path("campaigns/", views.campaign_list, name="campaign-list"),
+    path("campaigns/<int:pk>/", views.campaign_page, name="campaign-page"),
     path("warnings/", views.warning_queue, name="warning-queue"),
     path("warnings/<int:pk>/dispose/", views.warning_dispose, name="warning-dispose"),
 ]

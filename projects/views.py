@@ -1,4 +1,5 @@
-"""Pages of the projects side: project list and page, the warning queue."""
+"""Pages of the projects side: project list and page, employers and their lists, campaigns,
+the warning queue."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.scoping import get_for_user_or_404
 from projects import permissions, selectors, services
-from projects.models import CHECKLIST, ProjectStatus, Warning
+from projects.forms import CampaignForm, ListingAddForm, ListingRemoveForm, error_texts
+from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning
 
 
 def _user(request: HttpRequest) -> User:
@@ -63,7 +65,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             "checklist": [(code, label, checklist.get(code)) for code, label in CHECKLIST],
             "parties": project.parties.select_related("employer"),
             "records": project.wage_records.all()[:12],
-            "warnings": project.warnings.all()[:20],
+            "warnings": project.warnings.select_related("case")[:20],
             "inspections": project.inspections.prefetch_related("findings__rectification", "fines")[
                 :20
             ],
@@ -76,11 +78,19 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def warning_queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.warning_queue(user=_user(request)), 50).get_page(
+    """Open warnings to dispose of, or (state=resolved) disposed ones with their cases."""
+    from projects.models import WarningState
+
+    state = request.GET.get("state", WarningState.OPEN)
+    if state not in WarningState.values:
+        state = WarningState.OPEN
+    page = Paginator(selectors.warning_queue(user=_user(request), state=state), 50).get_page(
         request.GET.get("page")
     )
     return render(
-        request, "projects/warnings.html", {"page": page, "dispositions": services.DISPOSITIONS}
+        request,
+        "projects/warnings.html",
+        {"page": page, "dispositions": services.DISPOSITIONS, "state": state},
     )
 
 
@@ -95,6 +105,7 @@ def warning_dispose(request: HttpRequest, pk: int) -> HttpResponse:
             user=user,
             disposition=request.POST.get("disposition", ""),
             note=request.POST.get("note", ""),
+            case_number=request.POST.get("case_number", ""),
         )
     except ValidationError as exc:
         for text in exc.messages:
@@ -167,6 +178,8 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("只有监察员和主管部门可以登记检查"))
     today = timezone.localdate()
     campaigns = Campaign.objects.filter(starts_on__lte=today, ends_on__gte=today)
+    # Arriving from a campaign's page preselects it.
+    chosen = request.POST.get("campaign") or request.GET.get("campaign") or ""
     if request.method == "POST":
         findings = []
         for item, description, days in zip(
@@ -207,6 +220,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
             "campaigns": campaigns,
             "today": today,
             "rows": range(3),
+            "chosen": chosen,
             "default_days": services.config.get("rectification.default_days"),
         },
     )
@@ -278,4 +292,145 @@ def wage_records_import(request: HttpRequest) -> HttpResponse:
         request,
         "projects/import.html",
         {"report": report, "columns": WAGE_COLUMNS, "wage_records": True},
+    )
+
+
+# --- Employers ------------------------------------------------------------------------------
+
+
+@login_required
+def employer_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    listed = request.GET.get("list", "")
+    if listed not in ListKind.values:
+        listed = ""
+    qs = selectors.employer_search(user=_user(request), query=query, listed_on=listed)
+    return render(
+        request,
+        "projects/employer_list.html",
+        {
+            "page": Paginator(qs, 50).get_page(request.GET.get("page")),
+            "q": query,
+            "list": listed,
+            "kinds": ListKind.choices,
+        },
+    )
+
+
+@login_required
+def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    employer = selectors.employer_detail(user=user, pk=pk)
+    listings = selectors.employer_listings(employer=employer)
+    manage = permissions.can_manage_lists(user)
+    return render(
+        request,
+        "projects/employer_detail.html",
+        {
+            "employer": employer,
+            "parties": selectors.employer_parties(employer=employer, user=user),
+            "complaints": selectors.employer_complaints(employer=employer, user=user)[:50],
+            "listings": listings,
+            "current_kinds": {x.kind for x in listings if x.removed_on is None},
+            "can_manage": manage,
+            "add_form": ListingAddForm() if manage else None,
+            "remove_form": ListingRemoveForm(auto_id="remove_%s") if manage else None,
+        },
+    )
+
+
+def _listing_action(request: HttpRequest, pk: int, form_class: type, add: bool) -> HttpResponse:
+    user = _user(request)
+    # Scope first (404 outside it), then the role (403): nobody learns what exists elsewhere.
+    employer = selectors.employer_detail(user=user, pk=pk)
+    if not permissions.can_manage_lists(user):
+        raise PermissionDenied(_("只有市根治欠薪办可以管理名单"))
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for text in error_texts(form):
+            messages.error(request, text)
+        return redirect("employer-page", pk=employer.pk)
+    data = form.cleaned_data
+    try:
+        if add:
+            services.employer_listing_add(employer=employer, user=user, **data)
+        else:
+            services.employer_listing_remove(
+                employer=employer,
+                user=user,
+                kind=data["kind"],
+                removed_on=data["removed_on"],
+                reason=data["removal_reason"],
+            )
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已列入名单") if add else _("已移出名单"))
+    return redirect("employer-page", pk=employer.pk)
+
+
+@login_required
+@require_POST
+def employer_listing_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _listing_action(request, pk, ListingAddForm, add=True)
+
+
+@login_required
+@require_POST
+def employer_listing_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    return _listing_action(request, pk, ListingRemoveForm, add=False)
+
+
+# --- Campaigns ------------------------------------------------------------------------------
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    """Every campaign with its inspections in the user's scope; the city office launches one
+    here."""
+    user = _user(request)
+    manage = permissions.can_manage_campaigns(user)
+    form = CampaignForm()
+    if request.method == "POST":
+        if not manage:
+            raise PermissionDenied(_("只有市根治欠薪办可以发起专项行动"))
+        form = CampaignForm(request.POST)
+        if form.is_valid():
+            try:
+                campaign = services.campaign_create(user=user, **form.cleaned_data)
+            except ValidationError as exc:
+                for text in exc.messages:
+                    messages.error(request, text)
+            else:
+                messages.success(request, _("已发起专项行动"))
+                return redirect("campaign-page", pk=campaign.pk)
+        else:
+            for text in error_texts(form):
+                messages.error(request, text)
+    page = Paginator(selectors.campaign_list(user=user), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "projects/campaign_list.html",
+        {"page": page, "form": form if manage else None},
+    )
+
+
+@login_required
+def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A campaign: period, scope and what it found. The campaign is city-wide; its inspections
+    and their figures are narrowed to the user's scope, so a county sees its own part."""
+    user = _user(request)
+    campaign = selectors.campaign_detail(pk=pk)
+    inspections = selectors.campaign_inspections(campaign=campaign, user=user)
+    return render(
+        request,
+        "projects/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "summary": selectors.campaign_summary(campaign=campaign, user=user),
+            "inspections": Paginator(inspections, 50).get_page(request.GET.get("page")),
+        },
     )

@@ -18,6 +18,7 @@ router.register("referrals", complaint_views.ReferralViewSet, basename="referral
 router.register("complaints", complaint_views.ComplaintViewSet, basename="complaint")
 router.register("cases", case_api.CaseViewSet, basename="case")
 router.register("projects", project_views.ProjectViewSet, basename="project")
+router.register("employers", project_views.EmployerViewSet, basename="employer")
 router.register("wage-records", project_views.WageRecordViewSet, basename="wage-record")
 router.register("warnings", project_views.WarningViewSet, basename="warning")
 

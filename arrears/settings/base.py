@@ -243,6 +243,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStateEnum": "complaints.models.case.CaseState",
         "ComplaintStatusEnum": "complaints.models.complaint.ComplaintStatus",
         "WarningStateEnum": "projects.models.compliance.WarningState",
+        "ListKindEnum": "projects.models.registry.ListKind",
         "DeliveryStateEnum": "complaints.models.integration.DeliveryState",
     },
 }

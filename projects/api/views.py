@@ -1,23 +1,40 @@
-"""REST endpoints of the projects side: the registry (scoped), monthly wage records (entered
-by staff or pushed by an integration client such as the bank or the monitoring platform) and
-warnings with their disposition."""
+"""REST endpoints of the projects side: the registry (scoped), the checklist, employers and
+their lists, monthly wage records (entered by staff or pushed by an integration client such as
+the bank or the monitoring platform) and warnings with their disposition."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from arrears.identifiers import mask_bank_account, mask_phone
 from arrears.models import User
 from arrears.scoping import for_user
 from complaints.api.authentication import ApiKeyAuthentication, ClientRateThrottle
 from complaints.api.serializers import ErrorSerializer
-from projects import selectors, services
-from projects.models import MonthlyWageRecord, Project, Warning
+from projects import permissions, selectors, services
+from projects.models import (
+    CHECKLIST,
+    Employer,
+    EmployerListing,
+    ItemState,
+    ListKind,
+    MonthlyWageRecord,
+    Project,
+    Warning,
+)
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误（按字段列出错误信息）"),
@@ -51,6 +68,111 @@ class ProjectSerializer(serializers.ModelSerializer):
         ]
 
 
+FACT_KEYS = ("bank", "account", "issuer", "form")
+
+
+class ChecklistItemSerializer(serializers.Serializer):
+    """One "5+3" item of a project as recorded (state "unknown" until first verified); the
+    wage account's number is masked."""
+
+    item = serializers.ChoiceField(choices=CHECKLIST)
+    name = serializers.CharField()
+    state = serializers.ChoiceField(choices=ItemState.choices)
+    verified_on = serializers.DateField(allow_null=True)
+    verified_by = serializers.CharField(allow_null=True)
+    evidence = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=15, decimal_places=2, allow_null=True)
+    expires_on = serializers.DateField(allow_null=True)
+    facts = serializers.DictField(child=serializers.CharField())
+
+
+def _checklist_rows(project: Project) -> list[dict[str, Any]]:
+    recorded = {c.item: c for c in project.checklist.select_related("verified_by")}
+    rows = []
+    for code, label in CHECKLIST:
+        entry = recorded.get(code)
+        facts = {k: str(v) for k, v in (entry.facts if entry else {}).items()}
+        if facts.get("account"):
+            facts["account"] = mask_bank_account(facts["account"])
+        rows.append(
+            {
+                "item": code,
+                "name": str(label),
+                "state": entry.state if entry else ItemState.UNKNOWN,
+                "verified_on": entry.verified_on if entry else None,
+                "verified_by": str(entry.verified_by) if entry and entry.verified_by else None,
+                "evidence": entry.evidence if entry else "",
+                "amount": entry.amount if entry else None,
+                "expires_on": entry.expires_on if entry else None,
+                "facts": facts,
+            }
+        )
+    return rows
+
+
+class ChecklistVerifyIn(serializers.Serializer):
+    """A verification of one item; the verifier is the caller, the date today unless given."""
+
+    item = serializers.ChoiceField(choices=CHECKLIST)
+    state = serializers.ChoiceField(
+        choices=[c for c in ItemState.choices if c[0] != ItemState.UNKNOWN]
+    )
+    evidence = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    verified_on = serializers.DateField(required=False)
+    amount = serializers.DecimalField(
+        max_digits=15, decimal_places=2, required=False, allow_null=True
+    )
+    expires_on = serializers.DateField(required=False, allow_null=True)
+    bank = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    account = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    issuer = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    form = serializers.CharField(max_length=50, required=False, allow_blank=True)
+
+
+class MaskedPhoneField(serializers.CharField):
+    """A phone number shown masked (PIPL); the full number is never sent."""
+
+    def to_representation(self, value: Any) -> str:
+        return mask_phone(value) if value else ""
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EmployerListing
+        fields = ["id", "kind", "reason", "listed_on", "expires_on", "removed_on", "removal_reason"]
+
+
+class EmployerSerializer(serializers.ModelSerializer):
+    phone = MaskedPhoneField(read_only=True)
+    listings = ListingSerializer(many=True, read_only=True, help_text="名单记录（含已移出的）")
+
+    class Meta:
+        model = Employer
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "legal_representative",
+            "contact",
+            "phone",
+            "address",
+            "listings",
+        ]
+
+
+class ListingAddIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ListKind.choices)
+    reason = serializers.CharField(max_length=300)
+    listed_on = serializers.DateField()
+    expires_on = serializers.DateField(required=False, allow_null=True)
+
+
+class ListingRemoveIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ListKind.choices)
+    removed_on = serializers.DateField()
+    reason = serializers.CharField(max_length=300)
+
+
 class WageRecordSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="code", queryset=Project.objects.all())
     workers_on_roll = serializers.IntegerField(min_value=0)
@@ -74,6 +196,8 @@ class WageRecordSerializer(serializers.ModelSerializer):
 
 class WarningSerializer(serializers.ModelSerializer):
     project = serializers.CharField(source="project.code")
+    case_id = serializers.IntegerField(read_only=True, allow_null=True)
+    case_number = serializers.CharField(source="case.number", default=None, read_only=True)
 
     class Meta:
         model = Warning
@@ -88,12 +212,20 @@ class WarningSerializer(serializers.ModelSerializer):
             "resolved_at",
             "disposition",
             "note",
+            "case_id",
+            "case_number",
         ]
 
 
 class DisposeIn(serializers.Serializer):
     disposition = serializers.ChoiceField(choices=list(services.DISPOSITIONS))
     note = serializers.CharField(max_length=1000)
+    case_number = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        help_text="转为案件（disposition=case）时必填：本人数据范围内、与预警项目相关的案件编号",
+    )
 
 
 def _user(request: Request) -> User:
@@ -113,6 +245,98 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> Any:
         return selectors.project_list(user=_user(self.request))
+
+    @extend_schema(
+        methods=["GET"],
+        summary="项目的“5+3”制度落实情况（八项，账号脱敏）",
+        responses={200: ChecklistItemSerializer(many=True), **ERRORS},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="登记一项“5+3”制度的核查结果（核查人为当前用户）",
+        request=ChecklistVerifyIn,
+        responses={200: ChecklistItemSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def checklist(self, request: Request, pk: str) -> Response:
+        project = self.get_object()  # scoped: 404 outside the caller's scope
+        if request.method == "GET":
+            return Response(ChecklistItemSerializer(_checklist_rows(project), many=True).data)
+        user = _user(request)
+        if not permissions.can_inspect(user):
+            raise PermissionDenied(_("只有监察员和主管部门可以核查"))
+        incoming = ChecklistVerifyIn(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        given = {key: data.pop(key, "").strip() for key in FACT_KEYS}
+        facts = {key: value for key, value in given.items() if value}
+        entry = services.checklist_set(
+            project=project, user=user, facts=facts, refuse_older=True, **data
+        )
+        row = next(r for r in _checklist_rows(project) if r["item"] == entry.item)
+        return Response(ChecklistItemSerializer(row).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="用人单位（按数据范围：可见其项目或投诉的单位；市级可见全部）",
+        parameters=[
+            OpenApiParameter("search", str, description="单位名称或统一社会信用代码（部分匹配）"),
+            OpenApiParameter(
+                "list", str, enum=ListKind.values, description="只列出当前在该名单中的单位"
+            ),
+        ],
+    ),
+    retrieve=extend_schema(summary="用人单位详情（电话脱敏）"),
+)
+class EmployerViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = EmployerSerializer
+    queryset = Employer.objects.none()
+    filter_backends: list[Any] = []  # search and list are read below, through the selector
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        listed = params.get("list", "")
+        if listed and listed not in ListKind.values:
+            raise serializers.ValidationError({"list": [_("未知的名单")]})
+        return selectors.employer_search(
+            user=_user(self.request), query=params.get("search", "").strip(), listed_on=listed
+        ).prefetch_related("listings")
+
+    def get_object(self) -> Any:
+        # Not the generic lookup: an employer's scope comes from its projects and complaints.
+        return selectors.employer_detail(user=_user(self.request), pk=int(self.kwargs["pk"]))
+
+    @extend_schema(
+        summary="列入名单（市根治欠薪办）",
+        request=ListingAddIn,
+        responses={201: ListingSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="listings")
+    def add_listing(self, request: Request, pk: str) -> Response:
+        employer = self.get_object()  # 404 outside the scope before 403 for the role
+        data = ListingAddIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = services.employer_listing_add(
+            employer=employer, user=_user(request), **data.validated_data
+        )
+        return Response(ListingSerializer(listing).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="移出名单（市根治欠薪办；记录移出日期和事由）",
+        request=ListingRemoveIn,
+        responses={200: ListingSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="listings/remove")
+    def remove_listing(self, request: Request, pk: str) -> Response:
+        employer = self.get_object()
+        data = ListingRemoveIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        listing = services.employer_listing_remove(
+            employer=employer, user=_user(request), **data.validated_data
+        )
+        return Response(ListingSerializer(listing).data)
 
 
 class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
@@ -160,7 +384,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self) -> Any:
         user = _user(self.request)
-        return for_user(Warning.objects.select_related("project"), user)
+        return for_user(Warning.objects.select_related("project", "case"), user)
 
     @extend_schema(request=DisposeIn, responses={200: WarningSerializer, **ERRORS})
     @action(detail=True, methods=["post"])

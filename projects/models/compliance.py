@@ -155,6 +155,15 @@ class Warning(AuditedModel):
     resolved_at = models.DateTimeField(_("处置时间"), null=True, blank=True)
     disposition = models.CharField(_("处置方式"), max_length=20, blank=True)
     note = models.TextField(_("处置说明"), blank=True)
+    # The case a warning was turned into (disposition "case"), in the complaints app.
+    case = models.ForeignKey(
+        "complaints.Case",
+        verbose_name=_("转办案件"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="warnings",
+    )
 
     scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
 
@@ -168,6 +177,13 @@ class Warning(AuditedModel):
                 fields=["project", "rule"],
                 condition=models.Q(state="open"),
                 name="warning_one_open_per_rule",
+            ),
+            # Only a warning turned into a case links one. (The converse — every such warning
+            # has a case — is the service's rule: warnings disposed before the link existed
+            # have none.)
+            models.CheckConstraint(
+                name="warning_case_only_when_turned_into_case",
+                condition=models.Q(case__isnull=True) | models.Q(disposition="case"),
             ),
         ]
         indexes = [

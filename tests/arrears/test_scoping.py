@@ -27,7 +27,12 @@ OBJECT_URLS = {
     "cases/<int:pk>/": lambda d: f"/cases/{d['case_b'].pk}/",
     "projects/<int:pk>/": lambda d: f"/projects/{d['project_b'].pk}/",
     "api/v1/projects/<pk>/": lambda d: f"/api/v1/projects/{d['project_b'].pk}/",
+    "api/v1/projects/<pk>/checklist/": (
+        lambda d: f"/api/v1/projects/{d['project_b'].pk}/checklist/"
+    ),
     "api/v1/warnings/<pk>/": lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/",
+    "employers/<int:pk>/": lambda d: f"/employers/{d['employer_b'].pk}/",
+    "api/v1/employers/<pk>/": lambda d: f"/api/v1/employers/{d['employer_b'].pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
         lambda d: f"/complaints/{d['cb'].tracking_no}/evidence/{d['evidence_b'].pk}/"
     ),
@@ -68,6 +73,16 @@ POST_URLS = {
         lambda d: f"/projects/{d['project_b'].pk}/inspections/new/"
     ),
     "api/v1/warnings/<pk>/dispose/": (lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/dispose/"),
+    "employers/<int:pk>/listings/": lambda d: f"/employers/{d['employer_b'].pk}/listings/",
+    "employers/<int:pk>/listings/remove/": (
+        lambda d: f"/employers/{d['employer_b'].pk}/listings/remove/"
+    ),
+    "api/v1/employers/<pk>/listings/": (
+        lambda d: f"/api/v1/employers/{d['employer_b'].pk}/listings/"
+    ),
+    "api/v1/employers/<pk>/listings/remove/": (
+        lambda d: f"/api/v1/employers/{d['employer_b'].pk}/listings/remove/"
+    ),
 }
 
 
@@ -100,6 +115,9 @@ NOT_SCOPED = {
     "calendar/<int:year>/mark/",
     "api/v1/calendar/years/<year>/",
     "i18n/setlang/",
+    # A campaign is city-wide; its inspections and figures are scoped on its page:
+    # tests/projects/test_campaigns.py.
+    "campaigns/<int:pk>/",
     # Scoped by the calling integration client: tests/complaints/test_referrals_api.py.
     "api/v1/referrals/<external_id>/",
 }
@@ -128,7 +146,7 @@ def test_every_object_url_is_covered() -> None:
 def _project_in(county: Any, department: Any) -> dict[str, Any]:
     from arrears.models import Industry
     from arrears.reference import ensure_industries
-    from projects.models import Project, Warning
+    from projects.models import Employer, Project, ProjectParty, Warning
 
     ensure_industries(Industry)
     project = Project.objects.create(
@@ -146,7 +164,10 @@ def _project_in(county: Any, department: Any) -> dict[str, Any]:
         department=department,
         detail="B",
     )
-    return {"project_b": project, "warning_b": warning}
+    # An employer working only in county B: visible through B's project alone.
+    employer = Employer.objects.create(name="西江建工有限公司", credit_code="91330100799655058B")
+    ProjectParty.objects.create(project=project, employer=employer, role="general_contractor")
+    return {"project_b": project, "warning_b": warning, "employer_b": employer}
 
 
 def _evidence(complaint: Any) -> Any:
@@ -243,6 +264,9 @@ LISTS = [
     "/api/v1/projects/",
     "/api/v1/warnings/",
     "/api/v1/wage-records/",
+    "/employers/",
+    "/campaigns/",
+    "/api/v1/employers/",
 ]
 
 

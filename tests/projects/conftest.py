@@ -1,4 +1,5 @@
-"""A project in a county whose housing department supervises it, with an inspector."""
+"""A project in a county whose housing department supervises it, with an inspector; employers
+on it and on a project elsewhere."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from arrears.models import DepartmentKind, Industry, Role
+from arrears.models import Department, DepartmentKind, Industry, Role, User
 from arrears.reference import ensure_industries
 from projects import services
-from projects.models import Project
+from projects.models import Employer, Project, ProjectParty
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
 
@@ -36,3 +37,29 @@ def project(db: Any) -> Project:
     services.project_assign_department(project=p)
     assert p.department == housing
     return p
+
+
+@pytest.fixture
+def employers(project: Project) -> dict[str, Any]:
+    """A contractor on the fixture's project, and one on a project in another county."""
+    ours = Employer.objects.create(
+        name="江城建工集团有限公司", credit_code="914403001922038216", phone="13812345678"
+    )
+    ProjectParty.objects.create(project=project, employer=ours, role="general_contractor")
+    other_county = CountyFactory.create()
+    elsewhere = Project.objects.create(
+        code="XM-2", name="西岸学校", county=other_county, industry=project.industry
+    )
+    theirs = Employer.objects.create(name="西岸劳务有限公司", credit_code="91330100799655058B")
+    ProjectParty.objects.create(project=elsewhere, employer=theirs, role="labour_subcontractor")
+    return {
+        "ours": ours,
+        "theirs": theirs,
+        "inspector": User.objects.get(department=project.department),
+        "city_office": UserFactory.create(city_office=True),
+        "hrss_inspector": UserFactory.create(
+            role=Role.INSPECTOR,
+            county=project.county,
+            department=Department.objects.get(county=project.county, kind=DepartmentKind.HRSS),
+        ),
+    }
