@@ -32,6 +32,8 @@ OBJECT_URLS = {
     ),
     "api/v1/warnings/<pk>/": lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/",
     "employers/<int:pk>/": lambda d: f"/employers/{d['employer_b'].pk}/",
+    "reports/counties/<str:code>/": lambda d: f"/reports/counties/{d['b'].code}/",
+    "api/v1/reports/counties/<str:code>/": lambda d: f"/api/v1/reports/counties/{d['b'].code}/",
     "api/v1/employers/<pk>/": lambda d: f"/api/v1/employers/{d['employer_b'].pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
         lambda d: f"/complaints/{d['cb'].tracking_no}/evidence/{d['evidence_b'].pk}/"
@@ -118,6 +120,10 @@ NOT_SCOPED = {
     # A campaign is city-wide; its inspections and figures are scoped on its page:
     # tests/projects/test_campaigns.py.
     "campaigns/<int:pk>/",
+    # Exports of the dashboards (a format, not an object), scoped like the pages:
+    # tests/reporting/test_pages.py.
+    "reports/rows.<str:fmt>",
+    "reports/table.<str:fmt>",
     # Scoped by the calling integration client: tests/complaints/test_referrals_api.py.
     "api/v1/referrals/<external_id>/",
 }
@@ -267,6 +273,10 @@ LISTS = [
     "/employers/",
     "/campaigns/",
     "/api/v1/employers/",
+    "/reports/rows/?subset=received",
+    "/reports/rows/?subset=accepted",
+    "/reports/print/",
+    "/api/v1/reports/dashboard/",
 ]
 
 

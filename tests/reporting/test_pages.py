@@ -1,0 +1,259 @@
+"""Dashboard pages, drill-down, exports and the JSON API: scope, errors, formats, query counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from arrears.models import Role
+from tests.factories import CountyFactory, DepartmentFactory, UserFactory
+from tests.reporting.conftest import case, complaint
+
+OCT = "period=2026-10"
+
+
+def client(user: Any) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def body(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
+
+
+def test_city_overview_ranks_counties_and_links_every_number(october: dict[str, Any]) -> None:
+    response = client(october["office"]).get(f"/reports/?{OCT}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "东湖区" in html and "西江区" in html
+    assert "/reports/counties/369902/" in html  # drill-down to the county
+    assert "subset=closed" in html and "subset=overdue" in html
+    # amounts in 万元 on the page, the exact yuan in the tooltip
+    assert 'title="80,000.50 元"' in html
+    assert ">8.00<" in html
+    # definitions are on the page
+    assert "期间内受理的案件中，目前已办结的比例" in html
+
+
+def test_county_page_lists_departments_and_its_numbers_link_to_their_rows(
+    october: dict[str, Any],
+) -> None:
+    c = client(october["office"])
+    html = c.get(f"/reports/counties/369902/?{OCT}").content.decode()
+    assert "东湖区人社局" in html and "东湖区住建局" in html
+    assert "西江区" not in html.split('data-testid="ranking-table"')[1].split("</table>")[0]
+    # the rows behind "accepted" of the county: Y and Z
+    rows = c.get(f"/reports/rows/?subset=accepted&{OCT}&county={october['a'].pk}").content.decode()
+    assert october["y"].number in rows and october["z"].number in rows
+    assert october["x"].number not in rows
+    assert "共 2 条" in rows
+
+
+def test_a_county_official_is_sent_to_their_county_and_sees_nothing_else(
+    october: dict[str, Any],
+) -> None:
+    c = client(october["official_b"])
+    response = c.get(f"/reports/?{OCT}")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/reports/counties/369903/")
+    assert c.get(f"/reports/counties/369902/?{OCT}").status_code == 404
+    html = c.get(f"/reports/counties/369903/?{OCT}").content.decode()
+    assert "东湖区" not in html
+    # the drill-down of another county's rows is refused as an invalid filter
+    assert c.get(f"/reports/rows/?subset=closed&{OCT}&county={october['a'].pk}").status_code == 400
+    rows = c.get(f"/reports/rows/?subset=closed&{OCT}").content.decode()
+    assert october["w"].number in rows and october["x"].number not in rows
+
+
+def test_exports_are_scoped(october: dict[str, Any]) -> None:
+    c = client(october["official_b"])
+    table = body(c.get(f"/reports/table.csv?{OCT}")).decode("utf-8-sig")
+    assert "西江区人社局" in table and "东湖区" not in table
+    rows = body(c.get(f"/reports/rows.csv?subset=closed&{OCT}")).decode("utf-8-sig")
+    assert october["w"].number in rows and october["x"].number not in rows
+    data = c.get(f"/api/v1/reports/dashboard/?{OCT}").json()
+    assert [u["name"] for u in data["units"] if u["id"]] == ["西江区"]
+    assert c.get(f"/api/v1/reports/counties/369902/?{OCT}").status_code == 404
+
+
+def test_row_export_csv_matches_the_figure(october: dict[str, Any]) -> None:
+    response = client(october["office"]).get(f"/reports/rows.csv?subset=payments&{OCT}")
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Disposition"] == 'attachment; filename="payments-2026-10.csv"'
+    lines = list(csv.reader(io.StringIO(body(response).decode("utf-8-sig"))))
+    assert lines[0][:2] == ["案件编号", "县（区）"]
+    assert len(lines) == 1 + 3
+    assert sorted(line[5] for line in lines[1:]) == ["10000.00", "30000.50", "40000.00"]
+
+
+def test_row_export_xlsx_has_number_formats(october: dict[str, Any]) -> None:
+    response = client(october["office"]).get(f"/reports/rows.xlsx?subset=closed&{OCT}")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(body(response)))
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    amount = header.index("欠薪金额（元）") + 1
+    accepted = header.index("受理时间") + 1
+    values = sorted(sheet.cell(row=r, column=amount).value for r in range(2, sheet.max_row + 1))
+    assert values == [30000.5, 86400, 200000]
+    assert sheet.cell(row=2, column=amount).number_format == "#,##0.00"
+    assert sheet.cell(row=2, column=accepted).number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_table_export_xlsx_in_yuan_with_rates_as_percent(october: dict[str, Any]) -> None:
+    response = client(october["office"]).get(f"/reports/table.xlsx?{OCT}")
+    book = openpyxl.load_workbook(io.BytesIO(body(response)))
+    sheet = book["统计表"]
+    header = [cell.value for cell in sheet[2]]
+    rows = {row[1].value: row for row in sheet.iter_rows(min_row=3)}
+    a = rows["东湖区"]
+    recovered = a[header.index("追回工资（元）")]
+    assert (recovered.value, recovered.number_format) == (80000.5, "#,##0.00")
+    rate = a[header.index("办结率")]
+    assert (rate.value, rate.number_format) == (0.5, "0.00%")
+    assert rows["合计"][header.index("办结")].value == 3
+    assert "指标口径" in book.sheetnames
+
+
+def test_table_export_csv_is_exact_to_the_fen(october: dict[str, Any]) -> None:
+    text = body(client(october["office"]).get(f"/reports/table.csv?{OCT}")).decode("utf-8-sig")
+    rows = {row[1]: row for row in csv.reader(io.StringIO(text))}
+    header = rows["县（区）"]
+    assert rows["东湖区"][header.index("涉及金额（元）")] == "95400.25"
+    assert rows["合计"][header.index("平均办结用时（工作日）")] == "14.33"
+
+
+def test_api_gives_every_figure_with_comparisons(october: dict[str, Any]) -> None:
+    data = client(october["office"]).get(f"/api/v1/reports/dashboard/?{OCT}").json()
+    a = next(u for u in data["units"] if u["name"] == "东湖区")
+    assert a["values"]["recovered"] == "80000.50"
+    assert a["values"]["closure_rate"] == "0.5000"
+    assert a["values"]["overdue"] == 1  # Z, due 10 Nov 2026: overdue from then on
+    assert a["last_year"]["avg_days"] == "20.00"
+    assert a["avg_days_change"] == "-9.00"
+    assert data["period"] == {
+        "kind": "month",
+        "code": "2026-10",
+        "label": "2026年10月",
+        "start": "2026-10-01",
+        "end": "2026-10-31",
+    }
+    assert data["previous_period"]["code"] == "2026-09"
+    assert data["total"]["values"]["closed"] == 3
+    assert {d["key"] for d in data["definitions"]} >= {"on_time_rate", "recovered"}
+    county = client(october["official_a"]).get(f"/api/v1/reports/counties/369902/?{OCT}").json()
+    assert county["dimension"] == "department"
+    assert {u["name"] for u in county["units"]} == {"东湖区人社局", "东湖区住建局"}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("period=2026-13", "period"),
+        ("period=custom&start=2026-10-05&end=2026-10-01", "end"),
+        ("period=custom&start=x&end=2026-10-01", "start"),
+        ("county=999999", "county"),
+        ("county=abc", "county"),
+        ("channel=fax", "channel"),
+        ("rank=name", "rank"),
+    ],
+)
+def test_bad_filters_get_a_chinese_400(october: dict[str, Any], query: str, field: str) -> None:
+    c = client(october["office"])
+    api = c.get(f"/api/v1/reports/dashboard/?{query}")
+    assert api.status_code == 400
+    assert field in api.json()
+    page = c.get(f"/reports/?{query}")
+    assert page.status_code == 400
+    assert "invalid-feedback" in page.content.decode()
+    assert c.get(f"/reports/rows.csv?subset=closed&{query}").status_code == 400
+
+
+def test_unknown_subsets_and_formats(october: dict[str, Any]) -> None:
+    c = client(october["office"])
+    response = c.get("/reports/rows/?subset=everything")
+    assert response.status_code == 400
+    assert "未知的统计口径" in response.content.decode()
+    assert c.get("/reports/rows/?subset=accepted&part=colour:red").status_code == 400
+    assert c.get("/reports/rows.pdf?subset=closed").status_code == 404
+    assert c.get("/reports/table.pdf").status_code == 404
+
+
+def test_breakdown_slices_list_their_rows(october: dict[str, Any]) -> None:
+    c = client(october["office"])
+    html = c.get(f"/reports/rows/?subset=closed&{OCT}&part=outcome:arbitration").content.decode()
+    assert october["w"].number in html and october["x"].number not in html
+    html = c.get(f"/reports/rows/?subset=accepted&{OCT}&part=investment:none").content.decode()
+    assert "共 2 条" in html
+
+
+def test_printable_report(october: dict[str, Any]) -> None:
+    html = client(october["office"]).get(f"/reports/print/?{OCT}").content.decode()
+    assert "全市根治欠薪工作统计表" in html
+    assert "2026年10月" in html
+    assert "@page" in html
+    county = client(october["official_a"]).get(f"/reports/print/?{OCT}").content.decode()
+    assert "东湖区根治欠薪工作统计表" in county and "西江区" not in county
+
+
+def test_integration_clients_get_no_reports(october: dict[str, Any]) -> None:
+    machine = UserFactory.create(role=Role.INTEGRATION_CLIENT)
+    c = client(machine)
+    assert c.get("/reports/").status_code == 403
+    assert c.get("/api/v1/reports/dashboard/").status_code == 403
+
+
+def _more_city(october: dict[str, Any]) -> None:
+    """Another county with its departments, staff, complaints and cases."""
+    county = CountyFactory.create(code="369905", name="南山区")
+    for kind in ("hrss", "housing", "transport"):
+        department = DepartmentFactory.create(county=county, kind=kind)
+        owner = UserFactory.create(role=Role.INSPECTOR, county=county, department=department)
+        for day in (3, 13, 23):
+            complaint(
+                county, department, october["x"].accepted_at.replace(month=10, day=day), "web_form"
+            )
+            case(county, department, owner, october["x"].accepted_at.replace(month=10, day=day))
+
+
+@pytest.mark.parametrize(
+    ("user", "url"),
+    [
+        ("office", f"/reports/?{OCT}"),
+        ("office", f"/reports/counties/369902/?{OCT}"),
+        ("official_a", f"/reports/counties/369902/?{OCT}"),
+        ("office", f"/api/v1/reports/dashboard/?{OCT}"),
+        ("office", f"/reports/rows/?subset=closed&{OCT}"),
+    ],
+)
+def test_pages_take_a_constant_number_of_queries(
+    october: dict[str, Any], user: str, url: str
+) -> None:
+    c = client(october[user])
+    c.get(url)  # warm caches (content types, configuration)
+    with CaptureQueriesContext(connection) as before:
+        assert c.get(url).status_code == 200
+    _more_city(october)
+    with CaptureQueriesContext(connection) as after:
+        assert c.get(url).status_code == 200
+    assert len(after.captured_queries) == len(before.captured_queries)
+    assert len(before.captured_queries) <= 45
+
+
+def test_overview_figures_are_in_decimal_yuan_in_the_api(october: dict[str, Any]) -> None:
+    data = client(october["office"]).get(f"/api/v1/reports/dashboard/?{OCT}").json()
+    total = data["total"]["values"]
+    assert Decimal(total["amount_owed"]) == Decimal("95400.25")
+    assert Decimal(total["fine_amount"]) == Decimal("50000.00")
