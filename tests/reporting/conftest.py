@@ -71,7 +71,7 @@ def complaint(county: Any, department: Any, received: dt.datetime, channel: str,
     return Complaint.objects.create(**data)
 
 
-def case(county: Any, department: Any, owner: Any, accepted: dt.datetime, **kw: Any) -> Case:
+def case(county: Any, department: Any, owner: Any, accepted: dt.datetime | None, **kw: Any) -> Case:
     data: dict[str, Any] = {
         "county": county,
         "department": department,
