@@ -8,10 +8,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 # Cell kinds decide the XLSX number format and how the page shows them.
@@ -29,13 +31,28 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.localtime(value).replace(tzinfo=None) if value else None
 
 
+@lru_cache(maxsize=256)
+def _labels(model: str, field: str, language: str) -> dict[Any, str]:
+    from django.apps import apps
+
+    choices = apps.get_model(model)._meta.get_field(field).flatchoices
+    return {value: str(label) for value, label in choices}
+
+
+def _show(obj: Any, field: str) -> str:
+    """A choice's label; the labels are looked up once per language, not per row (calling
+    get_FOO_display() on a million rows spent seconds translating the same labels)."""
+    value = getattr(obj, field)
+    return _labels(obj._meta.label, field, get_language() or "").get(value, value or "")
+
+
 def _name(obj: Any) -> str:
     return obj.name if obj is not None else ""
 
 
 CASE = [
     Column(_("案件编号"), TEXT, lambda c: c.number or ""),
-    Column(_("状态"), TEXT, lambda c: c.get_state_display()),
+    Column(_("状态"), TEXT, lambda c: _show(c, "state")),
     Column(_("县（区）"), TEXT, lambda c: _name(c.county)),
     Column(_("承办单位"), TEXT, lambda c: _name(c.department)),
     Column(_("被投诉单位"), TEXT, lambda c: c.employer_name),
@@ -46,20 +63,20 @@ CASE = [
     Column(_("结案时间"), DATETIME, lambda c: _local(c.closed_at)),
     Column(_("办理用时（工作日）"), INT, lambda c: c.working_days_taken),
     Column(_("按期办结"), BOOL, lambda c: c.closed_on_time),
-    Column(_("办理结果"), TEXT, lambda c: c.get_outcome_display()),
+    Column(_("办理结果"), TEXT, lambda c: _show(c, "outcome")),
 ]
 
 COLUMNS: dict[str, list[Column]] = {
     "complaint": [
         Column(_("查询码"), TEXT, lambda c: c.tracking_no),
         Column(_("收到时间"), DATETIME, lambda c: _local(c.received_at)),
-        Column(_("渠道"), TEXT, lambda c: c.get_channel_display()),
+        Column(_("渠道"), TEXT, lambda c: _show(c, "channel")),
         Column(_("县（区）"), TEXT, lambda c: _name(c.county)),
         Column(_("承办单位"), TEXT, lambda c: _name(c.department)),
         Column(_("被投诉单位"), TEXT, lambda c: c.employer_name),
         Column(_("涉及人数"), INT, lambda c: c.workers_owed),
         Column(_("欠薪金额（元）"), YUAN, lambda c: c.amount_owed),
-        Column(_("状态"), TEXT, lambda c: c.get_status_display()),
+        Column(_("状态"), TEXT, lambda c: _show(c, "status")),
     ],
     "case": CASE,
     "payment": [
@@ -76,17 +93,17 @@ COLUMNS: dict[str, list[Column]] = {
         Column(_("县（区）"), TEXT, lambda e: _name(e.case.county)),
         Column(_("承办单位"), TEXT, lambda e: _name(e.case.department)),
         Column(_("被投诉单位"), TEXT, lambda e: e.case.employer_name),
-        Column(_("类型"), TEXT, lambda e: e.get_kind_display()),
+        Column(_("类型"), TEXT, lambda e: _show(e, "kind")),
         Column(_("时间"), DATETIME, lambda e: _local(e.at)),
     ],
     "warning": [
         Column(_("项目"), TEXT, lambda w: w.project.name),
         Column(_("县（区）"), TEXT, lambda w: _name(w.county)),
         Column(_("责任部门"), TEXT, lambda w: _name(w.department)),
-        Column(_("预警规则"), TEXT, lambda w: w.get_rule_display()),
-        Column(_("预警等级"), TEXT, lambda w: w.get_level_display()),
+        Column(_("预警规则"), TEXT, lambda w: _show(w, "rule")),
+        Column(_("预警等级"), TEXT, lambda w: _show(w, "level")),
         Column(_("预警时间"), DATETIME, lambda w: _local(w.opened_at)),
-        Column(_("状态"), TEXT, lambda w: w.get_state_display()),
+        Column(_("状态"), TEXT, lambda w: _show(w, "state")),
         Column(_("处置时间"), DATETIME, lambda w: _local(w.resolved_at)),
     ],
     "inspection": [
@@ -108,7 +125,7 @@ COLUMNS: dict[str, list[Column]] = {
     "fine": [
         Column(_("项目"), TEXT, lambda f: f.inspection.project.name),
         Column(_("县（区）"), TEXT, lambda f: _name(f.inspection.county)),
-        Column(_("法律依据"), TEXT, lambda f: f.get_article_display()),
+        Column(_("法律依据"), TEXT, lambda f: _show(f, "article")),
         Column(_("罚款金额（元）"), YUAN, lambda f: f.amount),
         Column(_("处罚决定日期"), DATE, lambda f: f.decided_on),
     ],
@@ -117,7 +134,7 @@ COLUMNS: dict[str, list[Column]] = {
         Column(_("项目名称"), TEXT, lambda p: p.name),
         Column(_("县（区）"), TEXT, lambda p: _name(p.county)),
         Column(_("行业"), TEXT, lambda p: _name(p.industry)),
-        Column(_("投资类型"), TEXT, lambda p: p.get_investment_type_display()),
+        Column(_("投资类型"), TEXT, lambda p: _show(p, "investment_type")),
     ],
 }
 

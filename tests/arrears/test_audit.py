@@ -102,3 +102,30 @@ def test_suspended_records_nothing(db: None) -> None:
     with audit.suspended():
         CountyFactory.create()
     assert AuditEvent.objects.count() == before
+
+
+def test_loaded_rows_record_changes_even_to_json_changed_in_place(db: None) -> None:
+    """The snapshot of a loaded row is made lazily (exports load millions and save none);
+    a JSON value changed in place must still show up as a change."""
+    from arrears.models import Industry
+    from arrears.reference import ensure_industries
+    from projects.models import ChecklistItem, Project
+
+    ensure_industries(Industry)
+    county = CountyFactory.create()
+    project = Project.objects.create(
+        code="A-1", name="甲", county=county, industry=Industry.objects.get(code="housing")
+    )
+    item = ChecklistItem.objects.create(project=project, item="deposit", facts={"form": "cash"})
+    loaded = ChecklistItem.objects.get(pk=item.pk)
+    loaded.facts["form"] = "guarantee"  # in place
+    loaded.state = "compliant"
+    loaded.save()
+    change = _events(item)[-1]
+    assert change.action == "update"
+    assert change.changes["facts"] == [{"form": "cash"}, {"form": "guarantee"}]
+    assert change.changes["state"][1] == "compliant"
+    # a row loaded and saved unchanged records nothing
+    again = ChecklistItem.objects.get(pk=item.pk)
+    again.save()
+    assert _events(item)[-1].pk == change.pk
