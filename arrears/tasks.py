@@ -9,8 +9,13 @@ from arrears import deadlines, services
 
 @shared_task(name="arrears.tasks.recompute_deadlines")
 def recompute_deadlines() -> int:
-    """After a calendar change: bring every running deadline in line with the new calendar."""
-    return deadlines.deadlines_recompute()
+    """After a calendar change: bring every running deadline in line with the new calendar,
+    then let the apps recompute what they stored in working days (e.g. days a case took)."""
+    from arrears.signals import calendar_changed
+
+    changed = deadlines.deadlines_recompute()
+    calendar_changed.send(sender=recompute_deadlines)
+    return changed
 
 
 @shared_task(name="arrears.tasks.sweep_deadlines", time_limit=900, soft_time_limit=840)

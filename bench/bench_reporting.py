@@ -25,10 +25,10 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.settings.local")
@@ -259,7 +259,11 @@ def main() -> None:
             url = (
                 f"/reports/counties/{county.code}/" if county_id else "/reports/"
             ) + f"?period={period.code}"
-            page_ms, response = median_ms(lambda url=url: client.get(url), max(2, args.repeat // 2))
+
+            def page(url: str = url) -> Any:
+                return client.get(url)
+
+            page_ms, response = median_ms(page, max(2, args.repeat // 2))
             assert response.status_code == 200, response.status_code
             label = "city overview" if dim == "county" else f"county page ({county.name})"
             print(
@@ -289,13 +293,10 @@ def main() -> None:
 
             def run(rows_qs: Any = rows_qs, fmt: str = fmt) -> int:
                 if fmt == "csv":
-                    response = exports.rows_csv("complaint", rows_qs, "bench")
-                    size = 0
-                    for chunk in response.streaming_content:
-                        size += len(chunk)
-                    return size
+                    streamed = exports.rows_csv("complaint", rows_qs, "bench")
+                    return sum(len(chunk) for chunk in cast(Iterator[bytes], streamed))
                 response = exports.rows_xlsx("complaint", rows_qs, "bench", title="bench")
-                size = sum(len(chunk) for chunk in response.streaming_content)
+                size = sum(len(chunk) for chunk in cast(Iterator[bytes], response))
                 response.close()
                 return size
 

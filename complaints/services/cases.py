@@ -569,6 +569,50 @@ def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
     return case
 
 
+def case_days_recompute() -> int:
+    """After a calendar change: the working days each closed case took, counted again with
+    the calendar in force (the dashboards' averages read them). Whether a case closed on time
+    stays as it was decided when it closed. Idempotent; returns how many cases changed.
+
+    Cases sharing a start and a closing day took the same days, so the work is one read of the
+    distinct (start, closed, stored) triples and one UPDATE per group whose stored figure is
+    wrong — after a one-day change only the groups spanning that day."""
+    from django.db.models import DateField
+    from django.db.models.functions import Coalesce, TruncDate
+
+    tz = timezone.get_current_timezone()
+    closed = Case.objects.filter(state=CaseState.CLOSED, working_days_taken__isnull=False)
+    spans = closed.annotate(
+        start=Coalesce(
+            "filed_on",
+            TruncDate("accepted_at", tzinfo=tz),
+            TruncDate("created_at", tzinfo=tz),
+            output_field=DateField(),
+        ),
+        end=TruncDate("closed_at", tzinfo=tz),
+    )
+    calendar = workdays.get_calendar()
+    wrong: dict[tuple[datetime.date, datetime.date], int] = {}
+    for start, end, stored in (
+        spans.order_by().values_list("start", "end", "working_days_taken").distinct()
+    ):
+        try:
+            taken = max(calendar.working_days_between(start, end), 0)
+        except ValueError:  # outside the years the calendar holds: leave as stored
+            continue
+        if taken != stored:
+            wrong[(start, end)] = taken
+    changed = 0
+    for (start, end), taken in wrong.items():
+        with transaction.atomic():
+            changed += (
+                spans.filter(start=start, end=end)
+                .exclude(working_days_taken=taken)
+                .update(working_days_taken=taken)
+            )
+    return changed
+
+
 def case_reopen(*, case: Case, user: User, reason: str) -> Case:
     _check_scope(case, user)
     if not reason.strip():

@@ -254,3 +254,29 @@ def test_amounts_shown_in_wan_rounded_half_up() -> None:
     assert metrics.to_wan(D("12345.00")) == D("1.23")
     assert metrics.to_wan(D("12350.00")) == D("1.24")
     assert metrics.to_wan(D("0")) == D("0.00")
+
+
+def test_a_calendar_change_recounts_the_days_closed_cases_took(
+    october: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """9 October becomes a holiday after the fact: X (28 Sep → 12 Oct) and Y (9 → 30 Oct, the
+    start day itself does not count) are recounted, W too; the averages follow."""
+    import datetime as dt
+
+    from arrears import services as arrears_services
+    from complaints.models import Case
+
+    with django_capture_on_commit_callbacks(execute=True):
+        arrears_services.calendar_day_set(day=dt.date(2026, 10, 9), kind="holiday", name="测试")
+    days = dict(
+        Case.objects.filter(pk__in=[october[k].pk for k in "xyw"]).values_list(
+            "number", "working_days_taken"
+        )
+    )
+    assert days == {october["x"].number: 5, october["y"].number: 16, october["w"].number: 20}
+    a = unit(board(october["office"]), october["a"])
+    assert a.values["avg_days"] == D("10.50")  # (5 + 16) / 2
+    # Running it again changes nothing.
+    from complaints.services import case_days_recompute
+
+    assert case_days_recompute() == 0
