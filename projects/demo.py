@@ -149,3 +149,88 @@ def _registries(rng: random.Random, stdout: Any) -> None:
                 )
     result = services.warnings_evaluate(today=today)
     stdout.write(f"registries: employers, checklist, wage records; warnings {result['opened']}")
+    _inspections(rng, stdout, today)
+
+
+# Findings inspectors write most often, per checklist item.
+FINDINGS = {
+    "notice_board": "维权信息告示牌未设置或信息不全",
+    "real_name": "部分工人未实名登记即进场",
+    "wage_account": "工资专用账户未按月拨付人工费用",
+    "contracts": "部分工人未签订劳动合同",
+    "injury_insurance": "工伤保险未按项目参保",
+    "deposit": "工资保证金未足额存储",
+}
+
+
+def _inspections(rng: random.Random, stdout: Any, today: Any) -> None:
+    """Two campaigns and, over the last ten months, inspections of a quarter of the projects in
+    construction through the service (findings mark the checklist, orders start their clocks);
+    most orders were verified rectified within a few working days, some ran late or still run;
+    a fifth of the inspections with findings ended in a fine."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from arrears import deadlines, workdays
+    from arrears.models import Deadline, Role, User
+    from projects import services
+    from projects.models import Campaign, RectificationOrder
+
+    year = today.year
+    campaigns = [
+        Campaign.objects.get_or_create(
+            name=f"{year}年夏季专项行动",
+            defaults={"starts_on": dt.date(year, 6, 1), "ends_on": dt.date(year, 8, 31)},
+        )[0],
+        Campaign.objects.get_or_create(
+            name=f"{year}年元旦春节前专项整治",
+            defaults={"starts_on": dt.date(year - 1, 12, 1), "ends_on": dt.date(year, 2, 10)},
+        )[0],
+    ]
+    calendar = workdays.get_calendar()
+    inspectors: dict[int, list[User]] = {}
+    for user in User.objects.filter(role=Role.INSPECTOR, county__isnull=False):
+        inspectors.setdefault(user.county_id or 0, []).append(user)
+    made = fines = 0
+    projects = Project.objects.filter(status=ProjectStatus.IN_CONSTRUCTION).order_by("pk")
+    for project in projects:
+        staff = inspectors.get(project.county_id)
+        if not staff or rng.random() > 0.25:
+            continue
+        day = today - dt.timedelta(days=rng.randint(5, 300))
+        campaign = next((c for c in campaigns if c.starts_on <= day <= c.ends_on), None)
+        items = rng.sample(sorted(FINDINGS), k=rng.choice([0, 1, 1, 2]))
+        inspector = rng.choice(staff)
+        inspection = services.inspection_record(
+            project=project,
+            inspector=inspector,
+            inspected_on=day,
+            campaign=campaign,
+            findings=[{"item": item, "description": FINDINGS[item]} for item in items],
+        )
+        made += 1
+        for order in RectificationOrder.objects.filter(finding__inspection=inspection):
+            clock = Deadline.objects.get(
+                kind="rectification", object_id=order.pk, state__in=deadlines.RUNNING
+            )
+            if rng.random() < 0.8:
+                # Verified on a past day: the clock is met or missed by that day.
+                done = calendar.add_working_days(day, rng.choice([1, 2, 2, 3, 3, 4, 6]))
+                if done <= today:
+                    at = timezone.make_aware(dt.datetime.combine(done, dt.time(11)))
+                    deadlines.deadline_close(deadline=clock, at=at)
+                    RectificationOrder.objects.filter(pk=order.pk).update(
+                        rectified=True, verified_on=done, verified_by=inspector
+                    )
+        if items and rng.random() < 0.2:
+            decided = min(day + dt.timedelta(days=7), today)
+            services.fine_record(
+                inspection=inspection,
+                article="art56",
+                amount=Decimal(rng.randrange(50000, 100001, 5000)),
+                decided_on=decided,
+            )
+            fines += 1
+    stdout.write(f"inspections: {made} (2 campaigns), fines {fines}")

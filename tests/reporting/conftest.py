@@ -244,7 +244,7 @@ def october(db: Any, calendar_2026: Any) -> dict[str, Any]:
         "bank_payment",
         "deposit",
         "monitoring",
-        "labour_contract",
+        "contracts",
         "notice_board",
         "injury_insurance",
     ]
