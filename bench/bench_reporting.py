@@ -92,7 +92,7 @@ SQL = {
           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM arrears_deadline d
              WHERE d.content_type_id = %(order_ct)s AND d.object_id = o.id
                AND d.kind = 'rectification'
-               AND (d.state = 'missed' OR (d.state = 'open' AND d.due_at < %(now)s))))
+               AND (d.state = 'missed' OR (d.state IN ('open', 'paused') AND d.due_at < %(now)s))))
              AS orders_overdue
         FROM projects_rectificationorder o
         JOIN projects_finding f ON f.id = o.finding_id

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from arrears.models import County, Industry
+from arrears.spreadsheets import neutralise, restore
 from projects.models import InvestmentType, Project, ProjectStatus
 
 COLUMNS = [
@@ -61,7 +62,8 @@ def _rows(name: str, content: bytes) -> Iterator[dict[str, str]]:
         return
     text = content.decode("utf-8-sig")  # Excel writes a BOM into UTF-8 CSV
     for row in csv.DictReader(io.StringIO(text)):
-        yield {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        # Text this application exported carries an apostrophe before a formula-like start.
+        yield {k.strip(): restore((v or "").strip()) for k, v in row.items() if k}
 
 
 def _date(value: str) -> datetime.date | None:
@@ -159,11 +161,11 @@ def export_rows(projects: Any) -> Iterator[list[str]]:
     yield COLUMNS
     for p in projects.select_related("county", "industry").iterator(chunk_size=2000):
         yield [
-            p.code,
-            p.name,
+            neutralise(p.code),
+            neutralise(p.name),
             p.county.code,
             p.industry.code,
-            p.address,
+            neutralise(p.address),
             p.investment_type,
             "" if p.contract_value is None else str(p.contract_value),
             "" if p.labour_cost_share is None else str(p.labour_cost_share),

@@ -221,6 +221,12 @@ def campaign_inspections(*, campaign: Any, user: User) -> QuerySet[Any]:
     )
 
 
+def clock_overdue(now: Any) -> Q:
+    """A rectification order's clock that counts as overdue: missed (verified after its due
+    time), or still running past it. The campaign pages and the dashboards share it."""
+    return Q(state="missed") | Q(state__in=["open", "paused"], due_at__lt=now)
+
+
 def campaign_summary(*, campaign: Any, user: User) -> dict[str, Any]:
     """What the campaign found within the user's scope: inspections, findings, rectification
     orders met on time / overdue (missed, or running past the due time) / still running, and
@@ -242,7 +248,7 @@ def campaign_summary(*, campaign: Any, user: User) -> dict[str, Any]:
         kind="rectification",
     ).aggregate(
         on_time=Count("pk", filter=Q(state="met")),
-        overdue=Count("pk", filter=Q(state="missed") | (running & Q(due_at__lt=now))),
+        overdue=Count("pk", filter=clock_overdue(now)),
         running=Count("pk", filter=running & Q(due_at__gte=now)),
     )
     fines = Fine.objects.filter(inspection__in=inspections).aggregate(

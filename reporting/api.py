@@ -28,8 +28,9 @@ def _metric_field(metric: metrics.Metric) -> serializers.Field:
     if metric.unit == metrics.YUAN:
         return serializers.DecimalField(max_digits=16, decimal_places=2, help_text=help_text)
     if metric.unit == metrics.RATE:
+        # Not capped at 1: wages recovered can exceed the amount first reported owed.
         return serializers.DecimalField(
-            max_digits=6, decimal_places=4, allow_null=True, help_text=help_text
+            max_digits=16, decimal_places=4, allow_null=True, help_text=help_text
         )
     return serializers.DecimalField(
         max_digits=8, decimal_places=2, allow_null=True, help_text=help_text
@@ -95,10 +96,10 @@ class TrendSerializer(serializers.Serializer):
 
 
 class OverdueUnitSerializer(serializers.Serializer):
-    county_id = serializers.IntegerField()
-    county_name = serializers.CharField()
-    department_id = serializers.IntegerField()
-    department_name = serializers.CharField()
+    county_id = serializers.IntegerField(allow_null=True)
+    county_name = serializers.CharField(allow_null=True)
+    department_id = serializers.IntegerField(allow_null=True)
+    department_name = serializers.CharField(allow_null=True)
     n = serializers.IntegerField(help_text="逾期案件数")
 
 

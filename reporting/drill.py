@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from arrears.spreadsheets import neutralise
+
 # Cell kinds decide the XLSX number format and how the page shows them.
 TEXT, INT, YUAN, DATE, DATETIME, BOOL = "text", "int", "yuan", "date", "datetime", "bool"
 
@@ -185,4 +187,6 @@ def text(kind: str, value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if kind == DATE:
         return value.isoformat()
-    return str(value)
+    if kind == INT:
+        return str(value)
+    return neutralise(str(value))

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from arrears.spreadsheets import neutralise
 from reporting import drill, metrics
 from reporting.selectors import Dashboard
 
@@ -80,7 +81,11 @@ def _header(sheet: Any, labels: list[str]) -> list[Any]:
 def _cell(sheet: Any, value: Any, kind: str) -> Any:
     if kind == drill.BOOL:
         value = None if value is None else str(_("是") if value else _("否"))
+    if isinstance(value, str):
+        value = neutralise(value)
     cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, whatever it starts with
     if kind in NUMBER_FORMATS and value is not None:
         cell.number_format = NUMBER_FORMATS[kind]
     return cell
@@ -134,7 +139,7 @@ def table_csv(board: Dashboard, stem: str) -> StreamingHttpResponse:
             return ""
         if kind == metrics.YUAN:
             return f"{Decimal(value):.2f}"
-        return str(value)
+        return value if not isinstance(value, str) else neutralise(value)
 
     def lines() -> Iterator[str]:
         yield "\ufeff" + writer.writerow(labels)

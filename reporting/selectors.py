@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.scoping import for_user
+from projects.selectors import clock_overdue
 from reporting import metrics
 from reporting.periods import Period
 
@@ -253,9 +254,7 @@ SUBSETS: dict[str, Subset] = {
     "orders_overdue": Subset(
         "order",
         _("逾期整改"),
-        lambda p, n: (
-            _orders(p, n) & Q(_order_clock(Q(state="missed") | Q(state="open", due_at__lt=n)))
-        ),
+        lambda p, n: _orders(p, n) & Q(_order_clock(clock_overdue(n))),
     ),
     "fines": Subset("fine", _("罚款决定"), lambda p, n: _dates("decided_on", p)),
     "projects": Subset("project", _("在建项目"), _in_construction, snapshot=True),
@@ -602,6 +601,17 @@ def _labels(name: str) -> dict[Any, str]:
     return {value: str(label) for value, label in choices}
 
 
+def breakdown_valid(subset: str, name: str, value: str) -> bool:
+    """Whether ?part=name:value names a slice of a breakdown of `subset`."""
+    if name not in BREAKDOWNS or BREAKDOWNS[name][0] != subset:
+        return False
+    if value == "none":
+        return True
+    if name == "industry":
+        return value.isdigit() and len(value) < 10
+    return value in _labels(name)
+
+
 def breakdown_condition(name: str, value: str) -> Q:
     """The drill-down's extra condition for one slice of a breakdown ("none" = not set)."""
     _subset, column = BREAKDOWNS[name]
@@ -660,7 +670,10 @@ def trend_months(period: Period) -> list[dt.date]:
 def trend(*, user: User, filters: Filters) -> dict[str, Any]:
     """Per month: complaints received, cases closed (and on time), wages recovered."""
     months = trend_months(filters.period)
-    span = Period("custom", months[0], filters.period.end)
+    # A long period shows its own months, and may start mid-month: its first bar then counts
+    # from its first day only. A shorter one shows the twelve months up to its end.
+    own = len(filters.period.months()) >= 12
+    span = Period("custom", filters.period.start if own else months[0], filters.period.end)
     start, end = span.bounds()
     received: dict[dt.date, int] = defaultdict(int)
     for row in (

@@ -100,7 +100,7 @@ def _subset(request: HttpRequest) -> tuple[str, Any]:
     part = request.GET.get("part", "")
     if part:
         breakdown, _sep, value = part.partition(":")
-        if breakdown not in selectors.BREAKDOWNS or not value:
+        if not selectors.breakdown_valid(name, breakdown, value):
             return "", _("未知的分类：%(p)s") % {"p": part}
     return name, None
 

@@ -257,3 +257,59 @@ def test_overview_figures_are_in_decimal_yuan_in_the_api(october: dict[str, Any]
     total = data["total"]["values"]
     assert Decimal(total["amount_owed"]) == Decimal("95400.25")
     assert Decimal(total["fine_amount"]) == Decimal("50000.00")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "subset=payments&part=industry:1",  # a breakdown of another subset
+        "subset=received&part=outcome:paid_in_full",
+        "subset=warnings_raised&part=channel:web_form",
+        "subset=accepted&part=industry:abc",
+        "subset=accepted&part=triage:%00",
+        "subset=closed&part=outcome:nonsense",
+        "subset=accepted&part=triage",
+    ],
+)
+def test_mismatched_breakdown_slices_are_a_400(october: dict[str, Any], query: str) -> None:
+    c = client(october["office"])
+    for path in ("/reports/rows/", "/reports/rows.csv", "/reports/rows.xlsx"):
+        assert c.get(f"{path}?{query}").status_code == 400, path
+
+
+def test_an_empty_list_says_so_and_still_exports(october: dict[str, Any]) -> None:
+    html = client(october["office"]).get(f"/reports/rows/?subset=police&{OCT}").content.decode()
+    assert "共 0 条" in html and "没有记录" in html and "rows.csv" in html
+
+
+def test_exports_never_write_formulas(october: dict[str, Any]) -> None:
+    """Employer names come from the public form: one that looks like a formula is written as
+    text, in CSV and in XLSX."""
+    from complaints.models import Case
+
+    Case.objects.filter(pk=october["y"].pk).update(employer_name='=HYPERLINK("http://x","点我")')
+    c = client(october["office"])
+    text = body(c.get(f"/reports/rows.csv?subset=closed&{OCT}")).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+    book = openpyxl.load_workbook(
+        io.BytesIO(body(c.get(f"/reports/rows.xlsx?subset=closed&{OCT}")))
+    )
+    cells = [
+        cell for row in book.active.iter_rows() for cell in row if "HYPERLINK" in str(cell.value)
+    ]
+    assert cells and all(cell.data_type == "s" for cell in cells)
+    assert all(str(cell.value).startswith("'=") for cell in cells)
+
+
+def test_a_rate_above_one_is_served(october: dict[str, Any]) -> None:
+    """Wages recovered can exceed the amount first reported owed (recovery rate > 100%)."""
+    from complaints.models import Case
+
+    Case.objects.filter(pk__in=[october["x"].pk, october["y"].pk]).update(
+        amount_owed=Decimal("1.00")
+    )
+    response = client(october["office"]).get(f"/api/v1/reports/dashboard/?{OCT}")
+    assert response.status_code == 200
+    a = next(u for u in response.json()["units"] if u["name"] == "东湖区")
+    # (30,000.50 + 50,000) / (1.00 + 1.00)
+    assert a["values"]["recovery_rate"] == "40000.2500"
