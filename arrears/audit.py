@@ -394,6 +394,23 @@ class AuditedModel(models.Model):
         instance.__dict__["_audit_loaded"] = loaded
         return instance
 
+    def refresh_from_db(
+        self, using: Any = None, fields: Any = None, from_queryset: Any = None
+    ) -> None:
+        """Reloaded values are what is stored now: the snapshot a later save() compares with
+        takes them (Django copies a fresh row's values across without from_db)."""
+        known = dict(self._audit_snapshot)
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        fresh = snapshot(self)
+        if fields is None:
+            known.update(fresh)
+        else:
+            wanted = set(fields)
+            for field in _audited_fields(type(self)):
+                if (field.name in wanted or field.attname in wanted) and field.name in fresh:
+                    known[field.name] = fresh[field.name]
+        self._audit_snapshot = known
+
     @property
     def _audit_snapshot(self) -> dict[str, Any]:
         made = self.__dict__.get("_audit_made")

@@ -129,3 +129,20 @@ def test_loaded_rows_record_changes_even_to_json_changed_in_place(db: None) -> N
     again = ChecklistItem.objects.get(pk=item.pk)
     again.save()
     assert _events(item)[-1].pk == change.pk
+
+
+def test_a_change_after_refresh_from_db_is_recorded(db: None) -> None:
+    county = CountyFactory.create(name="甲县")
+    loaded = County.objects.get(pk=county.pk)
+    County.objects.filter(pk=county.pk).update(name="乙县")  # recorded by the queryset
+    loaded.refresh_from_db()
+    loaded.name = "甲县"
+    loaded.save()
+    last = _events(county)[-1]
+    assert (last.action, last.changes) == ("update", {"name": ["乙县", "甲县"]})
+    # refreshing only some fields keeps what was known of the others
+    County.objects.filter(pk=county.pk).update(name="丙县", short_name="丙")
+    loaded.refresh_from_db(fields=["name"])
+    loaded.short_name = "丙"
+    loaded.save()  # short_name is "丙" in the database already, but this row did not know
+    assert _events(county)[-1].changes == {"short_name": [county.short_name, "丙"]}

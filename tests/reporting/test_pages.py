@@ -313,3 +313,23 @@ def test_a_rate_above_one_is_served(october: dict[str, Any]) -> None:
     a = next(u for u in response.json()["units"] if u["name"] == "东湖区")
     # (30,000.50 + 50,000) / (1.00 + 1.00)
     assert a["values"]["recovery_rate"] == "40000.2500"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/employers/?q=%00",
+        "/reports/?period=2026%00",
+        "/api/v1/reports/dashboard/?channel=%00",
+        "/cases/?q=a%00b",
+    ],
+)
+def test_nul_characters_are_a_400_everywhere(october: dict[str, Any], url: str) -> None:
+    response = client(october["office"]).get(url)
+    assert response.status_code == 400
+    assert "无效字符" in response.content.decode()
+
+
+def test_nul_characters_in_a_posted_form_are_a_400(october: dict[str, Any]) -> None:
+    response = client(october["office"]).post("/warnings/1/dispose/", {"case_number": "A\x00"})
+    assert response.status_code == 400
