@@ -574,42 +574,45 @@ def case_days_recompute() -> int:
     the calendar in force (the dashboards' averages read them). Whether a case closed on time
     stays as it was decided when it closed. Idempotent; returns how many cases changed.
 
-    Cases sharing a start and a closing day took the same days, so the work is one read of the
-    distinct (start, closed, stored) triples and one UPDATE per group whose stored figure is
-    wrong — after a one-day change only the groups spanning that day."""
+    One pass reads (id, start, closed, stored) with a server-side cursor and counts in
+    memory (the calendar is a sorted list); only the wrong rows are updated, by id, in
+    batches grouped by their new figure — after a one-day change, the cases spanning it."""
     from django.db.models import DateField
     from django.db.models.functions import Coalesce, TruncDate
 
     tz = timezone.get_current_timezone()
-    closed = Case.objects.filter(state=CaseState.CLOSED, working_days_taken__isnull=False)
-    spans = closed.annotate(
-        start=Coalesce(
-            "filed_on",
-            TruncDate("accepted_at", tzinfo=tz),
-            TruncDate("created_at", tzinfo=tz),
-            output_field=DateField(),
-        ),
-        end=TruncDate("closed_at", tzinfo=tz),
+    rows = (
+        Case.objects.filter(state=CaseState.CLOSED, working_days_taken__isnull=False)
+        .annotate(
+            start=Coalesce(
+                "filed_on",
+                TruncDate("accepted_at", tzinfo=tz),
+                TruncDate("created_at", tzinfo=tz),
+                output_field=DateField(),
+            ),
+            end=TruncDate("closed_at", tzinfo=tz),
+        )
+        .order_by()
+        .values_list("pk", "start", "end", "working_days_taken")
     )
     calendar = workdays.get_calendar()
-    wrong: dict[tuple[datetime.date, datetime.date], int] = {}
-    for start, end, stored in (
-        spans.order_by().values_list("start", "end", "working_days_taken").distinct()
-    ):
+    wrong: dict[int, list[int]] = {}
+    for pk, start, end, stored in rows.iterator(chunk_size=5000):
         try:
             taken = max(calendar.working_days_between(start, end), 0)
         except ValueError:  # outside the years the calendar holds: leave as stored
             continue
         if taken != stored:
-            wrong[(start, end)] = taken
+            wrong.setdefault(taken, []).append(pk)
     changed = 0
-    for (start, end), taken in wrong.items():
-        with transaction.atomic():
-            changed += (
-                spans.filter(start=start, end=end)
-                .exclude(working_days_taken=taken)
-                .update(working_days_taken=taken)
-            )
+    for taken, pks in wrong.items():
+        for n in range(0, len(pks), 1000):
+            with transaction.atomic():
+                changed += (
+                    Case.objects.filter(pk__in=pks[n : n + 1000], state=CaseState.CLOSED)
+                    .exclude(working_days_taken=taken)
+                    .update(working_days_taken=taken)
+                )
     return changed
 
 
