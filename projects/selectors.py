@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from arrears.models import User
 from arrears.scoping import for_user, scope_filter, scope_of
@@ -31,9 +32,20 @@ def project_list(*, user: User) -> QuerySet[Project]:
     return for_user(Project.objects.select_related("county", "industry", "department"), user)
 
 
+def with_case_visibility(qs: QuerySet[Warning], user: User) -> QuerySet[Warning]:
+    """Mark each warning with whether the user may see the case it turned into: a county
+    official may link a case of another department, whose staff must not learn its number."""
+    from complaints.models import Case
+
+    visible = for_user(Case.objects.filter(pk=OuterRef("case_id")), user)
+    return qs.annotate(case_visible=Exists(visible))
+
+
 def warning_queue(*, user: User, state: str = WarningState.OPEN) -> QuerySet[Warning]:
     """A department's warnings: open ones to act on, or disposed ones (with their case)."""
-    qs = for_user(Warning.objects.select_related("project", "department", "case"), user)
+    qs = with_case_visibility(
+        for_user(Warning.objects.select_related("project", "department", "case"), user), user
+    )
     if state == WarningState.RESOLVED:
         return qs.filter(state=WarningState.RESOLVED).order_by("-resolved_at", "-pk")
     return qs.filter(state=WarningState.OPEN)
@@ -82,14 +94,14 @@ def employer_search(*, user: User, query: str = "", listed_on: str = "") -> Quer
         qs = qs.filter(
             Exists(
                 EmployerListing.objects.filter(
-                    employer=OuterRef("pk"), kind=listed_on, removed_on__isnull=True
+                    _current_listing(), employer=OuterRef("pk"), kind=listed_on
                 )
             )
         )
     return qs.prefetch_related(
         Prefetch(
             "listings",
-            queryset=EmployerListing.objects.filter(removed_on__isnull=True),
+            queryset=EmployerListing.objects.filter(_current_listing()),
             to_attr="current_listings",
         )
     ).order_by("name", "pk")
@@ -219,6 +231,13 @@ def campaign_inspections(*, campaign: Any, user: User) -> QuerySet[Any]:
         )
         .order_by("-inspected_on", "-pk")
     )
+
+
+def _current_listing() -> Q:
+    """On the list now: not removed and not past its end date (the daily task then records
+    the removal, projects.services.listings_expire)."""
+    today = timezone.localdate()
+    return Q(removed_on__isnull=True) & (Q(expires_on__isnull=True) | Q(expires_on__gte=today))
 
 
 def clock_overdue(now: Any) -> Q:

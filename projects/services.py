@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from arrears import config, deadlines
 from arrears.models import Role, User
@@ -67,29 +68,34 @@ def checklist_set(
         raise ValidationError({"verified_on": [_("核查日期不能晚于今天")]})
     if amount is not None and amount < 0:
         raise ValidationError({"amount": [_("金额不能为负数")]})
-    if refuse_older:
-        from arrears.errors import Conflict
+    with transaction.atomic():
+        if refuse_older:
+            from arrears.errors import Conflict
 
-        recorded = (
-            ChecklistItem.objects.filter(project=project, item=item)
-            .values_list("verified_on", flat=True)
-            .first()
+            # Locked, so two verifications at once are checked one after the other.
+            recorded = (
+                ChecklistItem.objects.select_for_update()
+                .filter(project=project, item=item)
+                .values_list("verified_on", flat=True)
+                .first()
+            )
+            if recorded is not None and verified_on < recorded:
+                raise Conflict(
+                    _("该项已有 %(d)s 的核查结果，不能以更早的日期覆盖") % {"d": recorded}
+                )
+        entry, _created = ChecklistItem.objects.update_or_create(
+            project=project,
+            item=item,
+            defaults={
+                "state": state,
+                "verified_by": user,
+                "verified_on": verified_on,
+                "evidence": evidence,
+                "amount": amount,
+                "expires_on": expires_on,
+                "facts": facts or {},
+            },
         )
-        if recorded is not None and verified_on < recorded:
-            raise Conflict(_("该项已有 %(d)s 的核查结果，不能以更早的日期覆盖") % {"d": recorded})
-    entry, _created = ChecklistItem.objects.update_or_create(
-        project=project,
-        item=item,
-        defaults={
-            "state": state,
-            "verified_by": user,
-            "verified_on": verified_on,
-            "evidence": evidence,
-            "amount": amount,
-            "expires_on": expires_on,
-            "facts": facts or {},
-        },
-    )
     return entry
 
 
@@ -276,7 +282,11 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
     return {"opened": opened, "closed": closed}
 
 
-DISPOSITIONS = {"interview": _("已约谈"), "resolved": _("已解决"), "case": _("已转为案件")}
+DISPOSITIONS = {
+    "interview": _lazy("已约谈"),
+    "resolved": _lazy("已解决"),
+    "case": _lazy("已转为案件"),
+}
 
 
 def _case_for_warning(*, warning: Warning, user: User, case_number: str) -> Any:
@@ -514,6 +524,29 @@ def _check_list_manager(user: User) -> None:
         raise PermissionDenied(_("只有市根治欠薪办可以管理名单"))
 
 
+def listings_expire(*, today: datetime.date | None = None, employer: Any = None) -> int:
+    """Take off the lists every listing whose end date has passed (the dishonest list runs
+    three years by default): removed on its end date, with the reason recorded. Beat runs it
+    daily; listing an employer again runs it first for that employer. Idempotent."""
+    today = today or timezone.localdate()
+    expired = EmployerListing.objects.filter(removed_on__isnull=True, expires_on__lt=today)
+    if employer is not None:
+        expired = expired.filter(employer=employer)
+    changed = 0
+    for ends, pks in _group_by_end(expired):
+        changed += EmployerListing.objects.filter(pk__in=pks, removed_on__isnull=True).update(
+            removed_on=ends, removal_reason=_("期满自动移出")
+        )
+    return changed
+
+
+def _group_by_end(listings: Any) -> list[tuple[datetime.date, list[int]]]:
+    groups: dict[datetime.date, list[int]] = {}
+    for pk, ends in listings.values_list("pk", "expires_on"):
+        groups.setdefault(ends, []).append(pk)
+    return sorted(groups.items())
+
+
 def employer_listing_add(
     *,
     employer: Employer,
@@ -539,6 +572,7 @@ def employer_listing_add(
         errors["expires_on"] = [_("期满日期应晚于列入日期")]
     if errors:
         raise ValidationError(errors)
+    listings_expire(employer=employer)  # a listing that has run out is not current
     if expires_on is None and kind == ListKind.DISHONEST:
         years = config.get("lists.dishonest_years")
         try:

@@ -11,3 +11,9 @@ from projects import services
 def evaluate_warnings() -> dict[str, int]:
     """Beat, daily: open and close early warnings from the monthly wage records."""
     return services.warnings_evaluate()
+
+
+@shared_task(name="projects.tasks.expire_listings")
+def expire_listings() -> int:
+    """Beat, daily: listings past their end date come off the lists."""
+    return services.listings_expire()

@@ -65,7 +65,9 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             "checklist": [(code, label, checklist.get(code)) for code, label in CHECKLIST],
             "parties": project.parties.select_related("employer"),
             "records": project.wage_records.all()[:12],
-            "warnings": project.warnings.select_related("case")[:20],
+            "warnings": selectors.with_case_visibility(
+                project.warnings.select_related("case"), user
+            )[:20],
             "inspections": project.inspections.prefetch_related("findings__rectification", "fines")[
                 :20
             ],
@@ -331,7 +333,7 @@ def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
             "parties": selectors.employer_parties(employer=employer, user=user),
             "complaints": selectors.employer_complaints(employer=employer, user=user)[:50],
             "listings": listings,
-            "current_kinds": {x.kind for x in listings if x.removed_on is None},
+            "current_kinds": {x.kind for x in listings if x.is_current},
             "can_manage": manage,
             "add_form": ListingAddForm() if manage else None,
             "remove_form": ListingRemoveForm(auto_id="remove_%s") if manage else None,

@@ -198,6 +198,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600,
         "options": {"expires": 12 * 3600},
     },
+    "projects-expire-listings": {
+        "task": "projects.tasks.expire_listings",
+        "schedule": 24 * 3600,
+        "options": {"expires": 12 * 3600},
+    },
     "calendar-provisional-check": {
         "task": "arrears.tasks.check_calendar_coverage",
         "schedule": 6 * 3600,

@@ -196,8 +196,8 @@ class WageRecordSerializer(serializers.ModelSerializer):
 
 class WarningSerializer(serializers.ModelSerializer):
     project = serializers.CharField(source="project.code")
-    case_id = serializers.IntegerField(read_only=True, allow_null=True)
-    case_number = serializers.CharField(source="case.number", default=None, read_only=True)
+    case_id = serializers.SerializerMethodField()
+    case_number = serializers.SerializerMethodField()
 
     class Meta:
         model = Warning
@@ -215,6 +215,15 @@ class WarningSerializer(serializers.ModelSerializer):
             "case_id",
             "case_number",
         ]
+
+    # Only a case the caller may see is named (a county official may link another
+    # department's case).
+    def get_case_id(self, warning: Warning) -> int | None:
+        return warning.case_id if getattr(warning, "case_visible", False) else None
+
+    def get_case_number(self, warning: Warning) -> str | None:
+        case = warning.case if getattr(warning, "case_visible", False) else None
+        return case.number if case is not None else None
 
 
 class DisposeIn(serializers.Serializer):
@@ -384,7 +393,9 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self) -> Any:
         user = _user(self.request)
-        return for_user(Warning.objects.select_related("project", "case"), user)
+        return selectors.with_case_visibility(
+            for_user(Warning.objects.select_related("project", "case"), user), user
+        )
 
     @extend_schema(request=DisposeIn, responses={200: WarningSerializer, **ERRORS})
     @action(detail=True, methods=["post"])
@@ -392,7 +403,5 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         warning = self.get_object()
         data = DisposeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        warning = services.warning_dispose(
-            warning=warning, user=_user(request), **data.validated_data
-        )
-        return Response(WarningSerializer(warning).data)
+        services.warning_dispose(warning=warning, user=_user(request), **data.validated_data)
+        return Response(WarningSerializer(self.get_queryset().get(pk=warning.pk)).data)

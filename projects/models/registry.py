@@ -94,6 +94,16 @@ class EmployerListing(AuditedModel):
     def __str__(self) -> str:
         return f"{self.employer} {self.get_kind_display()}"
 
+    @property
+    def is_current(self) -> bool:
+        """On the list today: not removed and not past its end date (the daily task records
+        the removal of an expired listing; until then it is already not current)."""
+        from django.utils import timezone
+
+        return self.removed_on is None and (
+            self.expires_on is None or self.expires_on >= timezone.localdate()
+        )
+
 
 class Project(AuditedModel):
     code = models.CharField(_("项目编号"), max_length=40, unique=True)

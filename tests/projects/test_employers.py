@@ -238,3 +238,66 @@ def test_an_empty_scope_shows_an_empty_list(db: Any) -> None:
     housing = DepartmentFactory.create(county=county, kind=DepartmentKind.HOUSING)
     user = UserFactory.create(role=Role.INSPECTOR, county=county, department=housing)
     assert _web(user).get("/employers/").status_code == 200
+
+
+def test_a_listing_past_its_end_date_is_not_current_and_comes_off(
+    employers: dict[str, Any],
+) -> None:
+    """Three years on the dishonest list, then off: shown as not listed at once, recorded as
+    removed by the daily task, and the employer can be listed again."""
+    import datetime as dt
+
+    from projects import services
+    from projects.tasks import expire_listings
+
+    d = employers
+    today = timezone.localdate()
+    listing = services.employer_listing_add(
+        employer=d["ours"],
+        kind="dishonest",
+        reason="拒不支付",
+        listed_on=today - dt.timedelta(days=3 * 366),
+        expires_on=today - dt.timedelta(days=1),
+        user=d["city_office"],
+    )
+    web = _web(d["city_office"])
+    listed = web.get("/employers/?list=dishonest").content.decode()
+    assert d["ours"].name not in listed
+    assert expire_listings() == 1
+    assert expire_listings() == 0  # idempotent
+    listing.refresh_from_db()
+    assert (listing.removed_on, listing.removal_reason) == (listing.expires_on, "期满自动移出")
+    again = services.employer_listing_add(
+        employer=d["ours"],
+        kind="dishonest",
+        reason="再次拖欠",
+        listed_on=today,
+        user=d["city_office"],
+    )
+    assert again.removed_on is None
+
+
+def test_listing_again_takes_an_expired_listing_off_first(employers: dict[str, Any]) -> None:
+    import datetime as dt
+
+    from projects import services
+
+    d = employers
+    today = timezone.localdate()
+    old = services.employer_listing_add(
+        employer=d["ours"],
+        kind="key_supervision",
+        reason="重点监管",
+        listed_on=today - dt.timedelta(days=400),
+        expires_on=today - dt.timedelta(days=30),
+        user=d["city_office"],
+    )
+    services.employer_listing_add(
+        employer=d["ours"],
+        kind="key_supervision",
+        reason="再次",
+        listed_on=today,
+        user=d["city_office"],
+    )
+    old.refresh_from_db()
+    assert old.removed_on == old.expires_on

@@ -129,3 +129,39 @@ def test_only_a_warning_turned_into_a_case_links_one(setting: dict[str, Any]) ->
     warning = setting["warning"]
     with pytest.raises(IntegrityError), transaction.atomic():
         Warning.objects.filter(pk=warning.pk).update(disposition="interview", case=setting["ours"])
+
+
+def test_the_case_number_shows_only_to_those_who_may_see_the_case(
+    setting: dict[str, Any], project: Project
+) -> None:
+    """A county official links a case of the county's HRSS department to the housing
+    department's warning: the housing inspector sees that it became a case, not which."""
+    from arrears.models import Role
+    from tests.factories import UserFactory
+
+    hrss = project.county.departments.get(kind="hrss")
+    official = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=project.county)
+    hrss_case = _case("AJ20260000009", hrss, official, project=project)
+    warning = setting["warning"]
+    from projects import services
+
+    services.warning_dispose(
+        warning=warning,
+        user=official,
+        disposition="case",
+        note="转人社",
+        case_number=hrss_case.number,
+    )
+    inspector = Client()
+    inspector.force_login(setting["inspector"])
+    queue = inspector.get("/warnings/?state=resolved").content.decode()
+    page = inspector.get(f"/projects/{project.pk}/").content.decode()
+    assert "已转为案件" in page
+    assert hrss_case.number not in queue and hrss_case.number not in page
+    api = APIClient()
+    api.force_authenticate(setting["inspector"])
+    row = api.get(f"/api/v1/warnings/{warning.pk}/").json()
+    assert (row["case_id"], row["case_number"]) == (None, None)
+    boss = Client()
+    boss.force_login(official)
+    assert hrss_case.number in boss.get("/warnings/?state=resolved").content.decode()
