@@ -142,6 +142,7 @@ def test_the_case_number_shows_only_to_those_who_may_see_the_case(
     hrss = project.county.departments.get(kind="hrss")
     official = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=project.county)
     hrss_case = _case("AJ20260000009", hrss, official, project=project)
+    number = "AJ20260000009"
     warning = setting["warning"]
     from projects import services
 
@@ -150,18 +151,18 @@ def test_the_case_number_shows_only_to_those_who_may_see_the_case(
         user=official,
         disposition="case",
         note="转人社",
-        case_number=hrss_case.number,
+        case_number=number,
     )
     inspector = Client()
     inspector.force_login(setting["inspector"])
     queue = inspector.get("/warnings/?state=resolved").content.decode()
     page = inspector.get(f"/projects/{project.pk}/").content.decode()
     assert "已转为案件" in page
-    assert hrss_case.number not in queue and hrss_case.number not in page
+    assert number not in queue and number not in page
     api = APIClient()
     api.force_authenticate(setting["inspector"])
     row = api.get(f"/api/v1/warnings/{warning.pk}/").json()
     assert (row["case_id"], row["case_number"]) == (None, None)
     boss = Client()
     boss.force_login(official)
-    assert hrss_case.number in boss.get("/warnings/?state=resolved").content.decode()
+    assert number in boss.get("/warnings/?state=resolved").content.decode()
