@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -154,15 +155,15 @@ RELATED = {
 
 # Where each row links to (the page of the record), if it has one.
 LINKS: dict[str, Callable[[Any], str]] = {
-    "complaint": lambda c: f"/complaints/{c.tracking_no}/",
-    "case": lambda c: f"/cases/{c.pk}/",
-    "payment": lambda p: f"/cases/{p.case_id}/",
-    "entry": lambda e: f"/cases/{e.case_id}/",
-    "warning": lambda w: f"/projects/{w.project_id}/",
-    "inspection": lambda i: f"/projects/{i.project_id}/",
-    "order": lambda o: f"/projects/{o.finding.inspection.project_id}/",
-    "fine": lambda f: f"/projects/{f.inspection.project_id}/",
-    "project": lambda p: f"/projects/{p.pk}/",
+    "complaint": lambda c: reverse("complaint-detail", args=[c.tracking_no]),
+    "case": lambda c: reverse("case-page", args=[c.pk]),
+    "payment": lambda p: reverse("case-page", args=[p.case_id]),
+    "entry": lambda e: reverse("case-page", args=[e.case_id]),
+    "warning": lambda w: reverse("project-page", args=[w.project_id]),
+    "inspection": lambda i: reverse("project-page", args=[i.project_id]),
+    "order": lambda o: reverse("project-page", args=[o.finding.inspection.project_id]),
+    "fine": lambda f: reverse("project-page", args=[f.inspection.project_id]),
+    "project": lambda p: reverse("project-page", args=[p.pk]),
 }
 
 

@@ -26,13 +26,13 @@ class ReportFilterForm(StyledForm):
     start = forms.CharField(label=_("开始日期"), required=False)
     end = forms.CharField(label=_("结束日期"), required=False)
     county = forms.ModelChoiceField(
-        label=_("县（区）"), queryset=County.objects.none(), required=False, to_field_name="pk"
+        label=_("县（区）"), queryset=County.objects.none(), required=False
     )
     department = forms.ModelChoiceField(
         label=_("部门"), queryset=Department.objects.none(), required=False
     )
     industry = forms.ModelChoiceField(
-        label=_("行业"), queryset=Industry.objects.all(), required=False
+        label=_("行业"), queryset=Industry.objects.order_by("code"), required=False
     )
     channel = forms.ChoiceField(
         label=_("渠道"), choices=[("", _("全部")), *Channel.choices], required=False
@@ -54,7 +54,6 @@ class ReportFilterForm(StyledForm):
         else:
             self.fields["county"].queryset = counties.order_by("code")  # type: ignore[attr-defined]
         self.fields["department"].queryset = departments.order_by("county__code", "kind")  # type: ignore[attr-defined]
-        self.fields["industry"].queryset = Industry.objects.order_by("code")  # type: ignore[attr-defined]
         for name in ("county", "department", "industry"):
             if name in self.fields:
                 self.fields[name].error_messages["invalid_choice"] = _(

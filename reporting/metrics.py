@@ -41,6 +41,8 @@ class Metric:
     subset: str | None
     # Snapshots count what is true now, whatever the period.
     snapshot: bool = False
+    # For comparisons and rankings: fewer is better (days taken, overdue work).
+    lower_is_better: bool = False
 
 
 def _raw(key: str) -> Callable[[Raw], Any]:
@@ -103,6 +105,7 @@ METRICS: dict[str, Metric] = {
             ),
             lambda r: _mean(r.get("days_sum"), r.get("days_n")),
             "closed",
+            lower_is_better=True,
         ),
         Metric(
             "workers_involved",
@@ -152,6 +155,7 @@ METRICS: dict[str, Metric] = {
             _raw("open"),
             "open",
             snapshot=True,
+            lower_is_better=True,
         ),
         Metric(
             "overdue",
@@ -161,6 +165,7 @@ METRICS: dict[str, Metric] = {
             _raw("overdue"),
             "overdue",
             snapshot=True,
+            lower_is_better=True,
         ),
         Metric(
             "arbitration",
@@ -256,6 +261,7 @@ METRICS: dict[str, Metric] = {
             _("期间内下达的责令整改中，超过整改期限才完成或至今仍未完成的数量。"),
             _raw("orders_overdue"),
             "orders_overdue",
+            lower_is_better=True,
         ),
         Metric(
             "fines",
@@ -298,16 +304,16 @@ TABLE = [
     "two_funds_coverage",
 ]
 
-# What the ranking can be ordered by, and whether more is better.
-RANKABLE = {
-    "on_time_rate": True,
-    "closure_rate": True,
-    "recovery_rate": True,
-    "avg_days": False,
-    "overdue": False,
-    "recovered": True,
-    "core_coverage": True,
-}
+# What the ranking can be ordered by (best first: see Metric.lower_is_better).
+RANKABLE = [
+    "on_time_rate",
+    "closure_rate",
+    "recovery_rate",
+    "avg_days",
+    "overdue",
+    "recovered",
+    "core_coverage",
+]
 
 
 def derive(raw: Raw) -> dict[str, Any]:

@@ -93,7 +93,7 @@ def _delta(key: str, now: Any, before: Any) -> dict[str, Any] | None:
         text = f"{change:+.2f}"
     else:
         text = f"{change:+,}"
-    worse_when_up = key in ("avg_days", "overdue", "open", "orders_overdue")
+    worse_when_up = metrics.METRICS[key].lower_is_better
     good = None if change == 0 else (change < 0) == worse_when_up
     return {"text": text, "good": good}
 

@@ -560,7 +560,7 @@ def dashboard(
 
 def _rank(units: list[Unit], rank_by: str) -> None:
     """Order units by the chosen figure (best first); units without the figure go last."""
-    more_is_better = metrics.RANKABLE.get(rank_by, True)
+    more_is_better = not metrics.METRICS[rank_by].lower_is_better
     ranked = [u for u in units if u.id is not None and u.values.get(rank_by) is not None]
     ranked.sort(key=lambda u: u.values[rank_by], reverse=more_is_better)
     previous_value, previous_rank = None, 0
