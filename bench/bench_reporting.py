@@ -248,7 +248,7 @@ def main() -> None:
                 for key, values in selectors.snapshot_rollup(
                     user=user, filters=filters, dim=dim, now=now
                 ).items():
-                    selectors._merge(rows, key, values)
+                    selectors.merge_rows(rows, key, values)
                 return rows
 
             sql()  # warm the cache for both

@@ -1,0 +1,180 @@
+"""Breakdowns of the period's totals, the monthly trend and the units with overdue work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from reporting.periods import Period
+from reporting.selectors.subsets import BASES, Filters, subset_queryset
+
+if TYPE_CHECKING:
+    from arrears.models import User
+
+# --- Breakdowns, trend, overdue units -------------------------------------------------------
+
+# name → (subset, column grouped by, choices or a model giving the labels)
+BREAKDOWNS: dict[str, tuple[str, str]] = {
+    "channel": ("received", "channel"),
+    "industry": ("accepted", "industry"),
+    "investment": ("accepted", "project__investment_type"),
+    "triage": ("accepted", "triage_class"),
+    "outcome": ("closed", "outcome"),
+}
+
+
+def _labels(name: str) -> dict[Any, str]:
+    from arrears.models import Industry
+    from complaints.models import Channel, Outcome, TriageClass
+    from projects.models.registry import InvestmentType
+
+    if name == "industry":
+        return {i.pk: i.name for i in Industry.objects.all()}
+    choices = {
+        "channel": Channel.choices,
+        "investment": InvestmentType.choices,
+        "triage": TriageClass.choices,
+        "outcome": Outcome.choices,
+    }[name]
+    return {value: str(label) for value, label in choices}
+
+
+def breakdown_valid(subset: str, name: str, value: str) -> bool:
+    """Whether ?part=name:value names a slice of a breakdown of `subset`."""
+    if name not in BREAKDOWNS or BREAKDOWNS[name][0] != subset:
+        return False
+    if value == "none":
+        return True
+    if name == "industry":
+        return value.isdigit() and len(value) < 10
+    return value in _labels(name)
+
+
+def breakdown_condition(name: str, value: str) -> Q:
+    """The drill-down's extra condition for one slice of a breakdown ("none" = not set)."""
+    _subset, column = BREAKDOWNS[name]
+    if value != "none":
+        return Q(**{column: value})
+    unset = Q(**{f"{column}__isnull": True})
+    return unset if name in ("industry", "investment") else unset | Q(**{column: ""})
+
+
+def breakdowns(
+    *, user: User, filters: Filters, now: dt.datetime
+) -> dict[str, list[dict[str, Any]]]:
+    """Totals of the period split by channel, industry, investment type, triage class and
+    outcome; each slice with the drill-down value that lists it."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, (subset, column) in BREAKDOWNS.items():
+        labels = _labels(name)
+        rows = (
+            subset_queryset(subset, user=user, filters=filters, now=now)
+            .values(value=F(column))
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+        )
+        out[name] = [
+            {
+                "value": "none" if row["value"] in (None, "") else str(row["value"]),
+                "label": labels.get(row["value"], str(_("未登记"))),
+                "count": row["n"],
+                "subset": subset,
+            }
+            for row in rows
+        ]
+    return out
+
+
+def _month_key(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return value.date().replace(day=1)
+    return value.replace(day=1)
+
+
+def trend_months(period: Period) -> list[dt.date]:
+    """The twelve months up to the period's last month (or the period's months if longer)."""
+    months = period.months()
+    if len(months) >= 12:
+        return months
+    last = period.end.replace(day=1)
+    out = []
+    for back in range(11, -1, -1):
+        y, m = divmod(last.year * 12 + last.month - 1 - back, 12)
+        out.append(dt.date(y, m + 1, 1))
+    return out
+
+
+def trend(*, user: User, filters: Filters) -> dict[str, Any]:
+    """Per month: complaints received, cases closed (and on time), wages recovered."""
+    months = trend_months(filters.period)
+    # A long period shows its own months, and may start mid-month: its first bar then counts
+    # from its first day only. A shorter one shows the twelve months up to its end.
+    own = len(filters.period.months()) >= 12
+    span = Period("custom", filters.period.start if own else months[0], filters.period.end)
+    start, end = span.bounds()
+    received: dict[dt.date, int] = defaultdict(int)
+    for row in (
+        BASES["complaint"]
+        .queryset(user, filters)
+        .filter(received_at__gte=start, received_at__lt=end)
+        .annotate(m=TruncMonth("received_at"))
+        .values("m")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        received[_month_key(row["m"])] += row["n"]
+    closed: dict[dt.date, int] = defaultdict(int)
+    on_time: dict[dt.date, int] = defaultdict(int)
+    for row in (
+        BASES["case"]
+        .queryset(user, filters)
+        .filter(state="closed", closed_at__gte=start, closed_at__lt=end)
+        .annotate(m=TruncMonth("closed_at"))
+        .values("m")
+        .annotate(n=Count("pk"), t=Count("pk", filter=Q(closed_on_time=True)))
+        .order_by()
+    ):
+        closed[_month_key(row["m"])] += row["n"]
+        on_time[_month_key(row["m"])] += row["t"]
+    recovered: dict[dt.date, Decimal] = defaultdict(Decimal)
+    for row in (
+        BASES["payment"]
+        .queryset(user, filters)
+        .filter(paid_on__gte=span.start, paid_on__lte=span.end)
+        .annotate(m=TruncMonth("paid_on"))
+        .values("m")
+        .annotate(a=Sum("amount"))
+        .order_by()
+    ):
+        recovered[_month_key(row["m"])] += row["a"] or Decimal("0")
+    return {
+        "months": months,
+        "received": [received[m] for m in months],
+        "closed": [closed[m] for m in months],
+        "on_time": [on_time[m] for m in months],
+        "recovered": [recovered[m].quantize(Decimal("0.01")) for m in months],
+    }
+
+
+def overdue_units(*, user: User, filters: Filters, now: dt.datetime) -> list[dict[str, Any]]:
+    """Units with overdue cases now, most first: the list for 通报."""
+    rows = (
+        subset_queryset("overdue", user=user, filters=filters, now=now)
+        .values(
+            "county_id",
+            "department_id",
+            county_name=F("county__name"),
+            department_name=F("department__name"),
+        )
+        .annotate(n=Count("pk"))
+        .order_by("-n", "county_name", "department_name")
+    )
+    return list(rows)

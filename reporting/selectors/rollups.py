@@ -1,0 +1,322 @@
+"""Roll-ups per county or department: one query per model and period with conditional
+aggregates; the dashboard puts them together with comparisons, breakdowns and the trend."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from arrears.scoping import for_user
+from reporting import metrics
+from reporting.periods import Period
+from reporting.selectors.breakdowns import breakdowns, overdue_units, trend
+from reporting.selectors.subsets import (
+    BASES,
+    OPEN_STATES,
+    SUBSETS,
+    Base,
+    Filters,
+    _core,
+    _late_case_clock,
+    _two_funds,
+)
+
+if TYPE_CHECKING:
+    from arrears.models import User
+
+
+# --- Roll-ups -------------------------------------------------------------------------------
+
+
+# Per model: the raw figures (name → aggregate over the subsets) one query computes.
+def _aggregates(base: str, p: Period, now: dt.datetime) -> dict[str, Any]:
+    def c(name: str) -> Q:
+        return SUBSETS[name].condition(p, now)
+
+    if base == "complaint":
+        return {"received": Count("pk", filter=c("received"))}
+    if base == "case":
+        accepted, closed = c("accepted"), c("closed")
+        return {
+            "accepted": Count("pk", filter=accepted),
+            "accepted_closed": Count("pk", filter=accepted & Q(state="closed")),
+            "workers_involved": Sum("workers_owed", filter=accepted),
+            "owed_sum": Sum("amount_owed", filter=accepted),
+            "closed": Count("pk", filter=closed),
+            "closed_timed": Count("pk", filter=closed & Q(closed_on_time__isnull=False)),
+            "on_time": Count("pk", filter=closed & Q(closed_on_time=True)),
+            "days_sum": Sum("working_days_taken", filter=closed),
+            "days_n": Count("working_days_taken", filter=closed),
+            "owed_closed": Sum("amount_owed", filter=closed),
+            "recovered_closed": Sum("recovered_amount", filter=closed),
+            "satisfaction_sum": Sum("satisfaction", filter=closed),
+            "rated": Count("satisfaction", filter=closed),
+        }
+    if base == "payment":
+        return {
+            "recovered": Sum("amount", filter=c("payments")),
+            "paid_workers": Sum("workers_paid", filter=c("payments")),
+        }
+    if base == "entry":
+        return {
+            "arbitration": Count("pk", filter=c("arbitration")),
+            "police": Count("pk", filter=c("police")),
+        }
+    if base == "warning":
+        return {
+            "warnings_raised": Count("pk", filter=c("warnings_raised")),
+            "warnings_resolved": Count("pk", filter=c("warnings_resolved")),
+        }
+    if base == "inspection":
+        return {"inspections": Count("pk", filter=c("inspections"))}
+    if base == "order":
+        return {
+            "orders": Count("pk", filter=c("orders")),
+            "orders_on_time": Count("pk", filter=c("orders_on_time")),
+            "orders_overdue": Count("pk", filter=c("orders_overdue")),
+        }
+    if base == "fine":
+        return {
+            "fines": Count("pk", filter=c("fines")),
+            "fine_amount": Sum("amount", filter=c("fines")),
+        }
+    raise KeyError(base)
+
+
+# Which rows a roll-up needs to read at all: the union of its subsets (so indexes serve it).
+_WHERE = {
+    "complaint": ["received"],
+    "case": ["accepted", "closed"],
+    "payment": ["payments"],
+    "entry": ["arbitration", "police"],
+    "warning": ["warnings_raised", "warnings_resolved"],
+    "inspection": ["inspections"],
+    "order": ["orders"],
+    "fine": ["fines"],
+}
+
+DIMENSIONS = ("county", "department")
+
+Rows = dict[Any, dict[str, Any]]
+
+
+def _group(base: Base, dim: str) -> str:
+    return base.county if dim == "county" else base.department
+
+
+def merge_rows(into: Rows, key: Any, values: dict[str, Any]) -> None:
+    row = into.setdefault(key, {})
+    for name, value in values.items():
+        if value is not None:
+            row[name] = row.get(name, 0) + value
+
+
+def raw_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:
+    """The raw figures of the period per unit (county or department id; None for records no
+    unit holds yet, e.g. complaints waiting for dispatch): one query per model."""
+    rows: Rows = {}
+    p = filters.period
+    for name, where in _WHERE.items():
+        base = BASES[name]
+        condition = Q()
+        for subset in where:
+            condition |= SUBSETS[subset].condition(p, now)
+        qs = (
+            base.queryset(user, filters)
+            .filter(condition)
+            .values(unit=F(_group(base, dim)))
+            .annotate(**_aggregates(name, p, now))
+            .order_by()
+        )
+        for row in qs:
+            merge_rows(rows, row.pop("unit"), row)
+    return rows
+
+
+def snapshot_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:
+    """What is true now: open and overdue cases, and 5+3 coverage of projects in construction."""
+    rows: Rows = {}
+    case = BASES["case"]
+    cases = (
+        case.queryset(user, filters)
+        .filter(state__in=OPEN_STATES)
+        .annotate(late=_late_case_clock(now))
+        .values(unit=F(_group(case, dim)))
+        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(late=True)))
+        .order_by()
+    )
+    for row in cases:
+        merge_rows(rows, row.pop("unit"), row)
+    project = BASES["project"]
+    projects = (
+        project.queryset(user, filters)
+        .filter(status="in_construction")
+        .annotate(core=_core_flag(), two_funds=_two_funds_flag())
+        .values(unit=F(_group(project, dim)))
+        .annotate(
+            projects=Count("pk"),
+            projects_core=Count("pk", filter=Q(core=True)),
+            projects_two_funds=Count("pk", filter=Q(two_funds=True)),
+        )
+        .order_by()
+    )
+    for row in projects:
+        merge_rows(rows, row.pop("unit"), row)
+    return rows
+
+
+def _core_flag() -> Any:
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    return ExpressionWrapper(_core(), output_field=BooleanField())
+
+
+def _two_funds_flag() -> Any:
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    return ExpressionWrapper(_two_funds(), output_field=BooleanField())
+
+
+def _total(rows: Rows) -> dict[str, Any]:
+    total: dict[str, Any] = {}
+    for row in rows.values():
+        for name, value in row.items():
+            total[name] = total.get(name, 0) + value
+    return total
+
+
+def _change(now: Decimal | None, before: Decimal | None) -> Decimal | None:
+    if now is None or before is None:
+        return None
+    return now - before
+
+
+@dataclass
+class Unit:
+    id: int | None
+    code: str
+    name: str
+    values: dict[str, Any]
+    previous: dict[str, Any]
+    last_year: dict[str, Any]
+    avg_days_change: Decimal | None = None
+    rank: int | None = None
+
+
+@dataclass
+class Dashboard:
+    filters: Filters
+    dim: str
+    units: list[Unit]
+    total: Unit
+    breakdowns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    trend: dict[str, Any] = field(default_factory=dict)
+    overdue_units: list[dict[str, Any]] = field(default_factory=list)
+    computed_at: dt.datetime | None = None
+    rank_by: str = "on_time_rate"
+
+
+def _units(user: User, filters: Filters, dim: str) -> list[tuple[int, str, str]]:
+    from arrears.models import County, Department
+
+    if dim == "county":
+        counties = for_user(County.objects.all(), user)
+        if filters.county_id:
+            counties = counties.filter(pk=filters.county_id)
+        return [(c.pk, c.code, c.name) for c in counties.order_by("code")]
+    departments = for_user(Department.objects.select_related("county"), user)
+    if filters.county_id:
+        departments = departments.filter(county_id=filters.county_id)
+    if filters.department_id:
+        departments = departments.filter(pk=filters.department_id)
+    return [(d.pk, d.kind, d.name) for d in departments.order_by("county__code", "kind", "pk")]
+
+
+def dashboard(
+    *,
+    user: User,
+    filters: Filters,
+    dim: str = "county",
+    rank_by: str = "on_time_rate",
+    now: dt.datetime | None = None,
+) -> Dashboard:
+    """The figures of a dashboard page: one row per county (the city overview) or per
+    department (a county page), the total, comparisons with the previous period and the same
+    period last year, breakdowns, the monthly trend and the units with overdue work."""
+    if dim not in DIMENSIONS:
+        raise ValueError(dim)
+    now = now or timezone.now()
+    p = filters.period
+    current = raw_rollup(user=user, filters=filters, dim=dim, now=now)
+    snapshot = snapshot_rollup(user=user, filters=filters, dim=dim, now=now)
+    for key, values in snapshot.items():
+        merge_rows(current, key, values)
+    previous = raw_rollup(user=user, filters=filters.with_period(p.previous()), dim=dim, now=now)
+    last_year = raw_rollup(user=user, filters=filters.with_period(p.last_year()), dim=dim, now=now)
+
+    def unit(id_: int | None, code: str, name: str) -> Unit:
+        values = metrics.derive(current.get(id_, {}))
+        before = metrics.derive(last_year.get(id_, {}))
+        return Unit(
+            id_,
+            code,
+            name,
+            values,
+            metrics.derive(previous.get(id_, {})),
+            before,
+            _change(values["avg_days"], before["avg_days"]),
+        )
+
+    listed = _units(user, filters, dim)
+    known = {id_ for id_, _code, _name in listed}
+    for rows in (current, previous, last_year):
+        # Records no listed unit holds (complaints waiting for city dispatch) add up to one row.
+        for key in [k for k in rows if k not in known and k is not None]:
+            merge_rows(rows, None, rows.pop(key))
+    units = [unit(*u) for u in listed]
+    if None in current:
+        units.append(unit(None, "", str(_("待分派/未归属"))))
+    _rank(units, rank_by)
+    total_values = metrics.derive(_total(current))
+    total_before = metrics.derive(_total(last_year))
+    total = Unit(
+        None,
+        "",
+        str(_("合计")),
+        total_values,
+        metrics.derive(_total(previous)),
+        total_before,
+        _change(total_values["avg_days"], total_before["avg_days"]),
+    )
+    return Dashboard(
+        filters=filters,
+        dim=dim,
+        units=units,
+        total=total,
+        breakdowns=breakdowns(user=user, filters=filters, now=now),
+        trend=trend(user=user, filters=filters),
+        overdue_units=overdue_units(user=user, filters=filters, now=now),
+        computed_at=now,
+        rank_by=rank_by,
+    )
+
+
+def _rank(units: list[Unit], rank_by: str) -> None:
+    """Order units by the chosen figure (best first); units without the figure go last."""
+    more_is_better = not metrics.METRICS[rank_by].lower_is_better
+    ranked = [u for u in units if u.id is not None and u.values.get(rank_by) is not None]
+    ranked.sort(key=lambda u: u.values[rank_by], reverse=more_is_better)
+    previous_value, previous_rank = None, 0
+    for position, u in enumerate(ranked, start=1):
+        # Equal figures share a rank (1, 2, 2, 4).
+        if u.values[rank_by] != previous_value:
+            previous_rank, previous_value = position, u.values[rank_by]
+        u.rank = previous_rank
+    rest = [u for u in units if u not in ranked]
+    units[:] = ranked + rest

@@ -1,0 +1,275 @@
+"""Filters, the models the figures count, and the subsets: named conditions over one model
+(cases closed in the period, rectification orders overdue…) that both the figures and the
+drill-down lists use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from arrears.scoping import for_user
+from projects.selectors import clock_overdue
+from reporting.periods import Period
+
+if TYPE_CHECKING:
+    from arrears.models import User
+
+
+OPEN_STATES = ["pending", "accepted", "filed"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    period: Period
+    county_id: int | None = None
+    department_id: int | None = None
+    industry_id: int | None = None
+    channel: str = ""
+
+    def with_period(self, period: Period) -> Filters:
+        return Filters(period, self.county_id, self.department_id, self.industry_id, self.channel)
+
+    def params(self) -> dict[str, str]:
+        """Query parameters that select these filters again (for links and exports)."""
+        out = dict(self.period.params())
+        if self.county_id:
+            out["county"] = str(self.county_id)
+        if self.department_id:
+            out["department"] = str(self.department_id)
+        if self.industry_id:
+            out["industry"] = str(self.industry_id)
+        if self.channel:
+            out["channel"] = self.channel
+        return out
+
+
+@dataclass(frozen=True)
+class Base:
+    """A model the figures count, and where it keeps what the filters narrow by."""
+
+    model: str
+    county: str
+    department: str
+    industry: str
+    channel: str | None = None  # None: the channel filter does not apply
+
+    def queryset(self, user: User, filters: Filters) -> QuerySet[Any]:
+        model: type[Model] = apps.get_model(self.model)
+        qs = for_user(model._default_manager.all(), user)
+        if filters.county_id:
+            qs = qs.filter(**{self.county: filters.county_id})
+        if filters.department_id:
+            qs = qs.filter(**{self.department: filters.department_id})
+        if filters.industry_id:
+            qs = qs.filter(**{self.industry: filters.industry_id})
+        if filters.channel and self.channel:
+            qs = qs.filter(**{self.channel: filters.channel})
+        return qs
+
+
+BASES = {
+    "complaint": Base("complaints.Complaint", "county", "department", "industry", "channel"),
+    "case": Base("complaints.Case", "county", "department", "industry", "channel"),
+    "payment": Base(
+        "complaints.CasePayment",
+        "case__county",
+        "case__department",
+        "case__industry",
+        "case__channel",
+    ),
+    "entry": Base(
+        "complaints.CaseEntry",
+        "case__county",
+        "case__department",
+        "case__industry",
+        "case__channel",
+    ),
+    "warning": Base("projects.Warning", "county", "department", "project__industry"),
+    "inspection": Base("projects.Inspection", "county", "department", "project__industry"),
+    "order": Base(
+        "projects.RectificationOrder",
+        "finding__inspection__county",
+        "finding__inspection__department",
+        "finding__inspection__project__industry",
+    ),
+    "fine": Base(
+        "projects.Fine",
+        "inspection__county",
+        "inspection__department",
+        "inspection__project__industry",
+    ),
+    "project": Base("projects.Project", "county", "department", "industry"),
+}
+
+
+# --- Subsets --------------------------------------------------------------------------------
+
+
+def _between(column: str, period: Period) -> Q:
+    start, end = period.bounds()
+    return Q(**{f"{column}__gte": start, f"{column}__lt": end})
+
+
+def _dates(column: str, period: Period) -> Q:
+    return Q(**{f"{column}__gte": period.start, f"{column}__lte": period.end})
+
+
+def _late_case_clock(now: dt.datetime) -> Exists:
+    from arrears.models import Deadline
+    from complaints.models import Case
+
+    return Exists(
+        Deadline.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id=OuterRef("pk"),
+            state="open",
+            due_at__lt=now,
+        )
+    )
+
+
+def _order_clock(condition: Q) -> Exists:
+    from arrears.models import Deadline
+    from projects.models import RectificationOrder
+
+    return Exists(
+        Deadline.objects.filter(
+            condition,
+            content_type=ContentType.objects.get_for_model(RectificationOrder),
+            object_id=OuterRef("pk"),
+            kind="rectification",
+        )
+    )
+
+
+def _has_items(items: Iterable[str]) -> Q:
+    from projects.models import ChecklistItem
+    from projects.selectors import SATISFIED
+
+    condition = Q()
+    for code in items:
+        condition &= Q(
+            Exists(
+                ChecklistItem.objects.filter(project=OuterRef("pk"), item=code, state__in=SATISFIED)
+            )
+        )
+    return condition
+
+
+def _core() -> Q:
+    from projects.models.compliance import CORE_ITEMS
+
+    return _has_items(CORE_ITEMS)
+
+
+def _two_funds() -> Q:
+    from projects.models.compliance import TWO_FUNDS_ONE_BOARD
+
+    return _has_items(TWO_FUNDS_ONE_BOARD)
+
+
+@dataclass(frozen=True)
+class Subset:
+    base: str
+    label: Any
+    condition: Callable[[Period, dt.datetime], Q]
+    snapshot: bool = False
+
+
+def _accepted(p: Period, now: dt.datetime) -> Q:
+    return _between("accepted_at", p)
+
+
+def _closed(p: Period, now: dt.datetime) -> Q:
+    return Q(state="closed") & _between("closed_at", p)
+
+
+def _open(p: Period, now: dt.datetime) -> Q:
+    return Q(state__in=OPEN_STATES)
+
+
+def _orders(p: Period, now: dt.datetime) -> Q:
+    return _dates("issued_on", p)
+
+
+def _in_construction(p: Period, now: dt.datetime) -> Q:
+    return Q(status="in_construction")
+
+
+SUBSETS: dict[str, Subset] = {
+    "received": Subset("complaint", _("收到的投诉"), lambda p, n: _between("received_at", p)),
+    "accepted": Subset("case", _("受理的案件"), _accepted),
+    "accepted_closed": Subset(
+        "case", _("受理且已办结的案件"), lambda p, n: _accepted(p, n) & Q(state="closed")
+    ),
+    "closed": Subset("case", _("办结的案件"), _closed),
+    "closed_timed": Subset(
+        "case",
+        _("办结且有时限的案件"),
+        lambda p, n: _closed(p, n) & Q(closed_on_time__isnull=False),
+    ),
+    "on_time": Subset(
+        "case", _("按期办结的案件"), lambda p, n: _closed(p, n) & Q(closed_on_time=True)
+    ),
+    "rated": Subset(
+        "case", _("已评价的办结案件"), lambda p, n: _closed(p, n) & Q(satisfaction__isnull=False)
+    ),
+    "open": Subset("case", _("在办案件"), _open, snapshot=True),
+    "overdue": Subset(
+        "case", _("逾期案件"), lambda p, n: _open(p, n) & Q(_late_case_clock(n)), snapshot=True
+    ),
+    "payments": Subset("payment", _("工资支付记录"), lambda p, n: _dates("paid_on", p)),
+    "arbitration": Subset(
+        "entry", _("转仲裁记录"), lambda p, n: Q(kind="arbitration") & _between("at", p)
+    ),
+    "police": Subset("entry", _("移送公安记录"), lambda p, n: Q(kind="police") & _between("at", p)),
+    "warnings_raised": Subset("warning", _("发出的预警"), lambda p, n: _between("opened_at", p)),
+    "warnings_resolved": Subset(
+        "warning",
+        _("处置的预警"),
+        lambda p, n: Q(state="resolved") & _between("resolved_at", p),
+    ),
+    "inspections": Subset("inspection", _("项目检查"), lambda p, n: _dates("inspected_on", p)),
+    "orders": Subset("order", _("责令整改"), _orders),
+    "orders_on_time": Subset(
+        "order",
+        _("按期整改"),
+        lambda p, n: _orders(p, n) & Q(_order_clock(Q(state="met"))),
+    ),
+    "orders_overdue": Subset(
+        "order",
+        _("逾期整改"),
+        lambda p, n: _orders(p, n) & Q(_order_clock(clock_overdue(n))),
+    ),
+    "fines": Subset("fine", _("罚款决定"), lambda p, n: _dates("decided_on", p)),
+    "projects": Subset("project", _("在建项目"), _in_construction, snapshot=True),
+    "projects_core": Subset(
+        "project",
+        _("5项制度全部落实的在建项目"),
+        lambda p, n: _in_construction(p, n) & _core(),
+        snapshot=True,
+    ),
+    "projects_two_funds": Subset(
+        "project",
+        _("两金一牌全部落实的在建项目"),
+        lambda p, n: _in_construction(p, n) & _two_funds(),
+        snapshot=True,
+    ),
+}
+
+
+def subset_queryset(
+    name: str, *, user: User, filters: Filters, now: dt.datetime | None = None
+) -> QuerySet[Any]:
+    """The rows a figure counts: the drill-down list and the row export."""
+    subset = SUBSETS[name]
+    now = now or timezone.now()
+    return BASES[subset.base].queryset(user, filters).filter(subset.condition(filters.period, now))
