@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from arrears import config
 from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.scoping import get_for_user_or_404
@@ -223,7 +224,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
             "today": today,
             "rows": range(3),
             "chosen": chosen,
-            "default_days": services.config.get("rectification.default_days"),
+            "default_days": config.get("rectification.default_days"),
         },
     )
 

@@ -1,0 +1,44 @@
+"""Writes of the projects side: registries, the 5+3 checklist, wage records and warnings,
+inspections. Each public function is one transaction."""
+
+from .compliance import (
+    DISPOSITIONS,
+    checklist_set,
+    conditions,
+    wage_record_save,
+    warning_dispose,
+    warnings_evaluate,
+)
+from .inspections import (
+    FINE_RANGES,
+    campaign_create,
+    fine_record,
+    inspection_record,
+    rectification_verify,
+)
+from .registry import (
+    employer_listing_add,
+    employer_listing_remove,
+    listings_expire,
+    project_assign_department,
+    required_deposit,
+)
+
+__all__ = [
+    "DISPOSITIONS",
+    "FINE_RANGES",
+    "campaign_create",
+    "checklist_set",
+    "conditions",
+    "employer_listing_add",
+    "employer_listing_remove",
+    "fine_record",
+    "inspection_record",
+    "listings_expire",
+    "project_assign_department",
+    "rectification_verify",
+    "required_deposit",
+    "wage_record_save",
+    "warning_dispose",
+    "warnings_evaluate",
+]

@@ -1,0 +1,335 @@
+"""The 5+3 checklist, monthly wage records and the early warnings computed from them."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from arrears import config
+from arrears.models import Role, User
+from arrears.scoping import for_user
+from projects.models import (
+    CHECKLIST,
+    ChecklistItem,
+    ItemState,
+    MonthlyWageRecord,
+    Project,
+    ProjectStatus,
+    Warning,
+    WarningLevel,
+    WarningRule,
+    WarningState,
+)
+
+
+def checklist_set(
+    *,
+    project: Project,
+    item: str,
+    state: str,
+    user: User,
+    evidence: str = "",
+    verified_on: datetime.date | None = None,
+    amount: Decimal | None = None,
+    expires_on: datetime.date | None = None,
+    facts: dict[str, Any] | None = None,
+    refuse_older: bool = False,
+) -> ChecklistItem:
+    """Record the verified state of one "5+3" item of a project. With `refuse_older`, a
+    verification dated before the one on record is a Conflict rather than overwriting newer
+    facts (an API client replaying or syncing late); inspections and rectification checks
+    keep their own order of events and do not ask for it."""
+    if item not in dict(CHECKLIST):
+        raise ValidationError({"item": [_("未知的制度项")]})
+    if state not in ItemState.values:
+        raise ValidationError({"state": [_("未知的落实情况")]})
+    verified_on = verified_on or timezone.localdate()
+    if verified_on > timezone.localdate():
+        raise ValidationError({"verified_on": [_("核查日期不能晚于今天")]})
+    if amount is not None and amount < 0:
+        raise ValidationError({"amount": [_("金额不能为负数")]})
+    with transaction.atomic():
+        if refuse_older:
+            from arrears.errors import Conflict
+
+            # Locked, so two verifications at once are checked one after the other.
+            recorded = (
+                ChecklistItem.objects.select_for_update()
+                .filter(project=project, item=item)
+                .values_list("verified_on", flat=True)
+                .first()
+            )
+            if recorded is not None and verified_on < recorded:
+                raise Conflict(
+                    _("该项已有 %(d)s 的核查结果，不能以更早的日期覆盖") % {"d": recorded}
+                )
+        entry, _created = ChecklistItem.objects.update_or_create(
+            project=project,
+            item=item,
+            defaults={
+                "state": state,
+                "verified_by": user,
+                "verified_on": verified_on,
+                "evidence": evidence,
+                "amount": amount,
+                "expires_on": expires_on,
+                "facts": facts or {},
+            },
+        )
+    return entry
+
+
+def _first_of_month(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def wage_record_save(
+    *,
+    project: Project,
+    month: datetime.date,
+    labour_cost_paid_in: Decimal,
+    workers_on_roll: int,
+    workers_paid: int,
+    amount_paid: Decimal,
+    source: str = "entered",
+) -> MonthlyWageRecord:
+    """Enter (or correct) one month of a project's wage payments."""
+    errors: dict[str, list[str]] = {}
+    month = _first_of_month(month)
+    if month > _first_of_month(timezone.localdate()):
+        errors["month"] = [_("月份不能晚于本月")]
+    if labour_cost_paid_in < 0 or amount_paid < 0:
+        errors["amount_paid"] = [_("金额不能为负数")]
+    if workers_on_roll < 0 or workers_paid < 0:
+        errors["workers_paid"] = [_("人数不能为负数")]
+    # More paid than on the roll is allowed: leavers are paid off in their last month.
+    if errors:
+        raise ValidationError(errors)
+    record, _created = MonthlyWageRecord.objects.update_or_create(
+        project=project,
+        month=month,
+        defaults={
+            "labour_cost_paid_in": labour_cost_paid_in,
+            "workers_on_roll": workers_on_roll,
+            "workers_paid": workers_paid,
+            "amount_paid": amount_paid,
+            "source": source,
+        },
+    )
+    return record
+
+
+# --- Early warnings -------------------------------------------------------------------------
+
+
+def _months_back(today: datetime.date, n: int) -> datetime.date:
+    month = _first_of_month(today)
+    for _i in range(n):
+        month = _first_of_month(month - datetime.timedelta(days=1))
+    return month
+
+
+def _agreed_monthly_labour_cost(project: Project) -> Decimal | None:
+    if not (
+        project.contract_value
+        and project.labour_cost_share
+        and project.start_date
+        and project.planned_completion
+    ):
+        return None
+    months = max(
+        (project.planned_completion.year - project.start_date.year) * 12
+        + project.planned_completion.month
+        - project.start_date.month,
+        1,
+    )
+    return (project.contract_value * project.labour_cost_share / 100 / months).quantize(
+        Decimal("0.01")
+    )
+
+
+def conditions(project: Project, today: datetime.date) -> dict[str, tuple[str, str] | None]:
+    """Each rule's finding for a project on a day: (level, what is wrong) or None. Months are
+    complete calendar months before `today`'s month."""
+    last, before = _months_back(today, 1), _months_back(today, 2)
+    records = {r.month: r for r in project.wage_records.filter(month__in=[last, before])}
+    found: dict[str, tuple[str, str] | None] = dict.fromkeys(WarningRule.values)
+
+    def unpaid(month: datetime.date) -> bool:
+        record = records.get(month)
+        return record is not None and record.workers_on_roll > 0 and record.amount_paid == 0
+
+    started = project.start_date is None or project.start_date < before
+    if started and unpaid(last) and unpaid(before):
+        found[WarningRule.NO_WAGES_TWO_MONTHS] = (
+            WarningLevel.RED,
+            _("%(a)s、%(b)s 连续两个月有考勤、无工资发放")
+            % {"a": f"{before:%Y-%m}", "b": f"{last:%Y-%m}"},
+        )
+    record = records.get(last)
+    if record is not None:
+        agreed = _agreed_monthly_labour_cost(project)
+        ratio = config.get("warnings.labour_cost_ratio")
+        if agreed and record.labour_cost_paid_in < agreed * ratio:
+            found[WarningRule.LABOUR_COST_NOT_PAID_IN] = (
+                WarningLevel.YELLOW,
+                _("%(m)s 拨付人工费用 %(p)s 元，低于约定 %(a)s 元")
+                % {"m": f"{last:%Y-%m}", "p": record.labour_cost_paid_in, "a": agreed},
+            )
+        if record.workers_paid < record.workers_on_roll:
+            found[WarningRule.FEWER_PAID_THAN_ROLL] = (
+                WarningLevel.YELLOW,
+                _("%(m)s 考勤 %(r)s 人，发放 %(p)s 人")
+                % {"m": f"{last:%Y-%m}", "r": record.workers_on_roll, "p": record.workers_paid},
+            )
+        minimum = config.get("warnings.minimum_wage_yuan")
+        if record.workers_paid > 0 and record.amount_paid / record.workers_paid < minimum:
+            average = (record.amount_paid / record.workers_paid).quantize(Decimal("0.01"))
+            found[WarningRule.BELOW_MINIMUM_WAGE] = (
+                WarningLevel.YELLOW,
+                _("%(m)s 人均发放 %(v)s 元，低于最低工资 %(min)s 元")
+                % {"m": f"{last:%Y-%m}", "v": average, "min": minimum},
+            )
+    deposit = project.checklist.filter(item="deposit").first()
+    if deposit is not None and deposit.expires_on is not None:
+        days = (deposit.expires_on - today).days
+        if days < 0:
+            found[WarningRule.DEPOSIT_EXPIRING] = (
+                WarningLevel.RED,
+                _("保证金/保函已于 %(d)s 到期") % {"d": deposit.expires_on},
+            )
+        elif days <= config.get("warnings.deposit_expiry_days"):
+            found[WarningRule.DEPOSIT_EXPIRING] = (
+                WarningLevel.YELLOW,
+                _("保证金/保函将于 %(d)s 到期") % {"d": deposit.expires_on},
+            )
+    return found
+
+
+def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Evaluate every rule for every project in construction: open a warning where a
+    condition holds and none is open (one per rule and project, by a database constraint),
+    close open ones whose condition has gone. Idempotent; safe to run twice at once."""
+    from arrears.services import notification_send
+
+    today = today or timezone.localdate()
+    opened = closed = 0
+    projects = Project.objects.filter(status=ProjectStatus.IN_CONSTRUCTION).select_related(
+        "county", "department"
+    )
+    for project in projects.iterator(chunk_size=500):
+        found = conditions(project, today)
+        current = {
+            w.rule: w for w in Warning.objects.filter(project=project, state=WarningState.OPEN)
+        }
+        for rule, finding in found.items():
+            warning = current.get(rule)
+            if finding is None and warning is not None:
+                closed += Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
+                    state=WarningState.RESOLVED,
+                    resolved_at=timezone.now(),
+                    disposition="auto",
+                    note=_("预警条件已消除（系统自动关闭）"),
+                )
+            elif finding is not None and warning is None:
+                level, detail = finding
+                try:
+                    with transaction.atomic():
+                        created = Warning.objects.create(
+                            project=project,
+                            rule=rule,
+                            level=level,
+                            county=project.county,
+                            department=project.department,
+                            detail=detail[:300],
+                        )
+                except IntegrityError:
+                    continue  # another evaluation opened it a moment ago
+                opened += 1
+                staff = User.objects.filter(
+                    is_active=True,
+                    department=project.department,
+                    role__in=[Role.DEPARTMENT_OFFICIAL, Role.INSPECTOR],
+                )
+                notification_send(
+                    recipients=staff,
+                    kind="warning.opened",
+                    title=_("欠薪预警：%(p)s") % {"p": project.name},
+                    body=detail,
+                    url=project.get_absolute_url(),
+                    dedupe_key=f"warning:{created.pk}",
+                )
+    return {"opened": opened, "closed": closed}
+
+
+DISPOSITIONS = {
+    "interview": _lazy("已约谈"),
+    "resolved": _lazy("已解决"),
+    "case": _lazy("已转为案件"),
+}
+
+
+def _case_for_warning(*, warning: Warning, user: User, case_number: str) -> Any:
+    """The case a warning is turned into, chosen by its number: it must be one the user may
+    see (the same scoping as the case pages) and concern the warning's project — linked to
+    it, or, when intake could not match the project, against one of the project's parties
+    (by credit code)."""
+    from complaints.models import Case
+
+    number = case_number.strip().upper()
+    if not number:
+        raise ValidationError({"case_number": [_("转为案件时请填写案件编号")]})
+    case = for_user(Case.objects.filter(number=number), user).first()
+    if case is None:
+        raise ValidationError({"case_number": [_("案件不存在或不在您的数据范围内")]})
+    if case.project_id is not None:
+        related = case.project_id == warning.project_id
+    else:
+        codes = warning.project.parties.values_list("employer__credit_code", flat=True)
+        related = bool(case.employer_credit_code) and case.employer_credit_code in set(codes)
+    if not related:
+        raise ValidationError({"case_number": [_("该案件与预警项目无关")]})
+    return case
+
+
+def warning_dispose(
+    *, warning: Warning, user: User, disposition: str, note: str, case_number: str = ""
+) -> Warning:
+    """The department's disposition of a warning (interview held, resolved, turned into a
+    case — which links the case, see `_case_for_warning`). A warning whose condition still
+    holds is reopened by the next evaluation — which says why it could not be closed."""
+    from django.core.exceptions import PermissionDenied
+
+    from projects.permissions import can_dispose_warning
+
+    if not can_dispose_warning(user):
+        raise PermissionDenied(_("您不能处置预警"))
+    if disposition not in DISPOSITIONS:
+        raise ValidationError({"disposition": [_("未知的处置方式")]})
+    if not note.strip():
+        raise ValidationError({"note": [_("请填写处置说明")]})
+    case = None
+    if disposition == "case":
+        case = _case_for_warning(warning=warning, user=user, case_number=case_number)
+    elif case_number.strip():
+        raise ValidationError({"case_number": [_("只有“转为案件”才关联案件")]})
+    updated = Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
+        state=WarningState.RESOLVED,
+        resolved_at=timezone.now(),
+        disposition=disposition,
+        note=note.strip(),
+        case=case,
+    )
+    if not updated:
+        from arrears.errors import Conflict
+
+        raise Conflict(_("该预警已处置"))
+    warning.refresh_from_db()
+    return warning
