@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from arrears.models import County, Role, User
 from arrears.scoping import get_for_user_or_404
-from reporting import metrics, selectors
+from reporting import cache, metrics, selectors
 from reporting.forms import ReportFilterForm
 
 
@@ -138,6 +138,9 @@ PARAMETERS = [
     OpenApiParameter("industry", OpenApiTypes.INT, description="行业 id"),
     OpenApiParameter("channel", OpenApiTypes.STR, description="渠道（仅作用于投诉和案件指标）"),
     OpenApiParameter("rank", OpenApiTypes.STR, enum=list(metrics.RANKABLE), description="排名依据"),
+    OpenApiParameter(
+        "fresh", OpenApiTypes.STR, enum=["1"], description="1：重新计算，不用缓存的结果"
+    ),
 ]
 
 
@@ -199,7 +202,8 @@ class _DashboardView(APIView):
                     for field, errors in form.errors.get_json_data().items()
                 }
             )
-        board = selectors.dashboard(
+        board = cache.dashboard(
+            fresh=request.query_params.get("fresh") == "1",
             user=user,
             filters=form.filters(),
             dim="department" if county else "county",

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -198,6 +199,8 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
     ]
     definitions = [{"key": key, "metric": metric} for key, metric in metrics.METRICS.items()]
     return {
+        "cache_minutes": settings.REPORTING_CACHE_SECONDS // 60,
+        "rank": board.rank_by,
         "board": board,
         "filters": filters,
         "period": filters.period,

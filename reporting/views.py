@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from arrears.models import County, Role, User
 from arrears.scoping import get_for_user_or_404, scope_of
-from reporting import drill, exports, selectors
+from reporting import cache, drill, exports, selectors
 from reporting.forms import ReportFilterForm
 from reporting.presentation import dashboard_context
 
@@ -36,6 +36,13 @@ def _form(request: HttpRequest, user: User, county: County | None = None) -> Rep
 
 def _filters(form: ReportFilterForm) -> selectors.Filters | None:
     return form.filters() if form.is_valid() else None
+
+
+def _board(
+    request: HttpRequest, user: User, filters: selectors.Filters, dim: str, form: ReportFilterForm
+) -> selectors.Dashboard:
+    fresh = request.GET.get("fresh") == "1"
+    return cache.dashboard(user=user, filters=filters, dim=dim, rank_by=form.rank_by(), fresh=fresh)
 
 
 @login_required
@@ -64,7 +71,7 @@ def _dashboard(request: HttpRequest, user: User, county: County | None) -> HttpR
     if filters is None:
         return render(request, "reporting/dashboard.html", context, status=400)
     dim = "department" if county else "county"
-    board = selectors.dashboard(user=user, filters=filters, dim=dim, rank_by=form.rank_by())
+    board = _board(request, user, filters, dim, form)
     context.update(dashboard_context(board))
     return render(request, "reporting/dashboard.html", context)
 
@@ -86,7 +93,7 @@ def report_print(request: HttpRequest) -> HttpResponse:
             request, "reporting/dashboard.html", {"form": form, "county": county}, status=400
         )
     dim = "department" if county else "county"
-    board = selectors.dashboard(user=user, filters=filters, dim=dim, rank_by=form.rank_by())
+    board = _board(request, user, filters, dim, form)
     context = dashboard_context(board)
     context.update({"county": county, "printed_at": timezone.localtime(), "printed_by": user})
     return render(request, "reporting/print.html", context)
@@ -185,7 +192,7 @@ def table_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttp
             request, "reporting/dashboard.html", {"form": form, "county": county}, status=400
         )
     dim = "department" if county else "county"
-    board = selectors.dashboard(user=user, filters=filters, dim=dim, rank_by=form.rank_by())
+    board = _board(request, user, filters, dim, form)
     stem = f"report-{county.code if county else 'city'}-{filters.period.code}"
     if fmt == "csv":
         return exports.table_csv(board, stem)

@@ -149,6 +149,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Computed dashboards are kept this long (reporting/cache.py); beat refreshes the city's default
+# views more often than that. 0 computes every page afresh.
+REPORTING_CACHE_SECONDS = int(os.environ.get("REPORTING_CACHE_SECONDS", "900"))
+
 # --- Celery -----------------------------------------------------------------------------------
 # Redis when REDIS_URL (or CELERY_BROKER_URL) is set; otherwise kombu's filesystem transport,
 # which needs no server and is enough for one machine running `make run`.
@@ -202,6 +206,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "projects.tasks.expire_listings",
         "schedule": 24 * 3600,
         "options": {"expires": 12 * 3600},
+    },
+    "reporting-warm-dashboards": {
+        "task": "reporting.tasks.warm_dashboards",
+        "schedule": 10 * 60,
+        "options": {"expires": 9 * 60},
     },
     "calendar-provisional-check": {
         "task": "arrears.tasks.check_calendar_coverage",

@@ -20,3 +20,6 @@ CELERY_TASK_EAGER_PROPAGATES = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Uploaded evidence in tests goes to a throwaway folder, not var/media.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="arrears-test-media-"))
+# Dashboards computed on every request, so tests see the rows they just wrote
+# (tests/reporting/test_cache.py turns the cache on).
+REPORTING_CACHE_SECONDS = 0

@@ -258,7 +258,12 @@ def dashboard(
     for key, values in snapshot.items():
         merge_rows(current, key, values)
     previous = raw_rollup(user=user, filters=filters.with_period(p.previous()), dim=dim, now=now)
-    last_year = raw_rollup(user=user, filters=filters.with_period(p.last_year()), dim=dim, now=now)
+    # For a year the previous period is the same period last year: computed once.
+    last_year = (
+        previous
+        if p.previous() == p.last_year()
+        else raw_rollup(user=user, filters=filters.with_period(p.last_year()), dim=dim, now=now)
+    )
 
     def unit(id_: int | None, code: str, name: str) -> Unit:
         values = metrics.derive(current.get(id_, {}))

@@ -141,7 +141,7 @@ def test_the_case_number_shows_only_to_those_who_may_see_the_case(
 
     hrss = project.county.departments.get(kind="hrss")
     official = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=project.county)
-    hrss_case = _case("AJ20260000009", hrss, official, project=project)
+    _case("AJ20260000009", hrss, official, project=project)
     number = "AJ20260000009"
     warning = setting["warning"]
     from projects import services
