@@ -161,6 +161,13 @@ class Case(AuditedModel):
             models.Index(fields=["county", "department", "state"], name="case_unit_state_idx"),
             # Grouping a signed complaint into an open case of the same employer.
             models.Index(fields=["department", "employer_name"], name="case_employer_idx"),
+            # Dashboards: open and overdue cases now, per county or department (a few percent
+            # of all cases: the partial index spares the roll-up a scan of the table).
+            models.Index(
+                fields=["county", "department"],
+                name="case_open_idx",
+                condition=models.Q(state__in=["pending", "accepted", "filed"]),
+            ),
             # Dashboards: cases accepted / closed in a period, rolled up per county.
             models.Index(
                 fields=["accepted_at", "county"],
