@@ -10,8 +10,8 @@ overview (per county) and one county page (per department) it times, as the medi
   - sql:  hand-written SQL computing the period's figures (one statement per table);
   - orm:  the same figures through `reporting.selectors` (raw_rollup + snapshot_rollup), and
           checks that both give the same numbers;
-  - page: the whole dashboard as served (three periods for the comparisons, breakdowns, trend,
-          通报 list, template), for context.
+  - page: the whole dashboard as served, computed (`?fresh=1`: the period, its comparisons,
+          breakdowns, trend, 通报 list, template), and then as served from the cache.
 Then it exports the rows of a figure (CSV streamed, XLSX write-only) for a small and a large
 period and reports the peak resident memory of each (VmHWM, reset before each export).
 """
@@ -186,6 +186,7 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-xlsx", action="store_true")
+    parser.add_argument("--skip-exports", action="store_true")
     args = parser.parse_args()
 
     import django
@@ -221,8 +222,11 @@ def main() -> None:
     year = periods.year(timezone.localdate().year)
     print(f"city: {total:,} complaints, {cases:,} cases; user {user.username}; now {now:%F %T}")
     print()
-    print("| page | period | hand SQL ms | ORM ms | ORM / SQL | whole page ms | same figures |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    print(
+        "| page | period | hand SQL ms | ORM ms | ORM / SQL | whole page ms "
+        "| page from cache ms | same figures |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     county = County.objects.order_by("code").first()
     assert county is not None
     client = Client(HTTP_HOST="127.0.0.1")
@@ -263,19 +267,26 @@ def main() -> None:
             ) + f"?period={period.code}"
 
             def page(url: str = url) -> Any:
+                return client.get(url + "&fresh=1")  # computed, not from the cache
+
+            def cached(url: str = url) -> Any:
                 return client.get(url)
 
-            page_ms, response = median_ms(page, max(2, args.repeat // 2))
+            page_ms, response = median_ms(page, max(3, args.repeat // 2))
             assert response.status_code == 200, response.status_code
+            cached_ms, response = median_ms(cached, 3)
             label = "city overview" if dim == "county" else f"county page ({county.name})"
             print(
                 f"| {label} | {period.label} | {sql_ms:.0f} | {orm_ms:.0f} | "
-                f"{orm_ms / sql_ms:.2f} | {page_ms:.0f} | {'yes' if same else 'NO'} |",
+                f"{orm_ms / sql_ms:.2f} | {page_ms:.0f} | {cached_ms:.0f} | "
+                f"{'yes' if same else 'NO'} |",
                 flush=True,
             )
             if not same:
                 print("  differences:", _diff(_normalise(by_sql), _normalise(by_orm)))
 
+    if args.skip_exports:
+        return
     print()
     print("| export | rows | seconds | RSS before MiB | peak RSS MiB | growth MiB |")
     print("|---|---:|---:|---:|---:|---:|")
