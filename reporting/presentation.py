@@ -89,7 +89,7 @@ def _delta(key: str, now: Any, before: Any) -> dict[str, Any] | None:
     if metrics.METRICS[key].unit == metrics.RATE:
         text = f"{change * 100:+.2f}" + _("个百分点")
     elif metrics.METRICS[key].unit == metrics.YUAN:
-        text = f"{metrics.to_wan(change):+,.2f}" + _("万元")
+        text = _("%(v)s万元") % {"v": f"{metrics.to_wan(change):+,.2f}"}
     elif metrics.METRICS[key].unit in (metrics.DAYS, metrics.SCORE):
         text = f"{change:+.2f}"
     else:
