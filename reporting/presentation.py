@@ -162,6 +162,8 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
         for name, slices in board.breakdowns.items()
     }
     trend = board.trend
+    # The filters other than the period, for a month's rows from the trend chart.
+    unit_params = {k: v for k, v in params.items() if k not in ("period", "start", "end")}
     charts = {
         "months": [f"{m:%Y-%m}" for m in trend["months"]],
         "received": trend["received"],
@@ -179,8 +181,26 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
             ],
             "links": [_unit_link(board, u, params) for u in board.units if u.id is not None],
         },
-        "channel": [{"name": r["label"], "value": r["count"]} for r in board.breakdowns["channel"]],
-        "outcome": [{"name": r["label"], "value": r["count"]} for r in board.breakdowns["outcome"]],
+        # Every slice and bar opens the rows it counts.
+        "channel": [
+            {"name": r["label"], "value": r["count"], "url": r["url"]}
+            for r in breakdowns["channel"]
+        ],
+        "outcome": [
+            {"name": r["label"], "value": r["count"], "url": r["url"]}
+            for r in breakdowns["outcome"]
+        ],
+        "month_urls": {
+            key: [
+                drill_url(subset, {**unit_params, "period": f"{m:%Y-%m}"}) for m in trend["months"]
+            ]
+            for key, subset in (
+                ("received", "received"),
+                ("closed", "closed"),
+                ("on_time", "on_time"),
+                ("recovered", "payments"),
+            )
+        },
         "labels": {
             "received": _("收到线索"),
             "closed": _("办结"),

@@ -18,6 +18,9 @@
     charts.push(chart);
   }
 
+  var seriesKeys = ["received", "closed", "on_time", "recovered"];
+  function open(url) { if (url) { window.location.href = url; } }
+
   draw("chart-trend", {
     animation: false,
     tooltip: { trigger: "axis" },
@@ -31,6 +34,10 @@
       { name: data.labels.on_time, type: "bar", data: data.on_time },
       { name: data.labels.recovered, type: "line", yAxisIndex: 1, data: data.recovered_wan }
     ]
+  }, function (params) {
+    // A month's bar or point opens the rows it counts, for that month.
+    var urls = data.month_urls[seriesKeys[params.seriesIndex]];
+    if (urls) { open(urls[params.dataIndex]); }
   });
 
   var ranking = data.ranking;
@@ -54,7 +61,7 @@
       tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
       series: [{ type: "pie", radius: ["35%", "65%"], data: slices,
                  label: { formatter: "{b}\n{c}" } }]
-    });
+    }, function (params) { open(slices[params.dataIndex].url); });
   }
   pie("chart-channel", data.channel);
   pie("chart-outcome", data.outcome);

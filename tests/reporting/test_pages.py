@@ -333,3 +333,17 @@ def test_nul_characters_are_a_400_everywhere(october: dict[str, Any], url: str) 
 def test_nul_characters_in_a_posted_form_are_a_400(october: dict[str, Any]) -> None:
     response = client(october["office"]).post("/warnings/1/dispose/", {"case_number": "A\x00"})
     assert response.status_code == 400
+
+
+def test_chart_bars_and_slices_open_their_rows(october: dict[str, Any]) -> None:
+    response = client(october["office"]).get(f"/reports/counties/369902/?{OCT}&industry=")
+    charts = response.context["charts"]
+    october_received = charts["month_urls"]["received"][-1]
+    assert "subset=received" in october_received and "period=2026-10" in october_received
+    assert f"county={october['a'].pk}" in october_received
+    c = client(october["office"])
+    assert "共 3 条" in c.get(october_received).content.decode()
+    payments = charts["month_urls"]["recovered"][-1]
+    assert "共 3 条" in c.get(payments).content.decode()  # 10, 28 and 29 Oct
+    slice_url = next(s["url"] for s in charts["outcome"] if s["value"] == 1)
+    assert "共 1 条" in c.get(slice_url).content.decode()
