@@ -1,5 +1,6 @@
 """The projects side's configurable numbers (defaults with their source); see arrears.config."""
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from arrears.config import define
@@ -75,3 +76,29 @@ define(
     minimum=1,
     maximum=10,
 )
+
+# Fine ranges of 保障农民工工资支付条例 (State Council Order 724), yuan: checked when a fine is
+# recorded. Statute figures, kept as configuration so a change of the regulation needs no
+# release.
+for _article, (_low, _high), _label in (
+    ("art54", ("20000", "50000"), _("第54条")),
+    ("art55", ("50000", "100000"), _("第55条")),
+    ("art56", ("50000", "100000"), _("第56条")),
+    ("art57", ("50000", "100000"), _("第57条")),
+):
+    define(
+        f"fines.{_article}.minimum",
+        "decimal",
+        _low,
+        format_lazy("{}{}", _("罚款下限（元）："), _label),
+        source=f"保障农民工工资支付条例{_label}",
+        minimum=0,
+    )
+    define(
+        f"fines.{_article}.maximum",
+        "decimal",
+        _high,
+        format_lazy("{}{}", _("罚款上限（元）："), _label),
+        source=f"保障农民工工资支付条例{_label}",
+        minimum=0,
+    )

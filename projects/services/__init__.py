@@ -10,8 +10,9 @@ from .compliance import (
     warnings_evaluate,
 )
 from .inspections import (
-    FINE_RANGES,
+    FINE_ARTICLES,
     campaign_create,
+    fine_range,
     fine_record,
     inspection_record,
     rectification_verify,
@@ -26,12 +27,13 @@ from .registry import (
 
 __all__ = [
     "DISPOSITIONS",
-    "FINE_RANGES",
+    "FINE_ARTICLES",
     "campaign_create",
     "checklist_set",
     "conditions",
     "employer_listing_add",
     "employer_listing_remove",
+    "fine_range",
     "fine_record",
     "inspection_record",
     "listings_expire",

@@ -22,13 +22,16 @@ from projects.services.compliance import checklist_set
 
 # --- Inspections ----------------------------------------------------------------------------
 
-# Fine ranges of 保障农民工工资支付条例 (yuan); the statute's figures, checked on entry.
-FINE_RANGES = {
-    "art54": (Decimal("20000"), Decimal("50000")),
-    "art55": (Decimal("50000"), Decimal("100000")),
-    "art56": (Decimal("50000"), Decimal("100000")),
-    "art57": (Decimal("50000"), Decimal("100000")),
-}
+# The articles a fine may rest on (保障农民工工资支付条例); their ranges are configuration
+# (projects/settings.py: fines.<article>.minimum / maximum).
+FINE_ARTICLES = ("art54", "art55", "art56", "art57")
+
+
+def fine_range(article: str) -> tuple[Decimal, Decimal]:
+    """The configured range of fines under `article`, in yuan."""
+    low = config.get(f"fines.{article}.minimum")
+    high = config.get(f"fines.{article}.maximum")
+    return min(low, high), max(low, high)
 
 
 def campaign_create(
@@ -170,9 +173,9 @@ def fine_record(
 ) -> Any:
     from projects.models import Fine
 
-    if article not in FINE_RANGES:
+    if article not in FINE_ARTICLES:
         raise ValidationError({"article": [_("未知的法律依据")]})
-    low, high = FINE_RANGES[article]
+    low, high = fine_range(article)
     if not low <= amount <= high:
         raise ValidationError(
             {"amount": [_("该条款的罚款为 %(l)s 至 %(h)s 元") % {"l": low, "h": high}]}

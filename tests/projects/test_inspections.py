@@ -151,3 +151,29 @@ def test_required_deposit_from_rate_and_record(project: Project) -> None:
     # with arrears: × 1.5 = ¥360,000
     amount, _reason = services.required_deposit(project=project) or (None, "")
     assert amount == Decimal("360000.00")
+
+
+def test_fine_ranges_are_configuration(inspected: dict[str, Any]) -> None:
+    """A change of the regulation is an administrator's edit, not a release."""
+    from arrears import config
+    from arrears import services as arrears_services
+
+    # given: art. 54's ceiling raised to ¥80,000
+    arrears_services.config_set(key="fines.art54.maximum", value="80000")
+    config.forget()
+    # when / then: ¥60,000 under art. 54 is now accepted, ¥80,000.01 still refused
+    fine = services.fine_record(
+        inspection=inspected["inspection"],
+        article="art54",
+        amount=Decimal("60000"),
+        decided_on=dt.date(2026, 10, 12),
+    )
+    assert fine.amount == Decimal("60000")
+    with pytest.raises(ValidationError) as refused:
+        services.fine_record(
+            inspection=inspected["inspection"],
+            article="art54",
+            amount=Decimal("80000.01"),
+            decided_on=dt.date(2026, 10, 12),
+        )
+    assert "80000" in str(refused.value)
