@@ -35,6 +35,11 @@ urlpatterns = [
         views.IsWorkingDayView.as_view(),
         name="api-calendar-is-working-day",
     ),
+    path(
+        "referral-evidence/",
+        complaint_views.ReferralEvidenceView.as_view(),
+        name="api-referral-evidence",
+    ),
     path("reports/dashboard/", reporting_api.CityDashboardView.as_view(), name="report-dashboard"),
     path(
         "reports/counties/<str:code>/",

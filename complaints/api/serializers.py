@@ -219,3 +219,18 @@ class RevealSerializer(serializers.Serializer):
 class RevealResultSerializer(serializers.Serializer):
     field = serializers.CharField()
     value = serializers.CharField()
+
+
+class ReferralEvidenceInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=200, help_text="提交线索时的来源编号")
+    evidence = serializers.ListField(
+        child=serializers.FileField(),
+        help_text="证据材料（图片、PDF、Word、Excel、录音），可多个，按类型和内容检查",
+    )
+
+
+class EvidenceSerializer(serializers.Serializer):
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()

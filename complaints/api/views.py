@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from arrears.models import Department, User
 from arrears.ratelimit import client_ip
@@ -161,6 +163,41 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 }
             )
         return Response({**counts, "results": results})
+
+
+class ReferralEvidenceView(APIView):
+    """Evidence files for a referral already submitted, by its reference (a separate endpoint:
+    references may contain "/", so they cannot be followed by a sub-path)."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsIntegrationClient]
+    throttle_classes = [ClientRateThrottle]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        summary="为已提交的线索上传证据材料（全部保存或全部不保存）",
+        request={"multipart/form-data": s.ReferralEvidenceInputSerializer},
+        responses={201: s.EvidenceSerializer(many=True), 404: s.ErrorSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        from django.core.exceptions import ObjectDoesNotExist
+
+        external_id = str(request.POST.get("external_id", "")).strip()
+        if not external_id:
+            return Response(
+                {"external_id": [_("请填写来源编号")]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        try:
+            stored = services.referral_evidence_add(
+                client=_client(request),
+                external_id=external_id,
+                files=request.FILES.getlist("evidence"),
+            )
+        except ObjectDoesNotExist:
+            raise Http404 from None
+        return Response(
+            s.EvidenceSerializer(stored, many=True).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _staff(request: Request) -> User:

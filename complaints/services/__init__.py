@@ -29,7 +29,7 @@ from .intake import (
     complaint_reveal,
     complaint_sign,
 )
-from .referrals import ReferralConflict, referral_submit
+from .referrals import ReferralConflict, referral_evidence_add, referral_submit
 
 __all__ = [
     "ComplaintData",
@@ -59,5 +59,6 @@ __all__ = [
     "complaint_sign",
     "duplicate_dismiss",
     "duplicate_merge",
+    "referral_evidence_add",
     "referral_submit",
 ]

@@ -87,3 +87,41 @@ def referral_submit(
             raise
         return _replay(existing, digest)
     return complaint, True
+
+
+def referral_evidence_add(
+    *, client: IntegrationClient, external_id: str, files: list[Any]
+) -> list[Any]:
+    """Evidence files a referring system sends after its referral (contracts, attendance
+    sheets, pay slips): checked like the public form's (type by extension and content, size,
+    and the count including what the complaint already holds), all saved or none."""
+    from django.core.exceptions import ObjectDoesNotExist, ValidationError
+    from django.utils.translation import gettext as _
+
+    from arrears import config
+    from complaints.models import Attachment
+
+    from .intake import store_evidence, validate_files
+
+    complaint = (
+        Complaint.objects.filter(client=client, external_id=external_id).order_by("pk").first()
+    )
+    if complaint is None:  # also for references other clients sent
+        raise ObjectDoesNotExist(external_id)
+    if not files:
+        raise ValidationError({"evidence": [_("请上传至少一个证据材料")]})
+    validate_files(files)
+    with transaction.atomic():
+        # Locked, so two uploads at once cannot pass the count together.
+        Complaint.objects.select_for_update().filter(pk=complaint.pk).first()
+        held = Attachment.objects.filter(complaint=complaint).count()
+        limit = config.get("complaints.max_files")
+        if held + len(files) > limit:
+            raise ValidationError(
+                {
+                    "evidence": [
+                        _("证据材料最多 %(n)s 个（已有 %(h)s 个）") % {"n": limit, "h": held}
+                    ]
+                }
+            )
+        return [store_evidence(Attachment(complaint=complaint), upload) for upload in files]

@@ -267,3 +267,72 @@ def test_reference_keeps_its_spaces_and_same_content_replays_after_normalising(
         employer_credit_code="914403001922038216".lower(),
     )
     assert api.post("/api/v1/referrals/", again, format="json").status_code == 200
+
+
+def test_evidence_for_a_referral_all_or_nothing(city: dict[str, Any]) -> None:
+    """A referring system sends the contract and pay slips after the referral."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    api = _api(city["key"])
+    # given: a referral submitted
+    assert api.post("/api/v1/referrals/", _payload("REF/2026/7"), format="json").status_code == 201
+    complaint = Complaint.objects.get(external_id="REF/2026/7")
+
+    def upload(*files: Any, external_id: str = "REF/2026/7", key: str | None = None) -> Any:
+        client = _api(key or city["key"])
+        return client.post(
+            "/api/v1/referral-evidence/",
+            {"external_id": external_id, "evidence": list(files)},
+            format="multipart",
+        )
+
+    def pdf(name: str = "合同.pdf") -> Any:
+        return SimpleUploadedFile(name, b"%PDF-1.4 test", content_type="application/pdf")
+
+    # when: one good file and one that only claims to be a PDF
+    fake = SimpleUploadedFile("工资条.pdf", b"MZ not a pdf", content_type="application/pdf")
+    refused = upload(pdf(), fake)
+    # then: refused in Chinese, nothing saved
+    assert refused.status_code == 400
+    assert "文件内容与类型不符" in refused.json()["evidence"][0]
+    assert complaint.attachments.count() == 0
+    # when: two good files
+    saved = upload(pdf(), pdf("考勤表.pdf"))
+    assert saved.status_code == 201
+    assert [f["name"] for f in saved.json()] == ["合同.pdf", "考勤表.pdf"]
+    assert saved.json()[0]["content_type"] == "application/pdf"
+    assert complaint.attachments.count() == 2
+    # another client's reference, an unknown one, and no reference at all
+    assert upload(pdf(), key=city["other_key"]).status_code == 404
+    assert upload(pdf(), external_id="nope").status_code == 404
+    assert upload(pdf(), external_id="").status_code == 400
+    assert upload(external_id="REF/2026/7").status_code == 400  # no files
+
+
+def test_evidence_count_includes_what_is_held(city: dict[str, Any]) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from arrears import config
+    from arrears import services as arrears_services
+
+    arrears_services.config_set(key="complaints.max_files", value=2)
+    config.forget()
+    api = _api(city["key"])
+    assert api.post("/api/v1/referrals/", _payload("REF-8"), format="json").status_code == 201
+
+    def pdf(name: str) -> Any:
+        return SimpleUploadedFile(name, b"%PDF-1.4 x", content_type="application/pdf")
+
+    first = api.post(
+        "/api/v1/referral-evidence/",
+        {"external_id": "REF-8", "evidence": [pdf("a.pdf"), pdf("b.pdf")]},
+        format="multipart",
+    )
+    assert first.status_code == 201
+    again = api.post(
+        "/api/v1/referral-evidence/",
+        {"external_id": "REF-8", "evidence": [pdf("c.pdf")]},
+        format="multipart",
+    )
+    assert again.status_code == 400
+    assert "已有 2 个" in again.json()["evidence"][0]
