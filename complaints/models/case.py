@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.audit import AuditedModel
 from arrears.scoping import ScopePaths
+from complaints.models.complaint import EvidenceFile
 
 if TYPE_CHECKING:
     from arrears.models import Deadline, User
@@ -267,22 +268,15 @@ def _entry_evidence_path(instance: CaseAttachment, filename: str) -> str:
     return f"case-evidence/{instance.entry.at:%Y/%m}/{instance.sha256}"
 
 
-class CaseAttachment(models.Model):
+class CaseAttachment(EvidenceFile):
     """Evidence on a timeline entry (site photos, the order to pay, a mediation agreement)."""
 
     entry = models.ForeignKey(CaseEntry, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(_("文件"), upload_to=_entry_evidence_path, max_length=200)
-    original_name = models.CharField(_("文件名"), max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
 
     class Meta:
         verbose_name = _("办案证据")
         verbose_name_plural = _("办案证据")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class CasePayment(AuditedModel):

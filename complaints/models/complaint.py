@@ -264,26 +264,35 @@ class ComplaintEvent(models.Model):
         return f"{self.complaint_id} {self.kind}"
 
 
+class EvidenceFile(models.Model):
+    """What every stored evidence file records (complaint evidence, case timeline evidence);
+    `complaints.services.intake.store_evidence` fills it, each kind adds its owner and path."""
+
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 def _evidence_path(instance: Attachment, filename: str) -> str:
     # Stored under a random name: the original name is kept in a column, never in the path.
     return f"evidence/{instance.complaint.received_at:%Y/%m}/{instance.sha256}"
 
 
-class Attachment(models.Model):
+class Attachment(EvidenceFile):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(_("文件"), upload_to=_evidence_path, max_length=200)
-    original_name = models.CharField(_("文件名"), max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("证据材料")
         verbose_name_plural = _("证据材料")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class DuplicateState(models.TextChoices):
