@@ -101,6 +101,7 @@ class OverdueUnitSerializer(serializers.Serializer):
     department_id = serializers.IntegerField(allow_null=True)
     department_name = serializers.CharField(allow_null=True)
     n = serializers.IntegerField(help_text="逾期案件数")
+    orders = serializers.IntegerField(help_text="超期未整改的责令整改数")
 
 
 class DefinitionSerializer(serializers.Serializer):

@@ -214,6 +214,9 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
             url=drill_url(
                 "overdue", params, county=row["county_id"], department=row["department_id"]
             ),
+            orders_url=drill_url(
+                "orders_late", params, county=row["county_id"], department=row["department_id"]
+            ),
         )
         for row in board.overdue_units
     ]

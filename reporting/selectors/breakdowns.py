@@ -165,16 +165,45 @@ def trend(*, user: User, filters: Filters) -> dict[str, Any]:
 
 
 def overdue_units(*, user: User, filters: Filters, now: dt.datetime) -> list[dict[str, Any]]:
-    """Units with overdue cases now, most first: the list for 通报."""
-    rows = (
-        subset_queryset("overdue", user=user, filters=filters, now=now)
-        .values(
-            "county_id",
-            "department_id",
-            county_name=F("county__name"),
-            department_name=F("department__name"),
+    """Units with overdue work now — cases past a deadline and rectification orders past
+    theirs — most first: the list for 通报. Two grouped queries, merged by unit."""
+    units: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for subset, count, county, department in (
+        ("overdue", "n", "county", "department"),
+        (
+            "orders_late",
+            "orders",
+            "finding__inspection__county",
+            "finding__inspection__department",
+        ),
+    ):
+        rows = (
+            subset_queryset(subset, user=user, filters=filters, now=now)
+            .values(
+                # Aliases: "county_id" would clash with the case's own column.
+                unit_county=F(county),
+                unit_department=F(department),
+                unit_county_name=F(f"{county}__name"),
+                unit_department_name=F(f"{department}__name"),
+            )
+            .annotate(found=Count("pk"))
+            .order_by()
         )
-        .annotate(n=Count("pk"))
-        .order_by("-n", "county_name", "department_name")
+        for row in rows:
+            key = (row["unit_county"], row["unit_department"])
+            unit = units.setdefault(
+                key,
+                {
+                    "county_id": key[0],
+                    "department_id": key[1],
+                    "county_name": row["unit_county_name"],
+                    "department_name": row["unit_department_name"],
+                    "n": 0,
+                    "orders": 0,
+                },
+            )
+            unit[count] += row["found"]
+    return sorted(
+        units.values(),
+        key=lambda u: (-(u["n"] + u["orders"]), u["county_name"] or "", u["department_name"] or ""),
     )
-    return list(rows)

@@ -249,6 +249,13 @@ SUBSETS: dict[str, Subset] = {
         _("逾期整改"),
         lambda p, n: _orders(p, n) & Q(_order_clock(clock_overdue(n))),
     ),
+    # For 通报: rectification orders whose clock is still running past its due time, now.
+    "orders_late": Subset(
+        "order",
+        _("超期未整改"),
+        lambda p, n: Q(_order_clock(Q(state__in=["open", "paused"], due_at__lt=n))),
+        snapshot=True,
+    ),
     "fines": Subset("fine", _("罚款决定"), lambda p, n: _dates("decided_on", p)),
     "projects": Subset("project", _("在建项目"), _in_construction, snapshot=True),
     "projects_core": Subset(

@@ -150,7 +150,10 @@ def test_breakdowns_and_trend(october: dict[str, Any]) -> None:
     assert b.trend["closed"][-1] == 3
     assert b.trend["on_time"][-1] == 1
     assert b.trend["recovered"][-1] == D("80000.50")
-    assert [(r["county_name"], r["n"]) for r in b.overdue_units] == [("东湖区", 1)]
+    # 通报: Z is overdue at 东湖区人社局; order 2 (due 23 Oct) at 东湖区住建局
+    assert [
+        (r["county_name"], r["department_name"], r["n"], r["orders"]) for r in b.overdue_units
+    ] == [("东湖区", "东湖区人社局", 1, 0), ("东湖区", "东湖区住建局", 0, 1)]
 
 
 def test_every_count_equals_the_rows_it_links_to(october: dict[str, Any]) -> None:
