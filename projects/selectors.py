@@ -135,6 +135,14 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.1")) if whole else None
 
 
+def item_satisfied(code: str) -> Exists:
+    """For a project queryset: the "5+3" item `code` is verified compliant or not applicable
+    (what coverage counts; the dashboards use it too)."""
+    return Exists(
+        ChecklistItem.objects.filter(project=OuterRef("pk"), item=code, state__in=SATISFIED)
+    )
+
+
 def coverage(
     *, user: User, by: tuple[str, ...] = ("county__code", "county__name")
 ) -> list[dict[str, Any]]:
@@ -143,12 +151,7 @@ def coverage(
     两金一牌. An item counts when verified compliant or not applicable. Computed from the
     checklist in one query, never typed in."""
     projects = project_list(user=user).filter(status=ProjectStatus.IN_CONSTRUCTION)
-    flags = {
-        f"has_{code}": Exists(
-            ChecklistItem.objects.filter(project=OuterRef("pk"), item=code, state__in=SATISFIED)
-        )
-        for code, _label in CHECKLIST
-    }
+    flags = {f"has_{code}": item_satisfied(code) for code, _label in CHECKLIST}
     annotated = projects.annotate(**flags)
     core = Q(**{f"has_{code}": True for code in CORE_ITEMS})
     two_funds = Q(**{f"has_{code}": True for code in TWO_FUNDS_ONE_BOARD})

@@ -17,6 +17,7 @@ from arrears import config
 from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.scoping import get_for_user_or_404
+from arrears.spreadsheets import csv_response
 from projects import permissions, selectors, services
 from projects.forms import CampaignForm, ListingAddForm, ListingRemoveForm, error_texts
 from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning
@@ -147,22 +148,10 @@ def project_import(request: HttpRequest) -> HttpResponse:
 @login_required
 def project_export(request: HttpRequest) -> StreamingHttpResponse:
     """The projects in the user's scope as CSV, streamed (flat memory however many rows)."""
-    import csv
-
     from projects.importer import export_rows
 
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
     rows = export_rows(selectors.project_list(user=_user(request)).order_by("code"))
-    response = StreamingHttpResponse(
-        ("\ufeff" if i == 0 else "") + writer.writerow(row) for i, row in enumerate(rows)
-    )
-    response["Content-Type"] = "text/csv; charset=utf-8"
-    response["Content-Disposition"] = 'attachment; filename="projects.csv"'
-    return response
+    return csv_response(rows, "projects.csv")
 
 
 @login_required

@@ -4,7 +4,6 @@ mode) to a temporary file that is then streamed. Amounts are exported in yuan to
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -17,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from arrears.spreadsheets import neutralise
+from arrears.spreadsheets import csv_response, neutralise
 from reporting import drill, metrics
 from reporting.selectors import Dashboard
 
@@ -37,35 +36,17 @@ NUMBER_FORMATS = {
 }
 
 
-class _Echo:
-    """csv.writer writes into this and gets the line back, for streaming."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(lines: Iterator[str], stem: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
-    return response
-
-
 def rows_csv(base: str, qs: QuerySet[Any], stem: str) -> StreamingHttpResponse:
     columns = drill.COLUMNS[base]
-    writer = csv.writer(_Echo())
 
-    def lines() -> Iterator[str]:
-        # A byte-order mark so that Excel opens the UTF-8 file with its Chinese intact.
-        yield "\ufeff" + writer.writerow([str(c.label) for c in columns])
+    def rows() -> Iterator[list[str]]:
+        yield [str(c.label) for c in columns]
         for obj in qs.iterator(chunk_size=CHUNK):
-            yield writer.writerow(
-                [
-                    drill.text(c.kind, v)
-                    for c, v in zip(columns, drill.cells(base, obj), strict=True)
-                ]
-            )
+            yield [
+                drill.text(c.kind, v) for c, v in zip(columns, drill.cells(base, obj), strict=True)
+            ]
 
-    return _csv_response(lines(), stem)
+    return csv_response(rows(), f"{stem}.csv")
 
 
 def _header(sheet: Any, labels: list[str]) -> list[Any]:
@@ -131,7 +112,6 @@ def _table(board: Dashboard) -> tuple[list[str], list[list[Any]]]:
 
 def table_csv(board: Dashboard, stem: str) -> StreamingHttpResponse:
     labels, rows = _table(board)
-    writer = csv.writer(_Echo())
     kinds = ["", ""] + [metrics.METRICS[k].unit for k in metrics.TABLE] + [metrics.DAYS]
 
     def text(kind: str, value: Any) -> str:
@@ -139,14 +119,10 @@ def table_csv(board: Dashboard, stem: str) -> StreamingHttpResponse:
             return ""
         if kind == metrics.YUAN:
             return f"{Decimal(value):.2f}"
-        return value if not isinstance(value, str) else neutralise(value)
+        return neutralise(value) if isinstance(value, str) else str(value)
 
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(labels)
-        for row in rows:
-            yield writer.writerow([text(k, v) for k, v in zip(kinds, row, strict=True)])
-
-    return _csv_response(lines(), stem)
+    lines = [labels] + [[text(k, v) for k, v in zip(kinds, row, strict=True)] for row in rows]
+    return csv_response(lines, f"{stem}.csv")
 
 
 def table_xlsx(board: Dashboard, stem: str) -> FileResponse:

@@ -76,16 +76,21 @@ def _dashboard(request: HttpRequest, user: User, county: County | None) -> HttpR
     return render(request, "reporting/dashboard.html", context)
 
 
+def _county_of(request: HttpRequest, user: User) -> County | None:
+    """The county a report or export is about: ?county_code= (404 outside the user's scope),
+    else the user's own county, else none (the whole city)."""
+    code = request.GET.get("county_code", "")
+    if code:
+        return get_for_user_or_404(County.objects.all(), user, code=code)
+    county_id = scope_of(user).county_id
+    return County.objects.get(pk=county_id) if county_id is not None else None
+
+
 @login_required
 def report_print(request: HttpRequest) -> HttpResponse:
     """A printable report of the same figures (A4 landscape, no navigation)."""
     user = _user(request)
-    county = None
-    code = request.GET.get("county_code", "")
-    if code:
-        county = get_for_user_or_404(County.objects.all(), user, code=code)
-    elif scope_of(user).county_id is not None:
-        county = County.objects.get(pk=scope_of(user).county_id)
+    county = _county_of(request, user)
     form = _form(request, user, county)
     filters = _filters(form)
     if filters is None:
@@ -179,12 +184,7 @@ def table_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttp
     if fmt not in ("csv", "xlsx"):
         raise Http404
     user = _user(request)
-    county = None
-    code = request.GET.get("county_code", "")
-    if code:
-        county = get_for_user_or_404(County.objects.all(), user, code=code)
-    elif scope_of(user).county_id is not None:
-        county = County.objects.get(pk=scope_of(user).county_id)
+    county = _county_of(request, user)
     form = _form(request, user, county)
     filters = _filters(form)
     if filters is None:

@@ -151,16 +151,11 @@ def _order_clock(condition: Q) -> Exists:
 
 
 def _has_items(items: Iterable[str]) -> Q:
-    from projects.models import ChecklistItem
-    from projects.selectors import SATISFIED
+    from projects.selectors import item_satisfied
 
     condition = Q()
     for code in items:
-        condition &= Q(
-            Exists(
-                ChecklistItem.objects.filter(project=OuterRef("pk"), item=code, state__in=SATISFIED)
-            )
-        )
+        condition &= Q(item_satisfied(code))
     return condition
 
 
