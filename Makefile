@@ -55,7 +55,7 @@ messages: install-dev
 	$(MANAGE) compilemessages -l en
 
 lock: install-dev
-	$(PIP) freeze --exclude-editable | grep -v '^arrears' > requirements/lock.txt
+	{ echo '# Every package, transitive ones included, at the version CI tested. Regenerate with `make lock`.'; $(PIP) freeze --exclude-editable | grep -v '^arrears'; } > requirements/lock.txt
 
 smoke: install
 	bash scripts/smoke.sh

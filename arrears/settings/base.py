@@ -51,6 +51,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the application itself (hashed names, compressed copies, far-future
+    # cache headers), so gunicorn alone or behind the intranet's proxy serves real pages.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -159,12 +162,14 @@ REPORTING_CACHE_SECONDS = int(os.environ.get("REPORTING_CACHE_SECONDS", "900"))
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "filesystem://localhost/")
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (CELERY_FILESYSTEM_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(CELERY_FILESYSTEM_DIR / "out"),
         "data_folder_out": str(CELERY_FILESYSTEM_DIR / "out"),
         "data_folder_processed": str(CELERY_FILESYSTEM_DIR / "processed"),
+        # kombu's default is ./control, relative to wherever the process was started.
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
     }
 else:
     # Tasks here are short; the visibility timeout only matters for tasks that are lost with a
