@@ -145,9 +145,15 @@ MEDIA_URL = "media/"
 
 # --- Cache ------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+# Production keeps the cache in its own Redis database (CACHE_REDIS_URL, e.g. db 1) apart from
+# the broker's (CELERY_BROKER_URL, db 0), so flushing the cache never drops queued tasks.
+CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", REDIS_URL)
+if CACHE_REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_REDIS_URL,
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -217,12 +223,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "options": {"expires": 9 * 60},
     },
+    "jobs-sweep": {
+        "task": "arrears.tasks.sweep_jobs",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "calendar-provisional-check": {
         "task": "arrears.tasks.check_calendar_coverage",
         "schedule": 6 * 3600,
         "options": {"expires": 3600},
     },
 }
+
+# A running export or import renews its lease with every progress write (every 2,000 rows or
+# 2 s); a job whose lease ran out lost its worker and is ended by the job sweep (arrears/jobs.py).
+JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "120"))
 
 # --- E-mail and SMS ---------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -22,8 +22,15 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
 # The intranet's reverse proxy terminates TLS and sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
+# Health probes come from inside the host or container on plain HTTP (Docker's healthcheck,
+# the load balancer, scripts/smoke-prod.sh); a redirect to https would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Secure cookies are not tied to SECURE_SSL_REDIRECT: a proxy that does the redirect itself is a
+# reason to turn the app's redirect off, never to send the session cookie over plain HTTP.
+# Only scripts/smoke-prod.sh, which logs a browser in over http://127.0.0.1, turns them off.
+_INSECURE_COOKIES = env_bool("ARREARS_INSECURE_COOKIES_FOR_SMOKE", False)
+SESSION_COOKIE_SECURE = not _INSECURE_COOKIES
+CSRF_COOKIE_SECURE = not _INSECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600  # one working day; officials share terminals at service windows
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
