@@ -1,6 +1,10 @@
 """Complaints from every channel, their routing and timeline, integration clients, referrals
 and the callback outbox."""
 
+from arrears.models.outbox import (
+    DeliveryState,  # the one outbox's states, named here for old imports
+)
+
 from .case import (
     RECORDABLE,
     Case,
@@ -26,7 +30,7 @@ from .complaint import (
     RevealLog,
     RoutingKeyword,
 )
-from .integration import ApiKey, CallbackDelivery, DeliveryState, IntegrationClient
+from .integration import ApiKey, CallbackDelivery, IntegrationClient
 
 __all__ = [
     "RECORDABLE",

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from arrears.audit import AuditedModel
+from arrears.models.outbox import OutboxItem
 
 from .complaint import Channel, Complaint
 
@@ -64,32 +65,16 @@ class ApiKey(AuditedModel):
         return f"{self.client} {self.prefix}…"
 
 
-class DeliveryState(models.TextChoices):
-    PENDING = "pending", _("待投递")
-    DELIVERED = "delivered", _("已送达")
-    FAILED = "failed", _("投递失败")
-
-
-class CallbackDelivery(models.Model):
-    """The transactional outbox: written in the same transaction as the status change, sent
-    by a Celery task. `event_id` travels with the callback so a receiver can drop a repeat."""
+class CallbackDelivery(OutboxItem):
+    """Status callbacks in the one outbox (`arrears.outbox`): written in the same transaction
+    as the status change, POSTed by a task. `event_id` travels with the callback so a receiver
+    can drop a repeat."""
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     client = models.ForeignKey(IntegrationClient, on_delete=models.PROTECT, related_name="+")
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="deliveries")
     payload = models.JSONField()
-    state = models.CharField(
-        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # Set when a worker takes the row to send it; the result is written only by the holder of
-    # this token, so a slow send that outlives its lease cannot overwrite a later outcome.
-    claim_token = models.UUIDField(null=True, blank=True, editable=False)
-    next_attempt_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
     last_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("状态回调")

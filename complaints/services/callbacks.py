@@ -1,12 +1,11 @@
-"""Status feedback to referring systems through a transactional outbox.
+"""Status feedback to referring systems through the one outbox (`arrears.outbox`).
 
 A CallbackDelivery row is written in the same transaction as the event it reports, so a
 status change and its callback commit or vanish together. A task POSTs due rows, signed
-with HMAC-SHA256; failures are retried with exponential backoff. A beat entry drains the
-outbox every minute, so nothing is lost while Redis or the receiver is down. A row is
-claimed before sending (its next attempt pushed past the request timeout), so two workers
-never send the same row at once, and a delivered row is never sent again; a receiver can
-also drop repeats by the event id it carries."""
+with HMAC-SHA256; the outbox claims, retries with backoff, gives up after
+`complaints.callback_max_attempts` and never sends a delivered row again. A beat entry drains
+it every minute, so nothing is lost while Redis or the receiver is down; a receiver can drop
+repeats by the event id it carries."""
 
 from __future__ import annotations
 
@@ -23,18 +22,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from arrears import config
-from complaints.models import CallbackDelivery, Complaint, ComplaintEvent, DeliveryState
+from arrears import config, outbox
+from complaints.models import CallbackDelivery, Complaint, ComplaintEvent
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
-LEASE = datetime.timedelta(seconds=TIMEOUT_SECONDS * 6)
-BATCH = 100
+LEASE = outbox.lease_for(TIMEOUT_SECONDS)
+BATCH = outbox.BATCH
 
 
 def _result(complaint: Complaint) -> str | None:
@@ -79,12 +77,10 @@ def callback_enqueue(*, complaint: Complaint, event: ComplaintEvent) -> Callback
 
 
 def _kick() -> None:
+    # Imported here: complaints.tasks imports this package.
     from complaints.tasks import deliver_callbacks
 
-    try:
-        deliver_callbacks.delay()
-    except Exception:  # the broker is down: the beat drain delivers it later
-        logger.warning("could not enqueue callback delivery; the periodic drain will send it")
+    outbox.kick(deliver_callbacks)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -92,32 +88,10 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def _backoff(attempts: int) -> datetime.timedelta:
-    return datetime.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
-
-
-def _claim_one(now: datetime.datetime) -> tuple[int, uuid.UUID] | None:
-    """Take the next due row for this worker: its next attempt moves past the send's timeout
-    and it gets a fresh claim token, in a transaction of its own (row lock, SKIP LOCKED)."""
-    token = uuid.uuid4()
-    with transaction.atomic():
-        row = (
-            CallbackDelivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if row is None:
-            return None
-        CallbackDelivery.objects.filter(pk=row).update(
-            next_attempt_at=timezone.now() + LEASE, attempts=F("attempts") + 1, claim_token=token
-        )
-    return row, token
-
-
-def _post(delivery: CallbackDelivery) -> tuple[int | None, str]:
+def _post(delivery: CallbackDelivery) -> outbox.Attempt:
     client = delivery.client
+    if not client.callback_url:  # removed by an administrator after the row was written
+        return outbox.Attempt(accepted=False, error=_("接口客户端未设置回调地址"))
     body = json.dumps(delivery.payload, ensure_ascii=False, sort_keys=True).encode()
     timestamp = str(int(time.time()))
     request = urllib.request.Request(  # noqa: S310 - an administrator-configured http(s) URL
@@ -131,63 +105,43 @@ def _post(delivery: CallbackDelivery) -> tuple[int | None, str]:
             "X-Arrears-Signature": sign(client.callback_secret, timestamp, body),
         },
     )
+    status: int | None
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, ""
+            status, error = response.status, ""
     except urllib.error.HTTPError as exc:
-        return exc.code, str(exc.reason)[:300]
+        status, error = exc.code, str(exc.reason)[:300]
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(exc)[:300]
+        status, error = None, str(exc)[:300]
+    accepted = status is not None and 200 <= status < 300
+    return outbox.Attempt(
+        accepted=accepted,
+        error="" if accepted else (error or f"HTTP {status}"),
+        fields={"last_status": status},
+    )
+
+
+OUTBOX: outbox.Outbox[CallbackDelivery] = outbox.Outbox(
+    model=CallbackDelivery,
+    send=_post,
+    lease=LEASE,
+    max_attempts=lambda: int(config.get("complaints.callback_max_attempts")),
+    related=("client",),
+)
+
+
+def _claim_one(now: datetime.datetime) -> tuple[int, uuid.UUID] | None:
+    return OUTBOX.claim_one(now)
 
 
 def callback_deliver_due(*, now: datetime.datetime | None = None, limit: int = BATCH) -> int:
-    """Send due callbacks one at a time (at most `limit` per run); returns how many were
-    delivered. A row's outcome is written only if this worker still holds its claim and the
-    row is still pending, so a callback acknowledged once is never sent or reset again."""
-    now = now or timezone.now()
-    max_attempts = config.get("complaints.callback_max_attempts")
-    delivered = 0
-    for _n in range(limit):
-        claimed = _claim_one(now)
-        if claimed is None:
-            break
-        delivery_id, token = claimed
-        delivery = CallbackDelivery.objects.select_related("client").get(pk=delivery_id)
-        if not delivery.client.callback_url:
-            continue
-        status, error = _post(delivery)
-        done = timezone.now()
-        mine = CallbackDelivery.objects.filter(
-            pk=delivery_id, claim_token=token, state=DeliveryState.PENDING
-        )
-        if status is not None and 200 <= status < 300:
-            delivered += mine.update(
-                state=DeliveryState.DELIVERED,
-                delivered_at=done,
-                last_status=status,
-                last_error="",
-                claim_token=None,
-            )
-        else:
-            give_up = delivery.attempts >= max_attempts
-            mine.update(
-                state=DeliveryState.FAILED if give_up else DeliveryState.PENDING,
-                next_attempt_at=done + _backoff(delivery.attempts),
-                last_status=status,
-                last_error=error or f"HTTP {status}",
-                claim_token=None,
-            )
-    return delivered
+    """Send due callbacks (at most `limit` per run); returns how many were delivered."""
+    return OUTBOX.drain(now=now, limit=limit)
 
 
 def callback_resend(*, delivery: CallbackDelivery) -> CallbackDelivery:
     """Queue a failed callback for another attempt now (from the delivery log)."""
-    # Only a failed callback: a pending one is retried anyway (and may be mid-send), and a
-    # delivered one has been acknowledged by the receiver.
-    updated = CallbackDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.FAILED).update(
-        state=DeliveryState.PENDING, next_attempt_at=timezone.now(), attempts=0, claim_token=None
-    )
-    if not updated:
+    if not OUTBOX.resend(pk=delivery.pk):
         raise ValidationError(_("只有投递失败的回调可以重发"))
     transaction.on_commit(_kick)
     delivery.refresh_from_db()
