@@ -6,8 +6,9 @@ which spreadsheets show as plain text. Importers take the apostrophe off again."
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import IO, Any
 
 from django.http import StreamingHttpResponse
 
@@ -43,3 +44,12 @@ def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> StreamingHttpR
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def write_csv(out: IO[bytes], lines: Iterable[Sequence[Any]]) -> None:
+    """Lines into a binary file (a job's result) as UTF-8 CSV with the same byte-order mark."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    text.write("\ufeff")
+    csv.writer(text).writerows(lines)
+    text.flush()
+    text.detach()  # the caller owns the file and closes it

@@ -8,6 +8,6 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from arrears.deadlines import KIND_LABELS
-        from projects import settings  # noqa: F401 - registers the configuration defaults
+        from projects import jobs, settings  # noqa: F401 - register config defaults, job kinds
 
         KIND_LABELS["rectification"] = _("整改期限")

@@ -74,7 +74,8 @@ def _decimal(value: str) -> Decimal | None:
     return Decimal(value.replace(",", "")) if value else None
 
 
-def project_import(*, name: str, content: bytes) -> ImportReport:
+def project_import(*, name: str, content: bytes, progress: Any = None) -> ImportReport:
+    """`progress` (a job's, arrears.jobs.Progress) is told the row count and each row checked."""
     from projects.services import project_assign_department
 
     report = ImportReport()
@@ -94,7 +95,11 @@ def project_import(*, name: str, content: bytes) -> ImportReport:
     if len(rows) > MAX_ROWS:
         report.errors.append((0, _("一次最多导入 %(n)s 行") % {"n": MAX_ROWS}))
         return report
+    if progress is not None:
+        progress.expect(len(rows))
     for number, row in enumerate(rows, start=2):  # row 1 is the header
+        if progress is not None:
+            progress.advance()
         problems = []
         code = row.get("code", "")
         if not code:
@@ -185,7 +190,9 @@ WAGE_COLUMNS = [
 ]
 
 
-def wage_records_import(*, name: str, content: bytes, source: str = "bank") -> ImportReport:
+def wage_records_import(
+    *, name: str, content: bytes, source: str = "bank", progress: Any = None
+) -> ImportReport:
     """A bank's monthly file of wage payments per project (CSV or Excel, columns
     WAGE_COLUMNS; month as YYYY-MM). All or nothing, like the project import; a row for a
     month already recorded corrects it."""
@@ -205,6 +212,8 @@ def wage_records_import(*, name: str, content: bytes, source: str = "bank") -> I
         for p in Project.objects.filter(code__in={r.get("project_code", "") for r in rows})
     }
     parsed = []
+    if progress is not None:
+        progress.expect(len(rows))
     for number, row in enumerate(rows, start=2):
         project = projects.get(row.get("project_code", ""))
         if project is None:
@@ -236,6 +245,8 @@ def wage_records_import(*, name: str, content: bytes, source: str = "bank") -> I
     try:
         with transaction.atomic():
             for number, project, month, values in parsed:
+                if progress is not None:
+                    progress.advance()
                 try:
                     wage_record_save(project=project, month=month, source=source, **values)
                 except ValidationError as exc:

@@ -3,6 +3,8 @@ the warning queue."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from arrears import config
+from arrears import config, jobs
 from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.scoping import get_for_user_or_404
@@ -138,20 +140,43 @@ def project_import(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("请上传 CSV 或 Excel（.xlsx）文件"))
         elif upload.size and upload.size > 20 * 1024 * 1024:
             messages.error(request, _("文件不能超过20MB"))
+        elif _large(upload):
+            return _import_in_background(request, user, "projects.import", upload)
         else:
             report = run_import(name=name, content=upload.read())
             if report.ok:
                 messages.success(request, _("已导入 %(n)s 个项目") % {"n": report.created})
+                return redirect("project-import")
     return render(request, "projects/import.html", {"report": report, "columns": COLUMNS})
 
 
+def _large(upload: Any) -> bool:
+    """A file of more than a few thousand rows is imported by a job, not in the request."""
+    return bool(upload.size and upload.size > config.get("jobs.inline_upload_kb") * 1024)
+
+
+def _import_in_background(request: HttpRequest, user: User, kind: str, upload: Any) -> Any:
+    job = jobs.job_start(owner=user, kind=kind, params={}, summary=upload.name, upload=upload)
+    messages.info(
+        request, _("文件较大，已转为后台导入（任务 %(n)s），完成后将通知你。") % {"n": job.pk}
+    )
+    return redirect("job-list")
+
+
 @login_required
-def project_export(request: HttpRequest) -> StreamingHttpResponse:
-    """The projects in the user's scope as CSV, streamed (flat memory however many rows)."""
+def project_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The projects in the user's scope as CSV: streamed when few, else a background job."""
     from projects.importer import export_rows
 
-    rows = export_rows(selectors.project_list(user=_user(request)).order_by("code"))
-    return csv_response(rows, "projects.csv")
+    user = _user(request)
+    projects = selectors.project_list(user=user).order_by("code")
+    if request.GET.get("background") == "1" or projects.count() > config.get("jobs.inline_rows"):
+        job = jobs.job_start(owner=user, kind="projects.export", params={}, summary=_("工程项目"))
+        messages.info(
+            request, _("数据量较大，已转为后台导出（任务 %(n)s），完成后将通知你。") % {"n": job.pk}
+        )
+        return redirect("job-list")
+    return csv_response(export_rows(projects), "projects.csv")
 
 
 @login_required
@@ -276,10 +301,15 @@ def wage_records_import(request: HttpRequest) -> HttpResponse:
         name = (upload.name or "") if upload is not None else ""
         if upload is None or not name.lower().endswith((".csv", ".xlsx")):
             messages.error(request, _("请上传 CSV 或 Excel（.xlsx）文件"))
+        elif upload.size and upload.size > 20 * 1024 * 1024:
+            messages.error(request, _("文件不能超过20MB"))
+        elif _large(upload):
+            return _import_in_background(request, user, "projects.wage_import", upload)
         else:
             report = run_import(name=name, content=upload.read())
             if report.ok:
                 messages.success(request, _("已导入 %(n)s 条月度记录") % {"n": report.created})
+                return redirect("wage-records-import")
     return render(
         request,
         "projects/import.html",

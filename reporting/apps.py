@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = _("统计报表")
+
+    def ready(self) -> None:
+        # Registers the export job kinds (arrears.jobs.REGISTRY) in every process, the worker's
+        # included.
+        from reporting import jobs  # noqa: F401

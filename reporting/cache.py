@@ -33,6 +33,16 @@ def _key(user: User, filters: selectors.Filters, dim: str, rank_by: str) -> str:
     return f"reporting:dashboard:v1:{digest}"
 
 
+def is_cached(
+    *, user: User, filters: selectors.Filters, dim: str = "county", rank_by: str = "on_time_rate"
+) -> bool:
+    """Whether the dashboard would come from the cache now. With the cache off every
+    dashboard is computed per request anyway (development), and counts as at hand."""
+    if settings.REPORTING_CACHE_SECONDS <= 0:
+        return True
+    return cache.get(_key(user, filters, dim, rank_by)) is not None
+
+
 def dashboard(
     *,
     user: User,

@@ -1,13 +1,15 @@
-"""Exports. Rows are read with `.iterator()` so memory stays flat however many there are: CSV is
-streamed to the client as it is written; XLSX is written row by row (openpyxl's write-only
-mode) to a temporary file that is then streamed. Amounts are exported in yuan to the fen."""
+"""Exports. Rows are read with `.iterator()` so memory stays flat however many there are. A small
+export is answered in the request (CSV streamed as it is written; XLSX written row by row in
+openpyxl's write-only mode to a temporary file); a large one runs as a background job
+(reporting/jobs.py) through the same writers into the job's file. Amounts are in yuan to the
+fen."""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
@@ -36,17 +38,24 @@ NUMBER_FORMATS = {
 }
 
 
-def rows_csv(base: str, qs: QuerySet[Any], stem: str) -> StreamingHttpResponse:
+Tick = Callable[[int], None]
+
+
+def _no_tick(rows: int) -> None:
+    return None
+
+
+def rows_lines(base: str, qs: QuerySet[Any], tick: Tick = _no_tick) -> Iterator[list[str]]:
+    """The header, then one line of text per row; `tick` counts the rows (job progress)."""
     columns = drill.COLUMNS[base]
+    yield [str(c.label) for c in columns]
+    for obj in qs.iterator(chunk_size=CHUNK):
+        yield [drill.text(c.kind, v) for c, v in zip(columns, drill.cells(base, obj), strict=True)]
+        tick(1)
 
-    def rows() -> Iterator[list[str]]:
-        yield [str(c.label) for c in columns]
-        for obj in qs.iterator(chunk_size=CHUNK):
-            yield [
-                drill.text(c.kind, v) for c, v in zip(columns, drill.cells(base, obj), strict=True)
-            ]
 
-    return csv_response(rows(), f"{stem}.csv")
+def rows_csv(base: str, qs: QuerySet[Any], stem: str) -> StreamingHttpResponse:
+    return csv_response(rows_lines(base, qs), f"{stem}.csv")
 
 
 def _header(sheet: Any, labels: list[str]) -> list[Any]:
@@ -72,6 +81,21 @@ def _cell(sheet: Any, value: Any, kind: str) -> Any:
     return cell
 
 
+def write_rows_xlsx(
+    out: IO[bytes], base: str, qs: QuerySet[Any], title: str, tick: Tick = _no_tick
+) -> None:
+    columns = drill.COLUMNS[base]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(_header(sheet, [str(c.label) for c in columns]))
+    for obj in qs.iterator(chunk_size=CHUNK):
+        sheet.append(
+            [_cell(sheet, v, c.kind) for c, v in zip(columns, drill.cells(base, obj), strict=True)]
+        )
+        tick(1)
+    workbook.save(out)
+
+
 def _file_response(workbook: Workbook, stem: str) -> FileResponse:
     # The temporary file goes away when the response closes it.
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  (closed by the response)
@@ -81,15 +105,10 @@ def _file_response(workbook: Workbook, stem: str) -> FileResponse:
 
 
 def rows_xlsx(base: str, qs: QuerySet[Any], stem: str, title: str) -> FileResponse:
-    columns = drill.COLUMNS[base]
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(_header(sheet, [str(c.label) for c in columns]))
-    for obj in qs.iterator(chunk_size=CHUNK):
-        sheet.append(
-            [_cell(sheet, v, c.kind) for c, v in zip(columns, drill.cells(base, obj), strict=True)]
-        )
-    return _file_response(workbook, stem)
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  (closed by the response)
+    write_rows_xlsx(handle, base, qs, title)
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename=f"{stem}.xlsx", content_type=XLSX_TYPE)
 
 
 def _table(board: Dashboard) -> tuple[list[str], list[list[Any]]]:
@@ -110,7 +129,7 @@ def _table(board: Dashboard) -> tuple[list[str], list[list[Any]]]:
     return labels, rows
 
 
-def table_csv(board: Dashboard, stem: str) -> StreamingHttpResponse:
+def table_lines(board: Dashboard) -> list[list[str]]:
     labels, rows = _table(board)
     kinds = ["", ""] + [metrics.METRICS[k].unit for k in metrics.TABLE] + [metrics.DAYS]
 
@@ -121,11 +140,18 @@ def table_csv(board: Dashboard, stem: str) -> StreamingHttpResponse:
             return f"{Decimal(value):.2f}"
         return neutralise(value) if isinstance(value, str) else str(value)
 
-    lines = [labels] + [[text(k, v) for k, v in zip(kinds, row, strict=True)] for row in rows]
-    return csv_response(lines, f"{stem}.csv")
+    return [labels] + [[text(k, v) for k, v in zip(kinds, row, strict=True)] for row in rows]
+
+
+def table_csv(board: Dashboard, stem: str) -> StreamingHttpResponse:
+    return csv_response(table_lines(board), f"{stem}.csv")
 
 
 def table_xlsx(board: Dashboard, stem: str) -> FileResponse:
+    return _file_response(table_workbook(board), stem)
+
+
+def table_workbook(board: Dashboard) -> Workbook:
     labels, rows = _table(board)
     kinds = ["int", "text"] + [metrics.METRICS[k].unit for k in metrics.TABLE] + [metrics.DAYS]
     workbook = Workbook(write_only=True)
@@ -139,4 +165,4 @@ def table_xlsx(board: Dashboard, stem: str) -> FileResponse:
     notes.append(_header(notes, [str(_("指标")), str(_("口径"))]))
     for metric in metrics.METRICS.values():
         notes.append([str(metric.label), str(metric.definition)])
-    return _file_response(workbook, stem)
+    return workbook

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -14,9 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from arrears import config
+from arrears import jobs as arrears_jobs
 from arrears.models import County, Role, User
 from arrears.scoping import get_for_user_or_404, scope_of
-from reporting import cache, drill, exports, selectors
+from reporting import cache, drill, exports, jobs, selectors
 from reporting.forms import ReportFilterForm
 from reporting.presentation import dashboard_context
 
@@ -30,8 +33,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _form(request: HttpRequest, user: User, county: County | None = None) -> ReportFilterForm:
-    # Always bound: with no parameters every filter is empty and the period is this year.
-    return ReportFilterForm(request.GET, user=user, county=county)
+    return jobs.filter_form(request.GET, user, county)
 
 
 def _filters(form: ReportFilterForm) -> selectors.Filters | None:
@@ -77,13 +79,7 @@ def _dashboard(request: HttpRequest, user: User, county: County | None) -> HttpR
 
 
 def _county_of(request: HttpRequest, user: User) -> County | None:
-    """The county a report or export is about: ?county_code= (404 outside the user's scope),
-    else the user's own county, else none (the whole city)."""
-    code = request.GET.get("county_code", "")
-    if code:
-        return get_for_user_or_404(County.objects.all(), user, code=code)
-    county_id = scope_of(user).county_id
-    return County.objects.get(pk=county_id) if county_id is not None else None
+    return jobs.county_of(request.GET, user)
 
 
 @login_required
@@ -104,32 +100,21 @@ def report_print(request: HttpRequest) -> HttpResponse:
     return render(request, "reporting/print.html", context)
 
 
-def _subset(request: HttpRequest) -> tuple[str, Any]:
-    """The subset named by ?subset= and the breakdown slice named by ?part=name:value."""
-    name = request.GET.get("subset", "")
-    if name not in selectors.SUBSETS:
-        return "", _("未知的统计口径：%(s)s") % {"s": name or "—"}
-    part = request.GET.get("part", "")
-    if part:
-        breakdown, _sep, value = part.partition(":")
-        if not selectors.breakdown_valid(name, breakdown, value):
-            return "", _("未知的分类：%(p)s") % {"p": part}
-    return name, None
-
-
 def _drill_rows(request: HttpRequest, user: User) -> tuple[Any, ...]:
-    form = _form(request, user)
-    name, error = _subset(request)
-    filters = _filters(form)
-    if error or filters is None:
-        return form, name, None, None, error
-    qs = selectors.subset_queryset(name, user=user, filters=filters)
-    part = request.GET.get("part", "")
-    if part:
-        breakdown, _sep, value = part.partition(":")
-        qs = qs.filter(selectors.breakdown_condition(breakdown, value))
-    base = selectors.SUBSETS[name].base
-    return form, name, filters, drill.rows_queryset(base, qs), None
+    return jobs.drill_rows(request.GET, user)
+
+
+def _in_background(request: HttpRequest, user: User, kind: str, fmt: str, summary: str) -> Any:
+    job = arrears_jobs.job_start(
+        owner=user,
+        kind=kind,
+        params={"query": request.GET.urlencode(), "fmt": fmt},
+        summary=summary,
+    )
+    messages.info(
+        request, _("数据量较大，已转为后台导出（任务 %(n)s），完成后将通知你。") % {"n": job.pk}
+    )
+    return redirect("job-list")
 
 
 @login_required
@@ -173,6 +158,12 @@ def rows_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpR
         return render(request, "reporting/rows.html", {"form": form, "error": error}, status=400)
     base = selectors.SUBSETS[name].base
     stem = f"{name}-{filters.period.code}"
+    # More than a few thousand rows would keep the request (and a gunicorn worker) busy past
+    # its timeout: such exports run as a job and the owner downloads the file when complete.
+    if request.GET.get("background") == "1" or qs.count() > config.get("jobs.inline_rows"):
+        label = selectors.SUBSETS[name].label
+        summary = f"{label} · {filters.period.label} · {fmt.upper()}"
+        return _in_background(request, user, "reporting.rows", fmt, summary)
     if fmt == "csv":
         return exports.rows_csv(base, qs, stem)
     return exports.rows_xlsx(base, qs, stem, title=str(selectors.SUBSETS[name].label))
@@ -192,6 +183,13 @@ def table_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttp
             request, "reporting/dashboard.html", {"form": form, "county": county}, status=400
         )
     dim = "department" if county else "county"
+    if request.GET.get("background") == "1" or not cache.is_cached(
+        user=user, filters=filters, dim=dim, rank_by=form.rank_by()
+    ):
+        # Computing the figures takes seconds over a large city; the table is exported from
+        # the cached dashboard in the request, or computed in a job.
+        summary = f"{county.name if county else _('全市')} · {filters.period.label}"
+        return _in_background(request, user, "reporting.table", fmt, summary)
     board = _board(request, user, filters, dim, form)
     stem = f"report-{county.code if county else 'city'}-{filters.period.code}"
     if fmt == "csv":

@@ -23,3 +23,7 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="arrears-test-media-"))
 # Dashboards computed on every request, so tests see the rows they just wrote
 # (tests/reporting/test_cache.py turns the cache on).
 REPORTING_CACHE_SECONDS = 0
+# No collectstatic before tests: whitenoise serves the source folders (the live-server browser
+# tests load the real CSS and scripts) and does not look for STATIC_ROOT.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
