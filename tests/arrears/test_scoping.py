@@ -41,9 +41,13 @@ OBJECT_URLS = {
     "cases/<int:pk>/evidence/<int:attachment_pk>/": (
         lambda d: f"/cases/{d['case_b'].pk}/evidence/{d['case_evidence_b'].pk}/"
     ),
+    # A job (and its file) is its owner's alone: county B's official's export.
+    "jobs/<int:pk>/download/": lambda d: f"/jobs/{d['job_b'].pk}/download/",
 }
 # The same for endpoints that only accept POST.
 POST_URLS = {
+    "jobs/<int:pk>/cancel/": lambda d: f"/jobs/{d['job_b'].pk}/cancel/",
+    "jobs/<int:pk>/retry/": lambda d: f"/jobs/{d['job_b'].pk}/retry/",
     "complaints/<str:tracking_no>/sign/": lambda d: f"/complaints/{d['cb'].tracking_no}/sign/",
     "complaints/<str:tracking_no>/return/": lambda d: f"/complaints/{d['cb'].tracking_no}/return/",
     "complaints/<str:tracking_no>/dispatch/": (
@@ -117,6 +121,9 @@ NOT_SCOPED = {
     "calendar/<int:year>/mark/",
     "api/v1/calendar/years/<year>/",
     "i18n/setlang/",
+    # The e-mail/SMS delivery log is the city office's alone (404 for anyone else, tested in
+    # tests/arrears/test_outbox.py):
+    "notifications/deliveries/<int:pk>/resend/",
     # A campaign is city-wide; its inspections and figures are scoped on its page:
     # tests/projects/test_campaigns.py.
     "campaigns/<int:pk>/",
@@ -185,6 +192,19 @@ def _evidence(complaint: Any) -> Any:
     return complaint.attachments.get()
 
 
+def _finished_job(owner: Any) -> Any:
+    """A finished export of `owner`'s, with its file."""
+    from django.core.files.base import ContentFile
+
+    from arrears.models import Job, JobState
+
+    job = Job.objects.create(owner=owner, kind="reporting.rows", summary="西江区 · 明细")
+    job.result.save("rows.csv", ContentFile("\ufeff编号\n".encode()), save=False)
+    job.state, job.result_name, job.done, job.total = JobState.DONE, "rows.csv", 1, 1
+    job.save()
+    return job
+
+
 def _case_evidence(case: Any, user: Any) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -227,6 +247,7 @@ def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
         "cb": first,
         "link_b": DuplicateLink.objects.get(complaint=second),
         "delivery_b": CallbackDelivery.objects.filter(complaint=first).first(),
+        "job_b": _finished_job(two_counties["official_b"]),
     }
 
 
@@ -277,6 +298,7 @@ LISTS = [
     "/reports/rows/?subset=accepted",
     "/reports/print/",
     "/api/v1/reports/dashboard/",
+    "/jobs/",
 ]
 
 

@@ -139,3 +139,54 @@ def test_bank_wage_records_import_all_or_nothing(project: Project) -> None:
     )
     assert project.wage_records.count() == 2
     assert set(project.wage_records.values_list("source", flat=True)) == {"bank"}
+
+
+def test_a_large_import_runs_as_a_job_and_reports_its_rows(
+    project: Project, django_capture_on_commit_callbacks: Any
+) -> None:
+    from arrears import services
+    from arrears.models import Job, JobState
+
+    services.config_set(key="jobs.inline_upload_kb", value=0)
+    office = Client()
+    office.force_login(UserFactory.create(city_office=True))
+    county = project.county.code
+    bad = "\n".join([HEADER, f"XM-1,重复编号,{county},housing,,,,,,,"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = office.post(
+            "/projects/import/",
+            {"file": SimpleUploadedFile("big.csv", bad.encode("utf-8-sig"), "text/csv")},
+        )
+    assert response.status_code == 302 and response["Location"] == "/jobs/"
+    job = Job.objects.get()
+    assert job.state == JobState.FAILED and job.report["errors"][0][0] == 2
+    page = office.get("/jobs/").content.decode()
+    assert "第 2 行" in page and "big.csv" in page and "重试" in page
+    good = "\n".join([HEADER, f"XM-30,城北学校,{county},housing,,,,,,,not_started"])
+    with django_capture_on_commit_callbacks(execute=True):
+        office.post(
+            "/projects/import/",
+            {"file": SimpleUploadedFile("big.csv", good.encode("utf-8-sig"), "text/csv")},
+        )
+    job = Job.objects.latest("pk")
+    assert job.state == JobState.DONE and job.report["created"] == 1 and job.done == 1
+    assert Project.objects.filter(code="XM-30").exists()
+
+
+def test_a_large_project_export_runs_as_a_job(
+    project: Project, django_capture_on_commit_callbacks: Any
+) -> None:
+    from arrears import services
+    from arrears.models import Job
+
+    office = Client()
+    office.force_login(UserFactory.create(city_office=True))
+    inline: Any = office.get("/projects/export.csv")
+    expected = b"".join(inline.streaming_content)
+    services.config_set(key="jobs.inline_rows", value=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert office.get("/projects/export.csv").status_code == 302
+    job = Job.objects.get()
+    assert (job.done, job.total) == (1, 1)
+    download: Any = office.get(f"/jobs/{job.pk}/download/")
+    assert b"".join(download.streaming_content) == expected
