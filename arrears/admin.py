@@ -21,6 +21,7 @@ from arrears.models import (
     Deadline,
     Department,
     Industry,
+    MessageDelivery,
     Notification,
     User,
 )
@@ -128,6 +129,35 @@ class DeadlineAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["recipient", "kind", "title", "created_at", "read_at"]
     list_filter = ["kind"]
+
+
+@admin.register(MessageDelivery)
+class MessageDeliveryAdmin(admin.ModelAdmin):
+    """Read-only: states change only through the outbox (and its resend, on the log page)."""
+
+    list_display = ["created_at", "channel", "masked_address", "subject", "state", "attempts"]
+    list_filter = ["state", "channel"]
+    # The raw address holds a phone number for SMS: shown masked only.
+    exclude = ["address"]
+    readonly_fields = ["masked_address"]
+    actions = ["resend"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("发送地址"))
+    def masked_address(self, obj: MessageDelivery) -> str:
+        return obj.masked_address
+
+    @admin.action(description=_("重发投递失败的消息"))
+    def resend(self, request: HttpRequest, queryset: Any) -> None:
+        from arrears.notifications import message_resend
+
+        done = sum(message_resend(delivery=d) for d in queryset)
+        self.message_user(request, _("已重新排队 %(n)s 条") % {"n": done})
 
 
 @admin.register(AuditEvent)

@@ -105,6 +105,15 @@ define(
     maximum=30,
 )
 define(
+    "notifications.max_attempts",
+    "int",
+    8,
+    _("通知邮件、短信最多尝试次数"),
+    source="本地惯例（默认退避下约一小时内重试8次）",
+    minimum=1,
+    maximum=50,
+)
+define(
     "deadline.escalation_ladder",
     "str",
     "0,2",

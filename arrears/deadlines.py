@@ -22,9 +22,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from arrears import config, workdays
 from arrears.models import Deadline, DeadlineState, Role, User
+from arrears.notifications import Text, copies_enqueue, render_for
 
 RUNNING = (DeadlineState.OPEN, DeadlineState.PAUSED)
 
@@ -337,20 +339,29 @@ def _claim(filters: dict[str, Any]) -> list[Deadline]:
     return rows
 
 
-def _send(messages: list[tuple[Deadline, list[User], str, str, str]], *, sms: bool = False) -> None:
-    """Inbox rows for a batch in one insert; the unique (recipient, dedupe key) drops any
-    already sent. E-mail copies go out after commit."""
+_Message = tuple[Deadline, list[User], str, Text, str]  # deadline, recipients, kind, title, key
+
+
+def _send(messages: list[_Message], *, sms: bool = False) -> None:
+    """Inbox rows for a batch in one insert, each in its recipient's language; the unique
+    (recipient, dedupe key) drops any already sent. Their e-mail (and, for escalations, SMS)
+    copies go to the outbox in the same transaction."""
     from arrears.models import Notification
-    from arrears.tasks import deliver_notifications
 
     rows = []
     for deadline, users, kind, title, key in messages:
-        body = _("到期时间：%(d)s") % {
-            "d": timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
-        }
+        body = Text(
+            gettext_lazy("到期时间：%(d)s"),
+            d=timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M"),
+        )
         rows += [
             Notification(
-                recipient=u, kind=kind, title=title, body=body, url=_link(deadline), dedupe_key=key
+                recipient=u,
+                kind=kind,
+                title=render_for(u, title)[:200],
+                body=render_for(u, body),
+                url=_link(deadline),
+                dedupe_key=key,
             )
             for u in users
         ]
@@ -358,14 +369,12 @@ def _send(messages: list[tuple[Deadline, list[User], str, str, str]], *, sms: bo
         return
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     keys = {key for *_rest, key in messages}
-    # E-mail (and, for escalations, SMS through the configured backend) after commit.
-    to_send = list(
-        Notification.objects.filter(dedupe_key__in=keys, emailed_at__isnull=True).values_list(
-            "pk", flat=True
-        )
-    )
-    if to_send:
-        transaction.on_commit(lambda: deliver_notifications.delay(to_send, sms))
+    # ignore_conflicts leaves the new rows without ids: read back the ones of these keys that
+    # have no copies yet (the claimed deadlines' row locks keep other sweeps off these keys).
+    fresh = Notification.objects.filter(
+        dedupe_key__in=keys, deliveries__isnull=True, emailed_at__isnull=True
+    ).select_related("recipient")
+    copies_enqueue(fresh, email=True, sms=sms)
 
 
 def sweep_reminders(*, now: datetime.datetime) -> int:
@@ -383,7 +392,7 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
                         d,
                         recipients.staff(d),
                         "deadline.reminder",
-                        _("即将到期：%(s)s") % {"s": _describe(d)},
+                        Text(gettext_lazy("即将到期：%(s)s"), s=_describe(d)),
                         f"deadline:{d.pk}:{d.due_date}:remind",
                     )
                     for d in rows
@@ -417,8 +426,11 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
                         deadline,
                         recipients.escalation(deadline, level),
                         "deadline.escalation",
-                        _("已逾期（第%(l)s级督办）：%(s)s")
-                        % {"l": level, "s": _describe(deadline)},
+                        Text(
+                            gettext_lazy("已逾期（第%(l)s级督办）：%(s)s"),
+                            l=level,
+                            s=_describe(deadline),
+                        ),
                         f"deadline:{deadline.pk}:{deadline.due_date}:escalate:{level}",
                     )
                 )

@@ -9,14 +9,15 @@ import datetime
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from arrears import config
 from arrears.models import (
@@ -31,6 +32,7 @@ from arrears.models import (
     User,
     YearStatus,
 )
+from arrears.notifications import Renderable, Text, copies_enqueue, render_for
 
 logger = logging.getLogger(__name__)
 
@@ -265,12 +267,14 @@ def calendar_coverage_alert(*, today: datetime.date | None = None) -> list[int]:
         notification_send(
             recipients=admins,
             kind="calendar.provisional",
-            title=_("%(y)s 年节假日安排尚未正式载入") % {"y": year},
-            body=_(
-                "%(y)s 年的工作日按暂定数据计算，依赖该年的办理时限显示为“暂定”。"
-                "请在国务院办公厅公布安排后于“工作日历”中载入。"
-            )
-            % {"y": year},
+            title=Text(gettext_lazy("%(y)s 年节假日安排尚未正式载入"), y=year),
+            body=Text(
+                gettext_lazy(
+                    "%(y)s 年的工作日按暂定数据计算，依赖该年的办理时限显示为“暂定”。"
+                    "请在国务院办公厅公布安排后于“工作日历”中载入。"
+                ),
+                y=year,
+            ),
             url=f"/calendar/{year}/",
             dedupe_key=f"calendar.provisional:{year}:{today.isoformat()}",
             email=True,
@@ -285,17 +289,16 @@ def notification_send(
     *,
     recipients: Iterable[User],
     kind: str,
-    title: str,
-    body: str = "",
+    title: Renderable,
+    body: Renderable = "",
     url: str = "",
     dedupe_key: str | None = None,
     email: bool = False,
     sms: bool = False,
 ) -> list[Notification]:
-    """Put a message in each recipient's inbox (once per dedupe_key) and, after commit, send
-    the e-mail/SMS copies."""
-    from arrears.tasks import deliver_notification
-
+    """Put a message in each recipient's inbox (once per dedupe_key), rendered in the
+    recipient's language (pass `Text` or lazy strings), and write its e-mail/SMS copies to
+    the outbox in the same transaction."""
     users = list(recipients)
     if dedupe_key:
         already = set(
@@ -305,31 +308,44 @@ def notification_send(
         )
         users = [u for u in users if u.pk not in already]
     rows = [
-        Notification(recipient=u, kind=kind, title=title, body=body, url=url, dedupe_key=dedupe_key)
+        Notification(
+            recipient=u,
+            kind=kind,
+            title=render_for(u, title)[:200],
+            body=render_for(u, body),
+            url=url,
+            dedupe_key=dedupe_key,
+        )
         for u in users
     ]
-    try:
-        with transaction.atomic():
-            created = Notification.objects.bulk_create(rows)
-    except IntegrityError:
-        # Someone sent the same keyed message at the same moment: go one by one.
-        created = []
-        for row in rows:
+    with transaction.atomic():
+        try:
             with transaction.atomic():
-                notification, is_new = Notification.objects.get_or_create(
-                    recipient=row.recipient,
-                    dedupe_key=dedupe_key,
-                    defaults={"kind": kind, "title": title, "body": body, "url": url},
-                )
-            if is_new:
-                created.append(notification)
-    for notification in created:
-        user = notification.recipient
-        if (email and user.email) or (sms and user.phone):
-            transaction.on_commit(
-                partial(deliver_notification.delay, notification.pk, email=email, sms=sms)
-            )
+                created = Notification.objects.bulk_create(rows)
+        except IntegrityError:
+            # Someone sent the same keyed message at the same moment: go one by one.
+            created = []
+            for row in rows:
+                with transaction.atomic():
+                    notification, is_new = Notification.objects.get_or_create(
+                        recipient=row.recipient,
+                        dedupe_key=dedupe_key,
+                        defaults={"kind": kind, "title": row.title, "body": row.body, "url": url},
+                    )
+                if is_new:
+                    created.append(notification)
+        # Same transaction as the inbox rows: a copy exists exactly when its notification does.
+        copies_enqueue(created, email=email, sms=sms)
     return created
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    """Keep the user's language (the one their notifications are written in)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("不支持的语言：%(l)s") % {"l": language})
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
 
 
 def notification_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:
@@ -337,25 +353,6 @@ def notification_mark_read(*, user: User, ids: Sequence[int] | None = None) -> i
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
-
-
-def notification_deliver(*, notification_id: int, email: bool, sms: bool) -> None:
-    """Send the e-mail/SMS copy of one notification, at most once each: the row is claimed
-    with a conditional update before sending, so a retried task does not send twice."""
-    from django.core.mail import send_mail
-
-    from arrears.sms import get_sms_backend
-
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    user = notification.recipient
-    now = timezone.now()
-    claim = Notification.objects.filter(pk=notification_id)
-    if email and user.email and claim.filter(emailed_at__isnull=True).update(emailed_at=now):
-        send_mail(
-            notification.title, f"{notification.body}\n\n{notification.url}", None, [user.email]
-        )
-    if sms and user.phone and claim.filter(texted_at__isnull=True).update(texted_at=now):
-        get_sms_backend().send(user.phone, f"{notification.title} {notification.body}"[:300])
 
 
 # --- Configuration --------------------------------------------------------------------------

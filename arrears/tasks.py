@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from arrears import deadlines, services
+from arrears import deadlines, notifications, services
 
 
 @shared_task(name="arrears.tasks.recompute_deadlines")
@@ -30,16 +30,11 @@ def check_calendar_coverage() -> list[int]:
     return services.calendar_coverage_alert()
 
 
-@shared_task(
-    name="arrears.tasks.deliver_notification",
-    # Only the external sends are retried; the claim in the service stops double sends.
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
-def deliver_notification(notification_id: int, email: bool = False, sms: bool = False) -> None:
-    services.notification_deliver(notification_id=notification_id, email=email, sms=sms)
+@shared_task(name="arrears.tasks.deliver_messages", time_limit=600, soft_time_limit=540)
+def deliver_messages() -> int:
+    """Drain the e-mail/SMS outbox (kicked after commit, and run by beat every minute). Not
+    retried by Celery: a refused send stays in the outbox with its backoff."""
+    return notifications.messages_deliver_due()
 
 
 @shared_task(name="arrears.tasks.ping")
@@ -48,15 +43,13 @@ def ping(value: str) -> str:
     return value
 
 
-@shared_task(
-    name="arrears.tasks.deliver_notifications",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
-def deliver_notifications(notification_ids: list[int], sms: bool = False) -> None:
-    """E-mail (and SMS) copies of a batch of notifications, each claimed before sending, so
-    a retried task sends nothing twice."""
-    for notification_id in notification_ids:
-        services.notification_deliver(notification_id=notification_id, email=True, sms=sms)
+# The per-notification tasks of before the outbox, kept so that messages still queued at an
+# upgrade are consumed: each now just drains the outbox (their copies are rows there).
+@shared_task(name="arrears.tasks.deliver_notification")
+def deliver_notification(*args: object, **kwargs: object) -> int:
+    return notifications.messages_deliver_due()
+
+
+@shared_task(name="arrears.tasks.deliver_notifications")
+def deliver_notifications(*args: object, **kwargs: object) -> int:
+    return notifications.messages_deliver_due()

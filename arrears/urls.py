@@ -11,7 +11,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, wrapped so the choice is kept on the user (notifications).
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("org/counties/", views.county_list, name="county-list"),
     path("org/counties/<str:code>/", views.county_detail, name="county-detail"),
     path("org/departments/<int:pk>/", views.department_detail, name="department-detail"),
@@ -22,6 +23,12 @@ urlpatterns = [
     path("calendar/<int:year>/day/", views.calendar_day, name="calendar-day"),
     path("calendar/<int:year>/mark/", views.calendar_mark, name="calendar-mark"),
     path("inbox/", views.inbox, name="inbox"),
+    path("notifications/deliveries/", views.message_log, name="message-log"),
+    path(
+        "notifications/deliveries/<int:pk>/resend/",
+        views.message_resend,
+        name="message-resend",
+    ),
     path("", include("complaints.urls")),
     path("", include("projects.urls")),
     path("", include("reporting.urls")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,11 +14,12 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_POST
 
-from arrears import permissions, selectors, services, workdays
+from arrears import notifications, permissions, selectors, services, workdays
 from arrears.forms import AnnouncementForm, DayForm
-from arrears.models import User, YearStatus
+from arrears.models import DeliveryState, User, YearStatus
 from arrears.scoping import scope_of
 
 
@@ -195,6 +197,57 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     return render(request, "arrears/inbox.html", {"page": page})
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also keeps the choice on the user: notifications are
+    written in their recipient's language."""
+    response = i18n.set_language(request)
+    user = request.user
+    language = request.POST.get("language", "")
+    if (
+        isinstance(user, User)
+        and language in dict(settings.LANGUAGES)
+        and language != user.language
+    ):
+        services.user_set_language(user=user, language=language)
+    return response
+
+
+def _require_city_office(request: HttpRequest) -> User:
+    user = _user(request)
+    if not permissions.is_city_office(user):
+        raise Http404  # like any object outside the scope: nobody learns the page exists
+    return user
+
+
+@login_required
+def message_log(request: HttpRequest) -> HttpResponse:
+    user = _require_city_office(request)
+    state = request.GET.get("state", "")
+    if state not in DeliveryState.values:
+        state = ""
+    rows = selectors.message_deliveries(user=user, state=state)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "arrears/message_deliveries.html",
+        {"page": page, "state": state, "states": DeliveryState.choices},
+    )
+
+
+@login_required
+@require_POST
+def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _require_city_office(request)
+    delivery = selectors.message_deliveries(user=user).filter(pk=pk).first()
+    if delivery is None:
+        raise Http404
+    if notifications.message_resend(delivery=delivery):
+        messages.success(request, _("已重新排队投递"))
+    else:
+        messages.error(request, _("只有投递失败的消息可以重发"))
+    return redirect("message-log")
 
 
 @login_required

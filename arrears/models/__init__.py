@@ -5,8 +5,9 @@ from .audit import AuditEvent
 from .calendar import CalendarDay, CalendarYear, DayKind, YearStatus
 from .config import ConfigValue
 from .deadlines import Deadline, DeadlineState
-from .notifications import Notification
+from .notifications import MessageChannel, MessageDelivery, Notification
 from .organisation import County, Department, DepartmentKind, Industry, Level, Role, User
+from .outbox import DeliveryState
 
 __all__ = [
     "AuditEvent",
@@ -17,10 +18,13 @@ __all__ = [
     "DayKind",
     "Deadline",
     "DeadlineState",
+    "DeliveryState",
     "Department",
     "DepartmentKind",
     "Industry",
     "Level",
+    "MessageChannel",
+    "MessageDelivery",
     "Notification",
     "Role",
     "User",

@@ -1,10 +1,14 @@
-"""The in-app inbox. E-mail and SMS copies are sent by a task after the row is committed."""
+"""The in-app inbox, and its e-mail and SMS copies in the one outbox (`arrears.outbox`)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from arrears.identifiers import mask_phone
+
+from .outbox import OutboxItem
 
 
 class Notification(models.Model):
@@ -23,6 +27,7 @@ class Notification(models.Model):
     dedupe_key = models.CharField(_("去重键"), max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    # Stamped when the mail server / SMS gateway accepted the copy (MessageDelivery).
     emailed_at = models.DateTimeField(null=True, blank=True)
     texted_at = models.DateTimeField(null=True, blank=True)
 
@@ -48,3 +53,57 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class MessageChannel(models.TextChoices):
+    EMAIL = "email", _("电子邮件")
+    SMS = "sms", _("短信")
+
+
+class MessageDelivery(OutboxItem):
+    """An e-mail or SMS copy of a notification, written in the notification's transaction and
+    sent by the outbox drain; subject and body are rendered in the recipient's language."""
+
+    notification = models.ForeignKey(
+        Notification, verbose_name=_("通知"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("方式"), max_length=5, choices=MessageChannel.choices)
+    # The address at the time of writing: a later change of the user's e-mail or phone does
+    # not redirect a message already queued.
+    address = models.CharField(_("发送地址"), max_length=254)
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+
+    class Meta:
+        verbose_name = _("消息投递")
+        verbose_name_plural = _("消息投递")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One copy per channel: writing the copies again (a retried sweep) adds nothing.
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="messagedelivery_one_per_channel"
+            ),
+        ]
+        indexes = [
+            # The outbox drain: WHERE state = 'pending' AND next_attempt_at <= now
+            # ORDER BY next_attempt_at, id.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(state="pending"),
+                name="messagedelivery_pending_idx",
+            ),
+            # The delivery log's failed filter: WHERE state = 'failed' ORDER BY created_at DESC.
+            models.Index(
+                fields=["-created_at"],
+                condition=models.Q(state="failed"),
+                name="messagedelivery_failed_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.masked_address}"
+
+    @property
+    def masked_address(self) -> str:
+        """Phone numbers are personal data: pages and the admin show them masked."""
+        return mask_phone(self.address) if self.channel == MessageChannel.SMS else self.address

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -157,6 +158,11 @@ class User(AbstractUser, AuditedModel):
     )
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     phone = PhoneField(_("手机号码"), blank=True)
+    # Notifications are written in the recipient's language, not in that of whoever caused
+    # them; set when the user switches language.
+    language = models.CharField(
+        _("语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     objects: ClassVar[ArrearsUserManager] = ArrearsUserManager()
     scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")

@@ -208,6 +208,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
+    "notifications-deliver-messages": {
+        "task": "arrears.tasks.deliver_messages",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "projects-evaluate-warnings": {
         "task": "projects.tasks.evaluate_warnings",
         "schedule": 24 * 3600,
@@ -236,6 +241,12 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "arrears@localhost")
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "arrears.sms.LoggingSmsBackend")
+# Seconds an e-mail/SMS send may take (the SMTP socket timeout; an SMS backend must give up
+# within it too). The outbox's lease is a multiple of it, so a send never outlives its claim.
+NOTIFICATION_SEND_TIMEOUT = int(os.environ.get("NOTIFICATION_SEND_TIMEOUT", "10"))
+EMAIL_TIMEOUT = NOTIFICATION_SEND_TIMEOUT
+# Links in e-mails are absolute: this address joined with the page's path.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # --- The outbox (callbacks, e-mail, SMS): retry after BACKOFF × 2^(n-1) seconds, capped ------
 OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "30"))

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from arrears import audit, config
 from arrears.identifiers import (
@@ -25,6 +26,7 @@ from arrears.identifiers import (
     normalize_resident_id,
 )
 from arrears.models import County, Department, Industry, Role, User
+from arrears.notifications import Text
 from arrears.scoping import for_user
 from arrears.services import notification_send
 from complaints.models import (
@@ -318,19 +320,21 @@ def record_event(
 def _notify_unit(complaint: Complaint) -> None:
     if complaint.department is None:
         recipients = User.objects.filter(is_active=True, role=Role.CITY_OFFICE)
-        title = _("新投诉待分派：%(e)s") % {"e": complaint.employer_name}
+        title = Text(gettext_lazy("新投诉待分派：%(e)s"), e=complaint.employer_name)
     else:
         recipients = User.objects.filter(
             is_active=True,
             department=complaint.department,
             role__in=[Role.DEPARTMENT_OFFICIAL, Role.INSPECTOR],
         )
-        title = _("新投诉待签收：%(e)s") % {"e": complaint.employer_name}
+        title = Text(gettext_lazy("新投诉待签收：%(e)s"), e=complaint.employer_name)
     notification_send(
         recipients=recipients,
         kind="complaint.incoming",
         title=title,
-        body=_("%(n)s 人，%(a)s 元") % {"n": complaint.workers_owed, "a": complaint.amount_owed},
+        body=Text(
+            gettext_lazy("%(n)s 人，%(a)s 元"), n=complaint.workers_owed, a=complaint.amount_owed
+        ),
         url=f"/complaints/{complaint.tracking_no}/",
         dedupe_key=f"complaint.incoming:{complaint.pk}:{complaint.department_id}",
     )

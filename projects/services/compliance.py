@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
 from arrears import config
 from arrears.models import Role, User
+from arrears.notifications import Text
 from arrears.scoping import for_user
 from projects.models import (
     CHECKLIST,
@@ -261,7 +263,7 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
                 notification_send(
                     recipients=staff,
                     kind="warning.opened",
-                    title=_("欠薪预警：%(p)s") % {"p": project.name},
+                    title=Text(gettext_lazy("欠薪预警：%(p)s"), p=project.name),
                     body=detail,
                     url=project.get_absolute_url(),
                     dedupe_key=f"warning:{created.pk}",
