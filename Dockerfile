@@ -7,12 +7,17 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    DJANGO_SETTINGS_MODULE=arrears.settings.production ARREARS_VAR_DIR=/var/lib/arrears
+    DJANGO_SETTINGS_MODULE=arrears.settings.production ARREARS_VAR_DIR=/var/lib/arrears \
+    MEDIA_ROOT=/var/lib/arrears/media
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY requirements/lock.txt requirements/lock.txt
 RUN pip install --no-cache-dir -c requirements/lock.txt . \
-    && useradd --system --home /app arrears && mkdir -p /var/lib/arrears && chown arrears /var/lib/arrears
+    && useradd --system --home /app arrears \
+    && mkdir -p /var/lib/arrears/media /var/lib/arrears/beat && chown -R arrears /var/lib/arrears
+# /var/lib/arrears/media and …/beat exist and belong to arrears in the image, so the named
+# volumes docker-compose mounts there start with that owner. Evidence files are served only by the
+# application's scoped views, never by a web server.
 COPY --from=assets /app/node_modules ./node_modules
 COPY . .
 # collectstatic needs settings to import; the build-time key is thrown away with the layer.
@@ -21,4 +26,5 @@ RUN SECRET_KEY=build-only-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
     python manage.py collectstatic --noinput
 USER arrears
 EXPOSE 8000
-CMD ["gunicorn", "arrears.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, threads, timeouts and logging: gunicorn.conf.py (overridable with GUNICORN_* env).
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "arrears.wsgi:application"]

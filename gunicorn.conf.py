@@ -58,7 +58,7 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # request line, status, bytes, duration in milliseconds, and the request id the application
 # sends back in X-Request-ID, which joins this line to the application's own log lines.
 access_log_format = (
-    '%(h)s xff="%({x-forwarded-for}i)s" [%(t)s] "%(r)s" %(s)s %(b)s %(M)sms '
+    '%(h)s xff="%({x-forwarded-for}i)s" %(t)s "%(r)s" %(s)s %(b)s %(M)sms '
     'rid=%({x-request-id}o)s "%(f)s" "%(a)s"'
 )
 
