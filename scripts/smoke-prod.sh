@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The production path end to end, on this machine: production settings on PostgreSQL and Redis,
+# collectstatic (whitenoise), migrate, seed_demo, load_calendar; then gunicorn with
+# gunicorn.conf.py, a Celery worker and beat as separate processes, as on a server. Probes
+# /healthz, drives Chromium through the login and the city dashboard
+# (scripts/smoke_prod_browser.py), checks the worker and beat did their work and /readyz is
+# green. Plain HTTP on loopback. Used by CI (`make smoke-prod`); about a minute and a half.
+#
+# Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust) and Redis at 127.0.0.1:6379.
+# Drops and recreates the database arrears_smoke_prod, flushes Redis databases 13 and 14.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${VENV:-.venv}/bin
+PY=$BIN/python
+START=$(date +%s)
+
+WORK=$(mktemp -d -t arrears-smoke-prod.XXXXXX)
+PIDS=()
+FAILED=1
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # gunicorn, the worker and beat shut down gracefully on TERM; give them 20 s, then kill.
+  for _ in $(seq 1 20); do
+    local alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 1
+  done
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  if [ "$FAILED" = 1 ]; then
+    for log in "$WORK"/*.log; do
+      [ -f "$log" ] || continue
+      echo "---- $log (last 40 lines)"; tail -n 40 "$log"
+    done
+    echo "smoke-prod FAILED; logs kept in $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+step() { echo "== smoke-prod [$(( $(date +%s) - START ))s] $*"; }
+
+# --- The environment of a production server, on loopback ------------------------------------
+DB_NAME=arrears_smoke_prod
+export DJANGO_SETTINGS_MODULE=arrears.settings.production
+export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB_NAME
+export CELERY_BROKER_URL=redis://127.0.0.1:6379/14
+export CACHE_REDIS_URL=redis://127.0.0.1:6379/13
+unset REDIS_URL
+SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(64))')
+export SECRET_KEY
+export ALLOWED_HOSTS=127.0.0.1,localhost
+export ARREARS_VAR_DIR=$WORK/var
+export MEDIA_ROOT=$WORK/media
+export TRUSTED_PROXY_COUNT=0  # no proxy in front: the client is REMOTE_ADDR
+export EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend
+
+step "check --deploy with the production defaults (HTTPS redirect, secure cookies)"
+"$PY" manage.py check --deploy --fail-level WARNING
+
+# What only this smoke changes: plain HTTP on loopback, so no redirect to https and cookies
+# the browser sends over http:// (production never sets these).
+export SECURE_SSL_REDIRECT=false
+export ARREARS_INSECURE_COOKIES_FOR_SMOKE=1
+
+step "database $DB_NAME (dropped and recreated), Redis db 14 (broker) and 13 (cache) flushed"
+dropdb -h 127.0.0.1 -U postgres --if-exists --force "$DB_NAME"
+createdb -h 127.0.0.1 -U postgres "$DB_NAME"
+redis-cli -h 127.0.0.1 -n 14 flushdb >/dev/null
+redis-cli -h 127.0.0.1 -n 13 flushdb >/dev/null
+
+step "collectstatic, migrate, seed_demo, load_calendar"
+"$PY" manage.py collectstatic --noinput -v 0
+"$PY" manage.py migrate --noinput -v 0
+"$PY" manage.py seed_demo --complaints 600 --projects-per-county 5 >"$WORK/seed.log"
+"$PY" manage.py load_calendar >>"$WORK/seed.log"
+
+step "health probes are exempt from the HTTPS redirect that production turns on"
+SECURE_SSL_REDIRECT=true "$PY" manage.py shell -v 0 -c '
+from django.test import Client
+c = Client(HTTP_HOST="127.0.0.1")
+assert c.get("/healthz").status_code == 200, "/healthz redirected or failed over plain HTTP"
+assert c.get("/accounts/login/").status_code == 301, "pages must redirect to https"
+'
+
+# --- The three processes of a server ---------------------------------------------------------
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE=http://127.0.0.1:$PORT
+NODE=smoke-prod-$$@$(hostname)
+step "gunicorn (gunicorn.conf.py) on $BASE, worker $NODE, beat"
+GUNICORN_BIND=127.0.0.1:$PORT GUNICORN_WORKERS=2 GUNICORN_THREADS=4 \
+  "$BIN/gunicorn" --config gunicorn.conf.py arrears.wsgi:application >"$WORK/web.log" 2>&1 &
+PIDS+=($!)
+"$BIN/celery" -A arrears worker --loglevel=INFO --concurrency=2 --hostname="$NODE" \
+  >"$WORK/worker.log" 2>&1 &
+PIDS+=($!)
+"$BIN/celery" -A arrears beat --loglevel=INFO >"$WORK/beat.log" 2>&1 &
+PIDS+=($!)
+
+for _ in $(seq 1 60); do
+  curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break
+  sleep 1
+done
+curl -fsS "$BASE/healthz"; echo
+# The access log line carries the duration (ms) and the request id field.
+grep -q 'GET /healthz HTTP/1.1" 200 .*ms rid=' "$WORK/web.log" \
+  || { echo "gunicorn access log lacks the configured format" >&2; exit 1; }
+# Evidence files are only served by the app's scoped views: nothing answers under /media/.
+status=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/media/evidence/x.pdf")
+[ "$status" = 404 ] || { echo "/media/ answered $status, expected 404" >&2; exit 1; }
+
+step "browser: login as cityoffice, city dashboard, charts, network log"
+"$PY" scripts/smoke_prod_browser.py --base-url "$BASE" --artifacts test-artifacts
+
+step "worker and beat"
+# The same probe as the worker's healthcheck in docker-compose.yml.
+"$BIN/celery" -A arrears inspect ping -d "$NODE" --timeout 10 >/dev/null
+# Seeding queued deadline recomputations on the Redis broker; the worker ran them.
+for _ in $(seq 1 60); do
+  grep -q "recompute_deadlines.*succeeded" "$WORK/worker.log" && break
+  sleep 1
+done
+grep -q "recompute_deadlines.*succeeded" "$WORK/worker.log" \
+  || { echo "the worker ran no recompute_deadlines task" >&2; exit 1; }
+# beat sends its first once-a-minute sweep a minute after it starts.
+for _ in $(seq 1 80); do
+  grep -q "Sending due task" "$WORK/beat.log" && break
+  sleep 1
+done
+grep -q "Sending due task" "$WORK/beat.log" || { echo "beat sent no task in 80 s" >&2; exit 1; }
+# The same probe as beat's healthcheck in docker-compose.yml: its schedule file is fresh.
+"$PY" -c 'import glob, os, sys, time
+files = glob.glob(sys.argv[1] + "*")
+sys.exit(not files or time.time() - max(map(os.path.getmtime, files)) > 600)' \
+  "$ARREARS_VAR_DIR/celerybeat-schedule"
+
+step "/readyz"
+if "$PY" manage.py shell -v 0 -c 'from django.urls import resolve; resolve("/readyz")' 2>/dev/null; then
+  # Green once the database, cache, broker and the worker's and beat's heartbeats answer; the
+  # heartbeats need the processes above to have run a little, so wait up to 90 s.
+  ready=""
+  for _ in $(seq 1 45); do
+    body=$(curl -s -w '\n%{http_code}' "$BASE/readyz" || true)
+    if [ "${body##*$'\n'}" = 200 ] && "$PY" -c 'import json, sys; sys.exit(json.loads(sys.argv[1])["status"] != "ok")' "${body%$'\n'*}" 2>/dev/null; then
+      ready=1; break
+    fi
+    sleep 2
+  done
+  echo "${body%$'\n'*}"
+  [ -n "$ready" ] || { echo "/readyz not green after 90 s (HTTP ${body##*$'\n'})" >&2; exit 1; }
+else
+  # Until the /readyz endpoint is merged this step is skipped; it turns strict by itself as
+  # soon as the URL resolves.
+  echo "SKIPPED: /readyz is not in the URLconf yet"
+fi
+
+# --- HOOK: export-job check --------------------------------------------------------------------
+# The background export jobs add their end-to-end check here: start an export as cityoffice,
+# let the worker above run it, download the file. Available: $BASE (the server), $PY, $WORK
+# (scratch folder, removed on success), the worker node $NODE, and the production environment
+# exported above. Exit non-zero on failure (set -e does it for a failing command), e.g.:
+#   "$PY" scripts/smoke_prod_export.py --base-url "$BASE"
+# --- end of HOOK ------------------------------------------------------------------------------
+
+FAILED=0
+step "passed"
