@@ -285,7 +285,7 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "complaints.models.complaint.ComplaintStatus",
         "WarningStateEnum": "projects.models.compliance.WarningState",
         "ListKindEnum": "projects.models.registry.ListKind",
-        "DeliveryStateEnum": "complaints.models.integration.DeliveryState",
+        "DeliveryStateEnum": "arrears.models.outbox.DeliveryState",
     },
 }
 
