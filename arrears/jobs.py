@@ -223,18 +223,22 @@ def _finish(job_id: int, token: uuid.UUID, **values: Any) -> bool:
 
 
 def _notify(job: Job, state: str) -> None:
+    # Thin import: arrears.services imports the models this module's callers load first.
+    from arrears.notifications import Text
     from arrears.services import notification_send
 
     titles = {
-        JobState.DONE: _("%(kind)s已完成"),
-        JobState.FAILED: _("%(kind)s失败"),
+        JobState.DONE: gettext_lazy("%(kind)s已完成"),
+        JobState.FAILED: gettext_lazy("%(kind)s失败"),
     }
     if state not in titles:
         return
+    kind = REGISTRY.get(job.kind)
     notification_send(
         recipients=[job.owner],
         kind=f"job.{state}",
-        title=titles[state] % {"kind": kind_label(job.kind)},
+        # In the owner's language, whichever language the worker runs in.
+        title=Text(titles[state], kind=kind.label if kind else job.kind),
         body=job.summary,
         url="/jobs/",
         dedupe_key=f"job:{job.pk}:{job.attempts}:{state}",

@@ -54,6 +54,8 @@ export ALLOWED_HOSTS=127.0.0.1,localhost
 export ARREARS_VAR_DIR=$WORK/var
 export MEDIA_ROOT=$WORK/media
 export TRUSTED_PROXY_COUNT=0  # no proxy in front: the client is REMOTE_ADDR
+# A short lease so the killed worker's job is noticed in seconds, not the default two minutes.
+export JOB_LEASE_SECONDS=15
 export EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend
 
 step "check --deploy with the production defaults (HTTPS redirect, secure cookies)"
@@ -155,13 +157,21 @@ else
   echo "SKIPPED: /readyz is not in the URLconf yet"
 fi
 
-# --- HOOK: export-job check --------------------------------------------------------------------
-# The background export jobs add their end-to-end check here: start an export as cityoffice,
-# let the worker above run it, download the file. Available: $BASE (the server), $PY, $WORK
-# (scratch folder, removed on success), the worker node $NODE, and the production environment
-# exported above. Exit non-zero on failure (set -e does it for a failing command), e.g.:
-#   "$PY" scripts/smoke_prod_export.py --base-url "$BASE"
-# --- end of HOOK ------------------------------------------------------------------------------
+# --- Long work as background jobs ------------------------------------------------------------
+step "export job of every complaint (≥ 100,000 rows) through the worker"
+"$PY" scripts/smoke_prod_export.py grow --rows 100000
+"$PY" scripts/smoke_prod_export.py full --base-url "$BASE"
+
+step "a worker killed (SIGKILL) mid-export: the job is reported failed, retried, complete"
+JOB=$("$PY" scripts/smoke_prod_export.py start --base-url "$BASE")
+# The worker's main process and its pool children, as the OOM killer or a power cut would.
+pkill -KILL -f "celery -A arrears worker .*--hostname=$NODE" || true
+sleep 1
+# systemd (Restart=always) or compose (restart: unless-stopped) starts it again.
+"$BIN/celery" -A arrears worker --loglevel=INFO --concurrency=2 --hostname="$NODE" \
+  >>"$WORK/worker.log" 2>&1 &
+PIDS+=($!)
+"$PY" scripts/smoke_prod_export.py after-kill --base-url "$BASE" --job "$JOB"
 
 FAILED=0
 step "passed"
