@@ -227,7 +227,7 @@ def _notify(job: Job, state: str) -> None:
     from arrears.notifications import Text
     from arrears.services import notification_send
 
-    titles = {
+    titles: dict[str, Any] = {
         JobState.DONE: gettext_lazy("%(kind)s已完成"),
         JobState.FAILED: gettext_lazy("%(kind)s失败"),
     }
@@ -407,7 +407,7 @@ def jobs_sweep(*, now: datetime | None = None) -> dict[str, int]:
             _enqueue(job_id)
     expired = 0
     for job in Job.objects.exclude(result="").filter(expires_at__lt=now):
-        name = job.result.name
+        name = job.result.name or ""
         if Job.objects.filter(pk=job.pk, result=name).update(result=""):
             (Path(settings.MEDIA_ROOT) / name).unlink(missing_ok=True)
             if job.upload:

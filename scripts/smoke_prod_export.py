@@ -62,7 +62,7 @@ class Browser:
         )
 
     def _csrf(self) -> str:
-        return next(c.value for c in self.jar if c.name == "csrftoken")
+        return next(c.value or "" for c in self.jar if c.name == "csrftoken")
 
     def get(self, path: str) -> Any:
         return self.opener.open(self.base + path, timeout=60)

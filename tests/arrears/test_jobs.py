@@ -79,7 +79,7 @@ def test_only_the_owner_sees_downloads_cancels_or_retries(
     mine, other = Client(), Client()
     mine.force_login(owner)
     other.force_login(UserFactory.create(city_office=True))
-    download = mine.get(f"/jobs/{job.pk}/download/")
+    download: Any = mine.get(f"/jobs/{job.pk}/download/")
     assert download.status_code == 200
     assert b"".join(download.streaming_content).decode().split()[-1] == str(ROWS - 1)
     assert 'filename="numbers.txt"' in download["Content-Disposition"]
