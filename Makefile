@@ -10,7 +10,8 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint install install-dev assets schema messages lock bench smoke clean
+.PHONY: run test lint install install-dev assets schema messages lock bench smoke smoke-prod \
+	check-backup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +60,15 @@ lock: install-dev
 
 smoke: install
 	bash scripts/smoke.sh
+
+# The production path on PostgreSQL and Redis (see scripts/smoke-prod.sh for what it needs):
+# gunicorn.conf.py, worker, beat, Chromium on the city dashboard, /readyz.
+smoke-prod: install-dev
+	bash scripts/smoke-prod.sh
+
+# Back up a seeded database and its evidence files, restore them, compare (PostgreSQL).
+check-backup: install
+	bash scripts/check-backup.sh
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var
