@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.settings.local")
 
@@ -12,6 +12,36 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 _tokens: dict[str, object] = {}
+_request_ids: dict[str, object] = {}
+
+
+@setup_logging.connect
+def _keep_django_logging(**_: object) -> None:
+    # With a receiver here Celery leaves logging alone instead of putting its own handler
+    # on the root logger: the worker logs through settings.LOGGING like the web (JSON when
+    # LOG_FORMAT=json, the task id on every line).
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+
+
+@task_prerun.connect
+def _name_the_request(task_id: str, **_: object) -> None:
+    # A task's log lines carry its id where a request's carry the request id.
+    from arrears import logs
+
+    _request_ids[task_id] = logs.request_id.set(task_id)
+
+
+@task_postrun.connect
+def _forget_the_request(task_id: str, **_: object) -> None:
+    from arrears import logs
+
+    token = _request_ids.pop(task_id, None)
+    if token is not None:
+        logs.request_id.reset(token)  # type: ignore[arg-type]
 
 
 @task_prerun.connect

@@ -1,14 +1,42 @@
-"""Request middleware: refuses parameters with NUL characters; names the acting user for the
-audit trail."""
+"""Request middleware: gives every request an id; refuses parameters with NUL characters; names
+the acting user for the audit trail."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
-from arrears import audit
+from arrears import audit, logs
+
+
+class RequestIdMiddleware:
+    """Takes the proxy's X-Request-ID when it is a sane token, else makes one; every log line
+    written while serving the request carries it, and so does the response. First in
+    MIDDLEWARE, so redirects, static files and error pages all get it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        value = logs.sane_request_id(request.headers.get("X-Request-ID")) or logs.new_request_id()
+        request.request_id = value  # type: ignore[attr-defined]
+        # Not reset on the way out: Django logs 4xx responses ("Not Found: …") after the
+        # middleware chain has returned, and a streamed export is written later still. The id
+        # is cleared when the response is closed (request_finished, below).
+        logs.request_id.set(value)
+        response = self.get_response(request)
+        response["X-Request-ID"] = value
+        return response
+
+
+def _forget_request_id(**kwargs: object) -> None:
+    logs.request_id.set(logs.NO_REQUEST)
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="arrears.forget_request_id")
 
 
 class AuditActorMiddleware:

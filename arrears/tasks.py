@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from arrears import deadlines, notifications, services
+from arrears import deadlines, health, notifications, services
 
 
 @shared_task(name="arrears.tasks.recompute_deadlines")
@@ -21,7 +21,18 @@ def recompute_deadlines() -> int:
 @shared_task(name="arrears.tasks.sweep_deadlines", time_limit=900, soft_time_limit=840)
 def sweep_deadlines() -> dict[str, int]:
     """Beat, every few minutes: reminders and escalations that are due (catches up gaps)."""
-    return deadlines.deadlines_sweep()
+    result = deadlines.deadlines_sweep()
+    # Only after a sweep that finished: /readyz's "beat" means "deadlines are being swept",
+    # which needs beat to send this task and the sweep to succeed.
+    health.heartbeat_record(name=health.BEAT)
+    return result
+
+
+@shared_task(name="arrears.tasks.heartbeat")
+def heartbeat() -> list[str]:
+    """Beat, every minute: whichever worker runs it marks the workers alive (and alerts when
+    the sweep has stopped while workers are running)."""
+    return health.worker_heartbeat()
 
 
 @shared_task(name="arrears.tasks.check_calendar_coverage")

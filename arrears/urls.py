@@ -9,6 +9,7 @@ from arrears import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Django's language switch, wrapped so the choice is kept on the user (notifications).
@@ -40,6 +41,12 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# Chinese-first pages in the site's layout with the request id; JSON under /api/.
+handler400 = "arrears.error_pages.bad_request"
+handler403 = "arrears.error_pages.permission_denied"
+handler404 = "arrears.error_pages.page_not_found"
+handler500 = "arrears.error_pages.server_error"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

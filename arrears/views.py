@@ -15,9 +15,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import i18n
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from arrears import notifications, permissions, selectors, services, workdays
+from arrears import health, notifications, permissions, selectors, services, workdays
 from arrears.forms import AnnouncementForm, DayForm
 from arrears.models import DeliveryState, User, YearStatus
 from arrears.scoping import scope_of
@@ -35,12 +36,27 @@ def _require_calendar_editor(user: User) -> None:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for the load balancer: the database answers."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness for the load balancer and the container: the process answers. Nothing else
+    is touched, so a database outage does not get every web node restarted."""
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness for monitoring and deploy checks: database, cache, broker, media and the
+    worker and beat heartbeats (arrears/health.py); 503 unless every check passes."""
+    now = timezone.now()
+    report = health.readiness(now=now)
+    health.alert_stale(report=report, now=now)
+    response = JsonResponse(
+        report.as_json(),
+        status=200 if report.ok else 503,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    # Django would log every 503 as an error, and so mail ADMINS on each probe (every few
+    # seconds); failed checks are logged by arrears.health and stale heartbeats alerted hourly.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 @login_required

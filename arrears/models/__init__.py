@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .calendar import CalendarDay, CalendarYear, DayKind, YearStatus
 from .config import ConfigValue
 from .deadlines import Deadline, DeadlineState
+from .health import Heartbeat
 from .notifications import MessageChannel, MessageDelivery, Notification
 from .organisation import County, Department, DepartmentKind, Industry, Level, Role, User
 from .outbox import DeliveryState
@@ -21,6 +22,7 @@ __all__ = [
     "DeliveryState",
     "Department",
     "DepartmentKind",
+    "Heartbeat",
     "Industry",
     "Level",
     "MessageChannel",

@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from arrears.logs import admins_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("ARREARS_VAR_DIR", BASE_DIR / "var"))
 
@@ -50,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response (redirects and static files too) and every log line get the id.
+    "arrears.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files from the application itself (hashed names, compressed copies, far-future
     # cache headers), so gunicorn alone or behind the intranet's proxy serves real pages.
@@ -198,6 +202,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one beat schedule of the system. Deadlines of days are database rows swept here, never
 # countdown/ETA tasks (Redis would redeliver those after the visibility timeout).
 CELERY_BEAT_SCHEDULE = {
+    # /readyz's "worker" heartbeat (arrears/health.py); the sweep below writes "beat".
+    "health-heartbeat": {
+        "task": "arrears.tasks.heartbeat",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "deadlines-sweep": {
         "task": "arrears.tasks.sweep_deadlines",
         "schedule": 5 * 60,
@@ -276,6 +286,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error shape and the X-Request-ID header, on every operation (arrears/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "arrears.api.schema.document_errors",
+    ],
     # Several serializers share these choice sets; one name each in the schema.
     "ENUM_NAME_OVERRIDES": {
         "CaseOutcomeEnum": "complaints.models.case.Outcome",
@@ -289,11 +304,63 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Errors, logging and health -----------------------------------------------------------
+# Error views (arrears/error_pages.py); a CSRF failure under /api/ answers JSON like the rest.
+CSRF_FAILURE_VIEW = "arrears.error_pages.csrf_failure"
+# ADMINS="Name <a@b>,c@d": Django mails them every 500 (nothing is mailed when empty).
+ADMINS = admins_from_env(os.environ.get("ADMINS", ""))
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Dotted path of a callable(request_or_None, exc_info) called for every error logged with an
+# exception (requests, tasks, commands): the place to plug in an intranet error tracker. Empty:
+# nothing is called, nothing leaves the machine.
+ERROR_HOOK = os.environ.get("ERROR_HOOK", "")
+# /readyz: the worker is silent when no worker ran the heartbeat task (beat, every minute) for
+# this long; beat is stale when the deadline sweep (every 5 minutes) has not run for this long.
+READYZ_WORKER_MINUTES = int(os.environ.get("READYZ_WORKER_MINUTES", "5"))
+READYZ_BEAT_MINUTES = int(os.environ.get("READYZ_BEAT_MINUTES", "15"))
+
+# LOG_FORMAT=json: one JSON object a line for a log collector; otherwise plain text. Either way
+# every line names the request (X-Request-ID) or Celery task it was written for ("-": neither).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "filters": {
+        "request_id": {"()": "arrears.logs.RequestIdFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "request_id"],
+        },
+        "error_hook": {
+            "class": "arrears.logs.ErrorHookHandler",
+            "level": "ERROR",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console", "error_hook"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own defaults would add a second console handler without the request id;
+        # its records reach the root's handlers instead, and 500s are mailed to ADMINS.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }

@@ -1,0 +1,226 @@
+"""Readiness: can this node serve, and are the background processes it relies on alive?
+
+/healthz only says the process answers; /readyz (this module) checks the database, the cache,
+the broker, media storage, and two heartbeats kept in the database: "worker" (written by
+whichever worker runs the heartbeat task beat sends every minute) and "beat" (written after
+every deadline sweep, the job that must never stop). A stale heartbeat also alerts the
+administrators, at most once an hour per heartbeat."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import mail_admins
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from arrears.models import Heartbeat, Role, User
+
+logger = logging.getLogger(__name__)
+
+WORKER = "worker"
+BEAT = "beat"
+# Seconds the broker may take to accept a connection: a load balancer probing every few
+# seconds must get an answer, not hang behind kombu's default retry loop.
+BROKER_TIMEOUT = 2
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    detail: str
+    # A heartbeat that is old (not a failed query): what deserves an alert.
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks.values())
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "status": "ok" if self.ok else "fail",
+            "checks": {
+                name: {"ok": check.ok, "detail": check.detail}
+                for name, check in self.checks.items()
+            },
+        }
+
+
+def heartbeat_record(*, name: str, at: datetime.datetime | None = None) -> None:
+    """Upsert the heartbeat: one statement, so two workers beating at once cannot collide."""
+    Heartbeat.objects.bulk_create(
+        [Heartbeat(name=name, at=at or timezone.now())],
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=["at"],
+    )
+
+
+def _failed(exc: BaseException) -> Check:
+    # The reason, short; the whole traceback goes to the log, not to whoever probes /readyz.
+    return Check(ok=False, detail=f"{type(exc).__name__}: {exc}"[:200])
+
+
+def _database() -> Check:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return Check(ok=True, detail=_("数据库可用"))
+
+
+def _cache() -> Check:
+    # A key of our own, so probes from several nodes at once do not read each other's value.
+    key = f"arrears:readyz:{uuid.uuid4().hex}"
+    cache.set(key, "ok", timeout=30)
+    found = cache.get(key)
+    cache.delete(key)
+    if found != "ok":
+        return Check(ok=False, detail=_("缓存写入后读不到"))
+    return Check(ok=True, detail=_("缓存可用"))
+
+
+def _broker() -> Check:
+    from arrears.celery_app import app
+
+    with app.connection_for_write(connect_timeout=BROKER_TIMEOUT) as conn:
+        conn.ensure_connection(
+            max_retries=1, interval_start=0, interval_step=1, timeout=BROKER_TIMEOUT
+        )
+    return Check(ok=True, detail=_("消息队列可连接"))
+
+
+def _media() -> Check:
+    # Through the storage API, so a shared store configured later is what gets checked.
+    name = default_storage.save(f"readyz-{uuid.uuid4().hex}.tmp", ContentFile(b"ok"))
+    default_storage.delete(name)
+    return Check(ok=True, detail=_("附件目录可写"))
+
+
+def _heartbeat(at: datetime.datetime | None, now: datetime.datetime, limit: int) -> Check:
+    if at is None:
+        # Not ready, but no alert: on a fresh install the first sweep is five minutes away,
+        # and a process that never ran is what the deployment check (503 here) is for.
+        return Check(ok=False, detail=_("从未记录"))
+    # A node whose clock runs a little ahead may write a time in the future: that is fresh.
+    minutes = max(0, int((now - at).total_seconds() // 60))
+    detail = _("最近一次 %(at)s（%(minutes)s 分钟前，限 %(limit)s 分钟）") % {
+        "at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M:%S"),
+        "minutes": minutes,
+        "limit": limit,
+    }
+    if now - at > datetime.timedelta(minutes=limit):
+        return Check(ok=False, stale=True, detail=detail)
+    return Check(ok=True, detail=detail)
+
+
+def _heartbeats(now: datetime.datetime) -> dict[str, Check]:
+    beats = dict(Heartbeat.objects.filter(name__in=[WORKER, BEAT]).values_list("name", "at"))
+    return {
+        WORKER: _heartbeat(beats.get(WORKER), now, settings.READYZ_WORKER_MINUTES),
+        BEAT: _heartbeat(beats.get(BEAT), now, settings.READYZ_BEAT_MINUTES),
+    }
+
+
+def readiness(*, now: datetime.datetime | None = None) -> Report:
+    """Every check, each caught on its own: one failing check never hides the others."""
+    now = now or timezone.now()
+    checks: dict[str, Check] = {}
+    for name, probe in (("database", _database), ("cache", _cache), ("broker", _broker)):
+        try:
+            checks[name] = probe()
+        except Exception as exc:
+            logger.warning("readyz: %s check failed", name, exc_info=True)
+            checks[name] = _failed(exc)
+    try:
+        checks.update(_heartbeats(now))
+    except Exception as exc:
+        logger.warning("readyz: heartbeats could not be read", exc_info=True)
+        checks[WORKER] = checks[BEAT] = _failed(exc)
+    try:
+        checks["media"] = _media()
+    except Exception as exc:
+        logger.warning("readyz: media check failed", exc_info=True)
+        checks["media"] = _failed(exc)
+    return Report(checks=checks)
+
+
+def _administrators() -> models.QuerySet[User]:
+    # The same people the calendar alerts go to (services.calendar_coverage_alert).
+    return User.objects.filter(is_active=True).filter(
+        models.Q(role=Role.CITY_OFFICE) | models.Q(is_superuser=True)
+    )
+
+
+def _alert_texts(name: str) -> tuple[str, str]:
+    if name == WORKER:
+        return (
+            _("后台任务进程（Celery worker）无响应"),
+            _(
+                "在规定时间内没有任何 worker 运行心跳任务：提醒、督办、回调和导出都不会执行。"
+                "请检查 worker 进程（以及发送心跳任务的 beat 进程）。"
+            ),
+        )
+    return (
+        _("定时任务（Celery beat）已停止"),
+        _(
+            "办理时限的定时扫描在规定时间内没有运行：到期提醒和逐级督办不会发出。"
+            "请检查 beat 进程和 worker 的日志。"
+        ),
+    )
+
+
+def alert_stale(*, report: Report, now: datetime.datetime | None = None) -> list[str]:
+    """Alert the administrators about each stale heartbeat, once per heartbeat and clock hour
+    (the dedupe key); the first alert of the hour is also mailed to ADMINS directly, because
+    the inbox's e-mail copies are sent by the very worker that may be down."""
+    from arrears import services
+
+    now = now or timezone.now()
+    hour = timezone.localtime(now).strftime("%Y-%m-%dT%H")
+    alerted = []
+    for name in (WORKER, BEAT):
+        check = report.checks.get(name)
+        if check is None or not check.stale:
+            continue
+        title, body = _alert_texts(name)
+        body = f"{body}\n{check.detail}"
+        try:
+            created = services.notification_send(
+                recipients=_administrators(),
+                kind="health.stale",
+                title=title,
+                body=body,
+                dedupe_key=f"health.stale:{name}:{hour}",
+                email=True,
+            )
+        except Exception:
+            # The alert is a courtesy on top of the 503: never let it break the probe.
+            logger.exception("readyz: could not alert administrators about %s", name)
+            continue
+        if created:
+            logger.error("health: the %s heartbeat is stale (%s)", name, check.detail)
+            mail_admins(title, body, fail_silently=True)
+            alerted.append(name)
+    return alerted
+
+
+def worker_heartbeat(*, now: datetime.datetime | None = None) -> list[str]:
+    """The heartbeat task's work: mark the worker alive, and since a worker is plainly
+    running, a stale "beat" mark means the sweep itself stopped: alert about it."""
+    now = now or timezone.now()
+    heartbeat_record(name=WORKER, at=now)
+    beats = _heartbeats(now)
+    return alert_stale(report=Report(checks={BEAT: beats[BEAT]}), now=now)
