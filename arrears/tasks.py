@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from arrears import deadlines, health, notifications, services
+from arrears import deadlines, health, jobs, notifications, services
 
 
 @shared_task(name="arrears.tasks.recompute_deadlines")
@@ -64,3 +64,20 @@ def deliver_notification(*args: object, **kwargs: object) -> int:
 @shared_task(name="arrears.tasks.deliver_notifications")
 def deliver_notifications(*args: object, **kwargs: object) -> int:
     return notifications.messages_deliver_due()
+
+
+@shared_task(
+    name="arrears.tasks.run_job",
+    # An export of millions of rows outlasts the default limits; the job's lease, not the time
+    # limit, is what notices a stuck or dead worker.
+    soft_time_limit=3 * 3600,
+    time_limit=3 * 3600 + 60,
+)
+def run_job(job_id: int) -> str:
+    return jobs.job_run(job_id=job_id)
+
+
+@shared_task(name="arrears.tasks.sweep_jobs")
+def sweep_jobs() -> dict[str, int]:
+    """Jobs whose worker died end as failed; lost queued tasks are sent again; old files go."""
+    return jobs.jobs_sweep()

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from arrears import views
+from arrears import job_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +30,10 @@ urlpatterns = [
         views.message_resend,
         name="message-resend",
     ),
+    path("jobs/", job_views.job_list, name="job-list"),
+    path("jobs/<int:pk>/cancel/", job_views.job_cancel, name="job-cancel"),
+    path("jobs/<int:pk>/retry/", job_views.job_retry, name="job-retry"),
+    path("jobs/<int:pk>/download/", job_views.job_download, name="job-download"),
     path("", include("complaints.urls")),
     path("", include("projects.urls")),
     path("", include("reporting.urls")),

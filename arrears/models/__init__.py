@@ -6,11 +6,13 @@ from .calendar import CalendarDay, CalendarYear, DayKind, YearStatus
 from .config import ConfigValue
 from .deadlines import Deadline, DeadlineState
 from .health import Heartbeat
+from .jobs import ACTIVE_STATES, Job, JobState
 from .notifications import MessageChannel, MessageDelivery, Notification
 from .organisation import County, Department, DepartmentKind, Industry, Level, Role, User
 from .outbox import DeliveryState
 
 __all__ = [
+    "ACTIVE_STATES",
     "AuditEvent",
     "CalendarDay",
     "CalendarYear",
@@ -24,6 +26,8 @@ __all__ = [
     "DepartmentKind",
     "Heartbeat",
     "Industry",
+    "Job",
+    "JobState",
     "Level",
     "MessageChannel",
     "MessageDelivery",

@@ -238,12 +238,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "options": {"expires": 9 * 60},
     },
+    "jobs-sweep": {
+        "task": "arrears.tasks.sweep_jobs",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
     "calendar-provisional-check": {
         "task": "arrears.tasks.check_calendar_coverage",
         "schedule": 6 * 3600,
         "options": {"expires": 3600},
     },
 }
+
+# A running export or import renews its lease with every progress write (every 2,000 rows or
+# 2 s); a job whose lease ran out lost its worker and is ended by the job sweep (arrears/jobs.py).
+JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "120"))
 
 # --- E-mail and SMS ---------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
