@@ -111,7 +111,7 @@ def _media() -> Check:
 
 def _heartbeat(at: datetime.datetime | None, now: datetime.datetime, limit: int) -> Check:
     if at is None:
-        # Not ready, but no alert: on a fresh install the first sweep is five minutes away,
+        # Not ready, but no alert: on a fresh install the first sweep is a minute away,
         # and a process that never ran is what the deployment check (503 here) is for.
         return Check(ok=False, detail=_("从未记录"))
     # A node whose clock runs a little ahead may write a time in the future: that is fresh.
