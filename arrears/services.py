@@ -240,14 +240,13 @@ def calendar_years_needing_data(*, today: datetime.date | None = None) -> list[i
     lead = config.get("calendar.alert_lead_days")
     if (datetime.date(today.year, 12, 31) - today).days < lead:
         years.add(today.year + 1)
-    last_due = (
-        Deadline.objects.filter(state__in=[DeadlineState.OPEN, DeadlineState.PAUSED])
-        .order_by("-due_date")
-        .values_list("due_date", flat=True)
-        .first()
-    )
-    if last_due is not None:
-        years.update(range(today.year, last_due.year + 1))
+    # From the earliest start, not from this year: after New Year a clock started in December
+    # still counts December's working days, so last year stays needed until it is official.
+    running = Deadline.objects.filter(
+        state__in=[DeadlineState.OPEN, DeadlineState.PAUSED]
+    ).aggregate(first=models.Min("started_on"), last=models.Max("due_date"))
+    if running["last"] is not None:
+        years.update(range(min(running["first"].year, today.year), running["last"].year + 1))
     official = set(
         CalendarYear.objects.filter(status=YearStatus.OFFICIAL).values_list("year", flat=True)
     )

@@ -12,6 +12,9 @@ from django.core.exceptions import ValidationError
 from arrears import deadlines, services, workdays
 from arrears.models import CalendarDay, CalendarYear, DayKind, Deadline, YearStatus
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 D = dt.date
 
 
@@ -116,6 +119,19 @@ def test_library_year_without_official_data_loads_as_provisional(db: None) -> No
     assert not CalendarDay.objects.filter(date__year=2027, kind=DayKind.MAKEUP_WORKDAY).exists()
     assert workdays.get_calendar().is_provisional(D(2027, 3, 1)) is True
     assert services.calendar_years_needing_data(today=D(2027, 3, 1)) == [2027]
+
+
+def test_last_year_stays_needed_after_new_year_while_a_clock_started_in_it_runs(
+    db: None,
+) -> None:
+    from tests.factories import CountyFactory
+
+    # Nothing official: a clock started in late December runs into January.
+    deadlines.deadline_open(
+        subject=CountyFactory.create(), kind="a", started_on=D(2026, 12, 28), working_days=5
+    )
+    # Its count still depends on 2026's working days after New Year.
+    assert services.calendar_years_needing_data(today=D(2027, 1, 2)) == [2026, 2027]
 
 
 def test_deadline_depending_on_a_provisional_year_is_provisional(calendar_2026: None) -> None:
