@@ -120,3 +120,27 @@ define(
     _("逾期升级阶梯：到期后第几个工作日升级（第1级县区负责人，第2级市欠薪办和市领导）"),
     source="本地惯例",
 )
+define(
+    "notifications.digest_roles",
+    "str",
+    "city_office",
+    _(
+        "按每日汇总发送到期提醒和逾期督办邮件、短信的角色（逗号分隔的角色代码，如 "
+        "city_office,county_official；紧急事项仍即时发送）"
+    ),
+    source="本地惯例（市根治欠薪办每天收到的督办最多）",
+)
+define(
+    "notifications.digest_time",
+    "time",
+    "08:30",
+    _("每日汇总发送时间（北京时间）"),
+    source="本地惯例（上班后第一件事）",
+)
+define(
+    "notifications.digest_working_days_only",
+    "bool",
+    True,
+    _("每日汇总只在工作日发送（节假日的事项并入下一个工作日的汇总）"),
+    source="本地惯例",
+)

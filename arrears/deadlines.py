@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from arrears import config, workdays
 from arrears.models import Deadline, DeadlineState, Role, User
-from arrears.notifications import Text, copies_enqueue, render_for
+from arrears.notifications import Text, copies_enqueue, digest_roles, held_channels, render_for
 
 RUNNING = (DeadlineState.OPEN, DeadlineState.PAUSED)
 
@@ -326,6 +326,16 @@ def _describe(deadline: Deadline) -> str:
     return str(deadline.subject) if deadline.subject is not None else deadline.kind
 
 
+def _urgent(deadline: Deadline, level: int = 0) -> bool:
+    """Sent at once by e-mail/SMS, never held for a digest: an escalation that reaches the city
+    leaders (level 2 and above), or a subject that says it is urgent (a major case, a
+    zero-tolerance project) through a `notification_urgent()` method of its model."""
+    if level >= 2:
+        return True
+    says = getattr(deadline.subject, "notification_urgent", None)
+    return bool(says()) if callable(says) else False
+
+
 def _link(deadline: Deadline) -> str:
     url = getattr(deadline.subject, "get_absolute_url", None)
     return str(url()) if callable(url) else ""
@@ -339,7 +349,8 @@ def _claim(filters: dict[str, Any]) -> list[Deadline]:
     return rows
 
 
-_Message = tuple[Deadline, list[User], str, Text, str]  # deadline, recipients, kind, title, key
+# deadline, recipients, kind, title, dedupe key, urgent
+_Message = tuple[Deadline, list[User], str, Text, str, bool]
 
 
 def _send(messages: list[_Message], *, sms: bool = False) -> None:
@@ -348,8 +359,11 @@ def _send(messages: list[_Message], *, sms: bool = False) -> None:
     copies go to the outbox in the same transaction."""
     from arrears.models import Notification
 
+    roles = digest_roles()
     rows = []
-    for deadline, users, kind, title, key in messages:
+    for deadline, users, kind, title, key, urgent in messages:
+        # ContentType's own cache: no query per row.
+        content_type = ContentType.objects.get_for_id(deadline.content_type_id)
         body = Text(
             gettext_lazy("到期时间：%(d)s"),
             d=timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M"),
@@ -362,13 +376,19 @@ def _send(messages: list[_Message], *, sms: bool = False) -> None:
                 body=render_for(u, body),
                 url=_link(deadline),
                 dedupe_key=key,
+                subject_type=f"{content_type.app_label}.{content_type.model}",
+                subject_id=str(deadline.object_id),
+                urgent=urgent,
+                digest_channels=held_channels(
+                    u, kind=kind, urgent=urgent, email=True, sms=sms, roles=roles
+                ),
             )
             for u in users
         ]
     if not rows:
         return
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    keys = {key for *_rest, key in messages}
+    keys = {message[4] for message in messages}
     # ignore_conflicts leaves the new rows without ids: read back the ones of these keys that
     # have no copies yet (the claimed deadlines' row locks keep other sweeps off these keys).
     fresh = Notification.objects.filter(
@@ -394,6 +414,7 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
                         "deadline.reminder",
                         Text(gettext_lazy("即将到期：%(s)s"), s=_describe(d)),
                         f"deadline:{d.pk}:{d.due_date}:remind",
+                        _urgent(d),
                     )
                     for d in rows
                 ]
@@ -432,6 +453,7 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
                             s=_describe(deadline),
                         ),
                         f"deadline:{deadline.pk}:{deadline.due_date}:escalate:{level}",
+                        _urgent(deadline, level),
                     )
                 )
             # The claim holds the row locks, so the plain updates below cannot race.

@@ -242,6 +242,7 @@ def _notify(job: Job, state: str) -> None:
         body=job.summary,
         url="/jobs/",
         dedupe_key=f"job:{job.pk}:{job.attempts}:{state}",
+        subject=job,
     )
 
 

@@ -9,19 +9,29 @@ marks a row delivered only after the mail server or SMS gateway accepted it."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from arrears import config, outbox
 from arrears.models import MessageChannel, MessageDelivery, Notification, User
 
 SMS_LENGTH = 300
+
+# Reminders and escalations are what a busy office receives by the dozen: for the roles in
+# `notifications.digest_roles` their e-mail/SMS copies wait for the daily digest unless urgent.
+# Every other kind (a new complaint, a job finished, a health alert) is sent at once.
+DIGEST_KINDS = frozenset({"deadline.reminder", "deadline.escalation"})
+# The digest's own inbox row: it carries the digest's copies in the outbox and marks the day
+# as done for its recipient (unique dedupe key); it is not shown in the inbox.
+DIGEST_KIND = "notifications.digest"
 
 
 class Text:
@@ -71,6 +81,91 @@ def absolute_url(url: str) -> str:
     return settings.SITE_URL.rstrip("/") + "/" + url.lstrip("/")
 
 
+# --- Subjects and kinds ----------------------------------------------------------------------
+
+
+def subject_of(obj: models.Model | None, url: str = "") -> tuple[str, str]:
+    """(subject_type, subject_id) for a message about `obj`; without one, its link."""
+    if obj is None or obj.pk is None:
+        return "", url
+    return obj._meta.label_lower, str(obj.pk)
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: Renderable
+    # The list a whole kind of messages stands for (e.g. the overdue cases for escalations
+    # about cases), by subject type; "" is used for any type.
+    lists: Mapping[str, tuple[Renderable, Callable[[], str]]]
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def kind_register(
+    kind: str,
+    label: Renderable,
+    *,
+    subject_type: str = "",
+    list_label: Renderable = "",
+    list_url: Callable[[], str] | None = None,
+) -> None:
+    """Name a kind of message for the inbox and digests; domain apps add the list that a kind
+    of message about their objects leads to (called from `AppConfig.ready`)."""
+    known = KINDS.get(kind)
+    lists = dict(known.lists) if known else {}
+    if list_url is not None:
+        lists[subject_type] = (list_label or label, list_url)
+    KINDS[kind] = Kind(label=known.label if known and not label else label, lists=lists)
+
+
+def kind_label(kind: str) -> Renderable:
+    known = KINDS.get(kind)
+    return known.label if known else kind
+
+
+def kind_list(kind: str, subject_type: str) -> tuple[str, str] | None:
+    """(label, url) of the list a group of messages leads to, if its app named one."""
+    known = KINDS.get(kind)
+    if known is None:
+        return None
+    found = known.lists.get(subject_type) or known.lists.get("")
+    if found is None:
+        return None
+    return str(as_text(found[0])), found[1]()
+
+
+kind_register("deadline.reminder", gettext_lazy("到期提醒"))
+kind_register("deadline.escalation", gettext_lazy("逾期督办"))
+kind_register("calendar.provisional", gettext_lazy("节假日安排"))
+kind_register("health.stale", gettext_lazy("系统运行告警"))
+kind_register("job.done", gettext_lazy("后台任务完成"))
+kind_register("job.failed", gettext_lazy("后台任务失败"))
+kind_register(DIGEST_KIND, gettext_lazy("每日汇总"))
+
+
+def digest_roles() -> frozenset[str]:
+    raw = str(config.get("notifications.digest_roles"))
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def held_channels(
+    user: User,
+    *,
+    kind: str,
+    urgent: bool,
+    email: bool,
+    sms: bool,
+    roles: frozenset[str] | None = None,
+) -> str:
+    """The channels whose copies wait for `user`'s daily digest ("" = send at once)."""
+    if urgent or kind not in DIGEST_KINDS:
+        return ""
+    if user.role not in (digest_roles() if roles is None else roles):
+        return ""
+    return ",".join(c for c, wanted in (("email", email), ("sms", sms)) if wanted)
+
+
 def _email_body(notification: Notification) -> str:
     link = absolute_url(notification.url)
     return f"{notification.body}\n\n{link}".strip() if link else notification.body
@@ -80,11 +175,13 @@ def copies_enqueue(
     notifications: Iterable[Notification], *, email: bool, sms: bool
 ) -> list[MessageDelivery]:
     """Write the e-mail/SMS copies of freshly written notifications (in the caller's
-    transaction) and kick a drain after commit. Recipients must be loaded."""
+    transaction) and kick a drain after commit. Recipients must be loaded. Channels held for
+    the recipient's digest (`Notification.digest_channels`) are left to `arrears.digests`."""
     rows: list[MessageDelivery] = []
     for notification in notifications:
         user = notification.recipient
-        if email and user.email:
+        held = notification.digest_channels.split(",")
+        if email and user.email and MessageChannel.EMAIL not in held:
             rows.append(
                 MessageDelivery(
                     notification=notification,
@@ -94,7 +191,7 @@ def copies_enqueue(
                     body=_email_body(notification),
                 )
             )
-        if sms and user.phone:
+        if sms and user.phone and MessageChannel.SMS not in held:
             text = " ".join(filter(None, [notification.title, notification.body]))
             rows.append(
                 MessageDelivery(
@@ -105,6 +202,11 @@ def copies_enqueue(
                     body=text[:SMS_LENGTH],
                 )
             )
+    return deliveries_enqueue(rows)
+
+
+def deliveries_enqueue(rows: list[MessageDelivery]) -> list[MessageDelivery]:
+    """Write outbox rows in the caller's transaction; a drain is kicked after commit."""
     if not rows:
         return []
     # One copy per (notification, channel): a repeated call writes nothing new.
@@ -149,7 +251,11 @@ def _send(delivery: MessageDelivery) -> outbox.Attempt:
 
 def _stamp(delivery: MessageDelivery, at: datetime.datetime) -> None:
     column = "emailed_at" if delivery.channel == MessageChannel.EMAIL else "texted_at"
-    Notification.objects.filter(pk=delivery.notification_id).update(**{column: at})
+    # A digest's copy also reached every item it lists (held for that channel).
+    Notification.objects.filter(
+        models.Q(pk=delivery.notification_id)
+        | models.Q(digest_id=delivery.notification_id, digest_channels__contains=delivery.channel)
+    ).update(**{column: at})
 
 
 OUTBOX: outbox.Outbox[MessageDelivery] = outbox.Outbox(

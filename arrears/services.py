@@ -32,7 +32,15 @@ from arrears.models import (
     User,
     YearStatus,
 )
-from arrears.notifications import Renderable, Text, copies_enqueue, render_for
+from arrears.notifications import (
+    Renderable,
+    Text,
+    copies_enqueue,
+    digest_roles,
+    held_channels,
+    render_for,
+    subject_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -294,11 +302,16 @@ def notification_send(
     dedupe_key: str | None = None,
     email: bool = False,
     sms: bool = False,
+    subject: models.Model | None = None,
+    urgent: bool = False,
 ) -> list[Notification]:
     """Put a message in each recipient's inbox (once per dedupe_key), rendered in the
     recipient's language (pass `Text` or lazy strings), and write its e-mail/SMS copies to
-    the outbox in the same transaction."""
+    the outbox in the same transaction. `subject` (what it is about) groups it in the inbox;
+    an `urgent` message's copies go at once even to a role that reads a daily digest."""
     users = list(recipients)
+    subject_type, subject_id = subject_of(subject, url)
+    roles = digest_roles()
     if dedupe_key:
         already = set(
             Notification.objects.filter(recipient__in=users, dedupe_key=dedupe_key).values_list(
@@ -314,6 +327,12 @@ def notification_send(
             body=render_for(u, body),
             url=url,
             dedupe_key=dedupe_key,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            urgent=urgent,
+            digest_channels=held_channels(
+                u, kind=kind, urgent=urgent, email=email, sms=sms, roles=roles
+            ),
         )
         for u in users
     ]
@@ -329,7 +348,19 @@ def notification_send(
                     notification, is_new = Notification.objects.get_or_create(
                         recipient=row.recipient,
                         dedupe_key=dedupe_key,
-                        defaults={"kind": kind, "title": row.title, "body": row.body, "url": url},
+                        defaults={
+                            f: getattr(row, f)
+                            for f in (
+                                "kind",
+                                "title",
+                                "body",
+                                "url",
+                                "subject_type",
+                                "subject_id",
+                                "urgent",
+                                "digest_channels",
+                            )
+                        },
                     )
                 if is_new:
                     created.append(notification)

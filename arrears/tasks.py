@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from arrears import deadlines, health, jobs, notifications, services
+from arrears import deadlines, digests, health, jobs, notifications, services
 
 
 @shared_task(name="arrears.tasks.recompute_deadlines")
@@ -59,6 +59,13 @@ def ping(value: str) -> str:
 @shared_task(name="arrears.tasks.deliver_notification")
 def deliver_notification(*args: object, **kwargs: object) -> int:
     return notifications.messages_deliver_due()
+
+
+@shared_task(name="arrears.tasks.send_digests")
+def send_digests() -> int:
+    """Beat, every few minutes: from the digest time on, each recipient's daily digest of held
+    reminders and escalations (once a day; a later run finds nothing to do)."""
+    return digests.digests_send()
 
 
 @shared_task(name="arrears.tasks.deliver_notifications")

@@ -22,6 +22,25 @@ class Notification(models.Model):
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
     url = models.CharField(_("链接"), max_length=300, blank=True)
+    # What the message is about, so the inbox can group "every message about case 12": the
+    # subject's model label ("complaints.case") and pk, or, for messages about no object, an
+    # empty type and the link itself (one group per page linked to).
+    subject_type = models.CharField(_("事项类型"), max_length=100, blank=True, default="")
+    subject_id = models.CharField(_("事项"), max_length=300, blank=True, default="")
+    # Sent at once by e-mail/SMS even to a role that reads reminders as a daily digest (a major
+    # case, a zero-tolerance project, an escalation that reaches the leaders).
+    urgent = models.BooleanField(_("紧急"), default=False)
+    # The copies held for the recipient's daily digest ("email", "sms" or "email,sms"), and the
+    # digest that took them: held and not yet taken is what the digest sweep looks for.
+    digest_channels = models.CharField(_("汇总发送"), max_length=20, blank=True, default="")
+    digest = models.ForeignKey(
+        "self",
+        verbose_name=_("每日汇总"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="digest_items",
+    )
     # Makes sending idempotent: a sweep or task that runs twice finds the row and stops.
     # NULL, not "": notifications without a key must not collide in the unique constraint.
     dedupe_key = models.CharField(_("去重键"), max_length=200, null=True, blank=True)  # noqa: DJ001
@@ -49,6 +68,20 @@ class Notification(models.Model):
             ),
             # The inbox page: WHERE recipient_id = ? ORDER BY created_at DESC, id DESC.
             models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox_idx"),
+            # The grouped inbox, a group's latest title and "mark this group read":
+            # WHERE recipient_id = ? GROUP BY kind, subject_type, subject_id (… ORDER BY
+            # created_at DESC LIMIT 1 per group).
+            models.Index(
+                fields=["recipient", "kind", "subject_type", "subject_id", "-created_at"],
+                name="notification_group_idx",
+            ),
+            # The digest sweep: WHERE digest_channels <> '' AND digest_id IS NULL AND
+            # created_at < cutoff — held copies not yet taken by a digest (few rows at a time).
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=~models.Q(digest_channels="") & models.Q(digest__isnull=True),
+                name="notification_digest_held_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -196,6 +196,11 @@ class Case(AuditedModel):
         """Escalations of a major case reach its leader as well."""
         return [self.leader] if level >= 2 and self.leader_id else []
 
+    def notification_urgent(self) -> bool:
+        """A major case's reminders and escalations are e-mailed at once, never held for the
+        daily digest (arrears.deadlines)."""
+        return self.triage_class == TriageClass.MAJOR
+
 
 class EntryKind(models.TextChoices):
     ACCEPT = "accept", _("受理")

@@ -337,6 +337,7 @@ def _notify_unit(complaint: Complaint) -> None:
         ),
         url=f"/complaints/{complaint.tracking_no}/",
         dedupe_key=f"complaint.incoming:{complaint.pk}:{complaint.department_id}",
+        subject=complaint,
     )
 
 

@@ -14,6 +14,7 @@ from arrears.audit import AuditedModel
 from arrears.scoping import ScopePaths
 
 from .compliance import CHECKLIST
+from .registry import InvestmentType
 
 
 class Campaign(AuditedModel):
@@ -110,6 +111,12 @@ class RectificationOrder(AuditedModel):
 
     def get_absolute_url(self) -> str:
         return f"/projects/{self.finding.inspection.project_id}/"
+
+    def notification_urgent(self) -> bool:
+        """Arrears on a government-invested project are met with zero tolerance (政府投资项目
+        拖欠农民工工资零容忍): its order's reminders and escalations are e-mailed at once,
+        never held for the daily digest (arrears.deadlines)."""
+        return self.finding.inspection.project.investment_type == InvestmentType.GOVERNMENT
 
 
 class FineArticle(models.TextChoices):

@@ -267,6 +267,7 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
                     body=detail,
                     url=project.get_absolute_url(),
                     dedupe_key=f"warning:{created.pk}",
+                    subject=project,  # the inbox groups a project's warnings
                 )
     return {"opened": opened, "closed": closed}
 
