@@ -3,16 +3,70 @@ to SQLite or the embedded broker, or if PostgreSQL-only or browser tests were sk
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any
 
 import pytest
+import time_machine
 from django.conf import settings
 
 REQUIRE_SERVICES = os.environ.get("ARREARS_REQUIRE_SERVICES") == "1"
 
+# ARREARS_TEST_CLOCK=2026-12-31T23:59:00+08:00 runs the session with the clock moved there
+# (`make test-dates`): deadlines, calendars and periods must hold on the last minute of a year
+# and the first of the next, not only on the day CI happens to run. The clock ticks on, so
+# timeouts and orderings by time behave; every test starts again at the moment given, or the
+# later tests of a long session would all run well into the next day.
+TEST_CLOCK = os.environ.get("ARREARS_TEST_CLOCK", "").strip()
+_clock: Any = None
+
+
+def _test_clock() -> datetime.datetime | None:
+    if not TEST_CLOCK:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(TEST_CLOCK)
+    except ValueError as exc:
+        raise pytest.UsageError(f"ARREARS_TEST_CLOCK={TEST_CLOCK!r}: {exc}") from exc
+    if moment.tzinfo is None:
+        # A bare time would be read in the machine's zone (UTC in CI), not the city's.
+        raise pytest.UsageError(f"ARREARS_TEST_CLOCK={TEST_CLOCK!r} needs a UTC offset (+08:00)")
+    return moment
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    moment = _test_clock()
+    if moment is None:
+        return "clock: real (set ARREARS_TEST_CLOCK to move it)"
+    return f"clock: moved to {moment.isoformat()} (ARREARS_TEST_CLOCK), ticking"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _clock
+    if _clock is not None:
+        _clock.stop()
+        _clock = None
+
+
+@pytest.fixture(autouse=True)
+def _moved_clock() -> Any:
+    moment = _test_clock()
+    if moment is None:
+        yield
+        return
+    with time_machine.travel(moment, tick=True):
+        yield
+
 
 def pytest_configure(config: pytest.Config) -> None:
+    global _clock
+    moment = _test_clock()
+    if moment is not None and _clock is None:
+        # For the whole session too: collection, the test database's creation and
+        # session fixtures see the moved clock.
+        _clock = time_machine.travel(moment, tick=True)
+        _clock.start()
     if REQUIRE_SERVICES:
         engine = settings.DATABASES["default"]["ENGINE"]
         broker = settings.CELERY_BROKER_URL

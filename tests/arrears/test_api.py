@@ -12,6 +12,9 @@ from rest_framework.test import APIClient
 
 from arrears.models import Notification
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 
 @pytest.fixture
 def api(two_counties: dict[str, Any]) -> APIClient:

@@ -15,6 +15,9 @@ from arrears.models import Notification
 from arrears.tasks import check_calendar_coverage
 from tests.factories import UserFactory
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)

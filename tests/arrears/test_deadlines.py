@@ -13,6 +13,9 @@ from arrears import deadlines
 from arrears.models import Deadline, Notification, Role
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 TZ = dt.timezone(dt.timedelta(hours=8))
 
 

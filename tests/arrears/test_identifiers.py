@@ -29,6 +29,9 @@ from arrears.identifiers import (
     validate_resident_id,
 )
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import translation
@@ -15,6 +16,9 @@ from arrears.models import MessageDelivery, Notification
 from arrears.notifications import messages_deliver_due
 from arrears.sms import LoggingSmsBackend
 from tests.factories import UserFactory
+
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
 
 
 def test_calendar_alert_once_a_day_until_loaded(

@@ -15,6 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from arrears.models import County, Department, User
 from arrears.scoping import Scope, for_user, scope_of
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 # Every non-admin URL pattern that takes a parameter, with how to build it for county B's
 # objects. A pattern missing from here fails test_every_object_url_is_covered.
 OBJECT_URLS = {

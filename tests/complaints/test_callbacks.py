@@ -22,6 +22,9 @@ from complaints.models import CallbackDelivery, Complaint, DeliveryState
 from complaints.services.callbacks import sign
 from tests.complaints.conftest import complaint_data
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 
 class Receiver:
     def __init__(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -13,6 +14,9 @@ from rest_framework.test import APIClient
 from arrears import workdays
 from complaints.models import Case
 from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
+
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 

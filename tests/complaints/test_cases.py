@@ -19,6 +19,9 @@ from complaints.services.cases import TRANSITIONS, allowed_actions
 from tests.complaints.conftest import complaint_data
 from tests.factories import UserFactory
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 TZ = dt.timezone(dt.timedelta(hours=8))
 
 

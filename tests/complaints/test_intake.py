@@ -24,6 +24,9 @@ from complaints.models import (
 from complaints.services.intake import TRACKING_ALPHABET
 from tests.complaints.conftest import complaint_data
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 
 def _create(**overrides: Any) -> Complaint:
     return services.complaint_create(data=complaint_data(**overrides), channel="web_form")

@@ -14,6 +14,9 @@ from arrears.models import Department, DepartmentKind, Role, User
 from projects.models import ChecklistItem, Project
 from tests.factories import UserFactory
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 
 def _api(user: User) -> APIClient:
     client = APIClient()

@@ -17,6 +17,9 @@ from projects import selectors, services
 from projects.models import Employer, EmployerListing
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 
 def _web(user: User) -> Client:
     client = Client()

@@ -13,6 +13,9 @@ from arrears.models import User
 from projects import services
 from projects.models import EmployerListing
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 
 def _api(user: User) -> APIClient:
     client = APIClient()

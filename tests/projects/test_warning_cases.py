@@ -16,6 +16,9 @@ from complaints.models import Case
 from projects.models import Employer, Project, ProjectParty, Warning
 from tests.factories import CountyFactory, DepartmentFactory
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 
 def _case(number: str, department: Any, owner: User, **fields: Any) -> Case:
     return Case.objects.create(

@@ -12,6 +12,9 @@ from projects import services
 from projects.models import Project, Warning
 from tests.factories import UserFactory
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 TODAY = dt.date(2026, 11, 15)  # the last complete months are October and September
 
 

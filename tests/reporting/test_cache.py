@@ -12,6 +12,9 @@ from django.test import Client, override_settings
 from complaints.models import Case
 from tests.reporting.test_pages import OCT, client
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 
 @pytest.fixture
 def cached() -> Any:

@@ -17,6 +17,9 @@ from arrears.models import Role
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 from tests.reporting.conftest import case, complaint
 
+# Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
+pytestmark = pytest.mark.dates
+
 OCT = "period=2026-10"
 
 
