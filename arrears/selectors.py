@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import calendar as pycalendar
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.apps import apps
+from django.db.models import Case, Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 
 from arrears.models import (
     CalendarDay,
@@ -18,6 +21,7 @@ from arrears.models import (
     Notification,
     User,
 )
+from arrears.notifications import DIGEST_KIND, as_text, kind_label, kind_list
 from arrears.scoping import for_user, get_for_user_or_404, scope_of
 
 
@@ -59,8 +63,157 @@ def user_list(*, user: User) -> QuerySet[User]:
     return for_user(User.objects.select_related("county", "department"), user)
 
 
-def notifications_for(*, user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)
+def notifications_for(
+    *,
+    user: User,
+    kind: str | None = None,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+) -> QuerySet[Notification]:
+    """The user's messages, newest first, optionally one inbox group (digests excluded:
+    they are the record of an e-mail, their items are here)."""
+    qs = Notification.objects.filter(recipient=user).exclude(kind=DIGEST_KIND)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if subject_type is not None:
+        qs = qs.filter(subject_type=subject_type)
+    if subject_id is not None:
+        qs = qs.filter(subject_id=subject_id)
+    return qs
+
+
+@dataclass(frozen=True)
+class InboxGroup:
+    """Messages of one kind about one subject (a case, a project, a page)."""
+
+    kind: str
+    subject_type: str
+    subject_id: str
+    total: int
+    unread: int
+    latest_at: datetime.datetime
+    title: str  # the latest message's, in the recipient's language
+    url: str
+
+    @property
+    def kind_label(self) -> str:
+        return str(as_text(kind_label(self.kind)))
+
+    @property
+    def type_label(self) -> str:
+        return _type_label(self.subject_type)
+
+    @property
+    def query(self) -> str:
+        """The flat list's query string for this group."""
+        return urlencode(
+            {"kind": self.kind, "subject_type": self.subject_type, "subject_id": self.subject_id}
+        )
+
+
+@dataclass(frozen=True)
+class InboxKind:
+    """All the messages of one kind about one type of subject: the inbox's summary line."""
+
+    kind: str
+    subject_type: str
+    subjects: int
+    total: int
+    unread: int
+    latest_at: datetime.datetime
+
+    @property
+    def label(self) -> str:
+        kind = str(as_text(kind_label(self.kind)))
+        type_label = _type_label(self.subject_type)
+        return f"{kind} · {type_label}" if type_label else kind
+
+    @property
+    def summary(self) -> str:
+        from django.utils.translation import gettext
+
+        # Worded without plurals ("items: 3"), which Chinese does not inflect.
+        return gettext("%(s)s 个事项，%(u)s 条未读，共 %(t)s 条") % {
+            "s": self.subjects,
+            "u": self.unread,
+            "t": self.total,
+        }
+
+    @property
+    def list_link(self) -> tuple[str, str] | None:
+        """The domain list this kind of message stands for (e.g. the overdue cases)."""
+        return kind_list(self.kind, self.subject_type)
+
+    @property
+    def query(self) -> str:
+        return urlencode({"kind": self.kind, "subject_type": self.subject_type})
+
+
+def _type_label(subject_type: str) -> str:
+    if not subject_type:
+        return ""
+    try:
+        return str(apps.get_model(subject_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return subject_type
+
+
+def inbox_groups(
+    *, user: User, kind: str | None = None, subject_type: str | None = None
+) -> QuerySet[Any]:
+    """The grouped inbox in one query: per kind and subject, counts, latest time and the latest
+    message's title and link (correlated subqueries served by notification_group_idx), groups
+    with unread messages first. Rows are dicts; `inbox_group_rows` wraps a page of them."""
+    mine = notifications_for(user=user, kind=kind, subject_type=subject_type)
+    latest = Notification.objects.filter(
+        recipient=user,
+        kind=OuterRef("kind"),
+        subject_type=OuterRef("subject_type"),
+        subject_id=OuterRef("subject_id"),
+    ).order_by("-created_at", "-id")
+    return (
+        mine.order_by()
+        .values("kind", "subject_type", "subject_id")
+        .annotate(
+            total=Count("id"),
+            unread=Count("id", filter=Q(read_at__isnull=True)),
+            latest_at=Max("created_at"),
+            title=Subquery(latest.values("title")[:1]),
+            url=Subquery(latest.values("url")[:1]),
+        )
+        .order_by(Case(When(unread__gt=0, then=0), default=1), "-latest_at", "kind", "subject_id")
+    )
+
+
+def inbox_group_rows(rows: Iterable[dict[str, Any]]) -> list[InboxGroup]:
+    return [InboxGroup(**row) for row in rows]
+
+
+def inbox_kinds(*, user: User) -> list[InboxKind]:
+    """The inbox's summary: per kind and type of subject, how many subjects and messages."""
+    rows = (
+        notifications_for(user=user)
+        .order_by()
+        .values("kind", "subject_type")
+        .annotate(
+            total=Count("id"),
+            unread=Count("id", filter=Q(read_at__isnull=True)),
+            latest_at=Max("created_at"),
+            subjects=Count("subject_id", distinct=True),
+        )
+        .order_by("-latest_at")
+    )
+    return [
+        InboxKind(
+            kind=row["kind"],
+            subject_type=row["subject_type"],
+            subjects=row["subjects"],
+            total=row["total"],
+            unread=row["unread"],
+            latest_at=row["latest_at"],
+        )
+        for row in rows
+    ]
 
 
 def unread_count(*, user: User) -> int:

@@ -378,10 +378,25 @@ def user_set_language(*, user: User, language: str) -> User:
     return user
 
 
-def notification_mark_read(*, user: User, ids: Sequence[int] | None = None) -> int:
+def notification_mark_read(
+    *,
+    user: User,
+    ids: Sequence[int] | None = None,
+    kind: str | None = None,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+) -> int:
+    """Mark the user's unread messages read: all, the given ids, or one inbox group (a kind,
+    optionally narrowed to one subject). Returns how many changed."""
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if subject_type is not None:
+        qs = qs.filter(subject_type=subject_type)
+    if subject_id is not None:
+        qs = qs.filter(subject_id=subject_id)
     return qs.update(read_at=timezone.now())
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("calendar/<int:year>/day/", views.calendar_day, name="calendar-day"),
     path("calendar/<int:year>/mark/", views.calendar_mark, name="calendar-mark"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/all/", views.inbox_all, name="inbox-all"),
     path("notifications/deliveries/", views.message_log, name="message-log"),
     path(
         "notifications/deliveries/<int:pk>/resend/",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -207,12 +208,53 @@ def calendar_mark(request: HttpRequest, year: int) -> HttpResponse:
     return _calendar_action(request, year, mark)
 
 
+def _group_params(data: Any) -> dict[str, str]:
+    """kind / subject_type / subject_id from a query or form: which inbox group is meant
+    (absent keys are not filtered on; an empty subject_type is a real value)."""
+    return {k: str(data[k])[:300] for k in ("kind", "subject_type", "subject_id") if k in data}
+
+
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.notifications_for(user=_user(request)), 30).get_page(
+    """Messages grouped by kind and subject, with a summary line per kind of message."""
+    user = _user(request)
+    params = _group_params(request.GET)
+    params.pop("subject_id", None)
+    page = Paginator(selectors.inbox_groups(user=user, **params), 30).get_page(
         request.GET.get("page")
     )
-    return render(request, "arrears/inbox.html", {"page": page})
+    page.object_list = selectors.inbox_group_rows(page.object_list)
+    return render(
+        request,
+        "arrears/inbox.html",
+        {
+            "page": page,
+            "kinds": selectors.inbox_kinds(user=user),
+            "filtered": params,
+            "query": urlencode(params),
+        },
+    )
+
+
+@login_required
+def inbox_all(request: HttpRequest) -> HttpResponse:
+    """Every message, newest first, or one group's (the query string names it)."""
+    params = _group_params(request.GET)
+    page = Paginator(selectors.notifications_for(user=_user(request), **params), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "arrears/inbox_all.html",
+        {
+            "page": page,
+            "filtered": params,
+            "kind_label": notifications.as_text(notifications.kind_label(params["kind"]))
+            if "kind" in params
+            else "",
+            "query": urlencode(params),
+        },
+    )
 
 
 def set_language(request: HttpRequest) -> HttpResponse:
@@ -269,12 +311,28 @@ def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
+    """Mark all, some ids, or one group read. With htmx the answer is the group's row (when a
+    group was named) and the badge; otherwise a redirect back (POST/redirect/GET)."""
+    user = _user(request)
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
-    services.notification_mark_read(user=_user(request), ids=ids)
+    group = _group_params(request.POST)
+    changed = services.notification_mark_read(user=user, ids=ids, **group)
+    unread = selectors.unread_count(user=user)
     if getattr(request, "htmx", False):
+        row = None
+        if "kind" in group and "subject_id" in group:
+            narrowed = {k: v for k, v in group.items() if k != "subject_id"}
+            rows = selectors.inbox_groups(user=user, **narrowed)
+            row = next(
+                iter(selectors.inbox_group_rows(rows.filter(subject_id=group["subject_id"]))), None
+            )
         return render(
             request,
-            "arrears/_unread_badge.html",
-            {"unread_notifications": selectors.unread_count(user=_user(request))},
+            "arrears/_inbox_marked.html",
+            {"group": row, "unread_notifications": unread, "oob": row is not None},
         )
+    messages.success(request, _("已将 %(n)s 条消息标为已读") % {"n": changed})
+    back = request.POST.get("next", "")
+    if back.startswith("/inbox/"):  # only back into the inbox: never an open redirect
+        return redirect(back)
     return redirect("inbox")

@@ -11,3 +11,7 @@ class ProjectsConfig(AppConfig):
         from projects import jobs, settings  # noqa: F401 - register config defaults, job kinds
 
         KIND_LABELS["rectification"] = _("整改期限")
+
+        from arrears.notifications import kind_register
+
+        kind_register("warning.opened", _("欠薪预警"))

@@ -9,4 +9,4 @@ class ReportingConfig(AppConfig):
     def ready(self) -> None:
         # Registers the export job kinds (arrears.jobs.REGISTRY) in every process, the worker's
         # included.
-        from reporting import jobs  # noqa: F401
+        from reporting import jobs, notifications  # noqa: F401

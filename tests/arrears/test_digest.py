@@ -116,9 +116,13 @@ def test_items_after_the_digest_time_wait_for_the_next_working_day(
     assert digests.digests_send(now=dt.datetime(2026, 3, 8, 9, 0, tzinfo=TZ)) == 0
     # then on Monday it is in that day's digest
     assert digests.digests_send(now=dt.datetime(2026, 3, 9, 8, 31, tzinfo=TZ)) == 1
-    days = Notification.objects.filter(kind=DIGEST_KIND).values_list("dedupe_key", flat=True)
-    assert sorted(days) == ["digest:2026-03-02", "digest:2026-03-06", "digest:2026-03-09"]
-    assert Notification.objects.get(dedupe_key="late").digest.dedupe_key == "digest:2026-03-09"
+    days = Notification.objects.filter(kind=DIGEST_KIND).order_by("dedupe_key")
+    assert [d.dedupe_key for d in days] == [
+        "digest:2026-03-02",
+        "digest:2026-03-06",
+        "digest:2026-03-09",
+    ]
+    assert Notification.objects.get(dedupe_key="late").digest_id == days[2].pk
 
 
 def test_urgent_ones_go_at_once(office: Any, django_capture_on_commit_callbacks: Any) -> None:
