@@ -24,6 +24,7 @@ import os
 import re
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -65,7 +66,10 @@ class Browser:
         return next(c.value or "" for c in self.jar if c.name == "csrftoken")
 
     def get(self, path: str) -> Any:
-        return self.opener.open(self.base + path, timeout=60)
+        try:
+            return self.opener.open(self.base + path, timeout=60)
+        except urllib.error.HTTPError as error:  # a 4xx/5xx is an answer to check, not a crash
+            return error
 
     def post(self, path: str, data: dict[str, str]) -> Any:
         body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": self._csrf()}).encode()
@@ -106,7 +110,7 @@ def grow(rows: int) -> None:
     for column in columns:
         if column == "tracking_no":
             values.append("'Z' || lpad((row_number() OVER ())::text, 11, '0')")
-        elif column == "external_id":
+        elif column in ("external_id", "form_token"):  # both unique when set
             values.append("NULL")
         else:
             values.append(f'c."{column}"')
