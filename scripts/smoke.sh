@@ -29,5 +29,5 @@ done
 grep -q "recompute_deadlines.*succeeded" "$ARREARS_VAR_DIR/run.log" || { cat "$ARREARS_VAR_DIR/run.log"; exit 1; }
 test -f "$ARREARS_VAR_DIR/arrears.sqlite3"
 # The same background jobs run through the embedded worker: an export as a job, downloaded.
-.venv/bin/python scripts/smoke_prod_export.py full --base-url "http://127.0.0.1:$PORT" --background
+"${VENV:-.venv}/bin/python" scripts/smoke_prod_export.py full --base-url "http://127.0.0.1:$PORT" --background
 echo "smoke: make run served the app on SQLite with a worker on the filesystem broker"
