@@ -27,10 +27,10 @@ worker_class = "gthread"
 workers = _env_int("GUNICORN_WORKERS", 3)
 threads = _env_int("GUNICORN_THREADS", 4)
 
-# A worker whose main loop has not checked in for this long is killed and replaced. With
-# threaded workers the main loop keeps checking in while a thread serves a long request, so
-# this does not cut the long exports (a million-row XLSX takes ~5 minutes, see
-# docs/performance.md); it catches a wedged process. The proxy's read timeout bounds requests.
+# A worker whose main loop has not checked in for this long is killed and replaced: it catches
+# a wedged process. No request does long work — exports past a few thousand rows and large
+# imports run as background jobs in the Celery worker (arrears/jobs.py) — so nothing legitimate
+# comes near it; the proxy's read timeout (60 s) bounds requests.
 timeout = _env_int("GUNICORN_TIMEOUT", 60)
 
 # On a restart or upgrade (SIGTERM/SIGHUP) requests in flight get this long to finish before
