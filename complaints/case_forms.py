@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +11,7 @@ from arrears.forms import StyledForm
 from arrears.models import Role, User
 from complaints.forms import MultipleFileField
 from complaints.models import RECORDABLE, EntryKind, Outcome, TriageClass
+from complaints.services.outcomes import outcome_choices
 
 
 class ReasonForm(StyledForm):
@@ -56,6 +59,16 @@ class RecordForm(StyledForm):
     )
 
 
+class ReviseOwedForm(StyledForm):
+    amount_owed = forms.DecimalField(
+        label=_("核定欠薪金额（元）"), max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    workers_owed = forms.IntegerField(label=_("核定涉及人数"), min_value=1, required=False)
+    reason = forms.CharField(
+        label=_("核定理由"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class PaymentForm(StyledForm):
     paid_on = forms.DateField(
         label=_("支付日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -86,8 +99,21 @@ class DecisionForm(StyledForm):
 
 
 class CloseForm(StyledForm):
+    """Offers only the outcomes whose rule holds now (complaints.services.outcomes); the others
+    are listed with the reason. Any outcome is accepted as input: the service checks the rule
+    and its message explains a refusal better than "not a valid choice"."""
+
     outcome = forms.ChoiceField(label=_("办理结果"), choices=Outcome.choices)
     note = forms.CharField(label=_("结案说明"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, case: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refused: dict[str, str] = {}
+        if case is not None:
+            available, self.refused = outcome_choices(case)
+            self.fields["outcome"].widget.choices = [
+                (value, label) for value, label in Outcome.choices if value in available
+            ]
 
 
 class FeedbackForm(StyledForm):

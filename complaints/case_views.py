@@ -21,7 +21,14 @@ from arrears.errors import Conflict
 from arrears.models import Role, User
 from complaints import case_forms as f
 from complaints import selectors, services
-from complaints.models import CaseState, ExtensionRequest, ExtensionState, TriageClass
+from complaints.models import (
+    CaseState,
+    Complaint,
+    ExtensionRequest,
+    ExtensionState,
+    TriageClass,
+)
+from complaints.tracking import normalize_tracking_no
 
 
 def _user(request: HttpRequest) -> User:
@@ -54,6 +61,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
             Q(employer_name__icontains=query)
             | Q(number__icontains=query)
             | Q(project_name__icontains=query)
+            # a complaint's tracking number, however it was typed, finds its case
+            | Q(
+                pk__in=Complaint.objects.filter(tracking_no=normalize_tracking_no(query)).values(
+                    "case_id"
+                )
+            )
         )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     now = timezone.now()
@@ -74,10 +87,34 @@ def worklist(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def case_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    case = selectors.case_detail(user=user, pk=pk)
+def _forms(case: Any) -> dict[str, Any]:
+    """An empty form per action, as the page first shows them."""
+    return {
+        "refuse": f.ReasonForm(),
+        "reopen": f.ReasonForm(),
+        "file": f.FileForm(initial={"filed_on": timezone.localdate()}),
+        "triage": f.TriageForm(initial={"triage_class": case.suggested_class}),
+        "record": f.RecordForm(),
+        "revise_owed": f.ReviseOwedForm(
+            initial={"amount_owed": case.amount_owed, "workers_owed": case.workers_owed}
+        ),
+        "payment": f.PaymentForm(initial={"paid_on": timezone.localdate()}),
+        "arbitration": f.NoteForm(),
+        "police": f.NoteForm(),
+        "resume": f.NoteForm(),
+        "extension": f.ExtensionForm(),
+        "decide": f.DecisionForm(),
+        "close": f.CloseForm(case=case),
+        "feedback": f.FeedbackForm(),
+    }
+
+
+def _render_page(
+    request: HttpRequest, case: Any, bound: tuple[str, Any] | None = None
+) -> HttpResponse:
+    forms = _forms(case)
+    if bound is not None:  # the refused form, with what was typed and its errors
+        forms[bound[0]] = bound[1]
     pending_extension = case.extensions.filter(state=ExtensionState.PENDING).first()
     return render(
         request,
@@ -87,23 +124,16 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
             "clocks": selectors.case_deadlines(case=case),
             "actions": services.allowed_actions(case),
             "pending_extension": pending_extension,
-            "forms": {
-                "refuse": f.ReasonForm(),
-                "reopen": f.ReasonForm(),
-                "file": f.FileForm(initial={"filed_on": timezone.localdate()}),
-                "triage": f.TriageForm(initial={"triage_class": case.suggested_class}),
-                "record": f.RecordForm(),
-                "payment": f.PaymentForm(initial={"paid_on": timezone.localdate()}),
-                "arbitration": f.NoteForm(),
-                "police": f.NoteForm(),
-                "resume": f.NoteForm(),
-                "extension": f.ExtensionForm(),
-                "decide": f.DecisionForm(),
-                "close": f.CloseForm(),
-                "feedback": f.FeedbackForm(),
-            },
+            "forms": forms,
+            "close_refused": forms["close"].refused,
         },
     )
+
+
+@login_required
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    return _render_page(request, selectors.case_detail(user=user, pk=pk))
 
 
 def _ext(case: Any) -> ExtensionRequest:
@@ -142,6 +172,10 @@ ACTIONS: dict[str, tuple[type | None, Callable[[Any, User, dict[str, Any]], Any]
         ),
     ),
     "payment": (f.PaymentForm, lambda c, u, d: services.case_record_payment(case=c, user=u, **d)),
+    "revise_owed": (
+        f.ReviseOwedForm,
+        lambda c, u, d: services.case_revise_owed(case=c, user=u, **d),
+    ),
     "arbitration": (
         f.NoteForm,
         lambda c, u, d: services.case_refer_arbitration(case=c, user=u, **d),
@@ -170,25 +204,40 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     case = selectors.case_detail(user=user, pk=pk)
     form_class, do = ACTIONS[action]
+    form: Any = None
     data: dict[str, Any] = {}
     if form_class is not None:
-        form = form_class(request.POST, request.FILES)
+        kwargs = {"case": case} if form_class is f.CloseForm else {}
+        form = form_class(request.POST, request.FILES, **kwargs)
         if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            return redirect("case-page", pk=case.pk)
+            # Shown again with what was typed and the errors by the fields (no redirect: the
+            # input would be lost); nothing was saved, so a refresh re-posts only this form.
+            return _render_page(request, case, (action, form))
         data = form.cleaned_data
     try:
         do(case, user, data)
     except ValidationError as exc:
-        for text in exc.messages:
-            messages.error(request, text)
+        if form is None:
+            for text in exc.messages:
+                messages.error(request, text)
+            return redirect("case-page", pk=case.pk)
+        _absorb(form, exc)
+        return _render_page(request, selectors.case_detail(user=user, pk=pk), (action, form))
     except Conflict as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已保存"))
     return redirect("case-page", pk=case.pk)
+
+
+def _absorb(form: Any, exc: ValidationError) -> None:
+    """A service's errors onto the form: by field where the form has that field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error.messages)
+    else:
+        form.add_error(None, exc.messages)
 
 
 @login_required

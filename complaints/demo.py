@@ -18,6 +18,7 @@ from arrears import audit
 from arrears.demo import person_name
 from arrears.models import Department, DepartmentKind, Role, User
 from complaints.models import (
+    STATUS_FOR_CASE_STATE,
     Channel,
     Complaint,
     ComplaintEvent,
@@ -25,7 +26,7 @@ from complaints.models import (
     EventKind,
     IntegrationClient,
 )
-from complaints.services.intake import TRACKING_ALPHABET
+from complaints.tracking import TRACKING_ALPHABET
 from projects.models import Project
 
 ORDER = 20
@@ -222,6 +223,14 @@ OUTCOME_WEIGHTS = {
     "withdrawn": 2,
 }
 CLASS_DAYS = {"simple": 3, "ordinary": 15, "major": 30}
+# The timeline step each outcome's rule requires (complaints.services.outcomes).
+OUTCOME_STEPS = {
+    "mediated": [("mediation", "双方达成调解协议")],
+    "arbitration": [("arbitration", "告知申请劳动仲裁")],
+    "order": [("order", "下达劳动保障监察限期改正指令书")],
+    "fined": [("visit", "现场检查核实欠薪事实"), ("order", "责令限期支付")],
+    "police": [("police", "涉嫌拒不支付劳动报酬罪，移送公安机关")],
+}
 
 
 def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.datetime) -> None:
@@ -297,6 +306,7 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
     created = Case.objects.bulk_create(cases)
     for complaint, case in zip(signed, created, strict=True):
         complaint.case_id = case.pk  # the complaints are inserted after this
+        complaint.status = STATUS_FOR_CASE_STATE[case.state]  # the status follows the case
     # Numbers as the intake service gives them (AJ + year + id), computed by the database in
     # one statement rather than a CASE expression of thousands of branches.
     Case.objects.filter(pk__in=[k.pk for k in created]).update(
@@ -310,27 +320,29 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
     ct = ContentType.objects.get_for_model(Case)
     entries, payments, clocks = [], [], []
     for case in created:
-        if case.state == "closed" and case.outcome in ("arbitration", "police"):
-            # The referral is on the timeline, where the dashboards count referrals.
-            entries.append(
-                CaseEntry(
-                    case=case,
-                    kind=case.outcome,
-                    at=case.closed_at,
-                    actor_id=case.owner_id,
-                    text="移交处理",
+        if case.state == "closed":
+            # The step each outcome's rule asks for is on the timeline (referrals are where
+            # the dashboards count them), then the payment, as an officer would record them.
+            for kind, text in OUTCOME_STEPS.get(case.outcome, ()):
+                entries.append(
+                    CaseEntry(
+                        case=case,
+                        kind=kind,
+                        at=case.closed_at - datetime.timedelta(hours=2),
+                        actor_id=case.owner_id,
+                        text=text,
+                    )
                 )
-            )
-        elif case.state == "closed" and case.recovered_amount > 0:
-            entries.append(
-                CaseEntry(
-                    case=case,
-                    kind="payment",
-                    at=case.closed_at,
-                    actor_id=case.owner_id,
-                    text="工资已支付",
+            if case.recovered_amount > 0:
+                entries.append(
+                    CaseEntry(
+                        case=case,
+                        kind="payment",
+                        at=case.closed_at - datetime.timedelta(hours=1),
+                        actor_id=case.owner_id,
+                        text="工资已支付",
+                    )
                 )
-            )
         elif case.state in ("pending", "accepted", "filed"):
             start = case.filed_on or timezone.localdate(case.created_at)
             kind = "case.close" if case.filed_on else "case.accept"

@@ -1,10 +1,12 @@
 import django_filters
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 from arrears.forms import StyledForm
 from complaints.models import Channel, Complaint, ComplaintStatus
+from complaints.tracking import normalize_tracking_no
 
 
 class RecentIsoDateTimeField(IsoDateTimeField):
@@ -25,6 +27,7 @@ class RecentIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class ComplaintFilter(django_filters.FilterSet):
+    tracking_no = django_filters.CharFilter(label=_("查询码"), method="filter_tracking_no")
     status = django_filters.ChoiceFilter(label=_("状态"), choices=ComplaintStatus.choices)
     channel = django_filters.ChoiceFilter(label=_("渠道"), choices=Channel.choices)
     county = django_filters.CharFilter(label=_("县（区）代码"), field_name="county__code")
@@ -40,8 +43,22 @@ class ComplaintFilter(django_filters.FilterSet):
 
     class Meta:
         model = Complaint
-        fields = ["status", "channel", "county", "received_after", "received_before", "employer"]
+        fields = [
+            "tracking_no",
+            "status",
+            "channel",
+            "county",
+            "received_after",
+            "received_before",
+            "employer",
+        ]
         form = StyledForm
+
+    def filter_tracking_no(
+        self, queryset: QuerySet[Complaint], name: str, value: str
+    ) -> QuerySet[Complaint]:
+        """With or without the dash, any case, spaces: the stored form is compared."""
+        return queryset.filter(tracking_no=normalize_tracking_no(value)) if value else queryset
 
 
 class ReferralFilter(django_filters.FilterSet):

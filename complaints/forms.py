@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.forms import StyledForm
 from arrears.models import County, Department
+from complaints.services.intake import FORM_TOKEN, new_form_token
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -90,9 +91,21 @@ class ComplaintForm(StyledForm):
     evidence = MultipleFileField(
         label=_("证据材料（合同、考勤、工资条、欠条等，选填）"), required=False
     )
+    # One-time token, drawn when the empty form is shown (see complaint_create): submitting
+    # the same page twice files one complaint. A missing or malformed one is ignored.
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("form_token", new_form_token())
+
+    def clean_form_token(self) -> str | None:
+        token = self.cleaned_data.get("form_token") or ""
+        return token if FORM_TOKEN.fullmatch(token) else None
 
     def data_for_service(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.cleaned_data.items() if k != "evidence"}
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("evidence", "form_token")}
         county = data.pop("county_code", None)
         data["county_code"] = county.code if county else ""
         return data

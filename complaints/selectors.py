@@ -20,6 +20,7 @@ from complaints.models import (
     DuplicateState,
     IntegrationClient,
 )
+from complaints.tracking import normalize_tracking_no
 
 _LIST_RELATED = ("county", "department", "industry", "responsible_department")
 
@@ -45,7 +46,7 @@ def complaint_detail(*, user: User, tracking_no: str) -> Complaint:
         "attachments",
         Prefetch("events", queryset=ComplaintEvent.objects.select_related("actor", "department")),
     )
-    return get_for_user_or_404(qs, user, tracking_no=tracking_no)
+    return get_for_user_or_404(qs, user, tracking_no=normalize_tracking_no(tracking_no))
 
 
 def duplicate_links(*, complaint: Complaint, user: User) -> QuerySet[DuplicateLink]:
@@ -93,7 +94,7 @@ def track(*, tracking_no: str, phone_last4: str) -> Complaint | None:
         return None
     complaint = (
         Complaint.objects.select_related("department", "responsible_department")
-        .filter(tracking_no=tracking_no)
+        .filter(tracking_no=normalize_tracking_no(tracking_no))
         .first()
     )
     digits = "".join(

@@ -17,6 +17,7 @@ urlpatterns = [
         name="complaint-evidence",
     ),
     path("complain/", views.public_complain, name="public-complain"),
+    path("complain/done/", views.public_complain_done, name="public-complain-done"),
     path("track/", views.public_track, name="public-track"),
     path("intake/new/", views.staff_new, name="complaint-new"),
     path("intake/dispatch/", views.dispatch_queue, name="dispatch-queue"),

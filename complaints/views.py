@@ -19,11 +19,12 @@ from arrears import config, ratelimit
 from arrears.models import Role, User
 from arrears.permissions import is_city_office
 from arrears.ratelimit import client_ip, hit
-from complaints import selectors, services
+from complaints import explain, selectors, services
 from complaints.filters import ComplaintFilter
 from complaints.forms import ComplaintForm, DispatchForm, ReturnForm, StaffComplaintForm, TrackForm
-from complaints.models import Channel, DuplicateLink
-from complaints.services.intake import format_tracking_no, normalize_tracking_no
+from complaints.models import Channel, ComplaintStatus, DuplicateLink
+from complaints.permissions import can_decide_duplicates, can_sign_or_return
+from complaints.tracking import format_tracking_no, normalize_tracking_no
 
 
 def _user(request: HttpRequest) -> User:
@@ -44,7 +45,9 @@ def _too_many(request: HttpRequest) -> HttpResponse:
 
 
 def public_complain(request: HttpRequest) -> HttpResponse:
-    """一键投诉: no login, phone-sized, answers with a tracking number."""
+    """一键投诉: no login, phone-sized, answers with a tracking number. Success redirects to
+    the confirmation (POST/redirect/GET), and the form's one-time token makes a second submit
+    of the same page (double click, back and resubmit) show the first complaint's number."""
     form = ComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         # Only complaints actually filed count: a typo does not use up the allowance.
@@ -57,17 +60,29 @@ def public_complain(request: HttpRequest) -> HttpResponse:
                     data=form.data_for_service(),
                     channel=Channel.WEB_FORM,
                     files=form.cleaned_data["evidence"],
+                    form_token=form.cleaned_data["form_token"],
                 )
             except ValidationError as exc:
                 form.absorb(exc)
             else:
                 hit(key, limit=limit, window_seconds=3600)
-                return render(
-                    request,
-                    "complaints/public_done.html",
-                    {"tracking_no": format_tracking_no(complaint.tracking_no)},
-                )
+                # The confirmation shows the number kept in this browser's session only: the
+                # URL carries nothing another person could reuse.
+                request.session[PUBLIC_DONE_KEY] = complaint.tracking_no
+                return redirect("public-complain-done")
     return render(request, "complaints/public_form.html", {"form": form})
+
+
+PUBLIC_DONE_KEY = "complaints:filed"
+
+
+def public_complain_done(request: HttpRequest) -> HttpResponse:
+    tracking_no = request.session.get(PUBLIC_DONE_KEY)
+    if not tracking_no:
+        return redirect("public-complain")
+    return render(
+        request, "complaints/public_done.html", {"tracking_no": format_tracking_no(tracking_no)}
+    )
 
 
 def public_track(request: HttpRequest) -> HttpResponse:
@@ -108,6 +123,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
                 channel=form.cleaned_data["channel"],
                 received_by=user,
                 files=form.cleaned_data["evidence"],
+                form_token=form.cleaned_data["form_token"],
             )
         except ValidationError as exc:
             form.absorb(exc)
@@ -145,18 +161,29 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
     user = _staff(request)
     complaint = selectors.complaint_detail(user=user, tracking_no=tracking_no)
+    duplicates = selectors.duplicate_links(complaint=complaint, user=user)
+    # Each button is shown only to whom the service would let through, by the same rule
+    # (complaints.permissions): nobody is offered an action that ends in a refusal.
+    waiting = complaint.status == ComplaintStatus.PENDING_SIGNATURE
+    in_queue = complaint.status == ComplaintStatus.PENDING_DISPATCH
     return render(
         request,
         "complaints/detail.html",
         {
             "complaint": complaint,
             "tracking_display": format_tracking_no(complaint.tracking_no),
-            "duplicates": selectors.duplicate_links(complaint=complaint, user=user),
+            "duplicates": [(d, explain.duplicate_reasons(d.reasons)) for d in duplicates],
+            "timeline": [
+                (e, explain.event_note(e))
+                for e in complaint.events.select_related("actor", "department__county")
+            ],
             "can_reveal": user.has_perm("complaints.reveal_personal_data"),
             "revealed": request.session.pop(f"revealed:{complaint.pk}", None),
             "return_form": ReturnForm(),
             "dispatch_form": DispatchForm(),
-            "can_dispatch": is_city_office(user),
+            "can_sign": waiting and can_sign_or_return(user, complaint),
+            "can_dispatch": in_queue and is_city_office(user),
+            "can_decide_duplicates": can_decide_duplicates(user),
         },
     )
 
@@ -169,6 +196,10 @@ def _act(request: HttpRequest, tracking_no: str, action: Any) -> HttpResponse:
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
+    except PermissionDenied as exc:
+        # Not this user's to do (a stale page, a hand-made POST): say why on the complaint's
+        # page rather than a bare error page. The service's reason when it gave one.
+        messages.error(request, str(exc) or _("您不能对该投诉执行此操作"))
     else:
         if message:
             messages.success(request, message)

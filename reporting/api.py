@@ -28,7 +28,8 @@ def _metric_field(metric: metrics.Metric) -> serializers.Field:
     if metric.unit == metrics.YUAN:
         return serializers.DecimalField(max_digits=16, decimal_places=2, help_text=help_text)
     if metric.unit == metrics.RATE:
-        # Not capped at 1: wages recovered can exceed the amount first reported owed.
+        # Rates are at most 1 (recovered ≤ owed is a database constraint on cases); the field
+        # does not cap them, so a wrong figure would show rather than be clipped.
         return serializers.DecimalField(
             max_digits=16, decimal_places=4, allow_null=True, help_text=help_text
         )

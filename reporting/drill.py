@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from arrears.spreadsheets import neutralise
+from complaints.tracking import format_tracking_no
 
 # Cell kinds decide the XLSX number format and how the page shows them.
 TEXT, INT, YUAN, DATE, DATETIME, BOOL = "text", "int", "yuan", "date", "datetime", "bool"
@@ -71,7 +72,7 @@ CASE = [
 
 COLUMNS: dict[str, list[Column]] = {
     "complaint": [
-        Column(_("查询码"), TEXT, lambda c: c.tracking_no),
+        Column(_("查询码"), TEXT, lambda c: format_tracking_no(c.tracking_no)),
         Column(_("收到时间"), DATETIME, lambda c: _local(c.received_at)),
         Column(_("渠道"), TEXT, lambda c: _show(c, "channel")),
         Column(_("县（区）"), TEXT, lambda c: _name(c.county)),

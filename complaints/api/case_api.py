@@ -6,7 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -24,6 +29,7 @@ from complaints.models import (
     Outcome,
     TriageClass,
 )
+from complaints.services.outcomes import outcome_choices
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误（按字段列出错误信息）"),
@@ -87,11 +93,44 @@ class CaseSerializer(serializers.ModelSerializer):
         return services.allowed_actions(obj)
 
 
+class OutcomeRefusalSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    reason = serializers.CharField()
+
+
 class CaseDetailSerializer(CaseSerializer):
     entries = EntrySerializer(many=True)
+    workers_adjustment = serializers.IntegerField(
+        read_only=True, help_text="核定的涉及人数与各投诉人数之和的差"
+    )
+    owed_adjustment = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        read_only=True,
+        help_text="核定的欠薪金额与各投诉金额之和的差（元）",
+    )
+    outcomes_available = serializers.SerializerMethodField(
+        help_text="结案时现在可选的办理结果（complaints.services.outcomes 的规则）"
+    )
+    outcomes_refused = serializers.SerializerMethodField(help_text="现在不可选的办理结果及原因")
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "entries"]
+        fields = [
+            *CaseSerializer.Meta.fields,
+            "owed_adjustment",
+            "workers_adjustment",
+            "entries",
+            "outcomes_available",
+            "outcomes_refused",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Outcome.choices)))
+    def get_outcomes_available(self, obj: Case) -> list[str]:
+        return outcome_choices(obj)[0]
+
+    @extend_schema_field(OutcomeRefusalSerializer(many=True))
+    def get_outcomes_refused(self, obj: Case) -> list[dict[str, str]]:
+        return [{"outcome": o, "reason": r} for o, r in outcome_choices(obj)[1].items()]
 
 
 class ReasonIn(serializers.Serializer):
@@ -127,6 +166,14 @@ class PaymentIn(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     workers_paid = serializers.IntegerField(min_value=0)
     note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class ReviseOwedIn(serializers.Serializer):
+    amount_owed = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True, default=None
+    )
+    workers_owed = serializers.IntegerField(required=False, allow_null=True, default=None)
+    reason = serializers.CharField(max_length=300)
 
 
 class ExtendIn(serializers.Serializer):
@@ -227,6 +274,17 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     def payments(self, request: Request, pk: str) -> Response:
         return self._run(
             request, PaymentIn, lambda c, u, d: services.case_record_payment(case=c, user=u, **d)
+        )
+
+    @extend_schema(
+        summary="核定欠薪金额（调查核实后调整欠薪金额或涉及人数，须填写理由，记入办案记录）",
+        request=ReviseOwedIn,
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="owed-revision")
+    def owed_revision(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, ReviseOwedIn, lambda c, u, d: services.case_revise_owed(case=c, user=u, **d)
         )
 
     @extend_schema(request=ExtendIn, responses={200: CaseDetailSerializer, **ERRORS})

@@ -11,7 +11,7 @@ from arrears.identifiers import mask_phone, mask_resident_id
 from complaints import selectors
 from complaints.models import Complaint, ComplaintEvent
 from complaints.services.callbacks import public_status
-from complaints.services.intake import format_tracking_no
+from complaints.tracking import format_tracking_no
 
 
 class SafeDateTimeField(serializers.DateTimeField):
@@ -165,6 +165,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
     complainant_id_number = serializers.SerializerMethodField()
     county = serializers.CharField(source="county.code", allow_null=True, default=None)
     department = serializers.CharField(source="department.name", allow_null=True, default=None)
+    tracking_no = serializers.SerializerMethodField()
     status_display = serializers.CharField(source="get_status_display")
     channel_display = serializers.CharField(source="get_channel_display")
     # Declared, not derived: the derived bounds of an integer column differ between SQLite
@@ -196,6 +197,9 @@ class ComplaintSerializer(serializers.ModelSerializer):
             "facts",
             "request",
         ]
+
+    def get_tracking_no(self, obj: Complaint) -> str:
+        return format_tracking_no(obj.tracking_no)
 
     def get_complainant_phone(self, obj: Complaint) -> str:
         return mask_phone(obj.complainant_phone)

@@ -27,6 +27,7 @@ from complaints.api.authentication import (
 )
 from complaints.filters import ComplaintFilter, ReferralFilter
 from complaints.models import Complaint, IntegrationClient
+from complaints.tracking import normalize_tracking_no
 
 ERRORS = {
     400: OpenApiResponse(
@@ -223,6 +224,11 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> Any:
         return selectors.complaint_list(user=_staff(self.request))
+
+    def get_object(self) -> Any:
+        # Accepted as people write it: with or without the dash, any case, with spaces.
+        self.kwargs["tracking_no"] = normalize_tracking_no(self.kwargs["tracking_no"])
+        return super().get_object()
 
     def _object(self) -> Complaint:
         complaint: Complaint = self.get_object()  # scoped: 404 outside the user's scope

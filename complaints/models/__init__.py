@@ -19,6 +19,7 @@ from .case import (
     TriageClass,
 )
 from .complaint import (
+    STATUS_FOR_CASE_STATE,
     Attachment,
     Channel,
     Complaint,
@@ -34,6 +35,7 @@ from .integration import ApiKey, CallbackDelivery, IntegrationClient
 
 __all__ = [
     "RECORDABLE",
+    "STATUS_FOR_CASE_STATE",
     "ApiKey",
     "Attachment",
     "CallbackDelivery",

@@ -90,6 +90,13 @@ class Case(AuditedModel):
     )
     workers_owed = models.PositiveIntegerField(_("涉及人数"))
     amount_owed = models.DecimalField(_("欠薪金额（元）"), max_digits=12, decimal_places=2)
+    # What a revision of the amount owed (case_revise_owed, with a reason on the timeline) set
+    # beyond the sum of the complaints: the owed figures are that sum plus these, so a
+    # complaint joining later adds its own claim to the revised figure instead of undoing it.
+    owed_adjustment = models.DecimalField(
+        _("核定调整金额（元）"), max_digits=12, decimal_places=2, default=0
+    )
+    workers_adjustment = models.IntegerField(_("核定调整人数"), default=0)
     risk_of_mass_incident = models.BooleanField(_("有群体性事件风险"), default=False)
 
     triage_class = models.CharField(
@@ -144,6 +151,17 @@ class Case(AuditedModel):
             models.CheckConstraint(
                 name="case_amounts_not_negative",
                 condition=models.Q(amount_owed__gte=0, recovered_amount__gte=0),
+            ),
+            # Wages recovered never exceed what is owed: a larger payment needs the amount
+            # owed revised first (case_revise_owed). Also checked under the case's row lock
+            # in case_record_payment, for a message; this is the guarantee for every writer.
+            models.CheckConstraint(
+                name="case_recovered_within_owed",
+                condition=models.Q(recovered_amount__lte=models.F("amount_owed")),
+            ),
+            models.CheckConstraint(
+                name="case_workers_paid_within_owed",
+                condition=models.Q(workers_paid__lte=models.F("workers_owed")),
             ),
             models.CheckConstraint(
                 name="case_satisfaction_range",
@@ -221,6 +239,7 @@ class EntryKind(models.TextChoices):
     RESUME = "resume", _("恢复计时")
     CLOSE = "close", _("结案")
     REOPEN = "reopen", _("重新办理")
+    REVISE_OWED = "revise_owed", _("核定欠薪金额")
     FEEDBACK = "feedback", _("回访")
     NOTE = "note", _("备注")
 

@@ -27,10 +27,28 @@ class Channel(models.TextChoices):
 
 
 class ComplaintStatus(models.TextChoices):
+    """Intake's steps, then the steps of the complaint's case: once a case holds the complaint
+    its status follows the case (`complaints.services.cases.complaints_follow`), so the
+    tracking page, the API and the callbacks never say 已签收 about a closed case."""
+
     PENDING_DISPATCH = "pending_dispatch", _("待分派")
     PENDING_SIGNATURE = "pending_signature", _("待签收")
     SIGNED = "signed", _("已签收")
     MERGED = "merged", _("已合并")
+    ACCEPTED = "accepted", _("已受理")
+    FILED = "filed", _("立案调查")
+    CLOSED = "closed", _("已办结")
+    REFUSED = "refused", _("不予受理")
+
+
+# A case's state → the status of the complaints it holds (the one mapping).
+STATUS_FOR_CASE_STATE = {
+    "pending": ComplaintStatus.SIGNED,
+    "accepted": ComplaintStatus.ACCEPTED,
+    "filed": ComplaintStatus.FILED,
+    "closed": ComplaintStatus.CLOSED,
+    "refused": ComplaintStatus.REFUSED,
+}
 
 
 class Complaint(AuditedModel):
@@ -164,6 +182,10 @@ class Complaint(AuditedModel):
         blank=True,
         related_name="merged_complaints",
     )
+    # The public form's one-time token (a hidden field): a second submit of the same form (a
+    # double click, a refresh, a retry on a bad connection) finds this row instead of filing
+    # the complaint again; the unique constraint settles two submits arriving at once.
+    form_token = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
@@ -180,6 +202,11 @@ class Complaint(AuditedModel):
                 fields=["client", "external_id"],
                 condition=models.Q(external_id__isnull=False),
                 name="complaint_unique_client_reference",
+            ),
+            models.UniqueConstraint(
+                fields=["form_token"],
+                condition=models.Q(form_token__isnull=False),
+                name="complaint_unique_form_token",
             ),
             models.CheckConstraint(
                 name="complaint_workers_at_least_one", condition=models.Q(workers_owed__gte=1)

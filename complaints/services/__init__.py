@@ -17,6 +17,7 @@ from .cases import (
     case_reopen,
     case_request_extension,
     case_resume,
+    case_revise_owed,
     case_transfer_police,
     case_triage,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "case_reopen",
     "case_request_extension",
     "case_resume",
+    "case_revise_owed",
     "case_transfer_police",
     "case_triage",
     "complaint_create",

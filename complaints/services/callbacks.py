@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from arrears import config, outbox
 from complaints.models import CallbackDelivery, Complaint, ComplaintEvent
+from complaints.tracking import format_tracking_no
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +44,12 @@ def _result(complaint: Complaint) -> str | None:
 
 
 def public_status(complaint: Complaint) -> dict[str, Any]:
-    """What a referring system (and the complainant) may know about a complaint."""
+    """What a referring system (and the complainant) may know about a complaint. The status
+    follows the complaint's case (cases.complaints_follow), so it never contradicts the
+    result."""
     unit = complaint.department or complaint.responsible_department
     return {
-        "tracking_no": complaint.tracking_no,
+        "tracking_no": format_tracking_no(complaint.tracking_no),
         "status": complaint.status,
         "status_display": str(complaint.get_status_display()),
         "unit": unit.name if unit else None,

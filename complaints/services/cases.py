@@ -37,7 +37,10 @@ from complaints.models import (
     Outcome,
     TriageClass,
 )
+from complaints.models.complaint import MAX_AMOUNT, STATUS_FOR_CASE_STATE
+from complaints.services import outcomes
 from complaints.services.intake import store_evidence, validate_files
+from complaints.tracking import format_tracking_no
 
 OPEN_STATES = (CaseState.PENDING, CaseState.ACCEPTED, CaseState.FILED)
 
@@ -73,17 +76,40 @@ def allowed_actions(case: Case) -> list[str]:
     return [a for a, (sources, _target) in TRANSITIONS.items() if case.state in sources]
 
 
+def _refused(current: Case, action: str) -> Conflict:
+    return Conflict(
+        _("案件当前状态为“%(s)s”，不能%(a)s")
+        % {"s": current.get_state_display(), "a": ACTION_NAMES[action]}
+    )
+
+
 def _transition(case: Case, action: str, **fields: Any) -> Case:
     sources, target = TRANSITIONS[action]
     updated = Case.objects.filter(pk=case.pk, state__in=sources).update(state=target, **fields)
     if not updated:
-        current = Case.objects.get(pk=case.pk)
-        raise Conflict(
-            _("案件当前状态为“%(s)s”，不能%(a)s")
-            % {"s": current.get_state_display(), "a": ACTION_NAMES[action]}
-        )
+        raise _refused(Case.objects.get(pk=case.pk), action)
     case.refresh_from_db()
+    complaints_follow(case)
     return case
+
+
+def complaints_follow(case: Case) -> int:
+    """The complaints of a case take the status of its state (STATUS_FOR_CASE_STATE): the one
+    place the public status of a handled complaint is set, called by every transition and
+    when a complaint joins a case, before the public event (and its callback) is written."""
+    status = STATUS_FOR_CASE_STATE[case.state]
+    return Complaint.objects.filter(case=case).exclude(status=status).update(status=status)
+
+
+def _lock(case: Case) -> Case:
+    """The case row, locked until the transaction ends: money checks read the totals under
+    it, so two payments (or a payment and a revision or closure) cannot both pass a check
+    on the same figures."""
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _yuan(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
 
 
 def _check_scope(case: Case, user: User) -> None:
@@ -164,11 +190,23 @@ def criminal_flag(case: Case) -> bool:
 
 
 def refresh_case_totals(case: Case) -> None:
+    """Owed = the complaints' claims plus any revision (case_revise_owed); recovered = the
+    installments. Refuses (Conflict) a change that would leave less owed than recovered, such
+    as a merge moving a complaint out of a case that has already recovered its wages."""
     complaints = case.complaints.aggregate(w=Sum("workers_owed"), a=Sum("amount_owed"))
     payments = case.payments.aggregate(a=Sum("amount"), w=Sum("workers_paid"))
-    case.workers_owed = complaints["w"] or case.workers_owed
-    case.amount_owed = complaints["a"] if complaints["a"] is not None else case.amount_owed
+    if complaints["w"]:
+        case.workers_owed = max(complaints["w"] + case.workers_adjustment, 1)
+    if complaints["a"] is not None:
+        case.amount_owed = max(complaints["a"] + case.owed_adjustment, Decimal("0"))
     case.recovered_amount = payments["a"] or Decimal("0")
+    if case.recovered_amount > case.amount_owed:
+        raise Conflict(
+            _("案件 %(n)s 已追回工资 %(r)s 元，调整后欠薪金额 %(w)s 元将低于已追回工资")
+            % {"n": case.number, "r": _yuan(case.recovered_amount), "w": _yuan(case.amount_owed)}
+        )
+    # Installments may pay the same workers twice (half now, half later): the count of
+    # workers paid is capped at the workers owed rather than refused.
     case.workers_paid = min(payments["w"] or 0, case.workers_owed)
     case.criminal_flag = criminal_flag(case)
     case.suggested_class = suggest_class(case)
@@ -222,6 +260,7 @@ def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
     # The complaint, and any merged into it before it was signed, are handled in this case.
     Complaint.objects.filter(Q(pk=complaint.pk) | Q(merged_into=complaint)).update(case=case)
     refresh_case_totals(case)
+    complaints_follow(case)  # joining a case already accepted or filed: its status, not 已签收
     if created:
         received = timezone.localdate(complaint.received_at)
         for kind, days in (
@@ -237,7 +276,12 @@ def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
                 department_id=case.department_id,
                 owner=user,
             )
-    _entry(case, EntryKind.NOTE, user, _("并入投诉 %(t)s") % {"t": complaint.tracking_no})
+    _entry(
+        case,
+        EntryKind.NOTE,
+        user,
+        _("并入投诉 %(t)s") % {"t": format_tracking_no(complaint.tracking_no)},
+    )
     return case
 
 
@@ -286,6 +330,7 @@ def case_file(*, case: Case, user: User, filed_on: datetime.date | None = None) 
             owner=case.owner,
         )
         _entry(case, EntryKind.FILE, user)
+        _tell_complainants(case, _("已立案调查"))
     return case
 
 
@@ -399,20 +444,43 @@ def case_record_payment(
     workers_paid: int,
     note: str = "",
 ) -> CasePayment:
-    """Wages recovered (one installment); totals and the criminal flag follow."""
+    """Wages recovered (one installment); totals and the criminal flag follow. Never more
+    than is still owed: a larger sum needs the amount owed revised first (case_revise_owed).
+    The check reads the totals under the case's row lock, so two payments at once cannot
+    together exceed it (the database's case_recovered_within_owed is the last guard)."""
     _check_scope(case, user)
     errors: dict[str, list[str]] = {}
     if amount is None or amount <= 0:
         errors["amount"] = [_("支付金额必须大于0")]
     if paid_on > timezone.localdate():
         errors["paid_on"] = [_("支付日期不能晚于今天")]
-    if workers_paid < 0 or workers_paid > case.workers_owed:
+    if workers_paid < 0:
         errors["workers_paid"] = [_("支付人数应在0到涉及人数之间")]
     if errors:
         raise ValidationError(errors)
-    if case.state in (CaseState.REFUSED,):
-        raise Conflict(_("不予受理的案件不能登记支付"))
     with transaction.atomic():
+        case = _lock(case)
+        if case.state == CaseState.REFUSED:
+            raise Conflict(_("不予受理的案件不能登记支付"))
+        if case.state == CaseState.CLOSED:
+            raise Conflict(_("案件已结案，请先重新办理"))
+        outstanding = case.amount_owed - case.recovered_amount
+        if amount > outstanding:
+            errors["amount"] = [
+                _(
+                    "支付金额超过尚欠工资 %(o)s 元（欠薪 %(w)s 元，已追回 %(r)s 元）；"
+                    "如调查核实的欠薪金额增加，请先核定欠薪金额"
+                )
+                % {
+                    "o": _yuan(outstanding),
+                    "w": _yuan(case.amount_owed),
+                    "r": _yuan(case.recovered_amount),
+                }
+            ]
+        if workers_paid > case.workers_owed:
+            errors["workers_paid"] = [_("支付人数应在0到涉及人数之间")]
+        if errors:
+            raise ValidationError(errors)
         entry = _entry(
             case,
             EntryKind.PAYMENT,
@@ -425,8 +493,91 @@ def case_record_payment(
         )
         _close_clock(case, ORDER)  # paid: the order to pay is answered
         refresh_case_totals(case)
-        _tell_complainants(case, _("已追回工资 %(a)s 元") % {"a": amount})
+        _tell_complainants(case, _("已追回工资 %(a)s 元") % {"a": _yuan(amount)})
     return payment
+
+
+def case_revise_owed(
+    *,
+    case: Case,
+    user: User,
+    reason: str,
+    amount_owed: Decimal | None = None,
+    workers_owed: int | None = None,
+) -> CaseEntry:
+    """核定欠薪金额: the investigation established a different amount owed or number of
+    workers (often more than the complaints claimed). A reason is required and the change is
+    a timeline entry, old → new; never below what was already recovered or paid."""
+    _check_scope(case, user)
+    reason = reason.strip()
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = [_("请填写核定欠薪金额的理由")]
+    if amount_owed is None and workers_owed is None:
+        errors["amount_owed"] = [_("请填写核定后的欠薪金额或涉及人数")]
+    if amount_owed is not None and not (
+        Decimal("0") <= amount_owed <= MAX_AMOUNT
+        and amount_owed == amount_owed.quantize(Decimal("0.01"))
+    ):
+        errors["amount_owed"] = [_("欠薪金额应在0至999,999,999.99元之间，最多两位小数")]
+    if workers_owed is not None and workers_owed < 1:
+        errors["workers_owed"] = [_("涉及人数至少为1")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        case = _lock(case)
+        if not case.is_open:
+            raise Conflict(_("案件已结束，请先重新办理"))
+        new_amount = case.amount_owed if amount_owed is None else amount_owed
+        new_workers = case.workers_owed if workers_owed is None else workers_owed
+        if new_amount < case.recovered_amount:
+            errors["amount_owed"] = [
+                _("欠薪金额不能低于已追回工资 %(r)s 元") % {"r": _yuan(case.recovered_amount)}
+            ]
+        if new_workers < case.workers_paid:
+            errors["workers_owed"] = [
+                _("涉及人数不能少于已支付人数 %(n)s 人") % {"n": case.workers_paid}
+            ]
+        if (new_amount, new_workers) == (case.amount_owed, case.workers_owed):
+            errors.setdefault("amount_owed", []).append(_("欠薪金额和涉及人数均未变化"))
+        if errors:
+            raise ValidationError(errors)
+        old_amount, old_workers = case.amount_owed, case.workers_owed
+        claimed = case.complaints.aggregate(w=Sum("workers_owed"), a=Sum("amount_owed"))
+        case.owed_adjustment = new_amount - (
+            claimed["a"] if claimed["a"] is not None else new_amount
+        )
+        case.workers_adjustment = new_workers - (claimed["w"] or new_workers)
+        case.amount_owed, case.workers_owed = new_amount, new_workers
+        case.criminal_flag = criminal_flag(case)
+        case.suggested_class = suggest_class(case)
+        case.save(
+            update_fields=[
+                "amount_owed",
+                "workers_owed",
+                "owed_adjustment",
+                "workers_adjustment",
+                "criminal_flag",
+                "suggested_class",
+            ]
+        )
+        change = _("欠薪金额：%(a0)s → %(a1)s 元；涉及人数：%(w0)s → %(w1)s 人") % {
+            "a0": _yuan(old_amount),
+            "a1": _yuan(new_amount),
+            "w0": old_workers,
+            "w1": new_workers,
+        }
+        return _entry(
+            case,
+            EntryKind.REVISE_OWED,
+            user,
+            _("%(c)s\n理由：%(r)s") % {"c": change, "r": reason},
+            data={
+                "amount_owed": [str(old_amount), str(new_amount)],
+                "workers_owed": [old_workers, new_workers],
+                "reason": reason,
+            },
+        )
 
 
 def case_refer_arbitration(*, case: Case, user: User, note: str) -> CaseEntry:
@@ -543,6 +694,14 @@ def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
         raise ValidationError({"note": [_("请填写结案说明")]})
     now = timezone.now()
     with transaction.atomic():
+        # Under the row lock: no payment or revision can change the figures between the
+        # outcome's check and the closure.
+        case = _lock(case)
+        if case.state not in TRANSITIONS["close"][0]:
+            raise _refused(case, "close")
+        why = outcomes.refusal(outcome, outcomes.facts(case))
+        if why is not None:
+            raise ValidationError({"outcome": [why]})
         start = case.filed_on or timezone.localdate(case.accepted_at or case.created_at)
         taken = max(workdays.working_days_between(start, timezone.localdate(now)), 0)
         clock = _running(case, CLOSE)

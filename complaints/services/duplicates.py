@@ -46,7 +46,7 @@ def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
     candidates = (
         Complaint.objects.filter(criteria, received_at__gte=since)
         .exclude(pk=complaint.pk)
-        .exclude(status=ComplaintStatus.MERGED)
+        .filter(merged_into__isnull=True)  # not the status: a merged one follows its case
         .only(
             "tracking_no",
             "employer_name",
@@ -129,7 +129,7 @@ def duplicate_merge(*, link: DuplicateLink, user: User) -> DuplicateLink:
     with transaction.atomic():
         link = _decide(link, user, DuplicateState.MERGED)
         complaint = Complaint.objects.select_for_update().get(pk=link.complaint_id)
-        if complaint.status == ComplaintStatus.MERGED:
+        if complaint.merged_into_id is not None:
             # Already handled with another complaint: moving it again would split the group.
             raise ValidationError(_("该投诉已与其他投诉合并办理"))
         primary = link.duplicate_of
@@ -141,10 +141,12 @@ def duplicate_merge(*, link: DuplicateLink, user: User) -> DuplicateLink:
         if primary.case_id is not None:
             complaint.case = primary.case  # handled together: the same case
         complaint.save(update_fields=["merged_into", "status", "case"])
-        from .cases import refresh_case_totals
+        from .cases import complaints_follow, refresh_case_totals
 
         for case in {c for c in (old_case, complaint.case) if c is not None}:
             refresh_case_totals(case)
+        if complaint.case is not None:
+            complaints_follow(complaint.case)  # handled in that case: its status from now on
         record_event(
             complaint,
             EventKind.MERGED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -40,6 +41,13 @@ from complaints.models import (
     RevealLog,
 )
 from complaints.permissions import can_sign_or_return
+from complaints.tracking import (  # noqa: F401 - named here for older imports
+    TRACKING_ALPHABET,
+    TRACKING_LENGTH,
+    format_tracking_no,
+    new_tracking_no,
+    normalize_tracking_no,
+)
 
 from . import callbacks, duplicates, routing
 
@@ -68,11 +76,6 @@ INPUT_FIELDS = (
     "received_at",
 )
 ComplaintData = dict[str, Any]
-
-# Tracking numbers: 10 characters from the 31 that cannot be confused when read over the
-# phone (no 0/O, 1/I/L): ~49.5 bits, so guessing one is hopeless and numbers show no order.
-TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-TRACKING_LENGTH = 10
 
 
 # Evidence files: extension → (the content type stored, a check of the file's first bytes).
@@ -123,16 +126,11 @@ def file_type(name: str) -> str:
     return ALLOWED_FILES[ext][0] if ext in ALLOWED_FILES else "application/octet-stream"
 
 
-def new_tracking_no() -> str:
-    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
-def normalize_tracking_no(value: str) -> str:
-    return "".join(ch for ch in value.upper() if ch.isalnum())
-
-
-def format_tracking_no(value: str) -> str:
-    return f"{value[:5]}-{value[5:]}"
+def new_form_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def _text(data: ComplaintData, key: str) -> str:
@@ -361,9 +359,15 @@ def complaint_create(
     external_id: str | None = None,
     payload_hash: str = "",
     files: Sequence[UploadedFile] = (),
+    form_token: str | None = None,
 ) -> Complaint:
     """Take a complaint in: validate everything first, then save, route, check duplicates,
-    and tell the receiving unit — all or nothing."""
+    and tell the receiving unit — all or nothing. A form's one-time token already used
+    returns the complaint it filed, unchanged (a double submit files one complaint)."""
+    if form_token:
+        filed = Complaint.objects.filter(form_token=form_token).first()
+        if filed is not None:
+            return filed
     if channel not in Channel.values:
         raise ValidationError({"channel": [_("未知的投诉渠道")]})
     complaint, _extra = _build(data, channel)
@@ -374,15 +378,16 @@ def complaint_create(
         payload_hash,
     )
     complaint.received_by = received_by
+    complaint.form_token = form_token or None
     route = routing.route(
         county=complaint.county,
         project=complaint.project,
         industry=complaint.industry,
-        addresses=(
-            complaint.project_address,
-            complaint.employer_address,
-            complaint.complainant_address,
-        ),
+        addresses={
+            "project_address": complaint.project_address,
+            "employer_address": complaint.employer_address,
+            "complainant_address": complaint.complainant_address,
+        },
     )
     with transaction.atomic():
         _apply_route(complaint, route, received_by)
@@ -393,6 +398,11 @@ def complaint_create(
                     complaint.save()
                 break
             except IntegrityError:
+                if form_token:
+                    # The same form submitted twice at once: the other request filed it.
+                    filed = Complaint.objects.filter(form_token=form_token).first()
+                    if filed is not None:
+                        return filed
                 if Complaint.objects.filter(tracking_no=complaint.tracking_no).exists():
                     continue
                 raise

@@ -10,6 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -304,18 +305,24 @@ def test_exports_never_write_formulas(october: dict[str, Any]) -> None:
     assert all(str(cell.value).startswith("'=") for cell in cells)
 
 
-def test_a_rate_above_one_is_served(october: dict[str, Any]) -> None:
-    """Wages recovered can exceed the amount first reported owed (recovery rate > 100%)."""
+def test_the_recovery_rate_stops_at_one(october: dict[str, Any]) -> None:
+    """Recovered wages cannot exceed what is owed (case_recovered_within_owed): a case paid
+    in full is 100%, and a smaller amount owed than recovered is refused by the database."""
+    from django.db import IntegrityError, transaction
+
     from complaints.models import Case
 
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.filter(pk__in=[october["x"].pk, october["y"].pk]).update(
+            amount_owed=Decimal("1.00")
+        )
     Case.objects.filter(pk__in=[october["x"].pk, october["y"].pk]).update(
-        amount_owed=Decimal("1.00")
+        amount_owed=F("recovered_amount")
     )
     response = client(october["office"]).get(f"/api/v1/reports/dashboard/?{OCT}")
     assert response.status_code == 200
     a = next(u for u in response.json()["units"] if u["name"] == "东湖区")
-    # (30,000.50 + 50,000) / (1.00 + 1.00)
-    assert a["values"]["recovery_rate"] == "40000.2500"
+    assert a["values"]["recovery_rate"] == "1.0000"
 
 
 @pytest.mark.parametrize(
