@@ -39,6 +39,12 @@ class Role(models.TextChoices):
     INSPECTOR = "inspector", _("劳动监察员")
     DUTY_OFFICER = "duty_officer", _("值班员/窗口受理员")
     INTEGRATION_CLIENT = "integration_client", _("接口客户端")
+    # 三员分立 (等保 level 3): three administrators whose duties do not overlap, none of whom
+    # sees case data by role: users, reference data and configuration; roles, unlocks, API
+    # keys and sessions; reading the audit trail (changes nothing).
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
 
 class County(AuditedModel):
