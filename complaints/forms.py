@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from arrears.forms import StyledForm
 from arrears.models import County, Department
-from complaints.services.intake import FORM_TOKEN, new_form_token
+from complaints.models import Channel
+from complaints.services.intake import FORM_TOKEN, complaint_check, new_form_token
+
+# A form's sections: a heading, its fields in order, and whether it starts folded away.
+Sections = list[tuple[Promise, list[str], bool]]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -31,6 +37,35 @@ class MultipleFileField(forms.FileField):
 
 
 class ComplaintForm(StyledForm):
+    """一键投诉 on a phone. It asks first what a worker knows by heart — who they are, where
+    they worked and for whom, how much and for how many — and folds away what needs papers
+    or is optional (ID number, credit code, dates, evidence)."""
+
+    sections: ClassVar[Sections] = [
+        (_("您的联系方式"), ["complainant_name", "complainant_phone"], False),
+        (
+            _("在哪里干活，谁欠的工资"),
+            ["employer_name", "project_name", "project_address", "county_code"],
+            False,
+        ),
+        (_("欠薪情况"), ["amount_owed", "workers_owed", "facts"], False),
+        (
+            _("补充信息（选填，可以不填）"),
+            [
+                "complainant_id_number",
+                "period_start",
+                "period_end",
+                "employer_credit_code",
+                "employer_contact",
+                "employer_phone",
+                "request",
+                "evidence",
+            ],
+            True,
+        ),
+    ]
+    field_order = [name for _title, names, _folded in sections for name in names]
+
     complainant_name = forms.CharField(label=_("您的姓名"), max_length=50)
     complainant_phone = forms.CharField(
         label=_("手机号码"),
@@ -104,6 +139,40 @@ class ComplaintForm(StyledForm):
         token = self.cleaned_data.get("form_token") or ""
         return token if FORM_TOKEN.fullmatch(token) else None
 
+    channel_for_check = Channel.WEB_FORM
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            # The service would not be reached this time, and its checks (ID check digit,
+            # phone, dates) would only show after the worker fixed these: run them now on
+            # what did parse, and add what they find to the fields without an error yet.
+            found = complaint_check(data=self.data_for_service(), channel=self.channel_for_check)
+            for field, messages in found.items():
+                if field in self.fields and field not in self.errors:
+                    for message in messages:
+                        self.add_error(field, message)
+        return cleaned
+
+    def fields_in_error(self) -> list[Any]:
+        """The visible fields with an error, in the order shown: the summary at the top."""
+        return [field for field in self.visible_fields() if field.errors]
+
+    def section_list(self) -> list[dict[str, Any]]:
+        """The sections with their bound fields; a folded one opens when it holds an error or
+        something typed, so nothing the worker must fix is hidden."""
+        result = []
+        for title, names, folded in self.sections:
+            fields = [self[name] for name in names if name in self.fields]
+            filled = self.is_bound and any(
+                f.errors or self.data.get(f.html_name) or self.files.get(f.html_name)
+                for f in fields
+            )
+            result.append(
+                {"title": title, "fields": fields, "folded": folded, "open": not folded or filled}
+            )
+        return result
+
     def data_for_service(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("evidence", "form_token")}
         county = data.pop("county_code", None)
@@ -121,8 +190,65 @@ class ComplaintForm(StyledForm):
                 self.add_error(target, message)
 
 
+def _now_to_the_minute() -> Any:
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+# The duty officer types what someone on the phone or at the window says: the form speaks to
+# the officer about the complainant, not to the worker ("您的姓名").
+STAFF_LABELS = {
+    "complainant_name": _("投诉人姓名"),
+    "complainant_phone": _("投诉人联系电话"),
+    "complainant_id_number": _("投诉人身份证号码（选填）"),
+    "employer_name": _("被投诉单位或老板名称"),
+    "project_address": _("务工地点（工程项目地址）"),
+    "request": _("投诉人诉求"),
+}
+
+
 class StaffComplaintForm(ComplaintForm):
-    """The duty line / service window: the same fields, plus channel and the address."""
+    """The duty line / service window: the same fields, plus channel, the time of the call or
+    visit (now unless changed) and the addresses, each kept with its party."""
+
+    sections: ClassVar[Sections] = [
+        (_("来电 / 来访"), ["channel", "received_at"], False),
+        (
+            _("投诉人"),
+            [
+                "complainant_name",
+                "complainant_phone",
+                "complainant_id_number",
+                "complainant_address",
+            ],
+            False,
+        ),
+        (
+            _("被投诉单位"),
+            [
+                "employer_name",
+                "employer_credit_code",
+                "employer_address",
+                "employer_contact",
+                "employer_phone",
+            ],
+            False,
+        ),
+        (
+            _("工程项目与欠薪情况"),
+            [
+                "project_name",
+                "project_address",
+                "county_code",
+                "amount_owed",
+                "workers_owed",
+                "period_start",
+                "period_end",
+            ],
+            False,
+        ),
+        (_("情况说明与诉求"), ["facts", "request", "evidence"], False),
+    ]
+    field_order = [name for _title, names, _folded in sections for name in names]
 
     channel = forms.ChoiceField(
         label=_("渠道"),
@@ -134,15 +260,27 @@ class StaffComplaintForm(ComplaintForm):
             ("inspection", _("检查发现")),
         ],
     )
-    complainant_address = forms.CharField(label=_("投诉人住址"), max_length=200, required=False)
-    employer_address = forms.CharField(label=_("单位地址"), max_length=200, required=False)
+    complainant_address = forms.CharField(
+        label=_("投诉人住址（选填）"), max_length=200, required=False
+    )
+    employer_address = forms.CharField(label=_("单位地址（选填）"), max_length=200, required=False)
     received_at = forms.DateTimeField(
         label=_("来电/来访时间"),
         required=False,
+        # Now, in the city's time (the current time zone renders it), to the minute: the
+        # officer changes it only for a call taken earlier.
+        initial=_now_to_the_minute,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
-    field_order = ["channel", "received_at"]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in STAFF_LABELS.items():
+            self.fields[name].label = label
+
+    @property
+    def channel_for_check(self) -> str:  # type: ignore[override]
+        return str(self.cleaned_data.get("channel") or Channel.DUTY_PHONE)
 
     def data_for_service(self) -> dict[str, Any]:
         data = super().data_for_service()

@@ -78,6 +78,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             "complaints": project.complaints.all()[:20],
             "required_deposit": services.required_deposit(project=project),
             "clocks": selectors.rectification_clocks(project=project),
+            "can_inspect": permissions.can_inspect(user),
         },
     )
 
@@ -96,7 +97,12 @@ def warning_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "projects/warnings.html",
-        {"page": page, "dispositions": services.DISPOSITIONS, "state": state},
+        {
+            "page": page,
+            "dispositions": services.DISPOSITIONS,
+            "state": state,
+            "can_dispose": permissions.can_dispose_warning(_user(request)),
+        },
     )
 
 
@@ -118,6 +124,8 @@ def warning_dispose(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, text)
     except Conflict as exc:
         messages.error(request, exc.message)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))  # the service says whose it is to dispose
     else:
         messages.success(request, _("已处置"))
     return redirect("warning-queue")
@@ -192,7 +200,9 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
     if not permissions.can_inspect(user):
-        raise PermissionDenied(_("只有监察员和主管部门可以登记检查"))
+        # The button is not shown to them (same rule); a typed or stale link says why.
+        messages.error(request, _("只有监察员和主管部门可以登记检查"))
+        return redirect("project-page", pk=project.pk)
     today = timezone.localdate()
     campaigns = Campaign.objects.filter(starts_on__lte=today, ends_on__gte=today)
     # Arriving from a campaign's page preselects it.
@@ -254,7 +264,8 @@ def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
     if not permissions.can_inspect(user):
-        raise PermissionDenied(_("只有监察员和主管部门可以核查"))
+        messages.error(request, _("只有监察员和主管部门可以核查"))
+        return redirect("project-page", pk=project.pk)
     post = request.POST
     try:
         amount = Decimal(post["amount"]) if post.get("amount") else None

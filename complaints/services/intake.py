@@ -238,6 +238,16 @@ def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]
     return complaint, extra
 
 
+def complaint_check(*, data: ComplaintData, channel: str) -> dict[str, list[str]]:
+    """The field errors complaint_create would raise for this input, saving nothing: a form
+    with errors of its own shows these beside them, so one submit reports every problem."""
+    try:
+        _build(data, channel)
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
 def validate_files(files: Sequence[UploadedFile]) -> None:
     """Evidence files: count, size and type (by extension and by the file's first bytes)."""
     max_files = config.get("complaints.max_files")

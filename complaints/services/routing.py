@@ -74,13 +74,18 @@ def route(
     county: County | None,
     project: Project | None,
     industry: Industry | None,
-    addresses: tuple[str, ...],
+    addresses: dict[str, str],
 ) -> Route:
+    """`addresses` by whose they are, in the order to try them (project_address,
+    employer_address, complainant_address): the key becomes the rule, so the timeline can say
+    "按用人单位地址匹配到东湖区" (complaints.explain words every rule)."""
     rule = "county"
     if county is None and project is not None:
         county, rule = project.county, "project"
-    if county is None:
-        county, rule = county_from_text(*addresses), "address"
+    for source, text in addresses.items():
+        if county is not None:
+            break
+        county, rule = county_from_text(text), source
     if county is None:
         return Route(None, None, "dispatch")
     return Route(county, department_for(county, industry), rule)

@@ -161,13 +161,12 @@ def test_pages_mask_identifiers_and_reveal_is_logged(city: dict[str, Any]) -> No
     html = inspector.get(f"/complaints/{complaint.tracking_no}/").content.decode()
     assert "139****5678" in html and "13912345678" not in html
     assert "110105********002X" in html and "11010519491231002X" not in html
-    # without the permission, no reveal
-    assert (
-        inspector.post(
-            f"/complaints/{complaint.tracking_no}/reveal/", {"field": "complainant_phone"}
-        ).status_code
-        == 403
+    # without the permission, no reveal: refused with the reason on the complaint's page
+    refused = inspector.post(
+        f"/complaints/{complaint.tracking_no}/reveal/", {"field": "complainant_phone"}, follow=True
     )
+    assert refused.status_code == 200 and "您没有查看完整个人信息的权限" in refused.content.decode()
+    assert "13912345678" not in refused.content.decode() and not RevealLog.objects.exists()
     city["housing_a"].user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
     response = inspector.post(
         f"/complaints/{complaint.tracking_no}/reveal/", {"field": "complainant_phone"}, follow=True
