@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from arrears import config, deadlines, workdays
 from arrears.errors import Conflict
@@ -53,21 +53,21 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": ((CaseState.CLOSED, CaseState.REFUSED), CaseState.FILED),
 }
 ACTION_NAMES = {
-    "accept": _lazy("受理"),
-    "refuse": _lazy("不予受理"),
-    "file": _lazy("立案"),
-    "close": _lazy("结案"),
-    "reopen": _lazy("重新办理"),
+    "accept": gettext_lazy("受理"),
+    "refuse": gettext_lazy("不予受理"),
+    "file": gettext_lazy("立案"),
+    "close": gettext_lazy("结案"),
+    "reopen": gettext_lazy("重新办理"),
 }
 
 ACCEPT, RESPOND, CLOSE = "case.accept", "case.respond", "case.close"
 ORDER = "case.order"  # the deadline an order to pay (责令支付) gives the employer
 deadlines.KIND_LABELS.update(
     {
-        ACCEPT: _lazy("受理决定时限"),
-        RESPOND: _lazy("首次响应时限"),
-        CLOSE: _lazy("办结时限"),
-        ORDER: _lazy("责令支付期限"),
+        ACCEPT: gettext_lazy("受理决定时限"),
+        RESPOND: gettext_lazy("首次响应时限"),
+        CLOSE: gettext_lazy("办结时限"),
+        ORDER: gettext_lazy("责令支付期限"),
     }
 )
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from complaints.models import Case, EntryKind, Outcome
 
@@ -44,46 +44,46 @@ def _on_timeline(*kinds: str) -> Callable[[Facts], bool]:
 
 OUTCOME_RULES: dict[str, Rule] = {
     Outcome.PAID_IN_FULL: Rule(
-        _lazy("已追回工资等于欠薪金额且大于0（无未付工资）"),
+        gettext_lazy("已追回工资等于欠薪金额且大于0（无未付工资）"),
         lambda f: f.recovered > 0 and f.recovered == f.owed,
     ),
     Outcome.PARTLY_PAID: Rule(
-        _lazy("已追回部分工资，且仍有未付工资"),
+        gettext_lazy("已追回部分工资，且仍有未付工资"),
         lambda f: 0 < f.recovered < f.owed,
     ),
     Outcome.MEDIATED: Rule(
-        _lazy("办案记录中有调解协议"),
+        gettext_lazy("办案记录中有调解协议"),
         _on_timeline(EntryKind.MEDIATION),
     ),
     Outcome.ARBITRATION: Rule(
-        _lazy("已转劳动仲裁（办案记录中有转劳动仲裁），且仍有未付工资"),
+        gettext_lazy("已转劳动仲裁（办案记录中有转劳动仲裁），且仍有未付工资"),
         lambda f: EntryKind.ARBITRATION in f.kinds and f.outstanding > 0,
     ),
     Outcome.ORDER: Rule(
-        _lazy("办案记录中有责令支付"),
+        gettext_lazy("办案记录中有责令支付"),
         _on_timeline(EntryKind.ORDER),
     ),
     # A penalty rests on facts the investigation established (行政处罚法 art. 40).
     Outcome.FINED: Rule(
-        _lazy("办案记录中有现场检查、约谈或责令支付（查明事实后方可处罚）"),
+        gettext_lazy("办案记录中有现场检查、约谈或责令支付（查明事实后方可处罚）"),
         _on_timeline(EntryKind.VISIT, EntryKind.INTERVIEW, EntryKind.ORDER),
     ),
     Outcome.POLICE: Rule(
-        _lazy("已移送公安机关（办案记录中有移送公安机关）"),
+        gettext_lazy("已移送公安机关（办案记录中有移送公安机关）"),
         _on_timeline(EntryKind.POLICE),
     ),
     # Wages recovered show that arrears existed and were handled here: such a case closes as
     # paid in full or partly paid (a later withdrawal is told in the closing note).
     Outcome.NOT_SUBSTANTIATED: Rule(
-        _lazy("未追回任何工资（追回了工资即说明欠薪属实）"),
+        gettext_lazy("未追回任何工资（追回了工资即说明欠薪属实）"),
         lambda f: f.recovered == 0,
     ),
     Outcome.WITHDRAWN: Rule(
-        _lazy("未追回任何工资（已追回的按全额支付或部分支付结案）"),
+        gettext_lazy("未追回任何工资（已追回的按全额支付或部分支付结案）"),
         lambda f: f.recovered == 0,
     ),
     Outcome.OUTSIDE_JURISDICTION: Rule(
-        _lazy("未追回任何工资（不属本部门管辖的案件不在本部门追回工资）"),
+        gettext_lazy("未追回任何工资（不属本部门管辖的案件不在本部门追回工资）"),
         lambda f: f.recovered == 0,
     ),
 }

@@ -11,7 +11,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.utils.translation import gettext_lazy as _lazy
 
 from arrears import config
 from arrears.models import Role, User
@@ -273,9 +272,9 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
 
 
 DISPOSITIONS = {
-    "interview": _lazy("已约谈"),
-    "resolved": _lazy("已解决"),
-    "case": _lazy("已转为案件"),
+    "interview": gettext_lazy("已约谈"),
+    "resolved": gettext_lazy("已解决"),
+    "case": gettext_lazy("已转为案件"),
 }
 
 
