@@ -16,6 +16,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     context: dict[str, Any] = {
         "unread_notifications": selectors.unread_count(user=user),
         "scope_label": selectors.scope_label(user=user),
+        "menu": permissions.menu_for(user),
     }
     if permissions.is_city_office(user):
         context["calendar_years_missing"] = services.calendar_years_needing_data()

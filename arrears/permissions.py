@@ -14,3 +14,21 @@ def is_city_office(user: Any) -> bool:
 def can_edit_calendar(user: Any) -> bool:
     """The city office keeps the working-day calendar (it enters the State Council's schedule)."""
     return is_city_office(user)
+
+
+# Roles whose people sign for and handle complaints in a receiving unit (as
+# complaints.permissions.HANDLING_ROLES, which the kernel may not import).
+_HANDLING = frozenset({Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL})
+
+
+def menu_for(user: Any) -> dict[str, bool]:
+    """Which parts of the navigation a user is shown: only what their role may use, so nobody
+    follows a menu item to a refusal. The pages still check for themselves."""
+    city = is_city_office(user)
+    role = getattr(user, "role", "")
+    return {
+        "city_office": city,
+        "sign": role in _HANDLING,
+        "register": city or role in _HANDLING | {Role.DUTY_OFFICER},
+        "admin": bool(user.is_staff),
+    }

@@ -72,6 +72,7 @@ def test_city_office_on_a_phone_sees_the_calendar(
     assert not page.is_visible("#mainnav")
     page.click(".navbar-toggler")
     page.wait_for_selector("#mainnav.show")
+    page.click("[data-testid=menu-system]")  # the calendar is under 系统
     page.click("text=工作日历")
     page.wait_for_selector("[data-testid=year-status]")
     # The menu opens this year's calendar; the days checked are 2026's (an official year in
@@ -81,6 +82,8 @@ def test_city_office_on_a_phone_sees_the_calendar(
     page.wait_for_selector("[data-testid=year-status]")
     assert page.locator("td[data-date='2026-02-14'][data-kind='makeup']").count() == 1
     assert page.locator("td[data-date='2026-10-01'][data-kind='holiday']").count() == 1
+    legend = page.inner_text("[data-testid=calendar-legend]")
+    assert "法定节假日" in legend and "调休上班" in legend
     page.screenshot(path=str(ARTIFACTS / "calendar-phone.png"), full_page=True)
     context.close()
 
