@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from arrears import health, notifications, permissions, selectors, services, workdays
+from arrears import home as home_figures
 from arrears.forms import AnnouncementForm, DayForm
 from arrears.models import DeliveryState, User, YearStatus
 from arrears.scoping import scope_of
@@ -33,7 +34,7 @@ def _user(request: HttpRequest) -> User:
 
 def _require_calendar_editor(user: User) -> None:
     if not permissions.can_edit_calendar(user):
-        raise PermissionDenied(_("只有市根治欠薪办可以修改工作日历"))
+        raise PermissionDenied(_("只有市根治欠薪办或系统管理员可以修改工作日历"))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -71,7 +72,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "next_working_day": calendar.add_working_days(today, 1),
         "in_five": calendar.add_working_days(today, 5),
         "scope": scope_of(user),
-        "counties": selectors.county_list(user=user)[:20],
+        # What to do today, figure by figure, from the apps that own the lists (arrears.home).
+        "sections": home_figures.sections_for(user, timezone.now()),
         "recent_notifications": selectors.notifications_for(user=user)[:5],
         "role": user.role,
     }

@@ -8,5 +8,5 @@ class ReportingConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the export job kinds (arrears.jobs.REGISTRY) in every process, the worker's
-        # included.
-        from reporting import jobs, notifications  # noqa: F401
+        # included, and the home page's figures (arrears.home).
+        from reporting import jobs, notifications, today  # noqa: F401

@@ -1,0 +1,244 @@
+"""The home page's figures per role ("what do I do today"), registered with arrears.home.
+
+Each figure is a count of the very list it links to, read through the same selector as that
+list (so through `for_user`): the intake inbox, the dispatch queue, the worklist, the warning
+queue, or a dashboard subset behind the drill-down page. One query per figure, whatever the
+number of rows (tests/reporting/test_today.py counts them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from arrears import config, home, workdays
+from arrears.models import Role
+from arrears.permissions import is_city_office
+from arrears.selectors import scope_label
+from complaints import selectors as complaint_selectors
+from complaints.models import Complaint, ExtensionRequest, ExtensionState
+from complaints.permissions import HANDLING_ROLES
+from projects import selectors as project_selectors
+from projects.permissions import can_dispose_warning
+from reporting import periods
+from reporting.metrics import to_wan
+from reporting.presentation import drill_url
+from reporting.selectors import Filters, subset_queryset
+
+# Who decides extensions (complaints.services.cases.case_decide_extension checks the same).
+APPROVERS = frozenset({Role.DEPARTMENT_OFFICIAL, Role.COUNTY_OFFICIAL, Role.CITY_OFFICE})
+# Who is shown the key figures of their whole scope (the county, or the city).
+OVERSEERS = frozenset({Role.COUNTY_OFFICIAL, Role.CITY_LEADER, Role.CITY_OFFICE})
+EXTENSIONS_SHOWN = 5
+
+
+def _day_end(day: dt.date) -> dt.datetime:
+    """Midnight after `day`, local time: "due today" is due before it."""
+    start = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+    return timezone.make_aware(start)
+
+
+def my_worklist_figures(user: Any, now: dt.datetime) -> list[home.Figure]:
+    """My open cases by urgency, as the worklist orders and badges them (case_urgency)."""
+    today = timezone.localdate(now)
+    soon = workdays.add_working_days(today, config.get("case.due_soon_working_days"))
+    mine = complaint_selectors.worklist(user=user).order_by()
+    counts = mine.aggregate(
+        open=Count("pk", distinct=True),
+        overdue=Count("pk", distinct=True, filter=Q(next_due_at__lt=now)),
+        today=Count(
+            "pk",
+            distinct=True,
+            filter=Q(next_due_at__gte=now, next_due_at__lt=_day_end(today)),
+        ),
+        soon=Count(
+            "pk",
+            distinct=True,
+            filter=Q(next_due_at__gte=_day_end(today), next_due_at__lt=_day_end(soon)),
+        ),
+    )
+    url = reverse("case-worklist")
+    return [
+        home.Figure(_("我的在办案件"), counts["open"], url, testid="mine-open"),
+        home.Figure(
+            _("已逾期"),
+            counts["overdue"],
+            url,
+            tone="danger" if counts["overdue"] else "secondary",
+            testid="mine-overdue",
+        ),
+        home.Figure(
+            _("今日到期"),
+            counts["today"],
+            url,
+            tone="warning" if counts["today"] else "secondary",
+            testid="mine-today",
+        ),
+        home.Figure(
+            _("即将到期"),
+            counts["soon"],
+            url,
+            tone="warning" if counts["soon"] else "secondary",
+            testid="mine-soon",
+        ),
+    ]
+
+
+def today_section(user: Any, now: dt.datetime) -> home.Section | None:
+    """What the user has to act on: sign, dispatch, their cases, extensions, warnings."""
+    role = getattr(user, "role", "")
+    city = is_city_office(user)
+    figures: list[home.Figure] = []
+    items: list[home.Item] = []
+    if role in HANDLING_ROLES:
+        count = complaint_selectors.intake_inbox(user=user).count()
+        figures.append(
+            home.Figure(
+                _("待签收投诉"),
+                count,
+                reverse("intake-inbox"),
+                tone="warning" if count else "secondary",
+                testid="to-sign",
+            )
+        )
+    if city:
+        count = complaint_selectors.dispatch_queue(user=user).count()
+        figures.append(
+            home.Figure(
+                _("待分派投诉"),
+                count,
+                reverse("dispatch-queue"),
+                tone="warning" if count else "secondary",
+                testid="to-dispatch",
+            )
+        )
+    if role in HANDLING_ROLES:
+        figures.extend(my_worklist_figures(user, now))
+    if role in APPROVERS or user.is_superuser:
+        pending = (
+            ExtensionRequest.objects.filter(
+                state=ExtensionState.PENDING,
+                case__in=complaint_selectors.case_list(user=user).values("pk"),
+            )
+            .exclude(requested_by=user)  # nobody approves their own request
+            .select_related("case")
+            .order_by("requested_at")
+        )
+        count = pending.count()
+        shown = list(pending[:EXTENSIONS_SHOWN]) if count else []
+        figures.append(
+            home.Figure(
+                _("待审批延期"),
+                count,
+                "#extensions",
+                tone="warning" if count else "secondary",
+                testid="extensions",
+            )
+        )
+        items = [
+            home.Item(
+                label=str(ext.case.number or ext.case.employer_name),
+                url=reverse("case-page", args=[ext.case_id]),
+                note=str(
+                    _("延长 %(n)s 个工作日：%(r)s") % {"n": ext.working_days, "r": ext.reason}
+                ),
+            )
+            for ext in shown
+        ]
+    if can_dispose_warning(user):
+        count = project_selectors.warning_queue(user=user).count()
+        figures.append(
+            home.Figure(
+                _("待处置预警"),
+                count,
+                reverse("warning-queue"),
+                tone="warning" if count else "secondary",
+                testid="warnings",
+            )
+        )
+    if role == Role.DUTY_OFFICER:
+        start = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
+        registered = list(
+            Complaint.objects.filter(received_by=user, received_at__gte=start).order_by(
+                "-received_at"
+            )[:10]
+        )
+        figures.append(
+            home.Figure(
+                _("今日已登记"),
+                len(registered),
+                "#registered",
+                testid="registered-today",
+            )
+        )
+        items = [
+            home.Item(
+                label=complaint.employer_name,
+                url=reverse("complaint-detail", args=[complaint.tracking_no]),
+                note=f"{timezone.localtime(complaint.received_at):%H:%M}",
+            )
+            for complaint in registered
+        ]
+    if not figures:
+        return None
+    return home.Section(
+        title=_("今日待办"),
+        figures=figures,
+        testid="today",
+        items=items,
+        items_title=_("今日登记的投诉") if role == Role.DUTY_OFFICER else _("待审批的延期申请"),
+        items_id="registered" if role == Role.DUTY_OFFICER else "extensions",
+    )
+
+
+def key_figures_section(user: Any, now: dt.datetime) -> home.Section | None:
+    """The county's (or the city's) key figures for officials and leaders, each a drill-down."""
+    if not (user.is_superuser or getattr(user, "role", "") in OVERSEERS):
+        return None
+    today = timezone.localdate(now)
+    month = periods.month(today.year, today.month)
+    year = periods.year(today.year)
+    snapshot = Filters(periods.default_period(today))
+    open_cases = subset_queryset("open", user=user, filters=snapshot, now=now).count()
+    overdue = subset_queryset("overdue", user=user, filters=snapshot, now=now).count()
+    received = subset_queryset("received", user=user, filters=Filters(month), now=now).count()
+    recovered = subset_queryset("payments", user=user, filters=Filters(year), now=now).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return home.Section(
+        title=_("%(scope)s概况") % {"scope": scope_label(user=user)},
+        testid="key-figures",
+        figures=[
+            home.Figure(_("在办案件"), open_cases, drill_url("open", {}), testid="kf-open"),
+            home.Figure(
+                _("逾期案件"),
+                overdue,
+                drill_url("overdue", {}),
+                tone="danger" if overdue else "success",
+                testid="kf-overdue",
+            ),
+            home.Figure(
+                _("本月收到投诉"),
+                received,
+                drill_url("received", month.params()),
+                testid="kf-received",
+            ),
+            home.Figure(
+                _("本年追回工资（万元）"),
+                to_wan(recovered or Decimal(0)),
+                drill_url("payments", year.params()),
+                tone="success",
+                testid="kf-recovered",
+                money=True,
+            ),
+        ],
+    )
+
+
+home.register(10, today_section)
+home.register(20, key_figures_section)

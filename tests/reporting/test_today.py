@@ -1,0 +1,88 @@
+"""The home page's figures ("what do I do today", reporting/today.py): each role sees its own
+figures, each number equals the list it links to, and the page costs a bounded number of
+queries whatever the size of the city."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from arrears.models import User
+
+# Queries of the whole home page (session, user, the shell's badge and scope, the calendar,
+# one per figure, the messages) — a constant, not a count of rows.
+MAX_QUERIES = 40
+
+ROLE_FIGURES = {
+    "cityoffice": {"to-dispatch", "extensions", "warnings", "kf-open", "kf-overdue"},
+    "leader": {"kf-open", "kf-overdue", "kf-received", "kf-recovered"},
+    "county": {"extensions", "warnings", "kf-open", "kf-overdue"},
+    "dept": {"to-sign", "mine-overdue", "mine-today", "mine-soon", "extensions", "warnings"},
+    "inspector": {"to-sign", "mine-open", "mine-overdue", "warnings"},
+    "duty": {"registered-today"},
+}
+
+
+@pytest.fixture
+def seeded(db: None) -> None:
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def _figures(html: str) -> dict[str, tuple[str, str]]:
+    """figure testid -> (link, value) as the page shows them."""
+    found = re.findall(
+        r'href="([^"]*)" data-testid="figure-([\w-]+)">.*?data-testid="value-[\w-]+">([^<]*)<',
+        html,
+        re.S,
+    )
+    return {name: (href.replace("&amp;", "&"), value) for href, name, value in found}
+
+
+def test_each_role_sees_its_figures_within_a_constant_number_of_queries(
+    client: Any, seeded: None
+) -> None:
+    for username, expected in ROLE_FIGURES.items():
+        # given
+        client.force_login(User.objects.get(username=username))
+        # when
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/")
+        # then
+        assert response.status_code == 200
+        assert len(queries) <= MAX_QUERIES, (username, len(queries))
+        shown = _figures(response.content.decode())
+        assert expected <= set(shown), (username, sorted(shown))
+        client.logout()
+
+
+def test_the_numbers_equal_the_lists_they_link_to(client: Any, seeded: None) -> None:
+    from complaints import selectors as complaints
+    from projects import selectors as projects
+
+    dept = User.objects.get(username="dept")
+    client.force_login(dept)
+    shown = _figures(client.get("/").content.decode())
+    assert shown["to-sign"] == ("/intake/inbox/", str(complaints.intake_inbox(user=dept).count()))
+    assert shown["warnings"] == ("/warnings/", str(projects.warning_queue(user=dept).count()))
+
+    # The county's overdue cases: the drill-down page lists as many rows as the figure says.
+    county = User.objects.get(username="county")
+    client.force_login(county)
+    link, value = _figures(client.get("/").content.decode())["kf-overdue"]
+    rows = client.get(link)
+    assert rows.status_code == 200
+    assert rows.context["page"].paginator.count == int(value)
+
+
+def test_a_county_official_sees_only_the_county(client: Any, seeded: None) -> None:
+    county = User.objects.get(username="county")
+    client.force_login(county)
+    body = client.get("/").content.decode()
+    assert f"{county.county.name}概况" in body
+    assert "全市概况" not in body
