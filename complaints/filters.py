@@ -16,9 +16,10 @@ class RecentIsoDateTimeField(IsoDateTimeField):
         try:
             parsed = super().to_python(value)
         except OverflowError as exc:
-            raise forms.ValidationError(_("日期时间超出范围")) from exc
+            raise forms.ValidationError(_("日期时间超出范围"), code="out_of_range") from exc
         if parsed is not None and parsed.year < 2000:
-            raise forms.ValidationError(_("日期不能早于2000年"))
+            # Well-formed, refused: 422 in the API (arrears/api/exceptions.py).
+            raise forms.ValidationError(_("日期不能早于2000年"), code="out_of_range")
         return parsed
 
 
@@ -26,16 +27,39 @@ class RecentIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = RecentIsoDateTimeField
 
 
+class CountySelect(forms.Select):
+    """The counties by name, valued by their division code; read when drawn, not at import
+    (the table may not exist yet, and counties are added in the admin)."""
+
+    def get_context(self, name: str, value: object, attrs: object) -> dict[str, object]:
+        from arrears.models import County
+
+        self.choices = [
+            ("", _("全部")),
+            *County.objects.order_by("sort_order", "code").values_list("code", "name"),
+        ]
+        return super().get_context(name, value, attrs)  # type: ignore[arg-type]
+
+
 class ComplaintFilter(django_filters.FilterSet):
     tracking_no = django_filters.CharFilter(label=_("查询码"), method="filter_tracking_no")
     status = django_filters.ChoiceFilter(label=_("状态"), choices=ComplaintStatus.choices)
     channel = django_filters.ChoiceFilter(label=_("渠道"), choices=Channel.choices)
-    county = django_filters.CharFilter(label=_("县（区）代码"), field_name="county__code")
+    # Still the division code on the wire (the API's `county=369902`); people pick a name.
+    county = django_filters.CharFilter(
+        label=_("县（区）"), field_name="county__code", widget=CountySelect
+    )
     received_after = RecentIsoDateTimeFilter(
-        label=_("收到时间起"), field_name="received_at", lookup_expr="gte"
+        label=_("收到时间起"),
+        field_name="received_at",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     received_before = RecentIsoDateTimeFilter(
-        label=_("收到时间止"), field_name="received_at", lookup_expr="lt"
+        label=_("收到时间止"),
+        field_name="received_at",
+        lookup_expr="lt",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     employer = django_filters.CharFilter(
         label=_("被投诉单位"), field_name="employer_name", lookup_expr="icontains"

@@ -19,6 +19,7 @@ from arrears import config, jobs
 from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.scoping import get_for_user_or_404
+from arrears.sorting import sort_queryset
 from arrears.spreadsheets import csv_response
 from projects import permissions, selectors, services
 from projects.forms import CampaignForm, ListingAddForm, ListingRemoveForm, error_texts
@@ -33,6 +34,16 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+# The project list's sortable columns (?sort=code, ?sort=-name, …).
+PROJECT_SORTS = {
+    "code": ["code"],
+    "name": ["name"],
+    "county": ["county__code", "name"],
+    "industry": ["industry__code", "name"],
+    "status": ["status", "name"],
+}
+
+
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.project_list(user=_user(request))
@@ -42,12 +53,14 @@ def project_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status in ProjectStatus.values:
         qs = qs.filter(status=status)
-    page = Paginator(qs.order_by("county__code", "name"), 50).get_page(request.GET.get("page"))
+    qs, sorting = sort_queryset(request, qs, PROJECT_SORTS, default="county")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "projects/list.html",
         {
             "page": page,
+            "sorting": sorting,
             "q": query,
             "status": status,
             "statuses": ProjectStatus.choices,

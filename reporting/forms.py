@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.forms import StyledForm
@@ -16,15 +17,35 @@ from complaints.models import Channel
 from reporting import metrics, periods
 from reporting.selectors import Filters
 
+PERIOD_KINDS = [
+    ("year", _("年度")),
+    ("quarter", _("季度")),
+    ("month", _("月份")),
+    ("custom", _("自定义")),
+]
+
 
 class ReportFilterForm(StyledForm):
-    period = forms.CharField(
-        label=_("期间"),
+    # The parameter links, exports and the API use: "2026-10", "2026-Q3", "2026" or "custom"
+    # with start and end. People pick it with the fields below; `clean` writes it from them.
+    period = forms.CharField(label=_("期间"), required=False, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label=_("期间"), choices=PERIOD_KINDS, required=False)
+    year = forms.TypedChoiceField(label=_("年度"), coerce=int, choices=[], required=False)
+    quarter = forms.TypedChoiceField(
+        label=_("季度"),
+        coerce=int,
+        choices=[(q, _("第%(q)s季度") % {"q": q}) for q in range(1, 5)],
         required=False,
-        help_text=_("2026-10（月）、2026-Q3（季度）、2026（年）或 custom（自定义）"),
     )
-    start = forms.CharField(label=_("开始日期"), required=False)
-    end = forms.CharField(label=_("结束日期"), required=False)
+    month = forms.CharField(
+        label=_("月份"), required=False, widget=forms.TextInput(attrs={"type": "month"})
+    )
+    start = forms.CharField(
+        label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.CharField(
+        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     county = forms.ModelChoiceField(
         label=_("县（区）"), queryset=County.objects.none(), required=False
     )
@@ -45,6 +66,9 @@ class ReportFilterForm(StyledForm):
 
     def __init__(self, *args: Any, user: Any, county: County | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        this_year = timezone.localdate().year
+        self.fields["year"].choices = [(y, str(y)) for y in range(this_year, 1999, -1)]  # type: ignore[attr-defined]
+        self._show_period()
         counties = for_user(County.objects.all(), user)
         departments = for_user(Department.objects.select_related("county"), user)
         self.fixed_county = county
@@ -60,16 +84,53 @@ class ReportFilterForm(StyledForm):
                     "所选项不存在或不在您的查看范围内"
                 )
 
+    def _show_period(self) -> None:
+        """Fill the picker from `period` (a link, an export, the API), so the page shows the
+        period it is about; a picker already submitted is left as it was."""
+        if not self.is_bound or self.data.get("kind"):
+            return
+        try:
+            period = periods.parse(
+                self.data.get("period"), self.data.get("start"), self.data.get("end")
+            )
+        except ValidationError:
+            return
+        data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict or a dict
+        data["kind"] = period.kind
+        data["year"] = str(period.start.year)
+        data["quarter"] = str((period.start.month - 1) // 3 + 1)
+        data["month"] = f"{period.start:%Y-%m}"
+        data.setdefault("start", period.start.isoformat())
+        data.setdefault("end", period.end.isoformat())
+        self.data = data
+
+    def _picked_period(self, data: dict[str, Any]) -> str | None:
+        """The `period` code the picker names, or None when it was not used."""
+        kind, year = data.get("kind"), data.get("year")
+        if kind == "year" and year:
+            return str(year)
+        if kind == "quarter" and year and data.get("quarter"):
+            return f"{year}-Q{data['quarter']}"
+        if kind == "month" and data.get("month"):
+            return str(data["month"])
+        if kind == "custom":
+            return "custom"
+        return None
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if (picked := self._picked_period(data)) is not None:
+            data["period"] = picked
         try:
             data["period_obj"] = periods.parse(
                 data.get("period"), data.get("start"), data.get("end")
             )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
+                # The hidden code's errors belong to the picker people see.
+                shown = "kind" if field == "period" else field
                 for message in messages:
-                    self.add_error(field if field in self.fields else None, message)
+                    self.add_error(shown if shown in self.fields else None, message)
         return data
 
     def filters(self) -> Filters:

@@ -70,8 +70,10 @@ def exact(key: str, value: Any) -> str:
 
 
 def unit_label(key: str) -> str:
-    unit = metrics.METRICS[key].unit
-    return {metrics.YUAN: _("万元"), metrics.DAYS: _("工作日")}.get(unit, "")
+    metric = metrics.METRICS[key]
+    unit = {metrics.YUAN: _("万元"), metrics.DAYS: _("工作日")}.get(metric.unit, "")
+    # A label that already names its unit (平均办结用时（工作日）) is not given it twice.
+    return "" if unit and unit.lower() in str(metric.label).lower() else unit
 
 
 def drill_url(subset: str | None, params: dict[str, str], **extra: Any) -> str:

@@ -1,4 +1,9 @@
-"""Template filters for personal identifiers: pages show them masked (PIPL)."""
+"""Template tags and filters of the shell: identifiers masked (PIPL), status badges, sortable
+column headers, amounts."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 
@@ -21,3 +26,87 @@ def deadline_label(kind: str) -> str:
 def get_item(mapping: dict[object, object] | None, key: object) -> object:
     """mapping[key] in a template (None when absent)."""
     return mapping.get(key) if mapping else None
+
+
+# Status colours that mean the same on every page: red is late or refused, amber needs action
+# soon, green is done, grey is paused or set aside; anything else is a neutral blue-grey.
+_TONES = {
+    "danger": {"overdue", "missed", "failed", "refused", "red", "dishonest", "not_compliant"},
+    "warning": {
+        "today",
+        "soon",
+        "pending",
+        "pending_signature",
+        "pending_dispatch",
+        "yellow",
+        "open",
+        "provisional",
+        "running",
+        "queued",
+    },
+    "success": {
+        "closed",
+        "resolved",
+        "completed",
+        "done",
+        "met",
+        "compliant",
+        "official",
+        "approved",
+    },
+    "secondary": {
+        "paused",
+        "suspended",
+        "cancelled",
+        "merged",
+        "not_started",
+        "not_applicable",
+        "unknown",
+        "none",
+        "later",
+    },
+}
+TONE_OF = {value: tone for tone, values in _TONES.items() for value in values}
+
+
+def _urgency_labels() -> dict[str, str]:
+    from django.utils.translation import gettext as _
+
+    return {"overdue": _("已逾期"), "today": _("今日到期"), "soon": _("即将到期")}
+
+
+@register.inclusion_tag("arrears/_status_badge.html")
+def status_badge(value: str, label: object = "", testid: str = "") -> dict[str, object]:
+    """{% status_badge case.state case.get_state_display %}; for a worklist's urgency the label
+    may be left out ({% status_badge c.urgency %}). Nothing is drawn without a label."""
+    value = str(value or "")
+    text = label or _urgency_labels().get(value, "")
+    return {"tone": TONE_OF.get(value, "light"), "label": text, "value": value, "testid": testid}
+
+
+@register.inclusion_tag("arrears/_sort_header.html")
+def sort_header(sorting: Any, key: str, label: object) -> dict[str, object]:
+    """A column header that sorts its list by `key` (arrears.sorting), the other way when it
+    already does; the list's filters are kept, the page is not."""
+    active = sorting is not None and sorting.key == key
+    target = f"-{key}" if active and not sorting.descending else key
+    params = dict(sorting.params) if sorting is not None else {}
+    params["sort"] = [target]
+    return {
+        "href": "?" + urlencode(params, doseq=True),
+        "label": label,
+        "active": active,
+        "descending": active and sorting.descending,
+        "key": key,
+    }
+
+
+@register.filter
+def yuan(value: object) -> str:
+    """An amount with thousands separators and two decimals (1,234,567.00); "" for none."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
