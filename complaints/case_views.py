@@ -4,6 +4,7 @@ Every action posts to one view that validates its form and calls the matching se
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -13,19 +14,22 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from arrears.errors import Conflict
 from arrears.models import Role, User
+from complaints import case_actions, selectors, services
 from complaints import case_forms as f
-from complaints import selectors, services
 from complaints.models import (
     CaseState,
     Complaint,
+    EntryKind,
     ExtensionRequest,
     ExtensionState,
+    Outcome,
     TriageClass,
 )
 from complaints.tracking import normalize_tracking_no
@@ -87,46 +91,129 @@ def worklist(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _forms(case: Any) -> dict[str, Any]:
-    """An empty form per action, as the page first shows them."""
-    return {
-        "refuse": f.ReasonForm(),
-        "reopen": f.ReasonForm(),
-        "file": f.FileForm(initial={"filed_on": timezone.localdate()}),
-        "triage": f.TriageForm(initial={"triage_class": case.suggested_class}),
-        "record": f.RecordForm(),
-        "revise_owed": f.ReviseOwedForm(
-            initial={"amount_owed": case.amount_owed, "workers_owed": case.workers_owed}
+def _auto_id(action: str) -> str:
+    # Every action's form is on the page at once: ids carry the action (id_payment_note,
+    # id_close_note), so labels point at their own field. The field names stay as they are:
+    # each form posts to its own URL, and the names are what the action endpoints accept.
+    return f"id_{action}_%s"
+
+
+def _forms(case: Any, actions: list[str]) -> dict[str, Any]:
+    """An empty form per action that applies now, as the page first shows them."""
+    makers: dict[str, Callable[[str], Any]] = {
+        "refuse": lambda a: f.ReasonForm(auto_id=a),
+        "reopen": lambda a: f.ReasonForm(auto_id=a),
+        "file": lambda a: f.FileForm(initial={"filed_on": timezone.localdate()}, auto_id=a),
+        "triage": lambda a: f.TriageForm(initial={"triage_class": case.suggested_class}, auto_id=a),
+        "record": lambda a: f.RecordForm(auto_id=a),
+        "revise_owed": lambda a: f.ReviseOwedForm(
+            initial={"amount_owed": case.amount_owed, "workers_owed": case.workers_owed},
+            auto_id=a,
         ),
-        "payment": f.PaymentForm(initial={"paid_on": timezone.localdate()}),
-        "arbitration": f.NoteForm(),
-        "police": f.NoteForm(),
-        "resume": f.NoteForm(),
-        "extension": f.ExtensionForm(),
-        "decide": f.DecisionForm(),
-        "close": f.CloseForm(case=case),
-        "feedback": f.FeedbackForm(),
+        "payment": lambda a: f.PaymentForm(initial={"paid_on": timezone.localdate()}, auto_id=a),
+        "arbitration": lambda a: f.NoteForm(auto_id=a),
+        "police": lambda a: f.NoteForm(auto_id=a),
+        "resume": lambda a: f.NoteForm(auto_id=a),
+        "extension": lambda a: f.ExtensionForm(auto_id=a),
+        "decide": lambda a: f.DecisionForm(auto_id=a),
+        "close": lambda a: f.CloseForm(case=case, auto_id=a),
+        "feedback": lambda a: f.FeedbackForm(auto_id=a),
     }
+    return {name: makers[name](_auto_id(name)) for name in actions if name in makers}
+
+
+# The page's sections (tabs), each action in one, in the order an officer meets them.
+GROUPS: list[tuple[str, Any, tuple[str, ...]]] = [
+    (
+        "handle",
+        gettext_lazy("办理"),
+        (
+            "accept",
+            "refuse",
+            "file",
+            "triage",
+            "resume",
+            "arbitration",
+            "police",
+            "extension",
+            "decide",
+        ),
+    ),
+    ("record", gettext_lazy("记录"), ("payment", "record", "revise_owed")),
+    ("close", gettext_lazy("结案"), ("close", "reopen", "feedback")),
+]
+TITLES = {
+    "accept": gettext_lazy("受理"),
+    "refuse": gettext_lazy("不予受理"),
+    "file": gettext_lazy("立案"),
+    "triage": gettext_lazy("分类（三办）"),
+    "record": gettext_lazy("添加办案记录"),
+    "revise_owed": gettext_lazy("核定欠薪金额"),
+    "payment": gettext_lazy("登记追回工资"),
+    "arbitration": gettext_lazy("转劳动仲裁"),
+    "resume": gettext_lazy("恢复计时"),
+    "police": gettext_lazy("移送公安机关"),
+    "extension": gettext_lazy("申请延期"),
+    "decide": gettext_lazy("审批延期"),
+    "close": gettext_lazy("结案"),
+    "reopen": gettext_lazy("重新办理"),
+    "feedback": gettext_lazy("回访"),
+}
+# The next step of the usual path is shown open; the others fold to their title.
+OPEN_BY_DEFAULT = frozenset({"accept", "file", "payment", "close", "resume", "decide", "feedback"})
+
+
+def _groups(forms: dict[str, Any], actions: list[str], bound: str | None) -> list[dict[str, Any]]:
+    groups = []
+    for key, title, names in GROUPS:
+        items = [
+            {
+                "name": name,
+                "title": TITLES[name],
+                "form": forms.get(name),
+                "open": name == bound or (bound is None and name in OPEN_BY_DEFAULT),
+            }
+            for name in names
+            if name in actions
+        ]
+        if items:
+            groups.append({"key": key, "title": title, "actions": items})
+    # The tab shown first: the refused form's, else the one holding the next usual step.
+    active = next(
+        (g for g in groups if any(a["open"] for a in g["actions"])),
+        groups[0] if groups else None,
+    )
+    for group in groups:
+        group["active"] = group is active
+        if len(group["actions"]) == 1:
+            group["actions"][0]["open"] = True  # a single action needs no unfolding
+    return groups
 
 
 def _render_page(
-    request: HttpRequest, case: Any, bound: tuple[str, Any] | None = None
+    request: HttpRequest, case: Any, bound: tuple[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
-    forms = _forms(case)
+    actions = case_actions.available(case, _user(request))
+    forms = _forms(case, actions)
     if bound is not None:  # the refused form, with what was typed and its errors
         forms[bound[0]] = bound[1]
+        if bound[0] not in actions:
+            actions.append(bound[0])
     pending_extension = case.extensions.filter(state=ExtensionState.PENDING).first()
+    close_form = forms.get("close")
     return render(
         request,
         "complaints/cases/detail.html",
         {
             "case": case,
             "clocks": selectors.case_deadlines(case=case),
-            "actions": services.allowed_actions(case),
+            "actions": actions,
+            "groups": _groups(forms, actions, bound[0] if bound else None),
             "pending_extension": pending_extension,
             "forms": forms,
-            "close_refused": forms["close"].refused,
+            "close_refused": close_form.refused if close_form is not None else {},
         },
+        status=status,
     )
 
 
@@ -208,11 +295,11 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     data: dict[str, Any] = {}
     if form_class is not None:
         kwargs = {"case": case} if form_class is f.CloseForm else {}
-        form = form_class(request.POST, request.FILES, **kwargs)
+        form = form_class(request.POST, request.FILES, auto_id=_auto_id(action), **kwargs)
         if not form.is_valid():
             # Shown again with what was typed and the errors by the fields (no redirect: the
             # input would be lost); nothing was saved, so a refresh re-posts only this form.
-            return _render_page(request, case, (action, form))
+            return _render_page(request, case, (action, form), status=400)
         data = form.cleaned_data
     try:
         do(case, user, data)
@@ -222,12 +309,62 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 messages.error(request, text)
             return redirect("case-page", pk=case.pk)
         _absorb(form, exc)
-        return _render_page(request, selectors.case_detail(user=user, pk=pk), (action, form))
+        fresh = selectors.case_detail(user=user, pk=pk)
+        return _render_page(request, fresh, (action, form), status=400)
     except Conflict as exc:
         messages.error(request, exc.message)
+    except PermissionDenied as exc:
+        # Not this user's to do (the page did not offer it): the reason, on the case page.
+        messages.error(request, str(exc) or _("您不能对该案件执行此操作"))
     else:
-        messages.success(request, _("已保存"))
+        messages.success(request, _done(action, data, case))
     return redirect("case-page", pk=case.pk)
+
+
+def _money(amount: Any) -> str:
+    """An amount as officials say it: 万元 from ten thousand up in Chinese, yuan otherwise."""
+    value = Decimal(amount)
+    if value >= 10000 and translation.get_language() in ("zh-hans", "zh"):
+        return _("%(n)s 万元") % {"n": f"{(value / 10000).quantize(Decimal('0.01')).normalize():f}"}
+    text = f"{value:,.2f}".removesuffix(".00")
+    return _("%(n)s 元") % {"n": text}
+
+
+def _done(action: str, data: dict[str, Any], case: Any) -> str:
+    """What the officer just did, in a sentence ("已受理", "已记录付款 2 万元")."""
+    if action == "payment":
+        return _("已记录付款 %(a)s") % {"a": _money(data["amount"])}
+    if action == "revise_owed":
+        case.refresh_from_db(fields=["amount_owed", "workers_owed"])
+        return _("已核定欠薪金额 %(a)s，涉及 %(w)s 人") % {
+            "a": _money(case.amount_owed),
+            "w": case.workers_owed,
+        }
+    if action == "file":
+        return _("已立案（%(d)s）") % {"d": data["filed_on"].isoformat()}
+    if action == "triage":
+        return _("已分类为“%(c)s”") % {"c": TriageClass(data["triage_class"]).label}
+    if action == "record":
+        return _("已添加办案记录：%(k)s") % {"k": EntryKind(data["kind"]).label}
+    if action == "extension":
+        return _("已申请延期 %(n)s 个工作日，待审批") % {"n": data["working_days"]}
+    if action == "decide":
+        return _("已批准延期") if data["approve"] else _("已决定不予延期")
+    if action == "close":
+        return _("已结案：%(o)s") % {"o": Outcome(data["outcome"]).label}
+    if action == "feedback":
+        return _("已记录回访，满意度 %(s)s/5") % {"s": data["satisfaction"]}
+    return str(DONE[action])
+
+
+DONE = {
+    "accept": gettext_lazy("已受理"),
+    "refuse": gettext_lazy("已决定不予受理"),
+    "arbitration": gettext_lazy("已转劳动仲裁"),
+    "resume": gettext_lazy("已恢复计时"),
+    "police": gettext_lazy("已移送公安机关"),
+    "reopen": gettext_lazy("已重新办理"),
+}
 
 
 def _absorb(form: Any, exc: ValidationError) -> None:

@@ -30,3 +30,17 @@ def can_decide_duplicates(user: Any) -> bool:
             or user.role in HANDLING_ROLES | {Role.COUNTY_OFFICIAL, Role.CITY_OFFICE}
         )
     )
+
+
+# Who approves an extension of a case's closing deadline (延期审批).
+EXTENSION_DECIDERS = frozenset({Role.DEPARTMENT_OFFICIAL, Role.COUNTY_OFFICIAL, Role.CITY_OFFICE})
+
+
+def can_decide_extension(user: Any, request: Any) -> bool:
+    """The head of the unit, the county official or the city office — never the officer who
+    asked for it."""
+    return bool(
+        user.is_authenticated
+        and user.pk != request.requested_by_id
+        and user.role in EXTENSION_DECIDERS
+    )

@@ -38,6 +38,7 @@ from complaints.models import (
     TriageClass,
 )
 from complaints.models.complaint import MAX_AMOUNT, STATUS_FOR_CASE_STATE
+from complaints.permissions import can_decide_extension
 from complaints.services import outcomes
 from complaints.services.intake import store_evidence, validate_files
 from complaints.tracking import format_tracking_no
@@ -654,11 +655,7 @@ def case_decide_extension(
 ) -> ExtensionRequest:
     """The head of the unit, the county or the city office decides; not the requester."""
     _check_scope(request.case, user)
-    if user.pk == request.requested_by_id or user.role not in (
-        Role.DEPARTMENT_OFFICIAL,
-        Role.COUNTY_OFFICIAL,
-        Role.CITY_OFFICE,
-    ):
+    if not can_decide_extension(user, request):
         raise PermissionDenied(_("延期须由承办单位负责人、县（区）负责人或市欠薪办审批"))
     state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
     with transaction.atomic():

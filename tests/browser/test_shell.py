@@ -156,10 +156,12 @@ def test_inspector_takes_a_case_from_signed_complaint_to_closure(
     assert page.inner_text("[data-testid=case-state]") == "已受理"
     page.click("[data-testid=action-file] button")
     assert page.inner_text("[data-testid=case-state]") == "立案调查"
+    page.click("[data-testid=tab-record]")  # the case page's actions are in tabs
     page.fill("[data-testid=action-payment] input[name=amount]", "12000")
     page.fill("[data-testid=action-payment] input[name=workers_paid]", "2")
     page.click("[data-testid=action-payment] button")
     assert "12,000.00" in page.inner_text("[data-testid=recovered]")
+    page.click("[data-testid=tab-close]")
     page.select_option("[data-testid=action-close] select[name=outcome]", "paid_in_full")
     page.fill("[data-testid=action-close] textarea[name=note]", "已全额支付")
     page.click("[data-testid=action-close] button")

@@ -61,9 +61,10 @@ def test_case_page_actions_through_the_pages(signed: dict[str, Any]) -> None:  #
     )
     assert response.status_code == 200
     assert "不能结案" in response.content.decode()
-    # bad form input is a message too
+    # bad form input: the page again (400) with the error by the field
     response = web.post(f"/cases/{case.pk}/feedback/", {"satisfaction": "9"}, follow=True)
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert 'data-testid="error-feedback-satisfaction"' in response.content.decode()
     assert Case.objects.get(pk=case.pk).satisfaction is None
 
 

@@ -373,7 +373,7 @@ def test_page_keeps_what_was_typed_and_shows_the_error(signed: dict[str, Any]) -
         {"paid_on": "2026-10-09", "amount": "999999.00", "workers_paid": "4", "note": "第一笔"},
     )
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: the page again, with the input
     assert 'data-testid="error-payment-amount"' in html and "尚欠工资 86,400.00 元" in html
     assert 'value="999999.00"' in html and 'value="第一笔"' in html
     assert Case.objects.get(pk=case.pk).recovered_amount == 0

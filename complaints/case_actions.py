@@ -1,0 +1,44 @@
+"""Which actions on a case apply now, for this user: the case page shows these and nothing
+else (no 恢复计时 when nothing is paused, no 移送公安 on a closed case).
+
+The state transitions come from TRANSITIONS (complaints.services.cases), the rest from the
+case's clocks and extension requests, who may decide from complaints.permissions. The
+services still check everything themselves; this only keeps the page from offering what they
+would refuse."""
+
+from __future__ import annotations
+
+from arrears import deadlines
+from arrears.models import Deadline, User
+from complaints.models import Case, CaseState, ExtensionState
+from complaints.permissions import can_decide_extension
+from complaints.services.cases import CLOSE, allowed_actions
+
+# Actions that apply while the case is being handled (pending, accepted or filed).
+WHILE_OPEN = ("triage", "record", "payment", "revise_owed", "arbitration", "police")
+
+
+def available(case: Case, user: User) -> list[str]:
+    """The actions the case page offers now (two queries: the closing clock, the extension
+    requests)."""
+    actions = list(allowed_actions(case))
+    if case.is_open:
+        actions += WHILE_OPEN
+    close_clock = (
+        Deadline.objects.for_subject(case)
+        .filter(kind=CLOSE, state__in=deadlines.RUNNING)
+        .only("state")
+        .first()
+    )
+    if close_clock is not None and close_clock.state == "paused":
+        actions.append("resume")
+    requests = list(case.extensions.exclude(state=ExtensionState.REFUSED).only("state"))
+    pending = next((r for r in requests if r.state == ExtensionState.PENDING), None)
+    if pending is not None:
+        if can_decide_extension(user, pending):
+            actions.append("decide")
+    elif close_clock is not None and not requests:
+        actions.append("extension")  # once per case (a refused request may be made again)
+    if case.state == CaseState.CLOSED:
+        actions.append("feedback")
+    return actions
