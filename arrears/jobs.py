@@ -203,7 +203,23 @@ def job_start(
             job.upload_name = name[:200]
             job.save(update_fields=["upload", "upload_name"])
         transaction.on_commit(partial(_enqueue, job.pk))
+        _audit_job(job, "queued")
     return job
+
+
+def _audit_job(job: Job, state: str, rows: int | None = None) -> None:
+    """Exports and imports are security events (安全审计): who asked for which, and how it
+    ended, beside the job row (which its owner may retry and the sweep rewrites)."""
+    from arrears.audit import security_event
+
+    failed = state in (JobState.FAILED, JobState.CANCELLED)
+    security_event(
+        kind="import" if "import" in job.kind else "export",
+        actor=job.owner,
+        obj=job,
+        result="failure" if failed else "success",
+        detail={"job": job.pk, "kind": job.kind, "state": state, "rows": rows},
+    )
 
 
 def _partial_path(job: Job, token: uuid.UUID) -> Path:
@@ -215,11 +231,15 @@ def _partial_path(job: Job, token: uuid.UUID) -> Path:
 def _finish(job_id: int, token: uuid.UUID, **values: Any) -> bool:
     """Write a job's outcome if this worker still holds it."""
     values.setdefault("finished_at", timezone.now())
-    return bool(
+    finished = bool(
         Job.objects.filter(pk=job_id, claim_token=token, state=JobState.RUNNING).update(
             claim_token=None, lease_until=None, **values
         )
     )
+    if finished:
+        job = Job.objects.select_related("owner").get(pk=job_id)
+        _audit_job(job, str(values.get("state", job.state)), values.get("done"))
+    return finished
 
 
 def _notify(job: Job, state: str) -> None:

@@ -16,6 +16,16 @@ def can_edit_calendar(user: Any) -> bool:
     return is_city_office(user)
 
 
+def can_read_audit(user: Any) -> bool:
+    """The audit page and the trail's export (the audit administrator, 三员分立); the superuser
+    too, for installation, each of its looks recorded as a security event."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and (user.role == Role.AUDIT_ADMIN or user.is_superuser)
+    )
+
+
 # Roles whose people sign for and handle complaints in a receiving unit (as
 # complaints.permissions.HANDLING_ROLES, which the kernel may not import).
 _HANDLING = frozenset({Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL})

@@ -84,6 +84,14 @@ def run_job(job_id: int) -> str:
     return jobs.job_run(job_id=job_id)
 
 
+@shared_task(name="arrears.tasks.verify_audit", time_limit=3600, soft_time_limit=3540)
+def verify_audit() -> bool:
+    """Beat, daily: walk the audit trails' chains; administrators are alerted on a break."""
+    from arrears.audit import maintenance
+
+    return bool(maintenance.audit_verify_record().ok)
+
+
 @shared_task(name="arrears.tasks.sweep_jobs")
 def sweep_jobs() -> dict[str, int]:
     """Jobs whose worker died end as failed; lost queued tasks are sent again; old files go."""

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from arrears import job_views, views
+from arrears.audit import views as audit_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,6 +32,8 @@ urlpatterns = [
         views.message_resend,
         name="message-resend",
     ),
+    path("audit/", audit_views.audit_list, name="audit-list"),
+    path("audit/export/", audit_views.audit_export, name="audit-export"),
     path("jobs/", job_views.job_list, name="job-list"),
     path("jobs/<int:pk>/cancel/", job_views.job_cancel, name="job-cancel"),
     path("jobs/<int:pk>/retry/", job_views.job_retry, name="job-retry"),

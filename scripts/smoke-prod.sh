@@ -50,6 +50,8 @@ export CACHE_REDIS_URL=redis://127.0.0.1:6379/13
 unset REDIS_URL
 SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(64))')
 export SECRET_KEY
+AUDIT_HMAC_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
+export AUDIT_HMAC_KEY
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export ARREARS_VAR_DIR=$WORK/var
 export MEDIA_ROOT=$WORK/media

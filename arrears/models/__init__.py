@@ -1,7 +1,14 @@
 """Shared building blocks every app uses: organisation and roles, the working-day calendar,
 deadlines, notifications, configuration and the audit trail."""
 
-from .audit import AuditEvent
+from .audit import (
+    AuditArchive,
+    AuditEvent,
+    AuditVerification,
+    SecurityEvent,
+    SecurityKind,
+    SecurityResult,
+)
 from .calendar import CalendarDay, CalendarYear, DayKind, YearStatus
 from .config import ConfigValue
 from .deadlines import Deadline, DeadlineState
@@ -13,7 +20,9 @@ from .outbox import DeliveryState
 
 __all__ = [
     "ACTIVE_STATES",
+    "AuditArchive",
     "AuditEvent",
+    "AuditVerification",
     "CalendarDay",
     "CalendarYear",
     "ConfigValue",
@@ -33,6 +42,9 @@ __all__ = [
     "MessageDelivery",
     "Notification",
     "Role",
+    "SecurityEvent",
+    "SecurityKind",
+    "SecurityResult",
     "User",
     "YearStatus",
 ]

@@ -31,6 +31,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # How many reverse proxies in front of the app append to X-Forwarded-For (rate limits of the
 # public pages count per citizen's address, not per proxy). 0: use REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# The audit trails' chained MAC (arrears/audit/chain.py): the key from the environment
+# (production refuses to start without one), HMAC-SM3 unless "sha256" is asked for. Changing
+# either breaks the verification of rows already written: archive them first (docs/security.md).
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "development-only-audit-key")
+AUDIT_HMAC_ALGORITHM = os.environ.get("AUDIT_HMAC_ALGORITHM", "sm3")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -207,6 +212,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "arrears.tasks.heartbeat",
         "schedule": 60,
         "options": {"expires": 55},
+    },
+    # The audit trails' chained MAC walked once a day (arrears/audit/maintenance.py); a break
+    # alerts the audit and security administrators.
+    "audit-verify": {
+        "task": "arrears.tasks.verify_audit",
+        "schedule": 24 * 3600,
+        "options": {"expires": 12 * 3600},
     },
     "deadlines-sweep": {
         "task": "arrears.tasks.sweep_deadlines",

@@ -16,6 +16,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts this server answers for")
 
+# The audit trails' MAC key: without it anyone could recompute the chain over edited rows.
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
+if len(AUDIT_HMAC_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set to at least 32 random characters")
+
 # The intranet's reverse proxy terminates TLS and sets X-Forwarded-Proto and appends the
 # client's address to X-Forwarded-For (one proxy unless said otherwise).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))

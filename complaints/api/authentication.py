@@ -14,6 +14,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
+from arrears import audit
 from complaints.models import ApiKey, IntegrationClient
 
 KEY_PREFIX = "ak_"
@@ -41,6 +42,23 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Api-Key"
 
     def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        try:
+            return self._authenticate(request)
+        except (exceptions.AuthenticationFailed, exceptions.PermissionDenied) as exc:
+            # Every refused key is a security event (安全审计), with the key's prefix (never
+            # the secret) and the reason the caller was given.
+            header = authentication.get_authorization_header(request).decode(errors="ignore")
+            prefix = header[len(self.keyword) + 1 :].strip()[len(KEY_PREFIX) :].split("_")[0]
+            audit.security_event(
+                kind="api_key_failed",
+                request=request,
+                result="failure" if isinstance(exc, exceptions.AuthenticationFailed) else "denied",
+                actor_label="anonymous:api",
+                detail={"prefix": prefix[:12], "reason": str(exc.detail)},
+            )
+            raise
+
+    def _authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
         header = authentication.get_authorization_header(request).decode(errors="ignore")
         if not header.startswith(self.keyword + " "):
             return None

@@ -255,7 +255,7 @@ RECORDABLE = [
 ]
 
 
-class CaseEntry(models.Model):
+class CaseEntry(AuditedModel):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(_("类型"), max_length=20, choices=EntryKind.choices)
     at = models.DateTimeField(_("时间"), default=timezone.now)

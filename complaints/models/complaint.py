@@ -259,7 +259,7 @@ class EventKind(models.TextChoices):
     CASE_PROGRESS = "case_progress", _("案件进展")
 
 
-class ComplaintEvent(models.Model):
+class ComplaintEvent(AuditedModel):
     """The complaint's timeline. Public events (with public_text) are what the complainant and
     the referring system see; the rest is internal."""
 

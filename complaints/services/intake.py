@@ -553,11 +553,26 @@ def complaint_reveal(*, complaint: Complaint, user: User, field: str, ip: str | 
     reveal is logged (who, when, which record)."""
     if field not in REVEALABLE:
         raise ValidationError({"field": [_("该字段不能查看")]})
+    refused = None
     if not user.has_perm("complaints.reveal_personal_data"):
-        raise PermissionDenied(_("您没有查看完整个人信息的权限"))
-    if not for_user(Complaint.objects.filter(pk=complaint.pk), user).exists():
-        raise PermissionDenied(_("该投诉不在您的办理范围内"))
+        refused = _("您没有查看完整个人信息的权限")
+    elif not for_user(Complaint.objects.filter(pk=complaint.pk), user).exists():
+        refused = _("该投诉不在您的办理范围内")
+    if refused is not None:
+        # A refused reveal is a security event too (who tried to see whose data).
+        audit.security_event(
+            kind="reveal",
+            actor=user,
+            obj=complaint,
+            address=ip or "",
+            result="denied",
+            detail={"field": field},
+        )
+        raise PermissionDenied(refused)
     with transaction.atomic():
         RevealLog.objects.create(user=user, complaint=complaint, field=field, ip=ip or None)
         record_event(complaint, EventKind.REVEALED, actor=user, note=field)
+        audit.security_event(
+            kind="reveal", actor=user, obj=complaint, address=ip or "", detail={"field": field}
+        )
     return str(getattr(complaint, field))

@@ -7,6 +7,10 @@ QuerySet.update(). Here save/delete signals record single-object changes and Aud
 records update(), bulk_create() and bulk_update() row by row. What is not recorded: raw SQL
 and writes made with the audit explicitly suspended (only the demo seeder does that). Personal
 identifiers are masked by the field's `audit_mask` before they reach the table.
+
+Rows are chained (`chain.py`: a sequence number and a MAC over each row and the previous
+one) and append-only on PostgreSQL; security events (`security.py`) are a second chained
+table beside this one.
 """
 
 from __future__ import annotations
@@ -22,9 +26,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models.expressions import Combinable
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
+
+from . import chain, security
+from .security import security_event
+
+__all__ = [
+    "AuditedManager",
+    "AuditedModel",
+    "AuditedQuerySet",
+    "acting_as",
+    "bind_request",
+    "current_actor",
+    "reset_actor",
+    "security_event",
+    "snapshot",
+    "suspended",
+]
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -139,26 +160,34 @@ def _record(events: Iterable[dict[str, Any]]) -> None:
 
     from arrears.models import AuditEvent
 
+    events = list(events)
+    if not events:
+        return
     user_id, label = current_actor()
-    rows = []
-    for event in events:
-        rows.append(
-            AuditEvent(
-                actor_id=user_id,
-                actor_label=label[:150],
-                action=event["action"],
-                content_type=ContentType.objects.get_for_model(event["model"]),
-                object_id=str(event["pk"]),
-                object_repr=event["repr"][:200],
-                changes=event["changes"],
-                bulk=event.get("bulk", False),
-            )
+    now = timezone.now()
+    rows = [
+        AuditEvent(
+            occurred_at=now,
+            actor_id=user_id,
+            actor_label=label[:150],
+            action=event["action"],
+            content_type=ContentType.objects.get_for_model(event["model"]),
+            object_id=str(event["pk"]),
+            object_repr=event["repr"][:200],
+            changes=event["changes"],
+            bulk=event.get("bulk", False),
         )
-        if len(rows) >= BATCH:
-            AuditEvent.objects.bulk_create(rows)
-            rows = []
-    if rows:
-        AuditEvent.objects.bulk_create(rows)
+        for event in events
+    ]
+    # One lock, one head lookup and one MAC pass for the whole batch (a bulk update of
+    # thousands of rows), in the caller's transaction so the trail commits with the change.
+    with transaction.atomic(using=router.db_for_write(AuditEvent), savepoint=False):
+        chain.append(AuditEvent, rows)
+        by_model: dict[type[models.Model], list[dict[str, Any]]] = {}
+        for event in events:
+            by_model.setdefault(event["model"], []).append(event)
+        for model, of_model in by_model.items():
+            security.from_changes(model, of_model)
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any], only: Iterable[str] | None = None) -> dict:
@@ -252,6 +281,10 @@ def connect_signals() -> None:
     post_save.connect(_on_save, dispatch_uid="audit_post_save")
     post_delete.connect(_on_delete, dispatch_uid="audit_post_delete")
     m2m_changed.connect(_on_m2m, dispatch_uid="audit_m2m")
+    security.connect()
+    # Registers the audit export's job kind and the retention setting (they import models,
+    # so not at this package's import, which the models themselves trigger).
+    from . import exports, maintenance  # noqa: F401
 
 
 def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
