@@ -127,10 +127,12 @@ class ReportFilterForm(StyledForm):
             )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
-                # The hidden code's errors belong to the picker people see.
-                shown = "kind" if field == "period" else field
+                # With the picker, the hidden code's errors belong to the picker people see;
+                # links and the API name `period` themselves.
+                picker = field == "period" and bool(self.data.get("kind"))
+                target = "kind" if picker else field
                 for message in messages:
-                    self.add_error(shown if shown in self.fields else None, message)
+                    self.add_error(target if target in self.fields else None, message)
         return data
 
     def filters(self) -> Filters:
