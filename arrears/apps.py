@@ -10,3 +10,9 @@ class ArrearsConfig(AppConfig):
         from . import audit
 
         audit.connect_signals()
+
+        # The demo's and the test client's shortcuts at login; also defines the
+        # auth.two_factor_roles configuration key (arrears/two_factor/policy.py).
+        from .two_factor import signals
+
+        signals.connect()

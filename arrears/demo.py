@@ -13,6 +13,11 @@ from arrears.reference import ensure_industries
 
 CITY = "江城市"
 DEMO_PASSWORD = "arrears-demo-2026"  # noqa: S105 - printed by seed_demo, demo data only
+# The authenticator secret (hex, as django-otp stores it) of every demo user who must sign in
+# with two factors: published like the password, so it protects nothing and exists in demo data
+# only. scripts/smoke_prod_browser.py computes its codes (kept equal by a test); with
+# ARREARS_DEMO (local settings) a demo user holding it is verified at login without a code.
+DEMO_TOTP_KEY = "617272656172732064656d6f20746f7470203236"
 
 # (code, name, short name). 3699xx is not an assigned prefecture code, so the demo city can
 # never be mistaken for real data; the shape (province 36, district 0x, county 2x, city 81)
@@ -150,3 +155,22 @@ def seed_users(rng: random.Random, counties: list[County]) -> list[tuple[str, st
                 user.password = hashed
                 user.save()
     return rows
+
+
+def seed_two_factor(usernames: list[str]) -> list[str]:
+    """Enrol the demo users who must use two-factor sign-in (after every app granted its
+    permissions: who may reveal personal data decides) with the demo secret; returns them."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from arrears.two_factor import policy, selectors
+
+    enrolled = []
+    for user in User.objects.filter(username__in=usernames).order_by("username"):
+        if not policy.required_for(user):
+            continue
+        enrolled.append(user.username)
+        if not selectors.has_confirmed_device(user):
+            TOTPDevice.objects.create(
+                user=user, name="演示身份验证器", key=DEMO_TOTP_KEY, confirmed=True
+            )
+    return enrolled

@@ -13,6 +13,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", include("arrears.two_factor.urls")),
     # Django's language switch, wrapped so the choice is kept on the user (notifications).
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("org/counties/", views.county_list, name="county-list"),

@@ -17,6 +17,7 @@ from .jobs import ACTIVE_STATES, Job, JobState
 from .notifications import MessageChannel, MessageDelivery, Notification
 from .organisation import County, Department, DepartmentKind, Industry, Level, Role, User
 from .outbox import DeliveryState
+from .two_factor import SmsDevice
 
 __all__ = [
     "ACTIVE_STATES",
@@ -42,6 +43,7 @@ __all__ = [
     "MessageDelivery",
     "Notification",
     "Role",
+    "SmsDevice",
     "SecurityEvent",
     "SecurityKind",
     "SecurityResult",

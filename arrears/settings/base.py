@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Two-factor sign-in (arrears/two_factor/): django-otp with its authenticator-app (TOTP)
+    # and recovery-code devices; the SMS device is arrears.SmsDevice.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "arrears.apps.ArrearsConfig",
     "complaints.apps.ComplaintsConfig",
     "projects.apps.ProjectsConfig",
@@ -69,6 +74,10 @@ MIDDLEWARE = [
     "arrears.middleware.NullCharacterMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether the session passed the second factor (request.user.is_verified()), then holding
+    # those who must pass it at the verify or enrolment step (arrears/two_factor/middleware.py).
+    "django_otp.middleware.OTPMiddleware",
+    "arrears.two_factor.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -288,6 +297,23 @@ NOTIFICATION_SEND_TIMEOUT = int(os.environ.get("NOTIFICATION_SEND_TIMEOUT", "10"
 EMAIL_TIMEOUT = NOTIFICATION_SEND_TIMEOUT
 # Links in e-mails are absolute: this address joined with the page's path.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+# --- Two-factor sign-in (arrears/two_factor/, docs/security.md) -------------------------------
+# Shown in the authenticator app beside the account name.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "根治欠薪")
+# The admin lists devices but never shows their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# An SMS code is valid this long; a new one can be sent after the cooldown, at most this many
+# an hour per user (a phone or the SMS bill cannot be flooded through the verify page).
+TWO_FACTOR_SMS_VALID_SECONDS = int(os.environ.get("TWO_FACTOR_SMS_VALID_SECONDS", "300"))
+TWO_FACTOR_SMS_COOLDOWN_SECONDS = int(os.environ.get("TWO_FACTOR_SMS_COOLDOWN_SECONDS", "60"))
+TWO_FACTOR_SMS_PER_HOUR = int(os.environ.get("TWO_FACTOR_SMS_PER_HOUR", "5"))
+# The demo (`make run`, local settings): users seeded with the published demo secret are
+# verified by it at login without typing a code. Never on in production settings.
+ARREARS_DEMO = False
+# Test settings only: sessions made by the test client's force_login()/login() count as
+# verified, so tests of other features need not pass the verify step.
+TWO_FACTOR_TRUST_TEST_LOGINS = False
 
 # --- The outbox (callbacks, e-mail, SMS): retry after BACKOFF × 2^(n-1) seconds, capped ------
 OUTBOX_BACKOFF_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_SECONDS", "30"))

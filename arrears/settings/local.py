@@ -10,3 +10,6 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     # Only ever used with DEBUG on a developer's machine; production refuses to start without one.
     SECRET_KEY = "dev-only-insecure-key-never-used-in-production"
+# The demo: users that seed_demo enrolled with the published authenticator secret sign in
+# without a code (docs/security.md); ARREARS_DEMO=0 to try the verify step with them.
+ARREARS_DEMO = env_bool("ARREARS_DEMO", True)

@@ -37,6 +37,10 @@ _INSECURE_COOKIES = env_bool("ARREARS_INSECURE_COOKIES_FOR_SMOKE", False)
 SESSION_COOKIE_SECURE = not _INSECURE_COOKIES
 CSRF_COOKIE_SECURE = not _INSECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
+# Nobody passes the second factor without a code here, whatever the environment says (the
+# demo shortcut of local settings; the smoke test types a code computed from the demo secret).
+ARREARS_DEMO = False
+TWO_FACTOR_TRUST_TEST_LOGINS = False
 SESSION_COOKIE_AGE = 8 * 3600  # one working day; officials share terminals at service windows
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

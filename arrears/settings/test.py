@@ -11,6 +11,10 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
+# Sessions of client.force_login() count as verified (arrears/two_factor/signals.py): tests of
+# other features are not held at the verify step. tests/arrears/test_two_factor.py turns it
+# off; the browser tests sign in through the real form.
+TWO_FACTOR_TRUST_TEST_LOGINS = True
 # Unit tests run tasks in-process when their transaction commits; the real worker over the
 # configured broker is exercised by tests/arrears/test_celery_worker.py.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -138,6 +138,9 @@ NOT_SCOPED = {
     "reports/table.<str:fmt>",
     # Scoped by the calling integration client: tests/complaints/test_referrals_api.py.
     "api/v1/referrals/<external_id>/",
+    # The security administrator's (city-wide by role) reset of a user's two-factor sign-in,
+    # 404 for anyone else: tests/arrears/test_two_factor.py.
+    "accounts/two-factor/users/<int:pk>/reset/",
 }
 
 

@@ -34,7 +34,11 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 @pytest.fixture
-def demo_city(transactional_db: None) -> None:
+def demo_city(transactional_db: None, settings: Any) -> None:
     from django.core.management import call_command
 
+    # As in `make run`: demo users enrolled with the published secret are verified at login,
+    # so the screens' tests sign in with the password alone. The live server runs in this
+    # process and reads the same settings. tests/browser/test_two_factor.py turns it off.
+    settings.ARREARS_DEMO = True
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115

@@ -3,6 +3,7 @@ whatever each app's demo module adds. Safe to run twice (it adds what is missing
 
 from __future__ import annotations
 
+import base64
 import importlib
 import random
 from typing import Any
@@ -58,10 +59,19 @@ class Command(BaseCommand):
         for module in sorted(modules, key=lambda m: getattr(m, "ORDER", 100)):
             with audit.acting_as(label="command:seed_demo"):
                 module.seed(rng=rng, options=options, stdout=self.stdout, org=org)
+        with audit.acting_as(label="command:seed_demo"):
+            two_factor = demo.seed_two_factor([username for username, _r, _n in users])
         self.stdout.write(self.style.SUCCESS("Demo city ready. Users (demo only):"))
         for username, role, name in users:
-            self.stdout.write(f"  {username:<14} {role:<12} {name}")
+            mark = "*" if username in two_factor else " "
+            self.stdout.write(f" {mark}{username:<14} {role:<12} {name}")
         self.stdout.write(
             f"Password for all of them: {demo.DEMO_PASSWORD}  "
             "(hotline12345 is a machine user without a password)"
+        )
+        secret = base64.b32encode(bytes.fromhex(demo.DEMO_TOTP_KEY)).decode().rstrip("=")
+        self.stdout.write(
+            "Two-factor sign-in (* above, demo only): with ARREARS_DEMO=1 (make run) they are "
+            "signed in without a code; otherwise add this secret to an authenticator app: "
+            f"{secret}  (otpauth://totp/arrears-demo?secret={secret}&issuer=arrears-demo)"
         )
