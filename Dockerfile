@@ -22,6 +22,8 @@ COPY --from=assets /app/node_modules ./node_modules
 COPY . .
 # collectstatic needs settings to import; the build-time key is thrown away with the layer.
 RUN SECRET_KEY=build-only-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+    FIELD_ENCRYPTION_KEYS=build:$(head -c 32 /dev/urandom | base64) \
+    FIELD_BLIND_INDEX_KEY=$(head -c 32 /dev/urandom | base64) \
     ALLOWED_HOSTS=build DJANGO_SETTINGS_MODULE=arrears.settings.production \
     python manage.py collectstatic --noinput
 USER arrears

@@ -12,6 +12,7 @@ duplicate checks, timeline or audit trail)."""
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -90,6 +91,9 @@ def main() -> None:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "arrears.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(60),
+        # Production refuses the public development keys; the server's rows are its own.
+        "FIELD_ENCRYPTION_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
+        "FIELD_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from arrears.fields import index_matches
 from arrears.models import User
 from arrears.scoping import for_user, get_for_user_or_404
 from complaints.models import (
@@ -27,6 +28,16 @@ _LIST_RELATED = ("county", "department", "industry", "responsible_department")
 
 def complaint_list(*, user: User) -> QuerySet[Complaint]:
     return for_user(Complaint.objects.select_related(*_LIST_RELATED), user)
+
+
+def complaints_of_person(*, user: User, identifier: str) -> QuerySet[Complaint]:
+    """The complaints in the user's scope whose complainant has exactly this phone or ID
+    number, however it was typed (the fields' normalisation). Both are encrypted: the keyed
+    blind indexes are compared (complaint_phone_bidx, complaint_id_number_bidx)."""
+    return complaint_list(user=user).filter(
+        index_matches("complainant_phone_index", "phone", identifier)
+        | index_matches("complainant_id_index", "resident_id", identifier)
+    )
 
 
 def dispatch_queue(*, user: User) -> QuerySet[Complaint]:
@@ -92,17 +103,14 @@ def track(*, tracking_no: str, phone_last4: str) -> Complaint | None:
     unknown number and a wrong phone look the same to the caller."""
     if len(phone_last4) != 4 or not phone_last4.isdigit():
         return None
-    complaint = (
+    number = normalize_tracking_no(tracking_no)
+    # One keyed hash of the number and the four digits (the phone itself is encrypted): the
+    # unique tracking number finds the row, the hash must match too.
+    return (
         Complaint.objects.select_related("department", "responsible_department")
-        .filter(tracking_no=normalize_tracking_no(tracking_no))
+        .filter(index_matches("tracking_check", "last4", number, phone_last4), tracking_no=number)
         .first()
     )
-    digits = "".join(
-        ch for ch in (complaint.complainant_phone if complaint else "") if ch.isdigit()
-    )
-    if complaint is None or not digits.endswith(phone_last4):
-        return None
-    return complaint
 
 
 def deliveries(*, user: User) -> QuerySet[CallbackDelivery]:

@@ -24,6 +24,7 @@ from complaints.filters import ComplaintFilter
 from complaints.forms import ComplaintForm, DispatchForm, ReturnForm, StaffComplaintForm, TrackForm
 from complaints.models import Channel, ComplaintStatus, DuplicateLink
 from complaints.permissions import can_decide_duplicates, can_sign_or_return
+from complaints.services.intake import REVEALABLE
 from complaints.tracking import format_tracking_no, normalize_tracking_no
 
 
@@ -178,7 +179,7 @@ def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
                 for e in complaint.events.select_related("actor", "department__county")
             ],
             "can_reveal": user.has_perm("complaints.reveal_personal_data"),
-            "revealed": request.session.pop(f"revealed:{complaint.pk}", None),
+            "revealed": _revealed(request, complaint),
             "return_form": ReturnForm(),
             "dispatch_form": DispatchForm(),
             "can_sign": waiting and can_sign_or_return(user, complaint),
@@ -249,16 +250,26 @@ def complaint_dispatch(request: HttpRequest, tracking_no: str) -> HttpResponse:
     return _act(request, tracking_no, dispatch)
 
 
+def _revealed(request: HttpRequest, complaint: Any) -> dict[str, str] | None:
+    """The value revealed (and logged) by the reveal just before, read from the complaint."""
+    revealed = request.session.pop(f"revealed:{complaint.pk}", None)
+    field = revealed.get("field") if isinstance(revealed, dict) else None
+    if field not in REVEALABLE:
+        return None
+    return {"field": field, "value": str(getattr(complaint, field))}
+
+
 @login_required
 @require_POST
 def complaint_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
     def reveal(complaint: Any, user: User) -> str:
         field = request.POST.get("field", "")
-        value = services.complaint_reveal(
+        services.complaint_reveal(
             complaint=complaint, user=user, field=field, ip=client_ip(request)
         )
-        # Shown once on the next page, never put in a URL or a log.
-        request.session[f"revealed:{complaint.pk}"] = {"field": field, "value": value}
+        # Shown once on the next page, never put in a URL or a log; the session (a database
+        # row) keeps only which field was revealed, not the number.
+        request.session[f"revealed:{complaint.pk}"] = {"field": field}
         return ""
 
     return _act(request, tracking_no, reveal)

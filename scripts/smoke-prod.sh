@@ -50,6 +50,10 @@ export CACHE_REDIS_URL=redis://127.0.0.1:6379/13
 unset REDIS_URL
 SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(64))')
 export SECRET_KEY
+# Phone and ID numbers encrypted at rest: a fresh key ring and blind-index key (docs/deployment.md).
+FIELD_ENCRYPTION_KEYS=$("$PY" -c 'import base64, os; print("k1:" + base64.b64encode(os.urandom(32)).decode())')
+FIELD_BLIND_INDEX_KEY=$("$PY" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
+export FIELD_ENCRYPTION_KEYS FIELD_BLIND_INDEX_KEY
 AUDIT_HMAC_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
 export AUDIT_HMAC_KEY
 export ALLOWED_HOSTS=127.0.0.1,localhost

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from arrears.fields import EncryptedCharField
 from arrears.identifiers import mask_phone
 
 from .outbox import OutboxItem
@@ -102,8 +103,8 @@ class MessageDelivery(OutboxItem):
     )
     channel = models.CharField(_("方式"), max_length=5, choices=MessageChannel.choices)
     # The address at the time of writing: a later change of the user's e-mail or phone does
-    # not redirect a message already queued.
-    address = models.CharField(_("发送地址"), max_length=254)
+    # not redirect a message already queued. Encrypted: for SMS it is the user's phone number.
+    address = EncryptedCharField(_("发送地址"), max_length=254)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
 

@@ -31,6 +31,16 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # How many reverse proxies in front of the app append to X-Forwarded-For (rate limits of the
 # public pages count per citizen's address, not per proxy). 0: use REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Phone and ID numbers are encrypted at rest (arrears/encryption.py, docs/security.md): a ring of
+# `id:base64key` entries, the first one current, from the variable or else from the key file;
+# the blind indexes have a key of their own. Empty here: local and test settings fall back to
+# fixed development keys, production refuses to start without real ones.
+FIELD_ENCRYPTION_KEYS = os.environ.get("FIELD_ENCRYPTION_KEYS", "")
+FIELD_ENCRYPTION_KEY_FILE = os.environ.get("FIELD_ENCRYPTION_KEY_FILE", "")
+FIELD_BLIND_INDEX_KEY = os.environ.get("FIELD_BLIND_INDEX_KEY", "")
+# Public on purpose (the repository has them): data encrypted with them is not protected.
+DEVELOPMENT_FIELD_ENCRYPTION_KEYS = "dev:YXJyZWFycy1kZXZlbG9wbWVudC1maWVsZC1rZXktMDE="
+DEVELOPMENT_FIELD_BLIND_INDEX_KEY = "YXJyZWFycy1kZXZlbG9wbWVudC1ibGluZC1pbmRleCE="
 # The audit trails' chained MAC (arrears/audit/chain.py): the key from the environment
 # (production refuses to start without one), HMAC-SM3 unless "sha256" is asked for. Changing
 # either breaks the verification of rows already written: archive them first (docs/security.md).

@@ -5,6 +5,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from arrears.encryption import key_ring_text, parse_blind_index_key, parse_key_ring
+
 from .base import *  # noqa: F403
 from .base import env_bool, env_list
 
@@ -15,6 +17,19 @@ if len(SECRET_KEY) < 50:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts this server answers for")
+# Phone and ID numbers are stored encrypted: without the keys nothing can be read or written,
+# and the development keys are public. Parsed here so a malformed key stops the start.
+if not (FIELD_ENCRYPTION_KEYS or FIELD_ENCRYPTION_KEY_FILE):  # noqa: F405
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS or FIELD_ENCRYPTION_KEY_FILE must be set")
+_RING = parse_key_ring(key_ring_text(FIELD_ENCRYPTION_KEYS, FIELD_ENCRYPTION_KEY_FILE))  # noqa: F405
+if not FIELD_BLIND_INDEX_KEY:  # noqa: F405
+    raise ImproperlyConfigured("FIELD_BLIND_INDEX_KEY must be set")
+if parse_blind_index_key(FIELD_BLIND_INDEX_KEY) in _RING.keys.values():  # noqa: F405
+    raise ImproperlyConfigured("FIELD_BLIND_INDEX_KEY must differ from the encryption keys")
+if set(parse_key_ring(DEVELOPMENT_FIELD_ENCRYPTION_KEYS).keys.values()) & set(  # noqa: F405
+    _RING.keys.values()
+):
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS: the development keys are public")
 
 # The audit trails' MAC key: without it anyone could recompute the chain over edited rows.
 AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")

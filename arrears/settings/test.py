@@ -11,6 +11,10 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOWED_HOSTS = ["*"]
+# Fixed keys, whatever the environment says: tests that need others override them.
+FIELD_ENCRYPTION_KEYS = DEVELOPMENT_FIELD_ENCRYPTION_KEYS  # noqa: F405
+FIELD_ENCRYPTION_KEY_FILE = ""
+FIELD_BLIND_INDEX_KEY = DEVELOPMENT_FIELD_BLIND_INDEX_KEY  # noqa: F405
 # Sessions of client.force_login() count as verified (arrears/two_factor/signals.py): tests of
 # other features are not held at the verify step. tests/arrears/test_two_factor.py turns it
 # off; the browser tests sign in through the real form.

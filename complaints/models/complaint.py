@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from arrears.audit import AuditedModel
-from arrears.fields import PhoneField, ResidentIdField
+from arrears.fields import BlindIndexField, PhoneField, ResidentIdField
 from arrears.identifiers import validate_credit_code
 from arrears.scoping import ScopePaths
 
@@ -78,6 +78,13 @@ class Complaint(AuditedModel):
     complainant_name = models.CharField(_("投诉人姓名"), max_length=50)
     complainant_phone = PhoneField(_("联系电话"))
     complainant_id_number = ResidentIdField(_("身份证号码"), blank=True)
+    # The two numbers are encrypted (arrears.fields): these keyed indexes are what exact search,
+    # duplicate detection and the public tracking check compare instead.
+    complainant_phone_index = BlindIndexField(sources=["complainant_phone"], kind="phone")
+    complainant_id_index = BlindIndexField(sources=["complainant_id_number"], kind="resident_id")
+    # Tracking number + the phone's last four digits in one keyed hash: a per-row value, so the
+    # 10,000 possible endings cannot be tried against the table without the key.
+    tracking_check = BlindIndexField(sources=["tracking_no", "complainant_phone"], kind="last4")
     complainant_address = models.CharField(_("投诉人住址"), max_length=200, blank=True)
 
     employer_name = models.CharField(_("被投诉单位"), max_length=200)
@@ -234,7 +241,13 @@ class Complaint(AuditedModel):
                 condition=~models.Q(employer_credit_code=""),
             ),
             models.Index(fields=["employer_name"], name="complaint_employer_name_idx"),
-            models.Index(fields=["complainant_phone"], name="complaint_phone_idx"),
+            models.Index(fields=["complainant_phone_index"], name="complaint_phone_bidx"),
+            # Staff search by ID number: WHERE complainant_id_index = ? (most complaints give none).
+            models.Index(
+                fields=["complainant_id_index"],
+                name="complaint_id_number_bidx",
+                condition=~models.Q(complainant_id_index=""),
+            ),
             models.Index(
                 fields=["project"],
                 name="complaint_project_idx",

@@ -36,9 +36,10 @@ def _overlap(a: Complaint, b: Complaint) -> bool:
 def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
     window = config.get("complaints.duplicate_window_days")
     since = complaint.received_at - datetime.timedelta(days=window)
-    criteria = Q(employer_name=complaint.employer_name) | Q(
-        complainant_phone=complaint.complainant_phone
-    )
+    criteria = Q(employer_name=complaint.employer_name)
+    # Phones are encrypted: equal numbers are found by their keyed blind index.
+    if complaint.complainant_phone_index:
+        criteria |= Q(complainant_phone_index=complaint.complainant_phone_index)
     if complaint.employer_credit_code:
         criteria |= Q(employer_credit_code=complaint.employer_credit_code)
     if complaint.project_id:
@@ -52,7 +53,7 @@ def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
             "employer_name",
             "employer_credit_code",
             "project_id",
-            "complainant_phone",
+            "complainant_phone_index",  # the index, not the number: no decryption per row
             "period_start",
             "period_end",
             "received_at",
@@ -73,7 +74,9 @@ def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
             reasons.append("employer_name")
         if complaint.project_id and other.project_id == complaint.project_id:
             reasons.append("project")
-        if other.complainant_phone == complaint.complainant_phone:
+        if complaint.complainant_phone_index and (
+            other.complainant_phone_index == complaint.complainant_phone_index
+        ):
             reasons.append("complainant_phone")
         found.append((other, reasons))
     return found

@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
                 ('credit_code', models.CharField(max_length=18, unique=True, validators=[arrears.identifiers.validate_credit_code], verbose_name='统一社会信用代码')),
                 ('legal_representative', models.CharField(blank=True, max_length=50, verbose_name='法定代表人')),
                 ('contact', models.CharField(blank=True, max_length=50, verbose_name='联系人')),
-                ('phone', arrears.fields.PhoneField(blank=True, max_length=30, verbose_name='联系电话')),
+                ('phone', arrears.fields.PhoneField(blank=True, encrypted=False, max_length=30, verbose_name='联系电话')),
                 ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
             ],
             options={
