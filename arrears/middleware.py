@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -80,3 +81,18 @@ class NullCharacterMiddleware:
                         message, status=400, content_type="text/plain; charset=utf-8"
                     )
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy from settings on every response (Django sets the other security
+    headers itself; django-csp sets the Content-Security-Policy)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", "")
+        if policy and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = policy
+        return response
