@@ -18,6 +18,7 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
 HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
 STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=", re.I)
+STYLE_ELEMENT = re.compile(r"<style[\s>]", re.I)
 
 
 def _policy(response: Any) -> dict[str, list[str]]:
@@ -38,6 +39,7 @@ def test_no_template_needs_an_inline_script_handler_or_style(path: Path) -> None
     assert scripts == [], f"{path}: inline <script>"
     assert not HANDLER.search(text), f"{path}: an on* event handler"
     assert not STYLE_ATTRIBUTE.search(text), f"{path}: a style attribute"
+    assert not STYLE_ELEMENT.search(text), f"{path}: a <style> element"
 
 
 def test_pages_carry_the_policies(db: Any) -> None:
