@@ -493,7 +493,7 @@ def test_demo_users_pass_with_the_published_secret_only_in_the_demo(
     assert client.get(reverse("home"))["Location"].startswith(VERIFY)
 
 
-def test_the_smoke_script_computes_codes_for_the_demo_secret() -> None:
+def test_the_smoke_scripts_compute_codes_for_the_demo_secret() -> None:
     from arrears.demo import DEMO_TOTP_KEY
 
     path = Path(__file__).resolve().parents[2] / "scripts" / "smoke_prod_browser.py"
@@ -503,6 +503,9 @@ def test_the_smoke_script_computes_codes_for_the_demo_secret() -> None:
     spec.loader.exec_module(module)
     assert module.DEMO_TOTP_KEY == DEMO_TOTP_KEY
     assert module.demo_code() == f"{totp(bytes.fromhex(DEMO_TOTP_KEY)):06d}"
+    path = path.with_name("smoke_prod_export.py")
+    text = path.read_text()
+    assert f'DEMO_TOTP_KEY = "{DEMO_TOTP_KEY}"' in text
 
 
 def test_production_settings_never_exempt_anyone() -> None:
