@@ -7,11 +7,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.actions import delete_selected
 from django.contrib.auth.admin import UserAdmin
-from django.http import HttpRequest
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from arrears import config, services
+from arrears import config, permissions, services, superuser
 from arrears.models import (
     AuditEvent,
     CalendarDay,
@@ -23,6 +27,7 @@ from arrears.models import (
     Industry,
     MessageDelivery,
     Notification,
+    Role,
     User,
 )
 
@@ -49,10 +54,104 @@ class DepartmentAdmin(admin.ModelAdmin):
     filter_horizontal = ["industries"]
 
 
+class ArrearsUserChangeForm(UserChangeForm):
+    def clean(self) -> dict[str, Any]:
+        # The role's binding constraints name fields one administrator may change and another
+        # may not (role vs county/department); the model check would skip a constraint whose
+        # fields are read-only here, and the database would then refuse the row with a 500.
+        data = super().clean() or {}
+        role = data.get("role", self.instance.role)
+        county = data.get("county", self.instance.county)
+        department = data.get("department", self.instance.department)
+        if role == Role.COUNTY_OFFICIAL and county is None:
+            raise forms.ValidationError(_("县（区）负责人须属于一个县（区），请先由系统管理员设置"))
+        if role == Role.DEPARTMENT_OFFICIAL and department is None:
+            raise forms.ValidationError(_("部门负责人须属于一个部门，请先由系统管理员设置"))
+        return data
+
+
+# 三员分立 in the user admin: who may change which fields (arrears.permissions decides whether).
+ROLE_FIELDS = ("role", "is_staff", "groups", "user_permissions")
+ACCOUNT_FIELDS = (
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_active",
+    "display_name",
+    "phone",
+    "county",
+    "department",
+)
+
+
 @admin.register(User)
 class ArrearsUserAdmin(UserAdmin):
+    form = ArrearsUserChangeForm
     list_display = ["username", "display_name", "role", "county", "department", "is_active"]
     list_filter = ["role", "county", "is_active"]
+
+    def _duty_fields(self, request: HttpRequest, obj: User | None) -> set[str]:
+        """The fields an administrator may change on `obj` (None: a new account)."""
+        actor = request.user
+        fields: set[str] = set()
+        if obj is None or permissions.can_edit_account(actor, obj):
+            fields.update(ACCOUNT_FIELDS)
+            if obj is None:
+                fields.update({"usable_password", "password1", "password2"})
+        if obj is not None and permissions.can_assign_role_to(actor, obj):
+            fields.update(ROLE_FIELDS)
+        return fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if not permissions.is_administrator(request.user):
+            return fieldsets
+        if obj is None:
+            # A new account gets its role from the security administrator, not its creator.
+            return [
+                (name, {**opts, "fields": [f for f in opts["fields"] if f not in ROLE_FIELDS]})
+                for name, opts in fieldsets
+            ]
+        if not permissions.can_edit_account(request.user, obj):
+            # Only those who may set a password see the link to do so.
+            return [
+                (name, {**opts, "fields": [f for f in opts["fields"] if f != "password"]})
+                for name, opts in fieldsets
+            ]
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not permissions.is_administrator(request.user):
+            return readonly
+        editable = self._duty_fields(request, obj)
+        shown = [f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
+        return readonly + [f for f in shown if f not in editable and f != "password"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or not permissions.is_administrator(request.user):
+            return allowed
+        # Without a field to change here the page is shown read-only (view permission).
+        return bool(self._duty_fields(request, obj))
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        target = self.get_object(request, id)
+        if (
+            target is not None
+            and permissions.is_administrator(request.user)
+            and not permissions.can_edit_account(request.user, target)
+        ):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # The three administrators work in the admin: their role is what gives them access.
+        if obj.role in permissions.ADMIN_ROLES:
+            obj.is_staff = True
+        super().save_model(request, obj, form, change)
+
     fieldsets = (
         *UserAdmin.fieldsets,  # type: ignore[misc]
         (
@@ -174,3 +273,21 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the trail is append-only
+
+
+def _delete_selected(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Any]
+) -> HttpResponse | None:
+    """Django's delete action, which also reports a superuser's bulk deletion: its log entries
+    are written in bulk, without the signal arrears.superuser listens to."""
+    count = queryset.count()
+    response = delete_selected(modeladmin, request, queryset)
+    if response is None:  # deleted (a response is the confirmation page or an error)
+        superuser.bulk_deleted(user=request.user, model=queryset.model, count=count)
+    return response
+
+
+_delete_selected.short_description = delete_selected.short_description  # type: ignore[attr-defined]
+_delete_selected.allowed_permissions = delete_selected.allowed_permissions  # type: ignore[attr-defined]
+admin.site.disable_action("delete_selected")
+admin.site.add_action(_delete_selected, "delete_selected")

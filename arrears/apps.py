@@ -16,3 +16,8 @@ class ArrearsConfig(AppConfig):
         from .two_factor import signals
 
         signals.connect()
+
+        # Imported for its alerts on superuser logins and admin changes and its deploy check.
+        from . import superuser
+
+        superuser.connect()

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 _M = TypeVar("_M", bound=Model)
 
 CITY_WIDE_ROLES = frozenset({"city_office", "city_leader"})
+NO_DATA_ROLES = frozenset({"integration_client", "system_admin", "security_admin", "audit_admin"})
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,10 @@ def scope_of(user: User | Any) -> Scope:
         return Scope()
     if user.is_superuser or user.role in CITY_WIDE_ROLES:
         return Scope(everything=True)
-    if user.role == "integration_client":
+    # Machine clients see only their own referrals; the three administrators (三员分立) see no
+    # case data whatever county or department their account names; an account the system
+    # administrator created sees nothing until the security administrator gives it a role.
+    if user.role in NO_DATA_ROLES or not user.role:
         return Scope()
     department = user.department
     if department is not None:

@@ -34,7 +34,7 @@ def _user(request: HttpRequest) -> User:
 
 def _require_calendar_editor(user: User) -> None:
     if not permissions.can_edit_calendar(user):
-        raise PermissionDenied(_("只有市根治欠薪办可以修改工作日历"))
+        raise PermissionDenied(_("只有市根治欠薪办或系统管理员可以修改工作日历"))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from arrears import permissions
 from arrears.identifiers import mask_phone
-from complaints.api.authentication import api_key_issue, api_key_revoke
 from complaints.models import (
     ApiKey,
     CallbackDelivery,
@@ -20,33 +22,127 @@ from complaints.models import (
     RevealLog,
     RoutingKeyword,
 )
+from complaints.services.api_keys import api_key_issue, api_key_revoke, api_key_rotate
+
+_KEY_STATES = {"active": _("有效"), "expired": _("已过期"), "revoked": _("已吊销")}
+
+
+class ApiKeyDuty:
+    """Key actions belong to the security administrator (三员分立), whoever else sees the list."""
+
+    def has_api_keys_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_api_keys(request.user)
+
+
+def _show_once(admin_: admin.ModelAdmin, request: HttpRequest, client: Any, key: str) -> None:
+    admin_.message_user(
+        request,
+        _("%(client)s 的新密钥（只显示这一次，请立即交给对接系统）：%(key)s")
+        % {"client": client, "key": key},
+        messages.WARNING,
+    )
+
+
+class ApiKeyInline(admin.TabularInline):
+    """A client's keys, old and new, on its page; read-only (keys change by actions only)."""
+
+    model = ApiKey
+    fields = (
+        "prefix",
+        "label",
+        "state",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("状态"))
+    def state(self, obj: ApiKey) -> str:
+        return str(_KEY_STATES[obj.state_at(timezone.now())])
 
 
 @admin.register(IntegrationClient)
-class IntegrationClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "channel", "rate", "callback_url", "is_active"]
+class IntegrationClientAdmin(ApiKeyDuty, admin.ModelAdmin):
+    list_display = ["name", "channel", "rate", "callback_url", "allowed_networks", "is_active"]
+    inlines = [ApiKeyInline]
     actions = ["issue_key"]
 
-    @admin.action(description=_("签发新的接口密钥（只显示一次）"))
+    @admin.action(description=_("签发新的接口密钥（只显示一次）"), permissions=["api_keys"])
     def issue_key(self, request: HttpRequest, queryset: QuerySet[IntegrationClient]) -> None:
         for client in queryset:
-            key = api_key_issue(client=client, label=f"admin:{request.user}")
-            self.message_user(request, f"{client}: {key}", messages.WARNING)
+            key = api_key_issue(client=client, label=f"admin:{request.user}", actor=request.user)
+            _show_once(self, request, client, key)
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ["client", "prefix", "label", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["client", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at"]
-    actions = ["revoke"]
+class ApiKeyAdmin(ApiKeyDuty, admin.ModelAdmin):
+    list_display = [
+        "client",
+        "prefix",
+        "label",
+        "state",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+        "revoked_by",
+    ]
+    list_filter = ["client"]
+    readonly_fields = [
+        "client",
+        "prefix",
+        "key_hash",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+        "revoked_by",
+    ]
+    actions = ["rotate", "revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # keys are issued from the client's page, so the key is shown once
 
-    @admin.action(description=_("吊销所选密钥"))
+    @admin.display(description=_("状态"))
+    def state(self, obj: ApiKey) -> str:
+        return str(_KEY_STATES[obj.state_at(timezone.now())])
+
+    @admin.action(
+        description=_("轮换所选密钥（签发新密钥，旧密钥在过渡期后失效）"), permissions=["api_keys"]
+    )
+    def rotate(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for key in queryset.select_related("client"):
+            try:
+                new, old = api_key_rotate(key=key, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{key}: {' '.join(exc.messages)}", messages.ERROR)
+                continue
+            _show_once(self, request, old.client, new)
+            self.message_user(
+                request,
+                _("旧密钥 %(prefix)s… 继续有效至 %(at)s")
+                % {
+                    "prefix": old.prefix,
+                    "at": timezone.localtime(old.expires_at).strftime("%Y-%m-%d %H:%M"),
+                },
+            )
+
+    @admin.action(description=_("吊销所选密钥（立即失效）"), permissions=["api_keys"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        for key in queryset:
-            api_key_revoke(key=key)
+        done = sum(api_key_revoke(key=key, actor=request.user) for key in queryset)
+        self.message_user(request, _("已吊销 %(n)s 个密钥") % {"n": done})
 
 
 @admin.register(RoutingKeyword)

@@ -172,3 +172,21 @@ define(
     minimum=1,
     maximum=10,
 )
+define(
+    "complaints.api_key_days",
+    "int",
+    365,
+    _("新签发的接口密钥有效期（天）"),
+    source="GB/T 22239-2019 身份鉴别：鉴别信息定期更换",
+    minimum=1,
+    maximum=1095,
+)
+define(
+    "complaints.api_key_overlap_days",
+    "int",
+    7,
+    _("轮换接口密钥时旧密钥继续有效的天数"),
+    source="本地惯例：留出对接系统换用新密钥的时间",
+    minimum=0,
+    maximum=90,
+)

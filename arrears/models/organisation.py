@@ -3,7 +3,7 @@ with a role and a scope."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -196,3 +196,28 @@ class User(AbstractUser, AuditedModel):
     @property
     def is_machine(self) -> bool:
         return self.role == Role.INTEGRATION_CLIENT
+
+    # 三员分立: an administrator holds exactly the permissions of their duties
+    # (arrears.permissions.ADMIN_MODELS), whatever groups or per-user grants say, so the Django
+    # admin and every `has_perm` check follow the one table. Other users, and superusers,
+    # keep Django's rules. (Imported here: arrears.permissions imports the models.)
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        from arrears.permissions import admin_permissions, is_administrator
+
+        if is_administrator(self):
+            return perm in admin_permissions(self)
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        from arrears.permissions import admin_permissions, is_administrator
+
+        if is_administrator(self):
+            return any(p.startswith(app_label + ".") for p in admin_permissions(self))
+        return super().has_module_perms(app_label)
+
+    def get_all_permissions(self, obj: Any = None) -> set[str]:
+        from arrears.permissions import admin_permissions, is_administrator
+
+        if is_administrator(self):
+            return set(admin_permissions(self))
+        return super().get_all_permissions(obj)

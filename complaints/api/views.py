@@ -34,8 +34,14 @@ ERRORS = {
     400: OpenApiResponse(
         description="输入有误：按字段列出错误信息（中文，Accept-Language: en 为英文）"
     ),
-    401: OpenApiResponse(s.ErrorSerializer, description="缺少或无效的接口密钥"),
-    403: OpenApiResponse(s.ErrorSerializer, description="无权调用"),
+    401: OpenApiResponse(
+        s.ErrorSerializer,
+        description="缺少接口密钥，或密钥无效、已过期、已吊销（`detail` 说明原因）",
+    ),
+    403: OpenApiResponse(
+        s.ErrorSerializer,
+        description="无权调用，或调用地址不在本客户端的允许地址列表中（`detail` 说明原因）",
+    ),
     429: OpenApiResponse(s.ErrorSerializer, description="超过本客户端的调用频率限制"),
 }
 

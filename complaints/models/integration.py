@@ -1,16 +1,36 @@
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from arrears.audit import AuditedModel
 from arrears.models.outbox import OutboxItem
 
 from .complaint import Channel, Complaint
+
+
+def parse_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Addresses or CIDR networks, one per line (commas and spaces also separate)."""
+    items = text.replace(",", " ").split()
+    # strict=False: "10.12.3.4/16" means the network it lies in, as administrators write it.
+    return [ipaddress.ip_network(item, strict=False) for item in items]
+
+
+def validate_networks(text: str) -> None:
+    for item in text.replace(",", " ").split():
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValidationError(
+                _("“%(item)s”不是有效的地址或网段（CIDR）"), params={"item": item}
+            ) from exc
 
 
 class IntegrationClient(AuditedModel):
@@ -29,6 +49,14 @@ class IntegrationClient(AuditedModel):
     # Shared with the receiver to sign callbacks (HMAC-SHA256); it has to be readable to sign.
     callback_secret = models.CharField(_("回调签名密钥"), max_length=100, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
+    # Optional: the addresses (CIDR, one per line) it may call from, as the caller's address
+    # is read behind the proxies (arrears.ratelimit.client_ip); empty means from anywhere.
+    allowed_networks = models.TextField(
+        _("允许的调用地址"),
+        blank=True,
+        help_text=_("每行一个地址或网段（CIDR），如 10.12.0.0/16；留空为不限"),
+        validators=[validate_networks],
+    )
     audit_exclude = frozenset({"callback_secret"})
 
     class Meta:
@@ -38,6 +66,19 @@ class IntegrationClient(AuditedModel):
     def __str__(self) -> str:
         return self.name
 
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return parse_networks(self.allowed_networks)
+
+    def address_allowed(self, address: str) -> bool:
+        networks = self.networks()
+        if not networks:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False  # no readable address: refused when a list is set
+        return any(ip in network for network in networks)
+
     def clean(self) -> None:
         # Unsigned callbacks could be forged by anyone who can reach the receiver.
         if self.callback_url and len(self.callback_secret) < 16:
@@ -46,23 +87,60 @@ class IntegrationClient(AuditedModel):
 
 class ApiKey(AuditedModel):
     """An API key is shown once; only its SHA-256 is stored. Keys carry 256 bits of randomness,
-    so a fast hash is enough (no password stretching needed), and lookups go by prefix."""
+    so a fast hash is enough (no password stretching needed), and lookups go by prefix.
+    Every key expires; rotating one issues a new key and brings the old one's expiry forward
+    to the end of the overlap, so both work while the client switches over."""
 
     client = models.ForeignKey(IntegrationClient, on_delete=models.CASCADE, related_name="keys")
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
     label = models.CharField(_("说明"), max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签发人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    expires_at = models.DateTimeField(_("有效期至"))
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    audit_exclude = frozenset({"key_hash", "last_used_at"})
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("吊销人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("最近使用地址"), null=True, blank=True)
+    # Use is written at most once a minute; the trail would only repeat it.
+    audit_exclude = frozenset({"key_hash", "last_used_at", "last_used_ip"})
 
     class Meta:
         verbose_name = _("接口密钥")
         verbose_name_plural = _("接口密钥")
+        ordering = ["client", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="apikey_expires_after_created",
+                condition=models.Q(expires_at__gt=F("created_at")),
+            ),
+            models.CheckConstraint(
+                name="apikey_revoked_has_time",
+                condition=models.Q(revoked_by__isnull=True) | models.Q(revoked_at__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.client} {self.prefix}…"
+
+    def state_at(self, now: datetime.datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "active"
 
 
 class CallbackDelivery(OutboxItem):
