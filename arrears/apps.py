@@ -11,6 +11,9 @@ class ArrearsConfig(AppConfig):
 
         audit.connect_signals()
 
+        # Their signal receivers: sessions recorded at login and ended on lockout.
+        from . import lockout, user_sessions  # noqa: F401
+
         # The demo's and the test client's shortcuts at login; also defines the
         # auth.two_factor_roles configuration key (arrears/two_factor/policy.py).
         from .two_factor import signals

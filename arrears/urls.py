@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from arrears import job_views, views
+from arrears import account_views, job_views, views
 from arrears.audit import views as audit_views
 
 urlpatterns = [
@@ -14,6 +14,29 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Identification and authentication (arrears/account_views.py): one's password and sessions,
+    # the security administrator's lockouts and sessions.
+    path("accounts/password/", account_views.password_change, name="password_change"),
+    path(
+        "accounts/password/done/",
+        account_views.password_change_done,
+        name="password_change_done",
+    ),
+    path("accounts/sessions/", account_views.my_sessions, name="my-sessions"),
+    path("accounts/sessions/end/", account_views.my_session_end, name="my-session-end"),
+    path(
+        "accounts/sessions/end-others/",
+        account_views.my_sessions_end_others,
+        name="my-sessions-end-others",
+    ),
+    path("security/lockouts/", account_views.security_lockouts, name="security-lockouts"),
+    path("security/lockouts/unlock/", account_views.security_unlock, name="security-unlock"),
+    path("security/sessions/", account_views.security_sessions, name="security-sessions"),
+    path(
+        "security/sessions/end/",
+        account_views.security_sessions_end,
+        name="security-sessions-end",
+    ),
     path("accounts/two-factor/", include("arrears.two_factor.urls")),
     # Django's language switch, wrapped so the choice is kept on the user (notifications).
     path("i18n/setlang/", views.set_language, name="set_language"),

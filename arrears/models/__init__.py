@@ -9,6 +9,7 @@ from .audit import (
     SecurityKind,
     SecurityResult,
 )
+from .authentication import PasswordHistory, UserSession
 from .calendar import CalendarDay, CalendarYear, DayKind, YearStatus
 from .config import ConfigValue
 from .deadlines import Deadline, DeadlineState
@@ -42,11 +43,13 @@ __all__ = [
     "MessageChannel",
     "MessageDelivery",
     "Notification",
+    "PasswordHistory",
     "Role",
     "SmsDevice",
     "SecurityEvent",
     "SecurityKind",
     "SecurityResult",
     "User",
+    "UserSession",
     "YearStatus",
 ]

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.audit import AuditedModel, AuditedQuerySet
@@ -169,6 +170,12 @@ class User(AbstractUser, AuditedModel):
     language = models.CharField(
         _("语言"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    # The password expiry clock (arrears.passwords): restarted by set_password. A new user's
+    # clock starts when the account is made.
+    password_changed_at = models.DateTimeField(_("密码修改时间"), default=timezone.now)
+    # Demo users only, and honoured only where settings.ARREARS_DEMO is on (never in
+    # production): the demo password is published, so it must not outlive the demo.
+    password_expiry_exempt = models.BooleanField(_("密码不过期（仅演示）"), default=False)
 
     objects: ClassVar[ArrearsUserManager] = ArrearsUserManager()
     scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
@@ -196,6 +203,10 @@ class User(AbstractUser, AuditedModel):
     @property
     def is_machine(self) -> bool:
         return self.role == Role.INTEGRATION_CLIENT
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
     # 三员分立: an administrator holds exactly the permissions of their duties
     # (arrears.permissions.ADMIN_MODELS), whatever groups or per-user grants say, so the Django

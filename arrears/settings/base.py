@@ -1,6 +1,7 @@
 """Settings shared by every environment; everything that differs per deployment comes from the
 environment so the same code runs on a laptop (SQLite, no Redis) and on the intranet servers."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -61,6 +62,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Login failure handling (arrears/lockout.py): records every attempt, locks accounts and
+    # addresses.
+    "axes",
     "csp",
     # Two-factor sign-in (arrears/two_factor/): django-otp with its authenticator-app (TOTP)
     # and recovery-code devices; the SMS device is arrears.SmsDevice.
@@ -98,6 +102,14 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # After authentication so the audit trail can name the acting user.
     "arrears.middleware.AuditActorMiddleware",
+    # Session limits (arrears/user_sessions.py): in __call__, after the messages middleware so
+    # the sign-out can say why; then the password expiry (arrears/passwords.py), whose
+    # process_view runs after the two-factor step's.
+    "arrears.user_sessions.SessionTimeoutMiddleware",
+    "arrears.passwords.PasswordExpiryMiddleware",
+    # Last, as axes asks: turns a lockout flagged during authenticate() into the login page
+    # with the lockout message (AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "arrears.urls"
@@ -176,12 +188,86 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Identification and authentication (身份鉴别, docs/security.md) --------------------------
+# Passwords: at least PASSWORD_MIN_LENGTH characters of three of the four kinds (lower, upper,
+# digit, symbol), not a common password, not like the username or name, none of the last
+# PASSWORD_HISTORY_COUNT; a new one every PASSWORD_MAX_AGE_DAYS days (0: never expires).
+PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "10"))
+PASSWORD_HISTORY_COUNT = int(os.environ.get("PASSWORD_HISTORY_COUNT", "5"))
+PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "arrears.passwords.CharacterKindsValidator", "OPTIONS": {"min_kinds": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Also keeps each new hash and ends the user's sessions when a password changes: keep it.
+    {
+        "NAME": "arrears.passwords.PasswordHistoryValidator",
+        "OPTIONS": {"count": PASSWORD_HISTORY_COUNT},
+    },
 ]
+# Argon2id for new hashes; the others only check (and on login upgrade) older hashes.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Where a user whose password expired may still go (URL names): the steps before it (the second
+# factor), leaving, and the change itself.
+PASSWORD_EXPIRED_ALLOWED_VIEWS = [
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "set_language",
+    "healthz",
+    "readyz",
+    "admin:logout",
+    "admin:password_change",
+    "admin:password_change_done",
+    "two-factor-verify",
+    "two-factor-sms-send",
+    "two-factor-enrol",
+    "two-factor-enrol-sms",
+    "two-factor-enrol-sms-confirm",
+]
+
+# Login failures (arrears/lockout.py): an account is locked after LOGIN_FAILURE_LIMIT failures,
+# an address after LOGIN_ADDRESS_FAILURE_LIMIT, each with no gap of LOGIN_FAILURE_WINDOW_MINUTES
+# between them; the lock lasts that long after the last failure. Axes watches authenticate()
+# (first backend); the API's keys never pass through it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+AXES_HANDLER = "arrears.lockout.LoginAttemptHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+# Each on its own (not the combination): the username whatever the address, the address
+# whatever the username; LoginAttemptHandler gives each its own limit.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_FAILURE_WINDOW_MINUTES)
+# A failure while locked counts too (and is recorded), so guessing on does not end the lock.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "arrears.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "arrears.lockout.lockout_response"
+# Every failure kept (AccessFailureLog) beside the current counters and the successful logins.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
+
+# Sessions end after SESSION_IDLE_MINUTES without activity and SESSION_MAX_HOURS after sign-in
+# (arrears/user_sessions.py); the cookie lasts no longer than the latter.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "8"))
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 
 # --- Language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -368,11 +454,6 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # The API takes JSON; multipart only where files are uploaded (the evidence endpoint sets
-    # its own). Form encodings cannot say null, a number or a list of objects, so accepting
-    # them made one operation mean different things per content type (docs/security.md).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Cursor pagination: counting a big table per request made page-number pagination 20x
     # slower over a million rows.

@@ -56,7 +56,8 @@ SESSION_COOKIE_HTTPONLY = True
 # demo shortcut of local settings; the smoke test types a code computed from the demo secret).
 ARREARS_DEMO = False
 TWO_FACTOR_TRUST_TEST_LOGINS = False
-SESSION_COOKIE_AGE = 8 * 3600  # one working day; officials share terminals at service windows
+# SESSION_COOKIE_AGE is SESSION_MAX_HOURS (base): one working day by default, since officials
+# share terminals at service windows.
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
