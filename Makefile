@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run test test-dates lint install install-dev assets schema messages lock bench smoke smoke-prod \
-	check-backup clean
+	api-contract check-backup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,11 @@ smoke: install
 # gunicorn.conf.py, worker, beat, Chromium on the city dashboard, /readyz.
 smoke-prod: install-dev
 	bash scripts/smoke-prod.sh
+
+# Schemathesis over docs/openapi.yaml with every check against a served instance (production
+# settings, gunicorn, PostgreSQL, Redis), as the city office and as an integration client.
+api-contract: install-dev
+	bash scripts/api-contract.sh
 
 # Back up a seeded database and its evidence files, restore them, compare (PostgreSQL).
 check-backup: install

@@ -88,7 +88,8 @@ def seed_users(rng: random.Random, counties: list[County]) -> list[tuple[str, st
     first_hrss = Department.objects.get(county=first, kind=DepartmentKind.HRSS)
     first_housing = Department.objects.get(county=first, kind=DepartmentKind.HOUSING)
     demo = [
-        ("admin", "系统管理员", Role.CITY_OFFICE, None, None, True),
+        # The superuser is for installation only (its logins alert the security administrator).
+        ("admin", "超级管理员（仅用于安装）", Role.CITY_OFFICE, None, None, True),
         ("cityoffice", "市欠薪办 " + person_name(rng), Role.CITY_OFFICE, None, None, True),
         ("leader", "市领导 " + person_name(rng), Role.CITY_LEADER, None, None, False),
         (
@@ -118,6 +119,11 @@ def seed_users(rng: random.Random, counties: list[County]) -> list[tuple[str, st
         ("inspector", f"监察员 {person_name(rng)}", Role.INSPECTOR, first, first_hrss, False),
         ("duty", f"值班员 {person_name(rng)}", Role.DUTY_OFFICER, None, city_hrss, False),
         ("hotline12345", "12345政务服务热线", Role.INTEGRATION_CLIENT, None, None, False),
+        # 三员分立: the three administrators work in the admin and see no case data. Fixed
+        # names: drawing them from rng would change every seeded name after them.
+        ("sysadmin", "系统管理员", Role.SYSTEM_ADMIN, None, None, True),
+        ("secadmin", "安全管理员", Role.SECURITY_ADMIN, None, None, True),
+        ("auditor", "审计管理员", Role.AUDIT_ADMIN, None, None, True),
     ]
     # One hash for every demo user: PBKDF2 is deliberately slow, once is enough for demo data.
     hashed = make_password(DEMO_PASSWORD)

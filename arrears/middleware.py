@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 
 from arrears import audit, logs
@@ -66,7 +67,17 @@ class NullCharacterMiddleware:
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
-            params.append(request.POST)
+            try:
+                params.append(request.POST)
+            except MultiPartParserError:
+                # A multipart body without a boundary: malformed, not a server fault (was a 500).
+                if request.path.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": _("请求正文格式不正确")},
+                        status=400,
+                        json_dumps_params={"ensure_ascii": False},
+                    )
+                return HttpResponse(_("请求正文格式不正确"), status=400, content_type="text/plain")
         for query in params:
             for key, values in query.lists():
                 if "\x00" in key or any("\x00" in value for value in values):

@@ -1,3 +1,4 @@
+import datetime
 from typing import Any
 
 import django_filters
@@ -22,6 +23,10 @@ class RecentIsoDateTimeField(IsoDateTimeField):
         if parsed is not None and parsed.year < 2000:
             # Well-formed, refused: 422 in the API (arrears/api/exceptions.py).
             raise forms.ValidationError(_("日期不能早于2000年"), code="out_of_range")
+        if isinstance(parsed, datetime.datetime) and parsed.tzinfo is not None:
+            # Python takes offsets up to ±24 h, PostgreSQL up to ±15:59 (a +20:53 was a 500):
+            # the same instant in UTC fits both.
+            parsed = parsed.astimezone(datetime.UTC)
         return parsed
 
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -304,8 +305,25 @@ class ReturnForm(StyledForm):
     )
 
 
+class _ByCountyIterator(ModelChoiceIterator):
+    """The departments grouped under their county (an <optgroup> each), in county order."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        groups: dict[str, list[Any]] = {}
+        for obj in self.queryset.order_by("county__code", "name"):
+            groups.setdefault(obj.county.name, []).append(self.choice(obj))
+        yield from groups.items()
+
+
+class _DepartmentByCountyField(forms.ModelChoiceField):
+    iterator = _ByCountyIterator
+
+
 class DispatchForm(StyledForm):
-    department = forms.ModelChoiceField(
+    # Grouped by county: the city office picks "东湖区 › 住建局", not one of forty look-alikes.
+    department = _DepartmentByCountyField(
         label=_("承办单位"),
         queryset=Department.objects.filter(county__isnull=False).select_related("county"),
     )

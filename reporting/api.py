@@ -4,9 +4,11 @@ fen), rates fractions with 4 decimals (0.8125 = 81.25%)."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -15,8 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from arrears.api.exceptions import rule_refusal
 from arrears.models import County, Role, User
 from arrears.scoping import get_for_user_or_404
+from complaints.models import Channel
 from reporting import cache, metrics, selectors
 from reporting.forms import ReportFilterForm
 
@@ -133,12 +137,18 @@ PARAMETERS = [
         "period",
         OpenApiTypes.STR,
         description="2026-10（月）、2026-Q3（季度）、2026（年）或 custom；默认本年",
+        pattern=r"^(\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?|custom)$",
     ),
     OpenApiParameter("start", OpenApiTypes.DATE, description="period=custom 时的开始日期"),
     OpenApiParameter("end", OpenApiTypes.DATE, description="period=custom 时的结束日期（含）"),
     OpenApiParameter("department", OpenApiTypes.INT, description="部门 id"),
     OpenApiParameter("industry", OpenApiTypes.INT, description="行业 id"),
-    OpenApiParameter("channel", OpenApiTypes.STR, description="渠道（仅作用于投诉和案件指标）"),
+    OpenApiParameter(
+        "channel",
+        OpenApiTypes.STR,
+        enum=Channel.values,
+        description="渠道（仅作用于投诉和案件指标）",
+    ),
     OpenApiParameter("rank", OpenApiTypes.STR, enum=list(metrics.RANKABLE), description="排名依据"),
     OpenApiParameter(
         "fresh", OpenApiTypes.STR, enum=["1"], description="1：重新计算，不用缓存的结果"
@@ -196,14 +206,33 @@ class _DashboardView(APIView):
         assert isinstance(user, User)
         if user.role == Role.INTEGRATION_CLIENT:
             raise PermissionDenied
+        # The form reads start and end only for a custom period; the API refuses a malformed
+        # one whatever the period, as its schema (a date) says.
+        malformed = {}
+        for name in ("start", "end"):
+            value = request.query_params.get(name, "")
+            try:
+                if value:
+                    datetime.date.fromisoformat(value)
+            except ValueError:
+                malformed[name] = [_("日期格式应为 YYYY-MM-DD")]
+        if request.query_params.get("fresh", "") not in ("", "1"):
+            malformed["fresh"] = [_("fresh 只能为 1")]
+        if malformed:
+            raise ValidationError(malformed)
         form = ReportFilterForm(request.query_params, user=user, county=county)
         if not form.is_valid():
-            raise ValidationError(
-                {
-                    field: [e["message"] for e in errors]
-                    for field, errors in form.errors.get_json_data().items()
-                }
-            )
+            errors = {
+                field: [e["message"] for e in errors]
+                for field, errors in form.errors.get_json_data().items()
+            }
+            # Channel and ranking are enums in the schema: a value outside them is malformed
+            # (400). The rest is well-formed and refused by the data or the calendar (422): a
+            # unit outside the caller's scope, a period that has not begun, an end before the
+            # start.
+            if errors.keys() & {"channel", "rank"}:
+                raise ValidationError(errors)
+            return rule_refusal(errors)
         board = cache.dashboard(
             fresh=request.query_params.get("fresh") == "1",
             user=user,

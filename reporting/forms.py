@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from arrears.forms import StyledForm
@@ -25,6 +27,13 @@ PERIOD_KINDS = [
 ]
 
 
+def _quarter_text(q: int) -> str:
+    return gettext("第%(q)s季度") % {"q": q}
+
+
+_quarter_label = lazy(_quarter_text, str)
+
+
 class ReportFilterForm(StyledForm):
     # The parameter links, exports and the API use: "2026-10", "2026-Q3", "2026" or "custom"
     # with start and end. People pick it with the fields below; `clean` writes it from them.
@@ -34,7 +43,8 @@ class ReportFilterForm(StyledForm):
     quarter = forms.TypedChoiceField(
         label=_("季度"),
         coerce=int,
-        choices=[(q, _("第%(q)s季度") % {"q": q}) for q in range(1, 5)],
+        # Lazy: a label built when the module loads would stay in the language of that moment.
+        choices=[(q, _quarter_label(q)) for q in range(1, 5)],
         required=False,
     )
     month = forms.CharField(

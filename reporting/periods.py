@@ -162,5 +162,9 @@ def parse(code: str | None, start: str | None = None, end: str | None = None) ->
     elif re.fullmatch(r"\d{4}", code) and 2000 <= int(code) <= 2099:
         return year(int(code))
     raise ValidationError(
-        {"period": [_("期间格式应为 2026-10（月）、2026-Q3（季度）、2026（年）或 custom")]}
+        {
+            "period": [
+                _("期间格式应为 2026-10（月）、2026-Q3（季度）或 2026（年），或选择自定义起止日期")
+            ]
+        }
     )

@@ -3,11 +3,14 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from arrears.api import views
+from arrears.api import fields, views
 from complaints.api import case_api
 from complaints.api import views as complaint_views
 from projects.api import views as project_views
 from reporting import api as reporting_api
+
+# JSON strings stay strings in every serializer the API uses (arrears/api/fields.py).
+fields.install()
 
 router = DefaultRouter()
 router.register("counties", views.CountyViewSet, basename="county")

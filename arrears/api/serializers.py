@@ -20,7 +20,7 @@ class CountySerializer(serializers.ModelSerializer):
 
 
 class DepartmentSerializer(serializers.ModelSerializer):
-    county = CountySerializer(read_only=True)
+    county = CountySerializer(read_only=True, allow_null=True)  # null: a city department
     industries = IndustrySerializer(many=True, read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
 
@@ -31,8 +31,9 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 class MeSerializer(serializers.ModelSerializer):
     role_display = serializers.CharField(source="get_role_display", read_only=True)
-    county = CountySerializer(read_only=True)
-    department = DepartmentSerializer(read_only=True)
+    # Null for users bound to no county or department (the city office, administrators).
+    county = CountySerializer(read_only=True, allow_null=True)
+    department = DepartmentSerializer(read_only=True, allow_null=True)
     phone = serializers.SerializerMethodField(help_text=_("已脱敏"))
     scope = serializers.SerializerMethodField()
 

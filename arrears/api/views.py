@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+import django_filters
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -48,10 +54,30 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.department_list(user=_user(self.request))
 
 
+@extend_schema_field({"type": "boolean"})
+class _IsNullFilter(django_filters.TypedChoiceFilter):
+    pass
+
+
+class NotificationFilter(django_filters.FilterSet):
+    # Strict where django-filter's BooleanFilter is not: it reads any other value as "not
+    # given", so ?read_at__isnull=yes listed everything. Other values are a 400.
+    read_at__isnull = _IsNullFilter(
+        field_name="read_at",
+        lookup_expr="isnull",
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["kind"]
+
+
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.NotificationSerializer
     queryset = Notification.objects.none()
-    filterset_fields = {"read_at": ["isnull"], "kind": ["exact"]}
+    filterset_class = NotificationFilter
 
     def get_queryset(self) -> Any:
         return selectors.notifications_for(user=_user(self.request))

@@ -454,6 +454,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # The API takes JSON; multipart only where files are uploaded (the evidence endpoint sets
+    # its own). Form encodings cannot say null, a number or a list of objects, so accepting
+    # them made one operation mean different things per content type (docs/security.md).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Cursor pagination: counting a big table per request made page-number pagination 20x
     # slower over a million rows.

@@ -15,19 +15,19 @@ from complaints.tracking import format_tracking_no
 
 
 class SafeDateTimeField(serializers.DateTimeField):
-    """A date-time whose far-past or far-future values are a 400, not an overflow."""
+    """A date-time whose far-past or far-future values are refused (422), not an overflow."""
 
     def to_internal_value(self, value: Any) -> Any:
         try:
             return super().to_internal_value(value)
         except (OverflowError, ValueError) as exc:
-            raise serializers.ValidationError(_("日期时间超出范围")) from exc
+            raise serializers.ValidationError(_("日期时间超出范围"), code="out_of_range") from exc
 
 
 def _not_before_2000(value: Any) -> Any:
     """Dates before 2000 are typing errors here (and far ones overflow time zone arithmetic)."""
     if value is not None and value.year < 2000:
-        raise serializers.ValidationError(_("日期不能早于2000年"))
+        raise serializers.ValidationError(_("日期不能早于2000年"), code="out_of_range")
     return value
 
 

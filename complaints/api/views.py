@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from arrears.api.exceptions import refused_by_data, rule_refusal
 from arrears.models import Department, User
 from arrears.ratelimit import client_ip
 from complaints import selectors, services
@@ -58,13 +59,16 @@ def _client(request: Request) -> IntegrationClient:
 
 
 def _submit(client: IntegrationClient, raw: Any) -> tuple[str, Complaint | None, Any]:
-    """One referral: ("created" | "replayed", complaint, None), or ("rejected", complaint or
-    None, errors). Each runs in its own savepoint, so a bad one leaves nothing behind."""
+    """One referral: ("created" | "replayed", complaint, None), or ("invalid" (not the
+    schema's shape) | "rejected" (refused by the rules), None, errors), or ("conflict",
+    complaint, errors). Each runs in its own savepoint, so a bad one leaves nothing behind."""
     if not isinstance(raw, dict):
-        return "rejected", None, {"detail": [_("每条线索应为一个 JSON 对象")]}
+        return "invalid", None, {"detail": [_("每条线索应为一个 JSON 对象")]}
     serializer = s.ReferralInputSerializer(data=raw)
     if not serializer.is_valid():
-        return "rejected", None, serializer.errors
+        # A date before 2000 is well-formed and refused, like the service's own checks.
+        outcome = "rejected" if refused_by_data(serializer.errors) else "invalid"
+        return outcome, None, serializer.errors
     data = dict(serializer.validated_data)
     external_id = data.pop("external_id")
     try:
@@ -128,8 +132,10 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def create(self, request: Request) -> Response:
         outcome, complaint, errors = _submit(_client(request), request.data)
-        if outcome == "rejected":
+        if outcome == "invalid":
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+        if outcome == "rejected":
+            return rule_refusal(errors)
         assert complaint is not None
         body = s.ReferralSerializer(complaint).data
         if outcome == "conflict":
@@ -157,7 +163,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         results, counts = [], {"created": 0, "replayed": 0, "rejected": 0}
         for index, raw in enumerate(envelope.validated_data["referrals"]):
             outcome, complaint, errors = _submit(client, raw)
-            if outcome == "conflict":
+            if outcome in ("conflict", "invalid"):
                 outcome, complaint = "rejected", None
             counts[outcome] += 1
             results.append(
@@ -269,9 +275,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         department = Department.objects.filter(pk=data.validated_data["department"]).first()
         if department is None:
-            return Response(
-                {"department": [_("未知的承办单位")]}, status=status.HTTP_400_BAD_REQUEST
-            )
+            return rule_refusal({"department": [_("未知的承办单位")]})
         complaint = services.complaint_dispatch(
             complaint=complaint, user=_staff(request), department=department
         )

@@ -4,10 +4,12 @@ the bank or the monitoring platform) and warnings with their disposition."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -19,6 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from arrears.api.exceptions import rule_refusal
 from arrears.identifiers import mask_bank_account, mask_phone
 from arrears.models import User
 from arrears.scoping import for_user
@@ -47,7 +50,8 @@ ERRORS = {
 class ProjectSerializer(serializers.ModelSerializer):
     county = serializers.CharField(source="county.code")
     industry = serializers.CharField(source="industry.code")
-    department = serializers.CharField(source="department.name", default=None)
+    # Null for a project no department supervises yet.
+    department = serializers.CharField(source="department.name", default=None, allow_null=True)
 
     class Meta:
         model = Project
@@ -175,8 +179,23 @@ class ListingRemoveIn(serializers.Serializer):
 
 class WageRecordSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="code", queryset=Project.objects.all())
-    workers_on_roll = serializers.IntegerField(min_value=0)
-    workers_paid = serializers.IntegerField(min_value=0)
+    # The column's bound: past it PostgreSQL refused the row with a 500.
+    workers_on_roll = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    workers_paid = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    # Required, not the model's default of 0: a push without the amounts is not a month with
+    # nothing paid (and the service needs both).
+    labour_cost_paid_in = serializers.DecimalField(
+        max_digits=15,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        label=gettext_lazy("拨付人工费用（元）"),
+    )
+    amount_paid = serializers.DecimalField(
+        max_digits=15,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        label=gettext_lazy("银行代发金额（元）"),
+    )
 
     class Meta:
         model = MonthlyWageRecord
@@ -266,7 +285,8 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         request=ChecklistVerifyIn,
         responses={200: ChecklistItemSerializer, **ERRORS},
     )
-    @action(detail=True, methods=["get", "post"])
+    # One project's eight items: neither paged nor filtered like the project list.
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def checklist(self, request: Request, pk: str) -> Response:
         project = self.get_object()  # scoped: 404 outside the caller's scope
         if request.method == "GET":
@@ -377,9 +397,7 @@ class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
         user = _user(request)
         client = getattr(request, "integration_client", None)
         if client is None and not for_user(Project.objects.filter(pk=project.pk), user).exists():
-            return Response(
-                {"project": ["不存在或不在您的数据范围内"]}, status=status.HTTP_400_BAD_REQUEST
-            )
+            return rule_refusal({"project": [_("不存在或不在您的数据范围内")]})
         source = f"api:{user.username}" if client is not None else "entered"
         record = services.wage_record_save(project=project, source=source, **data)
         return Response(WageRecordSerializer(record).data, status=status.HTTP_201_CREATED)

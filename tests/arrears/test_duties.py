@@ -384,6 +384,26 @@ def test_security_admin_cannot_change_own_role_or_a_superuser(staff: dict[str, A
     assert User.objects.get(pk=staff["sec"].pk).role == Role.SECURITY_ADMIN
 
 
+def test_the_demo_has_the_three_administrators(db: Any) -> None:
+    import random
+
+    from arrears import demo
+
+    rng = random.Random(1)
+    org = demo.seed_organisation(rng)
+    demo.seed_users(rng, org["counties"])
+    admins = {u.username: u for u in User.objects.filter(role__in=ADMIN_ROLES)}
+    assert {n: u.role for n, u in admins.items()} == {
+        "sysadmin": Role.SYSTEM_ADMIN,
+        "secadmin": Role.SECURITY_ADMIN,
+        "auditor": Role.AUDIT_ADMIN,
+    }
+    for user in admins.values():
+        assert user.is_staff and not user.is_superuser
+        assert user.check_password(demo.DEMO_PASSWORD)
+        assert scope_of(user).nothing
+
+
 # --- The superuser: installation only, its use alerted ---------------------------------------
 
 

@@ -57,7 +57,7 @@ def test_bad_referral_is_a_400_with_field_errors_in_chinese_or_english(
     r = api.post(
         "/api/v1/referrals/", _payload(complainant_id_number="110105194912310021"), format="json"
     )
-    assert r.status_code == 400
+    assert r.status_code == 422  # well-formed, refused by the service's identifier check
     assert "校验位" in r.json()["complainant_id_number"][0]
     r = api.post(
         "/api/v1/referrals/",
@@ -219,10 +219,11 @@ def test_far_past_dates_are_400_not_500(city: dict[str, Any]) -> None:
     api = _api(city["key"])
     for value in ("0001-01-01T00:00:00", "0001-01-02T00:00:00+08:00", "1900-01-01T00:00:00Z"):
         r = api.post("/api/v1/referrals/", _payload(f"D-{value}", received_at=value), format="json")
-        assert r.status_code == 400, (value, r.content)
+        # Well-formed dates the system does not take: refused (422), neither malformed nor a 500.
+        assert r.status_code == 422, (value, r.content)
         assert "received_at" in r.json()
     r = api.post("/api/v1/referrals/", _payload("D-p", period_start="0001-01-01"), format="json")
-    assert r.status_code == 400
+    assert r.status_code == 422
     batch = api.post(
         "/api/v1/referrals/batch/",
         {
@@ -245,10 +246,10 @@ def test_far_past_dates_are_400_not_500(city: dict[str, Any]) -> None:
         "created",
     ]
     for url in ("/api/v1/referrals/",):
-        assert api.get(url, {"received_after": "0001-01-01"}).status_code == 400
+        assert api.get(url, {"received_after": "0001-01-01"}).status_code == 422
     staff = APIClient()
     staff.force_authenticate(city["office"])
-    assert staff.get("/api/v1/complaints/", {"received_after": "0001-01-01"}).status_code == 400
+    assert staff.get("/api/v1/complaints/", {"received_after": "0001-01-01"}).status_code == 422
 
 
 def test_reference_keeps_its_spaces_and_same_content_replays_after_normalising(
@@ -293,7 +294,7 @@ def test_evidence_for_a_referral_all_or_nothing(city: dict[str, Any]) -> None:
     fake = SimpleUploadedFile("工资条.pdf", b"MZ not a pdf", content_type="application/pdf")
     refused = upload(pdf(), fake)
     # then: refused in Chinese, nothing saved
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert "文件内容与类型不符" in refused.json()["evidence"][0]
     assert complaint.attachments.count() == 0
     # when: two good files
@@ -306,7 +307,7 @@ def test_evidence_for_a_referral_all_or_nothing(city: dict[str, Any]) -> None:
     assert upload(pdf(), key=city["other_key"]).status_code == 404
     assert upload(pdf(), external_id="nope").status_code == 404
     assert upload(pdf(), external_id="").status_code == 400
-    assert upload(external_id="REF/2026/7").status_code == 400  # no files
+    assert upload(external_id="REF/2026/7").status_code == 422  # no files: the service refuses
 
 
 def test_evidence_count_includes_what_is_held(city: dict[str, Any]) -> None:
@@ -334,5 +335,5 @@ def test_evidence_count_includes_what_is_held(city: dict[str, Any]) -> None:
         {"external_id": "REF-8", "evidence": [pdf("c.pdf")]},
         format="multipart",
     )
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert "已有 2 个" in again.json()["evidence"][0]

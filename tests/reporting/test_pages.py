@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.test import Client
@@ -207,7 +209,10 @@ def test_printable_report(october: dict[str, Any]) -> None:
     html = client(october["office"]).get(f"/reports/print/?{OCT}").content.decode()
     assert "全市根治欠薪工作统计表" in html
     assert "2026年10月" in html
-    assert "@page" in html
+    # A4 landscape, from the report's own style sheet (no inline <style>: the CSP refuses it)
+    assert "reporting/print.css" in html
+    css = (Path(settings.BASE_DIR) / "static" / "reporting" / "print.css").read_text()
+    assert "@page { size: A4 landscape" in css
     county = client(october["official_a"]).get(f"/reports/print/?{OCT}").content.decode()
     assert "东湖区根治欠薪工作统计表" in county and "西江区" not in county
 

@@ -1,0 +1,42 @@
+"""Small aids on the officials' screens: breadcrumbs on detail pages, the dispatch picker
+grouped by county, the dashboards' quarter names in the reader's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client
+from django.utils import translation
+
+from complaints.forms import DispatchForm
+from complaints.services import complaint_create
+from reporting.forms import ReportFilterForm
+from tests.complaints.conftest import complaint_data
+
+
+def test_detail_pages_show_where_they_are(city: dict[str, Any]) -> None:
+    complaint = complaint_create(data=complaint_data(), channel="web_form")
+    web = Client()
+    web.force_login(city["office"])
+    html = web.get(f"/complaints/{complaint.tracking_no}/").content.decode()
+    crumbs = html.split('data-testid="breadcrumbs"')[1].split("</nav>")[0]
+    assert 'href="/"' in crumbs and 'href="/intake/inbox/"' in crumbs
+    project = web.get(f"/projects/{city['project'].pk}/").content.decode()
+    assert 'data-testid="breadcrumbs"' in project and 'href="/projects/"' in project
+
+
+def test_the_dispatch_picker_groups_departments_by_county(city: dict[str, Any]) -> None:
+    html = str(DispatchForm()["department"])
+    assert html.index('<optgroup label="东湖区">') < html.index('<optgroup label="西江区">')
+    east = html.split('<optgroup label="东湖区">')[1].split("</optgroup>")[0]
+    assert f'value="{city["a_hrss"].pk}"' in east and f'value="{city["b_hrss"].pk}"' not in east
+
+
+def test_quarter_names_follow_the_readers_language(city: dict[str, Any]) -> None:
+    field = ReportFilterForm(user=city["office"]).fields["quarter"]
+    with translation.override("en"):
+        english = [str(label) for _value, label in field.choices]
+    with translation.override("zh-hans"):
+        chinese = [str(label) for _value, label in field.choices]
+    assert chinese[0] == "第1季度"
+    assert english[0] != chinese[0] or "Q" in english[0]  # English once the catalogue has it
