@@ -114,7 +114,7 @@ def main() -> None:
     chained_append = chain.append
     unchained_seq = [10**12]
 
-    def unchained_append(model, rows):  # type: ignore[no-untyped-def]
+    def unchained_append(model, rows):
         # The trail as it was before the chain: no lock, no head lookup, no MAC.
         for row in rows:
             unchained_seq[0] += 1

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 # The phrases are lazy (translated when shown, in the reader's language): str() gives the
 # text in the active language; gettext() would look the translated text up a second time.
-
 from complaints.models import EventKind
 from complaints.tracking import format_tracking_no
 

@@ -2,6 +2,7 @@
 
 import os
 
+from . import base as _base
 from .base import *  # noqa: F403
 from .base import env_bool
 
@@ -11,10 +12,11 @@ if not SECRET_KEY:
     # Only ever used with DEBUG on a developer's machine; production refuses to start without one.
     SECRET_KEY = "dev-only-insecure-key-never-used-in-production"
 # Personal data typed into a development database is protected by nothing: the keys are public.
-if not (FIELD_ENCRYPTION_KEYS or FIELD_ENCRYPTION_KEY_FILE):  # noqa: F405
-    FIELD_ENCRYPTION_KEYS = DEVELOPMENT_FIELD_ENCRYPTION_KEYS  # noqa: F405
-if not FIELD_BLIND_INDEX_KEY:  # noqa: F405
-    FIELD_BLIND_INDEX_KEY = DEVELOPMENT_FIELD_BLIND_INDEX_KEY  # noqa: F405
+# (Read through the module: a name assigned here cannot also be read from the star import.)
+if not (_base.FIELD_ENCRYPTION_KEYS or _base.FIELD_ENCRYPTION_KEY_FILE):
+    FIELD_ENCRYPTION_KEYS = _base.DEVELOPMENT_FIELD_ENCRYPTION_KEYS
+if not _base.FIELD_BLIND_INDEX_KEY:
+    FIELD_BLIND_INDEX_KEY = _base.DEVELOPMENT_FIELD_BLIND_INDEX_KEY
 # The demo: users that seed_demo enrolled with the published authenticator secret sign in
 # without a code (docs/security.md); ARREARS_DEMO=0 to try the verify step with them.
 ARREARS_DEMO = env_bool("ARREARS_DEMO", True)

@@ -33,7 +33,7 @@ def test_the_dispatch_picker_groups_departments_by_county(city: dict[str, Any]) 
 
 
 def test_quarter_names_follow_the_readers_language(city: dict[str, Any]) -> None:
-    field = ReportFilterForm(user=city["office"]).fields["quarter"]
+    field: Any = ReportFilterForm(user=city["office"]).fields["quarter"]
     with translation.override("en"):
         english = [str(label) for _value, label in field.choices]
     with translation.override("zh-hans"):
