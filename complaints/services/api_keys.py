@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from arrears import config
+from arrears import audit, config
 from complaints.models import ApiKey, IntegrationClient
 
 KEY_PREFIX = "ak_"
@@ -40,13 +40,20 @@ def api_key_issue(
     days = days if days is not None else config.get("complaints.api_key_days")
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    ApiKey.objects.create(
+    record = ApiKey.objects.create(
         client=client,
         prefix=prefix,
         key_hash=hash_key(key),
         label=label,
         created_by=actor if getattr(actor, "pk", None) else None,
         expires_at=now + datetime.timedelta(days=days),
+    )
+    # 安全审计: who issued which key (its prefix, never the secret) for which client.
+    audit.security_event(
+        kind="api_key_issued",
+        actor=actor if getattr(actor, "pk", None) else None,
+        obj=record,
+        detail={"client": client.name, "prefix": prefix, "expires_at": record.expires_at},
     )
     return key
 
@@ -80,6 +87,13 @@ def api_key_revoke(*, key: ApiKey, actor: Any = None) -> bool:
         revoked_at=timezone.now(),
         revoked_by=actor if getattr(actor, "pk", None) else None,
     )
+    if updated:
+        audit.security_event(
+            kind="api_key_revoked",
+            actor=actor if getattr(actor, "pk", None) else None,
+            obj=key,
+            detail={"client": key.client.name, "prefix": key.prefix},
+        )
     return bool(updated)
 
 
@@ -100,4 +114,14 @@ def api_key_touch(*, key: ApiKey, address: str, now: datetime.datetime) -> bool:
         .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_EVERY))
         .update(last_used_at=now, last_used_ip=_address_or_none(address))
     )
+    if updated:
+        # Use is a security event as often as it is recorded on the key (once a minute at
+        # most), not per request: the trail shows when and from where each key was used.
+        audit.security_event(
+            kind="api_key_used",
+            actor=key.client.user,
+            obj=key,
+            address=_address_or_none(address),
+            detail={"client": key.client.name, "prefix": key.prefix},
+        )
     return bool(updated)

@@ -251,3 +251,24 @@ def test_the_answers_are_in_the_openapi_schema() -> None:
                 "$ref": "#/components/schemas/Error"
             }
     assert "401" in schema["components"]["securitySchemes"]["apiKeyAuth"]["description"]
+
+
+def test_issue_use_and_revocation_are_security_events(
+    client_: IntegrationClient, clock: Any
+) -> None:
+    from arrears.models import SecurityEvent
+
+    admin = UserFactory.create(role=Role.SECURITY_ADMIN)
+    key = api_key_issue(client=client_, actor=admin)
+    prefix = key.split("_")[1]
+    assert _call(key).status_code == 200
+    assert _call(key).status_code == 200  # the same minute: one use recorded, not two
+    api_key_revoke(key=_key_row(key), actor=admin)
+    events = list(SecurityEvent.objects.order_by("seq").values_list("kind", "actor_id", "detail"))
+    kinds = [kind for kind, _user, _detail in events]
+    assert kinds.count("api_key_issued") == 1 and kinds.count("api_key_revoked") == 1
+    assert kinds.count("api_key_used") == 1
+    for kind, user_id, detail in events:
+        assert key not in str(detail)  # never the secret
+        if kind in ("api_key_issued", "api_key_revoked"):
+            assert user_id == admin.pk and detail["prefix"] == prefix
