@@ -84,6 +84,14 @@ step "collectstatic, migrate, seed_demo, load_calendar"
 "$PY" manage.py seed_demo --complaints 600 --projects-per-county 5 >"$WORK/seed.log"
 "$PY" manage.py load_calendar >>"$WORK/seed.log"
 
+step "audit chain verified, then security_check (等保 level-3 items) with the production defaults"
+"$PY" manage.py audit_verify >"$WORK/audit_verify.log"
+# The real production cookies and redirect, not this smoke's loopback relaxations.
+env -u ARREARS_INSECURE_COOKIES_FOR_SMOKE SECURE_SSL_REDIRECT=true \
+  "$PY" manage.py security_check >"$WORK/security_check.log" \
+  || { cat "$WORK/security_check.log"; exit 1; }
+grep -c "\[通过\]" "$WORK/security_check.log" | xargs echo "security_check: items passed:"
+
 step "health probes are exempt from the HTTPS redirect that production turns on"
 SECURE_SSL_REDIRECT=true "$PY" manage.py shell -v 0 -c '
 from django.test import Client
