@@ -165,21 +165,25 @@ def test_api_gives_every_figure_with_comparisons(october: dict[str, Any]) -> Non
 
 
 @pytest.mark.parametrize(
-    ("query", "field"),
+    ("query", "field", "api_status"),
     [
-        ("period=2026-13", "period"),
-        ("period=custom&start=2026-10-05&end=2026-10-01", "end"),
-        ("period=custom&start=x&end=2026-10-01", "start"),
-        ("county=999999", "county"),
-        ("county=abc", "county"),
-        ("channel=fax", "channel"),
-        ("rank=name", "rank"),
+        # The API answers 400 to what its schema refuses and 422 to a well-formed value the
+        # rules refuse (arrears/api/exceptions.py); the pages answer 400 with the form.
+        ("period=2026-13", "period", 422),
+        ("period=custom&start=2026-10-05&end=2026-10-01", "end", 422),
+        ("period=custom&start=x&end=2026-10-01", "start", 400),
+        ("county=999999", "county", 422),
+        ("county=abc", "county", 422),
+        ("channel=fax", "channel", 400),
+        ("rank=name", "rank", 400),
     ],
 )
-def test_bad_filters_get_a_chinese_400(october: dict[str, Any], query: str, field: str) -> None:
+def test_bad_filters_get_a_chinese_400(
+    october: dict[str, Any], query: str, field: str, api_status: int
+) -> None:
     c = client(october["office"])
     api = c.get(f"/api/v1/reports/dashboard/?{query}")
-    assert api.status_code == 400
+    assert api.status_code == api_status
     assert field in api.json()
     page = c.get(f"/reports/?{query}")
     assert page.status_code == 400
