@@ -166,3 +166,16 @@ def _fresh_configuration() -> Any:
     config.forget()
     yield
     config.forget()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Each test starts in the site's default language (Chinese). A request through the test
+    client activates the language of its cookie or user and Django leaves it active in the
+    thread, so without this a test that browsed in English left the next one reading English
+    messages."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -24,8 +24,11 @@ def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
             "FIELD_ENCRYPTION_KEYS",
             "FIELD_ENCRYPTION_KEY_FILE",
             "FIELD_BLIND_INDEX_KEY",
+            "AUDIT_HMAC_KEY",
         }
     }
+    # Production refuses to start without an audit key too; tests about other settings get one.
+    base["AUDIT_HMAC_KEY"] = secrets.token_urlsafe(48)
     return subprocess.run(
         [
             sys.executable,
@@ -77,3 +80,15 @@ def test_production_refuses_a_missing_secret() -> None:
     result = _check({"ALLOWED_HOSTS": "arrears.gov"})
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_a_missing_audit_key() -> None:
+    result = _check(
+        {
+            "SECRET_KEY": secrets.token_urlsafe(60),
+            "ALLOWED_HOSTS": "arrears.gov",
+            **_field_keys(),
+            "AUDIT_HMAC_KEY": "",
+        }
+    )
+    assert result.returncode != 0 and "AUDIT_HMAC_KEY" in result.stderr

@@ -91,13 +91,13 @@ def test_case_api_actions_and_conflicts(signed: dict[str, Any]) -> None:  # noqa
         {"paid_on": "2026-10-09", "amount": "-5", "workers_paid": 1},
         format="json",
     )
-    assert r.status_code == 400 and "amount" in r.json()
+    assert r.status_code == 422 and "amount" in r.json()  # refused by the rules
     r = api.post(
         f"/api/v1/cases/{case.pk}/entries/",
         {"kind": "order", "text": "责令3日内支付"},
         format="json",
     )
-    assert r.status_code == 400 and "due_date" in r.json()
+    assert r.status_code == 422 and "due_date" in r.json()
     due = workdays.add_working_days(timezone.localdate(), 3).isoformat()
     r = api.post(
         f"/api/v1/cases/{case.pk}/entries/",

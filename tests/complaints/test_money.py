@@ -306,7 +306,8 @@ def test_api_refuses_over_payment_and_wrong_outcome_with_chinese_messages(
         {"paid_on": timezone.localdate().isoformat(), "amount": "999999.00", "workers_paid": 1},
         format="json",
     )
-    assert r.status_code == 400
+    # Well-formed but refused by the rules: 422 (arrears/api/exceptions.py)
+    assert r.status_code == 422
     assert "尚欠工资 86,400.00 元" in r.json()["amount"][0]
     # revise through the API: reason required (400), then applied and on the timeline
     r = api.post(
@@ -342,7 +343,7 @@ def test_api_refuses_over_payment_and_wrong_outcome_with_chinese_messages(
     r = api.post(
         f"/api/v1/cases/{case.pk}/close/", {"outcome": "paid_in_full", "note": "x"}, format="json"
     )
-    assert r.status_code == 400 and "全额支付" in r.json()["outcome"][0]
+    assert r.status_code == 422 and "全额支付" in r.json()["outcome"][0]
     assert Case.objects.get(pk=case.pk).state == "accepted"
     r = api.post(
         f"/api/v1/cases/{case.pk}/close/", {"outcome": "partly_paid", "note": "x"}, format="json"

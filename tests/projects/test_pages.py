@@ -77,11 +77,11 @@ def test_wage_records_through_the_api(project: Project) -> None:
     record = project.wage_records.get()
     assert (record.workers_paid, record.source) == (98, "api:bank")
     bad = {**body, "month": "2099-01-01"}
-    assert bank.post("/api/v1/wage-records/", bad, format="json").status_code == 400
+    assert bank.post("/api/v1/wage-records/", bad, format="json").status_code == 422
     # staff outside the project's scope cannot enter records for it
     outsider = APIClient()
     outsider.force_authenticate(UserFactory.create(role=Role.INSPECTOR))
-    assert outsider.post("/api/v1/wage-records/", body, format="json").status_code == 400
+    assert outsider.post("/api/v1/wage-records/", body, format="json").status_code == 422
 
 
 def test_checklist_verification_from_the_project_page(project: Project) -> None:
