@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from arrears.errors import Conflict
 from arrears.models import Role, User
+from arrears.sorting import sort_queryset
 from complaints import case_actions, selectors, services
 from complaints import case_forms as f
 from complaints.models import (
@@ -43,6 +44,18 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+# The worklist's sortable columns (arrears.sorting: a whitelist of keys, never a field name
+# from the query string).
+WORKLIST_SORTS = {
+    "due": ("next_due_at",),
+    "number": ("number",),
+    "employer": ("employer_name",),
+    "state": ("state",),
+    "owed": ("amount_owed",),
+    "recovered": ("recovered_amount",),
+}
+
+
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -59,6 +72,10 @@ def worklist(request: HttpRequest) -> HttpResponse:
     triage = request.GET.get("triage", "")
     if triage in TriageClass.values:
         qs = qs.filter(triage_class=triage)
+    now = timezone.now()
+    urgency = request.GET.get("urgency", "")
+    if urgency in selectors.URGENCIES:
+        qs = qs.filter(selectors.urgency_condition(urgency, now))
     query = request.GET.get("q", "").strip()
     if query:
         qs = qs.filter(
@@ -72,8 +89,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
                 )
             )
         )
+    # Ordered by urgency (the view's own order) unless a column header asks for another.
+    sorting = None
+    if request.GET.get("sort"):
+        qs, sorting = sort_queryset(request, qs, WORKLIST_SORTS, default="due")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    now = timezone.now()
     for case in page:
         case.urgency = selectors.case_urgency(getattr(case, "next_due_at", None), now)  # type: ignore[attr-defined]
     return render(
@@ -87,6 +107,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
             "q": query,
             "states": CaseState.choices,
             "classes": TriageClass.choices,
+            "urgency": urgency,
+            "sorting": sorting,
+            "filters": {k: v for k, v in request.GET.items() if k not in ("page",)},
         },
     )
 

@@ -199,6 +199,34 @@ def case_deadlines(*, case: Case) -> Any:
     return Deadline.objects.for_subject(case).order_by("created_at")
 
 
+URGENCIES = ("overdue", "today", "soon")
+
+
+def urgency_condition(urgency: str, now: Any) -> Any:
+    """The cases `case_urgency` calls `urgency` ("overdue", "today", "soon"), as a condition on
+    the annotated next_due_at: the worklist's filter and the home page's counts use it, so a
+    number and the list it links to agree."""
+    import datetime as dt
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from arrears import config, workdays
+
+    def day_end(day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+    today = timezone.localdate(now)
+    soon = workdays.add_working_days(today, config.get("case.due_soon_working_days"))
+    if urgency == "overdue":
+        return Q(next_due_at__lt=now)
+    if urgency == "today":
+        return Q(next_due_at__gte=now, next_due_at__lt=day_end(today))
+    if urgency == "soon":
+        return Q(next_due_at__gte=day_end(today), next_due_at__lt=day_end(soon))
+    raise ValueError(urgency)
+
+
 def case_urgency(next_due_at: Any, now: Any) -> str:
     """overdue / today / soon (within the configured working days) / later / none: the
     worklist's order and badges."""

@@ -19,6 +19,7 @@ from arrears import config, ratelimit
 from arrears.models import Role, User
 from arrears.permissions import is_city_office
 from arrears.ratelimit import client_ip, hit
+from arrears.sorting import sort_queryset
 from complaints import explain, selectors, services
 from complaints.filters import ComplaintFilter
 from complaints.forms import ComplaintForm, DispatchForm, ReturnForm, StaffComplaintForm, TrackForm
@@ -139,12 +140,28 @@ def staff_new(request: HttpRequest) -> HttpResponse:
     return render(request, "complaints/staff_form.html", {"form": form})
 
 
+# The complaint lists' sortable columns (arrears.sorting whitelists them); newest first by
+# default, as before, and the oldest first one click away.
+COMPLAINT_SORTS = {
+    "received": ("received_at",),
+    "employer": ("employer_name",),
+    "owed": ("amount_owed",),
+    "workers": ("workers_owed",),
+}
+
+
 @login_required
 def dispatch_queue(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
     filters = ComplaintFilter(request.GET, queryset=selectors.dispatch_queue(user=user))
-    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "filters": filters, "can_dispatch": is_city_office(user)}
+    qs, sorting = sort_queryset(request, filters.qs, COMPLAINT_SORTS, default="-received")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "filters": filters,
+        "can_dispatch": is_city_office(user),
+        "sorting": sorting,
+    }
     return render(request, "complaints/dispatch.html", context)
 
 
@@ -152,9 +169,10 @@ def dispatch_queue(request: HttpRequest) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
     filters = ComplaintFilter(request.GET, queryset=selectors.intake_inbox(user=user))
-    page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
+    qs, sorting = sort_queryset(request, filters.qs, COMPLAINT_SORTS, default="-received")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     duplicates = selectors.open_duplicate_links(user=user)[:50]
-    context = {"page": page, "filters": filters, "duplicates": duplicates}
+    context = {"page": page, "filters": filters, "duplicates": duplicates, "sorting": sorting}
     return render(request, "complaints/inbox.html", context)
 
 

@@ -11,12 +11,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from arrears import config, home, workdays
+from arrears import home
 from arrears.models import Role
 from arrears.permissions import is_city_office
 from arrears.selectors import scope_label
@@ -44,23 +44,15 @@ def _day_end(day: dt.date) -> dt.datetime:
 
 
 def my_worklist_figures(user: Any, now: dt.datetime) -> list[home.Figure]:
-    """My open cases by urgency, as the worklist orders and badges them (case_urgency)."""
-    today = timezone.localdate(now)
-    soon = workdays.add_working_days(today, config.get("case.due_soon_working_days"))
+    """My open cases by urgency, as the worklist orders, badges and filters them (one
+    condition each: complaints.selectors.urgency_condition)."""
     mine = complaint_selectors.worklist(user=user).order_by()
+    condition = complaint_selectors.urgency_condition
     counts = mine.aggregate(
         open=Count("pk", distinct=True),
-        overdue=Count("pk", distinct=True, filter=Q(next_due_at__lt=now)),
-        today=Count(
-            "pk",
-            distinct=True,
-            filter=Q(next_due_at__gte=now, next_due_at__lt=_day_end(today)),
-        ),
-        soon=Count(
-            "pk",
-            distinct=True,
-            filter=Q(next_due_at__gte=_day_end(today), next_due_at__lt=_day_end(soon)),
-        ),
+        overdue=Count("pk", distinct=True, filter=condition("overdue", now)),
+        today=Count("pk", distinct=True, filter=condition("today", now)),
+        soon=Count("pk", distinct=True, filter=condition("soon", now)),
     )
     url = reverse("case-worklist")
     return [
@@ -68,21 +60,21 @@ def my_worklist_figures(user: Any, now: dt.datetime) -> list[home.Figure]:
         home.Figure(
             _("已逾期"),
             counts["overdue"],
-            url,
+            f"{url}?urgency=overdue",
             tone="danger" if counts["overdue"] else "secondary",
             testid="mine-overdue",
         ),
         home.Figure(
             _("今日到期"),
             counts["today"],
-            url,
+            f"{url}?urgency=today",
             tone="warning" if counts["today"] else "secondary",
             testid="mine-today",
         ),
         home.Figure(
             _("即将到期"),
             counts["soon"],
-            url,
+            f"{url}?urgency=soon",
             tone="warning" if counts["soon"] else "secondary",
             testid="mine-soon",
         ),

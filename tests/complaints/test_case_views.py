@@ -36,6 +36,25 @@ def test_worklist_orders_by_urgency_and_filters(signed: dict[str, Any]) -> None:
     assert case.number not in other.get("/cases/?view=all").content.decode()
 
 
+def test_worklist_urgency_filter_and_sorting(signed: dict[str, Any]) -> None:  # noqa: F811
+    from reporting.today import my_worklist_figures
+
+    web = Client()
+    web.force_login(signed["housing_a"])
+    case = signed["case"]
+    # the home page's "overdue" number links to the worklist filtered to exactly those cases
+    figures = {f.testid: f for f in my_worklist_figures(signed["housing_a"], timezone.now())}
+    overdue = figures["mine-overdue"]
+    assert overdue.url == "/cases/?urgency=overdue" and overdue.value == 1
+    assert case.number in web.get(overdue.url).content.decode()
+    assert figures["mine-today"].value == 0
+    assert case.number not in web.get("/cases/?urgency=today").content.decode()
+    # a column header sorts the list; an unknown key falls back to the urgency order
+    html = web.get("/cases/?sort=-owed").content.decode()
+    assert 'data-sort="owed" aria-sort="descending"' in html and case.number in html
+    assert web.get("/cases/?sort=password").status_code == 200
+
+
 def test_case_page_actions_through_the_pages(signed: dict[str, Any]) -> None:  # noqa: F811
     web = Client()
     web.force_login(signed["housing_a"])

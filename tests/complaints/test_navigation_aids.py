@@ -40,3 +40,22 @@ def test_quarter_names_follow_the_readers_language(city: dict[str, Any]) -> None
         chinese = [str(label) for _value, label in field.choices]
     assert chinese[0] == "第1季度"
     assert english[0] != chinese[0] or "Q" in english[0]  # English once the catalogue has it
+
+
+def test_the_complaint_lists_sort_by_a_column_and_badge_the_status(city: dict[str, Any]) -> None:
+    where = {"county_code": "369902", "industry_code": "housing"}  # 东湖区住建局's inbox
+    small = complaint_create(
+        data=complaint_data(amount_owed="1000.00", **where), channel="web_form"
+    )
+    large = complaint_create(
+        data=complaint_data(amount_owed="90000.00", complainant_phone="13900000009", **where),
+        channel="web_form",
+    )
+    web = Client()
+    web.force_login(city["housing_a"])
+    html = web.get("/intake/inbox/?sort=owed").content.decode()
+    assert html.index(f"row-{small.tracking_no}") < html.index(f"row-{large.tracking_no}")
+    html = web.get("/intake/inbox/?sort=-owed").content.decode()
+    assert html.index(f"row-{large.tracking_no}") < html.index(f"row-{small.tracking_no}")
+    assert 'aria-sort="descending"' in html and "90,000.00" in html
+    assert "badge" in html.split(f"row-{large.tracking_no}")[1].split("</tr>")[0]
