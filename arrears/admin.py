@@ -28,6 +28,7 @@ from arrears.models import (
     MessageDelivery,
     Notification,
     Role,
+    SecurityEvent,
     User,
 )
 
@@ -273,6 +274,25 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the trail is append-only
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only, like the change trail (the audit administrator's duty; the /audit/ page has
+    the filters, the export and the chain's state)."""
+
+    list_display = ["occurred_at", "kind", "actor_label", "address", "object_repr", "result"]
+    list_filter = ["kind", "result"]
+    search_fields = ["actor_label", "address", "object_repr"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # append-only, chained (arrears/audit/chain.py)
 
 
 def _delete_selected(

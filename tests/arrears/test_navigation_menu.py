@@ -28,3 +28,19 @@ def test_each_administrator_sees_their_own_pages() -> None:
     assert 'href="/audit/"' not in office and "/security/lockouts/" not in office
     for page in (auditor, security, office):
         assert 'data-testid="two-factor-link"' in page
+
+
+@pytest.mark.django_db
+def test_the_audit_administrator_reads_security_events_in_the_admin_and_changes_nothing() -> None:
+    from arrears.audit import security_event
+
+    auditor = UserFactory.create(role=Role.AUDIT_ADMIN, is_staff=True)
+    security_event(kind="login", actor=auditor, address="127.0.0.1")
+    web = Client()
+    web.force_login(auditor)
+    listing = web.get("/admin/arrears/securityevent/")
+    assert listing.status_code == 200 and "127.0.0.1" in listing.content.decode()
+    assert web.get("/admin/arrears/securityevent/add/").status_code == 403
+    office = Client()
+    office.force_login(UserFactory.create(city_office=True))
+    assert office.get("/admin/arrears/securityevent/").status_code in (302, 403, 404)
