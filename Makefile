@@ -59,7 +59,7 @@ lint: install-dev
 	$(MANAGE) makemigrations --check --dry-run
 
 schema: install-dev
-	$(MANAGE) spectacular --file docs/openapi.yaml --validate --fail-on-warn
+	$(MANAGE) spectacular --lang zh-hans --file docs/openapi.yaml --validate --fail-on-warn
 
 messages: install-dev
 	$(MANAGE) makemessages -l en --ignore=.venv --ignore=node_modules --ignore=tests
