@@ -48,10 +48,14 @@ def test_no_rate_on_the_seeded_dashboards_passes_100_percent(seeded: None) -> No
     assert office is not None
     rates = [k for k, m in metrics.METRICS.items() if m.unit == metrics.RATE]
     this_year = timezone.localdate().year
+    recovery = []
     for y in (this_year - 1, this_year):
         board = dashboard(user=office, filters=Filters(period=year(y)))
         for unit in [*board.units, board.total]:
             for key in rates:
                 value = unit.values.get(key)
                 assert value is None or value <= Decimal("1"), (y, unit.name, key, value)
-        assert board.total.values["recovery_rate"] is not None
+        recovery.append(board.total.values["recovery_rate"])
+    # The rates were computed, not all empty: on 1 January this year has nothing yet, so one of
+    # the two years is enough (make test-dates runs this at New Year).
+    assert any(rate is not None for rate in recovery)
