@@ -10,10 +10,22 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from arrears import jobs
 from arrears.models import ACTIVE_STATES, Job, User
+
+
+def sent_to_background(request: HttpRequest, job: Job) -> HttpResponse:
+    """What a page answers when it started a job instead of doing the work: the jobs page,
+    with a message naming the job."""
+    if job.upload_name:
+        text = _("文件较大，已转为后台导入（任务 %(n)s），完成后将通知你。")
+    else:
+        text = _("数据量较大，已转为后台导出（任务 %(n)s），完成后将通知你。")
+    messages.info(request, text % {"n": job.pk})
+    return redirect("job-list")
 
 
 def _user(request: HttpRequest) -> User:

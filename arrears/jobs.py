@@ -73,6 +73,17 @@ FLUSH_SECONDS = 2.0
 REQUEUE_AFTER = timedelta(minutes=2)
 
 
+def export_in_background(*, rows: int, asked: bool = False) -> bool:
+    """An export of more than `jobs.inline_rows` rows (or one the user asked to run in the
+    background) runs as a job: past a few thousand rows it would outlast the request."""
+    return asked or rows > config.get("jobs.inline_rows")
+
+
+def import_in_background(*, size: int | None) -> bool:
+    """An import file larger than `jobs.inline_upload_kb` runs as a job (a few thousand rows)."""
+    return bool(size and size > config.get("jobs.inline_upload_kb") * 1024)
+
+
 def lease() -> timedelta:
     """How long a running job may go without a sign of life before it counts as lost. Every
     progress write renews it; it must outlast the longest step without progress (saving a

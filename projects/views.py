@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from arrears import config, jobs
 from arrears.errors import Conflict
+from arrears.job_views import sent_to_background
 from arrears.models import Role, User
 from arrears.scoping import get_for_user_or_404
 from arrears.sorting import sort_queryset
@@ -172,16 +173,12 @@ def project_import(request: HttpRequest) -> HttpResponse:
 
 
 def _large(upload: Any) -> bool:
-    """A file of more than a few thousand rows is imported by a job, not in the request."""
-    return bool(upload.size and upload.size > config.get("jobs.inline_upload_kb") * 1024)
+    return jobs.import_in_background(size=upload.size)
 
 
 def _import_in_background(request: HttpRequest, user: User, kind: str, upload: Any) -> Any:
     job = jobs.job_start(owner=user, kind=kind, params={}, summary=upload.name, upload=upload)
-    messages.info(
-        request, _("文件较大，已转为后台导入（任务 %(n)s），完成后将通知你。") % {"n": job.pk}
-    )
-    return redirect("job-list")
+    return sent_to_background(request, job)
 
 
 @login_required
@@ -191,12 +188,9 @@ def project_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse
 
     user = _user(request)
     projects = selectors.project_list(user=user).order_by("code")
-    if request.GET.get("background") == "1" or projects.count() > config.get("jobs.inline_rows"):
+    if jobs.export_in_background(rows=projects.count(), asked=request.GET.get("background") == "1"):
         job = jobs.job_start(owner=user, kind="projects.export", params={}, summary=_("工程项目"))
-        messages.info(
-            request, _("数据量较大，已转为后台导出（任务 %(n)s），完成后将通知你。") % {"n": job.pk}
-        )
-        return redirect("job-list")
+        return sent_to_background(request, job)
     return csv_response(export_rows(projects), "projects.csv")
 
 

@@ -55,30 +55,22 @@ def my_worklist_figures(user: Any, now: dt.datetime) -> list[home.Figure]:
         soon=Count("pk", distinct=True, filter=condition("soon", now)),
     )
     url = reverse("case-worklist")
-    return [
-        home.Figure(_("我的在办案件"), counts["open"], url, testid="mine-open"),
-        home.Figure(
-            _("已逾期"),
-            counts["overdue"],
-            f"{url}?urgency=overdue",
-            tone="danger" if counts["overdue"] else "secondary",
-            testid="mine-overdue",
-        ),
-        home.Figure(
-            _("今日到期"),
-            counts["today"],
-            f"{url}?urgency=today",
-            tone="warning" if counts["today"] else "secondary",
-            testid="mine-today",
-        ),
-        home.Figure(
-            _("即将到期"),
-            counts["soon"],
-            f"{url}?urgency=soon",
-            tone="warning" if counts["soon"] else "secondary",
-            testid="mine-soon",
-        ),
-    ]
+    figures = [home.Figure(_("我的在办案件"), counts["open"], url, testid="mine-open")]
+    for urgency, label, tone in (
+        ("overdue", _("已逾期"), "danger"),
+        ("today", _("今日到期"), "warning"),
+        ("soon", _("即将到期"), "warning"),
+    ):
+        figures.append(
+            home.Figure(
+                label,
+                counts[urgency],
+                f"{url}?urgency={urgency}",
+                tone=tone if counts[urgency] else "secondary",
+                testid=f"mine-{urgency}",
+            )
+        )
+    return figures
 
 
 def today_section(user: Any, now: dt.datetime) -> home.Section | None:

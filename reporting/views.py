@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -15,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from arrears import config
 from arrears import jobs as arrears_jobs
+from arrears.job_views import sent_to_background
 from arrears.models import County, Role, User
 from arrears.scoping import get_for_user_or_404, scope_of
 from reporting import cache, drill, exports, jobs, selectors
@@ -111,10 +110,7 @@ def _in_background(request: HttpRequest, user: User, kind: str, fmt: str, summar
         params={"query": request.GET.urlencode(), "fmt": fmt},
         summary=summary,
     )
-    messages.info(
-        request, _("数据量较大，已转为后台导出（任务 %(n)s），完成后将通知你。") % {"n": job.pk}
-    )
-    return redirect("job-list")
+    return sent_to_background(request, job)
 
 
 @login_required
@@ -160,7 +156,9 @@ def rows_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpR
     stem = f"{name}-{filters.period.code}"
     # More than a few thousand rows would keep the request (and a gunicorn worker) busy past
     # its timeout: such exports run as a job and the owner downloads the file when complete.
-    if request.GET.get("background") == "1" or qs.count() > config.get("jobs.inline_rows"):
+    if arrears_jobs.export_in_background(
+        rows=qs.count(), asked=request.GET.get("background") == "1"
+    ):
         label = selectors.SUBSETS[name].label
         summary = f"{label} · {filters.period.label} · {fmt.upper()}"
         return _in_background(request, user, "reporting.rows", fmt, summary)

@@ -44,20 +44,9 @@ step() { echo "== api-contract [$(( $(date +%s) - START ))s] $*"; }
 
 # --- A production server's environment, on loopback (as scripts/smoke-prod.sh) -------------
 DB_NAME=arrears_contract
-export DJANGO_SETTINGS_MODULE=arrears.settings.production
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB_NAME
-export CELERY_BROKER_URL=redis://127.0.0.1:6379/12
-export CACHE_REDIS_URL=redis://127.0.0.1:6379/11
-unset REDIS_URL
-SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(64))')
-export SECRET_KEY
-AUDIT_HMAC_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
-export AUDIT_HMAC_KEY
-# Keys for the encrypted identifiers, new for each run (the development keys are refused).
-FIELD_ENCRYPTION_KEYS=run:$("$PY" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
-FIELD_BLIND_INDEX_KEY=$("$PY" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
-export FIELD_ENCRYPTION_KEYS FIELD_BLIND_INDEX_KEY
-export ALLOWED_HOSTS=127.0.0.1,localhost
+# shellcheck source=scripts/prod-env.sh
+. scripts/prod-env.sh
+prod_env "$DB_NAME" 12 11
 export ARREARS_VAR_DIR=$WORK/var
 export MEDIA_ROOT=$WORK/media
 export TRUSTED_PROXY_COUNT=0

@@ -43,20 +43,9 @@ step() { echo "== smoke-prod [$(( $(date +%s) - START ))s] $*"; }
 
 # --- The environment of a production server, on loopback ------------------------------------
 DB_NAME=arrears_smoke_prod
-export DJANGO_SETTINGS_MODULE=arrears.settings.production
-export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$DB_NAME
-export CELERY_BROKER_URL=redis://127.0.0.1:6379/14
-export CACHE_REDIS_URL=redis://127.0.0.1:6379/13
-unset REDIS_URL
-SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(64))')
-export SECRET_KEY
-# Phone and ID numbers encrypted at rest: a fresh key ring and blind-index key (docs/deployment.md).
-FIELD_ENCRYPTION_KEYS=$("$PY" -c 'import base64, os; print("k1:" + base64.b64encode(os.urandom(32)).decode())')
-FIELD_BLIND_INDEX_KEY=$("$PY" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
-export FIELD_ENCRYPTION_KEYS FIELD_BLIND_INDEX_KEY
-AUDIT_HMAC_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
-export AUDIT_HMAC_KEY
-export ALLOWED_HOSTS=127.0.0.1,localhost
+# shellcheck source=scripts/prod-env.sh
+. scripts/prod-env.sh
+prod_env "$DB_NAME" 14 13
 export ARREARS_VAR_DIR=$WORK/var
 export MEDIA_ROOT=$WORK/media
 export TRUSTED_PROXY_COUNT=0  # no proxy in front: the client is REMOTE_ADDR
