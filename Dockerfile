@@ -7,7 +7,7 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    DJANGO_SETTINGS_MODULE=arrears.settings.production ARREARS_VAR_DIR=/var/lib/arrears \
+    DJANGO_SETTINGS_MODULE=config.settings.production ARREARS_VAR_DIR=/var/lib/arrears \
     MEDIA_ROOT=/var/lib/arrears/media
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -24,9 +24,9 @@ COPY . .
 RUN SECRET_KEY=build-only-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
     FIELD_ENCRYPTION_KEYS=build:$(head -c 32 /dev/urandom | base64) \
     FIELD_BLIND_INDEX_KEY=$(head -c 32 /dev/urandom | base64) \
-    ALLOWED_HOSTS=build DJANGO_SETTINGS_MODULE=arrears.settings.production \
+    ALLOWED_HOSTS=build DJANGO_SETTINGS_MODULE=config.settings.production \
     python manage.py collectstatic --noinput
 USER arrears
 EXPOSE 8000
 # Workers, threads, timeouts and logging: gunicorn.conf.py (overridable with GUNICORN_* env).
-CMD ["gunicorn", "--config", "gunicorn.conf.py", "arrears.wsgi:application"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "config.wsgi:application"]

@@ -1,6 +1,6 @@
 """gunicorn settings for every production start: the Docker image's CMD, docker-compose, the
 systemd unit (deploy/systemd/arrears-web.service) and scripts/smoke-prod.sh all run
-`gunicorn -c gunicorn.conf.py arrears.wsgi:application`. Each value can be overridden from the
+`gunicorn -c gunicorn.conf.py config.wsgi:application`. Each value can be overridden from the
 environment (GUNICORN_*) without editing this file; the defaults are sized for the 2-core
 virtual machine a city's IT office typically provides."""
 

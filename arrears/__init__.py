@@ -1,6 +1,4 @@
-"""arrears: the project package (settings, URLs, API router, Celery app) and the building
-blocks every app shares (organisation and roles, calendar, deadlines, scoping, audit)."""
-
-from .celery_app import app as celery_app
-
-__all__ = ["celery_app"]
+"""arrears: the shared kernel every domain app builds on — organisation and roles, the one
+scoping function, the working-day calendar, deadlines, notifications, the outbox, background
+jobs, configuration, the audit trail and identifier validation. It imports no domain app; the
+project's configuration (settings, URLs, API router, Celery app) is the `config` package."""

@@ -13,6 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -93,9 +94,9 @@ def _cache() -> Check:
 
 
 def _broker() -> Check:
-    from arrears.celery_app import app
-
-    with app.connection_for_write(connect_timeout=BROKER_TIMEOUT) as conn:
+    # The app the process runs (the configuration package sets it current); the kernel never
+    # imports the configuration.
+    with current_app.connection_for_write(connect_timeout=BROKER_TIMEOUT) as conn:
         conn.ensure_connection(
             max_retries=1, interval_start=0, interval_step=1, timeout=BROKER_TIMEOUT
         )

@@ -26,7 +26,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 PORT = 8799
 
 
@@ -89,7 +89,7 @@ def main() -> None:
 
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "arrears.settings.production",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(60),
         # Production refuses the public development keys; the server's rows are its own.
         "FIELD_ENCRYPTION_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
@@ -103,7 +103,7 @@ def main() -> None:
             sys.executable,
             "-m",
             "gunicorn",
-            "arrears.wsgi:application",
+            "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{PORT}",
             "--workers",

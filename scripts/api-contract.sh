@@ -114,7 +114,7 @@ PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 BASE=http://127.0.0.1:$PORT
 step "gunicorn (gunicorn.conf.py) on $BASE"
 GUNICORN_BIND=127.0.0.1:$PORT GUNICORN_WORKERS=2 GUNICORN_THREADS=4 \
-  "$BIN/gunicorn" --config gunicorn.conf.py arrears.wsgi:application >"$WORK/web.log" 2>&1 &
+  "$BIN/gunicorn" --config gunicorn.conf.py config.wsgi:application >"$WORK/web.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 60); do
   curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null && break

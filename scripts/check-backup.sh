@@ -26,7 +26,7 @@ export PGOPTIONS="-c client_min_messages=warning"  # no NOTICE for "does not exi
 
 # Development settings (no secret needed), no broker: tasks seeding queues go to a throwaway
 # filesystem queue under $WORK that nobody consumes.
-export DJANGO_SETTINGS_MODULE=arrears.settings.local
+export DJANGO_SETTINGS_MODULE=config.settings.local
 # Keys of this run, not the public development ones: the restore must read the encrypted
 # phone and ID numbers with the keys kept apart from the backup (docs/deployment.md).
 FIELD_ENCRYPTION_KEYS=$("$PY" -c 'import base64, os; print("k1:" + base64.b64encode(os.urandom(32)).decode())')

@@ -3,7 +3,7 @@
 # environment holds, on loopback, with fresh secrets for each run (production refuses the
 # development ones). Needs $PY.
 prod_env() {
-  export DJANGO_SETTINGS_MODULE=arrears.settings.production
+  export DJANGO_SETTINGS_MODULE=config.settings.production
   export DATABASE_URL=postgres://postgres@127.0.0.1:5432/$1
   export CELERY_BROKER_URL=redis://127.0.0.1:6379/$2
   export CACHE_REDIS_URL=redis://127.0.0.1:6379/$3

@@ -7,7 +7,7 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 
 # One worker process with beat embedded (-B): enough for one machine and the embedded broker.
-"$BIN/celery" -A arrears worker -B --loglevel=INFO --concurrency=1 \
+"$BIN/celery" -A config worker -B --loglevel=INFO --concurrency=1 \
   --schedule="${ARREARS_VAR_DIR:-var}/celerybeat-schedule" &
 WORKER=$!
 trap 'kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true' EXIT INT TERM

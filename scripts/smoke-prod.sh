@@ -95,12 +95,12 @@ BASE=http://127.0.0.1:$PORT
 NODE=smoke-prod-$$@$(hostname)
 step "gunicorn (gunicorn.conf.py) on $BASE, worker $NODE, beat"
 GUNICORN_BIND=127.0.0.1:$PORT GUNICORN_WORKERS=2 GUNICORN_THREADS=4 \
-  "$BIN/gunicorn" --config gunicorn.conf.py arrears.wsgi:application >"$WORK/web.log" 2>&1 &
+  "$BIN/gunicorn" --config gunicorn.conf.py config.wsgi:application >"$WORK/web.log" 2>&1 &
 PIDS+=($!)
-"$BIN/celery" -A arrears worker --loglevel=INFO --concurrency=2 --hostname="$NODE" \
+"$BIN/celery" -A config worker --loglevel=INFO --concurrency=2 --hostname="$NODE" \
   >"$WORK/worker.log" 2>&1 &
 PIDS+=($!)
-"$BIN/celery" -A arrears beat --loglevel=INFO >"$WORK/beat.log" 2>&1 &
+"$BIN/celery" -A config beat --loglevel=INFO >"$WORK/beat.log" 2>&1 &
 PIDS+=($!)
 
 for _ in $(seq 1 60); do
@@ -120,7 +120,7 @@ step "browser: login as cityoffice, city dashboard, charts, network log"
 
 step "worker and beat"
 # The same probe as the worker's healthcheck in docker-compose.yml.
-"$BIN/celery" -A arrears inspect ping -d "$NODE" --timeout 10 >/dev/null
+"$BIN/celery" -A config inspect ping -d "$NODE" --timeout 10 >/dev/null
 # Seeding queued deadline recomputations on the Redis broker; the worker ran them.
 for _ in $(seq 1 60); do
   grep -q "recompute_deadlines.*succeeded" "$WORK/worker.log" && break
@@ -168,10 +168,10 @@ step "export job of every complaint (≥ 100,000 rows) through the worker"
 step "a worker killed (SIGKILL) mid-export: the job is reported failed, retried, complete"
 JOB=$("$PY" scripts/smoke_prod_export.py start --base-url "$BASE")
 # The worker's main process and its pool children, as the OOM killer or a power cut would.
-pkill -KILL -f "celery -A arrears worker .*--hostname=$NODE" || true
+pkill -KILL -f "celery -A config worker .*--hostname=$NODE" || true
 sleep 1
 # systemd (Restart=always) or compose (restart: unless-stopped) starts it again.
-"$BIN/celery" -A arrears worker --loglevel=INFO --concurrency=2 --hostname="$NODE" \
+"$BIN/celery" -A config worker --loglevel=INFO --concurrency=2 --hostname="$NODE" \
   >>"$WORK/worker.log" 2>&1 &
 PIDS+=($!)
 "$PY" scripts/smoke_prod_export.py after-kill --base-url "$BASE" --job "$JOB"

@@ -11,7 +11,7 @@ export PORT=${SMOKE_PORT:-8765}
 make run >"$ARREARS_VAR_DIR/run.log" 2>&1 &
 RUN=$!
 cleanup() { pkill -P "$RUN" 2>/dev/null || true; kill "$RUN" 2>/dev/null || true;
-            pkill -f "celery -A arrears worker" 2>/dev/null || true; pkill -f "runserver 127.0.0.1:$PORT" 2>/dev/null || true; }
+            pkill -f "celery -A config worker" 2>/dev/null || true; pkill -f "runserver 127.0.0.1:$PORT" 2>/dev/null || true; }
 trap cleanup EXIT
 for _ in $(seq 1 120); do
   if curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then break; fi

@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # `make smoke` (the embedded defaults) runs the `full` step too, with the development settings.
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 PASSWORD = "arrears-demo-2026"  # noqa: S105 - the demo data's shared password
 # The demo users' published authenticator secret (arrears.demo.DEMO_TOTP_KEY, kept equal by

@@ -38,7 +38,7 @@ def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
             "--fail-level",
             "WARNING",
             "--settings",
-            "arrears.settings.production",
+            "config.settings.production",
         ],
         cwd=ROOT,
         env={**base, **env},

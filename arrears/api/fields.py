@@ -1,7 +1,7 @@
 """JSON types as the schema states them. DRF's CharField takes a number for a string (3 →
 "3") and DecimalField a JSON number for a decimal string; the schema says "string" for both,
 and a float would lose fen. The API refuses them instead, so a client's wrong type is a 400 and
-not a silently converted value. Installed once, when the API's URLconf (arrears/api/router.py)
+not a silently converted value. Installed once, when the API's URLconf (config/api_router.py)
 is loaded: fields outside the API are not DRF's."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 // Behaviour pages ask for with data- attributes, so that no page needs an inline script or an
-// on* handler: the Content-Security-Policy (arrears/settings/base.py) runs scripts from this
+// on* handler: the Content-Security-Policy (config/settings/base.py) runs scripts from this
 // site's own files only.
 (function () {
   "use strict";

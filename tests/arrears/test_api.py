@@ -105,7 +105,7 @@ def test_committed_openapi_schema_is_current(tmp_path: Path) -> None:
     # long test session the labels a serializer field gets can be evaluated under another
     # language (drf-spectacular then leaves out a title whose label reads like the field name).
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "arrears.settings.test"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     result = subprocess.run(  # noqa: S603 - this interpreter, this project's manage.py
         [
             sys.executable,

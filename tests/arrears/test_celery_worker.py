@@ -10,9 +10,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
-from arrears.celery_app import app
 from arrears.models import Notification
 from arrears.tasks import check_calendar_coverage
+from config.celery_app import app
 from tests.factories import UserFactory
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).

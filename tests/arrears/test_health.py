@@ -133,7 +133,7 @@ def test_a_clock_slightly_ahead_on_another_node_is_fresh(admins: dict[str, Any])
 def test_a_failing_broker_answers_within_seconds(
     admins: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from arrears.celery_app import app
+    from config.celery_app import app
 
     _beats(worker_age=1, beat_age=1)
 

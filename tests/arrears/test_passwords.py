@@ -103,7 +103,7 @@ def test_the_current_password_counts_even_before_any_history(db: Any) -> None:
 
 
 def test_argon2_hashes_new_passwords_and_the_history_reads_them(settings: Any, db: Any) -> None:
-    from arrears.settings import base
+    from config.settings import base
 
     settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS
     user = UserFactory.create()

@@ -509,6 +509,6 @@ def test_the_smoke_scripts_compute_codes_for_the_demo_secret() -> None:
 
 
 def test_production_settings_never_exempt_anyone() -> None:
-    text = (Path(__file__).resolve().parents[2] / "arrears/settings/production.py").read_text()
+    text = (Path(__file__).resolve().parents[2] / "config/settings/production.py").read_text()
     assert "ARREARS_DEMO = False" in text
     assert "TWO_FACTOR_TRUST_TEST_LOGINS = False" in text

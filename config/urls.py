@@ -69,7 +69,7 @@ urlpatterns = [
     path("inbox/mark-read/", views.inbox_mark_read, name="inbox-mark-read"),
     # Namespaced: the router names its routes "<basename>-detail", which would otherwise clash
     # with page names such as "county-detail".
-    path("api/v1/", include(("arrears.api.router", "api"), namespace="api")),
+    path("api/v1/", include(("config.api_router", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script); its
     # page keeps a small inline <style>, and Swagger UI shows its logo as a data: image.

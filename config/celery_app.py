@@ -5,7 +5,7 @@ import os
 from celery import Celery
 from celery.signals import setup_logging, task_postrun, task_prerun
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arrears.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("arrears")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -112,8 +112,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "arrears.urls"
-WSGI_APPLICATION = "arrears.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "arrears.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -140,7 +140,7 @@ TEMPLATES = [
 # Scripts, styles, images and fonts from this site only: no inline script, no on* handler, no
 # eval, no inline <style> or style attribute (pages use data- attributes read by
 # static/js/arrears.js). ECharts draws on a canvas; images of QR codes are inline SVG (data:).
-# The API documentation (Swagger UI) has its own small relaxation on its view (arrears/urls.py).
+# The API documentation (Swagger UI) has its own small relaxation on its view (config/urls.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
