@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 from rest_framework.test import APIClient
 
 from arrears import logs
-from arrears import urls as project_urls
+from config import urls as project_urls
 from tests.factories import UserFactory
 
 logger = logging.getLogger(__name__)
