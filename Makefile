@@ -56,6 +56,8 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	# The layers and "no cycles" of docs/architecture.md (pyproject.toml, [tool.importlinter]).
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 	$(MANAGE) makemigrations --check --dry-run
 
 schema: install-dev

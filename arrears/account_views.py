@@ -19,12 +19,7 @@ from django.views.decorators.http import require_POST
 
 from arrears import audit, lockout, passwords, user_sessions
 from arrears.models import Role, User, UserSession
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+from arrears.request_user import request_user
 
 
 class PasswordChange(auth_views.PasswordChangeView):
@@ -50,7 +45,7 @@ password_change_done = auth_views.PasswordChangeDoneView.as_view()
 
 @login_required
 def my_sessions(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     rows = (
         user_sessions.active_sessions(now=timezone.now())
         .filter(user=user)
@@ -73,7 +68,7 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
 def my_session_end(request: HttpRequest) -> HttpResponse:
     """End one of one's other sessions (by its row id: session keys are never put in a page,
     they are what the cookie holds)."""
-    user = _user(request)
+    user = request_user(request)
     row = get_object_or_404(UserSession, pk=request.POST.get("session") or 0, user=user)
     if row.session_key == request.session.session_key:
         messages.info(request, _("当前会话请使用“退出”结束。"))
@@ -86,7 +81,9 @@ def my_session_end(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def my_sessions_end_others(request: HttpRequest) -> HttpResponse:
-    count = user_sessions.user_sessions_end(user=_user(request), keep=request.session.session_key)
+    count = user_sessions.user_sessions_end(
+        user=request_user(request), keep=request.session.session_key
+    )
     messages.success(request, _("已结束其他 %(count)d 个会话。") % {"count": count})
     return redirect("my-sessions")
 

@@ -31,6 +31,7 @@ from arrears.models import (
     SecurityEvent,
     User,
 )
+from arrears.notifications import message_resend
 
 admin.site.site_header = _("根治欠薪案件管理系统")
 admin.site.site_title = _("根治欠薪")
@@ -254,8 +255,6 @@ class MessageDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("重发投递失败的消息"))
     def resend(self, request: HttpRequest, queryset: Any) -> None:
-        from arrears.notifications import message_resend
-
         done = sum(message_resend(delivery=d) for d in queryset)
         self.message_user(request, _("已重新排队 %(n)s 条") % {"n": done})
 

@@ -13,6 +13,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from arrears.models import ConfigValue
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -61,7 +63,6 @@ _cache: dict[str, tuple[float, Any]] = {}
 
 def get(key: str) -> Any:
     """The value in force: the administrator's override if there is one, else the default."""
-    from arrears.models import ConfigValue
 
     setting = REGISTRY[key]
     now = time.monotonic()

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from arrears import permissions, selectors, services
+
 
 def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from arrears import permissions, selectors, services
 
     context: dict[str, Any] = {
         "unread_notifications": selectors.unread_count(user=user),

@@ -24,11 +24,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import config, workdays
-from arrears.models import Deadline, DeadlineState, Role, User
+from arrears import config, locks, workdays
+from arrears.models import Deadline, DeadlineState, Notification, Role, User
+from arrears.models.deadlines import RUNNING_STATES
 from arrears.notifications import Text, copies_enqueue, digest_roles, held_channels, render_for
 
-RUNNING = (DeadlineState.OPEN, DeadlineState.PAUSED)
+RUNNING = RUNNING_STATES
 
 # Display names of deadline kinds; each app registers its own.
 KIND_LABELS: dict[str, Any] = {}
@@ -140,7 +141,7 @@ def deadline_open(
 
 
 def _locked(deadline: Deadline) -> Deadline:
-    return Deadline.objects.select_for_update().get(pk=deadline.pk)
+    return locks.lock_row(Deadline.objects.all(), pk=deadline.pk)
 
 
 def deadline_close(*, deadline: Deadline, at: datetime.datetime | None = None) -> bool:
@@ -343,7 +344,7 @@ def _link(deadline: Deadline) -> str:
 
 def _claim(filters: dict[str, Any]) -> list[Deadline]:
     qs = Deadline.objects.filter(state=DeadlineState.OPEN, **filters).order_by("pk")
-    rows = list(qs.select_for_update(skip_locked=True, of=("self",))[:SWEEP_BATCH])
+    rows = list(locks.claim_rows(qs)[:SWEEP_BATCH])
     # Subjects and owners in a few queries for the whole batch, not one per row.
     models.prefetch_related_objects(rows, "subject", "owner")
     return rows
@@ -357,7 +358,6 @@ def _send(messages: list[_Message], *, sms: bool = False) -> None:
     """Inbox rows for a batch in one insert, each in its recipient's language; the unique
     (recipient, dedupe key) drops any already sent. Their e-mail (and, for escalations, SMS)
     copies go to the outbox in the same transaction."""
-    from arrears.models import Notification
 
     roles = digest_roles()
     rows = []

@@ -8,17 +8,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from arrears.models import County, Department, DepartmentKind, Industry, Level, Role, User
 from arrears.reference import ensure_industries
+from arrears.two_factor import policy, selectors
 
 CITY = "江城市"
 DEMO_PASSWORD = "arrears-demo-2026"  # noqa: S105 - printed by seed_demo, demo data only
-# The authenticator secret (hex, as django-otp stores it) of every demo user who must sign in
-# with two factors: published like the password, so it protects nothing and exists in demo data
-# only. scripts/smoke_prod_browser.py computes its codes (kept equal by a test); with
-# ARREARS_DEMO (local settings) a demo user holding it is verified at login without a code.
-DEMO_TOTP_KEY = "617272656172732064656d6f20746f7470203236"
+# The demo users' published authenticator secret (defined with the two-factor policy, which
+# honours it only in the demo).
+DEMO_TOTP_KEY = policy.DEMO_TOTP_KEY
 
 # (code, name, short name). 3699xx is not an assigned prefecture code, so the demo city can
 # never be mistaken for real data; the shape (province 36, district 0x, county 2x, city 81)
@@ -171,9 +171,6 @@ def seed_users(rng: random.Random, counties: list[County]) -> list[tuple[str, st
 def seed_two_factor(usernames: list[str]) -> list[str]:
     """Enrol the demo users who must use two-factor sign-in (after every app granted its
     permissions: who may reveal personal data decides) with the demo secret; returns them."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from arrears.two_factor import policy, selectors
 
     enrolled = []
     for user in User.objects.filter(username__in=usernames).order_by("username"):

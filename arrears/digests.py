@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from arrears import config, workdays
+from arrears import config, locks, workdays
 from arrears.models import MessageChannel, MessageDelivery, Notification, User
 from arrears.notifications import (
     DIGEST_KIND,
@@ -98,10 +98,7 @@ def _digest_write(
     with transaction.atomic():
         # SKIP LOCKED: items another sweep is taking right now are left to it.
         items = list(
-            _held(cutoff)
-            .filter(recipient=user)
-            .order_by("created_at", "id")
-            .select_for_update(skip_locked=True)
+            locks.claim_rows(_held(cutoff).filter(recipient=user).order_by("created_at", "id"))
         )
         if not items:
             return False

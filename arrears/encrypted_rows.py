@@ -15,7 +15,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models.functions import Cast
 
-from arrears import encryption
+from arrears import encryption, locks
 from arrears.fields import EncryptedCharField, blind_indexes
 
 BATCH = 1000  # rows per transaction: short row locks, one UPDATE per batch
@@ -88,7 +88,7 @@ def rewrite(
         with transaction.atomic(using=manager.db):
             qs = rows_qs if last_pk is None else rows_qs.filter(pk__gt=last_pk)
             rows = list(
-                qs.select_for_update().values_list("pk", *(_raw(n) for n in names))[:batch_size]
+                locks.lock_rows(qs).values_list("pk", *(_raw(n) for n in names))[:batch_size]
             )
             if not rows:
                 break
@@ -130,7 +130,7 @@ def reindex(
             qs = manager.order_by("pk").only(*sources, *names)
             if last_pk is not None:
                 qs = qs.filter(pk__gt=last_pk)
-            batch = list(qs.select_for_update()[:batch_size])
+            batch = list(locks.lock_rows(qs)[:batch_size])
             if not batch:
                 break
             stale = []

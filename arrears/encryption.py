@@ -35,6 +35,7 @@ from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -123,8 +124,6 @@ def key_ring_text(keys: str, key_file: str) -> str:
 
 @functools.cache
 def key_ring() -> KeyRing:
-    from django.conf import settings
-
     text = key_ring_text(
         getattr(settings, "FIELD_ENCRYPTION_KEYS", ""),
         getattr(settings, "FIELD_ENCRYPTION_KEY_FILE", ""),
@@ -134,8 +133,6 @@ def key_ring() -> KeyRing:
 
 @functools.cache
 def _index_key() -> bytes:
-    from django.conf import settings
-
     text = getattr(settings, "FIELD_BLIND_INDEX_KEY", "")
     if not text:
         raise ImproperlyConfigured("FIELD_BLIND_INDEX_KEY is not set")

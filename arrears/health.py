@@ -23,6 +23,7 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from arrears import services
 from arrears.models import Heartbeat, Role, User
 
 logger = logging.getLogger(__name__)
@@ -187,7 +188,6 @@ def alert_stale(*, report: Report, now: datetime.datetime | None = None) -> list
     """Alert the administrators about each stale heartbeat, once per heartbeat and clock hour
     (the dedupe key); the first alert of the hour is also mailed to ADMINS directly, because
     the inbox's e-mail copies are sent by the very worker that may be down."""
-    from arrears import services
 
     now = now or timezone.now()
     hour = timezone.localtime(now).strftime("%Y-%m-%dT%H")

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from arrears import jobs
-from arrears.models import ACTIVE_STATES, Job, User
+from arrears.models import ACTIVE_STATES, Job
+from arrears.request_user import request_user
 
 
 def sent_to_background(request: HttpRequest, job: Job) -> HttpResponse:
@@ -28,19 +29,13 @@ def sent_to_background(request: HttpRequest, job: Job) -> HttpResponse:
     return redirect("job-list")
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _own(request: HttpRequest, pk: int) -> Job:
-    return get_object_or_404(Job.objects.filter(owner=_user(request)), pk=pk)
+    return get_object_or_404(Job.objects.filter(owner=request_user(request)), pk=pk)
 
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    qs = Job.objects.filter(owner=_user(request)).order_by("-created_at", "-id")
+    qs = Job.objects.filter(owner=request_user(request)).order_by("-created_at", "-id")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     for job in page:
         job.kind_label = jobs.kind_label(job.kind)  # type: ignore[attr-defined]
@@ -55,7 +50,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        jobs.job_cancel(job=_own(request, pk), user=_user(request))
+        jobs.job_cancel(job=_own(request, pk), user=request_user(request))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     return redirect("job-list")
@@ -65,7 +60,7 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        jobs.job_retry(job=_own(request, pk), user=_user(request))
+        jobs.job_retry(job=_own(request, pk), user=request_user(request))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     return redirect("job-list")

@@ -32,8 +32,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from arrears import config
+from arrears.audit import security_event
+from arrears.enqueue import enqueue
 from arrears.models import Job, JobState, User
+from arrears.notifications import Text
 from arrears.scoping import scope_of
+from arrears.services import notification_send
 
 logger = logging.getLogger(__name__)
 
@@ -177,12 +181,13 @@ def _scope_snapshot(user: User) -> dict[str, Any]:
     }
 
 
-def _enqueue(job_id: int) -> None:
-    # Thin import: arrears.tasks imports this module for the task bodies.
-    from arrears.tasks import run_job
+# The task that runs a job (arrears/tasks.py registers it under this name; arrears/enqueue.py).
+RUN_JOB = "arrears.tasks.run_job"
 
+
+def _enqueue(job_id: int) -> None:
     try:
-        run_job.delay(job_id)
+        enqueue(RUN_JOB, job_id)
     except Exception:  # the broker is down: the sweep sends it again when it is back
         logger.warning("could not enqueue job %s; the job sweep will send it", job_id)
 
@@ -221,7 +226,6 @@ def job_start(
 def _audit_job(job: Job, state: str, rows: int | None = None) -> None:
     """Exports and imports are security events (安全审计): who asked for which, and how it
     ended, beside the job row (which its owner may retry and the sweep rewrites)."""
-    from arrears.audit import security_event
 
     failed = state in (JobState.FAILED, JobState.CANCELLED)
     security_event(
@@ -255,9 +259,6 @@ def _finish(job_id: int, token: uuid.UUID, **values: Any) -> bool:
 
 def _notify(job: Job, state: str) -> None:
     # Thin import: arrears.services imports the models this module's callers load first.
-    from arrears.notifications import Text
-    from arrears.services import notification_send
-
     titles: dict[str, Any] = {
         JobState.DONE: gettext_lazy("%(kind)s已完成"),
         JobState.FAILED: gettext_lazy("%(kind)s失败"),

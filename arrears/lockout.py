@@ -5,13 +5,12 @@ AccessFailureLog, AccessLog); this module gives it the project's client address,
 limits, the login page's lockout message, and the security administrator's unlock.
 
 Only Django's `authenticate()` is watched, which only the login pages call: API keys
-(complaints.api.authentication) and DRF's session authentication never reach axes, so an
+(complaints.integration.authentication) and DRF's session authentication never reach axes, so an
 integration client is never locked out by it."""
 
 from __future__ import annotations
 
 import datetime
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,18 +30,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arrears import audit
-from arrears.ratelimit import client_ip
-
-
-def client_address(request: HttpRequest) -> str | None:
-    """AXES_CLIENT_IP_CALLABLE: the address the public pages' rate limits count by
-    (TRUSTED_PROXY_COUNT), or None when there is none or it is not an address (axes stores it
-    in an inet column on PostgreSQL, which refuses anything else)."""
-    address = client_ip(request)
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
+from arrears.models import User
+from arrears.user_sessions import user_sessions_end
 
 
 def _failures(attempts: QuerySet[AccessAttempt]) -> int:
@@ -195,8 +184,6 @@ def _end_sessions_of_locked_account(
 ) -> None:
     """A locked account is signed out everywhere: someone is guessing its password, and a
     session they may already hold should not outlive the lock."""
-    from arrears.models import User
-    from arrears.user_sessions import user_sessions_end
 
     if not username:
         return

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from email.utils import getaddresses
 from typing import Any
 
+from django.conf import settings
+from django.utils.module_loading import import_string
+
 # "-" outside any request or task (start-up, management commands), so the field is never empty
 # and a plain-text line always has the same number of columns.
 NO_REQUEST = "-"
@@ -89,8 +92,6 @@ class ErrorHookHandler(logging.Handler):
 
 def _load_hook() -> Callable[[Any, Any], object] | None:
     global _hook, _hook_path
-    from django.conf import settings
-    from django.utils.module_loading import import_string
 
     path = getattr(settings, "ERROR_HOOK", "") or ""
     if path != _hook_path:

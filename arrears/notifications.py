@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from arrears import config, outbox
 from arrears.models import MessageChannel, MessageDelivery, Notification, User
+from arrears.sms import get_sms_backend
 
 SMS_LENGTH = 300
 
@@ -215,10 +216,12 @@ def deliveries_enqueue(rows: list[MessageDelivery]) -> list[MessageDelivery]:
     return created
 
 
-def _kick() -> None:
-    from arrears.tasks import deliver_messages  # arrears.tasks imports the services
+# The outbox drain for e-mail and SMS copies, registered by arrears/tasks.py under this name.
+DELIVER_MESSAGES = "arrears.tasks.deliver_messages"
 
-    outbox.kick(deliver_messages)
+
+def _kick() -> None:
+    outbox.kick(DELIVER_MESSAGES)
 
 
 def _message_id(delivery: MessageDelivery) -> str:
@@ -229,8 +232,6 @@ def _message_id(delivery: MessageDelivery) -> str:
 
 
 def _send(delivery: MessageDelivery) -> outbox.Attempt:
-    from arrears.sms import get_sms_backend  # the backend class is a deployment setting
-
     if delivery.channel == MessageChannel.EMAIL:
         # A connection of our own with the send timeout: the outbox lease is a multiple of it.
         connection = get_connection(timeout=settings.NOTIFICATION_SEND_TIMEOUT)

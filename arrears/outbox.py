@@ -31,6 +31,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from arrears import locks
+from arrears.enqueue import enqueue
 from arrears.models.outbox import DeliveryState, OutboxItem
 
 logger = logging.getLogger(__name__)
@@ -63,12 +65,12 @@ def lease_for(timeout_seconds: float) -> datetime.timedelta:
     return datetime.timedelta(seconds=timeout_seconds * 6)
 
 
-def kick(task: Any) -> None:
+def kick(task_name: str) -> None:
     """Enqueue a drain (after commit). If the broker is down the row waits for beat."""
     try:
-        task.delay()
+        enqueue(task_name)
     except Exception:  # kombu's OperationalError and whatever a transport raises
-        logger.warning("could not enqueue %s; the periodic drain will deliver", task.name)
+        logger.warning("could not enqueue %s; the periodic drain will deliver", task_name)
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,7 @@ class Outbox(Generic[T]):
                 state=DeliveryState.PENDING, next_attempt_at__lte=now
             )
             pk = (
-                due.order_by("next_attempt_at", "pk")
-                .select_for_update(skip_locked=True)
+                locks.claim_rows(due.order_by("next_attempt_at", "pk"))
                 .values_list("pk", flat=True)
                 .first()
             )

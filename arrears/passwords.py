@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from arrears import audit
 from arrears.models import PasswordHistory
+from arrears.user_sessions import user_sessions_end
 
 # The four kinds a password may mix; three of them are required by default.
 _KINDS: tuple[Callable[[str], bool], ...] = (
@@ -101,7 +102,6 @@ def password_changed_record(*, user: Any, keep: int) -> None:
     """After a new password was saved: keep its hash (the newest `keep`) and end every session
     of the user (the browser that changed it continues on a new session key, see
     arrears.account_views.PasswordChange)."""
-    from arrears.user_sessions import user_sessions_end  # imports this module's models too
 
     with transaction.atomic():
         if keep > 0 and user.password:

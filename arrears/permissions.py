@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arrears.models import Role
+from arrears.roles import Role
 
 
 def is_city_office(user: Any) -> bool:

@@ -3,9 +3,12 @@ public pages. Per-client API limits use DRF throttles instead."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
+from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 
 
 def hit(key: str, *, limit: int, window_seconds: int) -> bool:
@@ -32,7 +35,6 @@ def client_ip(request: object) -> str:
     them), REMOTE_ADDR is the last proxy, so the address is taken from X-Forwarded-For,
     counting from the right: entries further left are written by the client and can be
     forged, the right-most ones are appended by our own proxies."""
-    from django.conf import settings
 
     meta = getattr(request, "META", {})
     proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
@@ -41,3 +43,14 @@ def client_ip(request: object) -> str:
         if len(hops) >= proxies:
             return str(hops[-proxies])
     return str(meta.get("REMOTE_ADDR", ""))
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """AXES_CLIENT_IP_CALLABLE: the address the public pages' rate limits count by
+    (TRUSTED_PROXY_COUNT), or None when there is none or it is not an address (axes stores it
+    in an inet column on PostgreSQL, which refuses anything else)."""
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None

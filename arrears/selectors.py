@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.db.models import Case, Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from arrears.models import (
     CalendarDay,
@@ -130,7 +132,6 @@ class InboxKind:
 
     @property
     def summary(self) -> str:
-        from django.utils.translation import gettext
 
         # Worded without plurals ("items: 3"), which Chinese does not inflect.
         return gettext("%(s)s 个事项，%(u)s 条未读，共 %(t)s 条") % {
@@ -222,7 +223,6 @@ def unread_count(*, user: User) -> int:
 
 def scope_label(*, user: User) -> str:
     """How the user's scope reads in the navigation bar."""
-    from django.utils.translation import gettext as _
 
     scope = scope_of(user)
     if scope.everything:

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import chinese_calendar
+import holidays
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -19,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import config
+from arrears import config, locks
+from arrears.enqueue import enqueue
 from arrears.models import (
     CalendarDay,
     CalendarYear,
@@ -83,7 +86,6 @@ def calendar_schedule_from_library(year: int) -> tuple[list[DaySpec], str, str]:
     """The year's days from chinesecalendar (official State Council data) where it knows the
     year; otherwise from the `holidays` package's China calendar, which estimates the holidays
     but not the make-up workdays, so the result is provisional."""
-    import chinese_calendar
 
     specs: list[DaySpec] = []
     try:
@@ -107,7 +109,6 @@ def calendar_schedule_from_library(year: int) -> tuple[list[DaySpec], str, str]:
                 label = label + "调休" if kind == DayKind.MAKEUP_WORKDAY else label
             specs.append(DaySpec(day, kind, label))
         return specs, YearStatus.OFFICIAL, f"chinesecalendar {chinese_calendar.__version__}"
-    import holidays
 
     estimated = holidays.country_holidays("CN", years=year, language="zh_CN")
     for day in _year_days(year):
@@ -121,7 +122,6 @@ def calendar_schedule_from_library(year: int) -> tuple[list[DaySpec], str, str]:
 def calendar_cross_check(year: int) -> list[str]:
     """Where chinesecalendar's official schedule and the `holidays` package's estimate
     disagree about which weekdays are off (make-up days are known to the first only)."""
-    import holidays
 
     official, status, _source = calendar_schedule_from_library(year)
     if status != YearStatus.OFFICIAL:
@@ -203,7 +203,7 @@ def calendar_day_set(
     """Change one day (a mid-year change by the State Council, or a correction)."""
     if kind not in DayKind.values:
         raise ValidationError(_("未知的日期类型：%(k)s") % {"k": kind})
-    calendar_year = CalendarYear.objects.select_for_update().filter(year=day.year).first()
+    calendar_year = locks.lock_row_or_none(CalendarYear.objects.all(), year=day.year)
     if calendar_year is None:
         raise ValidationError(_("%(y)s 年的日历尚未载入，请先载入整年") % {"y": day.year})
     if kind == DayKind.MAKEUP_WORKDAY and day.weekday() < 5:
@@ -225,7 +225,7 @@ def calendar_day_set(
 @transaction.atomic
 def calendar_year_mark(*, year: int, status: str, actor: User | None = None) -> CalendarYear:
     """Declare a year official (its schedule has been checked against the announcement)."""
-    calendar_year = CalendarYear.objects.select_for_update().get(year=year)
+    calendar_year = locks.lock_row(CalendarYear.objects.all(), year=year)
     calendar_year.status = status
     calendar_year.loaded_by = actor
     calendar_year.revision = F("revision") + 1
@@ -234,10 +234,12 @@ def calendar_year_mark(*, year: int, status: str, actor: User | None = None) -> 
     return calendar_year
 
 
-def _schedule_recompute() -> None:
-    from arrears.tasks import recompute_deadlines
+# Registered by arrears/tasks.py under this name (arrears/enqueue.py says why by name).
+RECOMPUTE_DEADLINES = "arrears.tasks.recompute_deadlines"
 
-    transaction.on_commit(recompute_deadlines.delay)
+
+def _schedule_recompute() -> None:
+    transaction.on_commit(lambda: enqueue(RECOMPUTE_DEADLINES))
 
 
 def calendar_years_needing_data(*, today: datetime.date | None = None) -> list[int]:

@@ -10,15 +10,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.auth.signals import user_logged_in
 from django.core import checks
 from django.core.cache import cache
 from django.core.mail import mail_admins
 from django.db import DatabaseError, models, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from arrears import config
+from arrears import config, services
+from arrears.models import Role, User
 from arrears.notifications import Text, kind_register
+from arrears.ratelimit import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +43,6 @@ _ACTIONS = {ADDITION: _("新增"), CHANGE: _("修改"), DELETION: _("删除")}
 
 
 def _security_admins() -> models.QuerySet[Any]:
-    from arrears.models import Role, User
-
     return User.objects.filter(is_active=True, role=Role.SECURITY_ADMIN)
 
 
@@ -48,7 +50,6 @@ def superuser_alert(*, title: Text, body: Text, dedupe_key: str) -> None:
     """One alert: each security administrator's inbox (e-mail at once, no digest) and, after
     commit, ADMINS — who may be the only ones to hear of it while installing, before any
     security administrator exists. The dedupe key makes a repeated signal alert once."""
-    from arrears import services
 
     services.notification_send(
         recipients=_security_admins(),
@@ -77,7 +78,6 @@ def superuser_alert(*, title: Text, body: Text, dedupe_key: str) -> None:
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if not getattr(user, "is_superuser", False):
         return
-    from arrears.ratelimit import client_ip
 
     now = timezone.localtime()
     session = getattr(request, "session", None)
@@ -151,7 +151,6 @@ def check_superusers(
     Without --database Django runs no check that reads the database, nor does this one."""
     if not databases:
         return []
-    from arrears.models import User
 
     try:
         supers = list(
@@ -187,8 +186,5 @@ def check_superusers(
 
 
 def connect() -> None:
-    from django.contrib.auth.signals import user_logged_in
-    from django.db.models.signals import post_save
-
     user_logged_in.connect(on_login, dispatch_uid="arrears.superuser.login")
     post_save.connect(on_log_entry, sender=LogEntry, dispatch_uid="arrears.superuser.log_entry")

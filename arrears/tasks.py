@@ -5,13 +5,14 @@ from __future__ import annotations
 from celery import shared_task
 
 from arrears import deadlines, digests, health, jobs, notifications, services
+from arrears.audit_admin import maintenance
+from arrears.signals import calendar_changed
 
 
-@shared_task(name="arrears.tasks.recompute_deadlines")
+@shared_task(name=services.RECOMPUTE_DEADLINES)
 def recompute_deadlines() -> int:
     """After a calendar change: bring every running deadline in line with the new calendar,
     then let the apps recompute what they stored in working days (e.g. days a case took)."""
-    from arrears.signals import calendar_changed
 
     changed = deadlines.deadlines_recompute()
     calendar_changed.send(sender=recompute_deadlines)
@@ -41,7 +42,7 @@ def check_calendar_coverage() -> list[int]:
     return services.calendar_coverage_alert()
 
 
-@shared_task(name="arrears.tasks.deliver_messages", time_limit=600, soft_time_limit=540)
+@shared_task(name=notifications.DELIVER_MESSAGES, time_limit=600, soft_time_limit=540)
 def deliver_messages() -> int:
     """Drain the e-mail/SMS outbox (kicked after commit, and run by beat every minute). Not
     retried by Celery: a refused send stays in the outbox with its backoff."""
@@ -74,7 +75,7 @@ def deliver_notifications(*args: object, **kwargs: object) -> int:
 
 
 @shared_task(
-    name="arrears.tasks.run_job",
+    name=jobs.RUN_JOB,
     # An export of millions of rows outlasts the default limits; the job's lease, not the time
     # limit, is what notices a stuck or dead worker.
     soft_time_limit=3 * 3600,
@@ -87,7 +88,6 @@ def run_job(job_id: int) -> str:
 @shared_task(name="arrears.tasks.verify_audit", time_limit=3600, soft_time_limit=3540)
 def verify_audit() -> bool:
     """Beat, daily: walk the audit trails' chains; administrators are alerted on a break."""
-    from arrears.audit import maintenance
 
     return bool(maintenance.audit_verify_record().ok)
 

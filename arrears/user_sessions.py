@@ -20,8 +20,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from arrears.lockout import client_address
 from arrears.models import UserSession
+from arrears.ratelimit import client_address
 
 # Kept in the session itself (epoch seconds), so the check needs no query of its own.
 STARTED = "arrears_session_started"

@@ -23,13 +23,8 @@ from arrears import health, notifications, permissions, selectors, services, wor
 from arrears import home as home_figures
 from arrears.forms import AnnouncementForm, DayForm
 from arrears.models import DeliveryState, User, YearStatus
+from arrears.request_user import request_user
 from arrears.scoping import scope_of
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _require_calendar_editor(user: User) -> None:
@@ -63,7 +58,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     today = timezone.localdate()
     calendar = workdays.get_calendar()
     context: dict[str, Any] = {
@@ -82,13 +77,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def county_list(request: HttpRequest) -> HttpResponse:
-    counties = selectors.county_list(user=_user(request))
+    counties = selectors.county_list(user=request_user(request))
     return render(request, "arrears/county_list.html", {"counties": counties})
 
 
 @login_required
 def county_detail(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     county = selectors.county_detail(user=user, code=code)
     departments = selectors.department_list(user=user, county=county)
     return render(
@@ -98,7 +93,7 @@ def county_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    department = selectors.department_detail(user=_user(request), pk=pk)
+    department = selectors.department_detail(user=request_user(request), pk=pk)
     return render(request, "arrears/department_detail.html", {"department": department})
 
 
@@ -111,7 +106,7 @@ def calendar_index(request: HttpRequest) -> HttpResponse:
 def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
     if not 2000 <= year <= timezone.localdate().year + 5:
         raise Http404
-    user = _user(request)
+    user = request_user(request)
     context = selectors.calendar_year_view(year=year)
     context.update(
         {
@@ -130,7 +125,7 @@ def calendar_year(request: HttpRequest, year: int) -> HttpResponse:
 
 
 def _calendar_action(request: HttpRequest, year: int, action: Any) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     _require_calendar_editor(user)
     try:
         message = action(user)
@@ -219,7 +214,7 @@ def _group_params(data: Any) -> dict[str, str]:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """Messages grouped by kind and subject, with a summary line per kind of message."""
-    user = _user(request)
+    user = request_user(request)
     params = _group_params(request.GET)
     params.pop("subject_id", None)
     page = Paginator(selectors.inbox_groups(user=user, **params), 30).get_page(
@@ -242,9 +237,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_all(request: HttpRequest) -> HttpResponse:
     """Every message, newest first, or one group's (the query string names it)."""
     params = _group_params(request.GET)
-    page = Paginator(selectors.notifications_for(user=_user(request), **params), 30).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        selectors.notifications_for(user=request_user(request), **params), 30
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "arrears/inbox_all.html",
@@ -275,7 +270,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 def _require_city_office(request: HttpRequest) -> User:
-    user = _user(request)
+    user = request_user(request)
     if not permissions.is_city_office(user):
         raise Http404  # like any object outside the scope: nobody learns the page exists
     return user
@@ -315,7 +310,7 @@ def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     """Mark all, some ids, or one group read. With htmx the answer is the group's row (when a
     group was named) and the badge; otherwise a redirect back (POST/redirect/GET)."""
-    user = _user(request)
+    user = request_user(request)
     ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()] or None
     group = _group_params(request.POST)
     changed = services.notification_mark_read(user=user, ids=ids, **group)

@@ -21,6 +21,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from arrears import config
+from arrears.models import CalendarDay, CalendarYear, ConfigValue, YearStatus
 
 # The arithmetic covers these years even where nothing is loaded (weekday fallback), so a
 # deadline never falls off the end of the table.
@@ -80,8 +81,6 @@ class WorkCalendar:
 
 
 def build_calendar() -> WorkCalendar:
-    from arrears.models import CalendarDay, CalendarYear, YearStatus
-
     today = timezone.localdate()
     years = dict(CalendarYear.objects.values_list("year", "status"))
     last_year = max([today.year + YEARS_AHEAD, *years])
@@ -118,8 +117,6 @@ _lock = Lock()
 
 
 def _version() -> tuple[int, int, int, str]:
-    from arrears.models import CalendarYear, ConfigValue
-
     agg = CalendarYear.objects.aggregate(n=Count("id"), rev=Sum("revision"))
     end = ConfigValue.objects.filter(key="calendar.workday_end").values_list("value", flat=True)
     # The date is part of the version because the fallback range moves with today.

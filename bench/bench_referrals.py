@@ -71,7 +71,7 @@ def main() -> None:
 
     from arrears import audit
     from arrears.models import Role, User
-    from complaints.api.authentication import api_key_issue
+    from complaints.integration.api_keys import api_key_issue
     from complaints.models import Complaint, IntegrationClient
 
     if connection.vendor != "postgresql":

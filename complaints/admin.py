@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears import permissions
 from arrears.identifiers import mask_phone
+from complaints.integration.api_keys import api_key_issue, api_key_revoke, api_key_rotate
 from complaints.models import (
     ApiKey,
     CallbackDelivery,
@@ -22,7 +23,6 @@ from complaints.models import (
     RevealLog,
     RoutingKeyword,
 )
-from complaints.services.api_keys import api_key_issue, api_key_revoke, api_key_rotate
 
 _KEY_STATES = {"active": _("有效"), "expired": _("已过期"), "revoked": _("已吊销")}
 

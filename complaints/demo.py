@@ -11,14 +11,22 @@ import random
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import reset_queries, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat, ExtractYear, LPad
 from django.utils import timezone
 
-from arrears import audit
+from arrears import audit, deadlines, workdays
 from arrears.demo import person_name
-from arrears.models import Department, DepartmentKind, Role, User
+from arrears.models import Deadline, Department, DepartmentKind, Role, User
+from complaints.integration.api_keys import api_key_issue
 from complaints.models import (
     STATUS_FOR_CASE_STATE,
+    Case,
+    CaseEntry,
+    CasePayment,
     Channel,
     Complaint,
     ComplaintEvent,
@@ -27,7 +35,6 @@ from complaints.models import (
     IntegrationClient,
 )
 from complaints.tracking import TRACKING_ALPHABET
-from projects.models import Project
 
 ORDER = 20
 BATCH = 5000
@@ -67,8 +74,6 @@ BRANDS = [
 
 
 def _client(stdout: Any) -> IntegrationClient | None:
-    from complaints.api.authentication import api_key_issue
-
     user = User.objects.filter(username="hotline12345").first()
     if user is None:
         return None
@@ -85,7 +90,6 @@ def _client(stdout: Any) -> IntegrationClient | None:
 
 def _grant_reveal() -> None:
     """Demo inspectors and the city office may reveal full identifiers (a logged action)."""
-    from django.contrib.auth.models import Permission
 
     permission = Permission.objects.get(codename="reveal_personal_data")
     for user in User.objects.filter(username__in=["inspector", "cityoffice"]):
@@ -100,7 +104,10 @@ def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[
         stdout.write("complaints: already seeded")
         return
     counties = org["counties"]
-    projects = list(Project.objects.select_related("industry"))
+    # The projects the demo seeded first (projects.demo runs before this), through the
+    # complaint's foreign key: complaints do not import the projects app above them.
+    project_model = Complaint._meta.get_field("project").related_model
+    projects: list[Any] = list(project_model._default_manager.select_related("industry"))
     by_county_kind = {
         (d.county_id, d.kind): d for d in Department.objects.filter(county__isnull=False)
     }
@@ -223,7 +230,7 @@ OUTCOME_WEIGHTS = {
     "withdrawn": 2,
 }
 CLASS_DAYS = {"simple": 3, "ordinary": 15, "major": 30}
-# The timeline step each outcome's rule requires (complaints.services.outcomes).
+# The timeline step each outcome's rule requires (complaints.cases.outcomes).
 OUTCOME_STEPS = {
     "mediated": [("mediation", "双方达成调解协议")],
     "arbitration": [("arbitration", "告知申请劳动仲裁")],
@@ -236,13 +243,6 @@ OUTCOME_STEPS = {
 def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.datetime) -> None:
     """One case per signed complaint: older ones closed with an outcome, payments and the
     working days they took; recent ones open with their running clocks."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import CharField, Value
-    from django.db.models.functions import Cast, Concat, ExtractYear, LPad
-
-    from arrears import deadlines, workdays
-    from arrears.models import Deadline
-    from complaints.models import Case, CaseEntry, CasePayment
 
     calendar = workdays.get_calendar()
     steps = deadlines.ladder()
@@ -321,6 +321,7 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
     entries, payments, clocks = [], [], []
     for case in created:
         if case.state == "closed":
+            assert case.closed_at is not None  # closed cases were given a closing time above
             # The step each outcome's rule asks for is on the timeline (referrals are where
             # the dashboards count them), then the payment, as an officer would record them.
             for kind, text in OUTCOME_STEPS.get(case.outcome, ()):
@@ -343,7 +344,7 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
                         text="工资已支付",
                     )
                 )
-        elif case.state in ("pending", "accepted", "filed"):
+        elif case.is_open:
             start = case.filed_on or timezone.localdate(case.created_at)
             kind = "case.close" if case.filed_on else "case.accept"
             days = CLASS_DAYS[case.triage_class] if case.filed_on else 5

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from complaints import services
+from complaints.integration import callbacks
+from complaints.integration import callbacks as services
 
 
-@shared_task(name="complaints.tasks.deliver_callbacks", time_limit=600, soft_time_limit=540)
+@shared_task(name=callbacks.DELIVER_CALLBACKS, time_limit=600, soft_time_limit=540)
 def deliver_callbacks() -> int:
     """Drain the callback outbox (also run by beat every minute)."""
     return services.callback_deliver_due()

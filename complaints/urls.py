@@ -1,6 +1,7 @@
 from django.urls import path
 
-from complaints import case_views, views
+from complaints.cases import views as case_views
+from complaints.intake import views
 
 urlpatterns = [
     path("cases/", case_views.worklist, name="case-worklist"),

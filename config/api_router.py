@@ -4,8 +4,8 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from arrears.api import fields, views
-from complaints.api import case_api
-from complaints.api import views as complaint_views
+from complaints.cases import api as case_api
+from complaints.intake import api as complaint_views
 from projects.api import views as project_views
 from reporting import api as reporting_api
 

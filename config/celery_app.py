@@ -1,9 +1,15 @@
 """The Celery app. Settings come from Django settings (CELERY_*), beat schedule included."""
 
 import os
+from logging.config import dictConfig
 
 from celery import Celery
 from celery.signals import setup_logging, task_postrun, task_prerun
+from django.conf import settings
+
+# Neither module touches the models, so both may load before Django does (this module is
+# imported with the settings, through the config package).
+from arrears import actors, logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -20,25 +26,17 @@ def _keep_django_logging(**_: object) -> None:
     # With a receiver here Celery leaves logging alone instead of putting its own handler
     # on the root logger: the worker logs through settings.LOGGING like the web (JSON when
     # LOG_FORMAT=json, the task id on every line).
-    from logging.config import dictConfig
-
-    from django.conf import settings
-
     dictConfig(settings.LOGGING)
 
 
 @task_prerun.connect
 def _name_the_request(task_id: str, **_: object) -> None:
     # A task's log lines carry its id where a request's carry the request id.
-    from arrears import logs
-
     _request_ids[task_id] = logs.request_id.set(task_id)
 
 
 @task_postrun.connect
 def _forget_the_request(task_id: str, **_: object) -> None:
-    from arrears import logs
-
     token = _request_ids.pop(task_id, None)
     if token is not None:
         logs.request_id.reset(token)  # type: ignore[arg-type]
@@ -47,16 +45,12 @@ def _forget_the_request(task_id: str, **_: object) -> None:
 @task_prerun.connect
 def _name_the_actor(task_id: str, task: object, **_: object) -> None:
     # Everything a task records in the audit trail names the task as its actor.
-    from arrears import audit
-
-    token = audit._actor.set(audit.Actor(label=f"task:{getattr(task, 'name', '?')}"))
+    token = actors._actor.set(actors.Actor(label=f"task:{getattr(task, 'name', '?')}"))
     _tokens[task_id] = token
 
 
 @task_postrun.connect
 def _forget_the_actor(task_id: str, **_: object) -> None:
-    from arrears import audit
-
     token = _tokens.pop(task_id, None)
     if token is not None:
-        audit._actor.reset(token)  # type: ignore[arg-type]
+        actors._actor.reset(token)  # type: ignore[arg-type]

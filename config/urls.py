@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from arrears import account_views, job_views, views
-from arrears.audit import views as audit_views
+from arrears.audit_admin import views as audit_views
 
 urlpatterns = [
     path("", views.home, name="home"),

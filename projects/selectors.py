@@ -8,7 +8,8 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from arrears.models import User
+from arrears.models import DeadlineState, User
+from arrears.models.deadlines import RUNNING_STATES
 from arrears.scoping import for_user, scope_filter, scope_of
 from projects.models import (
     CHECKLIST,
@@ -246,7 +247,7 @@ def _current_listing() -> Q:
 def clock_overdue(now: Any) -> Q:
     """A rectification order's clock that counts as overdue: missed (verified after its due
     time), or still running past it. The campaign pages and the dashboards share it."""
-    return Q(state="missed") | Q(state__in=["open", "paused"], due_at__lt=now)
+    return Q(state=DeadlineState.MISSED) | Q(state__in=RUNNING_STATES, due_at__lt=now)
 
 
 def campaign_summary(*, campaign: Any, user: User) -> dict[str, Any]:
@@ -263,13 +264,13 @@ def campaign_summary(*, campaign: Any, user: User) -> dict[str, Any]:
     inspections = for_user(campaign.inspections.all(), user)
     orders = RectificationOrder.objects.filter(finding__inspection__in=inspections)
     now = timezone.now()
-    running = Q(state__in=["open", "paused"])
+    running = Q(state__in=RUNNING_STATES)
     clocks = Deadline.objects.filter(
         content_type=ContentType.objects.get_for_model(RectificationOrder),
         object_id__in=orders.values("pk"),
         kind="rectification",
     ).aggregate(
-        on_time=Count("pk", filter=Q(state="met")),
+        on_time=Count("pk", filter=Q(state=DeadlineState.MET)),
         overdue=Count("pk", filter=clock_overdue(now)),
         running=Count("pk", filter=running & Q(due_at__gte=now)),
     )

@@ -18,22 +18,14 @@ from django.views.decorators.http import require_POST
 from arrears import config, jobs
 from arrears.errors import Conflict
 from arrears.job_views import sent_to_background
-from arrears.models import Role, User
+from arrears.models import User
+from arrears.request_user import request_user
 from arrears.scoping import get_for_user_or_404
 from arrears.sorting import sort_queryset
 from arrears.spreadsheets import csv_response
 from projects import permissions, selectors, services
 from projects.forms import CampaignForm, ListingAddForm, ListingRemoveForm, error_texts
 from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    if user.role == Role.INTEGRATION_CLIENT:
-        raise PermissionDenied
-    return user
-
 
 # The project list's sortable columns (?sort=code, ?sort=-name, …).
 PROJECT_SORTS = {
@@ -47,7 +39,7 @@ PROJECT_SORTS = {
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.project_list(user=_user(request))
+    qs = selectors.project_list(user=request_user(request, staff=True))
     query = request.GET.get("q", "").strip()
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(code__icontains=query))
@@ -65,14 +57,14 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "q": query,
             "status": status,
             "statuses": ProjectStatus.choices,
-            "coverage": selectors.coverage(user=_user(request)),
+            "coverage": selectors.coverage(user=request_user(request, staff=True)),
         },
     )
 
 
 @login_required
 def project_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request, staff=True)
     project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
     checklist = {c.item: c for c in project.checklist.select_related("verified_by")}
     return render(
@@ -105,9 +97,9 @@ def warning_queue(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", WarningState.OPEN)
     if state not in WarningState.values:
         state = WarningState.OPEN
-    page = Paginator(selectors.warning_queue(user=_user(request), state=state), 50).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        selectors.warning_queue(user=request_user(request, staff=True), state=state), 50
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "projects/warnings.html",
@@ -115,7 +107,7 @@ def warning_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "dispositions": services.DISPOSITIONS,
             "state": state,
-            "can_dispose": permissions.can_dispose_warning(_user(request)),
+            "can_dispose": permissions.can_dispose_warning(request_user(request, staff=True)),
         },
     )
 
@@ -123,7 +115,7 @@ def warning_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def warning_dispose(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request, staff=True)
     warning = get_for_user_or_404(Warning.objects.all(), user, pk=pk)
     try:
         services.warning_dispose(
@@ -151,7 +143,7 @@ def project_import(request: HttpRequest) -> HttpResponse:
     from projects.importer import COLUMNS
     from projects.importer import project_import as run_import
 
-    user = _user(request)
+    user = request_user(request, staff=True)
     if not permissions.can_maintain_registry(user):
         raise PermissionDenied(_("只有市根治欠薪办和行业主管部门负责人可以导入项目"))
     report = None
@@ -186,7 +178,7 @@ def project_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse
     """The projects in the user's scope as CSV: streamed when few, else a background job."""
     from projects.importer import export_rows
 
-    user = _user(request)
+    user = request_user(request, staff=True)
     projects = selectors.project_list(user=user).order_by("code")
     if jobs.export_in_background(rows=projects.count(), asked=request.GET.get("background") == "1"):
         job = jobs.job_start(owner=user, kind="projects.export", params={}, summary=_("工程项目"))
@@ -204,7 +196,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
 
     from projects.models import Campaign
 
-    user = _user(request)
+    user = request_user(request, staff=True)
     project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
     if not permissions.can_inspect(user):
         # The button is not shown to them (same rule); a typed or stale link says why.
@@ -268,7 +260,7 @@ def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
     import datetime
     from decimal import Decimal, InvalidOperation
 
-    user = _user(request)
+    user = request_user(request, staff=True)
     project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
     if not permissions.can_inspect(user):
         messages.error(request, _("只有监察员和主管部门可以核查"))
@@ -310,7 +302,7 @@ def wage_records_import(request: HttpRequest) -> HttpResponse:
     from projects.importer import WAGE_COLUMNS
     from projects.importer import wage_records_import as run_import
 
-    user = _user(request)
+    user = request_user(request, staff=True)
     if not permissions.can_maintain_registry(user):
         raise PermissionDenied(_("只有市根治欠薪办和行业主管部门负责人可以导入"))
     report = None
@@ -344,7 +336,9 @@ def employer_list(request: HttpRequest) -> HttpResponse:
     listed = request.GET.get("list", "")
     if listed not in ListKind.values:
         listed = ""
-    qs = selectors.employer_search(user=_user(request), query=query, listed_on=listed)
+    qs = selectors.employer_search(
+        user=request_user(request, staff=True), query=query, listed_on=listed
+    )
     return render(
         request,
         "projects/employer_list.html",
@@ -359,7 +353,7 @@ def employer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request, staff=True)
     employer = selectors.employer_detail(user=user, pk=pk)
     listings = selectors.employer_listings(employer=employer)
     manage = permissions.can_manage_lists(user)
@@ -380,7 +374,7 @@ def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _listing_action(request: HttpRequest, pk: int, form_class: type, add: bool) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request, staff=True)
     # Scope first (404 outside it), then the role (403): nobody learns what exists elsewhere.
     employer = selectors.employer_detail(user=user, pk=pk)
     if not permissions.can_manage_lists(user):
@@ -431,7 +425,7 @@ def employer_listing_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """Every campaign with its inspections in the user's scope; the city office launches one
     here."""
-    user = _user(request)
+    user = request_user(request, staff=True)
     manage = permissions.can_manage_campaigns(user)
     form = CampaignForm()
     if request.method == "POST":
@@ -462,7 +456,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A campaign: period, scope and what it found. The campaign is city-wide; its inspections
     and their figures are narrowed to the user's scope, so a county sees its own part."""
-    user = _user(request)
+    user = request_user(request, staff=True)
     campaign = selectors.campaign_detail(pk=pk)
     inspections = selectors.campaign_inspections(campaign=campaign, user=user)
     return render(

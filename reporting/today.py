@@ -20,7 +20,8 @@ from arrears import home
 from arrears.models import Role
 from arrears.permissions import is_city_office
 from arrears.selectors import scope_label
-from complaints import selectors as complaint_selectors
+from complaints.cases import selectors as case_selectors
+from complaints.intake import selectors as intake_selectors
 from complaints.models import Complaint, ExtensionRequest, ExtensionState
 from complaints.permissions import HANDLING_ROLES
 from projects import selectors as project_selectors
@@ -30,7 +31,7 @@ from reporting.metrics import to_wan
 from reporting.presentation import drill_url
 from reporting.selectors import Filters, subset_queryset
 
-# Who decides extensions (complaints.services.cases.case_decide_extension checks the same).
+# Who decides extensions (complaints.cases.services.case_decide_extension checks the same).
 APPROVERS = frozenset({Role.DEPARTMENT_OFFICIAL, Role.COUNTY_OFFICIAL, Role.CITY_OFFICE})
 # Who is shown the key figures of their whole scope (the county, or the city).
 OVERSEERS = frozenset({Role.COUNTY_OFFICIAL, Role.CITY_LEADER, Role.CITY_OFFICE})
@@ -46,8 +47,8 @@ def _day_end(day: dt.date) -> dt.datetime:
 def my_worklist_figures(user: Any, now: dt.datetime) -> list[home.Figure]:
     """My open cases by urgency, as the worklist orders, badges and filters them (one
     condition each: complaints.selectors.urgency_condition)."""
-    mine = complaint_selectors.worklist(user=user).order_by()
-    condition = complaint_selectors.urgency_condition
+    mine = case_selectors.worklist(user=user).order_by()
+    condition = case_selectors.urgency_condition
     counts = mine.aggregate(
         open=Count("pk", distinct=True),
         overdue=Count("pk", distinct=True, filter=condition("overdue", now)),
@@ -80,7 +81,7 @@ def today_section(user: Any, now: dt.datetime) -> home.Section | None:
     figures: list[home.Figure] = []
     items: list[home.Item] = []
     if role in HANDLING_ROLES:
-        count = complaint_selectors.intake_inbox(user=user).count()
+        count = intake_selectors.intake_inbox(user=user).count()
         figures.append(
             home.Figure(
                 _("待签收投诉"),
@@ -91,7 +92,7 @@ def today_section(user: Any, now: dt.datetime) -> home.Section | None:
             )
         )
     if city:
-        count = complaint_selectors.dispatch_queue(user=user).count()
+        count = intake_selectors.dispatch_queue(user=user).count()
         figures.append(
             home.Figure(
                 _("待分派投诉"),
@@ -107,7 +108,7 @@ def today_section(user: Any, now: dt.datetime) -> home.Section | None:
         pending = (
             ExtensionRequest.objects.filter(
                 state=ExtensionState.PENDING,
-                case__in=complaint_selectors.case_list(user=user).values("pk"),
+                case__in=case_selectors.case_list(user=user).values("pk"),
             )
             .exclude(requested_by=user)  # nobody approves their own request
             .select_related("case")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -16,19 +15,12 @@ from django.utils.translation import gettext as _
 
 from arrears import jobs as arrears_jobs
 from arrears.job_views import sent_to_background
-from arrears.models import County, Role, User
+from arrears.models import County, User
+from arrears.request_user import request_user
 from arrears.scoping import get_for_user_or_404, scope_of
 from reporting import cache, drill, exports, jobs, selectors
 from reporting.forms import ReportFilterForm
 from reporting.presentation import dashboard_context
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    if user.role == Role.INTEGRATION_CLIENT:
-        raise PermissionDenied
-    return user
 
 
 def _form(request: HttpRequest, user: User, county: County | None = None) -> ReportFilterForm:
@@ -49,7 +41,7 @@ def _board(
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     """The city overview: counties ranked. Someone who sees one county goes to its page."""
-    user = _user(request)
+    user = request_user(request, staff=True)
     scope = scope_of(user)
     if scope.county_id is not None:
         county = County.objects.get(pk=scope.county_id)
@@ -60,7 +52,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def county_page(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request, staff=True)
     county = get_for_user_or_404(County.objects.all(), user, code=code)
     return _dashboard(request, user, county)
 
@@ -84,7 +76,7 @@ def _county_of(request: HttpRequest, user: User) -> County | None:
 @login_required
 def report_print(request: HttpRequest) -> HttpResponse:
     """A printable report of the same figures (A4 landscape, no navigation)."""
-    user = _user(request)
+    user = request_user(request, staff=True)
     county = _county_of(request, user)
     form = _form(request, user, county)
     filters = _filters(form)
@@ -116,7 +108,7 @@ def _in_background(request: HttpRequest, user: User, kind: str, fmt: str, summar
 @login_required
 def rows(request: HttpRequest) -> HttpResponse:
     """The list a dashboard number counts (same subset, same filters, same scope)."""
-    user = _user(request)
+    user = request_user(request, staff=True)
     form, name, filters, qs, error = _drill_rows(request, user)
     if qs is None:
         return render(request, "reporting/rows.html", {"form": form, "error": error}, status=400)
@@ -148,7 +140,7 @@ def rows_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpR
     """The same rows as CSV (streamed) or XLSX (written row by row to a temporary file)."""
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    user = _user(request)
+    user = request_user(request, staff=True)
     form, name, filters, qs, error = _drill_rows(request, user)
     if qs is None:
         return render(request, "reporting/rows.html", {"form": form, "error": error}, status=400)
@@ -172,7 +164,7 @@ def table_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttp
     """The ranking table (units × figures, with the total) as XLSX or CSV, in yuan."""
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    user = _user(request)
+    user = request_user(request, staff=True)
     county = _county_of(request, user)
     form = _form(request, user, county)
     filters = _filters(form)

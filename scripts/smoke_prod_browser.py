@@ -15,6 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django_otp.oath import totp
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 USERNAME = "cityoffice"
 PASSWORD = "arrears-demo-2026"  # noqa: S105 - the demo city's published password
@@ -41,7 +45,6 @@ CHARTS_DRAWN_JS = """
 
 def demo_code() -> str:
     """The authenticator code of this moment for the demo secret (django-otp's own TOTP)."""
-    from django_otp.oath import totp
 
     return f"{totp(bytes.fromhex(DEMO_TOTP_KEY)):06d}"
 
@@ -52,9 +55,6 @@ def main() -> int:
     parser.add_argument("--artifacts", type=Path, default=Path("test-artifacts"))
     args = parser.parse_args()
     base = args.base_url.rstrip("/")
-
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
     seen: list[str] = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import http.cookiejar
 import io
 import os
@@ -34,6 +35,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # `make smoke` (the embedded defaults) runs the `full` step too, with the development settings.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
+import django
+
+django.setup()
+# The app and its models, once Django is set up (a script, not a module Django loads).
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.http import QueryDict  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django_otp.oath import totp  # noqa: E402
+
+from arrears.models import Job  # noqa: E402
+from complaints.models import Complaint  # noqa: E402
+from reporting.jobs import drill_rows  # noqa: E402
+
 PASSWORD = "arrears-demo-2026"  # noqa: S105 - the demo data's shared password
 # The demo users' published authenticator secret (arrears.demo.DEMO_TOTP_KEY, kept equal by
 # tests/arrears/test_two_factor.py): production settings ask them for a code like anyone.
@@ -41,17 +56,8 @@ DEMO_TOTP_KEY = "617272656172732064656d6f20746f7470203236"
 VERIFY = "/accounts/two-factor/verify/"
 
 
-def _django() -> None:
-    import django
-
-    django.setup()
-
-
 def _query() -> str:
     """Every complaint received in the last five years (the longest custom period)."""
-    import datetime as dt
-
-    from django.utils import timezone
 
     end = timezone.localdate()
     start = end - dt.timedelta(days=5 * 365)
@@ -96,7 +102,6 @@ class Browser:
         step and several logins (this script's, the browser check's) share a demo user, so
         the next step's code is typed (django-otp accepts one step of clock difference); if
         that step was used too, the next one is awaited (also past the throttle's delay)."""
-        from django_otp.oath import totp
 
         response = self.get("/")
         if response.status != 302 or VERIFY not in response.headers.get("Location", ""):
@@ -123,10 +128,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def grow(rows: int) -> None:
     """Copies of the seeded complaints (new tracking numbers, no external reference) until the
     city holds `rows` of them: one INSERT … SELECT, seconds, not a seeding run."""
-    _django()
-    from django.db import connection
-
-    from complaints.models import Complaint
 
     have = Complaint.objects.count()
     if have >= rows:
@@ -166,8 +167,6 @@ def _start_export(browser: Browser, background: bool = False) -> int:
 
 
 def _job(job_id: int) -> Any:
-    from arrears.models import Job
-
     return Job.objects.get(pk=job_id)
 
 
@@ -186,10 +185,6 @@ def _wait(job_id: int, states: set[str], seconds: float) -> tuple[Any, list[int]
 
 def _check_file(browser: Browser, job: Any) -> int:
     """Download the job's file as its owner; every row of the subset is in it."""
-    from django.contrib.auth import get_user_model
-    from django.http import QueryDict
-
-    from reporting.jobs import drill_rows
 
     response = browser.get(f"/jobs/{job.pk}/download/")
     assert response.status == 200, response.status
@@ -206,7 +201,6 @@ def _check_file(browser: Browser, job: Any) -> int:
 
 
 def full(base: str, background: bool = False) -> None:
-    _django()
     browser = Browser(base)
     browser.login("cityoffice")
     job_id = _start_export(browser, background)
@@ -221,7 +215,6 @@ def full(base: str, background: bool = False) -> None:
 
 
 def start(base: str) -> None:
-    _django()
     browser = Browser(base)
     browser.login("cityoffice")
     job_id = _start_export(browser)
@@ -237,7 +230,6 @@ def start(base: str) -> None:
 
 
 def after_kill(base: str, job_id: int) -> None:
-    _django()
     job = _job(job_id)
     assert job.state == "running", f"the job is {job.state} right after the kill"
     # Reported: the lease runs out and beat's job sweep, run by the new worker, ends it.

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from arrears.identifiers import mask_phone
 from arrears.models import County, Department, Industry, Notification, User
+from arrears.selectors import scope_label
 
 
 class IndustrySerializer(serializers.ModelSerializer):
@@ -55,8 +56,6 @@ class MeSerializer(serializers.ModelSerializer):
         return mask_phone(obj.phone)
 
     def get_scope(self, obj: User) -> str:
-        from arrears.selectors import scope_label
-
         return scope_label(user=obj)
 
 
@@ -106,3 +105,7 @@ class CalendarYearSerializer(serializers.Serializer):
     status = serializers.CharField()
     source = serializers.CharField()  # type: ignore[assignment]  # a field named "source"
     loaded_at = serializers.DateTimeField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -19,14 +19,9 @@ from rest_framework.views import APIView
 
 from arrears import selectors, services, workdays
 from arrears.api import serializers as s
-from arrears.models import CalendarYear, County, Department, Notification, User
+from arrears.models import CalendarYear, County, Department, Notification
+from arrears.request_user import request_user
 from arrears.scoping import for_user
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 class MeView(APIView):
@@ -42,7 +37,7 @@ class CountyViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["code"]
 
     def get_queryset(self) -> Any:
-        return for_user(County.objects.all(), _user(self.request))
+        return for_user(County.objects.all(), request_user(self.request))
 
 
 class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -51,7 +46,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "level", "county__code"]
 
     def get_queryset(self) -> Any:
-        return selectors.department_list(user=_user(self.request))
+        return selectors.department_list(user=request_user(self.request))
 
 
 @extend_schema_field({"type": "boolean"})
@@ -80,7 +75,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = NotificationFilter
 
     def get_queryset(self) -> Any:
-        return selectors.notifications_for(user=_user(self.request))
+        return selectors.notifications_for(user=request_user(self.request))
 
     @extend_schema(request=s.MarkReadSerializer, responses=s.MarkReadResultSerializer)
     @action(detail=False, methods=["post"], url_path="mark-read")
@@ -88,7 +83,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = s.MarkReadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         marked = services.notification_mark_read(
-            user=_user(request), ids=data.validated_data.get("ids")
+            user=request_user(request), ids=data.validated_data.get("ids")
         )
         return Response({"marked": marked})
 

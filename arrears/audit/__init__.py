@@ -15,29 +15,40 @@ table beside this one.
 
 from __future__ import annotations
 
-import contextvars
 import copy
-import datetime
-import decimal
 import functools
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from django.db import models, router, transaction
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db import connections, models, router, transaction
 from django.db.models.expressions import Combinable
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
+
+from arrears import locks
+from arrears.actors import (
+    Actor,
+    _actor,
+    _jsonable,
+    _suspended,
+    acting_as,
+    bind_request,
+    current_actor,
+    reset_actor,
+    suspended,
+)
 
 from . import chain, security
 from .security import security_event
 
 __all__ = [
+    "Actor",
     "AuditedManager",
     "AuditedModel",
     "AuditedQuerySet",
+    "_actor",
     "acting_as",
     "bind_request",
     "current_actor",
@@ -47,82 +58,8 @@ __all__ = [
     "suspended",
 ]
 
-if TYPE_CHECKING:
-    from django.http import HttpRequest
-
 _M = TypeVar("_M", bound=models.Model)
 BATCH = 1000  # rows per audit insert; also keeps `pk IN (...)` under SQLite's variable limit
-
-
-@dataclass(frozen=True)
-class Actor:
-    label: str
-    user_id: int | None = None
-    request: HttpRequest | None = None
-
-
-_actor: contextvars.ContextVar[Actor | None] = contextvars.ContextVar("audit_actor", default=None)
-_suspended: contextvars.ContextVar[bool] = contextvars.ContextVar("audit_suspended", default=False)
-
-
-@contextmanager
-def acting_as(*, user: Any = None, label: str | None = None) -> Iterator[None]:
-    """Name who is acting for everything recorded inside the block (tasks, commands, tests)."""
-    if user is not None:
-        actor = Actor(label=label or f"user:{user.get_username()}", user_id=user.pk)
-    else:
-        actor = Actor(label=label or "system")
-    token = _actor.set(actor)
-    try:
-        yield
-    finally:
-        _actor.reset(token)
-
-
-def bind_request(request: HttpRequest) -> contextvars.Token[Actor | None]:
-    # The request is kept rather than its user: DRF authenticates inside the view, after the
-    # middleware ran, and sets the user on the same HttpRequest.
-    return _actor.set(Actor(label="anonymous", request=request))
-
-
-def reset_actor(token: contextvars.Token[Actor | None]) -> None:
-    _actor.reset(token)
-
-
-@contextmanager
-def suspended() -> Iterator[None]:
-    """Record nothing inside the block. Only for generating demo data in bulk."""
-    token = _suspended.set(True)
-    try:
-        yield
-    finally:
-        _suspended.reset(token)
-
-
-def current_actor() -> tuple[int | None, str]:
-    actor = _actor.get()
-    if actor is None:
-        return None, "system"
-    if actor.request is not None:
-        user = getattr(actor.request, "user", None)
-        if user is not None and user.is_authenticated:
-            return user.pk, f"user:{user.get_username()}"
-        return None, "anonymous"
-    return actor.user_id, actor.label
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return str(value)
 
 
 def _audited_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
@@ -156,10 +93,9 @@ def _snapshot_of(model: type[models.Model], values: dict[str, Any]) -> dict[str,
 
 
 def _record(events: Iterable[dict[str, Any]]) -> None:
-    from django.contrib.contenttypes.models import ContentType
-
-    from arrears.models import AuditEvent
-
+    # Through the app registry: arrears.models imports this package (AuditedModel), so the
+    # package reaches its own tables at call time, never by importing the models module.
+    AuditEvent = apps.get_model("arrears", "AuditEvent")
     events = list(events)
     if not events:
         return
@@ -281,10 +217,6 @@ def connect_signals() -> None:
     post_save.connect(_on_save, dispatch_uid="audit_post_save")
     post_delete.connect(_on_delete, dispatch_uid="audit_post_delete")
     m2m_changed.connect(_on_m2m, dispatch_uid="audit_m2m")
-    security.connect()
-    # Registers the audit export's job kind and the retention setting (they import models,
-    # so not at this package's import, which the models themselves trigger).
-    from . import exports, maintenance  # noqa: F401
 
 
 def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
@@ -304,7 +236,8 @@ class AuditedQuerySet(models.QuerySet[_M], Generic[_M]):
         with transaction.atomic(using=self.db, savepoint=False):
             # Lock the rows first (PostgreSQL; SQLite has one writer anyway) so the set recorded
             # is the set updated.
-            locked = self.select_for_update(of=("self",)) if self.db_is_postgres else self
+            # In primary-key order, as every waiting lock is taken (arrears/locks.py).
+            locked = locks.lock_rows(self) if self.db_is_postgres else self
             before = {row[0]: row[1:] for row in locked.values_list("pk", *attnames)}
             count = super().update(**kwargs)
             pks = list(before)
@@ -346,8 +279,6 @@ class AuditedQuerySet(models.QuerySet[_M], Generic[_M]):
 
     @property
     def db_is_postgres(self) -> bool:
-        from django.db import connections
-
         return connections[self.db].vendor == "postgresql"
 
     def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:

@@ -28,6 +28,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as chmac
+from django.apps import apps
 from django.conf import settings
 from django.db import connections, models, router, transaction
 
@@ -77,8 +80,6 @@ def algorithm() -> str:
 
 @functools.cache
 def _sm3_mac(key: bytes) -> Any:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives import hmac as chmac
 
     # One HMAC context keyed once, copied per message: keying costs more than the message.
     return chmac.HMAC(key, hashes.SM3())
@@ -134,11 +135,11 @@ def lock(using: str) -> None:
 
 def anchor(model: type[models.Model], using: str) -> tuple[int, str]:
     """Where the rows in the database link to: the last archived row, else the genesis."""
-    from arrears.models import AuditArchive
 
     table = model._meta.db_table
     last = (
-        AuditArchive.objects.using(using)
+        _archive_model()
+        .objects.using(using)
         .filter(table=table)
         .order_by("-last_seq")
         .values_list("last_seq", "last_mac")
@@ -251,7 +252,6 @@ def walk(
 def verify(*, using: str = "default", previous_heads: dict[str, Any] | None = None) -> Report:
     """Walk both chains from their anchors. Streamed (a server-side cursor on PostgreSQL) in
     one REPEATABLE READ snapshot, so an archive running meanwhile does not look like a gap."""
-    from django.apps import apps
 
     report = Report()
     started = time.monotonic()
@@ -300,9 +300,8 @@ def _check_previous_head(
 def _archive_genuine(table: str, last_seq: int, using: str) -> bool:
     """An archive record names where the chain now starts; its MAC shows the archive command
     wrote it (or rows could be deleted from the start and a record forged to cover them)."""
-    from arrears.models import AuditArchive
 
-    row = AuditArchive.objects.using(using).filter(table=table, last_seq=last_seq).first()
+    row = _archive_model().objects.using(using).filter(table=table, last_seq=last_seq).first()
     if row is None:
         return False
     values = [row.archived_at, row.table, row.first_seq, row.last_seq, row.last_mac, row.sha256]
@@ -321,3 +320,8 @@ def iter_rows(model: Any, using: str, **filters: Any) -> Iterator[dict[str, Any]
     qs = model._default_manager.using(using).filter(**filters).order_by("seq")
     for row in qs.values_list(*names).iterator(chunk_size=5000):
         yield dict(zip(names, row, strict=True))
+
+
+def _archive_model() -> Any:
+    # Through the app registry: the models import the audit package, which imports this.
+    return apps.get_model("arrears", "AuditArchive")

@@ -12,8 +12,14 @@ import logging
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import models
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal
+
+from arrears.actors import _actor, _jsonable, current_actor
+from arrears.audit import chain
+from arrears.ratelimit import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +47,6 @@ SECURITY_FIELDS: dict[str, tuple[str, frozenset[str]]] = {
 
 
 def _request_of_context() -> Any:
-    from arrears.audit import _actor
-
     actor = _actor.get()
     return None if actor is None else actor.request
 
@@ -62,9 +66,6 @@ def security_event(
     """Record one security event. The actor defaults to the request's user, else to whoever
     the audit trail names (a task, a command); the address is the request's (through
     TRUSTED_PROXY_COUNT, as the rate limits count it) unless given."""
-    from arrears.audit import _jsonable, chain, current_actor
-    from arrears.models import SecurityEvent
-    from arrears.ratelimit import client_ip
 
     request = request if request is not None else _request_of_context()
     # A DRF Request's .user would run authentication again (and, from the API key class
@@ -80,7 +81,8 @@ def security_event(
         user_id, label = current_actor()
     if address is None:
         address = client_ip(request) if request is not None else ""
-    event = SecurityEvent(
+    # Through the app registry: the models import the audit package, which imports this.
+    event = apps.get_model("arrears", "SecurityEvent")(
         kind=kind[:40],
         actor_id=user_id,
         actor_label=(actor_label or label)[:150],
@@ -91,7 +93,7 @@ def security_event(
         result=result,
         detail=_jsonable(detail or {}),
     )
-    chain.append(SecurityEvent, [event])
+    chain.append(type(event), [event])
     return event
 
 
@@ -170,32 +172,24 @@ def _device_event(kind: str, device: Any) -> None:
     )
 
 
-def connect() -> None:
-    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-
+def connect(*, locked_out: Signal, device_model: type[models.Model]) -> None:
+    """Connected from arrears/wiring.py (app ready), which passes django-axes's lockout signal
+    and django-otp's device base class: both import models, which this module — imported
+    while the models load, through the audit package — may not."""
     user_logged_in.connect(_logged_in, dispatch_uid="security_login")
     user_logged_out.connect(_logged_out, dispatch_uid="security_logout")
     user_login_failed.connect(_login_failed, dispatch_uid="security_login_failed")
-    # Optional apps, configured elsewhere: connect only what is installed.
-    if apps.is_installed("axes"):
-        try:
-            from axes.signals import user_locked_out
-        except ImportError:  # pragma: no cover - a version without the signal
-            logger.warning("django-axes has no user_locked_out signal; lockouts not audited")
-        else:
-            user_locked_out.connect(_locked_out, dispatch_uid="security_lockout")
-    if apps.is_installed("django_otp"):
-        from django_otp.models import Device
+    locked_out.connect(_locked_out, dispatch_uid="security_lockout")
 
-        # Every concrete device model (TOTP, static recovery codes, SMS…), installed or not
-        # yet known here: filter by class rather than by sender.
-        def saved(sender: Any, **kw: Any) -> None:
-            if isinstance(kw.get("instance"), Device):
-                _device_saved(sender, **kw)
+    # Every concrete device model (TOTP, static recovery codes, SMS…), installed or not
+    # yet known here: filter by class rather than by sender.
+    def saved(sender: Any, **kw: Any) -> None:
+        if isinstance(kw.get("instance"), device_model):
+            _device_saved(sender, **kw)
 
-        def deleted(sender: Any, **kw: Any) -> None:
-            if isinstance(kw.get("instance"), Device):
-                _device_deleted(sender, **kw)
+    def deleted(sender: Any, **kw: Any) -> None:
+        if isinstance(kw.get("instance"), device_model):
+            _device_deleted(sender, **kw)
 
-        post_save.connect(saved, weak=False, dispatch_uid="security_otp_saved")
-        post_delete.connect(deleted, weak=False, dispatch_uid="security_otp_deleted")
+    post_save.connect(saved, weak=False, dispatch_uid="security_otp_saved")
+    post_delete.connect(deleted, weak=False, dispatch_uid="security_otp_deleted")

@@ -23,6 +23,11 @@ class DeadlineState(models.TextChoices):
     CANCELLED = "cancelled", _("已取消")
 
 
+# A clock still counting or paused: the one definition behind the sweep, the partial indexes
+# and every "running" or "overdue" figure.
+RUNNING_STATES = (DeadlineState.OPEN, DeadlineState.PAUSED)
+
+
 class DeadlineQuerySet(AuditedQuerySet["Deadline"]):
     def open(self) -> DeadlineQuerySet:
         return self.filter(state=DeadlineState.OPEN)
@@ -87,38 +92,40 @@ class Deadline(AuditedModel):
             ),
             models.CheckConstraint(
                 name="deadline_closed_has_time",
-                condition=models.Q(state__in=["open", "paused"])
+                condition=models.Q(state__in=list(RUNNING_STATES))
                 | models.Q(closed_at__isnull=False),
             ),
             # One running clock of a kind per subject; closed ones stay as history.
             models.UniqueConstraint(
                 fields=["content_type", "object_id", "kind"],
-                condition=models.Q(state__in=["open", "paused"]),
+                condition=models.Q(state__in=list(RUNNING_STATES)),
                 name="deadline_one_running_per_subject_kind",
             ),
         ]
         indexes = [
             # Worklists: overdue / due today / due soon, WHERE state = 'open' ORDER BY due_at.
             models.Index(
-                fields=["due_at"], condition=models.Q(state="open"), name="deadline_open_due_idx"
+                fields=["due_at"],
+                condition=models.Q(state=DeadlineState.OPEN),
+                name="deadline_open_due_idx",
             ),
             # The escalation sweep: WHERE state = 'open' AND next_escalation_at <= now. Partial,
             # so an idle sweep reads a handful of index pages however many deadlines run.
             models.Index(
                 fields=["next_escalation_at"],
-                condition=models.Q(state="open", next_escalation_at__isnull=False),
+                condition=models.Q(state=DeadlineState.OPEN, next_escalation_at__isnull=False),
                 name="deadline_escalation_idx",
             ),
             # The reminder sweep: WHERE state = 'open' AND reminded_at IS NULL AND remind_at <= now.
             models.Index(
                 fields=["remind_at"],
-                condition=models.Q(state="open", reminded_at__isnull=True),
+                condition=models.Q(state=DeadlineState.OPEN, reminded_at__isnull=True),
                 name="deadline_open_remind_idx",
             ),
             # Calendar reload: WHERE state IN ('open','paused') AND due_date >= first day changed.
             models.Index(
                 fields=["due_date"],
-                condition=models.Q(state__in=["open", "paused"]),
+                condition=models.Q(state__in=list(RUNNING_STATES)),
                 name="deadline_running_date_idx",
             ),
             # The deadlines of one subject (case page).

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from arrears.audit import AuditedModel, AuditedQuerySet
 from arrears.fields import PhoneField
 from arrears.identifiers import validate_division_code
+from arrears.permissions import admin_permissions, is_administrator
+from arrears.roles import Role
 from arrears.scoping import ScopePaths
 
 
@@ -30,22 +32,6 @@ class DepartmentKind(models.TextChoices):
     POLICE = "police", _("公安")
     JUSTICE = "justice", _("司法")
     PETITIONS = "petitions", _("信访")
-
-
-class Role(models.TextChoices):
-    CITY_OFFICE = "city_office", _("市根治欠薪办")
-    CITY_LEADER = "city_leader", _("市领导")
-    COUNTY_OFFICIAL = "county_official", _("县（区）负责人")
-    DEPARTMENT_OFFICIAL = "department_official", _("部门负责人")
-    INSPECTOR = "inspector", _("劳动监察员")
-    DUTY_OFFICER = "duty_officer", _("值班员/窗口受理员")
-    INTEGRATION_CLIENT = "integration_client", _("接口客户端")
-    # 三员分立 (等保 level 3): three administrators whose duties do not overlap, none of whom
-    # sees case data by role: users, reference data and configuration; roles, unlocks, API
-    # keys and sessions; reading the audit trail (changes nothing).
-    SYSTEM_ADMIN = "system_admin", _("系统管理员")
-    SECURITY_ADMIN = "security_admin", _("安全管理员")
-    AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
 
 class County(AuditedModel):
@@ -213,22 +199,16 @@ class User(AbstractUser, AuditedModel):
     # admin and every `has_perm` check follow the one table. Other users, and superusers,
     # keep Django's rules. (Imported here: arrears.permissions imports the models.)
     def has_perm(self, perm: str, obj: Any = None) -> bool:
-        from arrears.permissions import admin_permissions, is_administrator
-
         if is_administrator(self):
             return perm in admin_permissions(self)
         return super().has_perm(perm, obj)
 
     def has_module_perms(self, app_label: str) -> bool:
-        from arrears.permissions import admin_permissions, is_administrator
-
         if is_administrator(self):
             return any(p.startswith(app_label + ".") for p in admin_permissions(self))
         return super().has_module_perms(app_label)
 
     def get_all_permissions(self, obj: Any = None) -> set[str]:
-        from arrears.permissions import admin_permissions, is_administrator
-
         if is_administrator(self):
             return set(admin_permissions(self))
         return super().get_all_permissions(obj)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import CooldownMixin, SideChannelDevice, ThrottlingMixin, TimestampMixin
 
 from arrears.fields import PhoneField
+from arrears.sms import get_sms_backend
 
 
 class SmsDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevice):
@@ -44,7 +45,6 @@ class SmsDevice(TimestampMixin, CooldownMixin, ThrottlingMixin, SideChannelDevic
 
     def send_code(self) -> None:
         """Generate a code and text it; the caller checked `generate_is_allowed` first."""
-        from arrears.sms import get_sms_backend
 
         valid = int(settings.TWO_FACTOR_SMS_VALID_SECONDS)
         self.cooldown_set(commit=False)

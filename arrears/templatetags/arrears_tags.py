@@ -6,7 +6,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import template
+from django.utils.translation import gettext as _
 
+from arrears.deadlines import KIND_LABELS
 from arrears.identifiers import mask_bank_account, mask_phone, mask_resident_id
 
 register = template.Library()
@@ -17,8 +19,6 @@ register.filter("mask_account", mask_bank_account)
 
 @register.filter
 def deadline_label(kind: str) -> str:
-    from arrears.deadlines import KIND_LABELS
-
     return str(KIND_LABELS.get(kind, kind))
 
 
@@ -70,8 +70,6 @@ TONE_OF = {value: tone for tone, values in _TONES.items() for value in values}
 
 
 def _urgency_labels() -> dict[str, str]:
-    from django.utils.translation import gettext as _
-
     return {"overdue": _("已逾期"), "today": _("今日到期"), "soon": _("即将到期")}
 
 

@@ -20,7 +20,7 @@ MANDATORY_ROLES = frozenset(
         Role.AUDIT_ADMIN,
     }
 )
-# Full ID and phone numbers are shown only with this permission (complaints.services.intake).
+# Full ID and phone numbers are shown only with this permission (complaints.intake.services).
 REVEAL_PERMISSION = "complaints.reveal_personal_data"
 
 config.define(
@@ -56,3 +56,10 @@ def required_for(user: Any) -> bool:
 def can_reset(user: Any) -> bool:
     """Only the security administrator resets another person's two-factor sign-in (三员分立)."""
     return bool(user.is_authenticated and user.role == Role.SECURITY_ADMIN)
+
+
+# The authenticator secret (hex, as django-otp stores it) of every demo user who must sign in
+# with two factors: published like the password, so it protects nothing and exists in demo data
+# only. scripts/smoke_prod_browser.py computes its codes (kept equal by a test); with
+# ARREARS_DEMO (local settings) a demo user holding it is verified at login without a code.
+DEMO_TOTP_KEY = "617272656172732064656d6f20746f7470203236"

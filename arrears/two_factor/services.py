@@ -20,7 +20,7 @@ from django_otp.models import Device, GenerateNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from arrears import ratelimit
+from arrears import locks, ratelimit
 from arrears.models.two_factor import SmsDevice
 from arrears.two_factor import policy, selectors
 
@@ -76,7 +76,7 @@ def totp_device_pending(*, user: Any) -> TOTPDevice:
 def totp_device_confirm(*, device: TOTPDevice, code: str) -> bool:
     """Confirm an enrolment with the first code the app shows; False if the code is wrong."""
     with transaction.atomic():
-        locked = TOTPDevice.objects.select_for_update().filter(pk=device.pk, confirmed=False)
+        locked = locks.lock_rows(TOTPDevice.objects.filter(pk=device.pk, confirmed=False))
         current = locked.first()
         if current is None or not current.verify_token(normalize_code(code)):
             return False
@@ -129,9 +129,7 @@ def sms_device_start(*, user: Any, phone: str) -> tuple[SmsDevice, SmsResult]:
 
 def sms_device_confirm(*, device: SmsDevice, code: str) -> bool:
     with transaction.atomic():
-        current = (
-            SmsDevice.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
-        )
+        current = locks.lock_row_or_none(SmsDevice.objects.all(), pk=device.pk, confirmed=False)
         if current is None or not current.verify_token(normalize_code(code)):
             return False
         current.confirmed = True

@@ -8,9 +8,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from arrears.audit.security import security_event
 
 # Imported with the signals at start-up so the auth.two_factor_roles key is always defined.
-from arrears.two_factor import policy  # noqa: F401
+from arrears.two_factor import policy
+from arrears.two_factor.services import two_factor_event
 
 # Session flag for a login made by Django's test client (force_login/login), which builds a
 # request without a path; honoured only with settings.TWO_FACTOR_TRUST_TEST_LOGINS.
@@ -26,14 +31,11 @@ def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
         request.session[TEST_LOGIN_SESSION_KEY] = True
         return
     if getattr(settings, "ARREARS_DEMO", False):
-        from django_otp import login as otp_login
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from arrears.demo import DEMO_TOTP_KEY
-
         # Demo users hold the published demo secret (seed_demo): in the demo they are verified
         # by it at once. Anyone enrolled with a secret of their own still types a code.
-        device = TOTPDevice.objects.filter(user=user, confirmed=True, key=DEMO_TOTP_KEY).first()
+        device = TOTPDevice.objects.filter(
+            user=user, confirmed=True, key=policy.DEMO_TOTP_KEY
+        ).first()
         if device is not None:
             otp_login(request, device)
 
@@ -44,7 +46,6 @@ def _record(
     """Each two-factor change and refused code as a security event (安全审计), beside the
     device rows' own added/removed events: enrolment is confirmed after the device row exists,
     and a reset names the security administrator who did it."""
-    from arrears.audit.security import security_event
 
     security_event(
         kind=f"two_factor_{action}",
@@ -56,7 +57,5 @@ def _record(
 
 
 def connect() -> None:
-    from arrears.two_factor.services import two_factor_event
-
     user_logged_in.connect(_on_login, dispatch_uid="arrears.two_factor.on_login")
     two_factor_event.connect(_record, dispatch_uid="arrears.two_factor.record")

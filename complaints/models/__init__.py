@@ -6,11 +6,13 @@ from arrears.models.outbox import (
 )
 
 from .case import (
+    OPEN_STATES,
     RECORDABLE,
     Case,
     CaseAttachment,
     CaseEntry,
     CasePayment,
+    CaseQuerySet,
     CaseState,
     EntryKind,
     ExtensionRequest,
@@ -34,6 +36,7 @@ from .complaint import (
 from .integration import ApiKey, CallbackDelivery, IntegrationClient
 
 __all__ = [
+    "OPEN_STATES",
     "RECORDABLE",
     "STATUS_FOR_CASE_STATE",
     "ApiKey",
@@ -43,6 +46,7 @@ __all__ = [
     "CaseAttachment",
     "CaseEntry",
     "CasePayment",
+    "CaseQuerySet",
     "CaseState",
     "Channel",
     "Complaint",

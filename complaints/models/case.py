@@ -11,8 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from arrears.audit import AuditedModel
-from arrears.scoping import ScopePaths
+from arrears.audit import AuditedModel, AuditedQuerySet
+from arrears.scoping import ScopePaths, for_user
 from complaints.models.complaint import EvidenceFile
 
 if TYPE_CHECKING:
@@ -25,6 +25,25 @@ class CaseState(models.TextChoices):
     FILED = "filed", _("立案调查")
     CLOSED = "closed", _("已结案")
     REFUSED = "refused", _("不予受理")
+
+
+# The states of a case still being handled: the one definition behind Case.is_open,
+# Case.objects.open(), the partial index of open cases and every report.
+OPEN_STATES = (CaseState.PENDING, CaseState.ACCEPTED, CaseState.FILED)
+
+
+class CaseQuerySet(AuditedQuerySet["Case"]):
+    def open(self) -> CaseQuerySet:
+        return self.filter(state__in=OPEN_STATES)
+
+    def visible_to(self, user: User | Any) -> CaseQuerySet:
+        """The cases a user may open: those in their scope (arrears.scoping.for_user), and a
+        major case for its leader (包案领导) and its task team wherever they sit. Lists of a
+        unit's work use for_user alone; a case's page, actions and API detail use this."""
+        in_scope = for_user(Case.objects.all(), user).values("pk")
+        return self.filter(
+            models.Q(pk__in=in_scope) | models.Q(leader=user) | models.Q(team=user)
+        ).distinct()
 
 
 class TriageClass(models.TextChoices):
@@ -47,6 +66,8 @@ class Outcome(models.TextChoices):
 
 
 class Case(AuditedModel):
+    objects: ClassVar[Any] = models.Manager.from_queryset(CaseQuerySet)()
+
     number = models.CharField(_("案件编号"), max_length=20, unique=True, null=True, blank=True)
     state = models.CharField(
         _("状态"), max_length=10, choices=CaseState.choices, default=CaseState.PENDING
@@ -185,7 +206,7 @@ class Case(AuditedModel):
             models.Index(
                 fields=["county", "department"],
                 name="case_open_idx",
-                condition=models.Q(state__in=["pending", "accepted", "filed"]),
+                condition=models.Q(state__in=list(OPEN_STATES)),
             ),
             # Dashboards: cases accepted / closed in a period, rolled up per county.
             models.Index(
@@ -208,7 +229,7 @@ class Case(AuditedModel):
 
     @property
     def is_open(self) -> bool:
-        return self.state in (CaseState.PENDING, CaseState.ACCEPTED, CaseState.FILED)
+        return self.state in OPEN_STATES
 
     def deadline_recipients(self, deadline: Deadline, level: int) -> list[User | Any]:
         """Escalations of a major case reach its leader as well."""

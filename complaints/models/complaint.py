@@ -28,7 +28,7 @@ class Channel(models.TextChoices):
 
 class ComplaintStatus(models.TextChoices):
     """Intake's steps, then the steps of the complaint's case: once a case holds the complaint
-    its status follows the case (`complaints.services.cases.complaints_follow`), so the
+    its status follows the case (`complaints.cases.services.complaints_follow`), so the
     tracking page, the API and the callbacks never say 已签收 about a closed case."""
 
     PENDING_DISPATCH = "pending_dispatch", _("待分派")
@@ -306,7 +306,7 @@ class ComplaintEvent(AuditedModel):
 
 class EvidenceFile(models.Model):
     """What every stored evidence file records (complaint evidence, case timeline evidence);
-    `complaints.services.intake.store_evidence` fills it, each kind adds its owner and path."""
+    `complaints.intake.services.store_evidence` fills it, each kind adds its owner and path."""
 
     original_name = models.CharField(_("文件名"), max_length=200)
     content_type = models.CharField(max_length=100)

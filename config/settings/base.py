@@ -257,7 +257,7 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_FAILURE_WINDOW_MINUTES)
 # A failure while locked counts too (and is recorded), so guessing on does not end the lock.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "arrears.lockout.client_address"
+AXES_CLIENT_IP_CALLABLE = "arrears.ratelimit.client_address"
 AXES_LOCKOUT_CALLABLE = "arrears.lockout.lockout_response"
 # Every failure kept (AccessFailureLog) beside the current counters and the successful logins.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
@@ -351,7 +351,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 55},
     },
-    # The audit trails' chained MAC walked once a day (arrears/audit/maintenance.py); a break
+    # The audit trails' chained MAC walked once a day (arrears/audit_admin/maintenance.py); a break
     # alerts the audit and security administrators.
     "audit-verify": {
         "task": "arrears.tasks.verify_audit",
@@ -486,7 +486,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseOutcomeEnum": "complaints.models.case.Outcome",
         "TriageClassEnum": "complaints.models.case.TriageClass",
-        "BatchOutcomeEnum": "complaints.api.serializers.BatchOutcome",
+        "BatchOutcomeEnum": "complaints.intake.serializers.BatchOutcome",
         "CaseStateEnum": "complaints.models.case.CaseState",
         "ComplaintStatusEnum": "complaints.models.complaint.ComplaintStatus",
         "WarningStateEnum": "projects.models.compliance.WarningState",

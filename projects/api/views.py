@@ -22,11 +22,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from arrears.api.exceptions import rule_refusal
+from arrears.api.serializers import ErrorSerializer
 from arrears.identifiers import mask_bank_account, mask_phone
-from arrears.models import User
+from arrears.request_user import request_user
 from arrears.scoping import for_user
-from complaints.api.authentication import ApiKeyAuthentication, ClientRateThrottle
-from complaints.api.serializers import ErrorSerializer
+from complaints.integration.authentication import ApiKeyAuthentication, ClientRateThrottle
 from projects import permissions, selectors, services
 from projects.models import (
     CHECKLIST,
@@ -256,12 +256,6 @@ class DisposeIn(serializers.Serializer):
     )
 
 
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @extend_schema_view(
     list=extend_schema(summary="工程项目（按数据范围）"),
     retrieve=extend_schema(summary="工程项目详情"),
@@ -272,7 +266,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["status", "investment_type", "county__code", "industry__code"]
 
     def get_queryset(self) -> Any:
-        return selectors.project_list(user=_user(self.request))
+        return selectors.project_list(user=request_user(self.request))
 
     @extend_schema(
         methods=["GET"],
@@ -291,7 +285,7 @@ class ProjectViewSet(viewsets.ReadOnlyModelViewSet):
         project = self.get_object()  # scoped: 404 outside the caller's scope
         if request.method == "GET":
             return Response(ChecklistItemSerializer(_checklist_rows(project), many=True).data)
-        user = _user(request)
+        user = request_user(request)
         if not permissions.can_inspect(user):
             raise PermissionDenied(_("只有监察员和主管部门可以核查"))
         incoming = ChecklistVerifyIn(data=request.data)
@@ -330,12 +324,14 @@ class EmployerViewSet(viewsets.ReadOnlyModelViewSet):
         if listed and listed not in ListKind.values:
             raise serializers.ValidationError({"list": [_("未知的名单")]})
         return selectors.employer_search(
-            user=_user(self.request), query=params.get("search", "").strip(), listed_on=listed
+            user=request_user(self.request),
+            query=params.get("search", "").strip(),
+            listed_on=listed,
         ).prefetch_related("listings")
 
     def get_object(self) -> Any:
         # Not the generic lookup: an employer's scope comes from its projects and complaints.
-        return selectors.employer_detail(user=_user(self.request), pk=int(self.kwargs["pk"]))
+        return selectors.employer_detail(user=request_user(self.request), pk=int(self.kwargs["pk"]))
 
     @extend_schema(
         summary="列入名单（市根治欠薪办）",
@@ -348,7 +344,7 @@ class EmployerViewSet(viewsets.ReadOnlyModelViewSet):
         data = ListingAddIn(data=request.data)
         data.is_valid(raise_exception=True)
         listing = services.employer_listing_add(
-            employer=employer, user=_user(request), **data.validated_data
+            employer=employer, user=request_user(request), **data.validated_data
         )
         return Response(ListingSerializer(listing).data, status=status.HTTP_201_CREATED)
 
@@ -363,7 +359,7 @@ class EmployerViewSet(viewsets.ReadOnlyModelViewSet):
         data = ListingRemoveIn(data=request.data)
         data.is_valid(raise_exception=True)
         listing = services.employer_listing_remove(
-            employer=employer, user=_user(request), **data.validated_data
+            employer=employer, user=request_user(request), **data.validated_data
         )
         return Response(ListingSerializer(listing).data)
 
@@ -379,7 +375,7 @@ class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
     filterset_fields = ["project__code", "month"]
 
     def get_queryset(self) -> Any:
-        user = _user(self.request)
+        user = request_user(self.request)
         if getattr(self.request, "integration_client", None) is not None:
             return MonthlyWageRecord.objects.filter(source=f"api:{user.username}")
         visible = for_user(Project.objects.all(), user).values("pk")
@@ -394,7 +390,7 @@ class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
         project = data.pop("project")
-        user = _user(request)
+        user = request_user(request)
         client = getattr(request, "integration_client", None)
         if client is None and not for_user(Project.objects.filter(pk=project.pk), user).exists():
             return rule_refusal({"project": [_("不存在或不在您的数据范围内")]})
@@ -410,7 +406,7 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_fields = ["state", "rule", "level"]
 
     def get_queryset(self) -> Any:
-        user = _user(self.request)
+        user = request_user(self.request)
         return selectors.with_case_visibility(
             for_user(Warning.objects.select_related("project", "case"), user), user
         )
@@ -421,5 +417,5 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         warning = self.get_object()
         data = DisposeIn(data=request.data)
         data.is_valid(raise_exception=True)
-        services.warning_dispose(warning=warning, user=_user(request), **data.validated_data)
+        services.warning_dispose(warning=warning, user=request_user(request), **data.validated_data)
         return Response(WarningSerializer(self.get_queryset().get(pk=warning.pk)).data)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import config
+from arrears import config, locks
 from arrears.models import Role, User
 from arrears.notifications import Text
 from arrears.scoping import for_user
@@ -62,8 +62,7 @@ def checklist_set(
 
             # Locked, so two verifications at once are checked one after the other.
             recorded = (
-                ChecklistItem.objects.select_for_update()
-                .filter(project=project, item=item)
+                locks.lock_rows(ChecklistItem.objects.filter(project=project, item=item))
                 .values_list("verified_on", flat=True)
                 .first()
             )

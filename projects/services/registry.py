@@ -24,7 +24,7 @@ from projects.models import (
 
 def project_assign_department(*, project: Project) -> Project:
     """The supervising department: the project county's department for its industry."""
-    from complaints.services.routing import department_for
+    from complaints.intake.routing import department_for
 
     project.department = department_for(project.county, project.industry)
     project.save(update_fields=["department"])

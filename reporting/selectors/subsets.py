@@ -15,7 +15,10 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from arrears.models import DeadlineState
+from arrears.models.deadlines import RUNNING_STATES
 from arrears.scoping import for_user
+from complaints.models import OPEN_STATES as CASE_OPEN_STATES
 from projects.selectors import clock_overdue
 from reporting.periods import Period
 
@@ -23,7 +26,8 @@ if TYPE_CHECKING:
     from arrears.models import User
 
 
-OPEN_STATES = ["pending", "accepted", "filed"]
+# The states of a case still being handled (complaints.models, the one definition).
+OPEN_STATES = list(CASE_OPEN_STATES)
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ def _late_case_clock(now: dt.datetime) -> Exists:
         Deadline.objects.filter(
             content_type=ContentType.objects.get_for_model(Case),
             object_id=OuterRef("pk"),
-            state="open",
+            state=DeadlineState.OPEN,
             due_at__lt=now,
         )
     )
@@ -237,7 +241,7 @@ SUBSETS: dict[str, Subset] = {
     "orders_on_time": Subset(
         "order",
         _("按期整改"),
-        lambda p, n: _orders(p, n) & Q(_order_clock(Q(state="met"))),
+        lambda p, n: _orders(p, n) & Q(_order_clock(Q(state=DeadlineState.MET))),
     ),
     "orders_overdue": Subset(
         "order",
@@ -248,7 +252,7 @@ SUBSETS: dict[str, Subset] = {
     "orders_late": Subset(
         "order",
         _("超期未整改"),
-        lambda p, n: Q(_order_clock(Q(state__in=["open", "paused"], due_at__lt=n))),
+        lambda p, n: Q(_order_clock(Q(state__in=RUNNING_STATES, due_at__lt=n))),
         snapshot=True,
     ),
     "fines": Subset("fine", _("罚款决定"), lambda p, n: _dates("decided_on", p)),

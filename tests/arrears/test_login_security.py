@@ -247,7 +247,7 @@ def test_the_superuser_has_axes_admin_pages(db: Any) -> None:
 def test_api_key_clients_are_not_locked_out_with_their_address(
     inspector: User, settings: Any
 ) -> None:
-    from complaints.api.authentication import api_key_issue
+    from complaints.integration.api_keys import api_key_issue
     from complaints.models import IntegrationClient
 
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 3

@@ -194,7 +194,7 @@ def _project_in(county: Any, department: Any) -> dict[str, Any]:
 def _evidence(complaint: Any) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from complaints.services.intake import _save_files
+    from complaints.intake.services import _save_files
 
     _save_files(complaint, [SimpleUploadedFile("b.pdf", b"%PDF-1.4 b", "application/pdf")])
     return complaint.attachments.get()
@@ -216,17 +216,18 @@ def _finished_job(owner: Any) -> Any:
 def _case_evidence(case: Any, user: Any) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from complaints import services
+    from complaints.cases import services as case_services
 
     photo = SimpleUploadedFile("b.jpg", b"\xff\xd8\xff\xe0 b", "image/jpeg")
-    entry = services.case_record(case=case, user=user, kind="visit", text="b", files=[photo])
+    entry = case_services.case_record(case=case, user=user, kind="visit", text="b", files=[photo])
     return entry.attachments.get()
 
 
 @pytest.fixture
 def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
     """County B's complaints, a duplicate flag and a callback, next to county A's people."""
-    from complaints import services
+    from complaints.intake import referrals
+    from complaints.intake import services as intake_services
     from complaints.models import CallbackDelivery, DuplicateLink, IntegrationClient
     from tests.complaints.conftest import complaint_data
     from tests.factories import UserFactory
@@ -239,12 +240,12 @@ def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
         callback_secret="s",
     )
     data = complaint_data(county_code=two_counties["b"].code)
-    first, _ = services.referral_submit(client=client, external_id="B-1", data=data)
-    second = services.complaint_create(data=data, channel="web_form")
+    first, _ = referrals.referral_submit(client=client, external_id="B-1", data=data)
+    second = intake_services.complaint_create(data=data, channel="web_form")
     b_staff = UserFactory.create(
         role="inspector", county=two_counties["b"], department=two_counties["b_hrss"]
     )
-    services.complaint_sign(complaint=second, user=b_staff)
+    intake_services.complaint_sign(complaint=second, user=b_staff)
     second.refresh_from_db()
     return {
         **two_counties,

@@ -21,7 +21,8 @@ from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
 from arrears import audit, config, jobs
-from arrears.audit import chain, maintenance
+from arrears.audit import chain
+from arrears.audit_admin import maintenance
 from arrears.models import (
     AuditEvent,
     AuditVerification,
@@ -170,7 +171,7 @@ def test_exports_are_recorded_at_start_and_end(
 def test_reveals_are_recorded_allowed_or_refused(db: None) -> None:
     from django.contrib.auth.models import Permission
 
-    from complaints import services
+    from complaints.intake import services
     from tests.complaints.conftest import complaint_data
 
     complaint = services.complaint_create(data=complaint_data(), channel="web_form")
@@ -206,7 +207,7 @@ def test_a_refused_api_key_is_recorded_without_its_secret(db: None) -> None:
 
 
 def test_timeline_entries_and_complaint_events_are_in_the_change_trail(db: None) -> None:
-    from complaints import services
+    from complaints.intake import services
     from complaints.models import ComplaintEvent
     from tests.complaints.conftest import complaint_data
 

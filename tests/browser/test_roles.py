@@ -150,7 +150,7 @@ def _first(model: Any, **lookup: Any) -> Any:
 
 
 def _case_of(user: Any) -> Any:
-    from complaints.selectors import case_list
+    from complaints.cases.selectors import case_list
 
     found = case_list(user=user).order_by("pk").first()
     assert found is not None, user

@@ -22,7 +22,7 @@ def _fresh_rate_limits() -> None:
 
 @pytest.fixture
 def city(db: Any) -> dict[str, Any]:
-    from complaints.api.authentication import api_key_issue
+    from complaints.integration.api_keys import api_key_issue
     from complaints.models import IntegrationClient
     from projects.models import Project
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.test import Client
 
-from complaints import services
+from complaints.intake import services
 from complaints.models import ApiKey
 from tests.complaints.conftest import complaint_data
 

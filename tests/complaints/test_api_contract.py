@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from complaints import services
+from complaints.intake import services
 from tests.api_contract import assert_matches_schema
 from tests.complaints.conftest import complaint_data
 

@@ -15,9 +15,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from arrears.models import ConfigValue, Role
+from complaints.integration.api_keys import api_key_issue, api_key_revoke, api_key_rotate
 from complaints.models import ApiKey, IntegrationClient
 from complaints.models.integration import validate_networks
-from complaints.services.api_keys import api_key_issue, api_key_revoke, api_key_rotate
 from tests.factories import UserFactory
 
 T0 = datetime.datetime(2031, 6, 2, 9, 0, tzinfo=datetime.UTC)

@@ -17,9 +17,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from complaints import services
+from complaints.intake import referrals
+from complaints.intake import services as intake_services
+from complaints.integration import callbacks
+from complaints.integration.callbacks import sign
 from complaints.models import CallbackDelivery, Complaint, DeliveryState
-from complaints.services.callbacks import sign
 from complaints.tracking import format_tracking_no
 from tests.complaints.conftest import complaint_data
 
@@ -64,7 +66,7 @@ def hooked(city: dict[str, Any], receiver: Receiver) -> dict[str, Any]:
 
 
 def _referral(city: dict[str, Any], ref: str = "CB-1") -> Complaint:
-    complaint, _ = services.referral_submit(
+    complaint, _ = referrals.referral_submit(
         client=city["client"],
         external_id=ref,
         data=complaint_data(county_code="369902", industry_code="housing"),
@@ -75,18 +77,18 @@ def _referral(city: dict[str, Any], ref: str = "CB-1") -> Complaint:
 def test_status_change_writes_a_delivery_in_the_same_transaction(hooked: dict[str, Any]) -> None:
     complaint = _referral(hooked)
     assert CallbackDelivery.objects.filter(complaint=complaint).count() == 2  # received, routed
-    services.complaint_sign(complaint=complaint, user=hooked["housing_a"])
+    intake_services.complaint_sign(complaint=complaint, user=hooked["housing_a"])
     assert CallbackDelivery.objects.filter(complaint=complaint).count() == 3
     # a refused transition writes nothing
     with pytest.raises(Exception):  # noqa: B017 - ValidationError, whatever its text
-        services.complaint_sign(complaint=complaint, user=hooked["housing_a"])
+        intake_services.complaint_sign(complaint=complaint, user=hooked["housing_a"])
     assert CallbackDelivery.objects.filter(complaint=complaint).count() == 3
 
 
 def test_delivery_is_signed_and_sent_once(hooked: dict[str, Any], receiver: Receiver) -> None:
     complaint = _referral(hooked)
-    assert services.callback_deliver_due() == 2
-    assert services.callback_deliver_due() == 0  # delivered rows are never sent again
+    assert callbacks.callback_deliver_due() == 2
+    assert callbacks.callback_deliver_due() == 0  # delivered rows are never sent again
     assert len(receiver.received) == 2
     first = receiver.received[0]
     headers, body = first["headers"], first["body"]
@@ -115,19 +117,19 @@ def test_receiver_down_means_retry_with_backoff_then_give_up(
     _referral(hooked)
     CallbackDelivery.objects.exclude(payload__event__kind="received").delete()
     now = timezone.now()
-    assert services.callback_deliver_due(now=now) == 0
+    assert callbacks.callback_deliver_due(now=now) == 0
     delivery = CallbackDelivery.objects.get()
     assert (delivery.state, delivery.attempts, delivery.last_status) == ("pending", 1, 503)
     first_wait = delivery.next_attempt_at - now
     assert dt.timedelta(seconds=25) < first_wait < dt.timedelta(seconds=60)
     # not due yet: nothing sent
-    assert services.callback_deliver_due(now=now) == 0
+    assert callbacks.callback_deliver_due(now=now) == 0
     assert len(receiver.received) == 1
-    services.callback_deliver_due(now=delivery.next_attempt_at + dt.timedelta(seconds=1))
+    callbacks.callback_deliver_due(now=delivery.next_attempt_at + dt.timedelta(seconds=1))
     delivery.refresh_from_db()
     second_wait = delivery.next_attempt_at - timezone.now()
     assert second_wait > first_wait  # exponential
-    services.callback_deliver_due(now=delivery.next_attempt_at + dt.timedelta(seconds=1))
+    callbacks.callback_deliver_due(now=delivery.next_attempt_at + dt.timedelta(seconds=1))
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == ("failed", 3)
     # the receiver comes back; an officer resends from the delivery log
@@ -137,12 +139,12 @@ def test_receiver_down_means_retry_with_backoff_then_give_up(
     log = office.get("/intake/deliveries/")
     assert f"delivery-{delivery.pk}" in log.content.decode()
     assert office.post(f"/intake/deliveries/{delivery.pk}/resend/").status_code == 302
-    assert services.callback_deliver_due() == 1
+    assert callbacks.callback_deliver_due() == 1
     delivery.refresh_from_db()
     assert delivery.state == "delivered"
     # and a delivered callback is not resent
     office.post(f"/intake/deliveries/{delivery.pk}/resend/")
-    assert services.callback_deliver_due() == 0
+    assert callbacks.callback_deliver_due() == 0
 
 
 def test_unreachable_receiver_loses_nothing(hooked: dict[str, Any]) -> None:
@@ -150,7 +152,7 @@ def test_unreachable_receiver_loses_nothing(hooked: dict[str, Any]) -> None:
     client.callback_url = "http://127.0.0.1:9/closed"
     client.save()
     _referral(hooked)
-    assert services.callback_deliver_due() == 0
+    assert callbacks.callback_deliver_due() == 0
     assert CallbackDelivery.objects.filter(state="pending").count() == 2
     assert all(d.last_error for d in CallbackDelivery.objects.all())
 
@@ -184,7 +186,7 @@ def test_a_slow_send_past_its_lease_cannot_send_twice_or_undo_a_delivery(
     hooked: dict[str, Any],
     receiver: Receiver,
 ) -> None:
-    from complaints.services.callbacks import LEASE, _claim_one
+    from complaints.integration.callbacks import LEASE, _claim_one
 
     _referral(hooked)
     CallbackDelivery.objects.exclude(payload__event__kind="received").delete()
@@ -196,12 +198,12 @@ def test_a_slow_send_past_its_lease_cannot_send_twice_or_undo_a_delivery(
     # within the lease nobody else takes it
     assert _claim_one(now) is None
     # after the lease worker B takes it and delivers
-    assert services.callback_deliver_due(now=timezone.now() + LEASE) == 1
+    assert callbacks.callback_deliver_due(now=timezone.now() + LEASE) == 1
     # worker A's late failure finds the row no longer its own: nothing changes
     late = CallbackDelivery.objects.filter(
         pk=delivery_id, claim_token=token_a, state="pending"
     ).update(state="pending")
     assert late == 0
     assert CallbackDelivery.objects.get(pk=delivery_id).state == "delivered"
-    assert services.callback_deliver_due(now=timezone.now() + 2 * LEASE) == 0
+    assert callbacks.callback_deliver_due(now=timezone.now() + 2 * LEASE) == 0
     assert len(receiver.received) == 1

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.test import Client
 
-from complaints import case_actions
+from complaints.cases import actions as case_actions
 from complaints.models import Case
 from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
 

@@ -132,7 +132,7 @@ def test_case_api_actions_and_conflicts(signed: dict[str, Any]) -> None:  # noqa
 
 
 def test_leader_sees_their_major_case_on_their_page(signed: dict[str, Any]) -> None:  # noqa: F811
-    from complaints import services
+    from complaints.cases import services
 
     case = signed["case"]
     services.case_triage(

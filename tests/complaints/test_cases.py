@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from arrears.errors import Conflict
 from arrears.models import Deadline, Role
-from complaints import services
+from complaints.cases import services as case_services
+from complaints.cases.services import TRANSITIONS, allowed_actions
+from complaints.intake import services as intake_services
 from complaints.models import Case, CaseState, Complaint
-from complaints.services.cases import TRANSITIONS, allowed_actions
 from tests.complaints.conftest import complaint_data
 from tests.factories import UserFactory
 
@@ -28,7 +29,7 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 @pytest.fixture
 def signed(city: dict[str, Any], calendar_2026: None) -> dict[str, Any]:
     """A complaint received Mon 2026-09-28 in 东湖's housing unit, signed by its inspector."""
-    complaint = services.complaint_create(
+    complaint = intake_services.complaint_create(
         data=complaint_data(
             county_code="369902",
             industry_code="housing",
@@ -36,7 +37,7 @@ def signed(city: dict[str, Any], calendar_2026: None) -> dict[str, Any]:
         ),
         channel="web_form",
     )
-    services.complaint_sign(complaint=complaint, user=city["housing_a"])
+    intake_services.complaint_sign(complaint=complaint, user=city["housing_a"])
     complaint.refresh_from_db()
     city["complaint"], city["case"] = complaint, complaint.case
     city["head_a"] = UserFactory.create(
@@ -62,7 +63,7 @@ def test_signing_opens_a_case_with_its_clocks(signed: dict[str, Any]) -> None:
 
 
 def test_more_workers_of_the_same_site_join_the_same_case(signed: dict[str, Any]) -> None:
-    other = services.complaint_create(
+    other = intake_services.complaint_create(
         data=complaint_data(
             county_code="369902",
             industry_code="housing",
@@ -72,7 +73,7 @@ def test_more_workers_of_the_same_site_join_the_same_case(signed: dict[str, Any]
         ),
         channel="hotline_12345",
     )
-    services.complaint_sign(complaint=other, user=signed["housing_a"])
+    intake_services.complaint_sign(complaint=other, user=signed["housing_a"])
     other.refresh_from_db()
     assert other.case == signed["case"]
     case = Case.objects.get(pk=signed["case"].pk)
@@ -85,13 +86,13 @@ def test_every_refused_transition_says_why(signed: dict[str, Any], action: str) 
     case = signed["case"]
     user = signed["housing_a"]
     calls = {
-        "accept": lambda: services.case_accept(case=case, user=user),
-        "refuse": lambda: services.case_refuse(case=case, user=user, reason="不属于"),
-        "file": lambda: services.case_file(case=case, user=user),
-        "close": lambda: services.case_close(
+        "accept": lambda: case_services.case_accept(case=case, user=user),
+        "refuse": lambda: case_services.case_refuse(case=case, user=user, reason="不属于"),
+        "file": lambda: case_services.case_file(case=case, user=user),
+        "close": lambda: case_services.case_close(
             case=case, user=user, outcome="paid_in_full", note="付清"
         ),
-        "reopen": lambda: services.case_reopen(case=case, user=user, reason="再查"),
+        "reopen": lambda: case_services.case_reopen(case=case, user=user, reason="再查"),
     }
     sources, _target = TRANSITIONS[action]
     if case.state in sources:
@@ -106,29 +107,29 @@ def test_every_refused_transition_says_why(signed: dict[str, Any], action: str) 
 def test_the_whole_path_and_what_it_stores(signed: dict[str, Any]) -> None:
     case, user = signed["case"], signed["housing_a"]
     assert allowed_actions(case) == ["accept", "refuse"]
-    services.case_record(case=case, user=user, kind="call", text="电话联系项目经理")
+    case_services.case_record(case=case, user=user, kind="call", text="电话联系项目经理")
     assert _clocks(case)["case.respond"].state in ("met", "missed")
-    services.case_accept(case=case, user=user)
+    case_services.case_accept(case=case, user=user)
     assert _clocks(case)["case.accept"].state in ("met", "missed")
     with pytest.raises(Conflict):
-        services.case_accept(case=case, user=user)  # twice: refused
-    services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
+        case_services.case_accept(case=case, user=user)  # twice: refused
+    case_services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
     clock = _clocks(case)["case.close"]
     # not yet triaged: the statutory 60 working days from Sep 30
     assert clock.working_days == 60
-    services.case_triage(case=case, user=user, triage_class=case.suggested_class)
+    case_services.case_triage(case=case, user=user, triage_class=case.suggested_class)
     clock.refresh_from_db()
     assert clock.working_days == 15  # ordinary: 12 workers, ¥86,400
     # Sep 30 + 15 working days: Oct 8, 9, 10 (Sat, make-up), 12–16, 19–23, 26, 27
     assert clock.due_date == dt.date(2026, 10, 27)
-    services.case_record_payment(
+    case_services.case_record_payment(
         case=case,
         user=user,
         paid_on=dt.date(2026, 10, 9),
         amount=Decimal("50000.00"),
         workers_paid=7,
     )
-    services.case_record_payment(
+    case_services.case_record_payment(
         case=case,
         user=user,
         paid_on=dt.date(2026, 10, 12),
@@ -137,7 +138,7 @@ def test_the_whole_path_and_what_it_stores(signed: dict[str, Any]) -> None:
     )
     case.refresh_from_db()
     assert (case.recovered_amount, case.workers_paid) == (Decimal("86400.00"), 12)
-    closed = services.case_close(case=case, user=user, outcome="paid_in_full", note="全部付清")
+    closed = case_services.case_close(case=case, user=user, outcome="paid_in_full", note="全部付清")
     assert closed.state == CaseState.CLOSED
     assert closed.closed_on_time is False  # closed now, long after Oct 27 2026
     assert closed.working_days_taken == (
@@ -148,37 +149,37 @@ def test_the_whole_path_and_what_it_stores(signed: dict[str, Any]) -> None:
     complaint = Complaint.objects.get(pk=signed["complaint"].pk)
     texts = list(complaint.events.filter(public=True).values_list("public_text", flat=True))
     assert texts[-1] == "已办结：全额支付"
-    services.case_feedback(case=closed, user=user, satisfaction=5)
-    reopened = services.case_reopen(case=closed, user=user, reason="投诉人反映仍有欠款")
+    case_services.case_feedback(case=closed, user=user, satisfaction=5)
+    reopened = case_services.case_reopen(case=closed, user=user, reason="投诉人反映仍有欠款")
     assert (reopened.state, reopened.reopened_count, reopened.outcome) == ("filed", 1, "")
 
 
 def test_refusal_needs_a_reason_and_is_told(signed: dict[str, Any]) -> None:
     case, user = signed["case"], signed["housing_a"]
     with pytest.raises(ValidationError):
-        services.case_refuse(case=case, user=user, reason=" ")
-    services.case_refuse(case=case, user=user, reason="属于劳动争议，请申请仲裁")
+        case_services.case_refuse(case=case, user=user, reason=" ")
+    case_services.case_refuse(case=case, user=user, reason="属于劳动争议，请申请仲裁")
     complaint = Complaint.objects.get(pk=signed["complaint"].pk)
     assert complaint.events.filter(public_text__startswith="不予受理").exists()
 
 
 def test_other_units_cannot_act(signed: dict[str, Any]) -> None:
     with pytest.raises(PermissionDenied):
-        services.case_accept(case=signed["case"], user=signed["hrss_a"])
+        case_services.case_accept(case=signed["case"], user=signed["hrss_a"])
     with pytest.raises(PermissionDenied):
-        services.case_accept(case=signed["case"], user=signed["official_b"])
+        case_services.case_accept(case=signed["case"], user=signed["official_b"])
 
 
 def test_triage_rules(signed: dict[str, Any]) -> None:
     case, user = signed["case"], signed["housing_a"]
     assert case.suggested_class == "ordinary"
     with pytest.raises(ValidationError) as info:
-        services.case_triage(case=case, user=user, triage_class="simple")
+        case_services.case_triage(case=case, user=user, triage_class="simple")
     assert "reason" in info.value.message_dict
     with pytest.raises(ValidationError) as info:
-        services.case_triage(case=case, user=user, triage_class="major", reason="涉及面广")
+        case_services.case_triage(case=case, user=user, triage_class="major", reason="涉及面广")
     assert "leader" in info.value.message_dict
-    services.case_triage(
+    case_services.case_triage(
         case=case,
         user=user,
         triage_class="major",
@@ -194,7 +195,7 @@ def test_triage_rules(signed: dict[str, Any]) -> None:
     from arrears.services import config_set
 
     config_set(key="case.triage.major_workers", value=10)
-    from complaints.services.cases import suggest_class
+    from complaints.cases.services import suggest_class
 
     assert suggest_class(case) == "major"
 
@@ -203,8 +204,8 @@ def test_criminal_flag_follows_what_is_still_unpaid(signed: dict[str, Any]) -> N
     case, user = signed["case"], signed["housing_a"]
     # 12 workers, ¥86,400 unpaid ≥ ¥50,000 with ten or more workers: flagged
     assert case.criminal_flag is True
-    services.case_accept(case=case, user=user)
-    services.case_record_payment(
+    case_services.case_accept(case=case, user=user)
+    case_services.case_record_payment(
         case=case,
         user=user,
         paid_on=dt.date(2026, 10, 9),
@@ -214,31 +215,31 @@ def test_criminal_flag_follows_what_is_still_unpaid(signed: dict[str, Any]) -> N
     case.refresh_from_db()
     assert case.criminal_flag is False  # ¥46,400 left
     with pytest.raises(ValidationError):
-        services.case_record_payment(
+        case_services.case_record_payment(
             case=case, user=user, paid_on=dt.date(2026, 10, 9), amount=Decimal("0"), workers_paid=1
         )
     with pytest.raises(ValidationError):
-        services.case_record_payment(
+        case_services.case_record_payment(
             case=case, user=user, paid_on=dt.date(2099, 1, 1), amount=Decimal("1"), workers_paid=1
         )
 
 
 def test_extension_once_with_approval(signed: dict[str, Any]) -> None:
     case, user = signed["case"], signed["housing_a"]
-    services.case_accept(case=case, user=user)
+    case_services.case_accept(case=case, user=user)
     with pytest.raises(Conflict):  # not filed yet: no closing clock to extend
-        services.case_request_extension(case=case, user=user, working_days=10, reason="x")
-    services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
+        case_services.case_request_extension(case=case, user=user, working_days=10, reason="x")
+    case_services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
     with pytest.raises(ValidationError):
-        services.case_request_extension(case=case, user=user, working_days=31, reason="x")
-    request = services.case_request_extension(
+        case_services.case_request_extension(case=case, user=user, working_days=31, reason="x")
+    request = case_services.case_request_extension(
         case=case, user=user, working_days=30, reason="需调取银行流水"
     )
     with pytest.raises(Conflict):
-        services.case_request_extension(case=case, user=user, working_days=5, reason="再延")
+        case_services.case_request_extension(case=case, user=user, working_days=5, reason="再延")
     with pytest.raises(PermissionDenied):
-        services.case_decide_extension(request=request, user=user, approve=True)
-    services.case_decide_extension(request=request, user=signed["head_a"], approve=True)
+        case_services.case_decide_extension(request=request, user=user, approve=True)
+    case_services.case_decide_extension(request=request, user=signed["head_a"], approve=True)
     clock = _clocks(case)["case.close"]
     assert clock.extended_days == 30
     # Sep 30 + 60 + 30 working days
@@ -246,20 +247,20 @@ def test_extension_once_with_approval(signed: dict[str, Any]) -> None:
 
     assert clock.due_date == workdays.add_working_days(dt.date(2026, 9, 30), 90)
     with pytest.raises(Conflict):
-        services.case_decide_extension(request=request, user=signed["head_a"], approve=True)
+        case_services.case_decide_extension(request=request, user=signed["head_a"], approve=True)
 
 
 def test_arbitration_pauses_the_clock_visibly(signed: dict[str, Any]) -> None:
     case, user = signed["case"], signed["housing_a"]
-    services.case_accept(case=case, user=user)
-    services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
-    services.case_refer_arbitration(case=case, user=user, note="工资标准有争议")
+    case_services.case_accept(case=case, user=user)
+    case_services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
+    case_services.case_refer_arbitration(case=case, user=user, note="工资标准有争议")
     assert _clocks(case)["case.close"].state == "paused"
     assert case.entries.filter(kind="pause").exists()
-    services.case_resume(case=case, user=user, note="仲裁裁决已出")
+    case_services.case_resume(case=case, user=user, note="仲裁裁决已出")
     assert _clocks(case)["case.close"].state == "open"
     with pytest.raises(Conflict):
-        services.case_resume(case=case, user=user)
+        case_services.case_resume(case=case, user=user)
 
 
 def test_escalation_of_a_major_case_reaches_its_leader(signed: dict[str, Any]) -> None:
@@ -267,7 +268,7 @@ def test_escalation_of_a_major_case_reaches_its_leader(signed: dict[str, Any]) -
     from arrears.models import Notification
 
     case, user = signed["case"], signed["housing_a"]
-    services.case_triage(
+    case_services.case_triage(
         case=case,
         user=user,
         triage_class="major",
@@ -300,7 +301,7 @@ def test_two_officers_accepting_at_once_accept_once(signed: dict[str, Any]) -> N
     def accept(user: Any) -> None:
         try:
             barrier.wait()
-            services.case_accept(case=Case.objects.get(pk=case.pk), user=user)
+            case_services.case_accept(case=Case.objects.get(pk=case.pk), user=user)
             outcomes.append("accepted")
         except Conflict:
             outcomes.append("conflict")
@@ -323,13 +324,13 @@ def test_transition_matrix(signed: dict[str, Any], state: str) -> None:
     """From every state, each action either follows TRANSITIONS or is refused with 409."""
     case, user = signed["case"], signed["housing_a"]
     calls = {
-        "accept": lambda: services.case_accept(case=case, user=user),
-        "refuse": lambda: services.case_refuse(case=case, user=user, reason="不属于"),
-        "file": lambda: services.case_file(case=case, user=user),
-        "close": lambda: services.case_close(
+        "accept": lambda: case_services.case_accept(case=case, user=user),
+        "refuse": lambda: case_services.case_refuse(case=case, user=user, reason="不属于"),
+        "file": lambda: case_services.case_file(case=case, user=user),
+        "close": lambda: case_services.case_close(
             case=case, user=user, outcome="withdrawn", note="撤回"
         ),
-        "reopen": lambda: services.case_reopen(case=case, user=user, reason="再查"),
+        "reopen": lambda: case_services.case_reopen(case=case, user=user, reason="再查"),
     }
     for action, (sources, target) in TRANSITIONS.items():
         Case.objects.filter(pk=case.pk).update(
@@ -349,19 +350,19 @@ def test_an_order_to_pay_is_a_clock_until_paid(signed: dict[str, Any]) -> None:
     from arrears import workdays
 
     case, user = signed["case"], signed["housing_a"]
-    services.case_accept(case=case, user=user)
+    case_services.case_accept(case=case, user=user)
     with pytest.raises(ValidationError):
-        services.case_record(
+        case_services.case_record(
             case=case, user=user, kind="order", text="限期支付", due_date=timezone.localdate()
         )
     assert not case.entries.filter(kind="order").exists()  # refused whole
     due = workdays.add_working_days(timezone.localdate(), 3)
-    services.case_record(
+    case_services.case_record(
         case=case, user=user, kind="order", text="责令3个工作日内支付", due_date=due
     )
     clock = _clocks(case)["case.order"]
     assert (clock.state, clock.due_date) == ("open", due)
-    services.case_record_payment(
+    case_services.case_record_payment(
         case=case,
         user=user,
         paid_on=timezone.localdate(),

@@ -18,7 +18,7 @@ from django.test import override_settings
 from arrears import encrypted_rows, encryption
 from arrears.fields import index_value
 from arrears.models import User
-from complaints import selectors, services
+from complaints.intake import selectors, services
 from complaints.models import Channel, Complaint, DuplicateLink
 from projects.models import Employer
 from tests.complaints.conftest import complaint_data

@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import translation
 
 from arrears.models import CalendarDay, County, Department, Industry, User
-from complaints import services
+from complaints.intake import services
 from complaints.models import Case, Complaint
 from projects.models import Project
 from tests.complaints.conftest import complaint_data

@@ -12,7 +12,9 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from complaints import services
+from complaints.intake import duplicates
+from complaints.intake import services as intake_services
+from complaints.intake.services import TRACKING_ALPHABET
 from complaints.models import (
     Complaint,
     ComplaintEvent,
@@ -21,7 +23,6 @@ from complaints.models import (
     RevealLog,
     RoutingKeyword,
 )
-from complaints.services.intake import TRACKING_ALPHABET
 from tests.complaints.conftest import complaint_data
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.dates
 
 
 def _create(**overrides: Any) -> Complaint:
-    return services.complaint_create(data=complaint_data(**overrides), channel="web_form")
+    return intake_services.complaint_create(data=complaint_data(**overrides), channel="web_form")
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -92,13 +93,15 @@ def test_identifiers_are_normalised(city: dict[str, Any]) -> None:
 
 def test_evidence_files_are_checked_by_type_size_and_content(city: dict[str, Any]) -> None:
     good = SimpleUploadedFile("合同.pdf", b"%PDF-1.4 test", content_type="application/pdf")
-    complaint = services.complaint_create(data=complaint_data(), channel="web_form", files=[good])
+    complaint = intake_services.complaint_create(
+        data=complaint_data(), channel="web_form", files=[good]
+    )
     assert [a.original_name for a in complaint.attachments.all()] == ["合同.pdf"]
     fake = SimpleUploadedFile("工资条.png", b"not a png", content_type="image/png")
     exe = SimpleUploadedFile("x.exe", b"MZ", content_type="application/octet-stream")
     for bad in (fake, exe):
         with pytest.raises(ValidationError) as info:
-            services.complaint_create(
+            intake_services.complaint_create(
                 data=complaint_data(complainant_phone="13900000000"),
                 channel="web_form",
                 files=[bad],
@@ -149,26 +152,26 @@ def test_ambiguous_address_is_not_guessed(city: dict[str, Any]) -> None:
 
 def test_sign_makes_the_unit_responsible(city: dict[str, Any]) -> None:
     complaint = _create(county_code="369902", industry_code="housing")
-    signed = services.complaint_sign(complaint=complaint, user=city["housing_a"])
+    signed = intake_services.complaint_sign(complaint=complaint, user=city["housing_a"])
     assert signed.status == ComplaintStatus.SIGNED
     assert signed.signed_by == city["housing_a"]
     with pytest.raises(ValidationError):
-        services.complaint_sign(complaint=complaint, user=city["housing_a"])
+        intake_services.complaint_sign(complaint=complaint, user=city["housing_a"])
 
 
 def test_other_units_cannot_sign(city: dict[str, Any]) -> None:
     complaint = _create(county_code="369902", industry_code="housing")
     with pytest.raises(PermissionDenied):
-        services.complaint_sign(complaint=complaint, user=city["hrss_a"])
+        intake_services.complaint_sign(complaint=complaint, user=city["hrss_a"])
     with pytest.raises(PermissionDenied):
-        services.complaint_sign(complaint=complaint, user=city["official_b"])
+        intake_services.complaint_sign(complaint=complaint, user=city["official_b"])
 
 
 def test_return_needs_a_reason_and_keeps_the_first_unit_responsible(city: dict[str, Any]) -> None:
     complaint = _create(county_code="369902", industry_code="housing")
     with pytest.raises(ValidationError):
-        services.complaint_return(complaint=complaint, user=city["housing_a"], reason="  ")
-    returned = services.complaint_return(
+        intake_services.complaint_return(complaint=complaint, user=city["housing_a"], reason="  ")
+    returned = intake_services.complaint_return(
         complaint=complaint, user=city["housing_a"], reason="系统内无此项目，非本单位监管"
     )
     assert returned.status == ComplaintStatus.PENDING_DISPATCH
@@ -178,14 +181,14 @@ def test_return_needs_a_reason_and_keeps_the_first_unit_responsible(city: dict[s
     assert (event.actor, event.note) == (city["housing_a"], "系统内无此项目，非本单位监管")
     # the dispatcher sends it on; until the new unit signs, the first stays responsible
     with pytest.raises(PermissionDenied):
-        services.complaint_dispatch(
+        intake_services.complaint_dispatch(
             complaint=returned, user=city["official_a"], department=city["a_hrss"]
         )
-    dispatched = services.complaint_dispatch(
+    dispatched = intake_services.complaint_dispatch(
         complaint=returned, user=city["office"], department=city["a_hrss"]
     )
     assert dispatched.responsible_department == city["a_housing"]
-    signed = services.complaint_sign(complaint=dispatched, user=city["hrss_a"])
+    signed = intake_services.complaint_sign(complaint=dispatched, user=city["hrss_a"])
     assert signed.responsible_department == city["a_hrss"]
     kinds = list(signed.events.values_list("kind", flat=True))
     assert kinds == ["received", "routed", "returned", "routed", "signed"]
@@ -207,13 +210,13 @@ def test_same_employer_in_overlapping_period_is_flagged_and_can_be_merged(
     link = DuplicateLink.objects.get(complaint=second)
     assert link.duplicate_of == first
     assert set(link.reasons) == {"employer_credit_code", "employer_name"}
-    services.duplicate_merge(link=link, user=city["official_a"])
+    duplicates.duplicate_merge(link=link, user=city["official_a"])
     second.refresh_from_db()
     assert (second.status, second.merged_into) == (ComplaintStatus.MERGED, first)
     # both records and both channels are kept
     assert Complaint.objects.count() == 2
     with pytest.raises(ValidationError):
-        services.duplicate_merge(link=link, user=city["official_a"])
+        duplicates.duplicate_merge(link=link, user=city["official_a"])
 
 
 def test_no_flag_for_other_periods_or_outside_the_window(city: dict[str, Any]) -> None:
@@ -230,7 +233,7 @@ def test_dismissed_flag_stays_dismissed(city: dict[str, Any]) -> None:
     _create(county_code="369902")
     second = _create(county_code="369902")
     link = DuplicateLink.objects.get(complaint=second)
-    services.duplicate_dismiss(link=link, user=city["office"])
+    duplicates.duplicate_dismiss(link=link, user=city["office"])
     link.refresh_from_db()
     assert link.state == "dismissed"
     second.refresh_from_db()
@@ -242,7 +245,7 @@ def test_merge_needs_both_in_scope(city: dict[str, Any]) -> None:
     second = _create(county_code="369902")
     link = DuplicateLink.objects.get(complaint=second)
     with pytest.raises(PermissionDenied):
-        services.duplicate_merge(link=link, user=city["official_a"])
+        duplicates.duplicate_merge(link=link, user=city["official_a"])
 
 
 # --- personal data --------------------------------------------------------------------------
@@ -252,10 +255,12 @@ def test_reveal_needs_permission_and_is_logged(city: dict[str, Any]) -> None:
     complaint = _create(county_code="369902", industry_code="housing")
     inspector = city["housing_a"]
     with pytest.raises(PermissionDenied):
-        services.complaint_reveal(complaint=complaint, user=inspector, field="complainant_phone")
+        intake_services.complaint_reveal(
+            complaint=complaint, user=inspector, field="complainant_phone"
+        )
     inspector.user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
     inspector = type(inspector).objects.get(pk=inspector.pk)  # drop the permission cache
-    value = services.complaint_reveal(
+    value = intake_services.complaint_reveal(
         complaint=complaint, user=inspector, field="complainant_id_number", ip="10.0.0.8"
     )
     assert value == "11010519491231002X"
@@ -267,7 +272,7 @@ def test_reveal_needs_permission_and_is_logged(city: dict[str, Any]) -> None:
         "10.0.0.8",
     )
     with pytest.raises(ValidationError):
-        services.complaint_reveal(complaint=complaint, user=inspector, field="facts")
+        intake_services.complaint_reveal(complaint=complaint, user=inspector, field="facts")
 
 
 def test_audit_trail_masks_the_complainant(city: dict[str, Any]) -> None:
@@ -290,14 +295,14 @@ def test_only_the_receiving_unit_signs_or_returns(city: dict[str, Any]) -> None:
     leader = UserFactory.create(role="city_leader")
     for user in (leader, city["official_a"], city["office"]):  # all can see it
         with pytest.raises(PermissionDenied):
-            services.complaint_sign(complaint=complaint, user=user)
+            intake_services.complaint_sign(complaint=complaint, user=user)
         with pytest.raises(PermissionDenied):
-            services.complaint_return(complaint=complaint, user=user, reason="x")
+            intake_services.complaint_return(complaint=complaint, user=user, reason="x")
     # and leaders do not merge
     second = _create(county_code="369902", industry_code="housing")
     link = DuplicateLink.objects.get(complaint=second)
     with pytest.raises(PermissionDenied):
-        services.duplicate_merge(link=link, user=leader)
+        duplicates.duplicate_merge(link=link, user=leader)
 
 
 def test_merged_before_signing_joins_the_case_and_is_not_merged_twice(
@@ -311,7 +316,7 @@ def test_merged_before_signing_joins_the_case_and_is_not_merged_twice(
         workers_owed=4,
     )
     third = _create(county_code="369902", industry_code="housing", complainant_phone="13800000003")
-    services.duplicate_merge(
+    duplicates.duplicate_merge(
         link=DuplicateLink.objects.get(complaint=second, duplicate_of=first),
         user=city["official_a"],
     )
@@ -320,8 +325,8 @@ def test_merged_before_signing_joins_the_case_and_is_not_merged_twice(
     assert other is not None
     sibling = DuplicateLink.objects.create(complaint=second, duplicate_of=third, reasons=[])
     with pytest.raises(ValidationError):
-        services.duplicate_merge(link=sibling, user=city["official_a"])
-    services.complaint_sign(complaint=first, user=city["housing_a"])
+        duplicates.duplicate_merge(link=sibling, user=city["official_a"])
+    intake_services.complaint_sign(complaint=first, user=city["housing_a"])
     second.refresh_from_db()
     first.refresh_from_db()
     assert second.case == first.case

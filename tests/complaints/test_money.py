@@ -18,9 +18,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from arrears.errors import Conflict
-from complaints import services
+from complaints.cases import outcomes
+from complaints.cases import services as case_services
+from complaints.intake import services as intake_services
 from complaints.models import Case, Outcome
-from complaints.services import outcomes
 from tests.complaints.conftest import complaint_data
 from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
 
@@ -29,7 +30,7 @@ FEN = Decimal("0.01")
 
 
 def _pay(case: Case, user: Any, amount: Decimal, workers: int = 1) -> Any:
-    return services.case_record_payment(
+    return case_services.case_record_payment(
         case=case, user=user, paid_on=timezone.localdate(), amount=amount, workers_paid=workers
     )
 
@@ -67,7 +68,7 @@ def test_one_payment_one_fen_over_is_refused(signed: dict[str, Any]) -> None:  #
 def test_revise_then_pay_more(signed: dict[str, Any]) -> None:  # noqa: F811
     case, user = signed["case"], signed["housing_a"]
     _pay(case, user, OWED, 12)
-    entry = services.case_revise_owed(
+    entry = case_services.case_revise_owed(
         case=case,
         user=user,
         amount_owed=Decimal("120000.00"),
@@ -91,37 +92,43 @@ def test_revision_rules(signed: dict[str, Any]) -> None:  # noqa: F811
     case, user = signed["case"], signed["housing_a"]
     _pay(case, user, Decimal("40000.00"), 6)
     with pytest.raises(ValidationError) as info:
-        services.case_revise_owed(case=case, user=user, amount_owed=Decimal("90000"), reason=" ")
+        case_services.case_revise_owed(
+            case=case, user=user, amount_owed=Decimal("90000"), reason=" "
+        )
     assert "reason" in info.value.message_dict
     # exactly what was recovered is allowed; a fen less is not
     with pytest.raises(ValidationError) as info:
-        services.case_revise_owed(
+        case_services.case_revise_owed(
             case=case, user=user, amount_owed=Decimal("39999.99"), reason="核减"
         )
     assert "不能低于已追回工资 40,000.00 元" in info.value.message_dict["amount_owed"][0]
     with pytest.raises(ValidationError) as info:
-        services.case_revise_owed(case=case, user=user, workers_owed=5, reason="核减")
+        case_services.case_revise_owed(case=case, user=user, workers_owed=5, reason="核减")
     assert "workers_owed" in info.value.message_dict
     with pytest.raises(ValidationError):  # nothing changes
-        services.case_revise_owed(case=case, user=user, amount_owed=OWED, reason="复核")
-    services.case_revise_owed(case=case, user=user, amount_owed=Decimal("40000.00"), reason="核减")
+        case_services.case_revise_owed(case=case, user=user, amount_owed=OWED, reason="复核")
+    case_services.case_revise_owed(
+        case=case, user=user, amount_owed=Decimal("40000.00"), reason="核减"
+    )
     assert _case(signed).amount_owed == Decimal("40000.00")
     with pytest.raises(ValidationError):  # nothing left to pay
         _pay(case, user, FEN)
-    services.case_accept(case=case, user=user)
-    services.case_close(case=_case(signed), user=user, outcome="paid_in_full", note="付清")
+    case_services.case_accept(case=case, user=user)
+    case_services.case_close(case=_case(signed), user=user, outcome="paid_in_full", note="付清")
     with pytest.raises(Conflict):  # closed: reopen first
-        services.case_revise_owed(case=case, user=user, amount_owed=Decimal("50000"), reason="x")
+        case_services.case_revise_owed(
+            case=case, user=user, amount_owed=Decimal("50000"), reason="x"
+        )
     with pytest.raises(Conflict):
         _pay(case, user, FEN)
 
 
 def test_a_complaint_joining_later_adds_to_the_revised_amount(signed: dict[str, Any]) -> None:  # noqa: F811
     case, user = signed["case"], signed["housing_a"]
-    services.case_revise_owed(
+    case_services.case_revise_owed(
         case=case, user=user, amount_owed=Decimal("100000.00"), reason="核实后增加"
     )
-    other = services.complaint_create(
+    other = intake_services.complaint_create(
         data=complaint_data(
             county_code="369902",
             industry_code="housing",
@@ -131,7 +138,7 @@ def test_a_complaint_joining_later_adds_to_the_revised_amount(signed: dict[str, 
         ),
         channel="hotline_12345",
     )
-    services.complaint_sign(complaint=other, user=user)
+    intake_services.complaint_sign(complaint=other, user=user)
     joined = _case(signed)
     assert (joined.amount_owed, joined.workers_owed) == (Decimal("109000.00"), 15)
 
@@ -184,7 +191,7 @@ def test_two_payments_at_once_cannot_together_exceed_what_is_owed(signed: dict[s
 
 
 def _close(case: Case, user: Any, outcome: str) -> Case:
-    return services.case_close(
+    return case_services.case_close(
         case=Case.objects.get(pk=case.pk), user=user, outcome=outcome, note="结案"
     )
 
@@ -195,12 +202,12 @@ def _record(case: Case, user: Any, kind: str) -> None:
         from arrears import workdays
 
         due = workdays.add_working_days(timezone.localdate(), 3)
-    services.case_record(case=case, user=user, kind=kind, text="记录", due_date=due)
+    case_services.case_record(case=case, user=user, kind=kind, text="记录", due_date=due)
 
 
 def test_paid_in_full_needs_every_yuan(signed: dict[str, Any]) -> None:  # noqa: F811
     case, user = signed["case"], signed["housing_a"]
-    services.case_accept(case=case, user=user)
+    case_services.case_accept(case=case, user=user)
     with pytest.raises(ValidationError) as info:  # nothing recovered
         _close(case, user, "paid_in_full")
     _pay(case, user, OWED - FEN, 12)  # one fen short
@@ -220,7 +227,7 @@ def test_paid_in_full_needs_every_yuan(signed: dict[str, Any]) -> None:  # noqa:
 
 def test_partly_paid_needs_something_recovered_and_something_owed(signed: dict[str, Any]) -> None:  # noqa: F811
     case, user = signed["case"], signed["housing_a"]
-    services.case_accept(case=case, user=user)
+    case_services.case_accept(case=case, user=user)
     with pytest.raises(ValidationError):
         _close(case, user, "partly_paid")  # nothing recovered
     _pay(case, user, FEN, 0)
@@ -230,12 +237,12 @@ def test_partly_paid_needs_something_recovered_and_something_owed(signed: dict[s
 @pytest.mark.parametrize("outcome", ["not_substantiated", "withdrawn", "outside_jurisdiction"])
 def test_no_result_outcomes_need_nothing_recovered(signed: dict[str, Any], outcome: str) -> None:  # noqa: F811
     case, user = signed["case"], signed["housing_a"]
-    services.case_accept(case=case, user=user)
+    case_services.case_accept(case=case, user=user)
     assert outcome in outcomes.outcome_choices(case)[0]
     _pay(case, user, FEN, 0)
     with pytest.raises(ValidationError):
         _close(case, user, outcome)
-    services.case_revise_owed(case=case, user=user, amount_owed=FEN, reason="核实")
+    case_services.case_revise_owed(case=case, user=user, amount_owed=FEN, reason="核实")
     assert _close(case, user, "paid_in_full").outcome == "paid_in_full"
 
 
@@ -257,15 +264,15 @@ def test_procedural_outcomes_need_their_step_on_the_timeline(
     step: str,
 ) -> None:
     case, user = signed["case"], signed["housing_a"]
-    services.case_accept(case=case, user=user)
-    services.case_record(case=case, user=user, kind="call", text="电话联系")  # not enough
+    case_services.case_accept(case=case, user=user)
+    case_services.case_record(case=case, user=user, kind="call", text="电话联系")  # not enough
     with pytest.raises(ValidationError) as info:
         _close(case, user, outcome)
     assert str(outcomes.OUTCOME_RULES[outcome].requires) in info.value.message_dict["outcome"][0]
     if step == "arbitration":
-        services.case_refer_arbitration(case=case, user=user, note="告知申请仲裁")
+        case_services.case_refer_arbitration(case=case, user=user, note="告知申请仲裁")
     elif step == "police":
-        services.case_transfer_police(case=case, user=user, note="移送")
+        case_services.case_transfer_police(case=case, user=user, note="移送")
     else:
         _record(case, user, step)
     assert _close(case, user, outcome).outcome == outcome
@@ -273,8 +280,8 @@ def test_procedural_outcomes_need_their_step_on_the_timeline(
 
 def test_arbitration_needs_something_still_owed(signed: dict[str, Any]) -> None:  # noqa: F811
     case, user = signed["case"], signed["housing_a"]
-    services.case_accept(case=case, user=user)
-    services.case_refer_arbitration(case=case, user=user, note="告知申请仲裁")
+    case_services.case_accept(case=case, user=user)
+    case_services.case_refer_arbitration(case=case, user=user, note="告知申请仲裁")
     _pay(case, user, OWED, 12)
     with pytest.raises(ValidationError):
         _close(case, user, "arbitration")

@@ -8,8 +8,8 @@ from typing import Any
 from django.test import Client
 from django.utils import translation
 
-from complaints.forms import DispatchForm
-from complaints.services import complaint_create
+from complaints.intake.forms import DispatchForm
+from complaints.intake.services import complaint_create
 from reporting.forms import ReportFilterForm
 from tests.complaints.conftest import complaint_data
 

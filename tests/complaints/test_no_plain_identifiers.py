@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from arrears import services as arrears_services
 from arrears.models import Job, JobState, MessageDelivery
-from complaints import selectors, services
+from complaints.intake import selectors, services
 from complaints.models import Channel, Complaint, DuplicateLink, RevealLog
 from projects.models import Employer
 from tests.complaints.conftest import complaint_data

@@ -9,7 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from complaints import services
+from complaints.intake import referrals as services
 from tests.complaints.conftest import complaint_data
 
 

@@ -103,7 +103,7 @@ def test_reference_with_slashes_round_trips_and_is_private_to_its_client(
 
 
 def test_status_feedback_follows_the_complaint(city: dict[str, Any]) -> None:
-    from complaints import services
+    from complaints.intake import services
 
     api = _api(city["key"])
     api.post(

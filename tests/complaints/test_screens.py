@@ -12,10 +12,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
-from complaints import explain
-from complaints.forms import ComplaintForm, StaffComplaintForm
+from complaints.intake import explain
+from complaints.intake.forms import ComplaintForm, StaffComplaintForm
+from complaints.intake.services import complaint_create
 from complaints.models import Complaint, ComplaintEvent, EventKind
-from complaints.services import complaint_create
 from tests.complaints.conftest import complaint_data
 
 # The codes the services store; none of them may reach a reader.

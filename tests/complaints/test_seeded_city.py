@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.db.models import F, Q
 
 from arrears.models import Role, User
+from complaints.cases import outcomes
 from complaints.models import STATUS_FOR_CASE_STATE, Case, Complaint
-from complaints.services import outcomes
 from reporting import metrics
 from reporting.periods import year
 from reporting.selectors.rollups import dashboard

@@ -12,9 +12,10 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from complaints import services
+from complaints.cases import services as case_services
+from complaints.intake import services as intake_services
+from complaints.integration.callbacks import public_status
 from complaints.models import STATUS_FOR_CASE_STATE, CallbackDelivery, Complaint
-from complaints.services.callbacks import public_status
 from complaints.tracking import format_tracking_no, normalize_tracking_no
 from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
 from tests.complaints.test_pages import FORM
@@ -29,38 +30,38 @@ def _status(signed: dict[str, Any]) -> str:  # noqa: F811
 def test_the_complaint_follows_its_case_through_every_step(signed: dict[str, Any]) -> None:  # noqa: F811
     case, user = signed["case"], signed["housing_a"]
     assert _status(signed) == "signed"
-    services.case_accept(case=case, user=user)
+    case_services.case_accept(case=case, user=user)
     assert _status(signed) == "accepted"
-    services.case_file(case=case, user=user)
+    case_services.case_file(case=case, user=user)
     assert _status(signed) == "filed"
-    services.case_record_payment(
+    case_services.case_record_payment(
         case=case, user=user, paid_on=timezone.localdate(), amount=case.amount_owed, workers_paid=12
     )
-    services.case_close(case=case, user=user, outcome="paid_in_full", note="付清")
+    case_services.case_close(case=case, user=user, outcome="paid_in_full", note="付清")
     assert _status(signed) == "closed"
     complaint = Complaint.objects.get(pk=signed["complaint"].pk)
     assert public_status(complaint)["status_display"] == "已办结"
     assert public_status(complaint)["result"] == "全额支付"
-    services.case_reopen(case=case, user=user, reason="仍有欠款")
+    case_services.case_reopen(case=case, user=user, reason="仍有欠款")
     assert _status(signed) == "filed"
 
 
 def test_a_refused_case_refuses_its_complaints(signed: dict[str, Any]) -> None:  # noqa: F811
-    services.case_refuse(case=signed["case"], user=signed["housing_a"], reason="属劳动争议")
+    case_services.case_refuse(case=signed["case"], user=signed["housing_a"], reason="属劳动争议")
     assert _status(signed) == "refused"
 
 
 def test_a_complaint_joining_an_accepted_case_takes_its_status(signed: dict[str, Any]) -> None:  # noqa: F811
     from tests.complaints.conftest import complaint_data
 
-    services.case_accept(case=signed["case"], user=signed["housing_a"])
-    other = services.complaint_create(
+    case_services.case_accept(case=signed["case"], user=signed["housing_a"])
+    other = intake_services.complaint_create(
         data=complaint_data(
             county_code="369902", industry_code="housing", complainant_phone="13700000001"
         ),
         channel="hotline_12345",
     )
-    services.complaint_sign(complaint=other, user=signed["housing_a"])
+    intake_services.complaint_sign(complaint=other, user=signed["housing_a"])
     assert Complaint.objects.get(pk=other.pk).status == "accepted"
 
 
@@ -71,8 +72,8 @@ def test_tracking_page_api_and_callbacks_agree_after_closure(signed: dict[str, A
     client.save(update_fields=["callback_url"])
     complaint = signed["complaint"]
     Complaint.objects.filter(pk=complaint.pk).update(client=client, external_id="12345-CLOSE")
-    services.case_accept(case=case, user=user)
-    services.case_close(case=case, user=user, outcome="withdrawn", note="投诉人撤回")
+    case_services.case_accept(case=case, user=user)
+    case_services.case_close(case=case, user=user, outcome="withdrawn", note="投诉人撤回")
     complaint.refresh_from_db()
     # the worker's page
     html = (
@@ -175,7 +176,7 @@ def test_two_submits_of_one_form_at_once_file_one_complaint(city: dict[str, Any]
     def submit() -> None:
         try:
             barrier.wait()
-            complaint = services.complaint_create(
+            complaint = intake_services.complaint_create(
                 data=complaint_data(), channel="web_form", form_token="t" * 32
             )
             filed.append(complaint.pk)

@@ -30,7 +30,7 @@ def _web(user: User) -> Client:
 def test_scope_follows_the_projects_and_complaints_a_user_may_see(
     employers: dict[str, Any],
 ) -> None:
-    from complaints.services import complaint_create
+    from complaints.intake.services import complaint_create
     from tests.complaints.conftest import complaint_data
 
     d = employers
@@ -78,7 +78,7 @@ def test_list_page_searches_and_filters_by_list(employers: dict[str, Any]) -> No
 def test_employer_page_shows_projects_complaints_masked_and_listings(
     employers: dict[str, Any],
 ) -> None:
-    from complaints.services import complaint_create
+    from complaints.intake.services import complaint_create
     from tests.complaints.conftest import complaint_data
 
     d = employers

@@ -142,6 +142,7 @@ def test_required_deposit_from_rate_and_record(project: Project) -> None:
         Decimal("120000.00"),
         "两年内无拖欠记录，减免",
     )
+    assert project.department is not None
     Case.objects.create(
         county=project.county,
         department=project.department,

@@ -56,7 +56,7 @@ def test_other_departments_do_not_see_the_project(project: Project, db: Any) -> 
 def test_wage_records_through_the_api(project: Project) -> None:
     from rest_framework.test import APIClient
 
-    from complaints.api.authentication import api_key_issue
+    from complaints.integration.api_keys import api_key_issue
     from complaints.models import IntegrationClient
 
     machine = UserFactory.create(role=Role.INTEGRATION_CLIENT, username="bank")

@@ -21,7 +21,7 @@ from django.utils import timezone
 from arrears import deadlines
 from arrears.models import DepartmentKind, Industry, Role
 from arrears.reference import ensure_industries
-from complaints import services
+from complaints.cases import services
 from complaints.models import Case, CaseEntry, Complaint
 from projects.models import (
     ChecklistItem,

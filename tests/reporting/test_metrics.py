@@ -283,6 +283,6 @@ def test_a_calendar_change_recounts_the_days_closed_cases_took(
     a = unit(board(october["office"]), october["a"])
     assert a.values["avg_days"] == D("10.50")  # (5 + 16) / 2
     # Running it again changes nothing.
-    from complaints.services import case_days_recompute
+    from complaints.cases.services import case_days_recompute
 
     assert case_days_recompute() == 0

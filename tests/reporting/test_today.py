@@ -62,7 +62,7 @@ def test_each_role_sees_its_figures_within_a_constant_number_of_queries(
 
 
 def test_the_numbers_equal_the_lists_they_link_to(client: Any, seeded: None) -> None:
-    from complaints import selectors as complaints
+    from complaints.intake import selectors as complaints
     from projects import selectors as projects
 
     dept = User.objects.get(username="dept")

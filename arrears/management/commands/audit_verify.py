@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from arrears import audit
-from arrears.audit import maintenance
+from arrears.audit_admin import maintenance
 
 
 class Command(BaseCommand):

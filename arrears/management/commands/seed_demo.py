@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from arrears import audit, demo
+from arrears.models import County
 
 
 class Command(BaseCommand):
@@ -36,8 +37,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, seed: int, if_empty: bool, **options: Any) -> None:
         # options carries "complaints" and "projects_per_county" to the apps' demo modules.
-        from arrears.models import County
-
         if if_empty and County.objects.exists():
             self.stdout.write("Database already seeded; nothing to do.")
             return

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 from arrears.forms import StyledForm
+from arrears.models import County
 from complaints.models import Channel, Complaint, ComplaintStatus
 from complaints.tracking import normalize_tracking_no
 
@@ -44,8 +45,6 @@ class CountySelect(forms.Select):
         self.rows = rows
 
     def get_context(self, name: str, value: object, attrs: object) -> dict[str, object]:
-        from arrears.models import County
-
         counties = County.objects.none()
         if self.rows is not None:
             counties = County.objects.filter(pk__in=self.rows.order_by().values("county_id"))

@@ -12,29 +12,13 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from arrears.forms import StyledForm
+from arrears.forms import MultipleFileField, StyledForm
 from arrears.models import County, Department
+from complaints.intake.services import FORM_TOKEN, complaint_check, new_form_token
 from complaints.models import Channel
-from complaints.services.intake import FORM_TOKEN, complaint_check, new_form_token
 
 # A form's sections: a heading, its fields in order, and whether it starts folded away.
 Sections = list[tuple[Promise, list[str], bool]]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        if not data:
-            return []
-        items = data if isinstance(data, list | tuple) else [data]
-        return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
 class ComplaintForm(StyledForm):

@@ -11,38 +11,31 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from arrears.errors import Conflict
-from arrears.models import Role, User
+from arrears.models import User
+from arrears.request_user import request_user
 from arrears.sorting import sort_queryset
-from complaints import case_actions, selectors, services
-from complaints import case_forms as f
+from complaints.cases import actions as case_actions
+from complaints.cases import forms as f
+from complaints.cases import selectors, services
 from complaints.models import (
+    Case,
+    CaseAttachment,
     CaseState,
     Complaint,
     EntryKind,
-    ExtensionRequest,
-    ExtensionState,
     Outcome,
     TriageClass,
 )
 from complaints.tracking import normalize_tracking_no
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    if user.role == Role.INTEGRATION_CLIENT:
-        raise PermissionDenied
-    return user
-
 
 # The worklist's sortable columns (arrears.sorting: a whitelist of keys, never a field name
 # from the query string).
@@ -58,8 +51,9 @@ WORKLIST_SORTS = {
 
 @login_required
 def worklist(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request, staff=True)
     view = request.GET.get("view", "mine")
+    qs: QuerySet[Case]
     if view == "all":
         qs = selectors.case_list(user=user).order_by("next_due_at", "created_at")  # type: ignore[misc]  # an annotation
     elif view == "leader":
@@ -216,13 +210,13 @@ def _groups(forms: dict[str, Any], actions: list[str], bound: str | None) -> lis
 def _render_page(
     request: HttpRequest, case: Any, bound: tuple[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
-    actions = case_actions.available(case, _user(request))
+    actions = case_actions.available(case, request_user(request, staff=True))
     forms = _forms(case, actions)
     if bound is not None:  # the refused form, with what was typed and its errors
         forms[bound[0]] = bound[1]
         if bound[0] not in actions:
             actions.append(bound[0])
-    pending_extension = case.extensions.filter(state=ExtensionState.PENDING).first()
+    pending_extension = selectors.pending_extension(case=case)
     close_form = forms.get("close")
     return render(
         request,
@@ -242,15 +236,8 @@ def _render_page(
 
 @login_required
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request, staff=True)
     return _render_page(request, selectors.case_detail(user=user, pk=pk))
-
-
-def _ext(case: Any) -> ExtensionRequest:
-    request = case.extensions.filter(state=ExtensionState.PENDING).first()
-    if request is None:
-        raise Conflict(_("没有待审批的延期申请"))
-    return request
 
 
 # action → (form, what to do with the case, the user and the form's data)
@@ -298,7 +285,7 @@ ACTIONS: dict[str, tuple[type | None, Callable[[Any, User, dict[str, Any]], Any]
     ),
     "decide": (
         f.DecisionForm,
-        lambda c, u, d: services.case_decide_extension(request=_ext(c), user=u, **d),
+        lambda c, u, d: services.case_decide_pending_extension(case=c, user=u, **d),
     ),
     "close": (f.CloseForm, lambda c, u, d: services.case_close(case=c, user=u, **d)),
     "reopen": (f.ReasonForm, lambda c, u, d: services.case_reopen(case=c, user=u, **d)),
@@ -309,7 +296,7 @@ ACTIONS: dict[str, tuple[type | None, Callable[[Any, User, dict[str, Any]], Any]
 @login_required
 @require_POST
 def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request, staff=True)
     if action not in ACTIONS:
         raise Http404
     case = selectors.case_detail(user=user, pk=pk)
@@ -403,11 +390,8 @@ def _absorb(form: Any, exc: ValidationError) -> None:
 @login_required
 def case_evidence(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     """Evidence on a case's timeline, for those who may see the case."""
-    from django.shortcuts import get_object_or_404
 
-    from complaints.models import CaseAttachment
-
-    case = selectors.case_detail(user=_user(request), pk=pk)
+    case = selectors.case_detail(user=request_user(request, staff=True), pk=pk)
     attachment = get_object_or_404(CaseAttachment, pk=attachment_pk, entry__case=case)
     return FileResponse(
         attachment.file.open("rb"),

@@ -7,23 +7,27 @@ officers acting at once cannot apply it twice; the loser gets a Conflict (409)."
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import DateField, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import config, deadlines, workdays
+from arrears import config, deadlines, locks, workdays
 from arrears.errors import Conflict
-from arrears.models import Deadline, Role, User
-from arrears.scoping import for_user
+from arrears.models import Deadline, DeadlineState, Role, User
+from complaints.cases import outcomes, selectors
+from complaints.evidence import store_evidence, validate_files
 from complaints.models import (
+    RECORDABLE,
     Case,
     CaseAttachment,
     CaseEntry,
@@ -39,11 +43,8 @@ from complaints.models import (
 )
 from complaints.models.complaint import MAX_AMOUNT, STATUS_FOR_CASE_STATE
 from complaints.permissions import can_decide_extension
-from complaints.services import outcomes
-from complaints.services.intake import store_evidence, validate_files
+from complaints.timeline import record_event
 from complaints.tracking import format_tracking_no
-
-OPEN_STATES = (CaseState.PENDING, CaseState.ACCEPTED, CaseState.FILED)
 
 # action → (states it may start from, state it leads to). The only definition of the flow.
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -106,7 +107,26 @@ def _lock(case: Case) -> Case:
     """The case row, locked until the transaction ends: money checks read the totals under
     it, so two payments (or a payment and a revision or closure) cannot both pass a check
     on the same figures."""
-    return Case.objects.select_for_update().get(pk=case.pk)
+    return locks.lock_row(Case.objects.all(), pk=case.pk)
+
+
+@contextmanager
+def _acting_on(case: Case, refusal: Callable[[Case], str | None]) -> Iterator[Case]:
+    """Every case action that is not a state transition runs inside this: one transaction, the
+    case row locked until it ends, and the action's precondition (`refusal` names what stands
+    in the way, or None) checked on the locked row, never on the caller's copy — which may be
+    stale: a page opened before a colleague closed the case, or two officers at once. A
+    transition needs none of it: its conditional UPDATE is both the check and the write."""
+    with transaction.atomic():
+        current = _lock(case)
+        reason = refusal(current)
+        if reason is not None:
+            raise Conflict(reason)
+        yield current
+
+
+def _open_or(message: str) -> Callable[[Case], str | None]:
+    return lambda current: None if current.is_open else message
 
 
 def _yuan(amount: Decimal) -> str:
@@ -115,9 +135,7 @@ def _yuan(amount: Decimal) -> str:
 
 def _check_scope(case: Case, user: User) -> None:
     """The case's unit (by the scoping rules), its leader and its task team may act on it."""
-    if for_user(Case.objects.filter(pk=case.pk), user).exists():
-        return
-    if case.leader_id == user.pk or case.team.filter(pk=user.pk).exists():
+    if Case.objects.visible_to(user).filter(pk=case.pk).exists():
         return
     raise PermissionDenied(_("该案件不在您的办理范围内"))
 
@@ -130,6 +148,27 @@ def _running(case: Case, kind: str) -> Deadline | None:
     return Deadline.objects.for_subject(case).filter(kind=kind, state__in=deadlines.RUNNING).first()
 
 
+def _open_clock(
+    case: Case,
+    kind: str,
+    *,
+    started_on: datetime.date,
+    working_days: int,
+    owner: User | None = None,
+) -> Deadline:
+    """A clock on the case, scoped to its unit (for the sweep's recipients and the dashboards)
+    and owned by its officer unless someone else is named."""
+    return deadlines.deadline_open(
+        subject=case,
+        kind=kind,
+        started_on=started_on,
+        working_days=working_days,
+        county_id=case.county_id,
+        department_id=case.department_id,
+        owner=owner if owner is not None else case.owner,
+    )
+
+
 def _close_clock(case: Case, kind: str, at: datetime.datetime | None = None) -> Deadline | None:
     deadline = _running(case, kind)
     if deadline is not None:
@@ -139,7 +178,6 @@ def _close_clock(case: Case, kind: str, at: datetime.datetime | None = None) -> 
 
 def _tell_complainants(case: Case, text: str) -> None:
     """Public progress on every complaint of the case (and so to the referring systems)."""
-    from .intake import record_event
 
     for complaint in case.complaints.all():
         record_event(complaint, EventKind.CASE_PROGRESS, public_text=text)
@@ -236,10 +274,13 @@ def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
     if complaint.project_id:
         same |= Q(project_id=complaint.project_id)
     case = (
-        Case.objects.select_for_update()
-        .filter(same, department=complaint.department, state__in=OPEN_STATES)
-        .order_by("created_at")
-        .first()
+        # The oldest open case of the same employer or project in the unit; every candidate
+        # locked, in primary-key order, so two complaints signed at once join one case.
+        min(
+            locks.lock_rows(Case.objects.open().filter(same, department=complaint.department)),
+            key=lambda c: (c.created_at, c.pk),
+            default=None,
+        )
     )
     created = case is None
     if case is None:
@@ -268,15 +309,7 @@ def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
             (ACCEPT, config.get("case.accept_days")),
             (RESPOND, config.get("case.respond_days")),
         ):
-            deadlines.deadline_open(
-                subject=case,
-                kind=kind,
-                started_on=received,
-                working_days=days,
-                county_id=case.county_id,
-                department_id=case.department_id,
-                owner=user,
-            )
+            _open_clock(case, kind, started_on=received, working_days=days, owner=user)
     _entry(
         case,
         EntryKind.NOTE,
@@ -321,15 +354,7 @@ def case_file(*, case: Case, user: User, filed_on: datetime.date | None = None) 
         raise ValidationError({"filed_on": [_("立案日期不能晚于今天")]})
     with transaction.atomic():
         case = _transition(case, "file", filed_on=filed_on)
-        deadlines.deadline_open(
-            subject=case,
-            kind=CLOSE,
-            started_on=filed_on,
-            working_days=close_days(case),
-            county_id=case.county_id,
-            department_id=case.department_id,
-            owner=case.owner,
-        )
+        _open_clock(case, CLOSE, started_on=filed_on, working_days=close_days(case))
         _entry(case, EntryKind.FILE, user)
         _tell_complainants(case, _("已立案调查"))
     return case
@@ -349,8 +374,6 @@ def case_triage(
     _check_scope(case, user)
     if triage_class not in TriageClass.values:
         raise ValidationError({"triage_class": [_("未知的分类")]})
-    if not case.is_open:
-        raise Conflict(_("案件已结束，不能重新分类"))
     if triage_class != case.suggested_class and not reason.strip():
         raise ValidationError({"reason": [_("与系统建议的分类不同，请填写理由")]})
     if triage_class == TriageClass.MAJOR:
@@ -358,7 +381,7 @@ def case_triage(
             raise ValidationError({"leader": [_("重大案件须指定包案领导")]})
         if not plan.strip():
             raise ValidationError({"plan": [_("重大案件须填写处置方案")]})
-    with transaction.atomic():
+    with _acting_on(case, _open_or(_("案件已结束，不能重新分类"))) as case:
         case.triage_class = triage_class
         case.triage_reason = reason.strip()
         case.leader = leader if triage_class == TriageClass.MAJOR else None
@@ -398,7 +421,6 @@ def case_record(
     files: Sequence[UploadedFile] = (),
 ) -> CaseEntry:
     """A call, site visit, interview, order to pay (with its deadline) or mediation."""
-    from complaints.models import RECORDABLE
 
     _check_scope(case, user)
     if kind not in RECORDABLE:
@@ -408,9 +430,7 @@ def case_record(
     validate_files(files)
     if kind == EntryKind.ORDER and due_date is None:
         raise ValidationError({"due_date": [_("责令支付须写明限期")]})
-    if not case.is_open:
-        raise Conflict(_("案件已结束，请先重新办理"))
-    with transaction.atomic():
+    with _acting_on(case, _open_or(_("案件已结束，请先重新办理"))) as case:
         entry = _entry(case, kind, user, text.strip(), due_date=due_date)
         for upload in files:
             _attach(entry, upload)
@@ -424,16 +444,16 @@ def case_record(
             days = workdays.working_days_between(today, due_date)
             if days < 1:
                 raise ValidationError({"due_date": [_("限期须晚于今天至少一个工作日")]})
-            deadlines.deadline_open(
-                subject=case,
-                kind=ORDER,
-                started_on=today,
-                working_days=days,
-                county_id=case.county_id,
-                department_id=case.department_id,
-                owner=case.owner,
-            )
+            _open_clock(case, ORDER, started_on=today, working_days=days)
     return entry
+
+
+def _payable(case: Case) -> str | None:
+    if case.state == CaseState.REFUSED:
+        return _("不予受理的案件不能登记支付")
+    if case.state == CaseState.CLOSED:
+        return _("案件已结案，请先重新办理")
+    return None
 
 
 def case_record_payment(
@@ -459,12 +479,7 @@ def case_record_payment(
         errors["workers_paid"] = [_("支付人数应在0到涉及人数之间")]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        case = _lock(case)
-        if case.state == CaseState.REFUSED:
-            raise Conflict(_("不予受理的案件不能登记支付"))
-        if case.state == CaseState.CLOSED:
-            raise Conflict(_("案件已结案，请先重新办理"))
+    with _acting_on(case, _payable) as case:
         outstanding = case.amount_owed - case.recovered_amount
         if amount > outstanding:
             errors["amount"] = [
@@ -525,10 +540,7 @@ def case_revise_owed(
         errors["workers_owed"] = [_("涉及人数至少为1")]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        case = _lock(case)
-        if not case.is_open:
-            raise Conflict(_("案件已结束，请先重新办理"))
+    with _acting_on(case, _open_or(_("案件已结束，请先重新办理"))) as case:
         new_amount = case.amount_owed if amount_owed is None else amount_owed
         new_workers = case.workers_owed if workers_owed is None else workers_owed
         if new_amount < case.recovered_amount:
@@ -584,14 +596,12 @@ def case_revise_owed(
 def case_refer_arbitration(*, case: Case, user: User, note: str) -> CaseEntry:
     """转劳动仲裁: the closing clock pauses while arbitration runs, if configured."""
     _check_scope(case, user)
-    if not case.is_open:
-        raise Conflict(_("案件已结束"))
-    with transaction.atomic():
+    with _acting_on(case, _open_or(_("案件已结束"))) as case:
         entry = _entry(case, EntryKind.ARBITRATION, user, note.strip())
         running = _running(case, CLOSE)
         if (
             running is not None
-            and running.state == "open"
+            and running.state == DeadlineState.OPEN
             and config.get("case.pause_on_arbitration")
         ):
             deadlines.deadline_pause(deadline=running)
@@ -602,7 +612,7 @@ def case_refer_arbitration(*, case: Case, user: User, note: str) -> CaseEntry:
 def case_resume(*, case: Case, user: User, note: str = "") -> CaseEntry:
     _check_scope(case, user)
     running = _running(case, CLOSE)
-    if running is None or running.state != "paused":
+    if running is None or running.state != DeadlineState.PAUSED:
         raise Conflict(_("办结时限未暂停"))
     with transaction.atomic():
         deadlines.deadline_resume(deadline=running)
@@ -612,18 +622,16 @@ def case_resume(*, case: Case, user: User, note: str = "") -> CaseEntry:
 def case_transfer_police(*, case: Case, user: User, note: str) -> CaseEntry:
     """移送公安 for refusing to pay wages (Criminal Law art. 276-1)."""
     _check_scope(case, user)
-    if not case.is_open:
-        raise Conflict(_("案件已结束"))
-    return _entry(
-        case, EntryKind.POLICE, user, note.strip(), data={"criminal_flag": case.criminal_flag}
-    )
+    with _acting_on(case, _open_or(_("案件已结束"))) as case:
+        return _entry(
+            case, EntryKind.POLICE, user, note.strip(), data={"criminal_flag": case.criminal_flag}
+        )
 
 
 def case_request_extension(
     *, case: Case, user: User, working_days: int, reason: str
 ) -> ExtensionRequest:
     """延期: once per case, up to the configured number of working days."""
-    from django.db import IntegrityError
 
     _check_scope(case, user)
     limit = config.get("case.extension_max_days")
@@ -681,6 +689,17 @@ def case_decide_extension(
     return request
 
 
+def case_decide_pending_extension(
+    *, case: Case, user: User, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """Decide the case's pending extension request: the page and the API name the case, the
+    request is looked up here."""
+    request = selectors.pending_extension(case=case)
+    if request is None:
+        raise Conflict(_("没有待审批的延期申请"))
+    return case_decide_extension(request=request, user=user, approve=approve, note=note)
+
+
 def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
     """结案 with an outcome; the working days it took and whether it met its deadline are
     stored for the dashboards."""
@@ -702,13 +721,13 @@ def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
         start = case.filed_on or timezone.localdate(case.accepted_at or case.created_at)
         taken = max(workdays.working_days_between(start, timezone.localdate(now)), 0)
         clock = _running(case, CLOSE)
-        if clock is not None and clock.state == "paused":
+        if clock is not None and clock.state == DeadlineState.PAUSED:
             deadlines.deadline_resume(deadline=clock, at=now)
             clock.refresh_from_db()
         on_time = None
         if clock is not None:
             deadlines.deadline_close(deadline=clock, at=now)
-            on_time = clock.state == "met"
+            on_time = clock.state == DeadlineState.MET
         case = _transition(
             case,
             "close",
@@ -733,8 +752,6 @@ def case_days_recompute() -> int:
     One pass reads (id, start, closed, stored) with a server-side cursor and counts in
     memory (the calendar is a sorted list); only the wrong rows are updated, by id, in
     batches grouped by their new figure — after a one-day change, the cases spanning it."""
-    from django.db.models import DateField
-    from django.db.models.functions import Coalesce, TruncDate
 
     tz = timezone.get_current_timezone()
     rows = (
@@ -788,15 +805,7 @@ def case_reopen(*, case: Case, user: User, reason: str) -> Case:
             closed_on_time=None,
             reopened_count=case.reopened_count + 1,
         )
-        deadlines.deadline_open(
-            subject=case,
-            kind=CLOSE,
-            started_on=today,
-            working_days=close_days(case),
-            county_id=case.county_id,
-            department_id=case.department_id,
-            owner=case.owner,
-        )
+        _open_clock(case, CLOSE, started_on=today, working_days=close_days(case))
         _entry(case, EntryKind.REOPEN, user, reason.strip())
         _tell_complainants(case, _("已重新办理"))
     return case
@@ -805,11 +814,10 @@ def case_reopen(*, case: Case, user: User, reason: str) -> Case:
 def case_feedback(*, case: Case, user: User, satisfaction: int, note: str = "") -> Case:
     """回访: the complainants' satisfaction after closure."""
     _check_scope(case, user)
-    if case.state != CaseState.CLOSED:
-        raise Conflict(_("结案后才能回访"))
     if not 1 <= satisfaction <= 5:
         raise ValidationError({"satisfaction": [_("满意度为1至5")]})
-    with transaction.atomic():
+    closed = _("结案后才能回访")
+    with _acting_on(case, lambda c: None if c.state == CaseState.CLOSED else closed) as case:
         case.satisfaction = satisfaction
         case.save(update_fields=["satisfaction"])
         _entry(case, EntryKind.FEEDBACK, user, note.strip(), data={"satisfaction": satisfaction})

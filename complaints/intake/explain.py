@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from complaints.models import EventKind
 from complaints.tracking import format_tracking_no
 
-# Which rule put a complaint in a county (complaints.services.routing.route). "address" is
+# Which rule put a complaint in a county (complaints.intake.routing.route). "address" is
 # the rule's name before the address was told apart by whose it was; old timelines hold it.
 ROUTE_RULES: dict[str, Promise] = {
     "county": _("按投诉所填县（区）确定为%(county)s"),
@@ -34,7 +34,7 @@ NO_DEPARTMENT = _("已确定属地，但该县（区）没有对应的承办单�
 BY_CITY_OFFICE = _("由市根治欠薪办人工分派")
 UNKNOWN_RULE = _("按其他规则确定")
 
-# Why a new complaint looks like an open one (complaints.services.duplicates).
+# Why a new complaint looks like an open one (complaints.intake.duplicates).
 DUPLICATE_REASONS: dict[str, Promise] = {
     "employer_credit_code": _("统一社会信用代码相同"),
     "employer_name": _("被投诉单位名称相同"),
@@ -43,7 +43,7 @@ DUPLICATE_REASONS: dict[str, Promise] = {
 }
 UNKNOWN_REASON = _("其他相似之处")
 
-# Which identifier an officer revealed in full (complaints.services.intake.REVEALABLE).
+# Which identifier an officer revealed in full (complaints.intake.services.REVEALABLE).
 REVEALED_FIELDS: dict[str, Promise] = {
     "complainant_phone": _("查看了完整联系电话"),
     "complainant_id_number": _("查看了完整身份证号码"),

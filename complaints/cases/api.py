@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -17,19 +16,19 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from arrears.api.serializers import ErrorSerializer
 from arrears.models import User
-from complaints import selectors, services
-from complaints.api.serializers import ErrorSerializer
+from arrears.request_user import request_user
+from complaints.cases import selectors, services
+from complaints.cases.outcomes import outcome_choices
 from complaints.models import (
     RECORDABLE,
     Case,
     CaseEntry,
     EntryKind,
-    ExtensionState,
     Outcome,
     TriageClass,
 )
-from complaints.services.outcomes import outcome_choices
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误（按字段列出错误信息）"),
@@ -110,7 +109,7 @@ class CaseDetailSerializer(CaseSerializer):
         help_text="核定的欠薪金额与各投诉金额之和的差（元）",
     )
     outcomes_available = serializers.SerializerMethodField(
-        help_text="结案时现在可选的办理结果（complaints.services.outcomes 的规则）"
+        help_text="结案时现在可选的办理结果（complaints.cases.outcomes 的规则）"
     )
     outcomes_refused = serializers.SerializerMethodField(help_text="现在不可选的办理结果及原因")
 
@@ -196,12 +195,6 @@ class FeedbackIn(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
 
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="案件列表（按数据范围）", responses={200: CaseSerializer(many=True), **ERRORS}
@@ -217,12 +210,10 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         return CaseDetailSerializer if self.action == "retrieve" else CaseSerializer
 
     def get_queryset(self) -> Any:
-        user = _user(self.request)
+        user = request_user(self.request)
         qs = selectors.case_list(user=user)
         if self.action != "list":  # a major case's leader and task team see it too
-            qs = Case.objects.filter(
-                Q(pk__in=qs.values("pk")) | Q(leader=user) | Q(team=user)
-            ).distinct()
+            qs = Case.objects.visible_to(user)
         return qs.prefetch_related("entries__actor").order_by("-pk")
 
     def _run(
@@ -234,7 +225,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
             incoming = payload(data=request.data)
             incoming.is_valid(raise_exception=True)
             data = dict(incoming.validated_data)
-        call(case, _user(request), data)
+        call(case, request_user(request), data)
         case.refresh_from_db()
         return Response(CaseDetailSerializer(case).data)
 
@@ -297,17 +288,11 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=DecideIn, responses={200: CaseDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="extension-decision")
     def extension_decision(self, request: Request, pk: str) -> Response:
-        def decide(case: Case, user: User, data: dict[str, Any]) -> Any:
-            from django.utils.translation import gettext as _
-
-            from arrears.errors import Conflict
-
-            pending = case.extensions.filter(state=ExtensionState.PENDING).first()
-            if pending is None:
-                raise Conflict(_("没有待审批的延期申请"))
-            return services.case_decide_extension(request=pending, user=user, **data)
-
-        return self._run(request, DecideIn, decide)
+        return self._run(
+            request,
+            DecideIn,
+            lambda c, u, d: services.case_decide_pending_extension(case=c, user=u, **d),
+        )
 
     @extend_schema(request=CloseIn, responses={200: CaseDetailSerializer, **ERRORS})
     @action(detail=True, methods=["post"])

@@ -22,9 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from arrears import config
-
-from . import chain
-from .security import security_event
+from arrears.audit import chain
+from arrears.audit.security import security_event
+from arrears.models import AuditArchive, AuditVerification, Role, User
+from arrears.notifications import Text
+from arrears.services import notification_send
 
 config.define(
     "audit.retention_days",
@@ -49,7 +51,6 @@ def _model(table: str) -> Any:
 def audit_verify_record(*, using: str = "default", alert: bool = True) -> Any:
     """Walk the chains, keep the outcome (the audit page shows the last one) and alert the
     administrators when something is wrong."""
-    from arrears.models import AuditVerification
 
     previous = AuditVerification.objects.using(using).filter(ok=True).first()
     report = chain.verify(using=using, previous_heads=previous.heads if previous else None)
@@ -80,10 +81,6 @@ def audit_verify_record(*, using: str = "default", alert: bool = True) -> Any:
 
 def _alert(row: Any) -> None:
     # Thin import: arrears.services imports the models.
-    from arrears.models import Role, User
-    from arrears.notifications import Text
-    from arrears.services import notification_send
-
     recipients = User.objects.filter(is_active=True).filter(
         role__in=[Role.AUDIT_ADMIN, Role.SECURITY_ADMIN]
     ) | User.objects.filter(is_active=True, is_superuser=True)
@@ -99,8 +96,6 @@ def _alert(row: Any) -> None:
 
 
 def last_verification() -> Any:
-    from arrears.models import AuditVerification
-
     return AuditVerification.objects.first()
 
 
@@ -271,8 +266,6 @@ def _delete(
     to: Path,
     digest: str,
 ) -> None:
-    from arrears.models import AuditArchive
-
     connection = connections[using]
     with transaction.atomic(using=using):
         if connection.vendor == "postgresql":

@@ -79,11 +79,12 @@ def callback_enqueue(*, complaint: Complaint, event: ComplaintEvent) -> Callback
     return delivery
 
 
-def _kick() -> None:
-    # Imported here: complaints.tasks imports this package.
-    from complaints.tasks import deliver_callbacks
+# The callback drain, registered by complaints/tasks.py under this name (arrears/enqueue.py).
+DELIVER_CALLBACKS = "complaints.tasks.deliver_callbacks"
 
-    outbox.kick(deliver_callbacks)
+
+def _kick() -> None:
+    outbox.kick(DELIVER_CALLBACKS)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

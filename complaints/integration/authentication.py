@@ -14,17 +14,14 @@ from rest_framework.request import Request
 
 from arrears import audit
 from arrears.ratelimit import client_ip
-from complaints.models import ApiKey
 
 # Issued, rotated and revoked by the services; importable from here as before.
-from complaints.services.api_keys import (  # noqa: F401
+from complaints.integration.api_keys import (
     KEY_PREFIX,
-    api_key_issue,
-    api_key_revoke,
-    api_key_rotate,
     api_key_touch,
     hash_key,
 )
+from complaints.models import ApiKey
 
 
 def _when(moment: Any) -> str:
@@ -122,7 +119,7 @@ class ClientRateThrottle(throttling.SimpleRateThrottle):
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "complaints.api.authentication.ApiKeyAuthentication"
+    target_class = "complaints.integration.authentication.ApiKeyAuthentication"
     name = "apiKeyAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

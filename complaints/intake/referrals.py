@@ -8,12 +8,15 @@ import hashlib
 import json
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
+from arrears import config, locks
 from arrears.identifiers import normalize_credit_code, normalize_phone, normalize_resident_id
-from complaints.models import Complaint, IntegrationClient
-
-from .intake import ComplaintData, complaint_create
+from complaints.evidence import store_evidence, validate_files
+from complaints.intake.services import ComplaintData, complaint_create
+from complaints.models import Attachment, Complaint, IntegrationClient
 
 
 class ReferralConflict(Exception):
@@ -95,13 +98,6 @@ def referral_evidence_add(
     """Evidence files a referring system sends after its referral (contracts, attendance
     sheets, pay slips): checked like the public form's (type by extension and content, size,
     and the count including what the complaint already holds), all saved or none."""
-    from django.core.exceptions import ObjectDoesNotExist, ValidationError
-    from django.utils.translation import gettext as _
-
-    from arrears import config
-    from complaints.models import Attachment
-
-    from .intake import store_evidence, validate_files
 
     complaint = (
         Complaint.objects.filter(client=client, external_id=external_id).order_by("pk").first()
@@ -113,7 +109,7 @@ def referral_evidence_add(
     validate_files(files)
     with transaction.atomic():
         # Locked, so two uploads at once cannot pass the count together.
-        Complaint.objects.select_for_update().filter(pk=complaint.pk).first()
+        locks.lock_row_or_none(Complaint.objects.all(), pk=complaint.pk)
         held = Attachment.objects.filter(complaint=complaint).count()
         limit = config.get("complaints.max_files")
         if held + len(files) > limit:

@@ -16,30 +16,26 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from arrears import config, ratelimit
-from arrears.models import Role, User
+from arrears.models import User
 from arrears.permissions import is_city_office
 from arrears.ratelimit import client_ip, hit
+from arrears.request_user import request_user
 from arrears.sorting import sort_queryset
-from complaints import explain, selectors, services
-from complaints.filters import ComplaintFilter
-from complaints.forms import ComplaintForm, DispatchForm, ReturnForm, StaffComplaintForm, TrackForm
+from complaints.intake import duplicates, explain, selectors
+from complaints.intake import services as intake_services
+from complaints.intake.filters import ComplaintFilter
+from complaints.intake.forms import (
+    ComplaintForm,
+    DispatchForm,
+    ReturnForm,
+    StaffComplaintForm,
+    TrackForm,
+)
+from complaints.intake.services import REVEALABLE
+from complaints.integration import callbacks
 from complaints.models import Channel, ComplaintStatus, DuplicateLink
 from complaints.permissions import can_decide_duplicates, can_sign_or_return
-from complaints.services.intake import REVEALABLE
 from complaints.tracking import format_tracking_no, normalize_tracking_no
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _staff(request: HttpRequest) -> User:
-    user = _user(request)
-    if user.role == Role.INTEGRATION_CLIENT:
-        raise PermissionDenied
-    return user
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -58,7 +54,7 @@ def public_complain(request: HttpRequest) -> HttpResponse:
             return _too_many(request)
         if form.is_valid():
             try:
-                complaint = services.complaint_create(
+                complaint = intake_services.complaint_create(
                     data=form.data_for_service(),
                     channel=Channel.WEB_FORM,
                     files=form.cleaned_data["evidence"],
@@ -106,7 +102,7 @@ def public_track(request: HttpRequest) -> HttpResponse:
                 context.update(
                     {
                         "complaint": complaint,
-                        "status": services.callbacks.public_status(complaint),
+                        "status": callbacks.public_status(complaint),
                         "events": selectors.public_events(complaint=complaint),
                     }
                 )
@@ -116,11 +112,11 @@ def public_track(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_new(request: HttpRequest) -> HttpResponse:
     """The duty line and service window: the same validation, the officer on record (首问)."""
-    user = _staff(request)
+    user = request_user(request, staff=True)
     form = StaffComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            complaint = services.complaint_create(
+            complaint = intake_services.complaint_create(
                 data=form.data_for_service(),
                 channel=form.cleaned_data["channel"],
                 received_by=user,
@@ -152,7 +148,7 @@ COMPLAINT_SORTS = {
 
 @login_required
 def dispatch_queue(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = request_user(request, staff=True)
     filters = ComplaintFilter(request.GET, queryset=selectors.dispatch_queue(user=user))
     qs, sorting = sort_queryset(request, filters.qs, COMPLAINT_SORTS, default="-received")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -167,7 +163,7 @@ def dispatch_queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = request_user(request, staff=True)
     filters = ComplaintFilter(request.GET, queryset=selectors.intake_inbox(user=user))
     qs, sorting = sort_queryset(request, filters.qs, COMPLAINT_SORTS, default="-received")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -178,7 +174,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
-    user = _staff(request)
+    user = request_user(request, staff=True)
     complaint = selectors.complaint_detail(user=user, tracking_no=tracking_no)
     duplicates = selectors.duplicate_links(complaint=complaint, user=user)
     # Each button is shown only to whom the service would let through, by the same rule
@@ -208,7 +204,7 @@ def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
 
 
 def _act(request: HttpRequest, tracking_no: str, action: Any) -> HttpResponse:
-    user = _staff(request)
+    user = request_user(request, staff=True)
     complaint = selectors.complaint_detail(user=user, tracking_no=tracking_no)
     try:
         message = action(complaint, user)
@@ -234,7 +230,7 @@ def _act(request: HttpRequest, tracking_no: str, action: Any) -> HttpResponse:
 @require_POST
 def complaint_sign(request: HttpRequest, tracking_no: str) -> HttpResponse:
     def sign(complaint: Any, user: User) -> str:
-        services.complaint_sign(complaint=complaint, user=user)
+        intake_services.complaint_sign(complaint=complaint, user=user)
         return _("已签收")
 
     return _act(request, tracking_no, sign)
@@ -244,7 +240,7 @@ def complaint_sign(request: HttpRequest, tracking_no: str) -> HttpResponse:
 @require_POST
 def complaint_return(request: HttpRequest, tracking_no: str) -> HttpResponse:
     def give_back(complaint: Any, user: User) -> str:
-        services.complaint_return(
+        intake_services.complaint_return(
             complaint=complaint, user=user, reason=request.POST.get("reason", "")
         )
         return _("已退回市根治欠薪办")
@@ -260,7 +256,7 @@ def complaint_dispatch(request: HttpRequest, tracking_no: str) -> HttpResponse:
     def dispatch(complaint: Any, user: User) -> str:
         if not form.is_valid():
             raise ValidationError(_("请选择承办单位"))
-        services.complaint_dispatch(
+        intake_services.complaint_dispatch(
             complaint=complaint, user=user, department=form.cleaned_data["department"]
         )
         return _("已分派")
@@ -282,7 +278,7 @@ def _revealed(request: HttpRequest, complaint: Any) -> dict[str, str] | None:
 def complaint_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
     def reveal(complaint: Any, user: User) -> str:
         field = request.POST.get("field", "")
-        services.complaint_reveal(
+        intake_services.complaint_reveal(
             complaint=complaint, user=user, field=field, ip=client_ip(request)
         )
         # Shown once on the next page, never put in a URL or a log; the session (a database
@@ -296,16 +292,16 @@ def complaint_reveal(request: HttpRequest, tracking_no: str) -> HttpResponse:
 @login_required
 @require_POST
 def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    user = _staff(request)
+    user = request_user(request, staff=True)
     link = get_object_or_404(DuplicateLink.objects.select_related("complaint"), pk=pk)
     # The link is visible through its complaint's scope.
     complaint = selectors.complaint_detail(user=user, tracking_no=link.complaint.tracking_no)
 
     def decide(_complaint: Any, acting: User) -> str:
         if decision == "merge":
-            services.duplicate_merge(link=link, user=acting)
+            duplicates.duplicate_merge(link=link, user=acting)
             return _("已合并办理")
-        services.duplicate_dismiss(link=link, user=acting)
+        duplicates.duplicate_dismiss(link=link, user=acting)
         return _("已排除重复")
 
     if decision not in {"merge", "dismiss"}:
@@ -315,7 +311,7 @@ def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
 
 @login_required
 def delivery_log(request: HttpRequest) -> HttpResponse:
-    user = _staff(request)
+    user = request_user(request, staff=True)
     page = Paginator(selectors.deliveries(user=user), 50).get_page(request.GET.get("page"))
     return render(request, "complaints/deliveries.html", {"page": page})
 
@@ -323,10 +319,10 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _staff(request)
+    user = request_user(request, staff=True)
     delivery = get_object_or_404(selectors.deliveries(user=user), pk=pk)
     try:
-        services.callback_resend(delivery=delivery)
+        callbacks.callback_resend(delivery=delivery)
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
@@ -338,7 +334,7 @@ def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def evidence_download(request: HttpRequest, tracking_no: str, pk: int) -> FileResponse:
     """A complaint's evidence file, for the staff who may see the complaint."""
-    user = _staff(request)
+    user = request_user(request, staff=True)
     complaint = selectors.complaint_detail(user=user, tracking_no=tracking_no)
     attachment = get_object_or_404(complaint.attachments.all(), pk=pk)
     return FileResponse(

@@ -1,5 +1,5 @@
 """Integration clients' API keys: issued (shown once), rotated with an overlap, revoked, and
-their use recorded. The authentication class (complaints.api.authentication) reads them."""
+their use recorded. The authentication class (complaints.integration.authentication) reads them."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from arrears import audit, config
+from arrears import audit, config, locks
 from complaints.models import ApiKey, IntegrationClient
 
 KEY_PREFIX = "ak_"
@@ -69,7 +69,7 @@ def api_key_rotate(
     )
     with transaction.atomic():
         # Locked: two administrators rotating the same key at once would issue two new keys.
-        old = ApiKey.objects.select_for_update().get(pk=key.pk)
+        old = locks.lock_row(ApiKey.objects.all(), pk=key.pk)
         now = timezone.now()
         if old.state_at(now) != "active":
             raise ValidationError(_("只能轮换有效的密钥；已过期或已吊销的密钥请签发新密钥"))

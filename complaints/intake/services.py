@@ -4,10 +4,9 @@ return."""
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import audit, config
+from arrears import audit, locks
 from arrears.identifiers import (
     mask_phone,
     mask_resident_id,
@@ -28,19 +27,23 @@ from arrears.identifiers import (
 )
 from arrears.models import County, Department, Industry, Role, User
 from arrears.notifications import Text
+from arrears.permissions import is_city_office
 from arrears.scoping import for_user
 from arrears.services import notification_send
+from complaints.cases.services import case_for_complaint
+from complaints.evidence import store_evidence, validate_files
+from complaints.intake import duplicates, routing
 from complaints.models import (
     Attachment,
     Channel,
     Complaint,
-    ComplaintEvent,
     ComplaintStatus,
     EventKind,
     IntegrationClient,
     RevealLog,
 )
 from complaints.permissions import can_sign_or_return
+from complaints.timeline import record_event
 from complaints.tracking import (  # noqa: F401 - named here for older imports
     TRACKING_ALPHABET,
     TRACKING_LENGTH,
@@ -48,8 +51,6 @@ from complaints.tracking import (  # noqa: F401 - named here for older imports
     new_tracking_no,
     normalize_tracking_no,
 )
-
-from . import callbacks, duplicates, routing
 
 # What a channel may send: the keys of ComplaintData. Everything else is ignored.
 INPUT_FIELDS = (
@@ -78,54 +79,6 @@ INPUT_FIELDS = (
 ComplaintData = dict[str, Any]
 
 
-# Evidence files: extension → (the content type stored, a check of the file's first bytes).
-# The type is derived here, never taken from the browser; every type's content is checked.
-def _starts(*prefixes: bytes) -> Callable[[bytes], bool]:
-    return lambda head: any(head.startswith(p) for p in prefixes)
-
-
-def _iso_media(*brands: bytes) -> Callable[[bytes], bool]:
-    # HEIC and M4A are ISO media files: a box size, then "ftyp" and the brand.
-    return lambda head: head[4:8] == b"ftyp" and any(head[8:12] == b for b in brands)
-
-
-def _office_zip(head: bytes) -> bool:
-    # A .docx/.xlsx is a zip whose first entry is "[Content_Types].xml" (or another part).
-    return head.startswith(b"PK\x03\x04") and (
-        b"[Content_Types].xml" in head[:200]
-        or b"word/" in head[:200]
-        or b"xl/" in head[:200]
-        or b"_rels/" in head[:200]
-    )
-
-
-ALLOWED_FILES: dict[str, tuple[str, Callable[[bytes], bool]]] = {
-    ".pdf": ("application/pdf", _starts(b"%PDF")),
-    ".jpg": ("image/jpeg", _starts(b"\xff\xd8\xff")),
-    ".jpeg": ("image/jpeg", _starts(b"\xff\xd8\xff")),
-    ".png": ("image/png", _starts(b"\x89PNG\r\n\x1a\n")),
-    ".heic": ("image/heic", _iso_media(b"heic", b"heix", b"mif1", b"msf1")),
-    ".doc": ("application/msword", _starts(b"\xd0\xcf\x11\xe0")),
-    ".xls": ("application/vnd.ms-excel", _starts(b"\xd0\xcf\x11\xe0")),
-    ".docx": (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        _office_zip,
-    ),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _office_zip),
-    ".mp3": (
-        "audio/mpeg",
-        lambda h: h.startswith(b"ID3") or h[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
-    ),
-    ".m4a": ("audio/mp4", _iso_media(b"M4A ", b"mp42", b"isom")),
-    ".amr": ("audio/amr", _starts(b"#!AMR")),
-}
-
-
-def file_type(name: str) -> str:
-    ext = name[name.rfind(".") :].lower() if "." in name else ""
-    return ALLOWED_FILES[ext][0] if ext in ALLOWED_FILES else "application/octet-stream"
-
-
 FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
@@ -138,17 +91,18 @@ def _text(data: ComplaintData, key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]]:
-    """A Complaint from the input, validated field by field; errors collected per field."""
-    errors: dict[str, list[str]] = {}
-    extra: dict[str, Any] = {}
-    now = timezone.now()
-
+def _numbers(data: ComplaintData, errors: dict[str, list[str]]) -> tuple[Decimal | None, int]:
+    """The amount owed (yuan, to the fen) and the number of workers, as typed."""
     amount: Decimal | None = None
     try:
         amount = Decimal(str(data.get("amount_owed", ""))).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         errors["amount_owed"] = [_("请填写欠薪金额（元），最多两位小数")]
+    else:
+        if amount < 0:
+            errors["amount_owed"] = [_("欠薪金额不能为负数")]
+        elif amount > Decimal("999999999.99"):
+            errors["amount_owed"] = [_("欠薪金额超出范围，请核对")]
     workers = data.get("workers_owed")
     try:
         workers = int(workers) if workers not in (None, "") else None
@@ -156,7 +110,14 @@ def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]
         workers = None
     if workers is None or workers < 1:
         errors["workers_owed"] = [_("涉及人数至少为1人")]
+    return amount, workers or 0
 
+
+def _references(
+    data: ComplaintData, errors: dict[str, list[str]]
+) -> tuple[County | None, Industry | None, Any]:
+    """The county, industry and registered project the input names by code (or the project
+    by its name); an unknown code is an error, an unnamed one is simply left empty."""
     county = None
     if code := _text(data, "county_code"):
         county = County.objects.filter(code=code).first()
@@ -172,7 +133,36 @@ def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]
     )
     if _text(data, "project_code") and project is None:
         errors["project_code"] = [_("未找到编号为 %(c)s 的登记项目") % {"c": data["project_code"]}]
+    return county, industry, project
 
+
+def _date_errors(complaint: Complaint, now: datetime.datetime) -> dict[str, list[str]]:
+    """The wage period and the time received: not in the future, not before 2000, in order."""
+    errors: dict[str, list[str]] = {}
+    today = timezone.localdate(now)
+    for field in ("period_start", "period_end"):
+        value = getattr(complaint, field)
+        if value is not None and value > today:
+            errors.setdefault(field, []).append(_("日期不能晚于今天"))
+        if value is not None and value.year < 2000:
+            errors.setdefault(field, []).append(_("日期不能早于2000年"))
+    if complaint.received_at.year < 2000:
+        errors.setdefault("received_at", []).append(_("日期不能早于2000年"))
+    elif complaint.received_at > now + datetime.timedelta(minutes=5):
+        errors.setdefault("received_at", []).append(_("收到时间不能晚于当前时间"))
+    start, end = complaint.period_start, complaint.period_end
+    if start and end and end < start:
+        errors.setdefault("period_end", []).append(_("欠薪截止日期不能早于起始日期"))
+    return errors
+
+
+def _build(data: ComplaintData, channel: str) -> Complaint:
+    """A Complaint from the input, validated field by field: every problem is reported at once,
+    one message list per field (ValidationError), and nothing is saved here."""
+    errors: dict[str, list[str]] = {}
+    now = timezone.now()
+    amount, workers = _numbers(data, errors)
+    county, industry, project = _references(data, errors)
     complaint = Complaint(
         channel=channel,
         received_at=data.get("received_at") or now,
@@ -190,7 +180,7 @@ def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]
         project_address=_text(data, "project_address") or (project.address if project else ""),
         county=county,
         industry=industry or (project.industry if project else None),
-        workers_owed=workers or 0,
+        workers_owed=workers,
         amount_owed=amount if amount is not None else Decimal("0"),
         period_start=data.get("period_start") or None,
         period_end=data.get("period_end") or None,
@@ -199,7 +189,7 @@ def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]
         tracking_no="-",
     )
     try:
-        # Constraints are checked below in Python (one message per field, no query each).
+        # Constraints are checked here in Python (one message per field, no query each).
         complaint.full_clean(
             exclude=["tracking_no", "client", "received_by", "signed_by"],
             validate_constraints=False,
@@ -207,35 +197,14 @@ def _build(data: ComplaintData, channel: str) -> tuple[Complaint, dict[str, Any]
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
-    if amount is not None and amount < 0:
-        errors.setdefault("amount_owed", []).append(_("欠薪金额不能为负数"))
-    if amount is not None and amount > Decimal("999999999.99"):
-        errors.setdefault("amount_owed", []).append(_("欠薪金额超出范围，请核对"))
-    today = timezone.localdate()
-    for field in ("period_start", "period_end"):
-        value = getattr(complaint, field)
-        if value is not None and value > today:
-            errors.setdefault(field, []).append(_("日期不能晚于今天"))
-    for field in ("period_start", "period_end"):
-        value = getattr(complaint, field)
-        if value is not None and value.year < 2000:
-            errors.setdefault(field, []).append(_("日期不能早于2000年"))
-    if complaint.received_at.year < 2000:
-        errors.setdefault("received_at", []).append(_("日期不能早于2000年"))
-    elif complaint.received_at > now + datetime.timedelta(minutes=5):
-        errors.setdefault("received_at", []).append(_("收到时间不能晚于当前时间"))
-    if (
-        complaint.period_start
-        and complaint.period_end
-        and complaint.period_end < complaint.period_start
-    ):
-        errors.setdefault("period_end", []).append(_("欠薪截止日期不能早于起始日期"))
+    for field, messages in _date_errors(complaint, now).items():
+        errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError({k: list(dict.fromkeys(v)) for k, v in errors.items()})
     complaint.employer = routing.match_employer(
         credit_code=complaint.employer_credit_code, name=complaint.employer_name
     )
-    return complaint, extra
+    return complaint
 
 
 def complaint_check(*, data: ComplaintData, channel: str) -> dict[str, list[str]]:
@@ -248,81 +217,9 @@ def complaint_check(*, data: ComplaintData, channel: str) -> dict[str, list[str]
     return {}
 
 
-def validate_files(files: Sequence[UploadedFile]) -> None:
-    """Evidence files: count, size and type (by extension and by the file's first bytes)."""
-    max_files = config.get("complaints.max_files")
-    max_bytes = config.get("complaints.max_file_mb") * 1024 * 1024
-    problems = []
-    if len(files) > max_files:
-        problems.append(_("证据材料最多 %(n)s 个") % {"n": max_files})
-    for upload in files:
-        name = upload.name or ""
-        ext = name[name.rfind(".") :].lower() if "." in name else ""
-        if ext not in ALLOWED_FILES:
-            problems.append(
-                _("不支持的文件类型：%(name)s（可上传图片、PDF、Word、Excel、录音）")
-                % {"name": name}
-            )
-            continue
-        if upload.size is not None and upload.size > max_bytes:
-            problems.append(
-                _("文件过大：%(name)s（单个不超过 %(mb)s MB）")
-                % {"name": name, "mb": max_bytes // (1024 * 1024)}
-            )
-            continue
-        head = upload.read(512)
-        upload.seek(0)
-        if not ALLOWED_FILES[ext][1](head):
-            problems.append(_("文件内容与类型不符：%(name)s") % {"name": name})
-    if problems:
-        raise ValidationError({"evidence": problems})
-
-
-def store_evidence(attachment: Any, upload: UploadedFile) -> Any:
-    """Save an evidence file (complaint or case timeline): its name, a type derived on the
-    server, its size and SHA-256, under a path that does not contain the original name."""
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    attachment.original_name = (upload.name or "")[:200]
-    attachment.content_type = file_type(upload.name or "")
-    attachment.size = upload.size or 0
-    attachment.sha256 = digest.hexdigest()
-    attachment.file.save(attachment.sha256, upload, save=False)
-    attachment.save()
-    return attachment
-
-
 def _save_files(complaint: Complaint, files: Sequence[UploadedFile]) -> None:
     for upload in files:
         store_evidence(Attachment(complaint=complaint), upload)
-
-
-def record_event(
-    complaint: Complaint,
-    kind: str,
-    *,
-    actor: User | None = None,
-    department: Department | None = None,
-    note: str = "",
-    public_text: str = "",
-) -> ComplaintEvent:
-    """Add to the timeline; a public event is also fed back to the referring system."""
-    _user_id, label = audit.current_actor()
-    event = ComplaintEvent.objects.create(
-        complaint=complaint,
-        kind=kind,
-        actor=actor,
-        actor_label=label,
-        department=department,
-        note=note,
-        public=bool(public_text),
-        public_text=public_text,
-    )
-    if public_text:
-        callbacks.callback_enqueue(complaint=complaint, event=event)
-    return event
 
 
 def _notify_unit(complaint: Complaint) -> None:
@@ -380,7 +277,7 @@ def complaint_create(
             return filed
     if channel not in Channel.values:
         raise ValidationError({"channel": [_("未知的投诉渠道")]})
-    complaint, _extra = _build(data, channel)
+    complaint = _build(data, channel)
     validate_files(files)
     complaint.client, complaint.external_id, complaint.payload_hash = (
         client,
@@ -401,50 +298,60 @@ def complaint_create(
     )
     with transaction.atomic():
         _apply_route(complaint, route, received_by)
-        for _attempt in range(5):  # a collision in 2^50 is unlikely; a retry costs nothing
-            complaint.tracking_no = new_tracking_no()
-            try:
-                with transaction.atomic():
-                    complaint.save()
-                break
-            except IntegrityError:
-                if form_token:
-                    # The same form submitted twice at once: the other request filed it.
-                    filed = Complaint.objects.filter(form_token=form_token).first()
-                    if filed is not None:
-                        return filed
-                if Complaint.objects.filter(tracking_no=complaint.tracking_no).exists():
-                    continue
-                raise
+        filed = _save_numbered(complaint, form_token)
+        if filed is not complaint:
+            return filed  # the same form submitted twice at once: the other request filed it
         _save_files(complaint, files)
-        record_event(
-            complaint,
-            EventKind.RECEIVED,
-            actor=received_by,
-            public_text=_("已收到您的投诉（%(c)s）") % {"c": complaint.get_channel_display()},
-        )
-        if complaint.department is not None:
-            record_event(
-                complaint,
-                EventKind.ROUTED,
-                department=complaint.department,
-                note=route.rule,
-                public_text=_("已转交%(d)s办理") % {"d": complaint.department.name},
-            )
-        else:
-            record_event(
-                complaint,
-                EventKind.DISPATCH,
-                note=route.rule,
-                public_text=_("已转市根治欠薪办分派"),
-            )
+        _record_receipt(complaint, route, received_by)
         duplicates.flag_duplicates(complaint)
         _notify_unit(complaint)
     return complaint
 
 
+def _save_numbered(complaint: Complaint, form_token: str | None) -> Complaint:
+    """Save under a new tracking number; the complaint another request already filed with the
+    same form token if that is what the unique constraint caught."""
+    for _attempt in range(5):  # a collision in 2^50 is unlikely; a retry costs nothing
+        complaint.tracking_no = new_tracking_no()
+        try:
+            with transaction.atomic():
+                complaint.save()
+            return complaint
+        except IntegrityError:
+            if form_token:
+                filed = Complaint.objects.filter(form_token=form_token).first()
+                if filed is not None:
+                    return filed
+            if Complaint.objects.filter(tracking_no=complaint.tracking_no).exists():
+                continue
+            raise
+    raise IntegrityError("no free tracking number after 5 attempts")
+
+
+def _record_receipt(complaint: Complaint, route: routing.Route, actor: User | None) -> None:
+    """The first steps of the timeline, both public: received, then routed or awaiting dispatch."""
+    record_event(
+        complaint,
+        EventKind.RECEIVED,
+        actor=actor,
+        public_text=_("已收到您的投诉（%(c)s）") % {"c": complaint.get_channel_display()},
+    )
+    if complaint.department is not None:
+        record_event(
+            complaint,
+            EventKind.ROUTED,
+            department=complaint.department,
+            note=route.rule,
+            public_text=_("已转交%(d)s办理") % {"d": complaint.department.name},
+        )
+    else:
+        record_event(
+            complaint, EventKind.DISPATCH, note=route.rule, public_text=_("已转市根治欠薪办分派")
+        )
+
+
 def _locked(complaint: Complaint) -> Complaint:
-    return Complaint.objects.select_for_update().get(pk=complaint.pk)
+    return locks.lock_row(Complaint.objects.all(), pk=complaint.pk)
 
 
 def complaint_sign(*, complaint: Complaint, user: User) -> Complaint:
@@ -472,7 +379,6 @@ def complaint_sign(*, complaint: Complaint, user: User) -> Complaint:
             public_text=_("%(d)s已签收，正在办理") % {"d": current.department},
         )
         # Signing starts the handling: the complaint joins (or opens) its unit's case.
-        from .cases import case_for_complaint
 
         case_for_complaint(complaint=current, user=user)
         current.refresh_from_db(fields=["case"])
@@ -513,7 +419,6 @@ def complaint_return(*, complaint: Complaint, user: User, reason: str) -> Compla
 
 def complaint_dispatch(*, complaint: Complaint, user: User, department: Department) -> Complaint:
     """The city office assigns a complaint from the dispatch queue to a county department."""
-    from arrears.permissions import is_city_office
 
     if not is_city_office(user):
         raise PermissionDenied(_("只有市根治欠薪办可以分派投诉"))

@@ -7,10 +7,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from arrears.api.serializers import ErrorSerializer  # noqa: F401 - the error shape of these endpoints
 from arrears.identifiers import mask_phone, mask_resident_id
-from complaints import selectors
+from complaints.intake import selectors
+from complaints.integration.callbacks import public_status
 from complaints.models import Complaint, ComplaintEvent
-from complaints.services.callbacks import public_status
 from complaints.tracking import format_tracking_no
 
 
@@ -146,10 +147,6 @@ class BatchResultSerializer(serializers.Serializer):
     replayed = serializers.IntegerField()
     rejected = serializers.IntegerField()
     results = BatchItemSerializer(many=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
 
 
 class ConflictSerializer(serializers.Serializer):

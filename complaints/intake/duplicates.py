@@ -14,9 +14,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from arrears import config
+from arrears import config, locks
 from arrears.models import User
 from arrears.scoping import for_user
+from complaints.cases.services import complaints_follow, refresh_case_totals
 from complaints.models import (
     Complaint,
     ComplaintStatus,
@@ -24,6 +25,8 @@ from complaints.models import (
     DuplicateState,
     EventKind,
 )
+from complaints.permissions import can_decide_duplicates
+from complaints.timeline import record_event
 
 
 def _overlap(a: Complaint, b: Complaint) -> bool:
@@ -87,7 +90,6 @@ MAX_LINKS = 5  # the most recent matches are enough to bring a new complaint to 
 
 def flag_duplicates(complaint: Complaint) -> list[DuplicateLink]:
     """Link the new complaint to the open complaints it may repeat, most recent first."""
-    from .intake import record_event
 
     found = find_duplicates(complaint)[-MAX_LINKS:]
     if not found:
@@ -107,8 +109,6 @@ def flag_duplicates(complaint: Complaint) -> list[DuplicateLink]:
 
 
 def _decide(link: DuplicateLink, user: User, state: str) -> DuplicateLink:
-    from complaints.permissions import can_decide_duplicates
-
     if not can_decide_duplicates(user):
         raise PermissionDenied(_("您不能处理疑似重复"))
     visible = for_user(
@@ -127,11 +127,10 @@ def _decide(link: DuplicateLink, user: User, state: str) -> DuplicateLink:
 
 def duplicate_merge(*, link: DuplicateLink, user: User) -> DuplicateLink:
     """Handle the newer complaint together with the older one (合并办理)."""
-    from .intake import record_event
 
     with transaction.atomic():
         link = _decide(link, user, DuplicateState.MERGED)
-        complaint = Complaint.objects.select_for_update().get(pk=link.complaint_id)
+        complaint = locks.lock_row(Complaint.objects.all(), pk=link.complaint_id)
         if complaint.merged_into_id is not None:
             # Already handled with another complaint: moving it again would split the group.
             raise ValidationError(_("该投诉已与其他投诉合并办理"))
@@ -144,7 +143,6 @@ def duplicate_merge(*, link: DuplicateLink, user: User) -> DuplicateLink:
         if primary.case_id is not None:
             complaint.case = primary.case  # handled together: the same case
         complaint.save(update_fields=["merged_into", "status", "case"])
-        from .cases import complaints_follow, refresh_case_totals
 
         for case in {c for c in (old_case, complaint.case) if c is not None}:
             refresh_case_totals(case)
@@ -162,8 +160,6 @@ def duplicate_merge(*, link: DuplicateLink, user: User) -> DuplicateLink:
 
 
 def duplicate_dismiss(*, link: DuplicateLink, user: User) -> DuplicateLink:
-    from .intake import record_event
-
     with transaction.atomic():
         link = _decide(link, user, DuplicateState.DISMISSED)
         record_event(

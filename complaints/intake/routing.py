@@ -5,12 +5,28 @@ department supervises (Department.industries), all edited in the admin."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
+
+from django.db import models
 
 from arrears import config
 from arrears.models import County, Department, Industry
-from complaints.models import RoutingKeyword
-from projects.models import Project
+from complaints.models import Complaint, RoutingKeyword
+
+if TYPE_CHECKING:
+    from projects.models import Employer, Project
+
+# The registries of projects and employers, reached through the complaint's own foreign keys:
+# the projects app sits above this one (its supervision reads cases), so intake never imports
+# it; it only looks rows up in the tables a complaint already refers to.
+_projects = cast(
+    "models.Manager[Project]",
+    Complaint._meta.get_field("project").related_model._default_manager,
+)
+_employers = cast(
+    "models.Manager[Employer]",
+    Complaint._meta.get_field("employer").related_model._default_manager,
+)
 
 
 @dataclass(frozen=True)
@@ -26,9 +42,9 @@ def match_project(
     """A registered project by its code, else by its exact name (within the county if known,
     and only when the name is unambiguous)."""
     if code:
-        return Project.objects.select_related("county", "industry").filter(code=code).first()
+        return _projects.select_related("county", "industry").filter(code=code).first()
     if name:
-        candidates = Project.objects.select_related("county", "industry").filter(name=name)
+        candidates = _projects.select_related("county", "industry").filter(name=name)
         if county is not None:
             candidates = candidates.filter(county=county)
         found = list(candidates[:2])
@@ -78,7 +94,7 @@ def route(
 ) -> Route:
     """`addresses` by whose they are, in the order to try them (project_address,
     employer_address, complainant_address): the key becomes the rule, so the timeline can say
-    "按用人单位地址匹配到东湖区" (complaints.explain words every rule)."""
+    "按用人单位地址匹配到东湖区" (complaints.intake.explain words every rule)."""
     rule = "county"
     if county is None and project is not None:
         county, rule = project.county, "project"
@@ -91,16 +107,15 @@ def route(
     return Route(county, department_for(county, industry), rule)
 
 
-def match_employer(*, credit_code: str, name: str) -> Any:
+def match_employer(*, credit_code: str, name: str) -> Employer | None:
     """The registered employer by credit code, else by a name only one employer has."""
-    from projects.models import Employer
 
     if credit_code:
-        found = Employer.objects.filter(credit_code=credit_code).first()
+        found = _employers.filter(credit_code=credit_code).first()
         if found is not None:
             return found
     if name:
-        candidates = list(Employer.objects.filter(name=name)[:2])
+        candidates = list(_employers.filter(name=name)[:2])
         if len(candidates) == 1:
             return candidates[0]
     return None

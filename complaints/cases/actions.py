@@ -1,7 +1,7 @@
 """Which actions on a case apply now, for this user: the case page shows these and nothing
 else (no 恢复计时 when nothing is paused, no 移送公安 on a closed case).
 
-The state transitions come from TRANSITIONS (complaints.services.cases), the rest from the
+The state transitions come from TRANSITIONS (complaints.cases.services), the rest from the
 case's clocks and extension requests, who may decide from complaints.permissions. The
 services still check everything themselves; this only keeps the page from offering what they
 would refuse."""
@@ -9,10 +9,10 @@ would refuse."""
 from __future__ import annotations
 
 from arrears import deadlines
-from arrears.models import Deadline, User
+from arrears.models import Deadline, DeadlineState, User
+from complaints.cases.services import CLOSE, allowed_actions
 from complaints.models import Case, CaseState, ExtensionState
 from complaints.permissions import can_decide_extension
-from complaints.services.cases import CLOSE, allowed_actions
 
 # Actions that apply while the case is being handled (pending, accepted or filed).
 WHILE_OPEN = ("triage", "record", "payment", "revise_owed", "arbitration", "police")
@@ -30,7 +30,7 @@ def available(case: Case, user: User) -> list[str]:
         .only("state")
         .first()
     )
-    if close_clock is not None and close_clock.state == "paused":
+    if close_clock is not None and close_clock.state == DeadlineState.PAUSED:
         actions.append("resume")
     requests = list(case.extensions.exclude(state=ExtensionState.REFUSED).only("state"))
     pending = next((r for r in requests if r.state == ExtensionState.PENDING), None)

@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from arrears import jobs
+from arrears.audit.security import security_event
 from arrears.models import Role, User
 from arrears.permissions import can_read_audit
 
 from . import maintenance
 from .exports import SECURITY, AuditFilterForm, filtered, kind_choices
-from .security import security_event
 
 
 def _auditor(request: HttpRequest) -> User:

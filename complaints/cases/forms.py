@@ -7,11 +7,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from arrears.forms import StyledForm
+from arrears.forms import MultipleFileField, StyledForm
 from arrears.models import Role, User
-from complaints.forms import MultipleFileField
+from complaints.cases.outcomes import outcome_choices
 from complaints.models import RECORDABLE, EntryKind, Outcome, TriageClass
-from complaints.services.outcomes import outcome_choices
 
 
 class ReasonForm(StyledForm):
@@ -99,7 +98,7 @@ class DecisionForm(StyledForm):
 
 
 class CloseForm(StyledForm):
-    """Offers only the outcomes whose rule holds now (complaints.services.outcomes); the others
+    """Offers only the outcomes whose rule holds now (complaints.cases.outcomes); the others
     are listed with the reason. Any outcome is accepted as input: the service checks the rule
     and its message explains a refusal better than "not a valid choice"."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import Http404
@@ -17,16 +18,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arrears.api.exceptions import refused_by_data, rule_refusal
-from arrears.models import Department, User
+from arrears.models import Department
 from arrears.ratelimit import client_ip
-from complaints import selectors, services
-from complaints.api import serializers as s
-from complaints.api.authentication import (
+from arrears.request_user import request_user
+from complaints.intake import referrals, selectors
+from complaints.intake import serializers as s
+from complaints.intake import services as intake_services
+from complaints.intake.filters import ComplaintFilter, ReferralFilter
+from complaints.integration.authentication import (
     ApiKeyAuthentication,
     ClientRateThrottle,
     IsIntegrationClient,
 )
-from complaints.filters import ComplaintFilter, ReferralFilter
 from complaints.models import Complaint, IntegrationClient
 from complaints.tracking import normalize_tracking_no
 
@@ -73,13 +76,13 @@ def _submit(client: IntegrationClient, raw: Any) -> tuple[str, Complaint | None,
     external_id = data.pop("external_id")
     try:
         with transaction.atomic():
-            complaint, created = services.referral_submit(
+            complaint, created = referrals.referral_submit(
                 client=client, external_id=external_id, data=data
             )
     except DjangoValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return "rejected", None, errors
-    except services.ReferralConflict as conflict:
+    except referrals.ReferralConflict as conflict:
         return (
             "conflict",
             conflict.complaint,
@@ -193,15 +196,13 @@ class ReferralEvidenceView(APIView):
         responses={201: s.EvidenceSerializer(many=True), 404: s.ErrorSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        from django.core.exceptions import ObjectDoesNotExist
-
         external_id = str(request.POST.get("external_id", "")).strip()
         if not external_id:
             return Response(
                 {"external_id": [_("请填写来源编号")]}, status=status.HTTP_400_BAD_REQUEST
             )
         try:
-            stored = services.referral_evidence_add(
+            stored = referrals.referral_evidence_add(
                 client=_client(request),
                 external_id=external_id,
                 files=request.FILES.getlist("evidence"),
@@ -211,12 +212,6 @@ class ReferralEvidenceView(APIView):
         return Response(
             s.EvidenceSerializer(stored, many=True).data, status=status.HTTP_201_CREATED
         )
-
-
-def _staff(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @extend_schema_view(
@@ -235,7 +230,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "tracking_no"
 
     def get_queryset(self) -> Any:
-        return selectors.complaint_list(user=_staff(self.request))
+        return selectors.complaint_list(user=request_user(self.request))
 
     def get_object(self) -> Any:
         # Accepted as people write it: with or without the dash, any case, with spaces.
@@ -249,7 +244,9 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={200: s.ComplaintSerializer, **STAFF_ERRORS})
     @action(detail=True, methods=["post"])
     def sign(self, request: Request, tracking_no: str) -> Response:
-        complaint = services.complaint_sign(complaint=self._object(), user=_staff(request))
+        complaint = intake_services.complaint_sign(
+            complaint=self._object(), user=request_user(request)
+        )
         return Response(s.ComplaintSerializer(complaint).data)
 
     @extend_schema(
@@ -260,8 +257,8 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         complaint = self._object()  # 404 before anything is said about the input
         data = s.ReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        complaint = services.complaint_return(
-            complaint=complaint, user=_staff(request), reason=data.validated_data["reason"]
+        complaint = intake_services.complaint_return(
+            complaint=complaint, user=request_user(request), reason=data.validated_data["reason"]
         )
         return Response(s.ComplaintSerializer(complaint).data)
 
@@ -276,8 +273,8 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         department = Department.objects.filter(pk=data.validated_data["department"]).first()
         if department is None:
             return rule_refusal({"department": [_("未知的承办单位")]})
-        complaint = services.complaint_dispatch(
-            complaint=complaint, user=_staff(request), department=department
+        complaint = intake_services.complaint_dispatch(
+            complaint=complaint, user=request_user(request), department=department
         )
         return Response(s.ComplaintSerializer(complaint).data)
 
@@ -290,7 +287,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
         data = s.RevealSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         field = data.validated_data["field"]
-        value = services.complaint_reveal(
-            complaint=complaint, user=_staff(request), field=field, ip=client_ip(request)
+        value = intake_services.complaint_reveal(
+            complaint=complaint, user=request_user(request), field=field, ip=client_ip(request)
         )
         return Response({"field": field, "value": value})
