@@ -278,22 +278,35 @@ def _notify(job: Job, state: str) -> None:
     )
 
 
+def _claim(job_id: int, token: uuid.UUID) -> bool:
+    """Queued → running, once: a conditional UPDATE, so two workers cannot both take it."""
+    now = timezone.now()
+    return bool(
+        Job.objects.filter(pk=job_id, state=JobState.QUEUED, cancel_requested=False).update(
+            state=JobState.RUNNING,
+            claim_token=token,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            finished_at=None,
+            lease_until=now + lease(),
+            done=0,
+            error="",
+        )
+    )
+
+
+def _fail(job: Job, token: uuid.UUID, error: str, **fields: Any) -> str:
+    _finish(job.pk, token, state=JobState.FAILED, error=error, **fields)
+    job.refresh_from_db()
+    _notify(job, JobState.FAILED)
+    return JobState.FAILED
+
+
 def job_run(*, job_id: int) -> str:
     """Run a queued job (called by the task). Returns the state it ended in; a job that is not
     queued (already run, running elsewhere, cancelled) is left alone."""
     token = uuid.uuid4()
-    now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, state=JobState.QUEUED, cancel_requested=False).update(
-        state=JobState.RUNNING,
-        claim_token=token,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        finished_at=None,
-        lease_until=now + lease(),
-        done=0,
-        error="",
-    )
-    if not claimed:
+    if not _claim(job_id, token):
         return "skipped"
     job = Job.objects.select_related("owner").get(pk=job_id)
     kind = REGISTRY.get(job.kind)
@@ -320,23 +333,22 @@ def job_run(*, job_id: int) -> str:
     except (ValidationError, PermissionDenied) as exc:
         path.unlink(missing_ok=True)
         message = "；".join(getattr(exc, "messages", [str(exc)])) or _("无权执行")
-        _finish(job_id, token, state=JobState.FAILED, error=message[:2000])
-        job.refresh_from_db()
-        _notify(job, JobState.FAILED)
-        return JobState.FAILED
+        return _fail(job, token, message[:2000])
     except Exception:
         path.unlink(missing_ok=True)
         logger.exception("job %s (%s) failed", job_id, job.kind)
-        _finish(job_id, token, state=JobState.FAILED, error=_("执行出错，请重试或联系管理员"))
-        job.refresh_from_db()
-        _notify(job, JobState.FAILED)
-        return JobState.FAILED
+        return _fail(job, token, _("执行出错，请重试或联系管理员"))
     if outcome.failed:
         path.unlink(missing_ok=True)
-        _finish(job_id, token, state=JobState.FAILED, error=outcome.failed, report=outcome.report)
-        job.refresh_from_db()
-        _notify(job, JobState.FAILED)
-        return JobState.FAILED
+        return _fail(job, token, outcome.failed, report=outcome.report)
+    return _complete(job, token, kind, progress, outcome, path)
+
+
+def _complete(
+    job: Job, token: uuid.UUID, kind: JobKind, progress: Progress, outcome: Outcome, path: Path
+) -> str:
+    """Done: the file renamed to its final name (atomically, so a file under a job's name is
+    always complete), the row marked done unless the sweep ended it meanwhile."""
     values: dict[str, Any] = {
         "state": JobState.DONE,
         "done": progress.done,
@@ -346,7 +358,6 @@ def job_run(*, job_id: int) -> str:
         values["total"] = max(progress.total, progress.done)
     if kind.writes_file and outcome.filename:
         final = path.with_name(f"{token.hex[:12]}{Path(outcome.filename).suffix}")
-        # The rename is atomic: the file under the job's name is always a complete one.
         os.replace(path, final)
         values.update(
             result=str(final.relative_to(Path(settings.MEDIA_ROOT))),
@@ -356,7 +367,7 @@ def job_run(*, job_id: int) -> str:
         )
     else:
         path.unlink(missing_ok=True)
-    if not _finish(job_id, token, **values):
+    if not _finish(job.pk, token, **values):
         # The sweep ended the job while this worker finished: keep its verdict, drop the file.
         if values.get("result"):
             (Path(settings.MEDIA_ROOT) / values["result"]).unlink(missing_ok=True)

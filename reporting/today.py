@@ -46,7 +46,7 @@ def _day_end(day: dt.date) -> dt.datetime:
 
 def my_worklist_figures(user: Any, now: dt.datetime) -> list[home.Figure]:
     """My open cases by urgency, as the worklist orders, badges and filters them (one
-    condition each: complaints.selectors.urgency_condition)."""
+    condition each: complaints.cases.selectors.urgency_condition)."""
     mine = case_selectors.worklist(user=user).order_by()
     condition = case_selectors.urgency_condition
     counts = mine.aggregate(

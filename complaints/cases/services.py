@@ -513,19 +513,10 @@ def case_record_payment(
     return payment
 
 
-def case_revise_owed(
-    *,
-    case: Case,
-    user: User,
-    reason: str,
-    amount_owed: Decimal | None = None,
-    workers_owed: int | None = None,
-) -> CaseEntry:
-    """核定欠薪金额: the investigation established a different amount owed or number of
-    workers (often more than the complaints claimed). A reason is required and the change is
-    a timeline entry, old → new; never below what was already recovered or paid."""
-    _check_scope(case, user)
-    reason = reason.strip()
+def _check_revision_input(
+    reason: str, amount_owed: Decimal | None, workers_owed: int | None
+) -> None:
+    """What the officer typed: a reason, and an amount (to the fen, within range) or a number."""
     errors: dict[str, list[str]] = {}
     if not reason:
         errors["reason"] = [_("请填写核定欠薪金额的理由")]
@@ -540,21 +531,43 @@ def case_revise_owed(
         errors["workers_owed"] = [_("涉及人数至少为1")]
     if errors:
         raise ValidationError(errors)
+
+
+def _check_revision_against(case: Case, new_amount: Decimal, new_workers: int) -> None:
+    """Against the locked case: never below what was recovered or paid, and a real change."""
+    errors: dict[str, list[str]] = {}
+    if new_amount < case.recovered_amount:
+        errors["amount_owed"] = [
+            _("欠薪金额不能低于已追回工资 %(r)s 元") % {"r": _yuan(case.recovered_amount)}
+        ]
+    if new_workers < case.workers_paid:
+        errors["workers_owed"] = [
+            _("涉及人数不能少于已支付人数 %(n)s 人") % {"n": case.workers_paid}
+        ]
+    if (new_amount, new_workers) == (case.amount_owed, case.workers_owed):
+        errors.setdefault("amount_owed", []).append(_("欠薪金额和涉及人数均未变化"))
+    if errors:
+        raise ValidationError(errors)
+
+
+def case_revise_owed(
+    *,
+    case: Case,
+    user: User,
+    reason: str,
+    amount_owed: Decimal | None = None,
+    workers_owed: int | None = None,
+) -> CaseEntry:
+    """核定欠薪金额: the investigation established a different amount owed or number of
+    workers (often more than the complaints claimed). A reason is required and the change is
+    a timeline entry, old → new; never below what was already recovered or paid."""
+    _check_scope(case, user)
+    reason = reason.strip()
+    _check_revision_input(reason, amount_owed, workers_owed)
     with _acting_on(case, _open_or(_("案件已结束，请先重新办理"))) as case:
         new_amount = case.amount_owed if amount_owed is None else amount_owed
         new_workers = case.workers_owed if workers_owed is None else workers_owed
-        if new_amount < case.recovered_amount:
-            errors["amount_owed"] = [
-                _("欠薪金额不能低于已追回工资 %(r)s 元") % {"r": _yuan(case.recovered_amount)}
-            ]
-        if new_workers < case.workers_paid:
-            errors["workers_owed"] = [
-                _("涉及人数不能少于已支付人数 %(n)s 人") % {"n": case.workers_paid}
-            ]
-        if (new_amount, new_workers) == (case.amount_owed, case.workers_owed):
-            errors.setdefault("amount_owed", []).append(_("欠薪金额和涉及人数均未变化"))
-        if errors:
-            raise ValidationError(errors)
+        _check_revision_against(case, new_amount, new_workers)
         old_amount, old_workers = case.amount_owed, case.workers_owed
         claimed = case.complaints.aggregate(w=Sum("workers_owed"), a=Sum("amount_owed"))
         case.owed_adjustment = new_amount - (
