@@ -294,6 +294,34 @@ def calendar_coverage_alert(*, today: datetime.date | None = None) -> list[int]:
 # --- Notifications --------------------------------------------------------------------------
 
 
+# What a keyed notification row carries besides its recipient and key.
+_NOTIFICATION_FIELDS = (
+    "kind",
+    "title",
+    "body",
+    "url",
+    "subject_type",
+    "subject_id",
+    "urgent",
+    "digest_channels",
+)
+
+
+def _insert_missing(rows: list[Notification], dedupe_key: str | None) -> list[Notification]:
+    """Row by row, each recipient's keyed message unless it exists by now; the new ones."""
+    created = []
+    for row in rows:
+        with transaction.atomic():
+            notification, is_new = Notification.objects.get_or_create(
+                recipient=row.recipient,
+                dedupe_key=dedupe_key,
+                defaults={f: getattr(row, f) for f in _NOTIFICATION_FIELDS},
+            )
+        if is_new:
+            created.append(notification)
+    return created
+
+
 def notification_send(
     *,
     recipients: Iterable[User],
@@ -344,28 +372,7 @@ def notification_send(
                 created = Notification.objects.bulk_create(rows)
         except IntegrityError:
             # Someone sent the same keyed message at the same moment: go one by one.
-            created = []
-            for row in rows:
-                with transaction.atomic():
-                    notification, is_new = Notification.objects.get_or_create(
-                        recipient=row.recipient,
-                        dedupe_key=dedupe_key,
-                        defaults={
-                            f: getattr(row, f)
-                            for f in (
-                                "kind",
-                                "title",
-                                "body",
-                                "url",
-                                "subject_type",
-                                "subject_id",
-                                "urgent",
-                                "digest_channels",
-                            )
-                        },
-                    )
-                if is_new:
-                    created.append(notification)
+            created = _insert_missing(rows, dedupe_key)
         # Same transaction as the inbox rows: a copy exists exactly when its notification does.
         copies_enqueue(created, email=email, sms=sms)
     return created

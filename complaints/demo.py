@@ -240,6 +240,120 @@ OUTCOME_STEPS = {
 }
 
 
+def _demo_case(
+    c: Complaint,
+    rng: random.Random,
+    now: datetime.datetime,
+    calendar: Any,
+    outcomes: list[str],
+    weights: list[int],
+) -> Case:
+    """The case a signed demo complaint became: closed with an outcome and the working days
+    it took when old enough, else still open in one of the open states."""
+    received = timezone.localdate(c.received_at)
+    cls = "major" if c.workers_owed >= 30 else ("simple" if c.workers_owed <= 3 else "ordinary")
+    filed = calendar.add_working_days(received, rng.randint(1, 5))
+    age = (now - c.received_at).days
+    case = Case(
+        county_id=c.county_id or 0,
+        department_id=c.department_id or 0,
+        owner_id=c.signed_by_id or 0,  # all set: filtered above
+        employer_name=c.employer_name,
+        project_id=c.project_id,
+        project_name=c.project_name,
+        channel=c.channel,
+        industry_id=c.industry_id,
+        workers_owed=c.workers_owed,
+        amount_owed=c.amount_owed,
+        triage_class=cls,
+        suggested_class=cls,
+        created_at=c.received_at,
+        accepted_at=c.received_at + datetime.timedelta(days=1),
+        filed_on=filed,
+    )
+    if age > 45 or (age > 10 and rng.random() < 0.6):
+        taken = max(1, int(rng.gammavariate(2.0, CLASS_DAYS[cls] / 2.2)))
+        closed_on = calendar.add_working_days(filed, taken)
+        if timezone.make_aware(datetime.datetime.combine(closed_on, datetime.time(16))) > now:
+            closed_on, taken = received, 0
+        outcome = rng.choices(outcomes, weights=weights)[0]
+        share = {
+            "paid_in_full": 1,
+            "partly_paid": rng.uniform(0.3, 0.9),
+            "mediated": rng.uniform(0.6, 1.0),
+        }.get(outcome, 0)
+        case.state, case.outcome = "closed", outcome
+        case.closed_at = timezone.make_aware(
+            datetime.datetime.combine(closed_on, datetime.time(16))
+        )
+        case.working_days_taken = taken
+        case.closed_on_time = taken <= CLASS_DAYS[cls]
+        case.recovered_amount = (c.amount_owed * Decimal(str(share))).quantize(Decimal("0.01"))
+        case.workers_paid = int(c.workers_owed * share)
+        case.satisfaction = rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]
+    else:
+        case.state = rng.choice(["pending", "accepted", "filed", "filed", "filed"])
+        if case.state != "filed":
+            case.filed_on = None
+        if case.state == "pending":
+            case.accepted_at = None
+    return case
+
+
+def _demo_history(
+    case: Case,
+    ct: Any,
+    calendar: Any,
+    steps: list[int],
+    entries: list[CaseEntry],
+    clocks: list[Deadline],
+) -> None:
+    """A closed case's timeline (the outcome's steps, then the payment); an open case's
+    running clock."""
+    if case.state == "closed":
+        assert case.closed_at is not None  # closed cases were given a closing time above
+        # The step each outcome's rule asks for is on the timeline (referrals are where
+        # the dashboards count them), then the payment, as an officer would record them.
+        for kind, text in OUTCOME_STEPS.get(case.outcome, ()):
+            entries.append(
+                CaseEntry(
+                    case=case,
+                    kind=kind,
+                    at=case.closed_at - datetime.timedelta(hours=2),
+                    actor_id=case.owner_id,
+                    text=text,
+                )
+            )
+        if case.recovered_amount > 0:
+            entries.append(
+                CaseEntry(
+                    case=case,
+                    kind="payment",
+                    at=case.closed_at - datetime.timedelta(hours=1),
+                    actor_id=case.owner_id,
+                    text="工资已支付",
+                )
+            )
+    elif case.is_open:
+        start = case.filed_on or timezone.localdate(case.created_at)
+        kind = "case.close" if case.filed_on else "case.accept"
+        days = CLASS_DAYS[case.triage_class] if case.filed_on else 5
+        values = deadlines.clock(calendar, start, days, 1, 0, steps)
+        clocks.append(
+            Deadline(
+                content_type=ct,
+                object_id=case.pk,
+                kind=kind,
+                county_id=case.county_id,
+                department_id=case.department_id,
+                owner_id=case.owner_id,
+                started_on=start,
+                working_days=days,
+                **values,
+            )
+        )
+
+
 def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.datetime) -> None:
     """One case per signed complaint: older ones closed with an outcome, payments and the
     working days they took; recent ones open with their running clocks."""
@@ -253,56 +367,7 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
     ]
     outcomes = list(OUTCOME_WEIGHTS)
     weights = [OUTCOME_WEIGHTS[o] for o in outcomes]
-    cases = []
-    for c in signed:
-        received = timezone.localdate(c.received_at)
-        cls = "major" if c.workers_owed >= 30 else ("simple" if c.workers_owed <= 3 else "ordinary")
-        filed = calendar.add_working_days(received, rng.randint(1, 5))
-        age = (now - c.received_at).days
-        case = Case(
-            county_id=c.county_id or 0,
-            department_id=c.department_id or 0,
-            owner_id=c.signed_by_id or 0,  # all set: filtered above
-            employer_name=c.employer_name,
-            project_id=c.project_id,
-            project_name=c.project_name,
-            channel=c.channel,
-            industry_id=c.industry_id,
-            workers_owed=c.workers_owed,
-            amount_owed=c.amount_owed,
-            triage_class=cls,
-            suggested_class=cls,
-            created_at=c.received_at,
-            accepted_at=c.received_at + datetime.timedelta(days=1),
-            filed_on=filed,
-        )
-        if age > 45 or (age > 10 and rng.random() < 0.6):
-            taken = max(1, int(rng.gammavariate(2.0, CLASS_DAYS[cls] / 2.2)))
-            closed_on = calendar.add_working_days(filed, taken)
-            if timezone.make_aware(datetime.datetime.combine(closed_on, datetime.time(16))) > now:
-                closed_on, taken = received, 0
-            outcome = rng.choices(outcomes, weights=weights)[0]
-            share = {
-                "paid_in_full": 1,
-                "partly_paid": rng.uniform(0.3, 0.9),
-                "mediated": rng.uniform(0.6, 1.0),
-            }.get(outcome, 0)
-            case.state, case.outcome = "closed", outcome
-            case.closed_at = timezone.make_aware(
-                datetime.datetime.combine(closed_on, datetime.time(16))
-            )
-            case.working_days_taken = taken
-            case.closed_on_time = taken <= CLASS_DAYS[cls]
-            case.recovered_amount = (c.amount_owed * Decimal(str(share))).quantize(Decimal("0.01"))
-            case.workers_paid = int(c.workers_owed * share)
-            case.satisfaction = rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]
-        else:
-            case.state = rng.choice(["pending", "accepted", "filed", "filed", "filed"])
-            if case.state != "filed":
-                case.filed_on = None
-            if case.state == "pending":
-                case.accepted_at = None
-        cases.append(case)
+    cases = [_demo_case(c, rng, now, calendar, outcomes, weights) for c in signed]
     created = Case.objects.bulk_create(cases)
     for complaint, case in zip(signed, created, strict=True):
         complaint.case_id = case.pk  # the complaints are inserted after this
@@ -318,50 +383,11 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
         )
     )
     ct = ContentType.objects.get_for_model(Case)
-    entries, payments, clocks = [], [], []
+    entries: list[CaseEntry] = []
+    clocks: list[Deadline] = []
     for case in created:
-        if case.state == "closed":
-            assert case.closed_at is not None  # closed cases were given a closing time above
-            # The step each outcome's rule asks for is on the timeline (referrals are where
-            # the dashboards count them), then the payment, as an officer would record them.
-            for kind, text in OUTCOME_STEPS.get(case.outcome, ()):
-                entries.append(
-                    CaseEntry(
-                        case=case,
-                        kind=kind,
-                        at=case.closed_at - datetime.timedelta(hours=2),
-                        actor_id=case.owner_id,
-                        text=text,
-                    )
-                )
-            if case.recovered_amount > 0:
-                entries.append(
-                    CaseEntry(
-                        case=case,
-                        kind="payment",
-                        at=case.closed_at - datetime.timedelta(hours=1),
-                        actor_id=case.owner_id,
-                        text="工资已支付",
-                    )
-                )
-        elif case.is_open:
-            start = case.filed_on or timezone.localdate(case.created_at)
-            kind = "case.close" if case.filed_on else "case.accept"
-            days = CLASS_DAYS[case.triage_class] if case.filed_on else 5
-            values = deadlines.clock(calendar, start, days, 1, 0, steps)
-            clocks.append(
-                Deadline(
-                    content_type=ct,
-                    object_id=case.pk,
-                    kind=kind,
-                    county_id=case.county_id,
-                    department_id=case.department_id,
-                    owner_id=case.owner_id,
-                    started_on=start,
-                    working_days=days,
-                    **values,
-                )
-            )
+        _demo_history(case, ct, calendar, steps, entries, clocks)
+    payments = []
     made_entries = CaseEntry.objects.bulk_create(entries)
     for entry in made_entries:
         if entry.kind != "payment":
