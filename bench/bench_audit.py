@@ -25,6 +25,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
+import django
+
+django.setup()
+# The project, once Django is set up (a script run by hand, not a module Django loads).
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import F  # noqa: E402
+
+from arrears import audit, deadlines  # noqa: E402
+from arrears.audit import chain  # noqa: E402
+from arrears.models import AuditEvent, County, Deadline  # noqa: E402
+
 
 def timed(fn, repeat: int = 3) -> float:
     best = float("inf")
@@ -40,18 +53,6 @@ def main() -> None:
     parser.add_argument("--deadlines", type=int, default=200_000)
     parser.add_argument("--updated", type=int, default=10_000)
     args = parser.parse_args()
-
-    import django
-
-    django.setup()
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.management import call_command
-    from django.db import connection, transaction
-    from django.db.models import F
-
-    from arrears import audit, deadlines
-    from arrears.audit import chain
-    from arrears.models import AuditEvent, County, Deadline
 
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be filled with test rows).")

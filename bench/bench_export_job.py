@@ -30,6 +30,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DEBUG", "false")
 
+import django
+
+django.setup()
+# The project, once Django is set up (a script run by hand, not a module Django loads).
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from arrears import jobs  # noqa: E402
+from arrears.models import Job, User  # noqa: E402
+from complaints.models import Complaint  # noqa: E402
+
 
 class _Sink(io.RawIOBase):
     """Counts what COPY writes and keeps nothing."""
@@ -57,16 +68,6 @@ def main() -> None:
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--skip-xlsx", action="store_true")
     args = parser.parse_args()
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from arrears import jobs
-    from arrears.models import Job, User
-    from complaints.models import Complaint
 
     call_command("migrate", verbosity=0)
     have = Complaint.objects.count()

@@ -27,6 +27,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+import django  # noqa: E402 - after the settings are chosen
+
+django.setup()
+# The project, once Django is set up (a script run by hand, not a module Django loads).
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from arrears import audit  # noqa: E402
+from arrears.models import Role, User  # noqa: E402
+from complaints.integration.api_keys import api_key_issue  # noqa: E402
+from complaints.models import Complaint, IntegrationClient  # noqa: E402
+
 PORT = 8799
 
 
@@ -62,17 +76,6 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from arrears import audit
-    from arrears.models import Role, User
-    from complaints.integration.api_keys import api_key_issue
-    from complaints.models import Complaint, IntegrationClient
 
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be filled with test rows).")
@@ -148,7 +151,6 @@ def main() -> None:
         server.wait()
 
     # The baseline: the same rows saved one INSERT at a time, no HTTP and no business logic.
-    from django.utils import timezone
 
     start = time.perf_counter()
     with audit.suspended():

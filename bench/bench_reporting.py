@@ -34,6 +34,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DEBUG", "false")
 
+import django
+
+django.setup()
+# The project, once Django is set up (a script run by hand, not a module Django loads).
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from arrears.models import County, User  # noqa: E402
+from complaints.models import Case, Complaint  # noqa: E402
+from projects.models import RectificationOrder  # noqa: E402
+from projects.models.compliance import CORE_ITEMS, TWO_FUNDS_ONE_BOARD  # noqa: E402
+from reporting import drill, exports, periods, selectors  # noqa: E402
+
 CASE_SQL = """
 SELECT {unit} AS unit,
   count(*) FILTER (WHERE accepted_at >= %(s)s AND accepted_at < %(e)s) AS accepted,
@@ -129,8 +145,6 @@ def _items(codes: list[str]) -> str:
 def hand_sql(
     cursor: Any, params: dict[str, Any], dim: str, county_id: int | None
 ) -> dict[Any, dict[str, Any]]:
-    from projects.models.compliance import CORE_ITEMS, TWO_FUNDS_ONE_BOARD
-
     unit = "county_id" if dim == "county" else "department_id"
     rows: dict[Any, dict[str, Any]] = {}
     for template in SQL.values():
@@ -188,20 +202,6 @@ def main() -> None:
     parser.add_argument("--skip-xlsx", action="store_true")
     parser.add_argument("--skip-exports", action="store_true")
     args = parser.parse_args()
-
-    import django
-
-    django.setup()
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
-    from django.utils import timezone
-
-    from arrears.models import County, User
-    from complaints.models import Case, Complaint
-    from projects.models import RectificationOrder
-    from reporting import drill, exports, periods, selectors
 
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be filled with test rows).")

@@ -20,24 +20,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DEBUG", "false")
 
+import django
+
+django.setup()
+# The project, once Django is set up (a script run by hand, not a module Django loads).
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from arrears import audit, deadlines  # noqa: E402
+from arrears.models import County, Deadline, Department, Notification, User  # noqa: E402
+from complaints.models import Case  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--open", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
     args = parser.parse_args()
-
-    import django
-
-    django.setup()
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.management import call_command
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from arrears import audit, deadlines
-    from arrears.models import County, Deadline, Department, Notification, User
-    from complaints.models import Case
 
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be filled with test rows).")
