@@ -6,16 +6,19 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from arrears import config
+from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.notifications import Text
 from arrears.scoping import for_user
+from arrears.services import notification_send
+from complaints.models import Case
 from projects.models import (
     CHECKLIST,
     ChecklistItem,
@@ -28,6 +31,7 @@ from projects.models import (
     WarningRule,
     WarningState,
 )
+from projects.permissions import can_dispose_warning
 
 
 def checklist_set(
@@ -58,8 +62,6 @@ def checklist_set(
         raise ValidationError({"amount": [_("金额不能为负数")]})
     with transaction.atomic():
         if refuse_older:
-            from arrears.errors import Conflict
-
             # Locked, so two verifications at once are checked one after the other.
             recorded = (
                 ChecklistItem.objects.select_for_update()
@@ -218,8 +220,6 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
     """Evaluate every rule for every project in construction: open a warning where a
     condition holds and none is open (one per rule and project, by a database constraint),
     close open ones whose condition has gone. Idempotent; safe to run twice at once."""
-    from arrears.services import notification_send
-
     today = today or timezone.localdate()
     opened = closed = 0
     projects = Project.objects.filter(status=ProjectStatus.IN_CONSTRUCTION).select_related(
@@ -283,8 +283,6 @@ def _case_for_warning(*, warning: Warning, user: User, case_number: str) -> Any:
     see (the same scoping as the case pages) and concern the warning's project — linked to
     it, or, when intake could not match the project, against one of the project's parties
     (by credit code)."""
-    from complaints.models import Case
-
     number = case_number.strip().upper()
     if not number:
         raise ValidationError({"case_number": [_("转为案件时请填写案件编号")]})
@@ -307,10 +305,6 @@ def warning_dispose(
     """The department's disposition of a warning (interview held, resolved, turned into a
     case — which links the case, see `_case_for_warning`). A warning whose condition still
     holds is reopened by the next evaluation — which says why it could not be closed."""
-    from django.core.exceptions import PermissionDenied
-
-    from projects.permissions import can_dispose_warning
-
     if not can_dispose_warning(user):
         raise PermissionDenied(_("您不能处置预警"))
     if disposition not in DISPOSITIONS:
@@ -330,8 +324,6 @@ def warning_dispose(
         case=case,
     )
     if not updated:
-        from arrears.errors import Conflict
-
         raise Conflict(_("该预警已处置"))
     warning.refresh_from_db()
     return warning
