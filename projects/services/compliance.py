@@ -233,11 +233,8 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
         for rule, finding in found.items():
             warning = current.get(rule)
             if finding is None and warning is not None:
-                closed += Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
-                    state=WarningState.RESOLVED,
-                    resolved_at=timezone.now(),
-                    disposition="auto",
-                    note=_("预警条件已消除（系统自动关闭）"),
+                closed += _warning_resolve(
+                    warning, disposition="auto", note=_("预警条件已消除（系统自动关闭）")
                 )
             elif finding is not None and warning is None:
                 level, detail = finding
@@ -269,6 +266,15 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
                     subject=project,  # the inbox groups a project's warnings
                 )
     return {"opened": opened, "closed": closed}
+
+
+def _warning_resolve(warning: Warning, **fields: Any) -> int:
+    """Resolve a warning that is still open, recording `fields` (disposition, note, case): a
+    conditional update, so a disposition and the evaluation (or two clerks) resolve it once.
+    The number of rows changed, 0 when it was already resolved."""
+    return Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
+        state=WarningState.RESOLVED, resolved_at=timezone.now(), **fields
+    )
 
 
 DISPOSITIONS = {
@@ -316,13 +322,7 @@ def warning_dispose(
         case = _case_for_warning(warning=warning, user=user, case_number=case_number)
     elif case_number.strip():
         raise ValidationError({"case_number": [_("只有“转为案件”才关联案件")]})
-    updated = Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
-        state=WarningState.RESOLVED,
-        resolved_at=timezone.now(),
-        disposition=disposition,
-        note=note.strip(),
-        case=case,
-    )
+    updated = _warning_resolve(warning, disposition=disposition, note=note.strip(), case=case)
     if not updated:
         raise Conflict(_("该预警已处置"))
     warning.refresh_from_db()
