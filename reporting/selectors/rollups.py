@@ -19,7 +19,6 @@ from reporting.periods import Period
 from reporting.selectors.breakdowns import breakdowns, overdue_units, trend
 from reporting.selectors.subsets import (
     BASES,
-    OPEN_STATES,
     SUBSETS,
     Base,
     Filters,
@@ -139,10 +138,11 @@ def raw_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> R
 def snapshot_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:
     """What is true now: open and overdue cases, and 5+3 coverage of projects in construction."""
     rows: Rows = {}
+    p = filters.period
     case = BASES["case"]
     cases = (
         case.queryset(user, filters)
-        .filter(state__in=OPEN_STATES)
+        .filter(SUBSETS["open"].condition(p, now))
         .annotate(late=late_case_clock(now))
         .values(unit=F(_group(case, dim)))
         .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(late=True)))
@@ -153,7 +153,7 @@ def snapshot_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime)
     project = BASES["project"]
     projects = (
         project.queryset(user, filters)
-        .filter(status="in_construction")
+        .filter(SUBSETS["projects"].condition(p, now))
         .annotate(core=_core_flag(), two_funds=_two_funds_flag())
         .values(unit=F(_group(project, dim)))
         .annotate(

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears.models import Deadline, User
 from arrears.scoping import for_user
 from complaints.models import Case
-from projects.models import CORE_ITEMS
+from projects.models import CORE_ITEMS, ProjectStatus
 from projects.models.compliance import TWO_FUNDS_ONE_BOARD
 from projects.selectors import clock_overdue, clock_running_late, item_satisfied, order_clocks
 from reporting.periods import Period
@@ -182,7 +182,7 @@ def _orders(p: Period, now: dt.datetime) -> Q:
 
 
 def _in_construction(p: Period, now: dt.datetime) -> Q:
-    return Q(status="in_construction")
+    return Q(status=ProjectStatus.IN_CONSTRUCTION)
 
 
 SUBSETS: dict[str, Subset] = {
