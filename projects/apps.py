@@ -7,11 +7,6 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("工程项目与“5+3”制度")
 
     def ready(self) -> None:
-        from arrears.deadlines import KIND_LABELS
-        from projects import jobs, settings  # noqa: F401 - register config defaults, job kinds
-
-        KIND_LABELS["rectification"] = _("整改期限")
-
-        from arrears.notifications import kind_register
-
-        kind_register("warning.opened", _("欠薪预警"))
+        # Registration modules (config defaults, job kinds, deadline and message kinds) import
+        # models, which apps.py cannot do at its top: it is imported before the models load.
+        from projects import jobs, notifications, settings  # noqa: F401

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import datetime
 import random
+from decimal import Decimal
 from typing import Any
 
-from arrears.models import Industry
-from projects.models import Project, ProjectStatus
+from django.utils import timezone
+
+from arrears import audit, deadlines, workdays
+from arrears.identifiers import CREDIT_CODE_CHARSET
+from arrears.models import Deadline, Industry, Role, User
+from arrears.workdays import WorkCalendar
+from projects import services
+from projects.models import (
+    CHECKLIST,
+    Campaign,
+    ChecklistItem,
+    Employer,
+    MonthlyWageRecord,
+    Project,
+    ProjectParty,
+    ProjectStatus,
+    RectificationOrder,
+)
 
 PLACES = [
     "滨江",
@@ -69,87 +87,108 @@ WEIGHTS_32100 = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
 def credit_code(rng: random.Random, county_code: str) -> str:
     """A well-formed (GB 32100 check character) but invented unified social credit code."""
-    from arrears.identifiers import CREDIT_CODE_CHARSET as CHARS
-
-    body = "91" + county_code + "".join(rng.choice(CHARS[:10]) for _ in range(9))
-    total = sum(CHARS.index(ch) * w for ch, w in zip(body, WEIGHTS_32100, strict=True))
-    return body + CHARS[(31 - total % 31) % 31]
+    chars = CREDIT_CODE_CHARSET
+    body = "91" + county_code + "".join(rng.choice(chars[:10]) for _ in range(9))
+    total = sum(chars.index(ch) * w for ch, w in zip(body, WEIGHTS_32100, strict=True))
+    return body + chars[(31 - total % 31) % 31]
 
 
 def _registries(rng: random.Random, stdout: Any) -> None:
     """Employers and parties, the 5+3 checklist, six months of wage records, then warnings."""
-    import datetime
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from arrears import audit
-    from arrears.models import User
-    from projects import services
-    from projects.models import CHECKLIST, ChecklistItem, Employer, MonthlyWageRecord, ProjectParty
-
     officer = User.objects.filter(username="cityoffice").first()
     today = timezone.localdate()
-    months = []
-    month = today.replace(day=1)
-    for _i in range(6):
-        month = (month - datetime.timedelta(days=1)).replace(day=1)
-        months.append(month)
+    months = _past_months(today, 6)
+    # The helpers draw from `rng` in a fixed order per project: the seed stays deterministic.
     with audit.suspended():
         for project in Project.objects.select_related("county", "industry"):
-            services.project_assign_department(project=project)
-            project.contract_value = Decimal(rng.randint(5, 300)) * 1_000_000
-            project.labour_cost_share = Decimal(rng.choice([18, 20, 22, 25, 30]))
-            project.start_date = today - datetime.timedelta(days=rng.randint(120, 700))
-            project.planned_completion = today + datetime.timedelta(days=rng.randint(60, 600))
-            project.save()
-            for role in ("builder", "general_contractor", "labour_subcontractor"):
-                employer, _c = Employer.objects.get_or_create(
-                    credit_code=credit_code(rng, project.county.code),
-                    defaults={
-                        "name": f"{project.county.short_name}{rng.choice(PLACES)}"
-                        f"{rng.choice(['建设', '建工', '劳务', '置业'])}有限公司"
-                    },
-                )
-                ProjectParty.objects.get_or_create(project=project, employer=employer, role=role)
+            _project_terms(rng, project, today)
+            _project_parties(rng, project)
             if project.status != ProjectStatus.IN_CONSTRUCTION:
                 continue
-            for code, _label in CHECKLIST:
-                state = rng.choices(["compliant", "not_compliant", "unknown"], weights=[80, 12, 8])[
-                    0
-                ]
-                ChecklistItem.objects.create(
-                    project=project,
-                    item=code,
-                    state=state,
-                    verified_by=officer,
-                    verified_on=today - datetime.timedelta(days=rng.randint(1, 90)),
-                    amount=project.contract_value / 50 if code == "deposit" else None,
-                    expires_on=today + datetime.timedelta(days=rng.randint(-10, 400))
-                    if code == "deposit"
-                    else None,
-                )
-            troubled = rng.random() < 0.08
-            workers = rng.randint(30, 400)
-            for index, first in enumerate(months):
-                unpaid = troubled and index < 2
-                paid = workers - (rng.randint(1, 5) if rng.random() < 0.05 else 0)
-                MonthlyWageRecord.objects.create(
-                    project=project,
-                    month=first,
-                    workers_on_roll=workers,
-                    workers_paid=0 if unpaid else paid,
-                    amount_paid=Decimal(0) if unpaid else Decimal(paid * rng.randint(4200, 9000)),
-                    labour_cost_paid_in=Decimal(0)
-                    if unpaid
-                    else (project.contract_value * project.labour_cost_share / 100 / 24).quantize(
-                        Decimal("1")
-                    ),
-                    source="demo",
-                )
+            _project_checklist(rng, project, officer, today)
+            _project_wage_records(rng, project, months)
     result = services.warnings_evaluate(today=today)
     stdout.write(f"registries: employers, checklist, wage records; warnings {result['opened']}")
     _inspections(rng, stdout, today)
+
+
+def _past_months(today: datetime.date, n: int) -> list[datetime.date]:
+    """The first days of the `n` complete months before `today`'s, most recent first."""
+    months = []
+    month = today.replace(day=1)
+    for _i in range(n):
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+        months.append(month)
+    return months
+
+
+def _project_terms(rng: random.Random, project: Project, today: datetime.date) -> None:
+    """The supervising department, contract value, labour share and dates of a project."""
+    services.project_assign_department(project=project)
+    project.contract_value = Decimal(rng.randint(5, 300)) * 1_000_000
+    project.labour_cost_share = Decimal(rng.choice([18, 20, 22, 25, 30]))
+    project.start_date = today - datetime.timedelta(days=rng.randint(120, 700))
+    project.planned_completion = today + datetime.timedelta(days=rng.randint(60, 600))
+    project.save()
+
+
+def _project_parties(rng: random.Random, project: Project) -> None:
+    """A builder, a general contractor and a labour subcontractor for the project."""
+    for role in ("builder", "general_contractor", "labour_subcontractor"):
+        employer, _c = Employer.objects.get_or_create(
+            credit_code=credit_code(rng, project.county.code),
+            defaults={
+                "name": f"{project.county.short_name}{rng.choice(PLACES)}"
+                f"{rng.choice(['建设', '建工', '劳务', '置业'])}有限公司"
+            },
+        )
+        ProjectParty.objects.get_or_create(project=project, employer=employer, role=role)
+
+
+def _project_checklist(
+    rng: random.Random, project: Project, officer: User | None, today: datetime.date
+) -> None:
+    """Every 5+3 item verified, mostly compliant; the deposit with its amount and expiry."""
+    assert project.contract_value is not None  # set by _project_terms
+    for code, _label in CHECKLIST:
+        state = rng.choices(["compliant", "not_compliant", "unknown"], weights=[80, 12, 8])[0]
+        ChecklistItem.objects.create(
+            project=project,
+            item=code,
+            state=state,
+            verified_by=officer,
+            verified_on=today - datetime.timedelta(days=rng.randint(1, 90)),
+            amount=project.contract_value / 50 if code == "deposit" else None,
+            expires_on=today + datetime.timedelta(days=rng.randint(-10, 400))
+            if code == "deposit"
+            else None,
+        )
+
+
+def _project_wage_records(
+    rng: random.Random, project: Project, months: list[datetime.date]
+) -> None:
+    """A wage record per month; a troubled project paid nothing in the last two."""
+    assert project.contract_value is not None  # both set by _project_terms
+    assert project.labour_cost_share is not None
+    troubled = rng.random() < 0.08
+    workers = rng.randint(30, 400)
+    for index, first in enumerate(months):
+        unpaid = troubled and index < 2
+        paid = workers - (rng.randint(1, 5) if rng.random() < 0.05 else 0)
+        MonthlyWageRecord.objects.create(
+            project=project,
+            month=first,
+            workers_on_roll=workers,
+            workers_paid=0 if unpaid else paid,
+            amount_paid=Decimal(0) if unpaid else Decimal(paid * rng.randint(4200, 9000)),
+            labour_cost_paid_in=Decimal(0)
+            if unpaid
+            else (project.contract_value * project.labour_cost_share / 100 / 24).quantize(
+                Decimal("1")
+            ),
+            source="demo",
+        )
 
 
 # Findings inspectors write most often, per checklist item.
@@ -163,43 +202,21 @@ FINDINGS = {
 }
 
 
-def _inspections(rng: random.Random, stdout: Any, today: Any) -> None:
+def _inspections(rng: random.Random, stdout: Any, today: datetime.date) -> None:
     """Two campaigns and, over the last ten months, inspections of a quarter of the projects in
     construction through the service (findings mark the checklist, orders start their clocks);
     most orders were verified rectified within a few working days, some ran late or still run;
     a fifth of the inspections with findings ended in a fine."""
-    import datetime as dt
-    from decimal import Decimal
-
-    from django.utils import timezone
-
-    from arrears import deadlines, workdays
-    from arrears.models import Deadline, Role, User
-    from projects import services
-    from projects.models import Campaign, RectificationOrder
-
-    year = today.year
-    campaigns = [
-        Campaign.objects.get_or_create(
-            name=f"{year}年夏季专项行动",
-            defaults={"starts_on": dt.date(year, 6, 1), "ends_on": dt.date(year, 8, 31)},
-        )[0],
-        Campaign.objects.get_or_create(
-            name=f"{year}年元旦春节前专项整治",
-            defaults={"starts_on": dt.date(year - 1, 12, 1), "ends_on": dt.date(year, 2, 10)},
-        )[0],
-    ]
+    campaigns = _campaigns(today.year)
     calendar = workdays.get_calendar()
-    inspectors: dict[int, list[User]] = {}
-    for user in User.objects.filter(role=Role.INSPECTOR, county__isnull=False):
-        inspectors.setdefault(user.county_id or 0, []).append(user)
+    inspectors = _inspectors_by_county()
     made = fines = 0
     projects = Project.objects.filter(status=ProjectStatus.IN_CONSTRUCTION).order_by("pk")
     for project in projects:
         staff = inspectors.get(project.county_id)
         if not staff or rng.random() > 0.25:
             continue
-        day = today - dt.timedelta(days=rng.randint(5, 300))
+        day = today - datetime.timedelta(days=rng.randint(5, 300))
         campaign = next((c for c in campaigns if c.starts_on <= day <= c.ends_on), None)
         items = rng.sample(sorted(FINDINGS), k=rng.choice([0, 1, 1, 2]))
         inspector = rng.choice(staff)
@@ -211,21 +228,9 @@ def _inspections(rng: random.Random, stdout: Any, today: Any) -> None:
             findings=[{"item": item, "description": FINDINGS[item]} for item in items],
         )
         made += 1
-        for order in RectificationOrder.objects.filter(finding__inspection=inspection):
-            clock = Deadline.objects.get(
-                kind="rectification", object_id=order.pk, state__in=deadlines.RUNNING
-            )
-            if rng.random() < 0.8:
-                # Verified on a past day: the clock is met or missed by that day.
-                done = calendar.add_working_days(day, rng.choice([1, 2, 2, 3, 3, 4, 6]))
-                if done <= today:
-                    at = timezone.make_aware(dt.datetime.combine(done, dt.time(11)))
-                    deadlines.deadline_close(deadline=clock, at=at)
-                    RectificationOrder.objects.filter(pk=order.pk).update(
-                        rectified=True, verified_on=done, verified_by=inspector
-                    )
+        _verify_orders(rng, inspection, inspector, day, today, calendar)
         if items and rng.random() < 0.2:
-            decided = min(day + dt.timedelta(days=7), today)
+            decided = min(day + datetime.timedelta(days=7), today)
             services.fine_record(
                 inspection=inspection,
                 article="art56",
@@ -234,3 +239,54 @@ def _inspections(rng: random.Random, stdout: Any, today: Any) -> None:
             )
             fines += 1
     stdout.write(f"inspections: {made} (2 campaigns), fines {fines}")
+
+
+def _campaigns(year: int) -> list[Campaign]:
+    """This year's summer action and the one before the Spring Festival."""
+    return [
+        Campaign.objects.get_or_create(
+            name=f"{year}年夏季专项行动",
+            defaults={
+                "starts_on": datetime.date(year, 6, 1),
+                "ends_on": datetime.date(year, 8, 31),
+            },
+        )[0],
+        Campaign.objects.get_or_create(
+            name=f"{year}年元旦春节前专项整治",
+            defaults={
+                "starts_on": datetime.date(year - 1, 12, 1),
+                "ends_on": datetime.date(year, 2, 10),
+            },
+        )[0],
+    ]
+
+
+def _inspectors_by_county() -> dict[int, list[User]]:
+    inspectors: dict[int, list[User]] = {}
+    for user in User.objects.filter(role=Role.INSPECTOR, county__isnull=False):
+        inspectors.setdefault(user.county_id or 0, []).append(user)
+    return inspectors
+
+
+def _verify_orders(
+    rng: random.Random,
+    inspection: Any,
+    inspector: User,
+    day: datetime.date,
+    today: datetime.date,
+    calendar: WorkCalendar,
+) -> None:
+    """Most of the inspection's orders verified rectified a few working days later."""
+    for order in RectificationOrder.objects.filter(finding__inspection=inspection):
+        clock = Deadline.objects.get(
+            kind="rectification", object_id=order.pk, state__in=deadlines.RUNNING
+        )
+        if rng.random() < 0.8:
+            # Verified on a past day: the clock is met or missed by that day.
+            done = calendar.add_working_days(day, rng.choice([1, 2, 2, 3, 3, 4, 6]))
+            if done <= today:
+                at = timezone.make_aware(datetime.datetime.combine(done, datetime.time(11)))
+                deadlines.deadline_close(deadline=clock, at=at)
+                RectificationOrder.objects.filter(pk=order.pk).update(
+                    rectified=True, verified_on=done, verified_by=inspector
+                )

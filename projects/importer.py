@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from arrears.models import County, Industry
 from arrears.spreadsheets import neutralise, restore
 from projects.models import InvestmentType, Project, ProjectStatus
+from projects.services import project_assign_department, wage_record_save
 
 COLUMNS = [
     "code",
@@ -47,8 +50,6 @@ class ImportReport:
 
 def _rows(name: str, content: bytes) -> Iterator[dict[str, str]]:
     if name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
         rows = sheet.iter_rows(values_only=True)
         header = [str(h or "").strip() for h in next(rows, ())]
@@ -74,23 +75,32 @@ def _decimal(value: str) -> Decimal | None:
     return Decimal(value.replace(",", "")) if value else None
 
 
-def project_import(*, name: str, content: bytes, progress: Any = None) -> ImportReport:
-    """`progress` (a job's, arrears.jobs.Progress) is told the row count and each row checked."""
-    from projects.services import project_assign_department
-
-    report = ImportReport()
-    counties = {c.code: c for c in County.objects.all()}
-    industries = {i.code: i for i in Industry.objects.all()}
-    existing = set(Project.objects.values_list("code", flat=True))
-    seen: set[str] = set()
-    projects: list[Project] = []
+def _read(
+    report: ImportReport, name: str, content: bytes, columns: list[str]
+) -> list[dict[str, str]] | None:
+    """The file's rows, or None with the reason in `report`: unreadable, or a header without
+    the first of `columns` (the key a row is matched by)."""
     try:
         rows = list(_rows(name, content))
     except (UnicodeDecodeError, csv.Error, ValueError, KeyError, OSError) as exc:
         report.errors.append((0, _("无法读取文件：%(e)s") % {"e": exc}))
-        return report
-    if not rows or "code" not in rows[0]:
-        report.errors.append((1, _("表头应为：%(c)s") % {"c": ",".join(COLUMNS)}))
+        return None
+    if not rows or columns[0] not in rows[0]:
+        report.errors.append((1, _("表头应为：%(c)s") % {"c": ",".join(columns)}))
+        return None
+    return rows
+
+
+def project_import(*, name: str, content: bytes, progress: Any = None) -> ImportReport:
+    """`progress` (a job's, arrears.jobs.Progress) is told the row count and each row checked."""
+    report = ImportReport()
+    counties = {c.code: c for c in County.objects.all()}
+    industries = {i.code: i for i in Industry.objects.all()}
+    # Codes on record, then each code met in the file: a second row with one is refused.
+    taken = set(Project.objects.values_list("code", flat=True))
+    projects: list[Project] = []
+    rows = _read(report, name, content, COLUMNS)
+    if rows is None:
         return report
     if len(rows) > MAX_ROWS:
         report.errors.append((0, _("一次最多导入 %(n)s 行") % {"n": MAX_ROWS}))
@@ -100,59 +110,11 @@ def project_import(*, name: str, content: bytes, progress: Any = None) -> Import
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         if progress is not None:
             progress.advance()
-        problems = []
-        code = row.get("code", "")
-        if not code:
-            problems.append(_("缺少项目编号"))
-        elif code in existing or code in seen:
-            problems.append(_("项目编号 %(c)s 已存在") % {"c": code})
-        seen.add(code)
-        if not row.get("name"):
-            problems.append(_("缺少项目名称"))
-        county = counties.get(row.get("county_code", ""))
-        if county is None:
-            problems.append(_("未知的县（区）代码 %(c)s") % {"c": row.get("county_code", "")})
-        industry = industries.get(row.get("industry_code", ""))
-        if industry is None:
-            problems.append(_("未知的行业代码 %(c)s") % {"c": row.get("industry_code", "")})
-        investment = row.get("investment_type") or InvestmentType.PRIVATE
-        if investment not in InvestmentType.values:
-            problems.append(_("未知的投资类型 %(c)s") % {"c": investment})
-        status = row.get("status") or ProjectStatus.IN_CONSTRUCTION
-        if status not in ProjectStatus.values:
-            problems.append(_("未知的项目状态 %(c)s") % {"c": status})
-        values: dict[str, Any] = {}
-        try:
-            values["contract_value"] = _decimal(row.get("contract_value", ""))
-            values["labour_cost_share"] = _decimal(row.get("labour_cost_share", ""))
-        except InvalidOperation:
-            problems.append(_("金额或比例不是数字"))
-        try:
-            values["start_date"] = _date(row.get("start_date", ""))
-            values["planned_completion"] = _date(row.get("planned_completion", ""))
-        except ValueError:
-            problems.append(_("日期格式应为 YYYY-MM-DD"))
-        share = values.get("labour_cost_share")
-        if share is not None and not 0 <= share <= 100:
-            problems.append(_("人工费用占比应在0到100之间"))
-        value = values.get("contract_value")
-        if value is not None and value < 0:
-            problems.append(_("合同价款不能为负数"))
-        if problems:
+        problems, project = _project_row(row, counties, industries, taken)
+        if project is None:
             report.errors += [(number, p) for p in problems]
             continue
-        projects.append(
-            Project(
-                code=code,
-                name=row["name"],
-                county=county,
-                industry=industry,
-                address=row.get("address", ""),
-                investment_type=investment,
-                status=status,
-                **values,
-            )
-        )
+        projects.append(project)
     if report.errors:
         return report
     with transaction.atomic():
@@ -160,6 +122,75 @@ def project_import(*, name: str, content: bytes, progress: Any = None) -> Import
             project_assign_department(project=project)
     report.created = len(projects)
     return report
+
+
+def _project_row(
+    row: dict[str, str],
+    counties: dict[str, County],
+    industries: dict[str, Industry],
+    taken: set[str],
+) -> tuple[list[str], Project | None]:
+    """One row's problems, or (no problems) the unsaved project it describes. Adds the row's
+    code to `taken`."""
+    problems = []
+    code = row.get("code", "")
+    if not code:
+        problems.append(_("缺少项目编号"))
+    elif code in taken:
+        problems.append(_("项目编号 %(c)s 已存在") % {"c": code})
+    taken.add(code)
+    if not row.get("name"):
+        problems.append(_("缺少项目名称"))
+    county = counties.get(row.get("county_code", ""))
+    if county is None:
+        problems.append(_("未知的县（区）代码 %(c)s") % {"c": row.get("county_code", "")})
+    industry = industries.get(row.get("industry_code", ""))
+    if industry is None:
+        problems.append(_("未知的行业代码 %(c)s") % {"c": row.get("industry_code", "")})
+    investment = row.get("investment_type") or InvestmentType.PRIVATE
+    if investment not in InvestmentType.values:
+        problems.append(_("未知的投资类型 %(c)s") % {"c": investment})
+    status = row.get("status") or ProjectStatus.IN_CONSTRUCTION
+    if status not in ProjectStatus.values:
+        problems.append(_("未知的项目状态 %(c)s") % {"c": status})
+    values, value_problems = _project_values(row)
+    problems += value_problems
+    if problems:
+        return problems, None
+    project = Project(
+        code=code,
+        name=row["name"],
+        county=county,
+        industry=industry,
+        address=row.get("address", ""),
+        investment_type=investment,
+        status=status,
+        **values,
+    )
+    return problems, project
+
+
+def _project_values(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The row's amounts and dates, parsed, and what is wrong with them."""
+    problems = []
+    values: dict[str, Any] = {}
+    try:
+        values["contract_value"] = _decimal(row.get("contract_value", ""))
+        values["labour_cost_share"] = _decimal(row.get("labour_cost_share", ""))
+    except InvalidOperation:
+        problems.append(_("金额或比例不是数字"))
+    try:
+        values["start_date"] = _date(row.get("start_date", ""))
+        values["planned_completion"] = _date(row.get("planned_completion", ""))
+    except ValueError:
+        problems.append(_("日期格式应为 YYYY-MM-DD"))
+    share = values.get("labour_cost_share")
+    if share is not None and not 0 <= share <= 100:
+        problems.append(_("人工费用占比应在0到100之间"))
+    value = values.get("contract_value")
+    if value is not None and value < 0:
+        problems.append(_("合同价款不能为负数"))
+    return values, problems
 
 
 def export_rows(projects: Any) -> Iterator[list[str]]:
@@ -196,16 +227,9 @@ def wage_records_import(
     """A bank's monthly file of wage payments per project (CSV or Excel, columns
     WAGE_COLUMNS; month as YYYY-MM). All or nothing, like the project import; a row for a
     month already recorded corrects it."""
-    from projects.services import wage_record_save
-
     report = ImportReport()
-    try:
-        rows = list(_rows(name, content))
-    except (UnicodeDecodeError, csv.Error, ValueError, KeyError, OSError) as exc:
-        report.errors.append((0, _("无法读取文件：%(e)s") % {"e": exc}))
-        return report
-    if not rows or "project_code" not in rows[0]:
-        report.errors.append((1, _("表头应为：%(c)s") % {"c": ",".join(WAGE_COLUMNS)}))
+    rows = _read(report, name, content, WAGE_COLUMNS)
+    if rows is None:
         return report
     projects = {
         p.code: p
@@ -215,33 +239,13 @@ def wage_records_import(
     if progress is not None:
         progress.expect(len(rows))
     for number, row in enumerate(rows, start=2):
-        project = projects.get(row.get("project_code", ""))
-        if project is None:
-            report.errors.append(
-                (number, _("未知的项目编号 %(c)s") % {"c": row.get("project_code", "")})
-            )
+        problem, record = _wage_row(row, projects)
+        if record is None:
+            report.errors.append((number, problem))
             continue
-        try:
-            month = datetime.date.fromisoformat(row.get("month", "")[:7] + "-01")
-            on_roll = int(row.get("workers_on_roll") or 0)
-            paid = int(row.get("workers_paid") or 0)
-            values: dict[str, Any] = {
-                "labour_cost_paid_in": Decimal(row.get("labour_cost_paid_in") or "0"),
-                "workers_on_roll": on_roll,
-                "workers_paid": paid,
-                "amount_paid": Decimal(row.get("amount_paid") or "0"),
-            }
-        except (ValueError, InvalidOperation):
-            report.errors.append((number, _("月份应为 YYYY-MM，金额和人数应为数字")))
-            continue
-        if min(on_roll, paid) < 0:
-            report.errors.append((number, _("人数不能为负数")))
-            continue
-        parsed.append((number, project, month, values))
+        parsed.append((number, *record))
     if report.errors:
         return report
-    from django.core.exceptions import ValidationError
-
     try:
         with transaction.atomic():
             for number, project, month, values in parsed:
@@ -252,8 +256,33 @@ def wage_records_import(
                 except ValidationError as exc:
                     report.errors += [(number, m) for m in exc.messages]
             if report.errors:
+                # Any row refused by the service undoes the rows saved before it.
                 raise ValidationError("rollback")
     except ValidationError:
         return report
     report.created = len(parsed)
     return report
+
+
+def _wage_row(
+    row: dict[str, str], projects: dict[str, Project]
+) -> tuple[str, tuple[Project, datetime.date, dict[str, Any]] | None]:
+    """One row's problem, or ("", (project, month, the figures wage_record_save takes))."""
+    project = projects.get(row.get("project_code", ""))
+    if project is None:
+        return _("未知的项目编号 %(c)s") % {"c": row.get("project_code", "")}, None
+    try:
+        month = datetime.date.fromisoformat(row.get("month", "")[:7] + "-01")
+        on_roll = int(row.get("workers_on_roll") or 0)
+        paid = int(row.get("workers_paid") or 0)
+        values: dict[str, Any] = {
+            "labour_cost_paid_in": Decimal(row.get("labour_cost_paid_in") or "0"),
+            "workers_on_roll": on_roll,
+            "workers_paid": paid,
+            "amount_paid": Decimal(row.get("amount_paid") or "0"),
+        }
+    except (ValueError, InvalidOperation):
+        return _("月份应为 YYYY-MM，金额和人数应为数字"), None
+    if min(on_roll, paid) < 0:
+        return _("人数不能为负数"), None
+    return "", (project, month, values)

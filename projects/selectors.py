@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from arrears.models import DeadlineState, User
-from arrears.models.deadlines import RUNNING_STATES
+from arrears import deadlines
+from arrears.models import Deadline, DeadlineState, User
 from arrears.scoping import for_user, scope_filter, scope_of
+from complaints.models import Case, Complaint
 from projects.models import (
     CHECKLIST,
     CORE_ITEMS,
+    Campaign,
     ChecklistItem,
     Employer,
     EmployerListing,
+    Finding,
+    Fine,
+    Inspection,
     ItemState,
     Project,
     ProjectParty,
     ProjectStatus,
+    RectificationOrder,
     Warning,
     WarningState,
 )
@@ -36,8 +46,6 @@ def project_list(*, user: User) -> QuerySet[Project]:
 def with_case_visibility(qs: QuerySet[Warning], user: User) -> QuerySet[Warning]:
     """Mark each warning with whether the user may see the case it turned into: a county
     official may link a case of another department, whose staff must not learn its number."""
-    from complaints.models import Case
-
     visible = for_user(Case.objects.filter(pk=OuterRef("case_id")), user)
     return qs.annotate(case_visible=Exists(visible))
 
@@ -65,8 +73,6 @@ def employer_list(*, user: User) -> QuerySet[Employer]:
     qs = Employer.objects.all()
     if scope_filter(Employer, scope_of(user)) is None:
         return qs  # the whole city
-    from complaints.models import Complaint
-
     projects = for_user(Project.objects.all(), user)
     complaints = for_user(Complaint.objects.all(), user)
     return qs.filter(
@@ -78,8 +84,6 @@ def employer_list(*, user: User) -> QuerySet[Employer]:
 def employer_detail(*, user: User, pk: int) -> Employer:
     """One employer the user may see, else 404. (Not `get_for_user_or_404`: Employer has no
     scope paths of its own, so that would hide it from everyone below city level.)"""
-    from django.http import Http404
-
     found = employer_list(user=user).filter(pk=pk).first()
     if found is None:
         raise Http404
@@ -120,8 +124,6 @@ def employer_parties(*, employer: Employer, user: User) -> QuerySet[ProjectParty
 
 def employer_complaints(*, employer: Employer, user: User) -> Any:
     """Complaints about the employer within the user's scope, newest first."""
-    from complaints.models import Complaint
-
     return for_user(Complaint.objects.filter(employer=employer), user).select_related(
         "county", "case"
     )
@@ -187,18 +189,17 @@ def coverage(
 
 def rectification_clocks(*, project: Project) -> dict[int, Any]:
     """The deadline of each rectification order of the project, by order id."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from arrears.models import Deadline
-    from projects.models import RectificationOrder
-
     orders = RectificationOrder.objects.filter(finding__inspection__project=project)
-    clocks = Deadline.objects.filter(
-        content_type=ContentType.objects.get_for_model(RectificationOrder),
-        object_id__in=orders.values("pk"),
-        kind="rectification",
-    )
+    clocks = order_clocks().filter(object_id__in=orders.values("pk"))
     return {d.object_id: d for d in clocks}
+
+
+def order_clocks() -> QuerySet[Deadline]:
+    """The deadlines of rectification orders (a clock names its subject by content type and
+    id): the project page, the campaign summary and the dashboards narrow these."""
+    return Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(RectificationOrder), kind="rectification"
+    )
 
 
 # --- Campaigns ------------------------------------------------------------------------------
@@ -207,26 +208,23 @@ def rectification_clocks(*, project: Project) -> dict[int, Any]:
 def campaign_list(*, user: User) -> QuerySet[Any]:
     """Every campaign (a special action is city-wide and visible to all staff), each with
     the number of its inspections the user may see."""
-    from projects.models import Campaign, Inspection
-
     scoped = for_user(Inspection.objects.all(), user).values("pk")
     return Campaign.objects.annotate(
         n_inspections=Count("inspections", filter=Q(inspections__in=scoped))
     ).order_by("-starts_on", "-pk")
 
 
-def campaign_detail(*, pk: int) -> Any:
-    from django.shortcuts import get_object_or_404
-
-    from projects.models import Campaign
-
+def campaign_detail(*, pk: int) -> Campaign:
     return get_object_or_404(Campaign, pk=pk)
+
+
+def campaigns_on(day: datetime.date) -> QuerySet[Campaign]:
+    """The campaigns running on `day`, which an inspection that day may belong to."""
+    return Campaign.objects.filter(starts_on__lte=day, ends_on__gte=day)
 
 
 def campaign_inspections(*, campaign: Any, user: User) -> QuerySet[Any]:
     """The campaign's inspections within the user's scope: a county sees its own part."""
-    from projects.models import Inspection
-
     return (
         for_user(Inspection.objects.filter(campaign=campaign), user)
         .select_related("project", "project__county", "inspector")
@@ -239,7 +237,8 @@ def campaign_inspections(*, campaign: Any, user: User) -> QuerySet[Any]:
 
 def _current_listing() -> Q:
     """On the list now: not removed and not past its end date (the daily task then records
-    the removal, projects.services.listings_expire)."""
+    the removal, projects.services.listings_expire). The same rule on one row:
+    EmployerListing.is_current."""
     today = timezone.localdate()
     return Q(removed_on__isnull=True) & (Q(expires_on__isnull=True) | Q(expires_on__gte=today))
 
@@ -247,32 +246,30 @@ def _current_listing() -> Q:
 def clock_overdue(now: Any) -> Q:
     """A rectification order's clock that counts as overdue: missed (verified after its due
     time), or still running past it. The campaign pages and the dashboards share it."""
-    return Q(state=DeadlineState.MISSED) | Q(state__in=RUNNING_STATES, due_at__lt=now)
+    return Q(state=DeadlineState.MISSED) | clock_running_late(now)
+
+
+def clock_running_late(now: Any) -> Q:
+    """A clock still running (open, or paused) past its due time: 通报's "not rectified
+    in time" and half of `clock_overdue`."""
+    return Q(state__in=deadlines.RUNNING, due_at__lt=now)
 
 
 def campaign_summary(*, campaign: Any, user: User) -> dict[str, Any]:
     """What the campaign found within the user's scope: inspections, findings, rectification
     orders met on time / overdue (missed, or running past the due time) / still running, and
     fines. A constant number of aggregate queries whatever the campaign's size."""
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import Sum
-    from django.utils import timezone
-
-    from arrears.models import Deadline
-    from projects.models import Finding, Fine, RectificationOrder
-
     inspections = for_user(campaign.inspections.all(), user)
     orders = RectificationOrder.objects.filter(finding__inspection__in=inspections)
     now = timezone.now()
-    running = Q(state__in=RUNNING_STATES)
-    clocks = Deadline.objects.filter(
-        content_type=ContentType.objects.get_for_model(RectificationOrder),
-        object_id__in=orders.values("pk"),
-        kind="rectification",
-    ).aggregate(
-        on_time=Count("pk", filter=Q(state=DeadlineState.MET)),
-        overdue=Count("pk", filter=clock_overdue(now)),
-        running=Count("pk", filter=running & Q(due_at__gte=now)),
+    clocks = (
+        order_clocks()
+        .filter(object_id__in=orders.values("pk"))
+        .aggregate(
+            on_time=Count("pk", filter=Q(state=DeadlineState.MET)),
+            overdue=Count("pk", filter=clock_overdue(now)),
+            running=Count("pk", filter=Q(state__in=deadlines.RUNNING) & Q(due_at__gte=now)),
+        )
     )
     fines = Fine.objects.filter(inspection__in=inspections).aggregate(
         n=Count("pk"), total=Sum("amount")

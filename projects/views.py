@@ -3,6 +3,8 @@ the warning queue."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,9 +26,9 @@ from arrears.request_user import request_user
 from arrears.scoping import get_for_user_or_404
 from arrears.sorting import sort_queryset
 from arrears.spreadsheets import csv_response
-from projects import permissions, selectors, services
+from projects import importer, permissions, selectors, services
 from projects.forms import CampaignForm, ListingAddForm, ListingRemoveForm, error_texts
-from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning
+from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning, WarningState
 
 # The project list's sortable columns (?sort=code, ?sort=-name, …).
 PROJECT_SORTS = {
@@ -92,8 +95,6 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def warning_queue(request: HttpRequest) -> HttpResponse:
     """Open warnings to dispose of, or (state=resolved) disposed ones with their cases."""
-    from projects.models import WarningState
-
     state = request.GET.get("state", WarningState.OPEN)
     if state not in WarningState.values:
         state = WarningState.OPEN
@@ -140,28 +141,37 @@ def warning_dispose(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def project_import(request: HttpRequest) -> HttpResponse:
     """Upload a CSV or Excel file; nothing is saved unless every row is right."""
-    from projects.importer import COLUMNS
-    from projects.importer import project_import as run_import
-
     user = request_user(request, staff=True)
     if not permissions.can_maintain_registry(user):
         raise PermissionDenied(_("只有市根治欠薪办和行业主管部门负责人可以导入项目"))
     report = None
     if request.method == "POST":
         upload = request.FILES.get("file")
-        name = (upload.name or "") if upload is not None else ""
-        if upload is None or not name.lower().endswith((".csv", ".xlsx")):
-            messages.error(request, _("请上传 CSV 或 Excel（.xlsx）文件"))
-        elif upload.size and upload.size > 20 * 1024 * 1024:
-            messages.error(request, _("文件不能超过20MB"))
+        problem = _upload_problem(upload)
+        if upload is None or problem:
+            messages.error(request, problem)
         elif _large(upload):
             return _import_in_background(request, user, "projects.import", upload)
         else:
-            report = run_import(name=name, content=upload.read())
+            report = importer.project_import(name=upload.name or "", content=upload.read())
             if report.ok:
                 messages.success(request, _("已导入 %(n)s 个项目") % {"n": report.created})
                 return redirect("project-import")
-    return render(request, "projects/import.html", {"report": report, "columns": COLUMNS})
+    return render(request, "projects/import.html", {"report": report, "columns": importer.COLUMNS})
+
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _upload_problem(upload: Any) -> str:
+    """Why an uploaded import file is refused before it is read ("" when it is not): the two
+    imports take the same files."""
+    name = (upload.name or "") if upload is not None else ""
+    if upload is None or not name.lower().endswith((".csv", ".xlsx")):
+        return _("请上传 CSV 或 Excel（.xlsx）文件")
+    if upload.size and upload.size > MAX_UPLOAD_BYTES:
+        return _("文件不能超过20MB")
+    return ""
 
 
 def _large(upload: Any) -> bool:
@@ -176,26 +186,18 @@ def _import_in_background(request: HttpRequest, user: User, kind: str, upload: A
 @login_required
 def project_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The projects in the user's scope as CSV: streamed when few, else a background job."""
-    from projects.importer import export_rows
-
     user = request_user(request, staff=True)
     projects = selectors.project_list(user=user).order_by("code")
     if jobs.export_in_background(rows=projects.count(), asked=request.GET.get("background") == "1"):
         job = jobs.job_start(owner=user, kind="projects.export", params={}, summary=_("工程项目"))
         return sent_to_background(request, job)
-    return csv_response(export_rows(projects), "projects.csv")
+    return csv_response(importer.export_rows(projects), "projects.csv")
 
 
 @login_required
 def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Record an inspection on site (phone or tablet): one row per finding, each with its
     rectification period; the orders' deadlines then show on the project page."""
-    import datetime
-
-    from django.utils import timezone
-
-    from projects.models import Campaign
-
     user = request_user(request, staff=True)
     project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
     if not permissions.can_inspect(user):
@@ -203,21 +205,10 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("只有监察员和主管部门可以登记检查"))
         return redirect("project-page", pk=project.pk)
     today = timezone.localdate()
-    campaigns = Campaign.objects.filter(starts_on__lte=today, ends_on__gte=today)
+    campaigns = selectors.campaigns_on(today)
     # Arriving from a campaign's page preselects it.
     chosen = request.POST.get("campaign") or request.GET.get("campaign") or ""
     if request.method == "POST":
-        findings = []
-        for item, description, days in zip(
-            request.POST.getlist("item"),
-            request.POST.getlist("description"),
-            request.POST.getlist("working_days"),
-            strict=False,
-        ):
-            if item or description.strip():
-                findings.append(
-                    {"item": item, "description": description, "working_days": days or None}
-                )
         campaign = campaigns.filter(pk=request.POST.get("campaign") or 0).first()
         try:
             inspected_on = datetime.date.fromisoformat(request.POST.get("inspected_on", ""))
@@ -225,7 +216,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
                 project=project,
                 inspector=user,
                 inspected_on=inspected_on,
-                findings=findings,
+                findings=_posted_findings(request),
                 campaign=campaign,
                 note=request.POST.get("note", ""),
             )
@@ -252,14 +243,27 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _posted_findings(request: HttpRequest) -> list[dict[str, Any]]:
+    """The form's finding rows (item, description, period), blank rows left out."""
+    findings = []
+    for item, description, days in zip(
+        request.POST.getlist("item"),
+        request.POST.getlist("description"),
+        request.POST.getlist("working_days"),
+        strict=False,
+    ):
+        if item or description.strip():
+            findings.append(
+                {"item": item, "description": description, "working_days": days or None}
+            )
+    return findings
+
+
 @login_required
 @require_POST
 def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the verified state of one 5+3 item (with the deposit's amount and expiry, or the
     wage account's bank and number, which is stored and shown masked)."""
-    import datetime
-    from decimal import Decimal, InvalidOperation
-
     user = request_user(request, staff=True)
     project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
     if not permissions.can_inspect(user):
@@ -299,31 +303,26 @@ def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def wage_records_import(request: HttpRequest) -> HttpResponse:
     """Upload a bank's monthly wage-payment file; nothing is saved unless every row is right."""
-    from projects.importer import WAGE_COLUMNS
-    from projects.importer import wage_records_import as run_import
-
     user = request_user(request, staff=True)
     if not permissions.can_maintain_registry(user):
         raise PermissionDenied(_("只有市根治欠薪办和行业主管部门负责人可以导入"))
     report = None
     if request.method == "POST":
         upload = request.FILES.get("file")
-        name = (upload.name or "") if upload is not None else ""
-        if upload is None or not name.lower().endswith((".csv", ".xlsx")):
-            messages.error(request, _("请上传 CSV 或 Excel（.xlsx）文件"))
-        elif upload.size and upload.size > 20 * 1024 * 1024:
-            messages.error(request, _("文件不能超过20MB"))
+        problem = _upload_problem(upload)
+        if upload is None or problem:
+            messages.error(request, problem)
         elif _large(upload):
             return _import_in_background(request, user, "projects.wage_import", upload)
         else:
-            report = run_import(name=name, content=upload.read())
+            report = importer.wage_records_import(name=upload.name or "", content=upload.read())
             if report.ok:
                 messages.success(request, _("已导入 %(n)s 条月度记录") % {"n": report.created})
                 return redirect("wage-records-import")
     return render(
         request,
         "projects/import.html",
-        {"report": report, "columns": WAGE_COLUMNS, "wage_records": True},
+        {"report": report, "columns": importer.WAGE_COLUMNS, "wage_records": True},
     )
 
 

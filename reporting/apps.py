@@ -8,5 +8,6 @@ class ReportingConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the export job kinds (arrears.jobs.REGISTRY) in every process, the worker's
-        # included, and the home page's figures (arrears.home).
+        # included, and the home page's figures (arrears.home). Here, not at the top: apps.py
+        # is imported before the models these modules use are loaded.
         from reporting import jobs, notifications, today  # noqa: F401

@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from django.apps import apps
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -37,8 +38,6 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
 
 @lru_cache(maxsize=256)
 def _labels(model: str, field: str, language: str) -> dict[Any, str]:
-    from django.apps import apps
-
     choices = apps.get_model(model)._meta.get_field(field).flatchoices
     return {value: str(label) for value, label in choices}
 

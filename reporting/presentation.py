@@ -117,6 +117,8 @@ def _cells(unit: Unit, keys: list[str], params: dict[str, str], unit_param: str)
 
 
 def dashboard_context(board: Dashboard) -> dict[str, Any]:
+    """The template context of a dashboard page (and of the printable report): every figure
+    formatted, each with the link to the rows it counts."""
     filters = board.filters
     params = filters.params()
     unit_param = "county" if board.dim == "county" else "department"
@@ -129,7 +131,46 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
         for unit in board.units
     ]
     total = board.total
-    kpis = [
+    breakdowns = _breakdowns(board, params)
+    definitions = [{"key": key, "metric": metric} for key, metric in metrics.METRICS.items()]
+    return {
+        "cache_minutes": settings.REPORTING_CACHE_SECONDS // 60,
+        "rank": board.rank_by,
+        "board": board,
+        "filters": filters,
+        "period": filters.period,
+        "previous": filters.period.previous(),
+        "last_year": filters.period.last_year(),
+        "params": params,
+        "query": urlencode(params),
+        "columns": [
+            {"key": key, "metric": metrics.METRICS[key], "unit": unit_label(key)}
+            for key in metrics.TABLE
+        ],
+        "rows": rows,
+        "total_cells": _cells(total, metrics.TABLE, params, "total"),
+        "total": total,
+        "kpis": _kpis(board, params),
+        "breakdowns": breakdowns,
+        "charts": _charts(board, params, breakdowns),
+        "overdue_units": _overdue_units(board, params),
+        "definitions": definitions,
+        "avg_days_change_definition": metrics.AVG_DAYS_CHANGE_DEFINITION,
+        "rankable": metrics.RANKABLE,
+        "breakdown_titles": [
+            ("industry", _("受理案件：按行业")),
+            ("investment", _("受理案件：按投资类型")),
+            ("triage", _("受理案件：按办理分类")),
+        ],
+        "unit_links": {u.id: _unit_link(board, u, params) for u in board.units},
+    }
+
+
+def _kpis(board: Dashboard, params: dict[str, str]) -> list[dict[str, Any]]:
+    """The key figures of the total, each with its change against the comparison periods
+    (none for a snapshot, which has no period)."""
+    total = board.total
+    return [
         {
             "key": key,
             "metric": metrics.METRICS[key],
@@ -139,7 +180,7 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
             "url": drill_url(metrics.METRICS[key].subset, params),
             # For a year the previous period is the same period last year: shown once.
             "previous": None
-            if metrics.METRICS[key].snapshot or filters.period.kind == "year"
+            if metrics.METRICS[key].snapshot or board.filters.period.kind == "year"
             else _delta(key, total.values[key], total.previous[key]),
             "last_year": None
             if metrics.METRICS[key].snapshot
@@ -147,7 +188,12 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
         }
         for key in KPIS + PROJECT_FIGURES
     ]
-    breakdowns = {
+
+
+def _breakdowns(board: Dashboard, params: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Each breakdown's slices with the link to their rows. Channel and industry are filters
+    of their own, so their slices link by the filter; the others by ?part=name:value."""
+    return {
         name: [
             dict(
                 row,
@@ -163,10 +209,17 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
         ]
         for name, slices in board.breakdowns.items()
     }
+
+
+def _charts(
+    board: Dashboard, params: dict[str, str], breakdowns: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """What the charts draw: the monthly trend, the ranking of units, the channel and outcome
+    pies, and the link behind every point, bar and slice."""
     trend = board.trend
     # The filters other than the period, for a month's rows from the trend chart.
     unit_params = {k: v for k, v in params.items() if k not in ("period", "start", "end")}
-    charts = {
+    return {
         "months": [f"{m:%Y-%m}" for m in trend["months"]],
         "received": trend["received"],
         "closed": trend["closed"],
@@ -210,7 +263,11 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
             "recovered": _("追回工资（万元）"),
         },
     }
-    overdue = [
+
+
+def _overdue_units(board: Dashboard, params: dict[str, str]) -> list[dict[str, Any]]:
+    """The units with overdue work, each linking to its overdue cases and its late orders."""
+    return [
         dict(
             row,
             url=drill_url(
@@ -222,38 +279,6 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
         )
         for row in board.overdue_units
     ]
-    definitions = [{"key": key, "metric": metric} for key, metric in metrics.METRICS.items()]
-    return {
-        "cache_minutes": settings.REPORTING_CACHE_SECONDS // 60,
-        "rank": board.rank_by,
-        "board": board,
-        "filters": filters,
-        "period": filters.period,
-        "previous": filters.period.previous(),
-        "last_year": filters.period.last_year(),
-        "params": params,
-        "query": urlencode(params),
-        "columns": [
-            {"key": key, "metric": metrics.METRICS[key], "unit": unit_label(key)}
-            for key in metrics.TABLE
-        ],
-        "rows": rows,
-        "total_cells": _cells(total, metrics.TABLE, params, "total"),
-        "total": total,
-        "kpis": kpis,
-        "breakdowns": breakdowns,
-        "charts": charts,
-        "overdue_units": overdue,
-        "definitions": definitions,
-        "avg_days_change_definition": metrics.AVG_DAYS_CHANGE_DEFINITION,
-        "rankable": metrics.RANKABLE,
-        "breakdown_titles": [
-            ("industry", _("受理案件：按行业")),
-            ("investment", _("受理案件：按投资类型")),
-            ("triage", _("受理案件：按办理分类")),
-        ],
-        "unit_links": {u.id: _unit_link(board, u, params) for u in board.units},
-    }
 
 
 def _chart_value(key: str, value: Any) -> float | None:

@@ -82,93 +82,21 @@ def today_section(user: Any, now: dt.datetime) -> home.Section | None:
     items: list[home.Item] = []
     if role in HANDLING_ROLES:
         count = intake_selectors.intake_inbox(user=user).count()
-        figures.append(
-            home.Figure(
-                _("待签收投诉"),
-                count,
-                reverse("intake-inbox"),
-                tone="warning" if count else "secondary",
-                testid="to-sign",
-            )
-        )
+        figures.append(_to_do(_("待签收投诉"), count, reverse("intake-inbox"), "to-sign"))
     if city:
         count = intake_selectors.dispatch_queue(user=user).count()
-        figures.append(
-            home.Figure(
-                _("待分派投诉"),
-                count,
-                reverse("dispatch-queue"),
-                tone="warning" if count else "secondary",
-                testid="to-dispatch",
-            )
-        )
+        figures.append(_to_do(_("待分派投诉"), count, reverse("dispatch-queue"), "to-dispatch"))
     if role in HANDLING_ROLES:
         figures.extend(my_worklist_figures(user, now))
     if role in APPROVERS or user.is_superuser:
-        pending = (
-            ExtensionRequest.objects.filter(
-                state=ExtensionState.PENDING,
-                case__in=case_selectors.case_list(user=user).values("pk"),
-            )
-            .exclude(requested_by=user)  # nobody approves their own request
-            .select_related("case")
-            .order_by("requested_at")
-        )
-        count = pending.count()
-        shown = list(pending[:EXTENSIONS_SHOWN]) if count else []
-        figures.append(
-            home.Figure(
-                _("待审批延期"),
-                count,
-                "#extensions",
-                tone="warning" if count else "secondary",
-                testid="extensions",
-            )
-        )
-        items = [
-            home.Item(
-                label=str(ext.case.number or ext.case.employer_name),
-                url=reverse("case-page", args=[ext.case_id]),
-                note=str(
-                    _("延长 %(n)s 个工作日：%(r)s") % {"n": ext.working_days, "r": ext.reason}
-                ),
-            )
-            for ext in shown
-        ]
+        figure, items = _extensions_to_decide(user)
+        figures.append(figure)
     if can_dispose_warning(user):
         count = project_selectors.warning_queue(user=user).count()
-        figures.append(
-            home.Figure(
-                _("待处置预警"),
-                count,
-                reverse("warning-queue"),
-                tone="warning" if count else "secondary",
-                testid="warnings",
-            )
-        )
+        figures.append(_to_do(_("待处置预警"), count, reverse("warning-queue"), "warnings"))
     if role == Role.DUTY_OFFICER:
-        start = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
-        registered = list(
-            Complaint.objects.filter(received_by=user, received_at__gte=start).order_by(
-                "-received_at"
-            )[:10]
-        )
-        figures.append(
-            home.Figure(
-                _("今日已登记"),
-                len(registered),
-                "#registered",
-                testid="registered-today",
-            )
-        )
-        items = [
-            home.Item(
-                label=complaint.employer_name,
-                url=reverse("complaint-detail", args=[complaint.tracking_no]),
-                note=f"{timezone.localtime(complaint.received_at):%H:%M}",
-            )
-            for complaint in registered
-        ]
+        figure, items = _registered_today(user, now)
+        figures.append(figure)
     if not figures:
         return None
     return home.Section(
@@ -179,6 +107,58 @@ def today_section(user: Any, now: dt.datetime) -> home.Section | None:
         items_title=_("今日登记的投诉") if role == Role.DUTY_OFFICER else _("待审批的延期申请"),
         items_id="registered" if role == Role.DUTY_OFFICER else "extensions",
     )
+
+
+def _to_do(label: Any, count: int, url: str, testid: str) -> home.Figure:
+    """A count of things waiting for the user: highlighted while there are any."""
+    return home.Figure(label, count, url, tone="warning" if count else "secondary", testid=testid)
+
+
+def _extensions_to_decide(user: Any) -> tuple[home.Figure, list[home.Item]]:
+    """The extension requests in the user's scope waiting for a decision (not the user's own),
+    and the oldest few to list under the figures."""
+    pending = (
+        ExtensionRequest.objects.filter(
+            state=ExtensionState.PENDING,
+            case__in=case_selectors.case_list(user=user).values("pk"),
+        )
+        .exclude(requested_by=user)  # nobody approves their own request
+        .select_related("case")
+        .order_by("requested_at")
+    )
+    count = pending.count()
+    shown = list(pending[:EXTENSIONS_SHOWN]) if count else []
+    figure = _to_do(_("待审批延期"), count, "#extensions", "extensions")
+    items = [
+        home.Item(
+            label=str(ext.case.number or ext.case.employer_name),
+            url=reverse("case-page", args=[ext.case_id]),
+            note=str(_("延长 %(n)s 个工作日：%(r)s") % {"n": ext.working_days, "r": ext.reason}),
+        )
+        for ext in shown
+    ]
+    return figure, items
+
+
+def _registered_today(user: Any, now: dt.datetime) -> tuple[home.Figure, list[home.Item]]:
+    """The complaints the duty officer registered today (the last ten), as a figure and a
+    list."""
+    start = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
+    registered = list(
+        Complaint.objects.filter(received_by=user, received_at__gte=start).order_by("-received_at")[
+            :10
+        ]
+    )
+    figure = home.Figure(_("今日已登记"), len(registered), "#registered", testid="registered-today")
+    items = [
+        home.Item(
+            label=complaint.employer_name,
+            url=reverse("complaint-detail", args=[complaint.tracking_no]),
+            note=f"{timezone.localtime(complaint.received_at):%H:%M}",
+        )
+        for complaint in registered
+    ]
+    return figure, items
 
 
 def key_figures_section(user: Any, now: dt.datetime) -> home.Section | None:

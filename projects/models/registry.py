@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.audit import AuditedModel
@@ -97,9 +98,8 @@ class EmployerListing(AuditedModel):
     @property
     def is_current(self) -> bool:
         """On the list today: not removed and not past its end date (the daily task records
-        the removal of an expired listing; until then it is already not current)."""
-        from django.utils import timezone
-
+        the removal of an expired listing; until then it is already not current). The same
+        rule as a query: projects.selectors._current_listing."""
         return self.removed_on is None and (
             self.expires_on is None or self.expires_on >= timezone.localdate()
         )

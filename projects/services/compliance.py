@@ -6,16 +6,19 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from arrears import config, locks
+from arrears.errors import Conflict
 from arrears.models import Role, User
 from arrears.notifications import Text
 from arrears.scoping import for_user
+from arrears.services import notification_send
+from complaints.models import Case
 from projects.models import (
     CHECKLIST,
     ChecklistItem,
@@ -28,6 +31,7 @@ from projects.models import (
     WarningRule,
     WarningState,
 )
+from projects.permissions import can_dispose_warning
 
 
 def checklist_set(
@@ -58,8 +62,6 @@ def checklist_set(
         raise ValidationError({"amount": [_("金额不能为负数")]})
     with transaction.atomic():
         if refuse_older:
-            from arrears.errors import Conflict
-
             # Locked, so two verifications at once are checked one after the other.
             recorded = (
                 locks.lock_rows(ChecklistItem.objects.filter(project=project, item=item))
@@ -217,8 +219,6 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
     """Evaluate every rule for every project in construction: open a warning where a
     condition holds and none is open (one per rule and project, by a database constraint),
     close open ones whose condition has gone. Idempotent; safe to run twice at once."""
-    from arrears.services import notification_send
-
     today = today or timezone.localdate()
     opened = closed = 0
     projects = Project.objects.filter(status=ProjectStatus.IN_CONSTRUCTION).select_related(
@@ -232,11 +232,8 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
         for rule, finding in found.items():
             warning = current.get(rule)
             if finding is None and warning is not None:
-                closed += Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
-                    state=WarningState.RESOLVED,
-                    resolved_at=timezone.now(),
-                    disposition="auto",
-                    note=_("预警条件已消除（系统自动关闭）"),
+                closed += _warning_resolve(
+                    warning, disposition="auto", note=_("预警条件已消除（系统自动关闭）")
                 )
             elif finding is not None and warning is None:
                 level, detail = finding
@@ -270,6 +267,15 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
     return {"opened": opened, "closed": closed}
 
 
+def _warning_resolve(warning: Warning, **fields: Any) -> int:
+    """Resolve a warning that is still open, recording `fields` (disposition, note, case): a
+    conditional update, so a disposition and the evaluation (or two clerks) resolve it once.
+    The number of rows changed, 0 when it was already resolved."""
+    return Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
+        state=WarningState.RESOLVED, resolved_at=timezone.now(), **fields
+    )
+
+
 DISPOSITIONS = {
     "interview": gettext_lazy("已约谈"),
     "resolved": gettext_lazy("已解决"),
@@ -282,8 +288,6 @@ def _case_for_warning(*, warning: Warning, user: User, case_number: str) -> Any:
     see (the same scoping as the case pages) and concern the warning's project — linked to
     it, or, when intake could not match the project, against one of the project's parties
     (by credit code)."""
-    from complaints.models import Case
-
     number = case_number.strip().upper()
     if not number:
         raise ValidationError({"case_number": [_("转为案件时请填写案件编号")]})
@@ -306,10 +310,6 @@ def warning_dispose(
     """The department's disposition of a warning (interview held, resolved, turned into a
     case — which links the case, see `_case_for_warning`). A warning whose condition still
     holds is reopened by the next evaluation — which says why it could not be closed."""
-    from django.core.exceptions import PermissionDenied
-
-    from projects.permissions import can_dispose_warning
-
     if not can_dispose_warning(user):
         raise PermissionDenied(_("您不能处置预警"))
     if disposition not in DISPOSITIONS:
@@ -321,16 +321,8 @@ def warning_dispose(
         case = _case_for_warning(warning=warning, user=user, case_number=case_number)
     elif case_number.strip():
         raise ValidationError({"case_number": [_("只有“转为案件”才关联案件")]})
-    updated = Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).update(
-        state=WarningState.RESOLVED,
-        resolved_at=timezone.now(),
-        disposition=disposition,
-        note=note.strip(),
-        case=case,
-    )
+    updated = _warning_resolve(warning, disposition=disposition, note=note.strip(), case=case)
     if not updated:
-        from arrears.errors import Conflict
-
         raise Conflict(_("该预警已处置"))
     warning.refresh_from_db()
     return warning

@@ -6,18 +6,25 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arrears import config, deadlines
-from arrears.models import User
+from arrears.errors import Conflict
+from arrears.models import Deadline, User
 from projects.models import (
     CHECKLIST,
+    Campaign,
+    Finding,
+    Fine,
+    Inspection,
     ItemState,
     Project,
+    RectificationOrder,
 )
+from projects.permissions import can_manage_campaigns
 from projects.services.compliance import checklist_set
 
 # --- Inspections ----------------------------------------------------------------------------
@@ -38,11 +45,6 @@ def campaign_create(
     *, name: str, starts_on: datetime.date, ends_on: datetime.date, user: User, scope_note: str = ""
 ) -> Any:
     """Launch a special action (专项行动) with its period and scope."""
-    from django.core.exceptions import PermissionDenied
-
-    from projects.models import Campaign
-    from projects.permissions import can_manage_campaigns
-
     if not can_manage_campaigns(user):
         raise PermissionDenied(_("只有市根治欠薪办可以发起专项行动"))
     errors: dict[str, list[str]] = {}
@@ -69,23 +71,12 @@ def inspection_record(
     """An inspection with its findings. Each finding marks the checklist item not compliant
     and issues a rectification order whose deadline (default 3 working days, or the
     finding's own) is a clock of the deadline mechanism: reminded and escalated by the sweep."""
-    from projects.models import Finding, Inspection, RectificationOrder
-
     if inspected_on > timezone.localdate():
         raise ValidationError({"inspected_on": [_("检查日期不能晚于今天")]})
     if campaign is not None and not campaign.starts_on <= inspected_on <= campaign.ends_on:
         raise ValidationError({"campaign": [_("检查日期不在专项行动期间内")]})
     default_days = config.get("rectification.default_days")
-    for number, finding in enumerate(findings, start=1):
-        if finding.get("item") not in dict(CHECKLIST):
-            raise ValidationError({"findings": [_("第%(n)s项：未知的制度项") % {"n": number}]})
-        if not str(finding.get("description", "")).strip():
-            raise ValidationError({"findings": [_("第%(n)s项：请描述问题") % {"n": number}]})
-        days = int(finding.get("working_days") or default_days)
-        if not 1 <= days <= 60:
-            raise ValidationError(
-                {"findings": [_("第%(n)s项：整改期限应为1至60个工作日") % {"n": number}]}
-            )
+    _check_findings(findings, default_days)
     with transaction.atomic():
         inspection = Inspection.objects.create(
             project=project,
@@ -126,12 +117,24 @@ def inspection_record(
     return inspection
 
 
+def _check_findings(findings: list[dict[str, Any]], default_days: int) -> None:
+    """Refuse the first finding without a known item, a description, or a period of 1 to 60
+    working days (numbered from 1, as the form shows them)."""
+    for number, finding in enumerate(findings, start=1):
+        if finding.get("item") not in dict(CHECKLIST):
+            raise ValidationError({"findings": [_("第%(n)s项：未知的制度项") % {"n": number}]})
+        if not str(finding.get("description", "")).strip():
+            raise ValidationError({"findings": [_("第%(n)s项：请描述问题") % {"n": number}]})
+        days = int(finding.get("working_days") or default_days)
+        if not 1 <= days <= 60:
+            raise ValidationError(
+                {"findings": [_("第%(n)s项：整改期限应为1至60个工作日") % {"n": number}]}
+            )
+
+
 def rectification_verify(*, order: Any, user: User, rectified: bool, note: str = "") -> Any:
     """Follow-up verification: rectified (the item becomes compliant, the clock is met or
     missed by when this happens) or not (the clock runs on and escalates)."""
-    from arrears.errors import Conflict
-    from arrears.models import Deadline
-
     with transaction.atomic():
         updated = (
             type(order)
@@ -171,8 +174,6 @@ def rectification_verify(*, order: Any, user: User, rectified: bool, note: str =
 def fine_record(
     *, inspection: Any, article: str, amount: Decimal, decided_on: datetime.date
 ) -> Any:
-    from projects.models import Fine
-
     if article not in FINE_ARTICLES:
         raise ValidationError({"article": [_("未知的法律依据")]})
     low, high = fine_range(article)

@@ -7,24 +7,28 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arrears import config
+from arrears.errors import Conflict
 from arrears.models import User
+from complaints.intake.routing import department_for
+from complaints.models import Case
 from projects.models import (
     Employer,
     EmployerListing,
     ListKind,
+    PartyRole,
     Project,
 )
+from projects.permissions import can_manage_lists
 
 
 def project_assign_department(*, project: Project) -> Project:
     """The supervising department: the project county's department for its industry."""
-    from complaints.intake.routing import department_for
 
     project.department = department_for(project.county, project.industry)
     project.save(update_fields=["department"])
@@ -35,10 +39,6 @@ def project_assign_department(*, project: Project) -> Project:
 
 
 def _check_list_manager(user: User) -> None:
-    from django.core.exceptions import PermissionDenied
-
-    from projects.permissions import can_manage_lists
-
     if not can_manage_lists(user):
         raise PermissionDenied(_("只有市根治欠薪办可以管理名单"))
 
@@ -77,8 +77,6 @@ def employer_listing_add(
 ) -> EmployerListing:
     """Put an employer on the key-supervision or dishonest-employer list. The dishonest list
     runs for the configured years when no end date is given (人社部令45号)."""
-    from arrears.errors import Conflict
-
     _check_list_manager(user)
     errors: dict[str, list[str]] = {}
     if kind not in ListKind.values:
@@ -119,8 +117,6 @@ def employer_listing_remove(
 ) -> EmployerListing:
     """Take an employer off a list: the listing keeps its history with the removal date and
     reason (never deleted). A conditional update, so two removals record one."""
-    from arrears.errors import Conflict
-
     _check_list_manager(user)
     errors: dict[str, list[str]] = {}
     if kind not in ListKind.values:
@@ -156,9 +152,6 @@ def required_deposit(
     """The wage deposit the general contractor should lodge: contract value × the configured
     rate, reduced for a clean two-year record and raised for arrears (cases against it in the
     last two years). None while the contract value or the general contractor is unknown."""
-    from complaints.models import Case
-    from projects.models import PartyRole
-
     if not project.contract_value:
         return None
     contractor = (

@@ -5,18 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from arrears.models import Industry, User
+from complaints.models import Channel, Outcome, TriageClass
+from projects.models import InvestmentType
 from reporting.periods import Period
 from reporting.selectors.subsets import BASES, Filters, subset_queryset
-
-if TYPE_CHECKING:
-    from arrears.models import User
 
 # --- Breakdowns, trend, overdue units -------------------------------------------------------
 
@@ -31,10 +31,6 @@ BREAKDOWNS: dict[str, tuple[str, str]] = {
 
 
 def _labels(name: str) -> dict[Any, str]:
-    from arrears.models import Industry
-    from complaints.models import Channel, Outcome, TriageClass
-    from projects.models.registry import InvestmentType
-
     if name == "industry":
         return {i.pk: i.name for i in Industry.objects.all()}
     choices = {

@@ -6,30 +6,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from arrears.models import County, Department, User
 from arrears.scoping import for_user
 from reporting import metrics
 from reporting.periods import Period
 from reporting.selectors.breakdowns import breakdowns, overdue_units, trend
 from reporting.selectors.subsets import (
     BASES,
-    OPEN_STATES,
     SUBSETS,
     Base,
     Filters,
-    _core,
-    _late_case_clock,
-    _two_funds,
+    core_satisfied,
+    late_case_clock,
+    two_funds_satisfied,
 )
-
-if TYPE_CHECKING:
-    from arrears.models import User
-
 
 # --- Roll-ups -------------------------------------------------------------------------------
 
@@ -45,12 +41,12 @@ def _aggregates(base: str, p: Period, now: dt.datetime) -> dict[str, Any]:
         accepted, closed = c("accepted"), c("closed")
         return {
             "accepted": Count("pk", filter=accepted),
-            "accepted_closed": Count("pk", filter=accepted & Q(state="closed")),
+            "accepted_closed": Count("pk", filter=c("accepted_closed")),
             "workers_involved": Sum("workers_owed", filter=accepted),
             "owed_sum": Sum("amount_owed", filter=accepted),
             "closed": Count("pk", filter=closed),
-            "closed_timed": Count("pk", filter=closed & Q(closed_on_time__isnull=False)),
-            "on_time": Count("pk", filter=closed & Q(closed_on_time=True)),
+            "closed_timed": Count("pk", filter=c("closed_timed")),
+            "on_time": Count("pk", filter=c("on_time")),
             "days_sum": Sum("working_days_taken", filter=closed),
             "days_n": Count("working_days_taken", filter=closed),
             "owed_closed": Sum("amount_owed", filter=closed),
@@ -142,11 +138,12 @@ def raw_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> R
 def snapshot_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:
     """What is true now: open and overdue cases, and 5+3 coverage of projects in construction."""
     rows: Rows = {}
+    p = filters.period
     case = BASES["case"]
     cases = (
         case.queryset(user, filters)
-        .filter(state__in=OPEN_STATES)
-        .annotate(late=_late_case_clock(now))
+        .filter(SUBSETS["open"].condition(p, now))
+        .annotate(late=late_case_clock(now))
         .values(unit=F(_group(case, dim)))
         .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(late=True)))
         .order_by()
@@ -156,7 +153,7 @@ def snapshot_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime)
     project = BASES["project"]
     projects = (
         project.queryset(user, filters)
-        .filter(status="in_construction")
+        .filter(SUBSETS["projects"].condition(p, now))
         .annotate(core=_core_flag(), two_funds=_two_funds_flag())
         .values(unit=F(_group(project, dim)))
         .annotate(
@@ -172,15 +169,11 @@ def snapshot_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime)
 
 
 def _core_flag() -> Any:
-    from django.db.models import BooleanField, ExpressionWrapper
-
-    return ExpressionWrapper(_core(), output_field=BooleanField())
+    return ExpressionWrapper(core_satisfied(), output_field=BooleanField())
 
 
 def _two_funds_flag() -> Any:
-    from django.db.models import BooleanField, ExpressionWrapper
-
-    return ExpressionWrapper(_two_funds(), output_field=BooleanField())
+    return ExpressionWrapper(two_funds_satisfied(), output_field=BooleanField())
 
 
 def _total(rows: Rows) -> dict[str, Any]:
@@ -223,8 +216,6 @@ class Dashboard:
 
 
 def _units(user: User, filters: Filters, dim: str) -> list[tuple[int, str, str]]:
-    from arrears.models import County, Department
-
     if dim == "county":
         counties = for_user(County.objects.all(), user)
         if filters.county_id:
@@ -252,6 +243,42 @@ def dashboard(
     if dim not in DIMENSIONS:
         raise ValueError(dim)
     now = now or timezone.now()
+    current, previous, last_year = _rollups(user=user, filters=filters, dim=dim, now=now)
+    listed = _units(user, filters, dim)
+    known = {id_ for id_, _code, _name in listed}
+    for rows in (current, previous, last_year):
+        # Records no listed unit holds (complaints waiting for city dispatch) add up to one row.
+        for key in [k for k in rows if k not in known and k is not None]:
+            merge_rows(rows, None, rows.pop(key))
+
+    def unit(id_: int | None, code: str, name: str) -> Unit:
+        return _unit(
+            id_, code, name, current.get(id_, {}), previous.get(id_, {}), last_year.get(id_, {})
+        )
+
+    units = [unit(*u) for u in listed]
+    if None in current:
+        units.append(unit(None, "", str(_("待分派/未归属"))))
+    _rank(units, rank_by)
+    total = _unit(None, "", str(_("合计")), _total(current), _total(previous), _total(last_year))
+    return Dashboard(
+        filters=filters,
+        dim=dim,
+        units=units,
+        total=total,
+        breakdowns=breakdowns(user=user, filters=filters, now=now),
+        trend=trend(user=user, filters=filters),
+        overdue_units=overdue_units(user=user, filters=filters, now=now),
+        computed_at=now,
+        rank_by=rank_by,
+    )
+
+
+def _rollups(
+    *, user: User, filters: Filters, dim: str, now: dt.datetime
+) -> tuple[Rows, Rows, Rows]:
+    """The raw figures per unit of the period (with what is true now), of the previous period
+    and of the same period last year."""
     p = filters.period
     current = raw_rollup(user=user, filters=filters, dim=dim, now=now)
     snapshot = snapshot_rollup(user=user, filters=filters, dim=dim, now=now)
@@ -264,51 +291,29 @@ def dashboard(
         if p.previous() == p.last_year()
         else raw_rollup(user=user, filters=filters.with_period(p.last_year()), dim=dim, now=now)
     )
+    return current, previous, last_year
 
-    def unit(id_: int | None, code: str, name: str) -> Unit:
-        values = metrics.derive(current.get(id_, {}))
-        before = metrics.derive(last_year.get(id_, {}))
-        return Unit(
-            id_,
-            code,
-            name,
-            values,
-            metrics.derive(previous.get(id_, {})),
-            before,
-            _change(values["avg_days"], before["avg_days"]),
-        )
 
-    listed = _units(user, filters, dim)
-    known = {id_ for id_, _code, _name in listed}
-    for rows in (current, previous, last_year):
-        # Records no listed unit holds (complaints waiting for city dispatch) add up to one row.
-        for key in [k for k in rows if k not in known and k is not None]:
-            merge_rows(rows, None, rows.pop(key))
-    units = [unit(*u) for u in listed]
-    if None in current:
-        units.append(unit(None, "", str(_("待分派/未归属"))))
-    _rank(units, rank_by)
-    total_values = metrics.derive(_total(current))
-    total_before = metrics.derive(_total(last_year))
-    total = Unit(
-        None,
-        "",
-        str(_("合计")),
-        total_values,
-        metrics.derive(_total(previous)),
-        total_before,
-        _change(total_values["avg_days"], total_before["avg_days"]),
-    )
-    return Dashboard(
-        filters=filters,
-        dim=dim,
-        units=units,
-        total=total,
-        breakdowns=breakdowns(user=user, filters=filters, now=now),
-        trend=trend(user=user, filters=filters),
-        overdue_units=overdue_units(user=user, filters=filters, now=now),
-        computed_at=now,
-        rank_by=rank_by,
+def _unit(
+    id_: int | None,
+    code: str,
+    name: str,
+    current: dict[str, Any],
+    previous: dict[str, Any],
+    last_year: dict[str, Any],
+) -> Unit:
+    """A row of the table from its raw figures: the metrics, the comparisons, and the change
+    of the average working days against last year."""
+    values = metrics.derive(current)
+    before = metrics.derive(last_year)
+    return Unit(
+        id_,
+        code,
+        name,
+        values,
+        metrics.derive(previous),
+        before,
+        _change(values["avg_days"], before["avg_days"]),
     )
 
 

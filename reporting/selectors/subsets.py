@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -15,16 +15,14 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from arrears.models import DeadlineState
-from arrears.models.deadlines import RUNNING_STATES
+from arrears.models import Deadline, DeadlineState, User
 from arrears.scoping import for_user
 from complaints.models import OPEN_STATES as CASE_OPEN_STATES
-from projects.selectors import clock_overdue
+from complaints.models import Case
+from projects.models import CORE_ITEMS, ProjectStatus
+from projects.models.compliance import TWO_FUNDS_ONE_BOARD
+from projects.selectors import clock_overdue, clock_running_late, item_satisfied, order_clocks
 from reporting.periods import Period
-
-if TYPE_CHECKING:
-    from arrears.models import User
-
 
 # The states of a case still being handled (complaints.models, the one definition).
 OPEN_STATES = list(CASE_OPEN_STATES)
@@ -126,10 +124,9 @@ def _dates(column: str, period: Period) -> Q:
     return Q(**{f"{column}__gte": period.start, f"{column}__lte": period.end})
 
 
-def _late_case_clock(now: dt.datetime) -> Exists:
-    from arrears.models import Deadline
-    from complaints.models import Case
-
+def late_case_clock(now: dt.datetime) -> Exists:
+    """For a case queryset: its clock is open past its due time (a paused clock is not late:
+    the case waits for an extension decision)."""
     return Exists(
         Deadline.objects.filter(
             content_type=ContentType.objects.get_for_model(Case),
@@ -141,37 +138,24 @@ def _late_case_clock(now: dt.datetime) -> Exists:
 
 
 def _order_clock(condition: Q) -> Exists:
-    from arrears.models import Deadline
-    from projects.models import RectificationOrder
-
-    return Exists(
-        Deadline.objects.filter(
-            condition,
-            content_type=ContentType.objects.get_for_model(RectificationOrder),
-            object_id=OuterRef("pk"),
-            kind="rectification",
-        )
-    )
+    """For a rectification order queryset: its clock meets `condition`."""
+    return Exists(order_clocks().filter(condition, object_id=OuterRef("pk")))
 
 
 def _has_items(items: Iterable[str]) -> Q:
-    from projects.selectors import item_satisfied
-
     condition = Q()
     for code in items:
         condition &= Q(item_satisfied(code))
     return condition
 
 
-def _core() -> Q:
-    from projects.models.compliance import CORE_ITEMS
-
+def core_satisfied() -> Q:
+    """For a project queryset: all five core systems in place (what 5+3 coverage counts)."""
     return _has_items(CORE_ITEMS)
 
 
-def _two_funds() -> Q:
-    from projects.models.compliance import TWO_FUNDS_ONE_BOARD
-
+def two_funds_satisfied() -> Q:
+    """For a project queryset: 两金一牌 in place."""
     return _has_items(TWO_FUNDS_ONE_BOARD)
 
 
@@ -200,7 +184,7 @@ def _orders(p: Period, now: dt.datetime) -> Q:
 
 
 def _in_construction(p: Period, now: dt.datetime) -> Q:
-    return Q(status="in_construction")
+    return Q(status=ProjectStatus.IN_CONSTRUCTION)
 
 
 SUBSETS: dict[str, Subset] = {
@@ -223,7 +207,7 @@ SUBSETS: dict[str, Subset] = {
     ),
     "open": Subset("case", _("在办案件"), _open, snapshot=True),
     "overdue": Subset(
-        "case", _("逾期案件"), lambda p, n: _open(p, n) & Q(_late_case_clock(n)), snapshot=True
+        "case", _("逾期案件"), lambda p, n: _open(p, n) & Q(late_case_clock(n)), snapshot=True
     ),
     "payments": Subset("payment", _("工资支付记录"), lambda p, n: _dates("paid_on", p)),
     "arbitration": Subset(
@@ -252,7 +236,7 @@ SUBSETS: dict[str, Subset] = {
     "orders_late": Subset(
         "order",
         _("超期未整改"),
-        lambda p, n: Q(_order_clock(Q(state__in=RUNNING_STATES, due_at__lt=n))),
+        lambda p, n: Q(_order_clock(clock_running_late(n))),
         snapshot=True,
     ),
     "fines": Subset("fine", _("罚款决定"), lambda p, n: _dates("decided_on", p)),
@@ -260,13 +244,13 @@ SUBSETS: dict[str, Subset] = {
     "projects_core": Subset(
         "project",
         _("5项制度全部落实的在建项目"),
-        lambda p, n: _in_construction(p, n) & _core(),
+        lambda p, n: _in_construction(p, n) & core_satisfied(),
         snapshot=True,
     ),
     "projects_two_funds": Subset(
         "project",
         _("两金一牌全部落实的在建项目"),
-        lambda p, n: _in_construction(p, n) & _two_funds(),
+        lambda p, n: _in_construction(p, n) & two_funds_satisfied(),
         snapshot=True,
     ),
 }
