@@ -25,6 +25,7 @@ from projects.models import (
     ProjectStatus,
     RectificationOrder,
 )
+from projects.models.inspections import RECTIFICATION
 
 PLACES = [
     "滨江",
@@ -279,7 +280,7 @@ def _verify_orders(
     """Most of the inspection's orders verified rectified a few working days later."""
     for order in RectificationOrder.objects.filter(finding__inspection=inspection):
         clock = Deadline.objects.get(
-            kind="rectification", object_id=order.pk, state__in=deadlines.RUNNING
+            kind=RECTIFICATION, object_id=order.pk, state__in=deadlines.RUNNING
         )
         if rng.random() < 0.8:
             # Verified on a past day: the clock is met or missed by that day.

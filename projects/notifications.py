@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.deadlines import KIND_LABELS
 from arrears.notifications import kind_register
+from projects.models.inspections import RECTIFICATION
 
-KIND_LABELS["rectification"] = _("整改期限")
+KIND_LABELS[RECTIFICATION] = _("整改期限")
 kind_register("warning.opened", _("欠薪预警"))

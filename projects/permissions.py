@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from arrears.models import Role
+from arrears.permissions import is_city_office
 
 
 def can_maintain_registry(user: Any) -> bool:
@@ -29,9 +30,9 @@ def can_manage_lists(user: Any) -> bool:
     """Putting an employer on (or taking it off) the key-supervision or dishonest-employer
     list: the city task-force office only. A listing triggers joint punishment by every
     department city-wide, so no single county or department decides it alone."""
-    return bool(user.is_superuser or user.role == Role.CITY_OFFICE)
+    return is_city_office(user)
 
 
 def can_manage_campaigns(user: Any) -> bool:
     """Launching a special action (专项行动): the city task-force office runs campaigns."""
-    return bool(user.is_superuser or user.role == Role.CITY_OFFICE)
+    return is_city_office(user)

@@ -35,6 +35,7 @@ from projects.models import (
     WarningState,
 )
 from projects.models.compliance import TWO_FUNDS_ONE_BOARD
+from projects.models.inspections import RECTIFICATION
 
 SATISFIED = [ItemState.COMPLIANT, ItemState.NOT_APPLICABLE]
 
@@ -198,7 +199,7 @@ def order_clocks() -> QuerySet[Deadline]:
     """The deadlines of rectification orders (a clock names its subject by content type and
     id): the project page, the campaign summary and the dashboards narrow these."""
     return Deadline.objects.filter(
-        content_type=ContentType.objects.get_for_model(RectificationOrder), kind="rectification"
+        content_type=ContentType.objects.get_for_model(RectificationOrder), kind=RECTIFICATION
     )
 
 

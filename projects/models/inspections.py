@@ -85,6 +85,10 @@ class Finding(AuditedModel):
         return f"{self.item}: {self.description}"
 
 
+# The deadline kind of a rectification order's clock (arrears.models.Deadline.kind).
+RECTIFICATION = "rectification"
+
+
 class RectificationOrder(AuditedModel):
     """责令整改: a clock of its own (kind "rectification"), swept and escalated like a case."""
 

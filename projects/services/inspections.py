@@ -24,6 +24,7 @@ from projects.models import (
     Project,
     RectificationOrder,
 )
+from projects.models.inspections import RECTIFICATION
 from projects.permissions import can_manage_campaigns
 from projects.services.compliance import checklist_set
 
@@ -107,7 +108,7 @@ def inspection_record(
             )
             deadlines.deadline_open(
                 subject=order,
-                kind="rectification",
+                kind=RECTIFICATION,
                 started_on=inspected_on,
                 working_days=days,
                 county_id=project.county_id,
@@ -152,7 +153,7 @@ def rectification_verify(*, order: Any, user: User, rectified: bool, note: str =
         if rectified:
             clock = (
                 Deadline.objects.for_subject(order)
-                .filter(kind="rectification", state__in=deadlines.RUNNING)
+                .filter(kind=RECTIFICATION, state__in=deadlines.RUNNING)
                 .first()
             )
             if clock is not None:
