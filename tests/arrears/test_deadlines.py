@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from arrears import deadlines
 from arrears.models import Deadline, Notification, Role
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
+from tests.races import run_at_once, succeeded
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
 pytestmark = pytest.mark.dates
@@ -151,10 +152,6 @@ def test_calendar_change_recomputes_next_escalation(unit: dict[str, Any]) -> Non
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_notify_exactly_once() -> None:
-    import threading
-
-    from django.db import connections
-
     from arrears import services
 
     for year in (2025, 2026):
@@ -175,21 +172,7 @@ def test_concurrent_sweeps_notify_exactly_once() -> None:
             department_id=department.pk,
             owner=owner,
         )
-    barrier = threading.Barrier(4)
-    results: list[dict[str, int]] = []
-
-    def sweep() -> None:
-        try:
-            barrier.wait()
-            results.append(deadlines.deadlines_sweep(now=at(2026, 11, 30)))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sweep) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = succeeded(run_at_once(lambda: deadlines.deadlines_sweep(now=at(2026, 11, 30)), 4))
     assert sum(r["reminded"] for r in results) == 60
     assert sum(r["escalated"] for r in results) == 120  # two steps each
     assert Notification.objects.filter(kind="deadline.reminder").count() == 60

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -14,7 +13,6 @@ from unittest import mock
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -24,6 +22,7 @@ from arrears.models import MessageDelivery, Notification
 from arrears.notifications import messages_deliver_due
 from arrears.sms import BaseSmsBackend
 from tests.factories import UserFactory
+from tests.races import run_at_once, succeeded
 
 
 class SmtpHandler:
@@ -202,21 +201,9 @@ def test_two_workers_draining_the_same_rows_send_each_once() -> None:
     # autocommit here: without this the commit's kick (eager in tests) would drain at once
     with mock.patch("arrears.notifications._kick"):
         services.notification_send(recipients=users, kind="k", title="t", email=True)
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-
-    def drain() -> None:
-        try:
-            barrier.wait()
-            results.append(messages_deliver_due())
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=drain) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # when: two workers drain at once
+    results = succeeded(run_at_once(messages_deliver_due, 2))
+    # then: SKIP LOCKED splits the rows between them
     assert sum(results) == 30
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
     assert MessageDelivery.objects.filter(state="delivered", attempts=1).count() == 30

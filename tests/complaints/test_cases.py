@@ -4,6 +4,7 @@ holidays, triage, payments adding up, the criminal flag, extension and pause."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from complaints.models import Case, CaseState, Complaint
 from complaints.services.cases import TRANSITIONS, allowed_actions
 from tests.complaints.conftest import complaint_data
 from tests.factories import UserFactory
+from tests.races import run_together
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
 pytestmark = pytest.mark.dates
@@ -289,32 +291,13 @@ def test_escalation_of_a_major_case_reaches_its_leader(signed: dict[str, Any]) -
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_officers_accepting_at_once_accept_once(signed: dict[str, Any]) -> None:
-    import threading
-
-    from django.db import connections
-
     case = signed["case"]
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def accept(user: Any) -> None:
-        try:
-            barrier.wait()
-            services.case_accept(case=Case.objects.get(pk=case.pk), user=user)
-            outcomes.append("accepted")
-        except Conflict:
-            outcomes.append("conflict")
-        finally:
-            connections.close_all()
+    def accept(user: Any) -> Callable[[], Case]:
+        return lambda: services.case_accept(case=Case.objects.get(pk=case.pk), user=user)
 
-    threads = [
-        threading.Thread(target=accept, args=(u,)) for u in (signed["housing_a"], signed["head_a"])
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["accepted", "conflict"]
+    outcomes = run_together(accept(signed["housing_a"]), accept(signed["head_a"]))
+    assert sorted(type(o).__name__ for o in outcomes) == ["Case", "Conflict"]
     assert case.entries.filter(kind="accept").count() == 1
 
 

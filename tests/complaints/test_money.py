@@ -6,6 +6,7 @@ test_cases.signed)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from complaints.models import Case, Outcome
 from complaints.services import outcomes
 from tests.complaints.conftest import complaint_data
 from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
+from tests.races import run_together
 
 OWED = Decimal("86400.00")
 FEN = Decimal("0.01")
@@ -148,34 +150,15 @@ def test_the_database_refuses_more_recovered_than_owed(signed: dict[str, Any]) -
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_payments_at_once_cannot_together_exceed_what_is_owed(signed: dict[str, Any]) -> None:  # noqa: F811
-    import threading
-
-    from django.db import connections
-
     case = signed["case"]
-    barrier = threading.Barrier(2)
-    outcomes_: list[str] = []
 
-    def pay(user: Any) -> None:
-        try:
-            barrier.wait()
-            _pay(Case.objects.get(pk=case.pk), user, Decimal("50000.00"), 6)
-            outcomes_.append("paid")
-        except ValidationError:
-            outcomes_.append("refused")
-        finally:
-            connections.close_all()
+    def pay(user: Any) -> Callable[[], Any]:
+        return lambda: _pay(Case.objects.get(pk=case.pk), user, Decimal("50000.00"), 6)
 
-    threads = [
-        threading.Thread(target=pay, args=(u,)) for u in (signed["housing_a"], signed["head_a"])
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes_ = run_together(pay(signed["housing_a"]), pay(signed["head_a"]))
     # each alone fits (50,000 ≤ 86,400); together they would not: one waits for the other's
     # row lock, then sees 36,400 left
-    assert sorted(outcomes_) == ["paid", "refused"]
+    assert sorted(type(o).__name__ for o in outcomes_) == ["CasePayment", "ValidationError"]
     assert _case(signed).recovered_amount == Decimal("50000.00")
     assert case.payments.count() == 1
 

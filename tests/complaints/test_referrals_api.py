@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from complaints.models import ApiKey, Complaint
 from tests.complaints.conftest import complaint_data
+from tests.races import run_at_once, succeeded
 
 
 def _payload(external_id: str = "12345-2026-000001", **overrides: Any) -> dict[str, Any]:
@@ -188,29 +189,11 @@ def test_each_client_is_throttled_on_its_own(city: dict[str, Any]) -> None:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicates_create_exactly_one_complaint(city: dict[str, Any]) -> None:
-    import threading
+    def send() -> int:
+        api = _api(city["key"])
+        return api.post("/api/v1/referrals/", _payload("RACE-1"), format="json").status_code
 
-    from django.db import connections
-
-    barrier = threading.Barrier(4)
-    codes: list[int] = []
-
-    def send() -> None:
-        try:
-            barrier.wait()
-            codes.append(
-                _api(city["key"])
-                .post("/api/v1/referrals/", _payload("RACE-1"), format="json")
-                .status_code
-            )
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    codes = succeeded(run_at_once(send, 4))
     assert sorted(codes) == [200, 200, 200, 201]
     assert Complaint.objects.filter(external_id="RACE-1").count() == 1
 

@@ -18,6 +18,7 @@ from complaints.services.callbacks import public_status
 from complaints.tracking import format_tracking_no, normalize_tracking_no
 from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
 from tests.complaints.test_pages import FORM
+from tests.races import run_at_once, succeeded
 
 pytestmark = pytest.mark.dates  # the fixture's case was received in 2026
 
@@ -163,31 +164,15 @@ def test_the_duty_form_is_one_complaint_per_token_too(city: dict[str, Any]) -> N
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_submits_of_one_form_at_once_file_one_complaint(city: dict[str, Any]) -> None:
-    import threading
-
-    from django.db import connections
-
     from tests.complaints.conftest import complaint_data
 
-    barrier = threading.Barrier(2)
-    filed: list[int] = []
+    def submit() -> int:
+        return services.complaint_create(
+            data=complaint_data(), channel="web_form", form_token="t" * 32
+        ).pk
 
-    def submit() -> None:
-        try:
-            barrier.wait()
-            complaint = services.complaint_create(
-                data=complaint_data(), channel="web_form", form_token="t" * 32
-            )
-            filed.append(complaint.pk)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(filed) == 2 and len(set(filed)) == 1
+    filed = succeeded(run_at_once(submit, 2))
+    assert len(set(filed)) == 1
     assert Complaint.objects.count() == 1
 
 
