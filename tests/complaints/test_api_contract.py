@@ -1,5 +1,5 @@
 """A representative request per endpoint of the API, its success and its refusals, each
-response checked against the committed docs/openapi.yaml (tests/api_contract.py): the status is
+response checked against the committed docs/openapi.yaml (tests/openapi.py): the status is
 documented for the operation and the body has the documented shape."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from complaints import services
-from tests.api_contract import assert_matches_schema
 from tests.complaints.conftest import complaint_data
+from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.dates  # reads the clock (received dates, deadlines)
 
