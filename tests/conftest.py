@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 from django.conf import settings
+
+if TYPE_CHECKING:
+    # Only for the fixtures' types: the models cannot be imported before Django is set up,
+    # which pytest-django does after loading this file.
+    from arrears.models import County, Department, User
 
 REQUIRE_SERVICES = os.environ.get("ARREARS_REQUIRE_SERVICES") == "1"
 
@@ -114,31 +120,52 @@ def calendar_2026(db: Any) -> None:
         services.calendar_year_load(year=year, days=days, status=status, source=source)
 
 
-@pytest.fixture
-def two_counties(db: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TwoCounties:
     """County A and county B, each with an HRSS and a housing department, and their staff."""
+
+    a: County
+    b: County
+    a_hrss: Department
+    a_housing: Department
+    b_hrss: Department
+    b_housing: Department
+    city_housing: Department
+    official_a: User
+    official_b: User
+    inspector_a: User
+    city_office: User
+    city_housing_official: User
+
+
+@pytest.fixture
+def two_counties(db: Any) -> TwoCounties:
     from arrears.models import DepartmentKind, Role
     from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
     a = CountyFactory.create(code="369902", name="东湖区", short_name="东湖")
     b = CountyFactory.create(code="369903", name="西江区", short_name="西江")
-    data: dict[str, Any] = {"a": a, "b": b}
-    for key, county in (("a", a), ("b", b)):
-        data[f"{key}_hrss"] = DepartmentFactory.create(county=county, kind=DepartmentKind.HRSS)
-        data[f"{key}_housing"] = DepartmentFactory.create(
-            county=county, kind=DepartmentKind.HOUSING
-        )
-    data["city_housing"] = DepartmentFactory.create(county=None, kind=DepartmentKind.HOUSING)
-    data["official_a"] = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a)
-    data["official_b"] = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=b)
-    data["inspector_a"] = UserFactory.create(
-        role=Role.INSPECTOR, county=a, department=data["a_hrss"]
+    a_hrss = DepartmentFactory.create(county=a, kind=DepartmentKind.HRSS)
+    a_housing = DepartmentFactory.create(county=a, kind=DepartmentKind.HOUSING)
+    b_hrss = DepartmentFactory.create(county=b, kind=DepartmentKind.HRSS)
+    b_housing = DepartmentFactory.create(county=b, kind=DepartmentKind.HOUSING)
+    city_housing = DepartmentFactory.create(county=None, kind=DepartmentKind.HOUSING)
+    return TwoCounties(
+        a=a,
+        b=b,
+        a_hrss=a_hrss,
+        a_housing=a_housing,
+        b_hrss=b_hrss,
+        b_housing=b_housing,
+        city_housing=city_housing,
+        official_a=UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a),
+        official_b=UserFactory.create(role=Role.COUNTY_OFFICIAL, county=b),
+        inspector_a=UserFactory.create(role=Role.INSPECTOR, county=a, department=a_hrss),
+        city_office=UserFactory.create(city_office=True),
+        city_housing_official=UserFactory.create(
+            role=Role.DEPARTMENT_OFFICIAL, department=city_housing
+        ),
     )
-    data["city_office"] = UserFactory.create(city_office=True)
-    data["city_housing_official"] = UserFactory.create(
-        role=Role.DEPARTMENT_OFFICIAL, department=data["city_housing"]
-    )
-    return data
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -11,15 +10,16 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from arrears.models import Notification
+from tests.conftest import TwoCounties
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
 pytestmark = pytest.mark.dates
 
 
 @pytest.fixture
-def api(two_counties: dict[str, Any]) -> APIClient:
+def api(two_counties: TwoCounties) -> APIClient:
     client = APIClient()
-    client.force_authenticate(two_counties["official_a"])
+    client.force_authenticate(two_counties.official_a)
     return client
 
 
@@ -70,23 +70,23 @@ def test_english_on_request(api: APIClient) -> None:
     assert "Date has wrong format" in r.json()["date"][0]
 
 
-def test_me_masks_the_phone(two_counties: dict[str, Any]) -> None:
-    user = two_counties["official_a"]
+def test_me_masks_the_phone(two_counties: TwoCounties) -> None:
+    user = two_counties.official_a
     user.phone = "13812345678"
     user.save()
     client = APIClient()
     client.force_authenticate(user)
     body = client.get("/api/v1/me/").json()
     assert body["phone"] == "138****5678"
-    assert body["county"]["code"] == two_counties["a"].code
+    assert body["county"]["code"] == two_counties.a.code
     assert body["role"] == "county_official"
 
 
 def test_notifications_are_per_user_and_mark_read(
-    api: APIClient, two_counties: dict[str, Any]
+    api: APIClient, two_counties: TwoCounties
 ) -> None:
-    mine = Notification.objects.create(recipient=two_counties["official_a"], kind="k", title="甲")
-    Notification.objects.create(recipient=two_counties["official_b"], kind="k", title="乙")
+    mine = Notification.objects.create(recipient=two_counties.official_a, kind="k", title="甲")
+    Notification.objects.create(recipient=two_counties.official_b, kind="k", title="乙")
     r = api.get("/api/v1/notifications/")
     assert [n["title"] for n in r.json()["results"]] == ["甲"]
     r = api.post("/api/v1/notifications/mark-read/", {"ids": [mine.pk]}, format="json")

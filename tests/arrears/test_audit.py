@@ -10,6 +10,7 @@ from django.test import Client
 
 from arrears import audit
 from arrears.models import AuditEvent, County, User
+from tests.conftest import TwoCounties
 from tests.factories import CountyFactory, UserFactory
 
 
@@ -82,11 +83,11 @@ def test_personal_identifiers_are_masked_in_the_trail(db: None) -> None:
 
 
 def test_web_request_names_the_logged_in_user(
-    two_counties: dict[str, Any],
+    two_counties: TwoCounties,
     calendar_2026: None,
 ) -> None:
     client = Client()
-    client.force_login(two_counties["city_office"])
+    client.force_login(two_counties.city_office)
     response = client.post(
         "/calendar/2026/day/", {"date": "2026-12-31", "kind": "holiday", "name": "测试"}
     )
@@ -94,7 +95,7 @@ def test_web_request_names_the_logged_in_user(
     from arrears.models import CalendarDay
 
     event = _events(CalendarDay.objects.get(date="2026-12-31"))[-1]
-    assert event.actor_id == two_counties["city_office"].pk
+    assert event.actor_id == two_counties.city_office.pk
     assert event.changes["kind"] == ["workday", "holiday"]
 
 

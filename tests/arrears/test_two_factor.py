@@ -113,8 +113,8 @@ def test_roles_that_must_use_two_factor(db: Any, attrs: dict[str, Any], required
 
 def test_reveal_permission_and_configured_roles_make_it_required(two_counties: Any) -> None:
     # given an inspector and a county official, neither required by role
-    inspector = two_counties["inspector_a"]
-    official = two_counties["official_a"]
+    inspector = two_counties.inspector_a
+    official = two_counties.official_a
     assert not policy.required_for(inspector) and not policy.required_for(official)
     # when the inspector may reveal full ID numbers and county officials are configured
     inspector.user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
@@ -173,12 +173,12 @@ def test_optional_user_without_device_goes_straight_in(
     two_counties: Any, real_sessions: None
 ) -> None:
     client = Client()
-    sign_in(client, two_counties["official_a"])
+    sign_in(client, two_counties.official_a)
     assert client.get(reverse("home")).status_code == 200
 
 
 def test_optional_user_with_a_device_must_use_it(two_counties: Any, real_sessions: None) -> None:
-    official = two_counties["official_a"]
+    official = two_counties.official_a
     totp_device(official)
     client = Client()
     sign_in(client, official)
@@ -394,7 +394,7 @@ def test_the_last_device_stays_when_two_factor_is_required(db: Any) -> None:
 
 
 def test_an_optional_user_may_stop_using_two_factor(two_counties: Any) -> None:
-    official = two_counties["official_a"]
+    official = two_counties.official_a
     device = totp_device(official)
     recovery_codes(official, ["abcdefgh"])
     client = Client()

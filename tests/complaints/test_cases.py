@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -13,11 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from arrears.errors import Conflict
-from arrears.models import Deadline, Role
+from arrears.models import Deadline, Role, User
 from complaints import services
 from complaints.models import Case, CaseState, Complaint
 from complaints.services.cases import TRANSITIONS, allowed_actions
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, Received, complaint_data
 from tests.factories import UserFactory
 from tests.races import run_together
 
@@ -27,8 +28,17 @@ pytestmark = pytest.mark.dates
 TZ = dt.timezone(dt.timedelta(hours=8))
 
 
+@dataclass(frozen=True)
+class Signed(Received):
+    """The city with a complaint received Mon 2026-09-28 in 东湖's housing unit and signed by
+    its inspector, the unit's head and a city leader."""
+
+    head_a: User
+    leader: User
+
+
 @pytest.fixture
-def signed(city: dict[str, Any], calendar_2026: None) -> dict[str, Any]:
+def signed(city: City, calendar_2026: None) -> Signed:
     """A complaint received Mon 2026-09-28 in 东湖's housing unit, signed by its inspector."""
     complaint = services.complaint_create(
         data=complaint_data(
@@ -38,24 +48,25 @@ def signed(city: dict[str, Any], calendar_2026: None) -> dict[str, Any]:
         ),
         channel="web_form",
     )
-    services.complaint_sign(complaint=complaint, user=city["housing_a"])
+    services.complaint_sign(complaint=complaint, user=city.housing_a)
     complaint.refresh_from_db()
-    city["complaint"], city["case"] = complaint, complaint.case
-    city["head_a"] = UserFactory.create(
-        role=Role.DEPARTMENT_OFFICIAL, county=city["a"], department=city["a_housing"]
+    head_a = UserFactory.create(
+        role=Role.DEPARTMENT_OFFICIAL, county=city.a, department=city.a_housing
     )
-    city["leader"] = UserFactory.create(role=Role.CITY_LEADER)
-    return city
+    return Signed.of(
+        city, complaint, head_a=head_a, leader=UserFactory.create(role=Role.CITY_LEADER)
+    )
 
 
 def _clocks(case: Case) -> dict[str, Deadline]:
     return {d.kind: d for d in Deadline.objects.for_subject(case)}
 
 
-def test_signing_opens_a_case_with_its_clocks(signed: dict[str, Any]) -> None:
-    case = signed["case"]
+def test_signing_opens_a_case_with_its_clocks(signed: Signed) -> None:
+    case = signed.case
     assert case.state == CaseState.PENDING
-    assert (case.owner, case.department) == (signed["housing_a"], signed["a_housing"])
+    assert (case.owner, case.department) == (signed.housing_a, signed.a_housing)
+    assert case.number
     assert case.number.startswith("AJ")
     clocks = _clocks(case)
     # accept within 5 working days of Mon Sep 28: Sep 29, 30, Oct 8, 9, 10 (Sat, make-up)
@@ -63,7 +74,7 @@ def test_signing_opens_a_case_with_its_clocks(signed: dict[str, Any]) -> None:
     assert clocks["case.respond"].due_date == dt.date(2026, 9, 29)
 
 
-def test_more_workers_of_the_same_site_join_the_same_case(signed: dict[str, Any]) -> None:
+def test_more_workers_of_the_same_site_join_the_same_case(signed: Signed) -> None:
     other = services.complaint_create(
         data=complaint_data(
             county_code="369902",
@@ -74,18 +85,18 @@ def test_more_workers_of_the_same_site_join_the_same_case(signed: dict[str, Any]
         ),
         channel="hotline_12345",
     )
-    services.complaint_sign(complaint=other, user=signed["housing_a"])
+    services.complaint_sign(complaint=other, user=signed.housing_a)
     other.refresh_from_db()
-    assert other.case == signed["case"]
-    case = Case.objects.get(pk=signed["case"].pk)
+    assert other.case == signed.case
+    case = Case.objects.get(pk=signed.case.pk)
     assert (case.workers_owed, case.amount_owed) == (15, Decimal("95400.00"))
     assert Case.objects.count() == 1
 
 
 @pytest.mark.parametrize("action", sorted(TRANSITIONS))
-def test_every_refused_transition_says_why(signed: dict[str, Any], action: str) -> None:
-    case = signed["case"]
-    user = signed["housing_a"]
+def test_every_refused_transition_says_why(signed: Signed, action: str) -> None:
+    case = signed.case
+    user = signed.housing_a
     calls = {
         "accept": lambda: services.case_accept(case=case, user=user),
         "refuse": lambda: services.case_refuse(case=case, user=user, reason="不属于"),
@@ -105,8 +116,8 @@ def test_every_refused_transition_says_why(signed: dict[str, Any], action: str) 
     assert Case.objects.get(pk=case.pk).state == CaseState.PENDING
 
 
-def test_the_whole_path_and_what_it_stores(signed: dict[str, Any]) -> None:
-    case, user = signed["case"], signed["housing_a"]
+def test_the_whole_path_and_what_it_stores(signed: Signed) -> None:
+    case, user = signed.case, signed.housing_a
     assert allowed_actions(case) == ["accept", "refuse"]
     services.case_record(case=case, user=user, kind="call", text="电话联系项目经理")
     assert _clocks(case)["case.respond"].state in ("met", "missed")
@@ -147,7 +158,7 @@ def test_the_whole_path_and_what_it_stores(signed: dict[str, Any]) -> None:
             dt.date(2026, 9, 30), timezone.localdate()
         )
     )
-    complaint = Complaint.objects.get(pk=signed["complaint"].pk)
+    complaint = Complaint.objects.get(pk=signed.complaint.pk)
     texts = list(complaint.events.filter(public=True).values_list("public_text", flat=True))
     assert texts[-1] == "已办结：全额支付"
     services.case_feedback(case=closed, user=user, satisfaction=5)
@@ -155,24 +166,24 @@ def test_the_whole_path_and_what_it_stores(signed: dict[str, Any]) -> None:
     assert (reopened.state, reopened.reopened_count, reopened.outcome) == ("filed", 1, "")
 
 
-def test_refusal_needs_a_reason_and_is_told(signed: dict[str, Any]) -> None:
-    case, user = signed["case"], signed["housing_a"]
+def test_refusal_needs_a_reason_and_is_told(signed: Signed) -> None:
+    case, user = signed.case, signed.housing_a
     with pytest.raises(ValidationError):
         services.case_refuse(case=case, user=user, reason=" ")
     services.case_refuse(case=case, user=user, reason="属于劳动争议，请申请仲裁")
-    complaint = Complaint.objects.get(pk=signed["complaint"].pk)
+    complaint = Complaint.objects.get(pk=signed.complaint.pk)
     assert complaint.events.filter(public_text__startswith="不予受理").exists()
 
 
-def test_other_units_cannot_act(signed: dict[str, Any]) -> None:
+def test_other_units_cannot_act(signed: Signed) -> None:
     with pytest.raises(PermissionDenied):
-        services.case_accept(case=signed["case"], user=signed["hrss_a"])
+        services.case_accept(case=signed.case, user=signed.hrss_a)
     with pytest.raises(PermissionDenied):
-        services.case_accept(case=signed["case"], user=signed["official_b"])
+        services.case_accept(case=signed.case, user=signed.official_b)
 
 
-def test_triage_rules(signed: dict[str, Any]) -> None:
-    case, user = signed["case"], signed["housing_a"]
+def test_triage_rules(signed: Signed) -> None:
+    case, user = signed.case, signed.housing_a
     assert case.suggested_class == "ordinary"
     with pytest.raises(ValidationError) as info:
         services.case_triage(case=case, user=user, triage_class="simple")
@@ -185,12 +196,12 @@ def test_triage_rules(signed: dict[str, Any]) -> None:
         user=user,
         triage_class="major",
         reason="涉及面广",
-        leader=signed["leader"],
-        team=[signed["hrss_a"], signed["housing_a"]],
+        leader=signed.leader,
+        team=[signed.hrss_a, signed.housing_a],
         plan="一案一专班，约谈总包",
     )
     case.refresh_from_db()
-    assert (case.triage_class, case.leader) == ("major", signed["leader"])
+    assert (case.triage_class, case.leader) == ("major", signed.leader)
     assert case.team.count() == 2
     # the thresholds are configuration: 12 workers count as major once the bar is 10
     from arrears.services import config_set
@@ -201,8 +212,8 @@ def test_triage_rules(signed: dict[str, Any]) -> None:
     assert suggest_class(case) == "major"
 
 
-def test_criminal_flag_follows_what_is_still_unpaid(signed: dict[str, Any]) -> None:
-    case, user = signed["case"], signed["housing_a"]
+def test_criminal_flag_follows_what_is_still_unpaid(signed: Signed) -> None:
+    case, user = signed.case, signed.housing_a
     # 12 workers, ¥86,400 unpaid ≥ ¥50,000 with ten or more workers: flagged
     assert case.criminal_flag is True
     services.case_accept(case=case, user=user)
@@ -225,8 +236,8 @@ def test_criminal_flag_follows_what_is_still_unpaid(signed: dict[str, Any]) -> N
         )
 
 
-def test_extension_once_with_approval(signed: dict[str, Any]) -> None:
-    case, user = signed["case"], signed["housing_a"]
+def test_extension_once_with_approval(signed: Signed) -> None:
+    case, user = signed.case, signed.housing_a
     services.case_accept(case=case, user=user)
     with pytest.raises(Conflict):  # not filed yet: no closing clock to extend
         services.case_request_extension(case=case, user=user, working_days=10, reason="x")
@@ -240,7 +251,7 @@ def test_extension_once_with_approval(signed: dict[str, Any]) -> None:
         services.case_request_extension(case=case, user=user, working_days=5, reason="再延")
     with pytest.raises(PermissionDenied):
         services.case_decide_extension(request=request, user=user, approve=True)
-    services.case_decide_extension(request=request, user=signed["head_a"], approve=True)
+    services.case_decide_extension(request=request, user=signed.head_a, approve=True)
     clock = _clocks(case)["case.close"]
     assert clock.extended_days == 30
     # Sep 30 + 60 + 30 working days
@@ -248,11 +259,11 @@ def test_extension_once_with_approval(signed: dict[str, Any]) -> None:
 
     assert clock.due_date == workdays.add_working_days(dt.date(2026, 9, 30), 90)
     with pytest.raises(Conflict):
-        services.case_decide_extension(request=request, user=signed["head_a"], approve=True)
+        services.case_decide_extension(request=request, user=signed.head_a, approve=True)
 
 
-def test_arbitration_pauses_the_clock_visibly(signed: dict[str, Any]) -> None:
-    case, user = signed["case"], signed["housing_a"]
+def test_arbitration_pauses_the_clock_visibly(signed: Signed) -> None:
+    case, user = signed.case, signed.housing_a
     services.case_accept(case=case, user=user)
     services.case_file(case=case, user=user, filed_on=dt.date(2026, 9, 30))
     services.case_refer_arbitration(case=case, user=user, note="工资标准有争议")
@@ -264,47 +275,45 @@ def test_arbitration_pauses_the_clock_visibly(signed: dict[str, Any]) -> None:
         services.case_resume(case=case, user=user)
 
 
-def test_escalation_of_a_major_case_reaches_its_leader(signed: dict[str, Any]) -> None:
+def test_escalation_of_a_major_case_reaches_its_leader(signed: Signed) -> None:
     from arrears import deadlines
     from arrears.models import Notification
 
-    case, user = signed["case"], signed["housing_a"]
+    case, user = signed.case, signed.housing_a
     services.case_triage(
         case=case,
         user=user,
         triage_class="major",
         reason="涉及面广",
-        leader=signed["leader"],
+        leader=signed.leader,
         plan="专班",
     )
     # nobody accepted it: the acceptance clock (due Sat Oct 10) escalates twice by November
     deadlines.deadlines_sweep(now=dt.datetime(2026, 11, 2, 9, tzinfo=TZ))
+    assert Notification.objects.filter(recipient=signed.leader, kind="deadline.escalation").exists()
     assert Notification.objects.filter(
-        recipient=signed["leader"], kind="deadline.escalation"
-    ).exists()
-    assert Notification.objects.filter(
-        recipient=signed["official_a"], kind="deadline.escalation"
+        recipient=signed.official_a, kind="deadline.escalation"
     ).exists()
     assert Notification.objects.filter(recipient=user, kind="deadline.reminder").exists()
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_officers_accepting_at_once_accept_once(signed: dict[str, Any]) -> None:
-    case = signed["case"]
+def test_two_officers_accepting_at_once_accept_once(signed: Signed) -> None:
+    case = signed.case
 
     def accept(user: Any) -> Callable[[], Case]:
         return lambda: services.case_accept(case=Case.objects.get(pk=case.pk), user=user)
 
-    outcomes = run_together(accept(signed["housing_a"]), accept(signed["head_a"]))
+    outcomes = run_together(accept(signed.housing_a), accept(signed.head_a))
     assert sorted(type(o).__name__ for o in outcomes) == ["Case", "Conflict"]
     assert case.entries.filter(kind="accept").count() == 1
 
 
 @pytest.mark.parametrize("state", [s.value for s in CaseState])
-def test_transition_matrix(signed: dict[str, Any], state: str) -> None:
+def test_transition_matrix(signed: Signed, state: str) -> None:
     """From every state, each action either follows TRANSITIONS or is refused with 409."""
-    case, user = signed["case"], signed["housing_a"]
+    case, user = signed.case, signed.housing_a
     calls = {
         "accept": lambda: services.case_accept(case=case, user=user),
         "refuse": lambda: services.case_refuse(case=case, user=user, reason="不属于"),
@@ -328,10 +337,10 @@ def test_transition_matrix(signed: dict[str, Any], state: str) -> None:
             assert Case.objects.get(pk=case.pk).state == state
 
 
-def test_an_order_to_pay_is_a_clock_until_paid(signed: dict[str, Any]) -> None:
+def test_an_order_to_pay_is_a_clock_until_paid(signed: Signed) -> None:
     from arrears import workdays
 
-    case, user = signed["case"], signed["housing_a"]
+    case, user = signed.case, signed.housing_a
     services.case_accept(case=case, user=user)
     with pytest.raises(ValidationError):
         services.case_record(

@@ -23,7 +23,10 @@ from complaints import services
 from complaints.models import Case, Outcome
 from complaints.services import outcomes
 from tests.complaints.conftest import complaint_data
-from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
+from tests.complaints.test_cases import (
+    Signed,
+    signed,  # noqa: F401 - the fixture
+)
 from tests.races import run_together
 
 OWED = Decimal("86400.00")
@@ -36,15 +39,15 @@ def _pay(case: Case, user: Any, amount: Decimal, workers: int = 1) -> Any:
     )
 
 
-def _case(signed: dict[str, Any]) -> Case:  # noqa: F811
-    return Case.objects.get(pk=signed["case"].pk)
+def _case(signed: Signed) -> Case:  # noqa: F811
+    return Case.objects.get(pk=signed.case.pk)
 
 
 # --- Payments never exceed what is owed ------------------------------------------------------
 
 
-def test_paying_exactly_what_is_owed_then_one_fen_more(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_paying_exactly_what_is_owed_then_one_fen_more(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     _pay(case, user, Decimal("50000.00"), 7)
     _pay(case, user, OWED - Decimal("50000.00"), 5)  # exactly the rest
     assert _case(signed).recovered_amount == OWED
@@ -56,8 +59,8 @@ def test_paying_exactly_what_is_owed_then_one_fen_more(signed: dict[str, Any]) -
     assert not case.entries.filter(kind="payment", data__amount="0.01").exists()
 
 
-def test_one_payment_one_fen_over_is_refused(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_one_payment_one_fen_over_is_refused(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     with pytest.raises(ValidationError) as info:
         _pay(case, user, OWED + FEN)
     message = info.value.message_dict["amount"][0]
@@ -66,8 +69,8 @@ def test_one_payment_one_fen_over_is_refused(signed: dict[str, Any]) -> None:  #
     assert _case(signed).recovered_amount == OWED
 
 
-def test_revise_then_pay_more(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_revise_then_pay_more(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     _pay(case, user, OWED, 12)
     entry = services.case_revise_owed(
         case=case,
@@ -89,8 +92,8 @@ def test_revise_then_pay_more(signed: dict[str, Any]) -> None:  # noqa: F811
         _pay(case, user, FEN)
 
 
-def test_revision_rules(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_revision_rules(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     _pay(case, user, Decimal("40000.00"), 6)
     with pytest.raises(ValidationError) as info:
         services.case_revise_owed(case=case, user=user, amount_owed=Decimal("90000"), reason=" ")
@@ -118,8 +121,8 @@ def test_revision_rules(signed: dict[str, Any]) -> None:  # noqa: F811
         _pay(case, user, FEN)
 
 
-def test_a_complaint_joining_later_adds_to_the_revised_amount(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_a_complaint_joining_later_adds_to_the_revised_amount(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     services.case_revise_owed(
         case=case, user=user, amount_owed=Decimal("100000.00"), reason="核实后增加"
     )
@@ -138,8 +141,8 @@ def test_a_complaint_joining_later_adds_to_the_revised_amount(signed: dict[str, 
     assert (joined.amount_owed, joined.workers_owed) == (Decimal("109000.00"), 15)
 
 
-def test_the_database_refuses_more_recovered_than_owed(signed: dict[str, Any]) -> None:  # noqa: F811
-    case = signed["case"]
+def test_the_database_refuses_more_recovered_than_owed(signed: Signed) -> None:  # noqa: F811
+    case = signed.case
     with pytest.raises(IntegrityError), transaction.atomic():
         Case.objects.filter(pk=case.pk).update(recovered_amount=OWED + FEN)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -149,13 +152,13 @@ def test_the_database_refuses_more_recovered_than_owed(signed: dict[str, Any]) -
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_payments_at_once_cannot_together_exceed_what_is_owed(signed: dict[str, Any]) -> None:  # noqa: F811
-    case = signed["case"]
+def test_two_payments_at_once_cannot_together_exceed_what_is_owed(signed: Signed) -> None:  # noqa: F811
+    case = signed.case
 
     def pay(user: Any) -> Callable[[], Any]:
         return lambda: _pay(Case.objects.get(pk=case.pk), user, Decimal("50000.00"), 6)
 
-    outcomes_ = run_together(pay(signed["housing_a"]), pay(signed["head_a"]))
+    outcomes_ = run_together(pay(signed.housing_a), pay(signed.head_a))
     # each alone fits (50,000 ≤ 86,400); together they would not: one waits for the other's
     # row lock, then sees 36,400 left
     assert sorted(type(o).__name__ for o in outcomes_) == ["CasePayment", "ValidationError"]
@@ -181,8 +184,8 @@ def _record(case: Case, user: Any, kind: str) -> None:
     services.case_record(case=case, user=user, kind=kind, text="记录", due_date=due)
 
 
-def test_paid_in_full_needs_every_yuan(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_paid_in_full_needs_every_yuan(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     services.case_accept(case=case, user=user)
     with pytest.raises(ValidationError) as info:  # nothing recovered
         _close(case, user, "paid_in_full")
@@ -201,8 +204,8 @@ def test_paid_in_full_needs_every_yuan(signed: dict[str, Any]) -> None:  # noqa:
     assert _close(case, user, "paid_in_full").outcome == "paid_in_full"
 
 
-def test_partly_paid_needs_something_recovered_and_something_owed(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_partly_paid_needs_something_recovered_and_something_owed(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     services.case_accept(case=case, user=user)
     with pytest.raises(ValidationError):
         _close(case, user, "partly_paid")  # nothing recovered
@@ -211,8 +214,8 @@ def test_partly_paid_needs_something_recovered_and_something_owed(signed: dict[s
 
 
 @pytest.mark.parametrize("outcome", ["not_substantiated", "withdrawn", "outside_jurisdiction"])
-def test_no_result_outcomes_need_nothing_recovered(signed: dict[str, Any], outcome: str) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_no_result_outcomes_need_nothing_recovered(signed: Signed, outcome: str) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     services.case_accept(case=case, user=user)
     assert outcome in outcomes.outcome_choices(case)[0]
     _pay(case, user, FEN, 0)
@@ -235,11 +238,11 @@ def test_no_result_outcomes_need_nothing_recovered(signed: dict[str, Any], outco
     ],
 )
 def test_procedural_outcomes_need_their_step_on_the_timeline(
-    signed: dict[str, Any],  # noqa: F811
+    signed: Signed,  # noqa: F811
     outcome: str,
     step: str,
 ) -> None:
-    case, user = signed["case"], signed["housing_a"]
+    case, user = signed.case, signed.housing_a
     services.case_accept(case=case, user=user)
     services.case_record(case=case, user=user, kind="call", text="电话联系")  # not enough
     with pytest.raises(ValidationError) as info:
@@ -254,8 +257,8 @@ def test_procedural_outcomes_need_their_step_on_the_timeline(
     assert _close(case, user, outcome).outcome == outcome
 
 
-def test_arbitration_needs_something_still_owed(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_arbitration_needs_something_still_owed(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     services.case_accept(case=case, user=user)
     services.case_refer_arbitration(case=case, user=user, note="告知申请仲裁")
     _pay(case, user, OWED, 12)
@@ -278,11 +281,11 @@ def test_every_outcome_has_a_rule_and_the_docs_show_it_word_for_word() -> None:
 
 
 def test_api_refuses_over_payment_and_wrong_outcome_with_chinese_messages(
-    signed: dict[str, Any],  # noqa: F811
+    signed: Signed,  # noqa: F811
 ) -> None:
     api = APIClient()
-    api.force_authenticate(signed["housing_a"])
-    case = signed["case"]
+    api.force_authenticate(signed.housing_a)
+    case = signed.case
     api.post(f"/api/v1/cases/{case.pk}/accept/")
     r = api.post(
         f"/api/v1/cases/{case.pk}/payments/",
@@ -347,10 +350,10 @@ def _value(html: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def test_page_keeps_what_was_typed_and_shows_the_error(signed: dict[str, Any]) -> None:  # noqa: F811
+def test_page_keeps_what_was_typed_and_shows_the_error(signed: Signed) -> None:  # noqa: F811
     web = Client()
-    web.force_login(signed["housing_a"])
-    case = signed["case"]
+    web.force_login(signed.housing_a)
+    case = signed.case
     web.post(f"/cases/{case.pk}/accept/")
     response = web.post(
         f"/cases/{case.pk}/payment/",
