@@ -75,18 +75,19 @@ def city(db: Any) -> City:
     industries = {i.code: i for i in Industry.objects.all()}
     a = CountyFactory.create(code="369902", name="东湖区", short_name="东湖")
     b = CountyFactory.create(code="369903", name="西江区", short_name="西江")
-    units: dict[str, Department] = {}
-    for key, county in (("a", a), ("b", b)):
+
+    def units(county: County) -> tuple[Department, Department, Department]:
+        """The county's HRSS, housing and transport departments, the last two each
+        supervising its industry."""
         hrss = DepartmentFactory.create(county=county, kind=DepartmentKind.HRSS)
         housing = DepartmentFactory.create(county=county, kind=DepartmentKind.HOUSING)
         transport = DepartmentFactory.create(county=county, kind=DepartmentKind.TRANSPORT)
         housing.industries.set([industries["housing"]])
         transport.industries.set([industries["transport"]])
-        units[f"{key}_hrss"], units[f"{key}_housing"], units[f"{key}_transport"] = (
-            hrss,
-            housing,
-            transport,
-        )
+        return hrss, housing, transport
+
+    a_hrss, a_housing, a_transport = units(a)
+    b_hrss, b_housing, b_transport = units(b)
     city_hrss = DepartmentFactory.create(county=None, kind=DepartmentKind.HRSS)
     project = Project.objects.create(
         code="XM-2026-001",
@@ -98,8 +99,8 @@ def city(db: Any) -> City:
     office = UserFactory.create(city_office=True, username="office")
     official_a = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a)
     official_b = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=b)
-    housing_a = UserFactory.create(role=Role.INSPECTOR, county=a, department=units["a_housing"])
-    hrss_a = UserFactory.create(role=Role.INSPECTOR, county=a, department=units["a_hrss"])
+    housing_a = UserFactory.create(role=Role.INSPECTOR, county=a, department=a_housing)
+    hrss_a = UserFactory.create(role=Role.INSPECTOR, county=a, department=a_hrss)
     duty = UserFactory.create(role=Role.DUTY_OFFICER, department=city_hrss)
     machine = UserFactory.create(role=Role.INTEGRATION_CLIENT, username="hotline")
     client = IntegrationClient.objects.create(
@@ -114,7 +115,12 @@ def city(db: Any) -> City:
         a=a,
         b=b,
         industries=industries,
-        **units,
+        a_hrss=a_hrss,
+        a_housing=a_housing,
+        a_transport=a_transport,
+        b_hrss=b_hrss,
+        b_housing=b_housing,
+        b_transport=b_transport,
         city_hrss=city_hrss,
         project=project,
         office=office,
