@@ -25,9 +25,15 @@ from jsonschema.exceptions import best_match
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
 API_PREFIX = "/api/v1/"
 
-# Responses not validated, each with its reason. Keys are (method, path template, status);
-# "*" matches any method. Keep this short: a new entry needs a reason a reviewer accepts.
-EXCLUDED: dict[tuple[str, str, int], str] = {}
+# Responses whose body is not validated (their operation, status and content type still are),
+# each with its reason. Keys are (method, path template, status). Keep this short: a new entry
+# needs a reason a reviewer accepts.
+EXCLUDED: dict[tuple[str, str, int], str] = {
+    ("GET", "/api/v1/complaints/", 403): (
+        "schema mismatch, reported: the two-factor hold (arrears/two_factor/middleware.py) "
+        "answers {detail, code: two_factor_required}; the documented Error schema has no `code`"
+    ),
+}
 
 # How many responses were validated in this run (reported at the end of the session).
 validated = 0
@@ -139,10 +145,6 @@ def _fail(method: str, path: str, status: int, problem: str) -> SchemaMismatch:
     return SchemaMismatch(f"{method} {path} → {status}: {problem} (docs/openapi.yaml)")
 
 
-def _excluded(method: str, template: str, status: int) -> bool:
-    return (method, template, status) in EXCLUDED or ("*", template, status) in EXCLUDED
-
-
 def assert_matches_schema(response: HttpResponseBase, path: str, method: str) -> None:
     """For a test that names the operation it means: `path` is the schema's template
     ("/api/v1/cases/{id}/close/"), `method` the operation's ("post"; a 405 names one the path
@@ -178,8 +180,6 @@ def _check(response: HttpResponseBase, actual_path: str) -> None:
         return
     if operation is None:
         raise _fail(method, actual_path, status, "no such operation is documented")
-    if _excluded(method, operation.template, status):
-        return
     documented = operation.responses.get(str(status)) or operation.responses.get("default")
     if documented is None:
         raise _fail(
@@ -189,12 +189,17 @@ def _check(response: HttpResponseBase, actual_path: str) -> None:
             f"status not documented for {operation.template} "
             f"(documented: {', '.join(sorted(operation.responses))})",
         )
-    _check_content(response, method, actual_path, _resolve(documented))
+    body_checked = (method, operation.template, status) not in EXCLUDED
+    _check_content(response, method, actual_path, _resolve(documented), body_checked)
     validated += 1
 
 
 def _check_content(
-    response: HttpResponseBase, method: str, path: str, documented: dict[str, Any]
+    response: HttpResponseBase,
+    method: str,
+    path: str,
+    documented: dict[str, Any],
+    body_checked: bool = True,
 ) -> None:
     status = response.status_code
     content = documented.get("content", {})
@@ -213,8 +218,8 @@ def _check_content(
             f"(documented: {', '.join(sorted(content))})",
         )
     schema = content[content_type].get("schema")
-    if schema is None or content_type != "application/json":
-        return  # a file or a page: its type was what there was to check
+    if schema is None or content_type != "application/json" or not body_checked:
+        return  # a file or a page (or an excluded body): its type was what there was to check
     try:
         data = json.loads(body)
     except ValueError as exc:

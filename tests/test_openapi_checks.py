@@ -78,3 +78,19 @@ def test_a_field_the_schema_does_not_list_fails() -> None:
     _check("GET", path, 200, {"provisional": False})
     with pytest.raises(openapi.SchemaMismatch, match=r"\('secret' was unexpected\)"):
         _check("GET", path, 200, {"provisional": False, "secret": 1})
+
+
+def test_each_exclusion_is_still_a_mismatch() -> None:
+    """The known mismatches still differ from the schema: once the API or the schema is fixed
+    this fails, and the entry comes off the list."""
+    hold = {"detail": "请先完成两步验证。", "code": "two_factor_required"}
+    # the body of arrears/two_factor/middleware.py's refusal, through the check without the entry
+    response = _response("GET", "/api/v1/complaints/", 403, hold, "application/json")
+    key = ("GET", "/api/v1/complaints/", 403)
+    reason = openapi.EXCLUDED.pop(key)
+    try:
+        with pytest.raises(openapi.SchemaMismatch, match=r"'code' was unexpected"):
+            openapi.check_response(response, "/api/v1/complaints/")
+    finally:
+        openapi.EXCLUDED[key] = reason
+    assert list(openapi.EXCLUDED) == [key]
