@@ -51,27 +51,35 @@ class _Operation:
     responses: dict[str, Any]
 
 
-def _nullable_to_json_schema(node: Any) -> Any:
-    """OpenAPI 3.0's `nullable: true` is not JSON Schema: spell it as JSON Schema does (null
-    among the types, or beside a composed schema), so jsonschema accepts the documented nulls."""
-    if isinstance(node, list):
-        return [_nullable_to_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: _nullable_to_json_schema(value) for key, value in node.items()}
-    if "properties" in node and "additionalProperties" not in node:
-        # As zulip's: a field the schema does not list is a drift too, not an extra.
-        node["additionalProperties"] = False
-    if not node.pop("nullable", False):
-        return node
-    if "enum" in node:
-        node["enum"] = [*node["enum"], None]
-    if "type" in node:
-        node["type"] = [node["type"], "null"]
-        return node
-    if not node:
-        return node  # any value, null included
-    return {"anyOf": [node, {"type": "null"}]}
+def _as_json_schema(schema: Any) -> Any:
+    """An OpenAPI 3.0 schema object as the JSON Schema the check applies. `nullable: true` is
+    not JSON Schema: null joins the types (or sits beside a composed schema). And, as zulip's
+    check does, an object admits only the properties it lists: a field the schema does not
+    document is drift too (the error schema, which takes any field, says so itself)."""
+    if not isinstance(schema, dict):
+        return schema
+    converted: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "properties":  # a mapping of names to schemas, not a schema
+            converted[key] = {name: _as_json_schema(s) for name, s in value.items()}
+        elif key in {"items", "additionalProperties", "not"}:
+            converted[key] = _as_json_schema(value)
+        elif key in {"allOf", "anyOf", "oneOf"}:
+            converted[key] = [_as_json_schema(s) for s in value]
+        else:  # keywords whose values are data (enum, example, default…)
+            converted[key] = value
+    if "properties" in converted and "additionalProperties" not in converted:
+        converted["additionalProperties"] = False
+    if not converted.pop("nullable", False):
+        return converted
+    if "enum" in converted:
+        converted["enum"] = [*converted["enum"], None]
+    if "type" in converted:
+        converted["type"] = [converted["type"], "null"]
+        return converted
+    if not converted:
+        return converted  # any value, null included
+    return {"anyOf": [converted, {"type": "null"}]}
 
 
 @functools.cache
@@ -83,7 +91,12 @@ def _document() -> dict[str, Any]:
 
 @functools.cache
 def _components() -> dict[str, Any]:
-    components: dict[str, Any] = _nullable_to_json_schema(copy.deepcopy(_document()["components"]))
+    """The components with each schema converted (`$ref`s point into #/components/schemas);
+    a response's own inline schema is converted where it is validated."""
+    components = copy.deepcopy(_document()["components"])
+    components["schemas"] = {
+        name: _as_json_schema(schema) for name, schema in components["schemas"].items()
+    }
     return components
 
 
@@ -241,7 +254,7 @@ def _validator(schema: dict[str, Any]) -> Draft4Validator:
     object of the (cached, never changed) document, built on first use."""
     key = id(schema)
     if key not in _validators:
-        root = {**_nullable_to_json_schema(schema), "components": _components()}
+        root = {**_as_json_schema(schema), "components": _components()}
         _validators[key] = Draft4Validator(root)
     return _validators[key]
 

@@ -61,16 +61,17 @@ def test_a_literal_segment_wins_over_a_parameter_and_slashes_reach_a_slash_param
     assert openapi.find_operation("GET", "/api/v1/cases/1/2/close/") is None
 
 
-def test_nullable_is_spelled_as_json_schema() -> None:
-    assert openapi._nullable_to_json_schema({"type": "string", "nullable": True}) == {
+def test_nullable_is_spelled_as_json_schema_and_objects_are_closed() -> None:
+    assert openapi._as_json_schema({"type": "string", "nullable": True}) == {
         "type": ["string", "null"]
     }
-    assert openapi._nullable_to_json_schema({"allOf": [{"$ref": "#/x"}], "nullable": True}) == {
+    assert openapi._as_json_schema({"allOf": [{"$ref": "#/x"}], "nullable": True}) == {
         "anyOf": [{"allOf": [{"$ref": "#/x"}]}, {"type": "null"}]
     }
-    assert openapi._nullable_to_json_schema(
-        {"type": "string", "enum": ["a"], "nullable": True}
-    ) == {"type": ["string", "null"], "enum": ["a", None]}
+    assert openapi._as_json_schema({"type": "string", "enum": ["a"], "nullable": True}) == {
+        "type": ["string", "null"],
+        "enum": ["a", None],
+    }
 
 
 def test_a_field_the_schema_does_not_list_fails() -> None:
@@ -94,3 +95,10 @@ def test_each_exclusion_is_still_a_mismatch() -> None:
     finally:
         openapi.EXCLUDED[key] = reason
     assert list(openapi.EXCLUDED) == [key]
+    assert openapi._as_json_schema(
+        {"type": "object", "properties": {"type": {"type": "string"}}}
+    ) == {
+        "type": "object",
+        "properties": {"type": {"type": "string"}},
+        "additionalProperties": False,
+    }
