@@ -5,11 +5,28 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.client import RequestFactory
+from django.utils import translation
+
+from arrears import config, services
+from arrears.models import DepartmentKind, Role
+from tests import openapi
+from tests.factories import CountyFactory, DepartmentFactory, UserFactory
+from tests.openapi import check_response
+
+if TYPE_CHECKING:
+    # Only for the fixtures' types: the models cannot be imported before Django is set up,
+    # which pytest-django does after loading this file.
+    from arrears.models import County, Department, User
 
 REQUIRE_SERVICES = os.environ.get("ARREARS_REQUIRE_SERVICES") == "1"
 
@@ -106,38 +123,55 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def calendar_2026(db: Any) -> None:
     """The official 2025–2026 schedules from the library, as the city would have them."""
-    from arrears import services
 
     for year in (2025, 2026):
         days, status, source = services.calendar_schedule_from_library(year)
         services.calendar_year_load(year=year, days=days, status=status, source=source)
 
 
-@pytest.fixture
-def two_counties(db: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TwoCounties:
     """County A and county B, each with an HRSS and a housing department, and their staff."""
-    from arrears.models import DepartmentKind, Role
-    from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
+    a: County
+    b: County
+    a_hrss: Department
+    a_housing: Department
+    b_hrss: Department
+    b_housing: Department
+    city_housing: Department
+    official_a: User
+    official_b: User
+    inspector_a: User
+    city_office: User
+    city_housing_official: User
+
+
+@pytest.fixture
+def two_counties(db: Any) -> TwoCounties:
     a = CountyFactory.create(code="369902", name="东湖区", short_name="东湖")
     b = CountyFactory.create(code="369903", name="西江区", short_name="西江")
-    data: dict[str, Any] = {"a": a, "b": b}
-    for key, county in (("a", a), ("b", b)):
-        data[f"{key}_hrss"] = DepartmentFactory.create(county=county, kind=DepartmentKind.HRSS)
-        data[f"{key}_housing"] = DepartmentFactory.create(
-            county=county, kind=DepartmentKind.HOUSING
-        )
-    data["city_housing"] = DepartmentFactory.create(county=None, kind=DepartmentKind.HOUSING)
-    data["official_a"] = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a)
-    data["official_b"] = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=b)
-    data["inspector_a"] = UserFactory.create(
-        role=Role.INSPECTOR, county=a, department=data["a_hrss"]
+    a_hrss = DepartmentFactory.create(county=a, kind=DepartmentKind.HRSS)
+    a_housing = DepartmentFactory.create(county=a, kind=DepartmentKind.HOUSING)
+    b_hrss = DepartmentFactory.create(county=b, kind=DepartmentKind.HRSS)
+    b_housing = DepartmentFactory.create(county=b, kind=DepartmentKind.HOUSING)
+    city_housing = DepartmentFactory.create(county=None, kind=DepartmentKind.HOUSING)
+    return TwoCounties(
+        a=a,
+        b=b,
+        a_hrss=a_hrss,
+        a_housing=a_housing,
+        b_hrss=b_hrss,
+        b_housing=b_housing,
+        city_housing=city_housing,
+        official_a=UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a),
+        official_b=UserFactory.create(role=Role.COUNTY_OFFICIAL, county=b),
+        inspector_a=UserFactory.create(role=Role.INSPECTOR, county=a, department=a_hrss),
+        city_office=UserFactory.create(city_office=True),
+        city_housing_official=UserFactory.create(
+            role=Role.DEPARTMENT_OFFICIAL, department=city_housing
+        ),
     )
-    data["city_office"] = UserFactory.create(city_office=True)
-    data["city_housing_official"] = UserFactory.create(
-        role=Role.DEPARTMENT_OFFICIAL, department=data["city_housing"]
-    )
-    return data
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -145,7 +179,6 @@ def _end_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
     """Live-server request threads can keep a connection past their last request (HTTP
     keep-alive from the browser); end them so the test database can be dropped."""
     yield
-    from django.db import connection
 
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
@@ -161,11 +194,36 @@ def _end_stray_connections(django_db_setup: Any, django_db_blocker: Any) -> Any:
 def _fresh_configuration() -> Any:
     """Configuration values are cached per process for a few seconds; a test must not see
     the previous test's (rolled back) overrides."""
-    from arrears import config
 
     config.forget()
     yield
     config.forget()
+
+
+@pytest.fixture(autouse=True)
+def _api_responses_match_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every /api/v1/ response a test receives through the test client is checked against
+    docs/openapi.yaml (tests/openapi.py). DRF's APIClient is a Django Client, and both build
+    every request (followed redirects included) in `generic`, which still has the path as
+    sent: the request's own path is decoded, and an encoded slash inside a parameter
+    (`/referrals/GD%2F1/`) would no longer match its template."""
+
+    # Typed as the factory's (it returns a request); on a Client it returns the response.
+    build: Any = RequestFactory.generic
+
+    def generic(self: Client, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        response = build(self, method, path, *args, **kwargs)
+        check_response(response, urlsplit(str(path)).path)
+        return response
+
+    monkeypatch.setattr(Client, "generic", generic, raising=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if openapi.validated:
+        terminalreporter.write_line(
+            f"{openapi.validated} API responses validated against docs/openapi.yaml"
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -174,7 +232,6 @@ def _default_language() -> Any:
     client activates the language of its cookie or user and Django leaves it active in the
     thread, so without this a test that browsed in English left the next one reading English
     messages."""
-    from django.utils import translation
 
     translation.activate(settings.LANGUAGE_CODE)
     yield

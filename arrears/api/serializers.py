@@ -109,3 +109,7 @@ class CalendarYearSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
+    code = serializers.CharField(
+        required=False,
+        help_text=_("机器可读的原因（仅部分错误给出），如 two_factor_required：须先完成两步验证"),
+    )

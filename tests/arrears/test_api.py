@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
+from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
+from django.db.backends.postgresql import base as pg_base
+from django.db.backends.sqlite3 import base as sqlite_base
 from rest_framework.test import APIClient
 
 from arrears.models import Notification
+from tests.conftest import TwoCounties
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
 pytestmark = pytest.mark.dates
 
 
 @pytest.fixture
-def api(two_counties: dict[str, Any]) -> APIClient:
+def api(two_counties: TwoCounties) -> APIClient:
     client = APIClient()
-    client.force_authenticate(two_counties["official_a"])
+    client.force_authenticate(two_counties.official_a)
     return client
 
 
@@ -70,23 +78,23 @@ def test_english_on_request(api: APIClient) -> None:
     assert "Date has wrong format" in r.json()["date"][0]
 
 
-def test_me_masks_the_phone(two_counties: dict[str, Any]) -> None:
-    user = two_counties["official_a"]
+def test_me_masks_the_phone(two_counties: TwoCounties) -> None:
+    user = two_counties.official_a
     user.phone = "13812345678"
     user.save()
     client = APIClient()
     client.force_authenticate(user)
     body = client.get("/api/v1/me/").json()
     assert body["phone"] == "138****5678"
-    assert body["county"]["code"] == two_counties["a"].code
+    assert body["county"]["code"] == two_counties.a.code
     assert body["role"] == "county_official"
 
 
 def test_notifications_are_per_user_and_mark_read(
-    api: APIClient, two_counties: dict[str, Any]
+    api: APIClient, two_counties: TwoCounties
 ) -> None:
-    mine = Notification.objects.create(recipient=two_counties["official_a"], kind="k", title="甲")
-    Notification.objects.create(recipient=two_counties["official_b"], kind="k", title="乙")
+    mine = Notification.objects.create(recipient=two_counties.official_a, kind="k", title="甲")
+    Notification.objects.create(recipient=two_counties.official_b, kind="k", title="乙")
     r = api.get("/api/v1/notifications/")
     assert [n["title"] for n in r.json()["results"]] == ["甲"]
     r = api.post("/api/v1/notifications/mark-read/", {"ids": [mine.pk]}, format="json")
@@ -96,9 +104,6 @@ def test_notifications_are_per_user_and_mark_read(
 
 def test_committed_openapi_schema_is_current(tmp_path: Path) -> None:
     """docs/openapi.yaml must be regenerated (`make schema`) whenever the API changes."""
-    import os
-    import subprocess
-    import sys
 
     out = tmp_path / "openapi.yaml"
     # Generated as `make schema` does, in a fresh interpreter and the site's language: within a
@@ -132,14 +137,8 @@ def test_committed_openapi_schema_is_current(tmp_path: Path) -> None:
 def test_schema_does_not_depend_on_the_database_backend(tmp_path: Path) -> None:
     """Integer bounds derived from columns differ between SQLite and PostgreSQL; the committed
     schema must come out the same from either (declare such fields explicitly)."""
-    from unittest import mock
-
-    from django.apps import apps
-    from django.db import connection
 
     # Through each backend's base module: importing an operations module first is circular.
-    from django.db.backends.postgresql import base as pg_base
-    from django.db.backends.sqlite3 import base as sqlite_base
 
     Pg = pg_base.DatabaseWrapper.ops_class
     Lite = sqlite_base.DatabaseWrapper.ops_class

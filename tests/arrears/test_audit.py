@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import F
 from django.test import Client
 
 from arrears import audit
-from arrears.models import AuditEvent, County, User
+from arrears.models import AuditEvent, CalendarDay, County, Industry, User
+from arrears.reference import ensure_industries
+from projects.models import ChecklistItem, Project
+from tests.conftest import TwoCounties
 from tests.factories import CountyFactory, UserFactory
 
 
@@ -53,8 +57,6 @@ def test_bulk_update_records_each_row_with_old_and_new_values(db: None) -> None:
 
 
 def test_bulk_update_with_expression_records_resulting_values(db: None) -> None:
-    from django.db.models import F
-
     county = CountyFactory.create(sort_order=4)
     County.objects.filter(pk=county.pk).update(sort_order=F("sort_order") + 3)
     assert _events(county)[-1].changes == {"sort_order": [4, 7]}
@@ -82,19 +84,18 @@ def test_personal_identifiers_are_masked_in_the_trail(db: None) -> None:
 
 
 def test_web_request_names_the_logged_in_user(
-    two_counties: dict[str, Any],
+    two_counties: TwoCounties,
     calendar_2026: None,
 ) -> None:
     client = Client()
-    client.force_login(two_counties["city_office"])
+    client.force_login(two_counties.city_office)
     response = client.post(
         "/calendar/2026/day/", {"date": "2026-12-31", "kind": "holiday", "name": "测试"}
     )
     assert response.status_code == 302
-    from arrears.models import CalendarDay
 
     event = _events(CalendarDay.objects.get(date="2026-12-31"))[-1]
-    assert event.actor_id == two_counties["city_office"].pk
+    assert event.actor_id == two_counties.city_office.pk
     assert event.changes["kind"] == ["workday", "holiday"]
 
 
@@ -108,9 +109,6 @@ def test_suspended_records_nothing(db: None) -> None:
 def test_loaded_rows_record_changes_even_to_json_changed_in_place(db: None) -> None:
     """The snapshot of a loaded row is made lazily (exports load millions and save none);
     a JSON value changed in place must still show up as a change."""
-    from arrears.models import Industry
-    from arrears.reference import ensure_industries
-    from projects.models import ChecklistItem, Project
 
     ensure_industries(Industry)
     county = CountyFactory.create()

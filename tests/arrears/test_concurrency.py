@@ -3,39 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
+from django.db.models import F
 
 from arrears import deadlines
-from arrears.models import AuditEvent, Deadline, DeadlineState
+from arrears.models import AuditEvent, County, Deadline, DeadlineState
 from tests.factories import CountyFactory
+from tests.races import run_at_once, succeeded
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(work: Callable[[], Any], n: int = 2) -> list[Any]:
-    """Run `work` in n threads released at the same moment; each thread has its own
-    connection, so the database sees n concurrent transactions."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(work())
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_two_concurrent_closes_record_one_outcome() -> None:
@@ -49,7 +27,7 @@ def test_two_concurrent_closes_record_one_outcome() -> None:
             at=dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC),
         )
 
-    assert sorted(_race(close, 4)) == [False, False, False, True]
+    assert sorted(succeeded(run_at_once(close, 4))) == [False, False, False, True]
     deadline.refresh_from_db()
     assert deadline.state == DeadlineState.MET
     closes = AuditEvent.objects.filter(
@@ -62,13 +40,9 @@ def test_concurrent_bulk_updates_audit_each_change_once() -> None:
     county = CountyFactory.create(sort_order=0)
 
     def bump() -> int:
-        from django.db.models import F
-
-        from arrears.models import County
-
         return County.objects.filter(pk=county.pk).update(sort_order=F("sort_order") + 1)
 
-    assert _race(bump, 3) == [1, 1, 1]
+    assert succeeded(run_at_once(bump, 3)) == [1, 1, 1]
     county.refresh_from_db()
     assert county.sort_order == 3
     steps = sorted(

@@ -5,6 +5,8 @@ admin field by field; the superuser's use is alerted."""
 from __future__ import annotations
 
 import datetime
+import random
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -13,32 +15,52 @@ from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.test import Client, RequestFactory
 
-from arrears import permissions, superuser
-from arrears.models import County, Notification, Role, User
+from arrears import demo, permissions, superuser
+from arrears.models import County, Department, Notification, Role, User
 from arrears.scoping import scope_of
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
 ADMIN_ROLES = [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN]
 
 
+@dataclass(frozen=True)
+class Staff:
+    """The three administrators (system, security, audit), business staff and a superuser.
+    Tests parametrized by who acts name the person ("sys") and take them with `of`."""
+
+    sys: User
+    sec: User
+    aud: User
+    office: User
+    inspector: User
+    root: User
+    county: County
+    department: Department
+
+    def of(self, name: str) -> User:
+        person = getattr(self, name)
+        assert isinstance(person, User), name
+        return person
+
+
 @pytest.fixture
-def staff(db: Any) -> dict[str, Any]:
+def staff(db: Any) -> Staff:
     county = CountyFactory.create(code="369911", name="南岸区")
     department = DepartmentFactory.create(county=county)
-    people: dict[str, Any] = {
-        "sys": UserFactory.create(role=Role.SYSTEM_ADMIN, is_staff=True, username="sysadmin"),
-        "sec": UserFactory.create(role=Role.SECURITY_ADMIN, is_staff=True, username="secadmin"),
-        "aud": UserFactory.create(role=Role.AUDIT_ADMIN, is_staff=True, username="auditor"),
-        "office": UserFactory.create(city_office=True, username="office"),
-        "inspector": UserFactory.create(
+    return Staff(
+        sys=UserFactory.create(role=Role.SYSTEM_ADMIN, is_staff=True, username="sysadmin"),
+        sec=UserFactory.create(role=Role.SECURITY_ADMIN, is_staff=True, username="secadmin"),
+        aud=UserFactory.create(role=Role.AUDIT_ADMIN, is_staff=True, username="auditor"),
+        office=UserFactory.create(city_office=True, username="office"),
+        inspector=UserFactory.create(
             role=Role.INSPECTOR, county=county, department=department, username="insp"
         ),
-        "root": UserFactory.create(
+        root=UserFactory.create(
             role=Role.CITY_OFFICE, is_staff=True, is_superuser=True, username="root"
         ),
-    }
-    people["county"], people["department"] = county, department
-    return people
+        county=county,
+        department=department,
+    )
 
 
 def _client(user: User) -> Client:
@@ -62,16 +84,16 @@ DUTY_FUNCTIONS = {
 
 
 @pytest.mark.parametrize("function", sorted(DUTY_FUNCTIONS))
-def test_each_duty_belongs_to_one_administrator(staff: dict[str, Any], function: str) -> None:
+def test_each_duty_belongs_to_one_administrator(staff: Staff, function: str) -> None:
     check = getattr(permissions, function)
     for key in ("sys", "sec", "aud", "office", "inspector"):
-        user = staff[key]
+        user = staff.of(key)
         assert check(user) is (user.role in DUTY_FUNCTIONS[function]), (function, user.role)
     # The superuser holds every duty (installation), an inactive administrator none.
-    assert check(staff["root"])
-    owner = next(k for k in ("sys", "sec", "aud") if staff[k].role in DUTY_FUNCTIONS[function])
-    staff[owner].is_active = False
-    assert not check(staff[owner])
+    assert check(staff.root)
+    owner = next(k for k in ("sys", "sec", "aud") if staff.of(k).role in DUTY_FUNCTIONS[function])
+    staff.of(owner).is_active = False
+    assert not check(staff.of(owner))
 
 
 def test_duties_do_not_overlap() -> None:
@@ -81,22 +103,22 @@ def test_duties_do_not_overlap() -> None:
         seen |= duties
 
 
-def test_calendar_is_reference_data_and_city_office_work(staff: dict[str, Any]) -> None:
-    assert permissions.can_edit_calendar(staff["office"])
-    assert permissions.can_edit_calendar(staff["sys"])
+def test_calendar_is_reference_data_and_city_office_work(staff: Staff) -> None:
+    assert permissions.can_edit_calendar(staff.office)
+    assert permissions.can_edit_calendar(staff.sys)
     for key in ("sec", "aud", "inspector"):
-        response = _client(staff[key]).post("/calendar/2026/day/", {"date": "2026-05-06"})
+        response = _client(staff.of(key)).post("/calendar/2026/day/", {"date": "2026-05-06"})
         assert response.status_code == 403, key
 
 
 @pytest.mark.parametrize("role", ADMIN_ROLES)
-def test_administrators_see_no_case_data_wherever_bound(staff: dict[str, Any], role: str) -> None:
-    user = UserFactory.create(role=role, county=staff["county"], department=staff["department"])
+def test_administrators_see_no_case_data_wherever_bound(staff: Staff, role: str) -> None:
+    user = UserFactory.create(role=role, county=staff.county, department=staff.department)
     assert scope_of(user).nothing
 
 
-def test_an_account_without_a_role_sees_nothing(staff: dict[str, Any]) -> None:
-    user = UserFactory.create(role="", county=staff["county"])
+def test_an_account_without_a_role_sees_nothing(staff: Staff) -> None:
+    user = UserFactory.create(role="", county=staff.county)
     assert scope_of(user).nothing
 
 
@@ -142,8 +164,8 @@ def _allowed(model_admin: admin.ModelAdmin, request: Any) -> set[str]:
 
 
 @pytest.mark.parametrize("role", ADMIN_ROLES)
-def test_every_admin_screen_follows_the_duty_table(staff: dict[str, Any], role: str) -> None:
-    user = staff[{Role.SYSTEM_ADMIN: "sys", Role.SECURITY_ADMIN: "sec"}.get(Role(role), "aud")]
+def test_every_admin_screen_follows_the_duty_table(staff: Staff, role: str) -> None:
+    user = staff.of({Role.SYSTEM_ADMIN: "sys", Role.SECURITY_ADMIN: "sec"}.get(Role(role), "aud"))
     request = RequestFactory().get("/admin/")
     request.user = user
     for model, model_admin in admin.site._registry.items():
@@ -156,16 +178,16 @@ def test_every_admin_screen_follows_the_duty_table(staff: dict[str, Any], role: 
             ), label
 
 
-def test_audit_admin_changes_nothing(staff: dict[str, Any]) -> None:
+def test_audit_admin_changes_nothing(staff: Staff) -> None:
     request = RequestFactory().post("/admin/")
-    request.user = staff["aud"]
+    request.user = staff.aud
     for model, model_admin in admin.site._registry.items():
         for action in ("add", "change", "delete"):
             assert not getattr(model_admin, f"has_{action}_permission")(request), (model, action)
-    client = _client(staff["aud"])
+    client = _client(staff.aud)
     assert client.get("/admin/arrears/auditevent/").status_code == 200
     assert client.get("/admin/complaints/reveallog/").status_code == 200
-    target = staff["inspector"]
+    target = staff.inspector
     response = client.post(f"/admin/arrears/user/{target.pk}/change/", {"display_name": "x"})
     assert response.status_code == 403
     assert client.post("/admin/arrears/county/add/", {"code": "369912"}).status_code == 403
@@ -227,15 +249,15 @@ ALLOWED = {
 
 
 @pytest.mark.parametrize("key", ["sys", "sec", "aud"])
-def test_admin_pages_of_another_duty_are_refused(staff: dict[str, Any], key: str) -> None:
-    client = _client(staff[key])
+def test_admin_pages_of_another_duty_are_refused(staff: Staff, key: str) -> None:
+    client = _client(staff.of(key))
     for url in ALLOWED[key]:
         assert client.get(url).status_code == 200, url
     for url in REFUSED[key]:
         assert client.get(url).status_code == 403, url
 
 
-def test_groups_cannot_widen_a_duty(staff: dict[str, Any]) -> None:
+def test_groups_cannot_widen_a_duty(staff: Staff) -> None:
     # given a group that would let its members read complaints and reveal identifiers
     group = Group.objects.create(name="误配的组")
     group.permissions.set(
@@ -243,8 +265,8 @@ def test_groups_cannot_widen_a_duty(staff: dict[str, Any]) -> None:
             codename__in=["view_complaint", "reveal_personal_data", "view_apikey"]
         )
     )
-    staff["sys"].groups.add(group)
-    user = User.objects.get(pk=staff["sys"].pk)  # fresh: no cached permissions
+    staff.sys.groups.add(group)
+    user = User.objects.get(pk=staff.sys.pk)  # fresh: no cached permissions
     # then the system administrator still holds only its duties
     assert not user.has_perm("complaints.view_complaint")
     assert not user.has_perm("complaints.reveal_personal_data")
@@ -274,9 +296,9 @@ def _change_data(user: User, **overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v != ""}
 
 
-def test_system_admin_edits_accounts_but_cannot_change_roles(staff: dict[str, Any]) -> None:
-    target = staff["inspector"]
-    client = _client(staff["sys"])
+def test_system_admin_edits_accounts_but_cannot_change_roles(staff: Staff) -> None:
+    target = staff.inspector
+    client = _client(staff.sys)
     # when the system administrator edits an inspector and tries to make them city office
     response = client.post(
         f"/admin/arrears/user/{target.pk}/change/",
@@ -290,8 +312,8 @@ def test_system_admin_edits_accounts_but_cannot_change_roles(staff: dict[str, An
     assert not target.is_staff
 
 
-def test_system_admin_creates_accounts_without_a_role(staff: dict[str, Any]) -> None:
-    client = _client(staff["sys"])
+def test_system_admin_creates_accounts_without_a_role(staff: Staff) -> None:
+    client = _client(staff.sys)
     page = client.get("/admin/arrears/user/add/").content.decode()
     assert 'name="role"' not in page
     response = client.post(
@@ -302,7 +324,7 @@ def test_system_admin_creates_accounts_without_a_role(staff: dict[str, Any]) -> 
             "password1": "Zq8!long-enough-pw",
             "password2": "Zq8!long-enough-pw",
             "display_name": "新同事",
-            "county": staff["county"].pk,
+            "county": staff.county.pk,
             "role": Role.CITY_OFFICE,
         },
     )
@@ -312,10 +334,10 @@ def test_system_admin_creates_accounts_without_a_role(staff: dict[str, Any]) -> 
     assert scope_of(created).nothing  # nothing until the security administrator gives a role
 
 
-def test_system_admin_cannot_touch_administrators_accounts(staff: dict[str, Any]) -> None:
-    client = _client(staff["sys"])
+def test_system_admin_cannot_touch_administrators_accounts(staff: Staff) -> None:
+    client = _client(staff.sys)
     for key in ("sec", "aud", "root"):
-        target = staff[key]
+        target = staff.of(key)
         assert client.get(f"/admin/arrears/user/{target.pk}/change/").status_code == 200
         response = client.post(
             f"/admin/arrears/user/{target.pk}/change/", _change_data(target, is_active="")
@@ -325,12 +347,12 @@ def test_system_admin_cannot_touch_administrators_accounts(staff: dict[str, Any]
         target.refresh_from_db()
         assert target.is_active
     # An ordinary account's password may be reset by the system administrator.
-    assert client.get(f"/admin/arrears/user/{staff['inspector'].pk}/password/").status_code == 200
+    assert client.get(f"/admin/arrears/user/{staff.inspector.pk}/password/").status_code == 200
 
 
-def test_security_admin_changes_the_role_and_nothing_personal(staff: dict[str, Any]) -> None:
-    target = staff["inspector"]
-    client = _client(staff["sec"])
+def test_security_admin_changes_the_role_and_nothing_personal(staff: Staff) -> None:
+    target = staff.inspector
+    client = _client(staff.sec)
     response = client.post(
         f"/admin/arrears/user/{target.pk}/change/",
         _change_data(target, role=Role.DEPARTMENT_OFFICIAL, display_name="改名", is_active=""),
@@ -345,10 +367,10 @@ def test_security_admin_changes_the_role_and_nothing_personal(staff: dict[str, A
 
 
 def test_security_admin_gives_administrator_roles_with_admin_access(
-    staff: dict[str, Any],
+    staff: Staff,
 ) -> None:
     target = UserFactory.create(role="", username="fresh")
-    response = _client(staff["sec"]).post(
+    response = _client(staff.sec).post(
         f"/admin/arrears/user/{target.pk}/change/",
         _change_data(target, role=Role.AUDIT_ADMIN),
     )
@@ -357,11 +379,11 @@ def test_security_admin_gives_administrator_roles_with_admin_access(
     assert target.role == Role.AUDIT_ADMIN and target.is_staff
 
 
-def test_a_role_needing_a_county_is_refused_on_the_form(staff: dict[str, Any]) -> None:
+def test_a_role_needing_a_county_is_refused_on_the_form(staff: Staff) -> None:
     # The county is the system administrator's field; without it the role cannot be given,
     # and the form says so instead of the database refusing the row.
     target = UserFactory.create(role="", username="nocounty")
-    response = _client(staff["sec"]).post(
+    response = _client(staff.sec).post(
         f"/admin/arrears/user/{target.pk}/change/",
         _change_data(target, role=Role.COUNTY_OFFICIAL),
     )
@@ -371,24 +393,20 @@ def test_a_role_needing_a_county_is_refused_on_the_form(staff: dict[str, Any]) -
     assert target.role == ""
 
 
-def test_security_admin_cannot_change_own_role_or_a_superuser(staff: dict[str, Any]) -> None:
-    client = _client(staff["sec"])
-    for target in (staff["sec"], staff["root"]):
+def test_security_admin_cannot_change_own_role_or_a_superuser(staff: Staff) -> None:
+    client = _client(staff.sec)
+    for target in (staff.sec, staff.root):
         response = client.post(
             f"/admin/arrears/user/{target.pk}/change/",
             _change_data(target, role=Role.CITY_OFFICE),
         )
         assert response.status_code == 403
         target.refresh_from_db()
-        assert target.role != Role.CITY_OFFICE or target == staff["root"]
-    assert User.objects.get(pk=staff["sec"].pk).role == Role.SECURITY_ADMIN
+        assert target.role != Role.CITY_OFFICE or target == staff.root
+    assert User.objects.get(pk=staff.sec.pk).role == Role.SECURITY_ADMIN
 
 
 def test_the_demo_has_the_three_administrators(db: Any) -> None:
-    import random
-
-    from arrears import demo
-
     rng = random.Random(1)
     org = demo.seed_organisation(rng)
     demo.seed_users(rng, org["counties"])
@@ -412,10 +430,10 @@ def _alerts() -> list[Notification]:
 
 
 def test_superuser_login_alerts_security_admins_and_admins(
-    staff: dict[str, Any], settings: Any, django_capture_on_commit_callbacks: Any
+    staff: Staff, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.ADMINS = [("运维", "ops@example.gov.cn")]
-    User.objects.filter(pk=staff["sec"].pk).update(email="sec@example.gov.cn")
+    User.objects.filter(pk=staff.sec.pk).update(email="sec@example.gov.cn")
     with django_capture_on_commit_callbacks(execute=True):
         response = Client().post(
             "/accounts/login/",
@@ -424,7 +442,7 @@ def test_superuser_login_alerts_security_admins_and_admins(
         )
     assert response.status_code == 302
     alerts = _alerts()
-    assert [a.recipient for a in alerts] == [staff["sec"]]
+    assert [a.recipient for a in alerts] == [staff.sec]
     assert alerts[0].urgent and "root" in alerts[0].title
     assert "10.1.2.3" in alerts[0].body
     assert alerts[0].deliveries.filter(channel="email").exists()
@@ -436,8 +454,8 @@ def test_superuser_login_alerts_security_admins_and_admins(
     assert len(_alerts()) == 1
 
 
-def test_superuser_admin_changes_are_alerted(staff: dict[str, Any]) -> None:
-    client = _client(staff["root"])
+def test_superuser_admin_changes_are_alerted(staff: Staff) -> None:
+    client = _client(staff.root)
     before = len(_alerts())  # the login
     response = client.post(
         "/admin/arrears/county/add/", {"code": "369913", "name": "北山区", "sort_order": 0}
@@ -458,17 +476,17 @@ def test_superuser_admin_changes_are_alerted(staff: dict[str, Any]) -> None:
     assert len(bulk) == 1 and "2" in bulk[0].body
 
 
-def test_administrators_changes_are_not_superuser_alerts(staff: dict[str, Any]) -> None:
-    response = _client(staff["sys"]).post(
+def test_administrators_changes_are_not_superuser_alerts(staff: Staff) -> None:
+    response = _client(staff.sys).post(
         "/admin/arrears/county/add/", {"code": "369915", "name": "西山区", "sort_order": 0}
     )
     assert response.status_code == 302
     assert _alerts() == []
 
 
-def test_deploy_check_warns_of_superusers(staff: dict[str, Any], time_machine: Any) -> None:
+def test_deploy_check_warns_of_superusers(staff: Staff, time_machine: Any) -> None:
     time_machine.move_to(datetime.datetime(2031, 3, 2, 9, 0, tzinfo=datetime.UTC), tick=False)
-    root = staff["root"]
+    root = staff.root
     assert superuser.check_superusers(databases=None) == []  # no database: not checked
     # one superuser, not used lately: nothing to say
     assert superuser.check_superusers(databases=["default"]) == []

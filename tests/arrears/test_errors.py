@@ -13,18 +13,20 @@ from typing import Any, cast
 import pytest
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import path
 from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from rest_framework.test import APIClient
 
-from arrears import logs
+from arrears import error_pages, logs
 from config import urls as project_urls
+from tests.conftest import TwoCounties
 from tests.factories import UserFactory
 
 logger = logging.getLogger(__name__)
@@ -130,11 +132,11 @@ def test_error_pages_follow_the_chosen_language(url: str, status: int, title: st
 
 
 @pytest.mark.django_db
-def test_real_404_and_403_pages_keep_the_navigation(two_counties: dict[str, Any]) -> None:
+def test_real_404_and_403_pages_keep_the_navigation(two_counties: TwoCounties) -> None:
     # given a county inspector
-    client = _client(user=two_counties["inspector_a"])
+    client = _client(user=two_counties.inspector_a)
     # when they open another county's page, and then try to edit the calendar
-    missing = client.get(f"/org/counties/{two_counties['b'].code}/")
+    missing = client.get(f"/org/counties/{two_counties.b.code}/")
     forbidden = client.post("/calendar/2026/day/", {"date": "2026-12-31", "kind": "holiday"})
     # then both answer in the layout, with their menu
     for response, status, title in ((missing, 404, "页面不存在"), (forbidden, 403, "没有权限")):
@@ -160,10 +162,6 @@ def test_the_500_page_needs_no_database(django_assert_num_queries: Any) -> None:
     client.get("/boom/")  # the session and user are loaded by the middleware, before the view
     # when the error page itself is rendered for such a request, it makes no query: with the
     # database down, the page still answers
-    from django.contrib.auth.models import AnonymousUser
-    from django.test import RequestFactory
-
-    from arrears import error_pages
 
     request = RequestFactory().get("/boom/")
     request.user = AnonymousUser()
@@ -177,8 +175,6 @@ def test_the_500_page_needs_no_database(django_assert_num_queries: Any) -> None:
 @with_test_urls
 @pytest.mark.django_db
 def test_the_500_page_survives_a_broken_template(monkeypatch: pytest.MonkeyPatch) -> None:
-    from arrears import error_pages
-
     def broken(name: str) -> Any:
         raise RuntimeError("template storage gone")
 
@@ -190,8 +186,8 @@ def test_the_500_page_survives_a_broken_template(monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.django_db
-def test_csrf_failure_page(two_counties: dict[str, Any]) -> None:
-    client = _client(user=two_counties["city_office"], enforce_csrf_checks=True)
+def test_csrf_failure_page(two_counties: TwoCounties) -> None:
+    client = _client(user=two_counties.city_office, enforce_csrf_checks=True)
     response = client.post("/inbox/mark-read/")
     _assert_page(response, 403, "页面已过期", "zh-hans")
 
@@ -218,9 +214,9 @@ def test_unknown_api_urls_answer_json_404() -> None:
 
 
 @pytest.mark.django_db
-def test_wrong_methods_answer_json_405(two_counties: dict[str, Any]) -> None:
+def test_wrong_methods_answer_json_405(two_counties: TwoCounties) -> None:
     api = APIClient()
-    api.force_authenticate(two_counties["official_a"])
+    api.force_authenticate(two_counties.official_a)
     # a viewset route and a plain API view
     for method, response in (
         ("DELETE", api.delete("/api/v1/counties/")),

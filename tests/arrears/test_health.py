@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import zoneinfo
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ from django.test import Client
 from kombu import Connection
 
 from arrears import health
-from arrears.models import Heartbeat, Notification
+from arrears.models import Heartbeat, Notification, User
 from arrears.tasks import heartbeat, sweep_deadlines
+from config.celery_app import app
 from tests.factories import UserFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -39,13 +41,22 @@ def _readyz(at: dt.datetime = NOW) -> Any:
         return Client().get("/readyz")
 
 
+@dataclass(frozen=True)
+class Admins:
+    """Who hears about a stalled worker: the city office; a superuser; and who does not."""
+
+    office: User
+    root: User
+    inspector: User
+
+
 @pytest.fixture
-def admins(db: None) -> dict[str, Any]:
-    return {
-        "office": UserFactory.create(city_office=True, email="office@example.org"),
-        "root": UserFactory.create(role="inspector", is_superuser=True),
-        "inspector": UserFactory.create(role="inspector"),
-    }
+def admins(db: None) -> Admins:
+    return Admins(
+        office=UserFactory.create(city_office=True, email="office@example.org"),
+        root=UserFactory.create(role="inspector", is_superuser=True),
+        inspector=UserFactory.create(role="inspector"),
+    )
 
 
 def test_healthz_is_only_the_process(db: None, django_assert_num_queries: Any) -> None:
@@ -56,7 +67,7 @@ def test_healthz_is_only_the_process(db: None, django_assert_num_queries: Any) -
 
 
 def test_readyz_is_green_when_everything_answers_and_the_heartbeats_are_fresh(
-    admins: dict[str, Any],
+    admins: Admins,
 ) -> None:
     # given a worker that beat a minute ago and a sweep four minutes ago
     _beats(worker_age=1, beat_age=4)
@@ -76,7 +87,7 @@ def test_readyz_is_green_when_everything_answers_and_the_heartbeats_are_fresh(
 
 
 def test_readyz_fails_and_alerts_when_the_heartbeats_are_stale(
-    admins: dict[str, Any], settings: Any
+    admins: Admins, settings: Any
 ) -> None:
     # given a worker silent for 10 minutes (limit 5) and a sweep 20 minutes ago (limit 15)
     settings.ADMINS = [("Ops", "ops@example.org")]
@@ -95,8 +106,8 @@ def test_readyz_fails_and_alerts_when_the_heartbeats_are_stale(
     # and the administrators (city office, superusers; not inspectors) are alerted
     alerted = Notification.objects.filter(kind="health.stale")
     assert set(alerted.values_list("recipient", flat=True)) == {
-        admins["office"].pk,
-        admins["root"].pk,
+        admins.office.pk,
+        admins.root.pk,
     }
     assert alerted.count() == 4  # two heartbeats × two administrators
     assert len(mail.outbox) == 2  # ADMINS mailed directly, once per heartbeat
@@ -110,14 +121,14 @@ def test_readyz_fails_and_alerts_when_the_heartbeats_are_stale(
     assert len(mail.outbox) == 4
 
 
-def test_thresholds_come_from_settings(admins: dict[str, Any], settings: Any) -> None:
+def test_thresholds_come_from_settings(admins: Admins, settings: Any) -> None:
     _beats(worker_age=10, beat_age=20)
     settings.READYZ_WORKER_MINUTES = 11
     settings.READYZ_BEAT_MINUTES = 21
     assert _readyz().status_code == 200
 
 
-def test_heartbeats_never_written_are_not_ready_but_not_alerted(admins: dict[str, Any]) -> None:
+def test_heartbeats_never_written_are_not_ready_but_not_alerted(admins: Admins) -> None:
     # a fresh install: beat has not sent its first tasks yet
     response = _readyz()
     assert response.status_code == 503
@@ -125,16 +136,14 @@ def test_heartbeats_never_written_are_not_ready_but_not_alerted(admins: dict[str
     assert not Notification.objects.exists()
 
 
-def test_a_clock_slightly_ahead_on_another_node_is_fresh(admins: dict[str, Any]) -> None:
+def test_a_clock_slightly_ahead_on_another_node_is_fresh(admins: Admins) -> None:
     _beats(worker_age=-1, beat_age=-1)
     assert _readyz().status_code == 200
 
 
 def test_a_failing_broker_answers_within_seconds(
-    admins: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    admins: Admins, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from config.celery_app import app
-
     _beats(worker_age=1, beat_age=1)
 
     def unreachable(**kwargs: Any) -> Connection:
@@ -152,9 +161,7 @@ def test_a_failing_broker_answers_within_seconds(
     assert all(checks[name]["ok"] for name in CHECKS - {"broker"})
 
 
-def test_a_cache_that_forgets_fails(
-    admins: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_cache_that_forgets_fails(admins: Admins, monkeypatch: pytest.MonkeyPatch) -> None:
     _beats(worker_age=1, beat_age=1)
     monkeypatch.setattr(health.cache, "get", lambda key: None)
     response = _readyz()
@@ -162,7 +169,7 @@ def test_a_cache_that_forgets_fails(
     assert response.json()["checks"]["cache"]["ok"] is False
 
 
-def test_unwritable_media_fails(admins: dict[str, Any], settings: Any, tmp_path: Path) -> None:
+def test_unwritable_media_fails(admins: Admins, settings: Any, tmp_path: Path) -> None:
     _beats(worker_age=1, beat_age=1)
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
@@ -173,7 +180,7 @@ def test_unwritable_media_fails(admins: dict[str, Any], settings: Any, tmp_path:
     assert response.json()["checks"]["media"]["ok"] is False
 
 
-def test_media_check_leaves_nothing_behind(admins: dict[str, Any]) -> None:
+def test_media_check_leaves_nothing_behind(admins: Admins) -> None:
     _beats(worker_age=1, beat_age=1)
     before = set(Path(settings.MEDIA_ROOT).iterdir())
     assert _readyz().status_code == 200
@@ -181,7 +188,7 @@ def test_media_check_leaves_nothing_behind(admins: dict[str, Any]) -> None:
 
 
 def test_the_heartbeat_task_marks_the_worker_and_alerts_about_a_stopped_sweep(
-    admins: dict[str, Any],
+    admins: Admins,
 ) -> None:
     # given a sweep that last ran 40 minutes ago
     _beats(worker_age=None, beat_age=40)
@@ -198,7 +205,7 @@ def test_the_heartbeat_task_marks_the_worker_and_alerts_about_a_stopped_sweep(
     assert Notification.objects.filter(kind="health.stale").count() == 2
 
 
-def test_the_heartbeat_task_is_quiet_while_the_sweep_runs(admins: dict[str, Any]) -> None:
+def test_the_heartbeat_task_is_quiet_while_the_sweep_runs(admins: Admins) -> None:
     _beats(worker_age=None, beat_age=3)
     with time_machine.travel(NOW, tick=False):
         assert heartbeat.apply().get() == []

@@ -14,6 +14,8 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.test import Client
 
 from arrears.models import Role, User
+from complaints.integration.api_keys import api_key_issue
+from complaints.models import IntegrationClient
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -247,9 +249,6 @@ def test_the_superuser_has_axes_admin_pages(db: Any) -> None:
 def test_api_key_clients_are_not_locked_out_with_their_address(
     inspector: User, settings: Any
 ) -> None:
-    from complaints.integration.api_keys import api_key_issue
-    from complaints.models import IntegrationClient
-
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 3
     machine = UserFactory.create(role=Role.INTEGRATION_CLIENT, username="hotline")
     integration = IntegrationClient.objects.create(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from arrears.audit import security_event
 from arrears.models import Role
 from tests.factories import UserFactory
 
@@ -32,8 +33,6 @@ def test_each_administrator_sees_their_own_pages() -> None:
 
 @pytest.mark.django_db
 def test_the_audit_administrator_reads_security_events_in_the_admin_and_changes_nothing() -> None:
-    from arrears.audit import security_event
-
     auditor = UserFactory.create(role=Role.AUDIT_ADMIN, is_staff=True)
     security_event(kind="login", actor=auditor, address="127.0.0.1")
     web = Client()

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.core import mail
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -22,8 +21,11 @@ from kombu.exceptions import OperationalError
 from arrears import services
 from arrears.models import MessageDelivery, Notification
 from arrears.notifications import messages_deliver_due
+from arrears.services import config_set
 from arrears.sms import BaseSmsBackend
+from arrears.tasks import deliver_messages
 from tests.factories import UserFactory
+from tests.races import run_at_once, succeeded
 
 
 class SmtpHandler:
@@ -113,10 +115,6 @@ def test_refused_then_accepted_by_a_real_smtp_server(db: None, smtp: SmtpHandler
 def test_broker_down_when_the_row_is_written_then_the_beat_drain_delivers(
     db: None, smtp: SmtpHandler, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from django.conf import settings
-
-    from arrears.tasks import deliver_messages
-
     smtp.refuse = 0
     user = UserFactory.create(email="officer@example.org")
     # when the commit's kick cannot reach the broker
@@ -153,8 +151,6 @@ def test_sms_gateway_down_once(db: None, settings: Any) -> None:
 def test_gives_up_then_an_administrator_resends_from_the_log(
     db: None, smtp: SmtpHandler, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from arrears.services import config_set
-
     config_set(key="notifications.max_attempts", value=2)
     smtp.refuse = 2
     _send(UserFactory.create(email="officer@example.org"), email=True)
@@ -202,21 +198,9 @@ def test_two_workers_draining_the_same_rows_send_each_once() -> None:
     # autocommit here: without this the commit's kick (eager in tests) would drain at once
     with mock.patch("arrears.notifications._kick"):
         services.notification_send(recipients=users, kind="k", title="t", email=True)
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-
-    def drain() -> None:
-        try:
-            barrier.wait()
-            results.append(messages_deliver_due())
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=drain) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # when: two workers drain at once
+    results = succeeded(run_at_once(messages_deliver_due, 2))
+    # then: SKIP LOCKED splits the rows between them
     assert sum(results) == 30
     assert sorted(m.to[0] for m in mail.outbox) == sorted(u.email for u in users)
     assert MessageDelivery.objects.filter(state="delivered", attempts=1).count() == 30

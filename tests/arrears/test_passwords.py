@@ -4,17 +4,21 @@ common passwords, the username, the last five, expiry after 90 days, argon2."""
 from __future__ import annotations
 
 import datetime
+import random
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from arrears import demo
 from arrears.models import PasswordHistory, Role, User, UserSession
 from arrears.passwords import character_kinds
+from config.settings import base
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,8 +107,6 @@ def test_the_current_password_counts_even_before_any_history(db: Any) -> None:
 
 
 def test_argon2_hashes_new_passwords_and_the_history_reads_them(settings: Any, db: Any) -> None:
-    from config.settings import base
-
     settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS
     user = UserFactory.create()
     user.set_password("Kq7#mZ2pL1")
@@ -113,7 +115,6 @@ def test_argon2_hashes_new_passwords_and_the_history_reads_them(settings: Any, d
     assert PasswordHistory.objects.get(user=user).password.startswith("argon2$")
     assert _codes("Kq7#mZ2pL1", user) == {"password_reused"}
     # an older PBKDF2 hash still signs in, and is upgraded to argon2 when it does
-    from django.contrib.auth.hashers import make_password
 
     User.objects.filter(pk=user.pk).update(
         password=make_password("Kq7#mZ2pL2", hasher="pbkdf2_sha256")
@@ -240,10 +241,6 @@ def test_demo_users_are_exempt_in_the_demo_only(changed_at_t0: User, settings: A
 def test_the_demo_seed_marks_its_users_only_in_the_demo(
     settings: Any, db: Any, demo_mode: bool
 ) -> None:
-    import random
-
-    from arrears import demo
-
     settings.ARREARS_DEMO = demo_mode
     rng = random.Random(1)
     org = demo.seed_organisation(rng)

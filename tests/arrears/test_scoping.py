@@ -5,102 +5,120 @@ is added without being listed."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from arrears.models import County, Department, User
+from arrears.models import CalendarDay, County, Department, Industry, Job, JobState, User
+from arrears.reference import ensure_industries
 from arrears.scoping import Scope, for_user, scope_of
+from complaints.cases import services as case_services
+from complaints.intake import referrals
+from complaints.intake import services as intake_services
+from complaints.intake.services import _save_files
+from complaints.models import (
+    Attachment,
+    CallbackDelivery,
+    Case,
+    CaseAttachment,
+    Complaint,
+    DuplicateLink,
+    IntegrationClient,
+)
 from complaints.tracking import format_tracking_no
+from projects.models import Employer, Project, ProjectParty, Warning
+from tests.complaints.conftest import complaint_data
+from tests.conftest import TwoCounties
+from tests.factories import UserFactory
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
 pytestmark = pytest.mark.dates
 
 # Every non-admin URL pattern that takes a parameter, with how to build it for county B's
 # objects. A pattern missing from here fails test_every_object_url_is_covered.
-OBJECT_URLS = {
-    "org/counties/<str:code>/": lambda d: f"/org/counties/{d['b'].code}/",
-    "org/departments/<int:pk>/": lambda d: f"/org/departments/{d['b_hrss'].pk}/",
-    "api/v1/counties/<code>/": lambda d: f"/api/v1/counties/{d['b'].code}/",
-    "api/v1/departments/<pk>/": lambda d: f"/api/v1/departments/{d['b_hrss'].pk}/",
-    "complaints/<str:tracking_no>/": lambda d: f"/complaints/{d['cb'].tracking_no}/",
-    "api/v1/complaints/<tracking_no>/": lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/",
-    "cases/<int:pk>/": lambda d: f"/cases/{d['case_b'].pk}/",
-    "projects/<int:pk>/": lambda d: f"/projects/{d['project_b'].pk}/",
-    "api/v1/projects/<pk>/": lambda d: f"/api/v1/projects/{d['project_b'].pk}/",
-    "api/v1/projects/<pk>/checklist/": (
-        lambda d: f"/api/v1/projects/{d['project_b'].pk}/checklist/"
-    ),
-    "api/v1/warnings/<pk>/": lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/",
-    "employers/<int:pk>/": lambda d: f"/employers/{d['employer_b'].pk}/",
-    "reports/counties/<str:code>/": lambda d: f"/reports/counties/{d['b'].code}/",
-    "api/v1/reports/counties/<str:code>/": lambda d: f"/api/v1/reports/counties/{d['b'].code}/",
-    "api/v1/employers/<pk>/": lambda d: f"/api/v1/employers/{d['employer_b'].pk}/",
+OBJECT_URLS: dict[str, Callable[[InB], str]] = {
+    "org/counties/<str:code>/": lambda d: f"/org/counties/{d.b.code}/",
+    "org/departments/<int:pk>/": lambda d: f"/org/departments/{d.b_hrss.pk}/",
+    "api/v1/counties/<code>/": lambda d: f"/api/v1/counties/{d.b.code}/",
+    "api/v1/departments/<pk>/": lambda d: f"/api/v1/departments/{d.b_hrss.pk}/",
+    "complaints/<str:tracking_no>/": lambda d: f"/complaints/{d.cb.tracking_no}/",
+    "api/v1/complaints/<tracking_no>/": lambda d: f"/api/v1/complaints/{d.cb.tracking_no}/",
+    "cases/<int:pk>/": lambda d: f"/cases/{d.case_b.pk}/",
+    "projects/<int:pk>/": lambda d: f"/projects/{d.project_b.pk}/",
+    "api/v1/projects/<pk>/": lambda d: f"/api/v1/projects/{d.project_b.pk}/",
+    "api/v1/projects/<pk>/checklist/": (lambda d: f"/api/v1/projects/{d.project_b.pk}/checklist/"),
+    "api/v1/warnings/<pk>/": lambda d: f"/api/v1/warnings/{d.warning_b.pk}/",
+    "employers/<int:pk>/": lambda d: f"/employers/{d.employer_b.pk}/",
+    "reports/counties/<str:code>/": lambda d: f"/reports/counties/{d.b.code}/",
+    "api/v1/reports/counties/<str:code>/": lambda d: f"/api/v1/reports/counties/{d.b.code}/",
+    "api/v1/employers/<pk>/": lambda d: f"/api/v1/employers/{d.employer_b.pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
-        lambda d: f"/complaints/{d['cb'].tracking_no}/evidence/{d['evidence_b'].pk}/"
+        lambda d: f"/complaints/{d.cb.tracking_no}/evidence/{d.evidence_b.pk}/"
     ),
     "cases/<int:pk>/evidence/<int:attachment_pk>/": (
-        lambda d: f"/cases/{d['case_b'].pk}/evidence/{d['case_evidence_b'].pk}/"
+        lambda d: f"/cases/{d.case_b.pk}/evidence/{d.case_evidence_b.pk}/"
     ),
     # A job (and its file) is its owner's alone: county B's official's export.
-    "jobs/<int:pk>/download/": lambda d: f"/jobs/{d['job_b'].pk}/download/",
+    "jobs/<int:pk>/download/": lambda d: f"/jobs/{d.job_b.pk}/download/",
 }
 # The same for endpoints that only accept POST.
-POST_URLS = {
-    "jobs/<int:pk>/cancel/": lambda d: f"/jobs/{d['job_b'].pk}/cancel/",
-    "jobs/<int:pk>/retry/": lambda d: f"/jobs/{d['job_b'].pk}/retry/",
-    "complaints/<str:tracking_no>/sign/": lambda d: f"/complaints/{d['cb'].tracking_no}/sign/",
-    "complaints/<str:tracking_no>/return/": lambda d: f"/complaints/{d['cb'].tracking_no}/return/",
+POST_URLS: dict[str, Callable[[InB], str]] = {
+    "jobs/<int:pk>/cancel/": lambda d: f"/jobs/{d.job_b.pk}/cancel/",
+    "jobs/<int:pk>/retry/": lambda d: f"/jobs/{d.job_b.pk}/retry/",
+    "complaints/<str:tracking_no>/sign/": lambda d: f"/complaints/{d.cb.tracking_no}/sign/",
+    "complaints/<str:tracking_no>/return/": lambda d: f"/complaints/{d.cb.tracking_no}/return/",
     "complaints/<str:tracking_no>/dispatch/": (
-        lambda d: f"/complaints/{d['cb'].tracking_no}/dispatch/"
+        lambda d: f"/complaints/{d.cb.tracking_no}/dispatch/"
     ),
-    "complaints/<str:tracking_no>/reveal/": lambda d: f"/complaints/{d['cb'].tracking_no}/reveal/",
+    "complaints/<str:tracking_no>/reveal/": lambda d: f"/complaints/{d.cb.tracking_no}/reveal/",
     "api/v1/complaints/<tracking_no>/sign/": (
-        lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/sign/"
+        lambda d: f"/api/v1/complaints/{d.cb.tracking_no}/sign/"
     ),
     "api/v1/complaints/<tracking_no>/return/": (
-        lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/return/"
+        lambda d: f"/api/v1/complaints/{d.cb.tracking_no}/return/"
     ),
     "api/v1/complaints/<tracking_no>/dispatch/": (
-        lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/dispatch/"
+        lambda d: f"/api/v1/complaints/{d.cb.tracking_no}/dispatch/"
     ),
     "api/v1/complaints/<tracking_no>/reveal/": (
-        lambda d: f"/api/v1/complaints/{d['cb'].tracking_no}/reveal/"
+        lambda d: f"/api/v1/complaints/{d.cb.tracking_no}/reveal/"
     ),
     "intake/duplicates/<int:pk>/<str:decision>/": (
-        lambda d: f"/intake/duplicates/{d['link_b'].pk}/merge/"
+        lambda d: f"/intake/duplicates/{d.link_b.pk}/merge/"
     ),
     "intake/deliveries/<int:pk>/resend/": (
-        lambda d: f"/intake/deliveries/{d['delivery_b'].pk}/resend/"
+        lambda d: f"/intake/deliveries/{d.delivery_b.pk}/resend/"
     ),
-    "cases/<int:pk>/<str:action>/": lambda d: f"/cases/{d['case_b'].pk}/accept/",
-    "warnings/<int:pk>/dispose/": lambda d: f"/warnings/{d['warning_b'].pk}/dispose/",
-    "projects/<int:pk>/checklist/": lambda d: f"/projects/{d['project_b'].pk}/checklist/",
+    "cases/<int:pk>/<str:action>/": lambda d: f"/cases/{d.case_b.pk}/accept/",
+    "warnings/<int:pk>/dispose/": lambda d: f"/warnings/{d.warning_b.pk}/dispose/",
+    "projects/<int:pk>/checklist/": lambda d: f"/projects/{d.project_b.pk}/checklist/",
     "projects/<int:pk>/inspections/new/": (
-        lambda d: f"/projects/{d['project_b'].pk}/inspections/new/"
+        lambda d: f"/projects/{d.project_b.pk}/inspections/new/"
     ),
-    "api/v1/warnings/<pk>/dispose/": (lambda d: f"/api/v1/warnings/{d['warning_b'].pk}/dispose/"),
-    "employers/<int:pk>/listings/": lambda d: f"/employers/{d['employer_b'].pk}/listings/",
+    "api/v1/warnings/<pk>/dispose/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/dispose/"),
+    "employers/<int:pk>/listings/": lambda d: f"/employers/{d.employer_b.pk}/listings/",
     "employers/<int:pk>/listings/remove/": (
-        lambda d: f"/employers/{d['employer_b'].pk}/listings/remove/"
+        lambda d: f"/employers/{d.employer_b.pk}/listings/remove/"
     ),
-    "api/v1/employers/<pk>/listings/": (
-        lambda d: f"/api/v1/employers/{d['employer_b'].pk}/listings/"
-    ),
+    "api/v1/employers/<pk>/listings/": (lambda d: f"/api/v1/employers/{d.employer_b.pk}/listings/"),
     "api/v1/employers/<pk>/listings/remove/": (
-        lambda d: f"/api/v1/employers/{d['employer_b'].pk}/listings/remove/"
+        lambda d: f"/api/v1/employers/{d.employer_b.pk}/listings/remove/"
     ),
 }
 
 
-def _case_action_url(action: str, d: dict[str, Any]) -> str:
-    return f"/api/v1/cases/{d['case_b'].pk}/{action}/"
+def _case_action_url(action: str, d: InB) -> str:
+    return f"/api/v1/cases/{d.case_b.pk}/{action}/"
 
 
-OBJECT_URLS["api/v1/cases/<pk>/"] = lambda d: f"/api/v1/cases/{d['case_b'].pk}/"
+OBJECT_URLS["api/v1/cases/<pk>/"] = lambda d: f"/api/v1/cases/{d.case_b.pk}/"
 for _action in (
     "accept",
     "refuse",
@@ -164,11 +182,7 @@ def test_every_object_url_is_covered() -> None:
     assert routes - set(OBJECT_URLS) - set(POST_URLS) - NOT_SCOPED == set()
 
 
-def _project_in(county: Any, department: Any) -> dict[str, Any]:
-    from arrears.models import Industry
-    from arrears.reference import ensure_industries
-    from projects.models import Employer, Project, ProjectParty, Warning
-
+def _project_in(county: Any, department: Any) -> tuple[Project, Warning, Employer]:
     ensure_industries(Industry)
     project = Project.objects.create(
         code="B-P1",
@@ -188,23 +202,16 @@ def _project_in(county: Any, department: Any) -> dict[str, Any]:
     # An employer working only in county B: visible through B's project alone.
     employer = Employer.objects.create(name="西江建工有限公司", credit_code="91330100799655058B")
     ProjectParty.objects.create(project=project, employer=employer, role="general_contractor")
-    return {"project_b": project, "warning_b": warning, "employer_b": employer}
+    return project, warning, employer
 
 
 def _evidence(complaint: Any) -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from complaints.intake.services import _save_files
-
     _save_files(complaint, [SimpleUploadedFile("b.pdf", b"%PDF-1.4 b", "application/pdf")])
     return complaint.attachments.get()
 
 
 def _finished_job(owner: Any) -> Any:
     """A finished export of `owner`'s, with its file."""
-    from django.core.files.base import ContentFile
-
-    from arrears.models import Job, JobState
 
     job = Job.objects.create(owner=owner, kind="reporting.rows", summary="西江区 · 明细")
     job.result.save("rows.csv", ContentFile("\ufeff编号\n".encode()), save=False)
@@ -214,23 +221,30 @@ def _finished_job(owner: Any) -> Any:
 
 
 def _case_evidence(case: Any, user: Any) -> Any:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from complaints.cases import services as case_services
-
     photo = SimpleUploadedFile("b.jpg", b"\xff\xd8\xff\xe0 b", "image/jpeg")
     entry = case_services.case_record(case=case, user=user, kind="visit", text="b", files=[photo])
     return entry.attachments.get()
 
 
+@dataclass(frozen=True)
+class InB(TwoCounties):
+    """County B's objects, one of each kind a URL can name."""
+
+    cb: Complaint  # referred by a channel, with its evidence
+    case_b: Case  # another complaint, signed into a case
+    project_b: Project
+    warning_b: Warning
+    employer_b: Employer
+    evidence_b: Attachment
+    case_evidence_b: CaseAttachment
+    link_b: DuplicateLink  # the flag between the two complaints
+    delivery_b: CallbackDelivery  # the channel's callback
+    job_b: Job  # a finished export of B's official
+
+
 @pytest.fixture
-def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
+def in_b(two_counties: TwoCounties) -> InB:
     """County B's complaints, a duplicate flag and a callback, next to county A's people."""
-    from complaints.intake import referrals
-    from complaints.intake import services as intake_services
-    from complaints.models import CallbackDelivery, DuplicateLink, IntegrationClient
-    from tests.complaints.conftest import complaint_data
-    from tests.factories import UserFactory
 
     client = IntegrationClient.objects.create(
         user=UserFactory.create(role="integration_client"),
@@ -239,35 +253,41 @@ def in_b(two_counties: dict[str, Any]) -> dict[str, Any]:
         callback_url="http://127.0.0.1:9/",
         callback_secret="s",
     )
-    data = complaint_data(county_code=two_counties["b"].code)
+    data = complaint_data(county_code=two_counties.b.code)
     first, _ = referrals.referral_submit(client=client, external_id="B-1", data=data)
     second = intake_services.complaint_create(data=data, channel="web_form")
     b_staff = UserFactory.create(
-        role="inspector", county=two_counties["b"], department=two_counties["b_hrss"]
+        role="inspector", county=two_counties.b, department=two_counties.b_hrss
     )
     intake_services.complaint_sign(complaint=second, user=b_staff)
     second.refresh_from_db()
-    return {
-        **two_counties,
-        "case_b": second.case,
-        **_project_in(two_counties["b"], two_counties["b_housing"]),
-        "evidence_b": _evidence(first),
-        "case_evidence_b": _case_evidence(second.case, b_staff),
-        "cb": first,
-        "link_b": DuplicateLink.objects.get(complaint=second),
-        "delivery_b": CallbackDelivery.objects.filter(complaint=first).first(),
-        "job_b": _finished_job(two_counties["official_b"]),
-    }
+    assert second.case is not None
+    project_b, warning_b, employer_b = _project_in(two_counties.b, two_counties.b_housing)
+    evidence_b = _evidence(first)
+    case_evidence_b = _case_evidence(second.case, b_staff)
+    delivery = CallbackDelivery.objects.filter(complaint=first).first()
+    assert delivery is not None
+    return InB(
+        **{f.name: getattr(two_counties, f.name) for f in fields(TwoCounties)},
+        case_b=second.case,
+        project_b=project_b,
+        warning_b=warning_b,
+        employer_b=employer_b,
+        evidence_b=evidence_b,
+        case_evidence_b=case_evidence_b,
+        cb=first,
+        link_b=DuplicateLink.objects.get(complaint=second),
+        delivery_b=delivery,
+        job_b=_finished_job(two_counties.official_b),
+    )
 
 
 @pytest.mark.parametrize("route", sorted(POST_URLS))
-def test_county_a_official_gets_404_posting_to_county_b_objects(
-    in_b: dict[str, Any], route: str
-) -> None:
+def test_county_a_official_gets_404_posting_to_county_b_objects(in_b: InB, route: str) -> None:
     url = POST_URLS[route](in_b)
-    assert _client(in_b["official_a"]).post(url, {"reason": "x"}).status_code == 404
+    assert _client(in_b.official_a).post(url, {"reason": "x"}).status_code == 404
     # …and B's own official reaches the action (whatever it then decides)
-    assert _client(in_b["official_b"]).post(url, {"reason": "x"}).status_code != 404
+    assert _client(in_b.official_b).post(url, {"reason": "x"}).status_code != 404
 
 
 def _client(user: User) -> Client:
@@ -277,11 +297,11 @@ def _client(user: User) -> Client:
 
 
 @pytest.mark.parametrize("route", sorted(OBJECT_URLS))
-def test_county_a_official_gets_404_for_county_b_objects(in_b: dict[str, Any], route: str) -> None:
+def test_county_a_official_gets_404_for_county_b_objects(in_b: InB, route: str) -> None:
     url = OBJECT_URLS[route](in_b)
-    assert _client(in_b["official_a"]).get(url).status_code == 404
+    assert _client(in_b.official_a).get(url).status_code == 404
     # …while county B's own official sees them (so the 404 is about scope, not a broken URL)
-    assert _client(in_b["official_b"]).get(url).status_code == 200
+    assert _client(in_b.official_b).get(url).status_code == 200
 
 
 LISTS = [
@@ -312,65 +332,64 @@ LISTS = [
 
 
 @pytest.mark.parametrize("url", LISTS)
-def test_lists_do_not_mention_county_b(in_b: dict[str, Any], url: str) -> None:
-    response = _client(in_b["official_a"]).get(url)
+def test_lists_do_not_mention_county_b(in_b: InB, url: str) -> None:
+    response = _client(in_b.official_a).get(url)
     assert response.status_code == 200
     body = response.content.decode()
     # the number as stored (links) and as shown (SJ6CZ-4STZC)
-    tracking = (in_b["cb"].tracking_no, format_tracking_no(in_b["cb"].tracking_no))
-    assert in_b["b"].name not in body
+    tracking = (in_b.cb.tracking_no, format_tracking_no(in_b.cb.tracking_no))
+    assert in_b.b.name not in body
     assert not any(t in body for t in tracking)
-    assert in_b["case_b"].number not in body
+    assert in_b.case_b.number
+    assert in_b.case_b.number not in body
     # the same list shows county B's records to county B's official
-    body_b = _client(in_b["official_b"]).get(url).content.decode()
+    body_b = _client(in_b.official_b).get(url).content.decode()
     if url.startswith(("/api/v1/complaints", "/intake/deliveries")):
         assert any(t in body_b for t in tracking)
     if url.startswith(("/cases/", "/api/v1/cases/")):
-        assert in_b["case_b"].number in body_b
+        assert in_b.case_b.number in body_b
 
 
-def test_scope_rules(two_counties: dict[str, Any]) -> None:
+def test_scope_rules(two_counties: TwoCounties) -> None:
     d = two_counties
-    assert scope_of(d["city_office"]) == Scope(everything=True)
-    assert scope_of(d["official_a"]) == Scope(county_id=d["a"].pk)
-    assert scope_of(d["inspector_a"]) == Scope(county_id=d["a"].pk, department_id=d["a_hrss"].pk)
-    assert scope_of(d["city_housing_official"]) == Scope(department_kind="housing")
+    assert scope_of(d.city_office) == Scope(everything=True)
+    assert scope_of(d.official_a) == Scope(county_id=d.a.pk)
+    assert scope_of(d.inspector_a) == Scope(county_id=d.a.pk, department_id=d.a_hrss.pk)
+    assert scope_of(d.city_housing_official) == Scope(department_kind="housing")
     # a county-level inspector sees only their own department
-    visible = set(for_user(Department.objects.all(), d["inspector_a"]))
-    assert visible == {d["a_hrss"]}
+    visible = set(for_user(Department.objects.all(), d.inspector_a))
+    assert visible == {d.a_hrss}
     # the city housing bureau sees every county's housing department, and no HRSS one
-    visible = set(for_user(Department.objects.all(), d["city_housing_official"]))
-    assert visible == {d["a_housing"], d["b_housing"], d["city_housing"]}
-    assert set(for_user(County.objects.all(), d["official_a"])) == {d["a"]}
-    assert for_user(County.objects.all(), d["city_office"]).count() == 2
+    visible = set(for_user(Department.objects.all(), d.city_housing_official))
+    assert visible == {d.a_housing, d.b_housing, d.city_housing}
+    assert set(for_user(County.objects.all(), d.official_a)) == {d.a}
+    assert for_user(County.objects.all(), d.city_office).count() == 2
 
 
-def test_unbound_and_machine_users_see_nothing(two_counties: dict[str, Any]) -> None:
-    from tests.factories import UserFactory
-
+def test_unbound_and_machine_users_see_nothing(two_counties: TwoCounties) -> None:
     nobody = UserFactory.create(role="inspector")
     machine = UserFactory.create(role="integration_client")
     for user in (nobody, machine):
         assert scope_of(user).nothing
         assert not for_user(County.objects.all(), user).exists()
-        assert _client(user).get(f"/org/counties/{two_counties['a'].code}/").status_code == 404
+        assert _client(user).get(f"/org/counties/{two_counties.a.code}/").status_code == 404
 
 
-def test_anonymous_users_are_sent_to_login(two_counties: dict[str, Any]) -> None:
-    response = Client().get(f"/org/counties/{two_counties['a'].code}/")
+def test_anonymous_users_are_sent_to_login(two_counties: TwoCounties) -> None:
+    response = Client().get(f"/org/counties/{two_counties.a.code}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert Client().get("/api/v1/counties/").status_code == 403
 
 
 def test_only_the_city_office_edits_the_calendar(
-    two_counties: dict[str, Any], calendar_2026: None
+    two_counties: TwoCounties, calendar_2026: None
 ) -> None:
-    for key in ("official_a", "inspector_a", "city_housing_official"):
-        response = _client(two_counties[key]).post(
+    d = two_counties
+    for user in (d.official_a, d.inspector_a, d.city_housing_official):
+        response = _client(user).post(
             "/calendar/2026/day/", {"date": "2026-12-31", "kind": "holiday"}
         )
         assert response.status_code == 403
-    from arrears.models import CalendarDay
 
     assert CalendarDay.objects.get(date="2026-12-31").kind == "workday"

@@ -12,12 +12,16 @@ from typing import Any
 
 import pytest
 import time_machine
+from axes import signals
 from django.apps import apps
+from django.contrib.auth.models import Permission
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import Client, RequestFactory
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from arrears import audit, config, jobs
@@ -30,9 +34,13 @@ from arrears.models import (
     County,
     Job,
     JobState,
+    Notification,
     Role,
     SecurityEvent,
 )
+from complaints.intake import services
+from complaints.models import CaseEntry, ComplaintEvent
+from tests.complaints.conftest import complaint_data
 from tests.factories import CountyFactory, UserFactory
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -52,7 +60,6 @@ def _request(ip: str = "10.1.2.3", **meta: Any) -> Any:
 def test_login_logout_and_failed_login_are_recorded_with_the_proxys_client(
     db: None, settings: Any
 ) -> None:
-    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
     # given one reverse proxy in front: the client is the right-most X-Forwarded-For entry
     settings.TRUSTED_PROXY_COUNT = 1
@@ -94,7 +101,6 @@ def test_a_wrong_password_on_the_login_page_is_recorded(db: None) -> None:
 def test_lockout_signal_of_axes_is_recorded(db: None) -> None:
     if not apps.is_installed("axes"):
         pytest.skip("django-axes is not installed in INSTALLED_APPS")
-    from axes import signals
 
     signals.user_locked_out.send(
         sender="axes", request=_request(), username="clerk", ip_address="10.7.7.7"
@@ -110,7 +116,6 @@ def test_lockout_signal_of_axes_is_recorded(db: None) -> None:
 def test_two_factor_devices_added_and_removed_are_recorded(db: None) -> None:
     if not apps.is_installed("django_otp.plugins.otp_totp"):
         pytest.skip("django-otp's TOTP plugin is not installed")
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     user = UserFactory.create(username="leader")
     with audit.acting_as(user=user):
@@ -169,11 +174,6 @@ def test_exports_are_recorded_at_start_and_end(
 
 
 def test_reveals_are_recorded_allowed_or_refused(db: None) -> None:
-    from django.contrib.auth.models import Permission
-
-    from complaints.intake import services
-    from tests.complaints.conftest import complaint_data
-
     complaint = services.complaint_create(data=complaint_data(), channel="web_form")
     office = UserFactory.create(username="office", city_office=True)
     with pytest.raises(PermissionDenied):
@@ -207,17 +207,12 @@ def test_a_refused_api_key_is_recorded_without_its_secret(db: None) -> None:
 
 
 def test_timeline_entries_and_complaint_events_are_in_the_change_trail(db: None) -> None:
-    from complaints.intake import services
-    from complaints.models import ComplaintEvent
-    from tests.complaints.conftest import complaint_data
-
     complaint = services.complaint_create(data=complaint_data(), channel="web_form")
     event = ComplaintEvent.objects.filter(complaint=complaint).first()
     assert event is not None
     assert AuditEvent.objects.filter(
         content_type__model="complaintevent", object_id=str(event.pk), action="create"
     ).exists()
-    from complaints.models import CaseEntry
 
     assert issubclass(CaseEntry, audit.AuditedModel)
 
@@ -325,8 +320,6 @@ def test_rows_cut_off_the_end_are_found_against_the_last_verification(db: None) 
 
 
 def test_a_failed_verification_alerts_the_administrators(db: None) -> None:
-    from arrears.models import Notification
-
     auditor = UserFactory.create(role=Role.AUDIT_ADMIN)
     _write_some(2)
     if connection.vendor == "postgresql":

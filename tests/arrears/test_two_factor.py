@@ -21,7 +21,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from arrears.models import ConfigValue, Role, SmsDevice
+from arrears import config
+from arrears.demo import DEMO_TOTP_KEY
+from arrears.models import ConfigValue, Role, SecurityEvent, SmsDevice
 from arrears.sms import BaseSmsBackend
 from arrears.two_factor import policy
 from tests.factories import UserFactory
@@ -113,13 +115,12 @@ def test_roles_that_must_use_two_factor(db: Any, attrs: dict[str, Any], required
 
 def test_reveal_permission_and_configured_roles_make_it_required(two_counties: Any) -> None:
     # given an inspector and a county official, neither required by role
-    inspector = two_counties["inspector_a"]
-    official = two_counties["official_a"]
+    inspector = two_counties.inspector_a
+    official = two_counties.official_a
     assert not policy.required_for(inspector) and not policy.required_for(official)
     # when the inspector may reveal full ID numbers and county officials are configured
     inspector.user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
     ConfigValue.objects.create(key="auth.two_factor_roles", value="county_official, duty_officer")
-    from arrears import config
 
     config.forget()
     # then both need it (the permission cache is per object: load the inspector again)
@@ -173,12 +174,12 @@ def test_optional_user_without_device_goes_straight_in(
     two_counties: Any, real_sessions: None
 ) -> None:
     client = Client()
-    sign_in(client, two_counties["official_a"])
+    sign_in(client, two_counties.official_a)
     assert client.get(reverse("home")).status_code == 200
 
 
 def test_optional_user_with_a_device_must_use_it(two_counties: Any, real_sessions: None) -> None:
-    official = two_counties["official_a"]
+    official = two_counties.official_a
     totp_device(official)
     client = Client()
     sign_in(client, official)
@@ -286,7 +287,6 @@ def test_wrong_codes_are_refused_and_slow_down_guessing(db: Any, real_sessions: 
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     response = client.post(VERIFY, {"device": device.persistent_id, "code": wrong})
     assert response.status_code == 200 and "验证码不正确或已过期" in response.content.decode()
-    from arrears.models import SecurityEvent
 
     refused = SecurityEvent.objects.get(kind="two_factor_verify_failed")
     assert (refused.object_id, refused.result) == (str(user.pk), "failure")
@@ -394,7 +394,7 @@ def test_the_last_device_stays_when_two_factor_is_required(db: Any) -> None:
 
 
 def test_an_optional_user_may_stop_using_two_factor(two_counties: Any) -> None:
-    official = two_counties["official_a"]
+    official = two_counties.official_a
     device = totp_device(official)
     recovery_codes(official, ["abcdefgh"])
     client = Client()
@@ -440,7 +440,6 @@ def test_the_security_administrator_resets_a_users_two_factor(db: Any, real_sess
     assert not StaticDevice.objects.filter(user=user).exists()
     assert theirs.get(reverse("home"))["Location"].startswith(ENROL)
     # recorded as a security event naming who did it, beside the enrolment and the refused code
-    from arrears.models import SecurityEvent
 
     reset = SecurityEvent.objects.get(kind="two_factor_reset")
     assert (reset.actor_id, reset.object_id) == (admin.pk, str(user.pk))
@@ -475,8 +474,6 @@ def test_only_the_security_administrator_may_reset(db: Any, attrs: dict[str, Any
 def test_demo_users_pass_with_the_published_secret_only_in_the_demo(
     db: Any, settings: Any, real_sessions: None
 ) -> None:
-    from arrears.demo import DEMO_TOTP_KEY
-
     demo_user = UserFactory.create(city_office=True)
     totp_device(demo_user, key=DEMO_TOTP_KEY)
     own_secret = UserFactory.create(city_office=True)
@@ -494,8 +491,6 @@ def test_demo_users_pass_with_the_published_secret_only_in_the_demo(
 
 
 def test_the_smoke_scripts_compute_codes_for_the_demo_secret() -> None:
-    from arrears.demo import DEMO_TOTP_KEY
-
     path = Path(__file__).resolve().parents[2] / "scripts" / "smoke_prod_browser.py"
     spec = importlib.util.spec_from_file_location("smoke_prod_browser", path)
     assert spec is not None and spec.loader is not None

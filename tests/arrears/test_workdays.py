@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from arrears import deadlines, services, workdays
 from arrears.models import CalendarDay, CalendarYear, DayKind, Deadline, YearStatus
+from tests.factories import CountyFactory
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
 pytestmark = pytest.mark.dates
@@ -124,7 +125,6 @@ def test_library_year_without_official_data_loads_as_provisional(db: None) -> No
 def test_last_year_stays_needed_after_new_year_while_a_clock_started_in_it_runs(
     db: None,
 ) -> None:
-    from tests.factories import CountyFactory
 
     # Nothing official: a clock started in late December runs into January.
     deadlines.deadline_open(
@@ -135,8 +135,6 @@ def test_last_year_stays_needed_after_new_year_while_a_clock_started_in_it_runs(
 
 
 def test_deadline_depending_on_a_provisional_year_is_provisional(calendar_2026: None) -> None:
-    from tests.factories import CountyFactory
-
     subject = CountyFactory.create()
     early = deadlines.deadline_open(
         subject=subject, kind="a", started_on=D(2026, 9, 28), working_days=3
@@ -152,8 +150,6 @@ def test_deadline_depending_on_a_provisional_year_is_provisional(calendar_2026: 
 def test_loading_an_announced_schedule_recomputes_open_deadlines(
     calendar_2026: None, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from tests.factories import CountyFactory
-
     subject = CountyFactory.create()
     # given a deadline running into 2027 while 2027 is unknown (weekdays only)
     deadline = deadlines.deadline_open(
@@ -181,8 +177,6 @@ def test_loading_an_announced_schedule_recomputes_open_deadlines(
 
 
 def test_closed_deadlines_are_not_recomputed(calendar_2026: None) -> None:
-    from tests.factories import CountyFactory
-
     deadline = deadlines.deadline_open(
         subject=CountyFactory.create(), kind="x", started_on=D(2026, 12, 30), working_days=2
     )

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
@@ -16,7 +18,6 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # Playwright's sync API runs an event loop in this thread, which makes Django refuse ORM
     # calls from the test body; the live server answers from its own thread, so it is safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -35,7 +36,6 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 @pytest.fixture
 def demo_city(transactional_db: None, settings: Any) -> None:
-    from django.core.management import call_command
 
     # As in `make run`: demo users enrolled with the published secret are verified at login,
     # so the screens' tests sign in with the password alone. The live server runs in this

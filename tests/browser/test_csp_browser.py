@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from arrears.demo import DEMO_PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -19,8 +21,6 @@ CHROMIUM = "/usr/bin/chromium"
 def test_chromium_reports_no_policy_violation(
     browser: Any, live_server: Any, demo_city: None
 ) -> None:
-    from arrears.demo import DEMO_PASSWORD
-
     violations: list[str] = []
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     page.on(

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
+
+from arrears.demo import DEMO_PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -37,10 +40,6 @@ def _charts_drawn(page: Any) -> None:
 def test_city_overview_charts_and_drill_down(
     browser: Any, live_server: Any, demo_city: None
 ) -> None:
-    from django.utils import timezone
-
-    from arrears.demo import DEMO_PASSWORD
-
     ARTIFACTS.mkdir(exist_ok=True)
     external: list[str] = []
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")

@@ -17,6 +17,12 @@ from typing import Any
 
 import pytest
 
+from arrears.demo import DEMO_PASSWORD
+from arrears.models import County, User
+from complaints.cases.selectors import case_list
+from complaints.models import Complaint
+from projects.selectors import project_list
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "roles"
 
@@ -87,8 +93,6 @@ _CULPRITS = """() => {
 
 
 def _login(browser: Any, live_server: Any, username: str, language: str) -> Any:
-    from arrears.demo import DEMO_PASSWORD
-
     context = browser.new_context(
         viewport={"width": 1366, "height": 768},
         locale="zh-CN" if language == "zh" else "en-US",
@@ -150,16 +154,12 @@ def _first(model: Any, **lookup: Any) -> Any:
 
 
 def _case_of(user: Any) -> Any:
-    from complaints.cases.selectors import case_list
-
     found = case_list(user=user).order_by("pk").first()
     assert found is not None, user
     return found
 
 
 def _user(username: str) -> Any:
-    from arrears.models import User
-
     return User.objects.get(username=username)
 
 
@@ -168,7 +168,6 @@ Paths = Callable[[], list[tuple[str, str]]]
 
 def test_city_office_daily_path(browser: Any, live_server: Any, demo_city: None) -> None:
     """Home, the complaints to dispatch, the dashboard, a complaint, the calendar."""
-    from complaints.models import Complaint
 
     complaint = _first(Complaint)
     paths = [
@@ -183,7 +182,6 @@ def test_city_office_daily_path(browser: Any, live_server: Any, demo_city: None)
 
 def test_city_leader_daily_path(browser: Any, live_server: Any, demo_city: None) -> None:
     """Home, the city dashboard, a county's page, the print view."""
-    from arrears.models import County
 
     county = _first(County)
     paths = [
@@ -209,7 +207,6 @@ def test_county_official_daily_path(browser: Any, live_server: Any, demo_city: N
 
 def test_department_official_daily_path(browser: Any, live_server: Any, demo_city: None) -> None:
     """Home, the complaints to sign for, the department's projects, one project."""
-    from projects.selectors import project_list
 
     project = project_list(user=_user("dept")).order_by("pk").first()
     assert project is not None
@@ -224,7 +221,6 @@ def test_department_official_daily_path(browser: Any, live_server: Any, demo_cit
 
 def test_inspector_daily_path(browser: Any, live_server: Any, demo_city: None) -> None:
     """Home, my worklist, a case, the inspection form (laid out 1,575 px wide on a tablet)."""
-    from projects.selectors import project_list
 
     inspector = _user("inspector")
     case = _case_of(inspector)

@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from arrears.demo import DEMO_PASSWORD
+from projects.models import Project
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -25,8 +28,6 @@ pytestmark = [
 
 
 def test_login_and_home_page(browser: Any, live_server: Any, demo_city: None) -> None:
-    from arrears.demo import DEMO_PASSWORD
-
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page.goto(f"{live_server.url}/")
@@ -56,8 +57,6 @@ def test_login_and_home_page(browser: Any, live_server: Any, demo_city: None) ->
 def test_city_office_on_a_phone_sees_the_calendar(
     browser: Any, live_server: Any, demo_city: None
 ) -> None:
-    from arrears.demo import DEMO_PASSWORD
-
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
@@ -127,7 +126,6 @@ def test_inspector_takes_a_case_from_signed_complaint_to_closure(
     browser: Any, live_server: Any, demo_city: None
 ) -> None:
     """Filed on the public form, signed by the inspector, accepted, filed, paid, closed."""
-    from arrears.demo import DEMO_PASSWORD
 
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
@@ -179,8 +177,6 @@ def test_inspector_records_an_inspection_on_a_tablet(
     browser: Any, live_server: Any, demo_city: None
 ) -> None:
     """An inspection with a finding; the rectification deadline shows on the project page."""
-    from arrears.demo import DEMO_PASSWORD
-    from projects.models import Project
 
     project = Project.objects.filter(
         county__code="369902", department__kind="hrss", status="in_construction"

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django_otp.oath import totp
+
+from arrears.demo import DEMO_PASSWORD, DEMO_TOTP_KEY
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -26,10 +29,6 @@ pytestmark = [
 def test_city_office_types_the_code_after_the_password(
     browser: Any, live_server: Any, demo_city: None, settings: Any
 ) -> None:
-    from django_otp.oath import totp
-
-    from arrears.demo import DEMO_PASSWORD, DEMO_TOTP_KEY
-
     settings.ARREARS_DEMO = False
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")

@@ -4,14 +4,18 @@ industries, a registered project, an integration client with a key."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from django.core.cache import cache
 
-from arrears.models import DepartmentKind, Industry, Role
+from arrears.models import County, Department, DepartmentKind, Industry, Role, User
 from arrears.reference import ensure_industries
+from complaints.integration.api_keys import api_key_issue
+from complaints.models import Case, Complaint, IntegrationClient
+from projects.models import Project
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
 
@@ -20,49 +24,115 @@ def _fresh_rate_limits() -> None:
     cache.clear()
 
 
-@pytest.fixture
-def city(db: Any) -> dict[str, Any]:
-    from complaints.integration.api_keys import api_key_issue
-    from complaints.models import IntegrationClient
-    from projects.models import Project
+@dataclass(frozen=True)
+class City:
+    """Two counties (东湖 A, 西江 B), each with an HRSS, a housing and a transport department;
+    a city HRSS office; a registered project in A; the people; two integration clients."""
 
+    a: County
+    b: County
+    industries: dict[str, Industry]  # by code
+    a_hrss: Department
+    a_housing: Department
+    a_transport: Department
+    b_hrss: Department
+    b_housing: Department
+    b_transport: Department
+    city_hrss: Department
+    project: Project
+    office: User
+    official_a: User
+    official_b: User
+    housing_a: User  # inspector of A's housing department
+    hrss_a: User  # inspector of A's HRSS department
+    duty: User  # the city's duty officer
+    client: IntegrationClient  # the 12345 hotline
+    key: str
+    other_client: IntegrationClient  # the national clue platform
+    other_key: str
+
+
+@dataclass(frozen=True)
+class Received(City):
+    """The city with a complaint signed into a case."""
+
+    complaint: Complaint
+    case: Case
+
+    @classmethod
+    def of(cls, city: City, complaint: Complaint, **more: Any) -> Self:
+        """`city`'s people and places, with the complaint and its case (and `more` fields of
+        a subclass)."""
+        assert complaint.case is not None, "the complaint is not signed"
+        places_and_people = {f.name: getattr(city, f.name) for f in fields(City)}
+        return cls(**places_and_people, complaint=complaint, case=complaint.case, **more)
+
+
+@pytest.fixture
+def city(db: Any) -> City:
     ensure_industries(Industry)
     industries = {i.code: i for i in Industry.objects.all()}
     a = CountyFactory.create(code="369902", name="东湖区", short_name="东湖")
     b = CountyFactory.create(code="369903", name="西江区", short_name="西江")
-    c: dict[str, Any] = {"a": a, "b": b, "industries": industries}
-    for key, county in (("a", a), ("b", b)):
+
+    def units(county: County) -> tuple[Department, Department, Department]:
+        """The county's HRSS, housing and transport departments, the last two each
+        supervising its industry."""
         hrss = DepartmentFactory.create(county=county, kind=DepartmentKind.HRSS)
         housing = DepartmentFactory.create(county=county, kind=DepartmentKind.HOUSING)
         transport = DepartmentFactory.create(county=county, kind=DepartmentKind.TRANSPORT)
         housing.industries.set([industries["housing"]])
         transport.industries.set([industries["transport"]])
-        c[f"{key}_hrss"], c[f"{key}_housing"], c[f"{key}_transport"] = hrss, housing, transport
-    c["city_hrss"] = DepartmentFactory.create(county=None, kind=DepartmentKind.HRSS)
-    c["project"] = Project.objects.create(
+        return hrss, housing, transport
+
+    a_hrss, a_housing, a_transport = units(a)
+    b_hrss, b_housing, b_transport = units(b)
+    city_hrss = DepartmentFactory.create(county=None, kind=DepartmentKind.HRSS)
+    project = Project.objects.create(
         code="XM-2026-001",
         name="东湖花园二期",
         county=a,
         industry=industries["housing"],
         address="东湖区湖滨路8号",
     )
-    c["office"] = UserFactory.create(city_office=True, username="office")
-    c["official_a"] = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a)
-    c["official_b"] = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=b)
-    c["housing_a"] = UserFactory.create(role=Role.INSPECTOR, county=a, department=c["a_housing"])
-    c["hrss_a"] = UserFactory.create(role=Role.INSPECTOR, county=a, department=c["a_hrss"])
-    c["duty"] = UserFactory.create(role=Role.DUTY_OFFICER, department=c["city_hrss"])
+    office = UserFactory.create(city_office=True, username="office")
+    official_a = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a)
+    official_b = UserFactory.create(role=Role.COUNTY_OFFICIAL, county=b)
+    housing_a = UserFactory.create(role=Role.INSPECTOR, county=a, department=a_housing)
+    hrss_a = UserFactory.create(role=Role.INSPECTOR, county=a, department=a_hrss)
+    duty = UserFactory.create(role=Role.DUTY_OFFICER, department=city_hrss)
     machine = UserFactory.create(role=Role.INTEGRATION_CLIENT, username="hotline")
-    c["client"] = IntegrationClient.objects.create(
+    client = IntegrationClient.objects.create(
         user=machine, name="12345热线", channel="hotline_12345", rate="1000/min"
     )
-    c["key"] = api_key_issue(client=c["client"])
+    key = api_key_issue(client=client)
     other = UserFactory.create(role=Role.INTEGRATION_CLIENT, username="clue")
-    c["other_client"] = IntegrationClient.objects.create(
+    other_client = IntegrationClient.objects.create(
         user=other, name="全国线索平台", channel="clue_platform"
     )
-    c["other_key"] = api_key_issue(client=c["other_client"])
-    return c
+    return City(
+        a=a,
+        b=b,
+        industries=industries,
+        a_hrss=a_hrss,
+        a_housing=a_housing,
+        a_transport=a_transport,
+        b_hrss=b_hrss,
+        b_housing=b_housing,
+        b_transport=b_transport,
+        city_hrss=city_hrss,
+        project=project,
+        office=office,
+        official_a=official_a,
+        official_b=official_b,
+        housing_a=housing_a,
+        hrss_a=hrss_a,
+        duty=duty,
+        client=client,
+        key=key,
+        other_client=other_client,
+        other_key=api_key_issue(client=other_client),
+    )
 
 
 def complaint_data(**overrides: Any) -> dict[str, Any]:

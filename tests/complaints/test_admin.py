@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.test import Client
 
 from complaints.intake import services
 from complaints.models import ApiKey
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, complaint_data
 
 
-def test_admin_lists_mask_phones_and_issue_keys(city: dict[str, Any]) -> None:
+def test_admin_lists_mask_phones_and_issue_keys(city: City) -> None:
     services.complaint_create(data=complaint_data(), channel="web_form")
-    city["office"].is_superuser = True
-    city["office"].save()
+    city.office.is_superuser = True
+    city.office.save()
     admin = Client()
-    admin.force_login(city["office"])
+    admin.force_login(city.office)
     page = admin.get("/admin/complaints/complaint/").content.decode()
     assert "138****5678" in page and "13812345678" not in page
     for url in (
@@ -31,7 +29,7 @@ def test_admin_lists_mask_phones_and_issue_keys(city: dict[str, Any]) -> None:
     before = ApiKey.objects.count()
     response = admin.post(
         "/admin/complaints/integrationclient/",
-        {"action": "issue_key", "_selected_action": [city["client"].pk]},
+        {"action": "issue_key", "_selected_action": [city.client.pk]},
         follow=True,
     )
     assert ApiKey.objects.count() == before + 1

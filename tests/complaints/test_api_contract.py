@@ -1,5 +1,5 @@
 """A representative request per endpoint of the API, its success and its refusals, each
-response checked against the committed docs/openapi.yaml (tests/api_contract.py): the status is
+response checked against the committed docs/openapi.yaml (tests/openapi.py): the status is
 documented for the operation and the body has the documented shape."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from complaints.intake import services
-from tests.api_contract import assert_matches_schema
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, Received, complaint_data
+from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.dates  # reads the clock (received dates, deadlines)
 
@@ -35,7 +35,7 @@ def _referral(external_id: str, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def signed(city: dict[str, Any], calendar_2026: None) -> dict[str, Any]:
+def signed(city: City, calendar_2026: None) -> Received:
     complaint = services.complaint_create(
         data=complaint_data(
             county_code="369902",
@@ -44,25 +44,24 @@ def signed(city: dict[str, Any], calendar_2026: None) -> dict[str, Any]:
         ),
         channel="web_form",
     )
-    services.complaint_sign(complaint=complaint, user=city["housing_a"])
+    services.complaint_sign(complaint=complaint, user=city.housing_a)
     complaint.refresh_from_db()
-    city["complaint"], city["case"] = complaint, complaint.case
-    return city
+    return Received.of(city, complaint)
 
 
-def test_shared_endpoints_keep_their_contract(city: dict[str, Any], calendar_2026: None) -> None:
-    office = _client(city["office"])
+def test_shared_endpoints_keep_their_contract(city: City, calendar_2026: None) -> None:
+    office = _client(city.office)
     for url, path in [
         ("/api/v1/me/", "/api/v1/me/"),
         ("/api/v1/counties/", "/api/v1/counties/"),
-        (f"/api/v1/counties/{city['a'].code}/", "/api/v1/counties/{code}/"),
+        (f"/api/v1/counties/{city.a.code}/", "/api/v1/counties/{code}/"),
         ("/api/v1/departments/", "/api/v1/departments/"),
-        (f"/api/v1/departments/{city['city_hrss'].pk}/", "/api/v1/departments/{id}/"),
+        (f"/api/v1/departments/{city.city_hrss.pk}/", "/api/v1/departments/{id}/"),
         ("/api/v1/notifications/?read_at__isnull=true", "/api/v1/notifications/"),
         ("/api/v1/calendar/years/", "/api/v1/calendar/years/"),
         ("/api/v1/calendar/is-working-day/?date=2026-10-01", "/api/v1/calendar/is-working-day/"),
         ("/api/v1/projects/", "/api/v1/projects/"),
-        (f"/api/v1/projects/{city['project'].pk}/checklist/", "/api/v1/projects/{id}/checklist/"),
+        (f"/api/v1/projects/{city.project.pk}/checklist/", "/api/v1/projects/{id}/checklist/"),
         ("/api/v1/employers/", "/api/v1/employers/"),
         ("/api/v1/warnings/", "/api/v1/warnings/"),
         ("/api/v1/wage-records/", "/api/v1/wage-records/"),
@@ -96,8 +95,8 @@ def test_shared_endpoints_keep_their_contract(city: dict[str, Any], calendar_202
     assert_matches_schema(response, "/api/v1/me/", "get")  # 405 is documented per operation
 
 
-def test_referral_endpoints_keep_their_contract(city: dict[str, Any]) -> None:
-    hotline = _client(key=city["key"])
+def test_referral_endpoints_keep_their_contract(city: City) -> None:
+    hotline = _client(key=city.key)
     created = hotline.post("/api/v1/referrals/", _referral("C-1"), format="json")
     assert created.status_code == 201
     assert_matches_schema(created, "/api/v1/referrals/", "post")
@@ -125,16 +124,16 @@ def test_referral_endpoints_keep_their_contract(city: dict[str, Any]) -> None:
             "post",
         ),
         (_client().get("/api/v1/referrals/"), "/api/v1/referrals/", "get"),
-        (_client(city["office"]).get("/api/v1/referrals/"), "/api/v1/referrals/", "get"),
+        (_client(city.office).get("/api/v1/referrals/"), "/api/v1/referrals/", "get"),
     ]:
         assert_matches_schema(response, path, method)
     assert _client().get("/api/v1/referrals/").status_code == 401
 
 
-def test_complaint_and_case_actions_keep_their_contract(signed: dict[str, Any]) -> None:
-    complaint, case = signed["complaint"], signed["case"]
-    inspector = _client(signed["housing_a"])
-    office = _client(signed["office"])
+def test_complaint_and_case_actions_keep_their_contract(signed: Received) -> None:
+    complaint, case = signed.complaint, signed.case
+    inspector = _client(signed.housing_a)
+    office = _client(signed.office)
     tracking = complaint.tracking_no
     for response, path, method in [
         (office.get("/api/v1/complaints/"), "/api/v1/complaints/", "get"),
@@ -149,7 +148,7 @@ def test_complaint_and_case_actions_keep_their_contract(signed: dict[str, Any]) 
             "get",
         ),
         (
-            _client(signed["official_b"]).get(f"/api/v1/complaints/{tracking}/"),
+            _client(signed.official_b).get(f"/api/v1/complaints/{tracking}/"),
             "/api/v1/complaints/{tracking_no}/",
             "get",
         ),
@@ -196,7 +195,7 @@ def test_complaint_and_case_actions_keep_their_contract(signed: dict[str, Any]) 
             "post",
         ),
         (
-            _client(signed["official_b"]).post(f"/api/v1/cases/{case.pk}/accept/"),
+            _client(signed.official_b).post(f"/api/v1/cases/{case.pk}/accept/"),
             "/api/v1/cases/{id}/accept/",
             "post",
         ),
@@ -204,10 +203,10 @@ def test_complaint_and_case_actions_keep_their_contract(signed: dict[str, Any]) 
         assert_matches_schema(response, path, method)
 
 
-def test_wage_records_keep_their_contract(city: dict[str, Any]) -> None:
-    office = _client(city["office"])
+def test_wage_records_keep_their_contract(city: City) -> None:
+    office = _client(city.office)
     body = {
-        "project": city["project"].code,
+        "project": city.project.code,
         "month": "2026-01-01",
         "labour_cost_paid_in": "1000.00",
         "workers_on_roll": 3,

@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from rest_framework.test import APIClient
 
-from arrears.models import ConfigValue, Role
+from arrears import config
+from arrears.models import ConfigValue, Role, SecurityEvent
 from complaints.integration.api_keys import api_key_issue, api_key_revoke, api_key_rotate
 from complaints.models import ApiKey, IntegrationClient
 from complaints.models.integration import validate_networks
@@ -61,7 +62,6 @@ def test_a_key_expires_after_the_configured_days(client_: IntegrationClient, clo
 
 def test_key_life_is_configurable(client_: IntegrationClient, clock: Any) -> None:
     ConfigValue.objects.create(key="complaints.api_key_days", value="30")
-    from arrears import config
 
     config.forget()
     key = api_key_issue(client=client_)
@@ -256,8 +256,6 @@ def test_the_answers_are_in_the_openapi_schema() -> None:
 def test_issue_use_and_revocation_are_security_events(
     client_: IntegrationClient, clock: Any
 ) -> None:
-    from arrears.models import SecurityEvent
-
     admin = UserFactory.create(role=Role.SECURITY_ADMIN)
     key = api_key_issue(client=client_, actor=admin)
     prefix = key.split("_")[1]

@@ -14,16 +14,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from arrears.services import config_set
 from complaints.intake import referrals
 from complaints.intake import services as intake_services
 from complaints.integration import callbacks
-from complaints.integration.callbacks import sign
+from complaints.integration.callbacks import LEASE, _claim_one, sign
 from complaints.models import CallbackDelivery, Complaint, DeliveryState
 from complaints.tracking import format_tracking_no
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, complaint_data
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
 pytestmark = pytest.mark.dates
@@ -58,34 +60,34 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def hooked(city: dict[str, Any], receiver: Receiver) -> dict[str, Any]:
-    client = city["client"]
+def hooked(city: City, receiver: Receiver) -> City:
+    client = city.client
     client.callback_url, client.callback_secret = receiver.url, "shared-secret"
     client.save()
     return city
 
 
-def _referral(city: dict[str, Any], ref: str = "CB-1") -> Complaint:
+def _referral(city: City, ref: str = "CB-1") -> Complaint:
     complaint, _ = referrals.referral_submit(
-        client=city["client"],
+        client=city.client,
         external_id=ref,
         data=complaint_data(county_code="369902", industry_code="housing"),
     )
     return complaint
 
 
-def test_status_change_writes_a_delivery_in_the_same_transaction(hooked: dict[str, Any]) -> None:
+def test_status_change_writes_a_delivery_in_the_same_transaction(hooked: City) -> None:
     complaint = _referral(hooked)
     assert CallbackDelivery.objects.filter(complaint=complaint).count() == 2  # received, routed
-    intake_services.complaint_sign(complaint=complaint, user=hooked["housing_a"])
+    intake_services.complaint_sign(complaint=complaint, user=hooked.housing_a)
     assert CallbackDelivery.objects.filter(complaint=complaint).count() == 3
     # a refused transition writes nothing
     with pytest.raises(Exception):  # noqa: B017 - ValidationError, whatever its text
-        intake_services.complaint_sign(complaint=complaint, user=hooked["housing_a"])
+        intake_services.complaint_sign(complaint=complaint, user=hooked.housing_a)
     assert CallbackDelivery.objects.filter(complaint=complaint).count() == 3
 
 
-def test_delivery_is_signed_and_sent_once(hooked: dict[str, Any], receiver: Receiver) -> None:
+def test_delivery_is_signed_and_sent_once(hooked: City, receiver: Receiver) -> None:
     complaint = _referral(hooked)
     assert callbacks.callback_deliver_due() == 2
     assert callbacks.callback_deliver_due() == 0  # delivered rows are never sent again
@@ -107,11 +109,9 @@ def test_delivery_is_signed_and_sent_once(hooked: dict[str, Any], receiver: Rece
 
 
 def test_receiver_down_means_retry_with_backoff_then_give_up(
-    hooked: dict[str, Any],
+    hooked: City,
     receiver: Receiver,
 ) -> None:
-    from arrears.services import config_set
-
     config_set(key="complaints.callback_max_attempts", value=3)
     receiver.status = 503
     _referral(hooked)
@@ -135,7 +135,7 @@ def test_receiver_down_means_retry_with_backoff_then_give_up(
     # the receiver comes back; an officer resends from the delivery log
     receiver.status = 200
     office = Client()
-    office.force_login(hooked["office"])
+    office.force_login(hooked.office)
     log = office.get("/intake/deliveries/")
     assert f"delivery-{delivery.pk}" in log.content.decode()
     assert office.post(f"/intake/deliveries/{delivery.pk}/resend/").status_code == 302
@@ -147,8 +147,8 @@ def test_receiver_down_means_retry_with_backoff_then_give_up(
     assert callbacks.callback_deliver_due() == 0
 
 
-def test_unreachable_receiver_loses_nothing(hooked: dict[str, Any]) -> None:
-    client = hooked["client"]
+def test_unreachable_receiver_loses_nothing(hooked: City) -> None:
+    client = hooked.client
     client.callback_url = "http://127.0.0.1:9/closed"
     client.save()
     _referral(hooked)
@@ -164,16 +164,14 @@ def test_signature_helper_matches_the_documented_scheme() -> None:
     )
 
 
-def test_no_callback_url_no_outbox(city: dict[str, Any]) -> None:
+def test_no_callback_url_no_outbox(city: City) -> None:
     _referral(city)
     assert CallbackDelivery.objects.count() == 0
 
 
 def test_commit_kicks_the_delivery_task(
-    hooked: dict[str, Any], receiver: Receiver, django_capture_on_commit_callbacks: Any
+    hooked: City, receiver: Receiver, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from django.conf import settings
-
     with django_capture_on_commit_callbacks(execute=True):
         _referral(hooked)
     assert len(receiver.received) == 2  # sent by the task the commit enqueued
@@ -183,11 +181,9 @@ def test_commit_kicks_the_delivery_task(
 
 
 def test_a_slow_send_past_its_lease_cannot_send_twice_or_undo_a_delivery(
-    hooked: dict[str, Any],
+    hooked: City,
     receiver: Receiver,
 ) -> None:
-    from complaints.integration.callbacks import LEASE, _claim_one
-
     _referral(hooked)
     CallbackDelivery.objects.exclude(payload__event__kind="received").delete()
     now = timezone.now()

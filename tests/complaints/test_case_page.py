@@ -12,7 +12,10 @@ from django.test import Client
 
 from complaints.cases import actions as case_actions
 from complaints.models import Case
-from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
+from tests.complaints.test_cases import (
+    Signed,
+    signed,  # noqa: F401 - the fixture
+)
 
 
 def _web(user: Any) -> Client:
@@ -29,16 +32,16 @@ def _ids(html: str) -> Counter[str]:
     return Counter(re.findall(r'\sid="([^"]+)"', html))
 
 
-def _filed(signed: dict[str, Any]) -> tuple[Client, Case]:  # noqa: F811
-    web = _web(signed["housing_a"])
-    case = signed["case"]
+def _filed(signed: Signed) -> tuple[Client, Case]:  # noqa: F811
+    web = _web(signed.housing_a)
+    case = signed.case
     web.post(f"/cases/{case.pk}/accept/")
     web.post(f"/cases/{case.pk}/file/", {"filed_on": "2026-09-30"})
     return web, Case.objects.get(pk=case.pk)
 
 
-def test_a_new_case_offers_acceptance_not_closure_or_resuming(signed: dict[str, Any]) -> None:  # noqa: F811
-    html = _web(signed["housing_a"]).get(f"/cases/{signed['case'].pk}/").content.decode()
+def test_a_new_case_offers_acceptance_not_closure_or_resuming(signed: Signed) -> None:  # noqa: F811
+    html = _web(signed.housing_a).get(f"/cases/{signed.case.pk}/").content.decode()
     offered = _offered(html)
     assert {"accept", "refuse", "payment", "record"} <= offered
     assert not offered & {"resume", "file", "reopen", "feedback", "decide"}
@@ -48,7 +51,7 @@ def test_a_new_case_offers_acceptance_not_closure_or_resuming(signed: dict[str, 
 
 
 def test_a_filed_case_page_has_unique_ids_and_no_resume_until_paused(
-    signed: dict[str, Any],  # noqa: F811
+    signed: Signed,  # noqa: F811
 ) -> None:
     web, case = _filed(signed)
     html = web.get(f"/cases/{case.pk}/").content.decode()
@@ -67,7 +70,7 @@ def test_a_filed_case_page_has_unique_ids_and_no_resume_until_paused(
 
 
 def test_extension_is_decided_only_by_a_head_and_a_requester_is_refused_in_words(
-    signed: dict[str, Any],  # noqa: F811
+    signed: Signed,  # noqa: F811
 ) -> None:
     web, case = _filed(signed)
     response = web.post(
@@ -81,15 +84,15 @@ def test_extension_is_decided_only_by_a_head_and_a_requester_is_refused_in_words
     refused = web.post(f"/cases/{case.pk}/decide/", {"approve": "yes"}, follow=True)
     assert refused.status_code == 200
     assert "延期须由承办单位负责人" in refused.content.decode()
-    head = _web(signed["head_a"])
+    head = _web(signed.head_a)
     assert "decide" in _offered(head.get(f"/cases/{case.pk}/").content.decode())
     approved = head.post(f"/cases/{case.pk}/decide/", {"approve": "yes"}, follow=True)
     assert "已批准延期" in approved.content.decode()
 
 
-def test_each_action_says_what_it_did(signed: dict[str, Any]) -> None:  # noqa: F811
-    web = _web(signed["housing_a"])
-    case = signed["case"]
+def test_each_action_says_what_it_did(signed: Signed) -> None:  # noqa: F811
+    web = _web(signed.housing_a)
+    case = signed.case
     assert "已受理" in web.post(f"/cases/{case.pk}/accept/", follow=True).content.decode()
     paid = web.post(
         f"/cases/{case.pk}/payment/",
@@ -99,7 +102,7 @@ def test_each_action_says_what_it_did(signed: dict[str, Any]) -> None:  # noqa: 
     assert "已记录付款 2 万元" in paid and "已保存" not in paid
 
 
-def test_a_refused_form_comes_back_with_what_was_typed(signed: dict[str, Any]) -> None:  # noqa: F811
+def test_a_refused_form_comes_back_with_what_was_typed(signed: Signed) -> None:  # noqa: F811
     web, case = _filed(signed)
     response = web.post(
         f"/cases/{case.pk}/extension/", {"working_days": "999", "reason": "需调取银行流水"}
@@ -114,7 +117,7 @@ def test_a_refused_form_comes_back_with_what_was_typed(signed: dict[str, Any]) -
     assert not re.search(r'<details[^>]*open[^>]*data-testid="fold-payment"', html)
 
 
-def test_a_closed_case_offers_feedback_and_reopening_only(signed: dict[str, Any]) -> None:  # noqa: F811
+def test_a_closed_case_offers_feedback_and_reopening_only(signed: Signed) -> None:  # noqa: F811
     web, case = _filed(signed)
     web.post(
         f"/cases/{case.pk}/payment/",
@@ -125,7 +128,7 @@ def test_a_closed_case_offers_feedback_and_reopening_only(signed: dict[str, Any]
     ).content.decode()
     assert "已结案：全额支付" in closed
     assert _offered(closed) == {"feedback", "reopen"}
-    assert set(case_actions.available(Case.objects.get(pk=case.pk), signed["housing_a"])) == {
+    assert set(case_actions.available(Case.objects.get(pk=case.pk), signed.housing_a)) == {
         "feedback",
         "reopen",
     }

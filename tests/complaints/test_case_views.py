@@ -4,16 +4,21 @@ illegal transition and 404 outside the scope."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from arrears import workdays
+from complaints.cases import services
 from complaints.models import Case
-from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
+from reporting.today import my_worklist_figures
+from tests.complaints.test_cases import (
+    Signed,
+    signed,  # noqa: F401 - the fixture
+)
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
 pytestmark = pytest.mark.dates
@@ -21,31 +26,31 @@ pytestmark = pytest.mark.dates
 TZ = dt.timezone(dt.timedelta(hours=8))
 
 
-def test_worklist_orders_by_urgency_and_filters(signed: dict[str, Any]) -> None:  # noqa: F811
+def test_worklist_orders_by_urgency_and_filters(signed: Signed) -> None:  # noqa: F811
     web = Client()
-    web.force_login(signed["housing_a"])
+    web.force_login(signed.housing_a)
     html = web.get("/cases/").content.decode()
-    case = signed["case"]
+    case = signed.case
     assert f'data-testid="case-{case.pk}" data-urgency="overdue"' in html  # 2026 clocks passed
+    assert case.number
     assert case.number in web.get("/cases/", {"q": "江城建工"}).content.decode()
     assert case.number not in web.get("/cases/", {"q": "别的单位"}).content.decode()
     assert case.number not in web.get("/cases/", {"state": "closed"}).content.decode()
     # another unit's inspector has nothing in their worklist
     other = Client()
-    other.force_login(signed["hrss_a"])
+    other.force_login(signed.hrss_a)
     assert case.number not in other.get("/cases/?view=all").content.decode()
 
 
-def test_worklist_urgency_filter_and_sorting(signed: dict[str, Any]) -> None:  # noqa: F811
-    from reporting.today import my_worklist_figures
-
+def test_worklist_urgency_filter_and_sorting(signed: Signed) -> None:  # noqa: F811
     web = Client()
-    web.force_login(signed["housing_a"])
-    case = signed["case"]
+    web.force_login(signed.housing_a)
+    case = signed.case
     # the home page's "overdue" number links to the worklist filtered to exactly those cases
-    figures = {f.testid: f for f in my_worklist_figures(signed["housing_a"], timezone.now())}
+    figures = {f.testid: f for f in my_worklist_figures(signed.housing_a, timezone.now())}
     overdue = figures["mine-overdue"]
     assert overdue.url == "/cases/?urgency=overdue" and overdue.value == 1
+    assert case.number
     assert case.number in web.get(overdue.url).content.decode()
     assert figures["mine-today"].value == 0
     assert case.number not in web.get("/cases/?urgency=today").content.decode()
@@ -55,10 +60,10 @@ def test_worklist_urgency_filter_and_sorting(signed: dict[str, Any]) -> None:  #
     assert web.get("/cases/?sort=password").status_code == 200
 
 
-def test_case_page_actions_through_the_pages(signed: dict[str, Any]) -> None:  # noqa: F811
+def test_case_page_actions_through_the_pages(signed: Signed) -> None:  # noqa: F811
     web = Client()
-    web.force_login(signed["housing_a"])
-    case = signed["case"]
+    web.force_login(signed.housing_a)
+    case = signed.case
     page = web.get(f"/cases/{case.pk}/").content.decode()
     assert 'data-testid="action-accept"' in page and 'data-testid="action-close"' not in page
     web.post(f"/cases/{case.pk}/accept/")
@@ -87,10 +92,10 @@ def test_case_page_actions_through_the_pages(signed: dict[str, Any]) -> None:  #
     assert Case.objects.get(pk=case.pk).satisfaction is None
 
 
-def test_case_api_actions_and_conflicts(signed: dict[str, Any]) -> None:  # noqa: F811
+def test_case_api_actions_and_conflicts(signed: Signed) -> None:  # noqa: F811
     api = APIClient()
-    api.force_authenticate(signed["housing_a"])
-    case = signed["case"]
+    api.force_authenticate(signed.housing_a)
+    case = signed.case
     listed = api.get("/api/v1/cases/").json()["results"]
     assert [c["number"] for c in listed] == [case.number]
     assert listed[0]["allowed_actions"] == ["accept", "refuse"]
@@ -126,35 +131,32 @@ def test_case_api_actions_and_conflicts(signed: dict[str, Any]) -> None:  # noqa
     assert r.status_code == 200
     assert r.json()["entries"][-1]["kind"] == "order"
     outsider = APIClient()
-    outsider.force_authenticate(signed["official_b"])
+    outsider.force_authenticate(signed.official_b)
     assert outsider.get(f"/api/v1/cases/{case.pk}/").status_code == 404
     assert outsider.post(f"/api/v1/cases/{case.pk}/accept/").status_code == 404
 
 
-def test_leader_sees_their_major_case_on_their_page(signed: dict[str, Any]) -> None:  # noqa: F811
-    from complaints.cases import services
-
-    case = signed["case"]
+def test_leader_sees_their_major_case_on_their_page(signed: Signed) -> None:  # noqa: F811
+    case = signed.case
     services.case_triage(
         case=case,
-        user=signed["housing_a"],
+        user=signed.housing_a,
         triage_class="major",
         reason="风险高",
-        leader=signed["leader"],
+        leader=signed.leader,
         plan="专班",
     )
     web = Client()
-    web.force_login(signed["leader"])
+    web.force_login(signed.leader)
+    assert case.number
     assert case.number in web.get("/cases/?view=leader").content.decode()
     assert web.get(f"/cases/{case.pk}/").status_code == 200
 
 
-def test_evidence_on_a_timeline_entry(signed: dict[str, Any]) -> None:  # noqa: F811
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def test_evidence_on_a_timeline_entry(signed: Signed) -> None:  # noqa: F811
     web = Client()
-    web.force_login(signed["housing_a"])
-    case = signed["case"]
+    web.force_login(signed.housing_a)
+    case = signed.case
     photo = SimpleUploadedFile("现场.jpg", b"\xff\xd8\xff\xe0 photo", "image/jpeg")
     web.post(
         f"/cases/{case.pk}/record/", {"kind": "visit", "text": "现场核查考勤", "evidence": [photo]}

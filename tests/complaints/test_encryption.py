@@ -17,11 +17,11 @@ from django.test import override_settings
 
 from arrears import encrypted_rows, encryption
 from arrears.fields import index_value
-from arrears.models import User
+from arrears.models import AuditEvent, User
 from complaints.intake import selectors, services
 from complaints.models import Channel, Complaint, DuplicateLink
 from projects.models import Employer
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, complaint_data
 from tests.factories import UserFactory
 
 DEV = "dev:YXJyZWFycy1kZXZlbG9wbWVudC1maWVsZC1rZXktMDE="
@@ -41,9 +41,9 @@ def _stored(model: Any, pk: Any, field: str) -> str:
     )
 
 
-def _create(city: dict[str, Any], **overrides: Any) -> Complaint:
+def _create(city: City, **overrides: Any) -> Complaint:
     return services.complaint_create(
-        data=complaint_data(**overrides), channel=Channel.SERVICE_WINDOW, received_by=city["duty"]
+        data=complaint_data(**overrides), channel=Channel.SERVICE_WINDOW, received_by=city.duty
     )
 
 
@@ -75,7 +75,7 @@ def test_a_wrong_or_missing_key_fails_loudly() -> None:
         encryption.decrypt("13812345678")  # a plain value is not quietly passed through
 
 
-def test_reading_a_row_with_the_wrong_key_raises(city: dict[str, Any]) -> None:
+def test_reading_a_row_with_the_wrong_key_raises(city: City) -> None:
     complaint = _create(city)
     with (
         override_settings(FIELD_ENCRYPTION_KEYS=_key("dev")),
@@ -84,7 +84,7 @@ def test_reading_a_row_with_the_wrong_key_raises(city: dict[str, Any]) -> None:
         Complaint.objects.get(pk=complaint.pk)
 
 
-def test_the_columns_hold_ciphertext_and_the_model_the_number(city: dict[str, Any]) -> None:
+def test_the_columns_hold_ciphertext_and_the_model_the_number(city: City) -> None:
     complaint = _create(city, employer_phone="0571-8888666")
     for field in ("complainant_phone", "complainant_id_number", "employer_phone"):
         assert _stored(Complaint, complaint.pk, field).startswith("enc1$dev$")
@@ -97,7 +97,7 @@ def test_the_columns_hold_ciphertext_and_the_model_the_number(city: dict[str, An
     assert User.objects.get(pk=user.pk).phone == "13912345678"
 
 
-def test_a_blank_value_stays_blank_and_has_no_index(city: dict[str, Any]) -> None:
+def test_a_blank_value_stays_blank_and_has_no_index(city: City) -> None:
     complaint = _create(city, complainant_id_number="")
     assert _stored(Complaint, complaint.pk, "complainant_id_number") == ""
     assert Complaint.objects.get(pk=complaint.pk).complainant_id_index == ""
@@ -111,7 +111,7 @@ def test_comparing_an_encrypted_column_is_refused(db: Any) -> None:
         list(Employer.objects.filter(phone__icontains="1381"))
 
 
-def test_staff_find_a_person_by_exact_phone_or_id_in_their_scope(city: dict[str, Any]) -> None:
+def test_staff_find_a_person_by_exact_phone_or_id_in_their_scope(city: City) -> None:
     # given: one complaint in county a, another person's elsewhere
     mine = _create(city, county_code="369902")
     _create(
@@ -125,16 +125,16 @@ def test_staff_find_a_person_by_exact_phone_or_id_in_their_scope(city: dict[str,
     # when / then: typed however, found through the index; never by a part of it
     typed_forms = ("13812345678", "+86 138-1234-5678", "11010519491231002x", "１３８" + "12345678")
     for typed in typed_forms:
-        found = selectors.complaints_of_person(user=city["office"], identifier=typed)
+        found = selectors.complaints_of_person(user=city.office, identifier=typed)
         assert list(found) == [mine], typed
-    assert not selectors.complaints_of_person(user=city["office"], identifier="5678").exists()
-    assert not selectors.complaints_of_person(user=city["office"], identifier="").exists()
+    assert not selectors.complaints_of_person(user=city.office, identifier="5678").exists()
+    assert not selectors.complaints_of_person(user=city.office, identifier="").exists()
     assert not selectors.complaints_of_person(
-        user=city["official_b"], identifier="13812345678"
+        user=city.official_b, identifier="13812345678"
     ).exists()
 
 
-def test_duplicates_are_still_found_by_phone(city: dict[str, Any]) -> None:
+def test_duplicates_are_still_found_by_phone(city: City) -> None:
     # given: the same worker twice, about differently named employers
     first = _create(city, employer_name="甲公司", employer_credit_code="")
     # when
@@ -154,7 +154,7 @@ def test_duplicates_are_still_found_by_phone(city: dict[str, Any]) -> None:
     assert not DuplicateLink.objects.filter(complaint=other).exists()
 
 
-def test_tracking_needs_the_last_four_digits(city: dict[str, Any]) -> None:
+def test_tracking_needs_the_last_four_digits(city: City) -> None:
     complaint = _create(city)
     number = complaint.tracking_no
     assert selectors.track(tracking_no=number, phone_last4="5678") == complaint
@@ -166,9 +166,7 @@ def test_tracking_needs_the_last_four_digits(city: dict[str, Any]) -> None:
     assert complaint.tracking_check == index_value("last4", number, "5678")
 
 
-def test_the_audit_trail_has_masked_numbers_and_no_index(city: dict[str, Any]) -> None:
-    from arrears.models import AuditEvent
-
+def test_the_audit_trail_has_masked_numbers_and_no_index(city: City) -> None:
     complaint = _create(city)
     event = AuditEvent.objects.filter(object_id=str(complaint.pk), action="create").latest("pk")
     changes = event.changes
@@ -177,7 +175,7 @@ def test_the_audit_trail_has_masked_numbers_and_no_index(city: dict[str, Any]) -
     assert "complainant_phone_index" not in changes and "tracking_check" not in changes
 
 
-def test_rotation_re_encrypts_and_the_old_key_can_go(city: dict[str, Any]) -> None:
+def test_rotation_re_encrypts_and_the_old_key_can_go(city: City) -> None:
     # given: rows under the development key, and a new key put first in the ring
     complaint = _create(city)
     user = UserFactory.create(phone="13512345678")
@@ -202,22 +200,22 @@ def test_rotation_re_encrypts_and_the_old_key_can_go(city: dict[str, Any]) -> No
         assert fresh.complainant_phone == "13812345678"
         assert User.objects.get(pk=user.pk).phone == "13512345678"
         # and the blind indexes did not change: search still finds it
-        assert selectors.complaints_of_person(user=city["office"], identifier="13812345678")
+        assert selectors.complaints_of_person(user=city.office, identifier="13812345678")
 
 
-def test_reindex_follows_a_new_blind_index_key(city: dict[str, Any]) -> None:
+def test_reindex_follows_a_new_blind_index_key(city: City) -> None:
     complaint = _create(city)
     new_index_key = base64.b64encode(os.urandom(32)).decode()
     with override_settings(FIELD_BLIND_INDEX_KEY=new_index_key):
-        assert not selectors.complaints_of_person(user=city["office"], identifier="13812345678")
+        assert not selectors.complaints_of_person(user=city.office, identifier="13812345678")
         call_command("rotate_field_keys", "--reindex", stdout=StringIO())
-        assert list(
-            selectors.complaints_of_person(user=city["office"], identifier="13812345678")
-        ) == [complaint]
+        assert list(selectors.complaints_of_person(user=city.office, identifier="13812345678")) == [
+            complaint
+        ]
         assert selectors.track(tracking_no=complaint.tracking_no, phone_last4="5678")
 
 
-def test_the_migration_rewrite_encrypts_plain_rows_and_back(city: dict[str, Any]) -> None:
+def test_the_migration_rewrite_encrypts_plain_rows_and_back(city: City) -> None:
     # given: a row as it was before issue 12 (plain values, no indexes)
     complaint = _create(city)
     Complaint._base_manager.filter(pk=complaint.pk).update(
@@ -242,10 +240,10 @@ def test_the_migration_rewrite_encrypts_plain_rows_and_back(city: dict[str, Any]
     assert _stored(Complaint, complaint.pk, "complainant_id_number") == "11010519491231002X"
 
 
-def test_saving_a_source_without_its_index_is_refused(city: dict[str, Any]) -> None:
+def test_saving_a_source_without_its_index_is_refused(city: City) -> None:
     complaint = Complaint.objects.get(pk=_create(city).pk)
     complaint.complainant_phone = "13700000000"
     with pytest.raises(FieldError, match="include the index"):
         complaint.save(update_fields=["complainant_phone"])
     complaint.save(update_fields=["complainant_phone", "complainant_phone_index", "tracking_check"])
-    assert selectors.complaints_of_person(user=city["office"], identifier="13700000000")
+    assert selectors.complaints_of_person(user=city.office, identifier="13700000000")

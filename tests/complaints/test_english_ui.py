@@ -19,7 +19,7 @@ from arrears.models import CalendarDay, County, Department, Industry, User
 from complaints.intake import services
 from complaints.models import Case, Complaint
 from projects.models import Project
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, Received, complaint_data
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
 SENTINEL = "按地址匹配到%(county)s"  # one of this work's msgids
@@ -81,7 +81,7 @@ def english_catalogue() -> None:
 
 
 @pytest.fixture
-def handled(city: dict[str, Any], calendar_2026: None) -> dict[str, Any]:
+def handled(city: City, calendar_2026: None) -> Received:
     # People who read English: their notifications are written in English. What the services
     # write into timelines (e.g. "并入投诉 …") is stored in the language of whoever acted, so
     # the work is done in English here; a Chinese colleague's entries stay Chinese (data).
@@ -90,7 +90,7 @@ def handled(city: dict[str, Any], calendar_2026: None) -> dict[str, Any]:
         return _handle(city)
 
 
-def _handle(city: dict[str, Any]) -> dict[str, Any]:
+def _handle(city: City) -> Received:
     complaint = services.complaint_create(
         data=complaint_data(
             county_code="369902",
@@ -101,29 +101,28 @@ def _handle(city: dict[str, Any]) -> dict[str, Any]:
         ),
         channel="web_form",
     )
-    city["project"].department = city["a_housing"]  # so the inspector sees the project
-    city["project"].save(update_fields=["department"])
-    services.complaint_sign(complaint=complaint, user=city["housing_a"])
+    city.project.department = city.a_housing  # so the inspector sees the project
+    city.project.save(update_fields=["department"])
+    services.complaint_sign(complaint=complaint, user=city.housing_a)
     complaint.refresh_from_db()
     services.complaint_create(data=complaint_data(), channel="duty_phone")  # to dispatch
-    city["complaint"], city["case"] = complaint, complaint.case
-    return city
+    return Received.of(city, complaint)
 
 
-def _pages(c: dict[str, Any]) -> list[tuple[Any, str]]:
-    complaint, case = c["complaint"], c["case"]
-    inspector, office, official = c["housing_a"], c["office"], c["official_a"]
+def _pages(c: Received) -> list[tuple[Any, str]]:
+    complaint, case = c.complaint, c.case
+    inspector, office, official = c.housing_a, c.office, c.official_a
     return [
         (None, "/complain/"),
         (None, "/track/"),
-        (c["duty"], "/intake/new/"),
+        (c.duty, "/intake/new/"),
         (inspector, "/"),
         (inspector, "/intake/inbox/"),
         (inspector, f"/complaints/{complaint.tracking_no}/"),
         (inspector, "/cases/"),
         (inspector, f"/cases/{case.pk}/"),
         (inspector, "/projects/"),
-        (inspector, f"/projects/{c['project'].pk}/"),
+        (inspector, f"/projects/{c.project.pk}/"),
         (inspector, "/warnings/"),
         (inspector, "/inbox/"),
         (office, "/"),
@@ -137,7 +136,7 @@ def _pages(c: dict[str, Any]) -> list[tuple[Any, str]]:
 
 
 def test_main_pages_in_english_show_no_chinese_but_user_data(
-    handled: dict[str, Any], english_catalogue: None
+    handled: Received, english_catalogue: None
 ) -> None:
     data = _user_data()
     problems = {}

@@ -6,6 +6,7 @@ test_cases.signed)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,21 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
+from arrears import workdays
 from arrears.errors import Conflict
 from complaints.cases import outcomes
 from complaints.cases import services as case_services
 from complaints.intake import services as intake_services
 from complaints.models import Case, Outcome
 from tests.complaints.conftest import complaint_data
-from tests.complaints.test_cases import signed  # noqa: F401 - the fixture
+from tests.complaints.test_cases import (
+    Signed,
+    signed,  # noqa: F401 - the fixture
+)
+from tests.races import run_together
 
 OWED = Decimal("86400.00")
 FEN = Decimal("0.01")
@@ -35,15 +41,15 @@ def _pay(case: Case, user: Any, amount: Decimal, workers: int = 1) -> Any:
     )
 
 
-def _case(signed: dict[str, Any]) -> Case:  # noqa: F811
-    return Case.objects.get(pk=signed["case"].pk)
+def _case(signed: Signed) -> Case:  # noqa: F811
+    return Case.objects.get(pk=signed.case.pk)
 
 
 # --- Payments never exceed what is owed ------------------------------------------------------
 
 
-def test_paying_exactly_what_is_owed_then_one_fen_more(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_paying_exactly_what_is_owed_then_one_fen_more(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     _pay(case, user, Decimal("50000.00"), 7)
     _pay(case, user, OWED - Decimal("50000.00"), 5)  # exactly the rest
     assert _case(signed).recovered_amount == OWED
@@ -55,8 +61,8 @@ def test_paying_exactly_what_is_owed_then_one_fen_more(signed: dict[str, Any]) -
     assert not case.entries.filter(kind="payment", data__amount="0.01").exists()
 
 
-def test_one_payment_one_fen_over_is_refused(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_one_payment_one_fen_over_is_refused(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     with pytest.raises(ValidationError) as info:
         _pay(case, user, OWED + FEN)
     message = info.value.message_dict["amount"][0]
@@ -65,8 +71,8 @@ def test_one_payment_one_fen_over_is_refused(signed: dict[str, Any]) -> None:  #
     assert _case(signed).recovered_amount == OWED
 
 
-def test_revise_then_pay_more(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_revise_then_pay_more(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     _pay(case, user, OWED, 12)
     entry = case_services.case_revise_owed(
         case=case,
@@ -88,8 +94,8 @@ def test_revise_then_pay_more(signed: dict[str, Any]) -> None:  # noqa: F811
         _pay(case, user, FEN)
 
 
-def test_revision_rules(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_revision_rules(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     _pay(case, user, Decimal("40000.00"), 6)
     with pytest.raises(ValidationError) as info:
         case_services.case_revise_owed(
@@ -123,8 +129,8 @@ def test_revision_rules(signed: dict[str, Any]) -> None:  # noqa: F811
         _pay(case, user, FEN)
 
 
-def test_a_complaint_joining_later_adds_to_the_revised_amount(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_a_complaint_joining_later_adds_to_the_revised_amount(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     case_services.case_revise_owed(
         case=case, user=user, amount_owed=Decimal("100000.00"), reason="核实后增加"
     )
@@ -143,8 +149,8 @@ def test_a_complaint_joining_later_adds_to_the_revised_amount(signed: dict[str, 
     assert (joined.amount_owed, joined.workers_owed) == (Decimal("109000.00"), 15)
 
 
-def test_the_database_refuses_more_recovered_than_owed(signed: dict[str, Any]) -> None:  # noqa: F811
-    case = signed["case"]
+def test_the_database_refuses_more_recovered_than_owed(signed: Signed) -> None:  # noqa: F811
+    case = signed.case
     with pytest.raises(IntegrityError), transaction.atomic():
         Case.objects.filter(pk=case.pk).update(recovered_amount=OWED + FEN)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -154,35 +160,16 @@ def test_the_database_refuses_more_recovered_than_owed(signed: dict[str, Any]) -
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_payments_at_once_cannot_together_exceed_what_is_owed(signed: dict[str, Any]) -> None:  # noqa: F811
-    import threading
+def test_two_payments_at_once_cannot_together_exceed_what_is_owed(signed: Signed) -> None:  # noqa: F811
+    case = signed.case
 
-    from django.db import connections
+    def pay(user: Any) -> Callable[[], Any]:
+        return lambda: _pay(Case.objects.get(pk=case.pk), user, Decimal("50000.00"), 6)
 
-    case = signed["case"]
-    barrier = threading.Barrier(2)
-    outcomes_: list[str] = []
-
-    def pay(user: Any) -> None:
-        try:
-            barrier.wait()
-            _pay(Case.objects.get(pk=case.pk), user, Decimal("50000.00"), 6)
-            outcomes_.append("paid")
-        except ValidationError:
-            outcomes_.append("refused")
-        finally:
-            connections.close_all()
-
-    threads = [
-        threading.Thread(target=pay, args=(u,)) for u in (signed["housing_a"], signed["head_a"])
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes_ = run_together(pay(signed.housing_a), pay(signed.head_a))
     # each alone fits (50,000 ≤ 86,400); together they would not: one waits for the other's
     # row lock, then sees 36,400 left
-    assert sorted(outcomes_) == ["paid", "refused"]
+    assert sorted(type(o).__name__ for o in outcomes_) == ["CasePayment", "ValidationError"]
     assert _case(signed).recovered_amount == Decimal("50000.00")
     assert case.payments.count() == 1
 
@@ -199,14 +186,12 @@ def _close(case: Case, user: Any, outcome: str) -> Case:
 def _record(case: Case, user: Any, kind: str) -> None:
     due = None
     if kind == "order":
-        from arrears import workdays
-
         due = workdays.add_working_days(timezone.localdate(), 3)
     case_services.case_record(case=case, user=user, kind=kind, text="记录", due_date=due)
 
 
-def test_paid_in_full_needs_every_yuan(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_paid_in_full_needs_every_yuan(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     case_services.case_accept(case=case, user=user)
     with pytest.raises(ValidationError) as info:  # nothing recovered
         _close(case, user, "paid_in_full")
@@ -225,8 +210,8 @@ def test_paid_in_full_needs_every_yuan(signed: dict[str, Any]) -> None:  # noqa:
     assert _close(case, user, "paid_in_full").outcome == "paid_in_full"
 
 
-def test_partly_paid_needs_something_recovered_and_something_owed(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_partly_paid_needs_something_recovered_and_something_owed(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     case_services.case_accept(case=case, user=user)
     with pytest.raises(ValidationError):
         _close(case, user, "partly_paid")  # nothing recovered
@@ -235,8 +220,8 @@ def test_partly_paid_needs_something_recovered_and_something_owed(signed: dict[s
 
 
 @pytest.mark.parametrize("outcome", ["not_substantiated", "withdrawn", "outside_jurisdiction"])
-def test_no_result_outcomes_need_nothing_recovered(signed: dict[str, Any], outcome: str) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_no_result_outcomes_need_nothing_recovered(signed: Signed, outcome: str) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     case_services.case_accept(case=case, user=user)
     assert outcome in outcomes.outcome_choices(case)[0]
     _pay(case, user, FEN, 0)
@@ -259,11 +244,11 @@ def test_no_result_outcomes_need_nothing_recovered(signed: dict[str, Any], outco
     ],
 )
 def test_procedural_outcomes_need_their_step_on_the_timeline(
-    signed: dict[str, Any],  # noqa: F811
+    signed: Signed,  # noqa: F811
     outcome: str,
     step: str,
 ) -> None:
-    case, user = signed["case"], signed["housing_a"]
+    case, user = signed.case, signed.housing_a
     case_services.case_accept(case=case, user=user)
     case_services.case_record(case=case, user=user, kind="call", text="电话联系")  # not enough
     with pytest.raises(ValidationError) as info:
@@ -278,8 +263,8 @@ def test_procedural_outcomes_need_their_step_on_the_timeline(
     assert _close(case, user, outcome).outcome == outcome
 
 
-def test_arbitration_needs_something_still_owed(signed: dict[str, Any]) -> None:  # noqa: F811
-    case, user = signed["case"], signed["housing_a"]
+def test_arbitration_needs_something_still_owed(signed: Signed) -> None:  # noqa: F811
+    case, user = signed.case, signed.housing_a
     case_services.case_accept(case=case, user=user)
     case_services.case_refer_arbitration(case=case, user=user, note="告知申请仲裁")
     _pay(case, user, OWED, 12)
@@ -290,7 +275,6 @@ def test_arbitration_needs_something_still_owed(signed: dict[str, Any]) -> None:
 def test_every_outcome_has_a_rule_and_the_docs_show_it_word_for_word() -> None:
     assert set(outcomes.OUTCOME_RULES) == set(Outcome.values)
     doc = (Path(__file__).resolve().parents[2] / "docs" / "case-rules.md").read_text()
-    from django.utils import translation
 
     with translation.override("zh-hans"):
         for outcome, rule in outcomes.OUTCOME_RULES.items():
@@ -302,11 +286,11 @@ def test_every_outcome_has_a_rule_and_the_docs_show_it_word_for_word() -> None:
 
 
 def test_api_refuses_over_payment_and_wrong_outcome_with_chinese_messages(
-    signed: dict[str, Any],  # noqa: F811
+    signed: Signed,  # noqa: F811
 ) -> None:
     api = APIClient()
-    api.force_authenticate(signed["housing_a"])
-    case = signed["case"]
+    api.force_authenticate(signed.housing_a)
+    case = signed.case
     api.post(f"/api/v1/cases/{case.pk}/accept/")
     r = api.post(
         f"/api/v1/cases/{case.pk}/payments/",
@@ -371,10 +355,10 @@ def _value(html: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def test_page_keeps_what_was_typed_and_shows_the_error(signed: dict[str, Any]) -> None:  # noqa: F811
+def test_page_keeps_what_was_typed_and_shows_the_error(signed: Signed) -> None:  # noqa: F811
     web = Client()
-    web.force_login(signed["housing_a"])
-    case = signed["case"]
+    web.force_login(signed.housing_a)
+    case = signed.case
     web.post(f"/cases/{case.pk}/accept/")
     response = web.post(
         f"/cases/{case.pk}/payment/",

@@ -11,6 +11,10 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from arrears.models import County, Department, User
+from complaints.models import Case as LiveCase
+from complaints.models import Complaint as LiveComplaint
+
 BEFORE = [("complaints", "0009_money_revision_status_form_token")]
 AFTER = [("complaints", "0011_recovered_within_owed_constraints")]
 
@@ -22,7 +26,6 @@ def test_the_repair_raises_owed_to_what_was_paid_and_says_so() -> None:
     executor.migrate(BEFORE)
     apps: Any = executor.loader.project_state(BEFORE).apps
     # The kernel's tables are not rolled back: its current models write them.
-    from arrears.models import County, Department, User
 
     Case = apps.get_model("complaints", "Case")
     Complaint = apps.get_model("complaints", "Complaint")
@@ -74,8 +77,6 @@ def test_the_repair_raises_owed_to_what_was_paid_and_says_so() -> None:
     executor.migrate(executor.loader.graph.leaf_nodes())
 
     # then
-    from complaints.models import Case as LiveCase
-    from complaints.models import Complaint as LiveComplaint
 
     repaired = LiveCase.objects.get(pk=wrong.pk)
     assert (repaired.amount_owed, repaired.workers_owed) == (Decimal("999999.00"), 12)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -21,7 +20,7 @@ from arrears.models import Job, JobState, MessageDelivery
 from complaints.intake import selectors, services
 from complaints.models import Channel, Complaint, DuplicateLink, RevealLog
 from projects.models import Employer
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, complaint_data
 from tests.complaints.test_pages import FORM
 from tests.factories import UserFactory
 
@@ -66,7 +65,7 @@ def _dump() -> str:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_database_dump_has_no_plain_identifier(
-    city: dict[str, Any], caplog: pytest.LogCaptureFixture
+    city: City, caplog: pytest.LogCaptureFixture
 ) -> None:
     public_id = _valid_id(PUBLIC_ID_17)
     caplog.set_level(logging.DEBUG)
@@ -81,7 +80,7 @@ def test_a_database_dump_has_no_plain_identifier(
             industry_code="housing",
         ),
         channel=Channel.SERVICE_WINDOW,
-        received_by=city["duty"],
+        received_by=city.duty,
     )
     repeat = services.complaint_create(
         data=complaint_data(
@@ -109,7 +108,7 @@ def test_a_database_dump_has_no_plain_identifier(
     arrears_services.notification_send(recipients=[staff], kind="test", title="测试", sms=True)
     assert MessageDelivery.objects.filter(channel="sms").exists()
     # reveals, through the service and through the page (the session holds no number)
-    inspector = city["housing_a"]
+    inspector = city.housing_a
     inspector.user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
     inspector = type(inspector).objects.get(pk=inspector.pk)
     for field in ("complainant_phone", "complainant_id_number"):
@@ -120,12 +119,12 @@ def test_a_database_dump_has_no_plain_identifier(
     page.post(f"/complaints/{first.tracking_no}/reveal/", {"field": "complainant_phone"})
     assert RevealLog.objects.count() == 3
     # search, tracking, and a complaint export run as a background job
-    found = selectors.complaints_of_person(user=city["office"], identifier=public_id)
+    found = selectors.complaints_of_person(user=city.office, identifier=public_id)
     assert list(found) == [public]
     assert selectors.track(tracking_no=public.tracking_no, phone_last4=PUBLIC_PHONE[-4:])
     arrears_services.config_set(key="jobs.inline_rows", value=0)
     office = Client()
-    office.force_login(city["office"])
+    office.force_login(city.office)
     month = timezone.localdate().strftime("%Y-%m")
     exported = office.get(f"/reports/rows.csv?subset=received&period={month}")
     assert exported.status_code == 302

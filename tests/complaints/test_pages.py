@@ -11,8 +11,10 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils.timezone import localtime
+from rest_framework.test import APIClient
 
 from complaints.models import Complaint, RevealLog
+from tests.complaints.conftest import City
 
 FORM = {
     "complainant_name": "王五",
@@ -38,7 +40,7 @@ def _tracking(html: str) -> str:
     return match.group(1)
 
 
-def test_public_form_files_a_complaint_and_tracking_finds_it(city: dict[str, Any]) -> None:
+def test_public_form_files_a_complaint_and_tracking_finds_it(city: City) -> None:
     web = Client()
     evidence = SimpleUploadedFile("考勤.jpg", b"\xff\xd8\xff\xe0 fake jpeg", "image/jpeg")
     response = web.post("/complain/", {**FORM, "evidence": [evidence]})
@@ -47,7 +49,7 @@ def test_public_form_files_a_complaint_and_tracking_finds_it(city: dict[str, Any
     tracking = _tracking(response.content.decode())
     complaint = Complaint.objects.get()
     assert complaint.channel == "web_form"
-    assert complaint.project == city["project"]  # matched by name → routed to 东湖 housing
+    assert complaint.project == city.project  # matched by name → routed to 东湖 housing
     assert complaint.attachments.count() == 1
     # tracking: number (any case, with or without the dash) + last four digits
     found = web.post(
@@ -55,12 +57,12 @@ def test_public_form_files_a_complaint_and_tracking_finds_it(city: dict[str, Any
     )
     html = found.content.decode()
     assert 'data-testid="track-result"' in html
-    assert city["a_housing"].name in html
+    assert city.a_housing.name in html
     # nothing personal on the public page
     assert "王五" not in html and "13912345678" not in html and "15000" not in html
 
 
-def test_wrong_phone_and_unknown_number_answer_alike(city: dict[str, Any]) -> None:
+def test_wrong_phone_and_unknown_number_answer_alike(city: City) -> None:
     web = Client()
     tracking = _tracking(web.post("/complain/", FORM, follow=True).content.decode())
     wrong = web.post("/track/", {"tracking_no": tracking, "phone_last4": "0000"})
@@ -71,7 +73,7 @@ def test_wrong_phone_and_unknown_number_answer_alike(city: dict[str, Any]) -> No
         assert 'data-testid="track-result"' not in response.content.decode()
 
 
-def test_tracking_is_rate_limited_per_address(city: dict[str, Any]) -> None:
+def test_tracking_is_rate_limited_per_address(city: City) -> None:
     web = Client()
     codes = [
         web.post(
@@ -86,7 +88,7 @@ def test_tracking_is_rate_limited_per_address(city: dict[str, Any]) -> None:
     assert other.status_code == 200
 
 
-def test_public_form_is_rate_limited(city: dict[str, Any]) -> None:
+def test_public_form_is_rate_limited(city: City) -> None:
     web = Client()
     codes = [
         web.post(
@@ -98,7 +100,7 @@ def test_public_form_is_rate_limited(city: dict[str, Any]) -> None:
     assert Complaint.objects.count() == 5
 
 
-def test_public_form_shows_field_errors_and_saves_nothing(city: dict[str, Any]) -> None:
+def test_public_form_shows_field_errors_and_saves_nothing(city: City) -> None:
     response = Client().post(
         "/complain/", {**FORM, "complainant_id_number": "110105194912310021", "workers_owed": "0"}
     )
@@ -112,9 +114,9 @@ def test_public_form_shows_field_errors_and_saves_nothing(city: dict[str, Any]) 
     assert Complaint.objects.count() == 0
 
 
-def test_duty_officer_entry_records_the_receiving_officer(city: dict[str, Any]) -> None:
+def test_duty_officer_entry_records_the_receiving_officer(city: City) -> None:
     duty = Client()
-    duty.force_login(city["duty"])
+    duty.force_login(city.duty)
     response = duty.post(
         "/intake/new/",
         {
@@ -127,17 +129,17 @@ def test_duty_officer_entry_records_the_receiving_officer(city: dict[str, Any]) 
     )
     assert response.status_code == 302
     complaint = Complaint.objects.get()
-    assert (complaint.channel, complaint.received_by) == ("duty_phone", city["duty"])
+    assert (complaint.channel, complaint.received_by) == ("duty_phone", city.duty)
     assert localtime(complaint.received_at).isoformat() == "2026-11-27T21:30:00+08:00"
 
 
-def test_inbox_sign_and_return_through_pages(city: dict[str, Any]) -> None:
+def test_inbox_sign_and_return_through_pages(city: City) -> None:
     web = Client()
     web.post("/complain/", FORM)
     web.post("/complain/", {**FORM, "complainant_phone": "13900000002"})
     first, second = Complaint.objects.order_by("pk")
     inspector = Client()
-    inspector.force_login(city["housing_a"])
+    inspector.force_login(city.housing_a)
     inbox = inspector.get("/intake/inbox/").content.decode()
     assert first.tracking_no in inbox and second.tracking_no in inbox
     inspector.post(f"/complaints/{first.tracking_no}/sign/")
@@ -146,18 +148,18 @@ def test_inbox_sign_and_return_through_pages(city: dict[str, Any]) -> None:
     second.refresh_from_db()
     assert first.status == "signed" and second.status == "pending_dispatch"
     office = Client()
-    office.force_login(city["office"])
+    office.force_login(city.office)
     assert second.tracking_no in office.get("/intake/dispatch/").content.decode()
-    office.post(f"/complaints/{second.tracking_no}/dispatch/", {"department": city["a_hrss"].pk})
+    office.post(f"/complaints/{second.tracking_no}/dispatch/", {"department": city.a_hrss.pk})
     second.refresh_from_db()
-    assert (second.status, second.department) == ("pending_signature", city["a_hrss"])
+    assert (second.status, second.department) == ("pending_signature", city.a_hrss)
 
 
-def test_pages_mask_identifiers_and_reveal_is_logged(city: dict[str, Any]) -> None:
+def test_pages_mask_identifiers_and_reveal_is_logged(city: City) -> None:
     Client().post("/complain/", {**FORM, "complainant_id_number": "11010519491231002X"})
     complaint = Complaint.objects.get()
     inspector = Client()
-    inspector.force_login(city["housing_a"])
+    inspector.force_login(city.housing_a)
     html = inspector.get(f"/complaints/{complaint.tracking_no}/").content.decode()
     assert "139****5678" in html and "13912345678" not in html
     assert "110105********002X" in html and "11010519491231002X" not in html
@@ -167,34 +169,32 @@ def test_pages_mask_identifiers_and_reveal_is_logged(city: dict[str, Any]) -> No
     )
     assert refused.status_code == 200 and "您没有查看完整个人信息的权限" in refused.content.decode()
     assert "13912345678" not in refused.content.decode() and not RevealLog.objects.exists()
-    city["housing_a"].user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
+    city.housing_a.user_permissions.add(Permission.objects.get(codename="reveal_personal_data"))
     response = inspector.post(
         f"/complaints/{complaint.tracking_no}/reveal/", {"field": "complainant_phone"}, follow=True
     )
     assert "13912345678" in response.content.decode()
-    assert RevealLog.objects.filter(user=city["housing_a"], field="complainant_phone").count() == 1
+    assert RevealLog.objects.filter(user=city.housing_a, field="complainant_phone").count() == 1
     # shown once: the next view is masked again
     html = inspector.get(f"/complaints/{complaint.tracking_no}/").content.decode()
     assert "13912345678" not in html
 
 
-def test_api_lists_mask_identifiers(city: dict[str, Any]) -> None:
-    from rest_framework.test import APIClient
-
+def test_api_lists_mask_identifiers(city: City) -> None:
     Client().post("/complain/", {**FORM, "complainant_id_number": "11010519491231002X"})
     api = APIClient()
-    api.force_authenticate(city["official_a"])
+    api.force_authenticate(city.official_a)
     row = api.get("/api/v1/complaints/").json()["results"][0]
     assert row["complainant_phone"] == "139****5678"
     assert row["complainant_id_number"] == "110105********002X"
 
 
-def test_inbox_filters_and_signs_from_the_list(city: dict[str, Any]) -> None:
+def test_inbox_filters_and_signs_from_the_list(city: City) -> None:
     web = Client()
     web.post("/complain/", FORM)
     web.post("/complain/", {**FORM, "complainant_phone": "13900000002", "employer_name": "另一家"})
     inspector = Client()
-    inspector.force_login(city["housing_a"])
+    inspector.force_login(city.housing_a)
     first, second = Complaint.objects.order_by("pk")
     filtered = inspector.get("/intake/inbox/", {"employer": "另一家"}).content.decode()
     assert f'row-{second.tracking_no}"' in filtered
@@ -211,7 +211,7 @@ def test_inbox_filters_and_signs_from_the_list(city: dict[str, Any]) -> None:
 
 
 def test_typos_do_not_use_up_the_allowance_and_proxies_are_seen_through(
-    city: dict[str, Any], settings: Any
+    city: City, settings: Any
 ) -> None:
     settings.TRUSTED_PROXY_COUNT = 1
     web = Client()
@@ -249,9 +249,9 @@ def test_typos_do_not_use_up_the_allowance_and_proxies_are_seen_through(
     assert blocked.status_code == 429
 
 
-def test_far_past_dates_on_pages_are_errors_not_500(city: dict[str, Any]) -> None:
+def test_far_past_dates_on_pages_are_errors_not_500(city: City) -> None:
     duty = Client()
-    duty.force_login(city["duty"])
+    duty.force_login(city.duty)
     response = duty.post(
         "/intake/new/",
         {

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from complaints.intake import referrals as services
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, complaint_data
 
 
 def _count(fetch: Any) -> int:
@@ -21,13 +21,13 @@ def _count(fetch: Any) -> int:
     return len(ctx.captured_queries)
 
 
-def test_lists_do_not_query_per_row(city: dict[str, Any]) -> None:
+def test_lists_do_not_query_per_row(city: City) -> None:
     api = APIClient()
-    api.force_authenticate(city["office"])
+    api.force_authenticate(city.office)
     web = Client()
-    web.force_login(city["office"])
+    web.force_login(city.office)
     referrals = APIClient()
-    referrals.credentials(HTTP_AUTHORIZATION=f"Api-Key {city['key']}")
+    referrals.credentials(HTTP_AUTHORIZATION=f"Api-Key {city.key}")
     pages = [
         lambda: api.get("/api/v1/complaints/"),
         lambda: web.get("/intake/inbox/"),
@@ -39,7 +39,7 @@ def test_lists_do_not_query_per_row(city: dict[str, Any]) -> None:
     def add(n: int, offset: int) -> None:
         for i in range(n):
             services.referral_submit(
-                client=city["client"],
+                client=city.client,
                 external_id=f"Q-{offset + i}",
                 data=complaint_data(
                     complainant_phone=f"1380000{offset + i:04d}",

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from arrears import config
+from arrears import services as arrears_services
+from complaints.intake import services
 from complaints.models import ApiKey, Complaint
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, complaint_data
+from tests.races import run_at_once, succeeded
 
 
 def _payload(external_id: str = "12345-2026-000001", **overrides: Any) -> dict[str, Any]:
@@ -24,8 +30,8 @@ def _api(key: str | None) -> APIClient:
     return client
 
 
-def test_create_then_replay_then_conflict(city: dict[str, Any]) -> None:
-    api = _api(city["key"])
+def test_create_then_replay_then_conflict(city: City) -> None:
+    api = _api(city.key)
     first = api.post("/api/v1/referrals/", _payload(), format="json")
     assert first.status_code == 201, first.content
     body = first.json()
@@ -47,9 +53,9 @@ def test_create_then_replay_then_conflict(city: dict[str, Any]) -> None:
 
 
 def test_bad_referral_is_a_400_with_field_errors_in_chinese_or_english(
-    city: dict[str, Any],
+    city: City,
 ) -> None:
-    api = _api(city["key"])
+    api = _api(city.key)
     bad = _payload(complainant_id_number="110105194912310021", workers_owed=0)
     r = api.post("/api/v1/referrals/", bad, format="json")
     assert r.status_code == 400
@@ -69,66 +75,63 @@ def test_bad_referral_is_a_400_with_field_errors_in_chinese_or_english(
     assert Complaint.objects.count() == 0
 
 
-def test_keys_are_required_hashed_and_revocable(city: dict[str, Any]) -> None:
+def test_keys_are_required_hashed_and_revocable(city: City) -> None:
     assert _api(None).post("/api/v1/referrals/", _payload(), format="json").status_code in (
         401,
         403,
     )
     assert _api("ak_deadbeef_nope").get("/api/v1/referrals/").status_code == 401
-    key = ApiKey.objects.get(client=city["client"])
-    assert city["key"] not in key.key_hash and len(key.key_hash) == 64
+    key = ApiKey.objects.get(client=city.client)
+    assert city.key not in key.key_hash and len(key.key_hash) == 64
     key.revoked_at = key.created_at
     key.save()
-    assert _api(city["key"]).get("/api/v1/referrals/").status_code == 401
+    assert _api(city.key).get("/api/v1/referrals/").status_code == 401
     # a staff session cannot use the client endpoints
     staff = APIClient()
-    staff.force_authenticate(city["office"])
+    staff.force_authenticate(city.office)
     assert staff.get("/api/v1/referrals/").status_code in (401, 403)
 
 
 def test_reference_with_slashes_round_trips_and_is_private_to_its_client(
-    city: dict[str, Any],
+    city: City,
 ) -> None:
     reference = "GD/12345/2026-11/000042?x=1#y"
-    api = _api(city["key"])
+    api = _api(city.key)
     assert api.post("/api/v1/referrals/", _payload(reference), format="json").status_code == 201
-    from urllib.parse import quote
 
     url = f"/api/v1/referrals/{quote(reference, safe='/')}/"
     r = api.get(url)
     assert r.status_code == 200
     assert r.json()["external_id"] == reference
-    assert _api(city["other_key"]).get(url).status_code == 404
-    assert _api(city["key"]).get("/api/v1/referrals/no-such-ref/").status_code == 404
+    assert _api(city.other_key).get(url).status_code == 404
+    assert _api(city.key).get("/api/v1/referrals/no-such-ref/").status_code == 404
 
 
-def test_status_feedback_follows_the_complaint(city: dict[str, Any]) -> None:
-    from complaints.intake import services
-
-    api = _api(city["key"])
+def test_status_feedback_follows_the_complaint(city: City) -> None:
+    api = _api(city.key)
     api.post(
         "/api/v1/referrals/",
         _payload("R-1", county_code="369902", industry_code="housing"),
         format="json",
     )
     complaint = Complaint.objects.get(external_id="R-1")
-    services.complaint_sign(complaint=complaint, user=city["housing_a"])
+    services.complaint_sign(complaint=complaint, user=city.housing_a)
     body = api.get("/api/v1/referrals/R-1/").json()
     assert body["status"] == "signed"
-    assert body["unit"] == city["a_housing"].name
+    assert body["unit"] == city.a_housing.name
     assert [e["kind"] for e in body["timeline"]] == ["received", "routed", "signed"]
     assert all("张三" not in e["text"] for e in body["timeline"])
 
 
-def test_list_is_filtered_and_cursor_paginated(city: dict[str, Any]) -> None:
-    api = _api(city["key"])
+def test_list_is_filtered_and_cursor_paginated(city: City) -> None:
+    api = _api(city.key)
     for i in range(3):
         api.post(
             "/api/v1/referrals/",
             _payload(f"L-{i}", complainant_phone=f"1380000000{i}"),
             format="json",
         )
-    _api(city["other_key"]).post("/api/v1/referrals/", _payload("other"), format="json")
+    _api(city.other_key).post("/api/v1/referrals/", _payload("other"), format="json")
     page = api.get("/api/v1/referrals/", {"page_size": 2}).json()
     assert [r["external_id"] for r in page["results"]] == ["L-2", "L-1"]
     assert "cursor=" in page["next"]
@@ -137,8 +140,8 @@ def test_list_is_filtered_and_cursor_paginated(city: dict[str, Any]) -> None:
     assert api.get("/api/v1/referrals/", {"status": "signed"}).json()["results"] == []
 
 
-def test_batch_saves_the_valid_ones_and_reports_each(city: dict[str, Any]) -> None:
-    api = _api(city["key"])
+def test_batch_saves_the_valid_ones_and_reports_each(city: City) -> None:
+    api = _api(city.key)
     api.post("/api/v1/referrals/", _payload("B-0"), format="json")
     items = [
         _payload("B-0"),  # replay
@@ -165,8 +168,8 @@ def test_batch_saves_the_valid_ones_and_reports_each(city: dict[str, Any]) -> No
     assert set(Complaint.objects.values_list("external_id", flat=True)) == {"B-0", "B-1", "B-4"}
 
 
-def test_batch_limit(city: dict[str, Any]) -> None:
-    r = _api(city["key"]).post(
+def test_batch_limit(city: City) -> None:
+    r = _api(city.key).post(
         "/api/v1/referrals/batch/",
         {"referrals": [{"external_id": str(i)} for i in range(501)]},
         format="json",
@@ -175,48 +178,30 @@ def test_batch_limit(city: dict[str, Any]) -> None:
     assert Complaint.objects.count() == 0
 
 
-def test_each_client_is_throttled_on_its_own(city: dict[str, Any]) -> None:
-    client = city["client"]
+def test_each_client_is_throttled_on_its_own(city: City) -> None:
+    client = city.client
     client.rate = "3/min"
     client.save()
-    api = _api(city["key"])
+    api = _api(city.key)
     codes = [api.get("/api/v1/referrals/").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
-    assert _api(city["other_key"]).get("/api/v1/referrals/").status_code == 200
+    assert _api(city.other_key).get("/api/v1/referrals/").status_code == 200
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_duplicates_create_exactly_one_complaint(city: dict[str, Any]) -> None:
-    import threading
+def test_concurrent_duplicates_create_exactly_one_complaint(city: City) -> None:
+    def send() -> int:
+        api = _api(city.key)
+        return api.post("/api/v1/referrals/", _payload("RACE-1"), format="json").status_code
 
-    from django.db import connections
-
-    barrier = threading.Barrier(4)
-    codes: list[int] = []
-
-    def send() -> None:
-        try:
-            barrier.wait()
-            codes.append(
-                _api(city["key"])
-                .post("/api/v1/referrals/", _payload("RACE-1"), format="json")
-                .status_code
-            )
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    codes = succeeded(run_at_once(send, 4))
     assert sorted(codes) == [200, 200, 200, 201]
     assert Complaint.objects.filter(external_id="RACE-1").count() == 1
 
 
-def test_far_past_dates_are_400_not_500(city: dict[str, Any]) -> None:
-    api = _api(city["key"])
+def test_far_past_dates_are_400_not_500(city: City) -> None:
+    api = _api(city.key)
     for value in ("0001-01-01T00:00:00", "0001-01-02T00:00:00+08:00", "1900-01-01T00:00:00Z"):
         r = api.post("/api/v1/referrals/", _payload(f"D-{value}", received_at=value), format="json")
         # Well-formed dates the system does not take: refused (422), neither malformed nor a 500.
@@ -248,16 +233,14 @@ def test_far_past_dates_are_400_not_500(city: dict[str, Any]) -> None:
     for url in ("/api/v1/referrals/",):
         assert api.get(url, {"received_after": "0001-01-01"}).status_code == 422
     staff = APIClient()
-    staff.force_authenticate(city["office"])
+    staff.force_authenticate(city.office)
     assert staff.get("/api/v1/complaints/", {"received_after": "0001-01-01"}).status_code == 422
 
 
 def test_reference_keeps_its_spaces_and_same_content_replays_after_normalising(
-    city: dict[str, Any],
+    city: City,
 ) -> None:
-    from urllib.parse import quote
-
-    api = _api(city["key"])
+    api = _api(city.key)
     assert api.post("/api/v1/referrals/", _payload("  pad  "), format="json").status_code == 201
     assert api.get(f"/api/v1/referrals/{quote('  pad  ')}/").status_code == 200
     assert api.get("/api/v1/referrals/pad/").status_code == 404
@@ -270,17 +253,16 @@ def test_reference_keeps_its_spaces_and_same_content_replays_after_normalising(
     assert api.post("/api/v1/referrals/", again, format="json").status_code == 200
 
 
-def test_evidence_for_a_referral_all_or_nothing(city: dict[str, Any]) -> None:
+def test_evidence_for_a_referral_all_or_nothing(city: City) -> None:
     """A referring system sends the contract and pay slips after the referral."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
-    api = _api(city["key"])
+    api = _api(city.key)
     # given: a referral submitted
     assert api.post("/api/v1/referrals/", _payload("REF/2026/7"), format="json").status_code == 201
     complaint = Complaint.objects.get(external_id="REF/2026/7")
 
     def upload(*files: Any, external_id: str = "REF/2026/7", key: str | None = None) -> Any:
-        client = _api(key or city["key"])
+        client = _api(key or city.key)
         return client.post(
             "/api/v1/referral-evidence/",
             {"external_id": external_id, "evidence": list(files)},
@@ -304,21 +286,16 @@ def test_evidence_for_a_referral_all_or_nothing(city: dict[str, Any]) -> None:
     assert saved.json()[0]["content_type"] == "application/pdf"
     assert complaint.attachments.count() == 2
     # another client's reference, an unknown one, and no reference at all
-    assert upload(pdf(), key=city["other_key"]).status_code == 404
+    assert upload(pdf(), key=city.other_key).status_code == 404
     assert upload(pdf(), external_id="nope").status_code == 404
     assert upload(pdf(), external_id="").status_code == 400
     assert upload(external_id="REF/2026/7").status_code == 422  # no files: the service refuses
 
 
-def test_evidence_count_includes_what_is_held(city: dict[str, Any]) -> None:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from arrears import config
-    from arrears import services as arrears_services
-
+def test_evidence_count_includes_what_is_held(city: City) -> None:
     arrears_services.config_set(key="complaints.max_files", value=2)
     config.forget()
-    api = _api(city["key"])
+    api = _api(city.key)
     assert api.post("/api/v1/referrals/", _payload("REF-8"), format="json").status_code == 201
 
     def pdf(name: str) -> Any:

@@ -12,11 +12,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
+from arrears.models import Role
 from complaints.intake import explain
 from complaints.intake.forms import ComplaintForm, StaffComplaintForm
 from complaints.intake.services import complaint_create
 from complaints.models import Complaint, ComplaintEvent, EventKind
-from tests.complaints.conftest import complaint_data
+from tests.complaints.conftest import City, complaint_data
+from tests.factories import UserFactory
 
 # The codes the services store; none of them may reach a reader.
 RAW_CODES = re.compile(
@@ -45,13 +47,13 @@ def _complaint(**overrides: Any) -> Complaint:
 
 
 def test_duty_officer_is_not_offered_signing_and_a_post_is_refused_in_words(
-    city: dict[str, Any],
+    city: City,
 ) -> None:
     # given a complaint waiting for the 东湖 human-resources unit, which the duty officer
     # (city human-resources staff) may see but not sign for
     complaint = _complaint(county_code="369902")
-    assert complaint.department == city["a_hrss"]
-    duty = _client(city["duty"])
+    assert complaint.department == city.a_hrss
+    duty = _client(city.duty)
     # when
     page = duty.get(f"/complaints/{complaint.tracking_no}/").content.decode()
     # then
@@ -63,50 +65,47 @@ def test_duty_officer_is_not_offered_signing_and_a_post_is_refused_in_words(
     assert complaint.status == "pending_signature"
 
 
-def test_the_receiving_unit_is_offered_sign_and_return(city: dict[str, Any]) -> None:
+def test_the_receiving_unit_is_offered_sign_and_return(city: City) -> None:
     complaint = _complaint(county_code="369902")
-    page = _client(city["hrss_a"]).get(f"/complaints/{complaint.tracking_no}/").content.decode()
+    page = _client(city.hrss_a).get(f"/complaints/{complaint.tracking_no}/").content.decode()
     assert 'data-testid="sign"' in page and 'data-testid="return"' in page
     assert 'data-testid="dispatch"' not in page
 
 
 def test_dispatch_is_offered_to_the_city_office_only_while_in_the_queue(
-    city: dict[str, Any],
+    city: City,
 ) -> None:
     queued = _complaint()  # no county, no project, no address: the dispatch queue
     assert queued.status == "pending_dispatch"
-    office = _client(city["office"]).get(f"/complaints/{queued.tracking_no}/").content.decode()
+    office = _client(city.office).get(f"/complaints/{queued.tracking_no}/").content.decode()
     assert 'data-testid="dispatch"' in office and 'data-testid="sign"' not in office
     routed = _complaint(county_code="369902", complainant_phone="13900000009")
-    office = _client(city["office"]).get(f"/complaints/{routed.tracking_no}/").content.decode()
+    office = _client(city.office).get(f"/complaints/{routed.tracking_no}/").content.decode()
     assert 'data-testid="dispatch"' not in office
 
 
-def test_duplicate_decisions_only_for_those_who_may_decide(city: dict[str, Any]) -> None:
-    from arrears.models import Role
-    from tests.factories import UserFactory
-
+def test_duplicate_decisions_only_for_those_who_may_decide(city: City) -> None:
     _complaint(county_code="369902")
     second = _complaint(county_code="369902")  # same employer and phone: flagged
-    clerk = UserFactory.create(role=Role.DUTY_OFFICER, county=city["a"], department=city["a_hrss"])
+    clerk = UserFactory.create(role=Role.DUTY_OFFICER, county=city.a, department=city.a_hrss)
     url = f"/complaints/{second.tracking_no}/"
-    assert 'data-testid="merge"' in _client(city["hrss_a"]).get(url).content.decode()
+    assert 'data-testid="merge"' in _client(city.hrss_a).get(url).content.decode()
     assert 'data-testid="merge"' not in _client(clerk).get(url).content.decode()
 
 
-def test_project_page_offers_inspection_only_to_inspecting_roles(city: dict[str, Any]) -> None:
-    city["project"].department = city["a_housing"]
-    city["project"].save(update_fields=["department"])
-    url = f"/projects/{city['project'].pk}/"
-    inspector = _client(city["housing_a"]).get(url).content.decode()
-    official = _client(city["official_a"]).get(url).content.decode()
+def test_project_page_offers_inspection_only_to_inspecting_roles(city: City) -> None:
+    city.project.department = city.a_housing
+    city.project.save(update_fields=["department"])
+    url = f"/projects/{city.project.pk}/"
+    inspector = _client(city.housing_a).get(url).content.decode()
+    official = _client(city.official_a).get(url).content.decode()
     assert (
         'data-testid="inspection-new"' in inspector and 'data-testid="checklist-form"' in inspector
     )
     assert 'data-testid="inspection-new"' not in official
     assert 'data-testid="checklist-form"' not in official
     # a typed link answers on the project page with the reason, not an error page
-    refused = _client(city["official_a"]).get(f"{url}inspections/new/", follow=True)
+    refused = _client(city.official_a).get(f"{url}inspections/new/", follow=True)
     assert (
         refused.status_code == 200
         and "只有监察员和主管部门可以登记检查" in refused.content.decode()
@@ -127,9 +126,7 @@ def test_project_page_offers_inspection_only_to_inspecting_roles(city: dict[str,
         ({}, "未能按所填县（区）、登记项目或地址确定属地"),
     ],
 )
-def test_routing_is_explained_in_words(
-    city: dict[str, Any], overrides: dict[str, str], words: str
-) -> None:
+def test_routing_is_explained_in_words(city: City, overrides: dict[str, str], words: str) -> None:
     complaint = _complaint(**overrides)
     event = complaint.events.get(kind__in=[EventKind.ROUTED, EventKind.DISPATCH])
     with translation.override("zh-hans"):
@@ -143,14 +140,12 @@ def test_routing_is_explained_in_words(
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_complaint_page_shows_no_raw_code_in_either_language(
-    city: dict[str, Any], language: str
-) -> None:
+def test_complaint_page_shows_no_raw_code_in_either_language(city: City, language: str) -> None:
     first = _complaint(project_address="东湖区湖滨路")
     second = _complaint(project_address="东湖区湖滨路")  # flagged as a possible duplicate
     # an event from before the address was told apart by whose it was
     ComplaintEvent.objects.filter(complaint=first, kind=EventKind.ROUTED).update(note="address")
-    web = _client(city["office"], language)
+    web = _client(city.office, language)
     for complaint in (first, second):
         page = web.get(f"/complaints/{complaint.tracking_no}/").content.decode()
         # In Chinese any Latin word is suspect; in English "project" is a word, so there the
@@ -175,9 +170,9 @@ def test_unknown_codes_are_not_shown_raw() -> None:
     assert "x_y" not in explain.duplicate_reasons(["x_y"])
 
 
-def test_period_not_given_reads_not_filled(city: dict[str, Any]) -> None:
+def test_period_not_given_reads_not_filled(city: City) -> None:
     complaint = _complaint(county_code="369902", period_start=None, period_end=None)
-    page = _client(city["hrss_a"]).get(f"/complaints/{complaint.tracking_no}/").content.decode()
+    page = _client(city.hrss_a).get(f"/complaints/{complaint.tracking_no}/").content.decode()
     period = re.search(r'data-testid="period">([^<]*)<', page)
     assert period and period.group(1) == "未填写"
 
@@ -186,9 +181,9 @@ def test_period_not_given_reads_not_filled(city: dict[str, Any]) -> None:
 
 
 def test_staff_form_speaks_to_the_officer_and_defaults_the_time_to_now(
-    city: dict[str, Any],
+    city: City,
 ) -> None:
-    page = _client(city["duty"]).get("/intake/new/").content.decode()
+    page = _client(city.duty).get("/intake/new/").content.decode()
     assert "投诉人姓名" in page and "您的姓名" not in page
     value = re.search(r'name="received_at" value="([^"]+)"', page)
     assert value, "the call time has no default"
@@ -221,7 +216,7 @@ PUBLIC = {
 }
 
 
-def test_public_form_reports_every_error_in_one_submit(city: dict[str, Any]) -> None:
+def test_public_form_reports_every_error_in_one_submit(city: City) -> None:
     # an empty 情况说明 (the form's check) and a wrong ID check digit (the service's check)
     response = Client().post(
         "/complain/",
@@ -241,7 +236,7 @@ def test_public_form_reports_every_error_in_one_submit(city: dict[str, Any]) -> 
     assert Complaint.objects.count() == 0
 
 
-def test_public_form_asks_first_what_a_worker_knows(city: dict[str, Any]) -> None:
+def test_public_form_asks_first_what_a_worker_knows(city: City) -> None:
     html = Client().get("/complain/").content.decode()
     order = re.findall(r'name="([a-z_]+)"', html)
     for early in ("complainant_name", "complainant_phone", "employer_name", "amount_owed"):

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db.models import F, Q
+from django.utils import timezone
 
 from arrears.models import Role, User
 from complaints.cases import outcomes
@@ -42,8 +43,6 @@ def test_the_seeded_city_obeys_the_money_outcome_and_status_rules(seeded: None) 
 
 
 def test_no_rate_on_the_seeded_dashboards_passes_100_percent(seeded: None) -> None:
-    from django.utils import timezone
-
     office = User.objects.filter(role=Role.CITY_OFFICE).first()
     assert office is not None
     rates = [k for k, m in metrics.METRICS.items() if m.unit == metrics.RATE]

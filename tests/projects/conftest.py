@@ -4,6 +4,7 @@ on it and on a project elsewhere."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -39,8 +40,17 @@ def project(db: Any) -> Project:
     return p
 
 
+@dataclass(frozen=True)
+class Employers:
+    ours: Employer  # the contractor on the fixture's project
+    theirs: Employer  # on a project in another county only
+    inspector: User  # of the project's housing department
+    city_office: User
+    hrss_inspector: User  # of the project's county, another department
+
+
 @pytest.fixture
-def employers(project: Project) -> dict[str, Any]:
+def employers(project: Project) -> Employers:
     """A contractor on the fixture's project, and one on a project in another county."""
     ours = Employer.objects.create(
         name="江城建工集团有限公司", credit_code="914403001922038216", phone="13812345678"
@@ -52,14 +62,14 @@ def employers(project: Project) -> dict[str, Any]:
     )
     theirs = Employer.objects.create(name="西岸劳务有限公司", credit_code="91330100799655058B")
     ProjectParty.objects.create(project=elsewhere, employer=theirs, role="labour_subcontractor")
-    return {
-        "ours": ours,
-        "theirs": theirs,
-        "inspector": User.objects.get(department=project.department),
-        "city_office": UserFactory.create(city_office=True),
-        "hrss_inspector": UserFactory.create(
+    return Employers(
+        ours=ours,
+        theirs=theirs,
+        inspector=User.objects.get(department=project.department),
+        city_office=UserFactory.create(city_office=True),
+        hrss_inspector=UserFactory.create(
             role=Role.INSPECTOR,
             county=project.county,
             department=Department.objects.get(county=project.county, kind=DepartmentKind.HRSS),
         ),
-    }
+    )

@@ -4,8 +4,8 @@ launching one from the page by the city office."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,8 +27,17 @@ def _web(user: User) -> Client:
     return client
 
 
+@dataclass(frozen=True)
+class CampaignRun:
+    campaign: Campaign
+    inspector: User
+    city_office: User
+    project: Project
+    elsewhere: Project  # in another county, inspected in the same campaign
+
+
 @pytest.fixture
-def campaign(project: Project, calendar_2026: None) -> dict[str, Any]:
+def campaign(project: Project, calendar_2026: None) -> CampaignRun:
     """A campaign with two inspections of the fixture's project and one in another county."""
     today = timezone.localdate()
     inspector = User.objects.get(department=project.department)
@@ -75,17 +84,17 @@ def campaign(project: Project, calendar_2026: None) -> dict[str, Any]:
         campaign=action,
         findings=[{"item": "deposit", "description": "保证金未存储"}],
     )
-    return {
-        "campaign": action,
-        "inspector": inspector,
-        "city_office": UserFactory.create(city_office=True),
-        "project": project,
-        "elsewhere": elsewhere,
-    }
+    return CampaignRun(
+        campaign=action,
+        inspector=inspector,
+        city_office=UserFactory.create(city_office=True),
+        project=project,
+        elsewhere=elsewhere,
+    )
 
 
-def test_summary_counts_within_the_users_scope(campaign: dict[str, Any]) -> None:
-    summary = selectors.campaign_summary(campaign=campaign["campaign"], user=campaign["inspector"])
+def test_summary_counts_within_the_users_scope(campaign: CampaignRun) -> None:
+    summary = selectors.campaign_summary(campaign=campaign.campaign, user=campaign.inspector)
     assert summary == {
         "inspections": 2,
         "findings": 4,
@@ -96,13 +105,13 @@ def test_summary_counts_within_the_users_scope(campaign: dict[str, Any]) -> None
         "fines": 1,
         "fines_total": Decimal("60000.00"),
     }
-    city = selectors.campaign_summary(campaign=campaign["campaign"], user=campaign["city_office"])
+    city = selectors.campaign_summary(campaign=campaign.campaign, user=campaign.city_office)
     assert (city["inspections"], city["findings"], city["orders_running"]) == (3, 5, 2)
 
 
-def test_campaign_pages(campaign: dict[str, Any]) -> None:
-    action = campaign["campaign"]
-    web = _web(campaign["inspector"])
+def test_campaign_pages(campaign: CampaignRun) -> None:
+    action = campaign.campaign
+    web = _web(campaign.inspector)
     listing = web.get("/campaigns/").content.decode()
     assert f"campaign-{action.pk}" in listing and "冬季专项行动" in listing
     assert 'data-testid="campaign-form"' not in listing  # inspectors do not launch campaigns
@@ -111,20 +120,20 @@ def test_campaign_pages(campaign: dict[str, Any]) -> None:
     assert "西岸学校" not in page  # the other county's inspection stays hidden
     assert 'data-testid="n-overdue">2<' in page and 'data-testid="n-on-time">1<' in page
     assert "60,000.00" in page
-    city_page = _web(campaign["city_office"]).get(f"/campaigns/{action.pk}/").content.decode()
+    city_page = _web(campaign.city_office).get(f"/campaigns/{action.pk}/").content.decode()
     assert "西岸学校" in city_page
     assert web.get("/campaigns/999999/").status_code == 404
 
 
-def test_inspection_page_preselects_the_campaign(campaign: dict[str, Any]) -> None:
-    action, project = campaign["campaign"], campaign["project"]
-    web = _web(campaign["inspector"])
+def test_inspection_page_preselects_the_campaign(campaign: CampaignRun) -> None:
+    action, project = campaign.campaign, campaign.project
+    web = _web(campaign.inspector)
     page = web.get(f"/projects/{project.pk}/inspections/new/?campaign={action.pk}")
     assert f'value="{action.pk}" selected' in page.content.decode()
 
 
-def test_city_office_launches_a_campaign(campaign: dict[str, Any]) -> None:
-    web = _web(campaign["city_office"])
+def test_city_office_launches_a_campaign(campaign: CampaignRun) -> None:
+    web = _web(campaign.city_office)
     assert 'data-testid="campaign-form"' in web.get("/campaigns/").content.decode()
     response = web.post(
         "/campaigns/",
@@ -144,16 +153,16 @@ def test_city_office_launches_a_campaign(campaign: dict[str, Any]) -> None:
     ],
 )
 def test_bad_campaign_input_gives_chinese_messages(
-    campaign: dict[str, Any], data: dict[str, str], text: str
+    campaign: CampaignRun, data: dict[str, str], text: str
 ) -> None:
-    response = _web(campaign["city_office"]).post("/campaigns/", data)
+    response = _web(campaign.city_office).post("/campaigns/", data)
     assert response.status_code == 200
     assert text in response.content.decode()
     assert Campaign.objects.count() == 1
 
 
-def test_only_the_city_office_launches_campaigns(campaign: dict[str, Any]) -> None:
-    inspector = campaign["inspector"]
+def test_only_the_city_office_launches_campaigns(campaign: CampaignRun) -> None:
+    inspector = campaign.inspector
     response = _web(inspector).post(
         "/campaigns/", {"name": "x", "starts_on": "2026-12-01", "ends_on": "2026-12-10"}
     )
@@ -167,6 +176,6 @@ def test_only_the_city_office_launches_campaigns(campaign: dict[str, Any]) -> No
             name="x",
             starts_on=dt.date(2026, 12, 2),
             ends_on=dt.date(2026, 12, 1),
-            user=campaign["city_office"],
+            user=campaign.city_office,
         )
     assert Campaign.objects.count() == 1

@@ -7,8 +7,10 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from openpyxl import Workbook
 
-from arrears.models import Role
+from arrears import services
+from arrears.models import Job, JobState, Role
 from projects.importer import COLUMNS
 from projects.models import Project
 from tests.factories import UserFactory
@@ -76,8 +78,6 @@ def test_only_the_registry_keepers_import(project: Project, db: Any) -> None:
 
 
 def test_excel_import(project: Project) -> None:
-    from openpyxl import Workbook
-
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -144,9 +144,6 @@ def test_bank_wage_records_import_all_or_nothing(project: Project) -> None:
 def test_a_large_import_runs_as_a_job_and_reports_its_rows(
     project: Project, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from arrears import services
-    from arrears.models import Job, JobState
-
     services.config_set(key="jobs.inline_upload_kb", value=0)
     office = Client()
     office.force_login(UserFactory.create(city_office=True))
@@ -176,9 +173,6 @@ def test_a_large_import_runs_as_a_job_and_reports_its_rows(
 def test_a_large_project_export_runs_as_a_job(
     project: Project, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from arrears import services
-    from arrears.models import Job
-
     office = Client()
     office.force_login(UserFactory.create(city_office=True))
     inline: Any = office.get("/projects/export.csv")

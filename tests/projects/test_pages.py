@@ -7,8 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.test import Client
+from rest_framework.test import APIClient
 
 from arrears.models import Role
+from complaints.integration.api_keys import api_key_issue
+from complaints.models import IntegrationClient
 from projects import services
 from projects.models import Project, Warning
 from tests.factories import UserFactory
@@ -54,11 +57,6 @@ def test_other_departments_do_not_see_the_project(project: Project, db: Any) -> 
 
 
 def test_wage_records_through_the_api(project: Project) -> None:
-    from rest_framework.test import APIClient
-
-    from complaints.integration.api_keys import api_key_issue
-    from complaints.models import IntegrationClient
-
     machine = UserFactory.create(role=Role.INTEGRATION_CLIENT, username="bank")
     client = IntegrationClient.objects.create(user=machine, name="代发银行", channel="inspection")
     bank = APIClient()

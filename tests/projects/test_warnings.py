@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 
-from arrears.models import Role
+from arrears.models import Notification, Role
 from projects import services
 from projects.models import Project, Warning
 from tests.factories import UserFactory
@@ -127,8 +128,6 @@ def test_deposit_expiring_within_30_days_or_expired(project: Project) -> None:
 
 
 def test_staff_are_notified_of_new_warnings(project: Project) -> None:
-    from arrears.models import Notification
-
     _month(project, dt.date(2026, 10, 1), workers=50)
     services.warnings_evaluate(today=TODAY)
     services.warnings_evaluate(today=TODAY)
@@ -136,8 +135,6 @@ def test_staff_are_notified_of_new_warnings(project: Project) -> None:
 
 
 def test_bad_wage_records_are_refused(project: Project) -> None:
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError):
         services.wage_record_save(
             project=project,
@@ -159,8 +156,6 @@ def test_bad_wage_records_are_refused(project: Project) -> None:
 
 
 def test_leaders_do_not_dispose_of_warnings(project: Project) -> None:
-    from django.core.exceptions import PermissionDenied
-
     _month(project, dt.date(2026, 10, 1), workers=50)
     services.warnings_evaluate(today=TODAY)
     warning = Warning.objects.get(project=project, rule="fewer_paid")

@@ -11,6 +11,7 @@ for city dispatch and, for the comparison, a case of county A closed in October 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from unittest import mock
@@ -19,7 +20,7 @@ import pytest
 from django.utils import timezone
 
 from arrears import deadlines
-from arrears.models import DepartmentKind, Industry, Role
+from arrears.models import County, Department, DepartmentKind, Industry, Role, User
 from arrears.reference import ensure_industries
 from complaints.cases import services
 from complaints.models import Case, CaseEntry, Complaint
@@ -93,8 +94,34 @@ def case(county: Any, department: Any, owner: Any, accepted: dt.datetime | None,
     return c
 
 
+@dataclass(frozen=True)
+class October:
+    """The hand-built month's places, people and cases X, Y, Z, W (see the module's doc)."""
+
+    a: County
+    b: County
+    a_hrss: Department
+    a_housing: Department
+    b_hrss: Department
+    office: User
+    official_a: User
+    official_b: User
+    inspector_a: User
+    housing_a: User
+    x: Case
+    y: Case
+    z: Case
+    w: Case
+
+    def user(self, name: str) -> User:
+        """One of the people by name, for tests parametrized over who looks."""
+        found = getattr(self, name)
+        assert isinstance(found, User), name
+        return found
+
+
 @pytest.fixture
-def october(db: Any, calendar_2026: Any) -> dict[str, Any]:
+def october(db: Any, calendar_2026: Any) -> October:
     ensure_industries(Industry)
     housing_industry = Industry.objects.get(code="housing")
     a = CountyFactory.create(code="369902", name="东湖区", short_name="东湖")
@@ -330,19 +357,19 @@ def october(db: Any, calendar_2026: Any) -> dict[str, Any]:
         decided_on=dt.date(2026, 11, 2),
     )
 
-    return {
-        "a": a,
-        "b": b,
-        "a_hrss": a_hrss,
-        "a_housing": a_housing,
-        "b_hrss": b_hrss,
-        "office": office,
-        "official_a": official_a,
-        "official_b": official_b,
-        "inspector_a": inspector_a,
-        "housing_a": housing_a,
-        "x": x,
-        "y": y,
-        "z": z,
-        "w": w,
-    }
+    return October(
+        a=a,
+        b=b,
+        a_hrss=a_hrss,
+        a_housing=a_housing,
+        b_hrss=b_hrss,
+        office=office,
+        official_a=official_a,
+        official_b=official_b,
+        inspector_a=inspector_a,
+        housing_a=housing_a,
+        x=x,
+        y=y,
+        z=z,
+        w=w,
+    )

@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from complaints.models import Case
+from reporting.tasks import warm_dashboards
+from tests.reporting.conftest import October
 from tests.reporting.test_pages import OCT, client
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
@@ -29,10 +32,10 @@ def _closed(c: Client, query: str = OCT) -> int:
     return int(data["total"]["values"]["closed"])
 
 
-def test_a_dashboard_is_kept_and_fresh_recomputes(october: dict[str, Any], cached: Any) -> None:
-    office = client(october["office"])
+def test_a_dashboard_is_kept_and_fresh_recomputes(october: October, cached: Any) -> None:
+    office = client(october.office)
     assert _closed(office) == 3
-    Case.objects.filter(pk=october["y"].pk).update(state="filed", closed_at=None)
+    Case.objects.filter(pk=october.y.pk).update(state="filed", closed_at=None)
     assert _closed(office) == 3  # kept
     assert _closed(office, OCT + "&fresh=1") == 2  # computed again, and kept
     assert _closed(office) == 2
@@ -40,23 +43,19 @@ def test_a_dashboard_is_kept_and_fresh_recomputes(october: dict[str, Any], cache
     assert "数据计算于" in html and "fresh=1" in html
 
 
-def test_kept_dashboards_are_shared_by_scope_only(october: dict[str, Any], cached: Any) -> None:
-    assert _closed(client(october["office"])) == 3
+def test_kept_dashboards_are_shared_by_scope_only(october: October, cached: Any) -> None:
+    assert _closed(client(october.office)) == 3
     # a county official's dashboard is a different entry: county B closed one (W)
-    b = client(october["official_b"]).get(f"/api/v1/reports/dashboard/?{OCT}").json()
+    b = client(october.official_b).get(f"/api/v1/reports/dashboard/?{OCT}").json()
     assert b["total"]["values"]["closed"] == 1
     assert [u["name"] for u in b["units"] if u["id"]] == ["西江区"]
 
 
-def test_beat_warms_the_city_overview(october: dict[str, Any], cached: Any) -> None:
-    from django.utils import timezone
-
-    from reporting.tasks import warm_dashboards
-
+def test_beat_warms_the_city_overview(october: October, cached: Any) -> None:
     assert warm_dashboards() == 2
     year = timezone.localdate().year
-    office = client(october["office"])
+    office = client(october.office)
     first = office.get(f"/api/v1/reports/dashboard/?period={year}").json()["computed_at"]
-    Case.objects.filter(pk=october["y"].pk).update(workers_owed=99)
+    Case.objects.filter(pk=october.y.pk).update(workers_owed=99)
     again = office.get(f"/api/v1/reports/dashboard/?period={year}").json()["computed_at"]
     assert first == again  # served from what beat computed

@@ -13,6 +13,7 @@ from django.test import Client
 
 from arrears import services
 from arrears.models import Job, JobState
+from tests.reporting.conftest import October
 from tests.reporting.test_pages import OCT, body, client
 
 
@@ -38,9 +39,9 @@ def _download(c: Client, job: Job) -> bytes:
 
 
 def test_a_large_row_export_runs_as_a_job_with_the_same_rows(
-    october: dict[str, Any], django_capture_on_commit_callbacks: Any
+    october: October, django_capture_on_commit_callbacks: Any
 ) -> None:
-    c = client(october["office"])
+    c = client(october.office)
     inline = body(c.get(f"/reports/rows.csv?subset=payments&{OCT}"))
     services.config_set(key="jobs.inline_rows", value=0)
     job = _run(c, f"/reports/rows.csv?subset=payments&{OCT}", django_capture_on_commit_callbacks)
@@ -54,19 +55,20 @@ def test_a_large_row_export_runs_as_a_job_with_the_same_rows(
 
 
 def test_a_job_export_is_scoped_to_its_owner(
-    october: dict[str, Any], background_exports: None, django_capture_on_commit_callbacks: Any
+    october: October, background_exports: None, django_capture_on_commit_callbacks: Any
 ) -> None:
-    c = client(october["official_b"])
+    c = client(october.official_b)
     job = _run(c, f"/reports/rows.csv?subset=closed&{OCT}", django_capture_on_commit_callbacks)
     text = _download(c, job).decode("utf-8-sig")
-    assert october["w"].number in text and october["x"].number not in text
-    assert job.scope["county_id"] == october["b"].pk
+    assert october.w.number and october.x.number
+    assert october.w.number in text and october.x.number not in text
+    assert job.scope["county_id"] == october.b.pk
 
 
 def test_a_job_xlsx_keeps_number_formats(
-    october: dict[str, Any], background_exports: None, django_capture_on_commit_callbacks: Any
+    october: October, background_exports: None, django_capture_on_commit_callbacks: Any
 ) -> None:
-    c = client(october["office"])
+    c = client(october.office)
     job = _run(c, f"/reports/rows.xlsx?subset=closed&{OCT}", django_capture_on_commit_callbacks)
     sheet = openpyxl.load_workbook(io.BytesIO(_download(c, job))).active
     header = [cell.value for cell in sheet[1]]
@@ -77,18 +79,18 @@ def test_a_job_xlsx_keeps_number_formats(
 
 
 def test_an_invalid_filter_is_refused_in_the_request_not_in_a_job(
-    october: dict[str, Any], background_exports: None
+    october: October, background_exports: None
 ) -> None:
-    c = client(october["office"])
+    c = client(october.office)
     assert c.get("/reports/rows.csv?subset=nonsense").status_code == 400
     assert not Job.objects.exists()
 
 
 def test_the_ranking_table_is_computed_in_a_job_when_not_cached(
-    october: dict[str, Any], settings: Any, django_capture_on_commit_callbacks: Any
+    october: October, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.REPORTING_CACHE_SECONDS = 600
-    c = client(october["office"])
+    c = client(october.office)
     job = _run(c, f"/reports/table.csv?{OCT}", django_capture_on_commit_callbacks)
     assert job.kind == "reporting.table" and job.state == JobState.DONE
     rows = {row[1]: row for row in csv.reader(io.StringIO(_download(c, job).decode("utf-8-sig")))}

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from arrears import services as arrears_services
 from arrears.models import County
+from complaints.cases.services import case_days_recompute
+from complaints.models import Case
 from reporting import metrics, periods, selectors
-from tests.reporting.conftest import NOW
+from tests.reporting.conftest import NOW, October
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
 pytestmark = pytest.mark.dates
@@ -28,8 +33,8 @@ def unit(b: selectors.Dashboard, county: County | None) -> selectors.Unit:
     return next(u for u in b.units if u.id == (county.pk if county else None))
 
 
-def test_county_a_in_october(october: dict[str, Any]) -> None:
-    a = unit(board(october["office"]), october["a"])
+def test_county_a_in_october(october: October) -> None:
+    a = unit(board(october.office), october.a)
     assert a.values == {
         "received": 3,  # 1 Oct 00:00, 15 Oct, 31 Oct 23:59 (not 30 Sep 23:59 or 1 Nov 00:00)
         "accepted": 2,  # Y, Z (X was accepted in September)
@@ -67,16 +72,16 @@ def test_county_a_in_october(october: dict[str, Any]) -> None:
     assert a.previous["orders"] == 1
 
 
-def test_working_days_stored_at_closure_across_national_day(october: dict[str, Any]) -> None:
-    x, y, w = (october[k] for k in ("x", "y", "w"))
+def test_working_days_stored_at_closure_across_national_day(october: October) -> None:
+    x, y, w = october.x, october.y, october.w
     assert (x.working_days_taken, x.closed_on_time) == (6, True)
     assert (y.working_days_taken, y.closed_on_time) == (16, False)
     assert (w.working_days_taken, w.closed_on_time) == (21, False)
 
 
-def test_county_b_and_the_city_total(october: dict[str, Any]) -> None:
-    b = board(october["office"])
-    county_b = unit(b, october["b"])
+def test_county_b_and_the_city_total(october: October) -> None:
+    b = board(october.office)
+    county_b = unit(b, october.b)
     assert county_b.values["received"] == 1
     assert county_b.values["accepted"] == 0
     assert county_b.values["closure_rate"] is None  # nothing accepted: no rate, not 0%
@@ -97,15 +102,15 @@ def test_county_b_and_the_city_total(october: dict[str, Any]) -> None:
     assert b.total.avg_days_change == D("-5.67")
 
 
-def test_ranking_by_on_time_rate(october: dict[str, Any]) -> None:
-    b = board(october["office"])
+def test_ranking_by_on_time_rate(october: October) -> None:
+    b = board(october.office)
     assert [(u.name, u.rank) for u in b.units] == [
         ("东湖区", 1),
         ("西江区", 2),
         ("待分派/未归属", None),
     ]
     by_days = selectors.dashboard(
-        user=october["office"],
+        user=october.office,
         filters=selectors.Filters(OCTOBER),
         rank_by="avg_days",
         now=NOW,
@@ -113,34 +118,34 @@ def test_ranking_by_on_time_rate(october: dict[str, Any]) -> None:
     assert [u.name for u in by_days.units][:2] == ["东湖区", "西江区"]  # fewer days is better
 
 
-def test_november_and_custom_periods(october: dict[str, Any]) -> None:
-    november = unit(board(october["office"], periods.month(2026, 11)), october["a"])
+def test_november_and_custom_periods(october: October) -> None:
+    november = unit(board(october.office, periods.month(2026, 11)), october.a)
     assert november.values["received"] == 1
     assert november.values["recovered"] == D("1000.00")
     assert november.values["fines"] == 1
     autumn = periods.parse("custom", "2026-09-01", "2026-10-31")
-    both = unit(board(october["office"], autumn), october["a"])
+    both = unit(board(october.office, autumn), october.a)
     assert both.values["accepted"] == 3  # X, Y, Z
     assert both.values["received"] == 4
 
 
-def test_filters_narrow_every_figure(october: dict[str, Any]) -> None:
-    office = october["office"]
+def test_filters_narrow_every_figure(october: October) -> None:
+    office = october.office
     web = board(office, channel="web_form").total.values
     assert web["received"] == 1  # 15 Oct
     assert web["accepted"] == 1  # Y
     assert web["recovered"] == D("50000.00")
-    housing = board(office, industry_id=october["y"].industry_id).total.values
+    housing = board(office, industry_id=october.y.industry_id).total.values
     assert housing["accepted"] == 1  # Y
     assert housing["inspections"] == 1  # the projects are housing projects
-    department = board(office, department_id=october["a_housing"].pk).total.values
+    department = board(office, department_id=october.a_housing.pk).total.values
     assert department["received"] == 1  # 31 Oct
     assert department["orders"] == 2
     assert department["accepted"] == 0
 
 
-def test_breakdowns_and_trend(october: dict[str, Any]) -> None:
-    b = board(october["office"])
+def test_breakdowns_and_trend(october: October) -> None:
+    b = board(october.office)
     channel = {row["value"]: row["count"] for row in b.breakdowns["channel"]}
     assert channel == {"hotline_12345": 2, "web_form": 1, "service_window": 1, "duty_phone": 1}
     outcome = {row["value"]: row["count"] for row in b.breakdowns["outcome"]}
@@ -159,8 +164,8 @@ def test_breakdowns_and_trend(october: dict[str, Any]) -> None:
     ] == [("东湖区", "东湖区人社局", 1, 0), ("东湖区", "东湖区住建局", 0, 1)]
 
 
-def test_every_count_equals_the_rows_it_links_to(october: dict[str, Any]) -> None:
-    office = october["office"]
+def test_every_count_equals_the_rows_it_links_to(october: October) -> None:
+    office = october.office
     total = board(office).total.values
     filters = selectors.Filters(OCTOBER)
     for key, metric in metrics.METRICS.items():
@@ -248,8 +253,6 @@ def test_custom_period_comparisons() -> None:
     ],
 )
 def test_bad_periods_say_what_is_wrong(args: tuple[str, ...], field: str) -> None:
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError) as caught:
         periods.parse(*args)
     assert field in caught.value.message_dict
@@ -263,26 +266,21 @@ def test_amounts_shown_in_wan_rounded_half_up() -> None:
 
 
 def test_a_calendar_change_recounts_the_days_closed_cases_took(
-    october: dict[str, Any], django_capture_on_commit_callbacks: Any
+    october: October, django_capture_on_commit_callbacks: Any
 ) -> None:
     """9 October becomes a holiday after the fact: X (28 Sep → 12 Oct) and Y (9 → 30 Oct, the
     start day itself does not count) are recounted, W too; the averages follow."""
-    import datetime as dt
-
-    from arrears import services as arrears_services
-    from complaints.models import Case
 
     with django_capture_on_commit_callbacks(execute=True):
         arrears_services.calendar_day_set(day=dt.date(2026, 10, 9), kind="holiday", name="测试")
     days = dict(
-        Case.objects.filter(pk__in=[october[k].pk for k in "xyw"]).values_list(
+        Case.objects.filter(pk__in=[october.x.pk, october.y.pk, october.w.pk]).values_list(
             "number", "working_days_taken"
         )
     )
-    assert days == {october["x"].number: 5, october["y"].number: 16, october["w"].number: 20}
-    a = unit(board(october["office"]), october["a"])
+    assert days == {october.x.number: 5, october.y.number: 16, october.w.number: 20}
+    a = unit(board(october.office), october.a)
     assert a.values["avg_days"] == D("10.50")  # (5 + 16) / 2
     # Running it again changes nothing.
-    from complaints.cases.services import case_days_recompute
 
     assert case_days_recompute() == 0

@@ -14,6 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from arrears.models import User
+from complaints.intake import selectors as complaints
+from projects import selectors as projects
 
 # Queries of the whole home page (session, user, the shell's badge and scope, the calendar,
 # one per figure, the messages) — a constant, not a count of rows.
@@ -62,9 +64,6 @@ def test_each_role_sees_its_figures_within_a_constant_number_of_queries(
 
 
 def test_the_numbers_equal_the_lists_they_link_to(client: Any, seeded: None) -> None:
-    from complaints.intake import selectors as complaints
-    from projects import selectors as projects
-
     dept = User.objects.get(username="dept")
     client.force_login(dept)
     shown = _figures(client.get("/").content.decode())
