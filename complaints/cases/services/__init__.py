@@ -1,0 +1,80 @@
+"""Case handling: one place for the allowed transitions, the working-day clocks of a case,
+triage, the timeline, payments, extensions, closure and reopening — in four modules (core,
+lifecycle, handling, money), named here as one service API.
+
+Every transition is a conditional UPDATE on the current state (core.TRANSITIONS), so two
+officers acting at once cannot apply it twice; the loser gets a Conflict (409). Every other
+action runs inside core._acting_on: the case row locked and the action's precondition checked
+on it."""
+
+from complaints.cases.services.core import (
+    ACCEPT,
+    ACTION_NAMES,
+    CLOSE,
+    ORDER,
+    RESPOND,
+    TRANSITIONS,
+    allowed_actions,
+    close_days,
+    complaints_follow,
+    criminal_flag,
+    refresh_case_totals,
+    suggest_class,
+)
+from complaints.cases.services.handling import (
+    case_decide_extension,
+    case_decide_pending_extension,
+    case_feedback,
+    case_record,
+    case_refer_arbitration,
+    case_request_extension,
+    case_resume,
+    case_transfer_police,
+    case_triage,
+)
+from complaints.cases.services.lifecycle import (
+    case_accept,
+    case_close,
+    case_days_recompute,
+    case_file,
+    case_for_complaint,
+    case_refuse,
+    case_reopen,
+)
+from complaints.cases.services.money import (
+    case_record_payment,
+    case_revise_owed,
+)
+
+__all__ = [
+    "ACCEPT",
+    "ACTION_NAMES",
+    "CLOSE",
+    "ORDER",
+    "RESPOND",
+    "TRANSITIONS",
+    "allowed_actions",
+    "case_accept",
+    "case_close",
+    "case_days_recompute",
+    "case_decide_extension",
+    "case_decide_pending_extension",
+    "case_feedback",
+    "case_file",
+    "case_for_complaint",
+    "case_record",
+    "case_record_payment",
+    "case_refer_arbitration",
+    "case_refuse",
+    "case_reopen",
+    "case_request_extension",
+    "case_resume",
+    "case_revise_owed",
+    "case_transfer_police",
+    "case_triage",
+    "close_days",
+    "complaints_follow",
+    "criminal_flag",
+    "refresh_case_totals",
+    "suggest_class",
+]

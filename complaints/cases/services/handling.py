@@ -1,0 +1,249 @@
+"""What an officer does while a case is open: triage (三办), timeline records with their
+evidence, arbitration and the police, extensions and their decision, feedback after closure."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from arrears import config, deadlines, workdays
+from arrears.errors import Conflict
+from arrears.models import DeadlineState, Role, User
+from complaints.cases import selectors
+from complaints.cases.services.core import (
+    CLOSE,
+    ORDER,
+    RESPOND,
+    _acting_on,
+    _check_scope,
+    _close_clock,
+    _entry,
+    _open_clock,
+    _open_or,
+    _running,
+    close_days,
+)
+from complaints.evidence import store_evidence, validate_files
+from complaints.models import (
+    RECORDABLE,
+    Case,
+    CaseAttachment,
+    CaseEntry,
+    CaseState,
+    EntryKind,
+    ExtensionRequest,
+    ExtensionState,
+    TriageClass,
+)
+from complaints.permissions import can_decide_extension
+
+
+def case_triage(
+    *,
+    case: Case,
+    user: User,
+    triage_class: str,
+    reason: str = "",
+    leader: User | None = None,
+    team: list[User] | None = None,
+    plan: str = "",
+) -> Case:
+    """三办: confirm or change the suggested class; a major case needs its leader and plan."""
+    _check_scope(case, user)
+    if triage_class not in TriageClass.values:
+        raise ValidationError({"triage_class": [_("未知的分类")]})
+    if triage_class != case.suggested_class and not reason.strip():
+        raise ValidationError({"reason": [_("与系统建议的分类不同，请填写理由")]})
+    if triage_class == TriageClass.MAJOR:
+        if leader is None or leader.role not in (Role.CITY_LEADER, Role.COUNTY_OFFICIAL):
+            raise ValidationError({"leader": [_("重大案件须指定包案领导")]})
+        if not plan.strip():
+            raise ValidationError({"plan": [_("重大案件须填写处置方案")]})
+    with _acting_on(case, _open_or(_("案件已结束，不能重新分类"))) as case:
+        case.triage_class = triage_class
+        case.triage_reason = reason.strip()
+        case.leader = leader if triage_class == TriageClass.MAJOR else None
+        case.plan = plan.strip()
+        case.save(update_fields=["triage_class", "triage_reason", "leader", "plan"])
+        if team is not None:
+            case.team.set(team)
+        running = _running(case, CLOSE)
+        if running is not None:
+            # The class sets the closing period; the clock keeps its start and extensions.
+            deadlines.deadline_set_length(deadline=running, working_days=close_days(case))
+        _entry(
+            case,
+            EntryKind.TRIAGE,
+            user,
+            reason.strip(),
+            data={"class": triage_class, "suggested": case.suggested_class},
+        )
+    return case
+
+
+def _attach(entry: CaseEntry, upload: UploadedFile) -> CaseAttachment:
+    attachment: CaseAttachment = store_evidence(CaseAttachment(entry=entry), upload)
+    return attachment
+
+
+def case_record(
+    *,
+    case: Case,
+    user: User,
+    kind: str,
+    text: str,
+    due_date: datetime.date | None = None,
+    files: Sequence[UploadedFile] = (),
+) -> CaseEntry:
+    """A call, site visit, interview, order to pay (with its deadline) or mediation."""
+
+    _check_scope(case, user)
+    if kind not in RECORDABLE:
+        raise ValidationError({"kind": [_("该类记录须通过相应操作办理")]})
+    if not text.strip():
+        raise ValidationError({"text": [_("请填写内容")]})
+    validate_files(files)
+    if kind == EntryKind.ORDER and due_date is None:
+        raise ValidationError({"due_date": [_("责令支付须写明限期")]})
+    with _acting_on(case, _open_or(_("案件已结束，请先重新办理"))) as case:
+        entry = _entry(case, kind, user, text.strip(), due_date=due_date)
+        for upload in files:
+            _attach(entry, upload)
+        if kind in (EntryKind.CALL, EntryKind.VISIT, EntryKind.INTERVIEW):
+            _close_clock(case, RESPOND)  # the first contact answers the response clock
+        if kind == EntryKind.ORDER and due_date is not None:
+            # The employer's time to pay is a clock of its own: reminded and escalated by the
+            # sweep unless a payment is recorded first. A new order replaces the last one.
+            _close_clock(case, ORDER)
+            today = timezone.localdate()
+            days = workdays.working_days_between(today, due_date)
+            if days < 1:
+                raise ValidationError({"due_date": [_("限期须晚于今天至少一个工作日")]})
+            _open_clock(case, ORDER, started_on=today, working_days=days)
+    return entry
+
+
+def case_refer_arbitration(*, case: Case, user: User, note: str) -> CaseEntry:
+    """转劳动仲裁: the closing clock pauses while arbitration runs, if configured."""
+    _check_scope(case, user)
+    with _acting_on(case, _open_or(_("案件已结束"))) as case:
+        entry = _entry(case, EntryKind.ARBITRATION, user, note.strip())
+        running = _running(case, CLOSE)
+        if (
+            running is not None
+            and running.state == DeadlineState.OPEN
+            and config.get("case.pause_on_arbitration")
+        ):
+            deadlines.deadline_pause(deadline=running)
+            _entry(case, EntryKind.PAUSE, user, _("等待仲裁结果，暂停计时"))
+    return entry
+
+
+def case_resume(*, case: Case, user: User, note: str = "") -> CaseEntry:
+    _check_scope(case, user)
+    running = _running(case, CLOSE)
+    if running is None or running.state != DeadlineState.PAUSED:
+        raise Conflict(_("办结时限未暂停"))
+    with transaction.atomic():
+        deadlines.deadline_resume(deadline=running)
+        return _entry(case, EntryKind.RESUME, user, note.strip())
+
+
+def case_transfer_police(*, case: Case, user: User, note: str) -> CaseEntry:
+    """移送公安 for refusing to pay wages (Criminal Law art. 276-1)."""
+    _check_scope(case, user)
+    with _acting_on(case, _open_or(_("案件已结束"))) as case:
+        return _entry(
+            case, EntryKind.POLICE, user, note.strip(), data={"criminal_flag": case.criminal_flag}
+        )
+
+
+def case_request_extension(
+    *, case: Case, user: User, working_days: int, reason: str
+) -> ExtensionRequest:
+    """延期: once per case, up to the configured number of working days."""
+
+    _check_scope(case, user)
+    limit = config.get("case.extension_max_days")
+    if not 1 <= working_days <= limit:
+        raise ValidationError({"working_days": [_("延期应在1至%(n)s个工作日之间") % {"n": limit}]})
+    if not reason.strip():
+        raise ValidationError({"reason": [_("请填写延期理由")]})
+    if _running(case, CLOSE) is None:
+        raise Conflict(_("案件立案后才能申请延期"))
+    try:
+        with transaction.atomic():
+            request = ExtensionRequest.objects.create(
+                case=case, working_days=working_days, reason=reason.strip(), requested_by=user
+            )
+            _entry(
+                case,
+                EntryKind.EXTENSION_REQUEST,
+                user,
+                reason.strip(),
+                data={"working_days": working_days},
+            )
+    except IntegrityError as exc:
+        raise Conflict(_("该案件已申请过延期（只可延期一次）")) from exc
+    return request
+
+
+def case_decide_extension(
+    *, request: ExtensionRequest, user: User, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """The head of the unit, the county or the city office decides; not the requester."""
+    _check_scope(request.case, user)
+    if not can_decide_extension(user, request):
+        raise PermissionDenied(_("延期须由承办单位负责人、县（区）负责人或市欠薪办审批"))
+    state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
+    with transaction.atomic():
+        updated = ExtensionRequest.objects.filter(
+            pk=request.pk, state=ExtensionState.PENDING
+        ).update(state=state, decided_by=user, decided_at=timezone.now())
+        if not updated:
+            raise Conflict(_("该延期申请已审批"))
+        request.refresh_from_db()
+        case = request.case
+        if approve:
+            running = _running(case, CLOSE)
+            if running is None:
+                raise Conflict(_("案件没有进行中的办结时限"))
+            deadlines.deadline_extend(deadline=running, working_days=request.working_days)
+        _entry(
+            case,
+            EntryKind.EXTENSION_DECISION,
+            user,
+            note.strip(),
+            data={"approved": approve, "working_days": request.working_days},
+        )
+    return request
+
+
+def case_decide_pending_extension(
+    *, case: Case, user: User, approve: bool, note: str = ""
+) -> ExtensionRequest:
+    """Decide the case's pending extension request: the page and the API name the case, the
+    request is looked up here."""
+    request = selectors.pending_extension(case=case)
+    if request is None:
+        raise Conflict(_("没有待审批的延期申请"))
+    return case_decide_extension(request=request, user=user, approve=approve, note=note)
+
+
+def case_feedback(*, case: Case, user: User, satisfaction: int, note: str = "") -> Case:
+    """回访: the complainants' satisfaction after closure."""
+    _check_scope(case, user)
+    if not 1 <= satisfaction <= 5:
+        raise ValidationError({"satisfaction": [_("满意度为1至5")]})
+    closed = _("结案后才能回访")
+    with _acting_on(case, lambda c: None if c.state == CaseState.CLOSED else closed) as case:
+        case.satisfaction = satisfaction
+        case.save(update_fields=["satisfaction"])
+        _entry(case, EntryKind.FEEDBACK, user, note.strip(), data={"satisfaction": satisfaction})
+    return case
