@@ -97,7 +97,7 @@ read -r SESSION_ID CSRF_SECRET CSRF_TOKEN <"$WORK/session"
 API_KEY=$(grep -o 'ak_[A-Za-z0-9_-]*' "$WORK/seed.log" | head -1 || true)
 if [ -z "$API_KEY" ]; then
   API_KEY=$("$PY" manage.py shell -v 0 -c '
-from complaints.integration.authentication import api_key_issue
+from complaints.integration.api_keys import api_key_issue
 from complaints.models import IntegrationClient
 print(api_key_issue(client=IntegrationClient.objects.get(user__username="hotline12345"), label="api-contract"))
 ')
