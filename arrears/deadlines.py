@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import config, locks, workdays
-from arrears.models import Deadline, DeadlineState, Notification, Role, User
+from arrears import config, locks, offices, workdays
+from arrears.models import County, Deadline, DeadlineState, Notification, Role, User
 from arrears.models.deadlines import RUNNING_STATES
 from arrears.notifications import Text, copies_enqueue, digest_roles, held_channels, render_for
 
@@ -272,7 +272,8 @@ class _Recipients:
     def __init__(self) -> None:
         self._staff: dict[int | None, list[User]] = {}
         self._county: dict[int, list[User]] = {}
-        self._city: dict[int, list[User]] = {}
+        self._city: dict[tuple[int | None, int], list[User]] = {}
+        self._city_of: dict[int, int] | None = None
 
     def staff(self, deadline: Deadline) -> list[User]:
         if deadline.owner is not None and deadline.owner.is_active:
@@ -292,15 +293,24 @@ class _Recipients:
             )
         return self._staff[key]
 
-    def city(self, level: int) -> list[User]:
-        roles = [Role.CITY_OFFICE] if level < 2 else [Role.CITY_OFFICE, Role.CITY_LEADER]
-        if level not in self._city:
-            self._city[level] = list(User.objects.filter(is_active=True, role__in=roles))
-        return self._city[level]
+    def city_of(self, deadline: Deadline) -> int | None:
+        if deadline.county_id is None:
+            return None
+        if self._city_of is None:  # a few dozen counties: one query per sweep
+            self._city_of = dict(County.objects.values_list("pk", "city_id"))
+        return self._city_of.get(deadline.county_id)
+
+    def city(self, city_id: int | None, level: int) -> list[User]:
+        """The deadline's city office (and from level 2 its leaders); the province office
+        for a clock no city holds."""
+        key = (city_id, level)
+        if key not in self._city:
+            self._city[key] = list(offices.office_users(city_id=city_id, leaders=level >= 2))
+        return self._city[key]
 
     def escalation(self, deadline: Deadline, level: int) -> list[User]:
-        """Level 1: the county's officials (the city office where there are none); level 2
-        and above: the city office and city leaders, plus whoever the subject names (e.g. the
+        """Level 1: the county's officials (its city's office where there are none); level 2
+        and above: that city's office and city leaders, plus whoever the subject names (e.g. the
         leader who owns a major case)."""
         users: list[User] = []
         if level == 1 and deadline.county_id is not None:
@@ -312,7 +322,7 @@ class _Recipients:
                 )
             users = list(self._county[deadline.county_id])
         if not users or level >= 2:
-            users += self.city(level)
+            users += self.city(self.city_of(deadline), level)
         extra = getattr(deadline.subject, "deadline_recipients", None)
         if callable(extra):
             users += [u for u in extra(deadline, level) if u is not None]

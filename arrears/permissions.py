@@ -8,7 +8,16 @@ from arrears.roles import Role
 
 
 def is_city_office(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.role == Role.CITY_OFFICE))
+    """The task-force office's duties (dispatch, campaigns, the message log…): a city's office
+    within its city, the province office everywhere; what each sees is arrears.scoping's."""
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or user.role in (Role.CITY_OFFICE, Role.PROVINCE_OFFICE))
+    )
+
+
+def is_province_office(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.role == Role.PROVINCE_OFFICE))
 
 
 def can_edit_calendar(user: Any) -> bool:

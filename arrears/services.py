@@ -264,13 +264,14 @@ def calendar_years_needing_data(*, today: datetime.date | None = None) -> list[i
 
 
 def calendar_coverage_alert(*, today: datetime.date | None = None) -> list[int]:
-    """Alert the city office (once a day, per year) while a needed year is not official."""
+    """Alert the offices (once a day, per year) while a needed year is not official. The
+    calendar is the State Council's, one for every city, so any office may enter it."""
     today = today or timezone.localdate()
     missing = calendar_years_needing_data(today=today)
     if not missing:
         return []
     admins = User.objects.filter(is_active=True).filter(
-        models.Q(role=Role.CITY_OFFICE) | models.Q(is_superuser=True)
+        models.Q(role__in=[Role.PROVINCE_OFFICE, Role.CITY_OFFICE]) | models.Q(is_superuser=True)
     )
     for year in missing:
         notification_send(

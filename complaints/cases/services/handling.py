@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from arrears import config, deadlines, workdays
 from arrears.errors import Conflict
-from arrears.models import DeadlineState, Role, User
+from arrears.models import DeadlineState, User
 from complaints.cases import selectors
 from complaints.cases.services.core import (
     CLOSE,
@@ -61,8 +61,8 @@ def case_triage(
     if triage_class != case.suggested_class and not reason.strip():
         raise ValidationError({"reason": [_("与系统建议的分类不同，请填写理由")]})
     if triage_class == TriageClass.MAJOR:
-        if leader is None or leader.role not in (Role.CITY_LEADER, Role.COUNTY_OFFICIAL):
-            raise ValidationError({"leader": [_("重大案件须指定包案领导")]})
+        if leader is None or not selectors.case_leader_choices(case).filter(pk=leader.pk).exists():
+            raise ValidationError({"leader": [_("重大案件须指定包案领导（本市领导或县区负责人）")]})
         if not plan.strip():
             raise ValidationError({"plan": [_("重大案件须填写处置方案")]})
     with _acting_on(case, _open_or(_("案件已结束，不能重新分类"))) as case:
