@@ -36,13 +36,20 @@ KIND_LABELS: dict[str, Any] = {}
 SWEEP_BATCH = 500
 
 
-def ladder() -> list[int]:
-    raw = str(config.get("deadline.escalation_ladder"))
+def ladder(city: int | None = None) -> list[int]:
+    """The escalation ladder in force in `city` (each city may set its own)."""
+    raw = str(config.get("deadline.escalation_ladder", city=city))
     try:
         steps = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError as exc:
         raise ValidationError(_("升级阶梯格式应为逗号分隔的工作日数，如 0,2")) from exc
     return sorted(steps)
+
+
+def _city_of(county_id: int | None) -> int | None:
+    if county_id is None:
+        return None
+    return County.objects.values_list("city_id", flat=True).filter(pk=county_id).first()
 
 
 def _midnight(day: datetime.date) -> datetime.datetime:
@@ -81,13 +88,14 @@ def _apply_clock(deadline: Deadline, *, now: datetime.datetime | None = None) ->
     escalation start over (they are per due date)."""
     now = now or timezone.now()
     old_due = deadline.due_date if deadline.pk else None
+    city = _city_of(deadline.county_id)
     values = clock(
         workdays.get_calendar(),
         deadline.started_on,
         deadline.working_days + deadline.extended_days,
-        config.get("deadline.reminder_working_days"),
+        config.get("deadline.reminder_working_days", city=city),
         0,
-        ladder(),
+        ladder(city),
     )
     moved = old_due is not None and values["due_date"] != old_due
     if old_due is None or (moved and values["due_at"] > now):
@@ -98,9 +106,9 @@ def _apply_clock(deadline: Deadline, *, now: datetime.datetime | None = None) ->
             workdays.get_calendar(),
             deadline.started_on,
             deadline.working_days + deadline.extended_days,
-            config.get("deadline.reminder_working_days"),
+            config.get("deadline.reminder_working_days", city=city),
             deadline.escalation_level,
-            ladder(),
+            ladder(city),
         )
     for name, value in values.items():
         setattr(deadline, name, value)
@@ -232,23 +240,26 @@ def deadlines_recompute() -> int:
     only rows whose stored values differ (row-by-row bulk_update was ~25x slower than SQL,
     docs/performance.md)."""
     calendar = workdays.get_calendar()
-    remind_days = config.get("deadline.reminder_working_days")
-    steps = ladder()
     changed = 0
     for state in RUNNING:
         running = Deadline.objects.filter(state=state)
+        # Grouped by city too: each city's reminder lead and ladder are its own.
         groups = (
             running.order_by()
-            .values_list("started_on", "working_days", "extended_days", "escalation_level")
+            .values_list(
+                "county__city_id", "started_on", "working_days", "extended_days", "escalation_level"
+            )
             .distinct()
         )
-        for started_on, days, extra, level in list(groups):
-            values = clock(calendar, started_on, days + extra, remind_days, level, steps)
+        for city, started_on, days, extra, level in list(groups):
+            remind_days = config.get("deadline.reminder_working_days", city=city)
+            values = clock(calendar, started_on, days + extra, remind_days, level, ladder(city))
             if state == DeadlineState.PAUSED:
                 values["next_escalation_at"] = None
             with transaction.atomic():
                 changed += (
                     running.filter(
+                        county__city_id=city,
                         started_on=started_on,
                         working_days=days,
                         extended_days=extra,
@@ -434,8 +445,8 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
 
 def sweep_escalations(*, now: datetime.datetime) -> int:
     calendar = workdays.get_calendar()
-    steps = ladder()
     recipients = _Recipients()
+    ladders: dict[int | None, list[int]] = {}
     done = 0
     while True:
         with transaction.atomic():
@@ -446,6 +457,10 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
             messages = []
             for deadline in rows:
                 level = deadline.escalation_level + 1
+                city = recipients.city_of(deadline)
+                if city not in ladders:
+                    ladders[city] = ladder(city)
+                steps = ladders[city]
                 following = None
                 if level < len(steps):
                     following = calendar.end_of_working_day(

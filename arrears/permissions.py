@@ -84,6 +84,7 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
     # Roles and permission groups; `role` is the only personal field it may change (admin).
     ROLES: {"arrears.user": ("view", "change"), "auth.group": _EDIT},
     REFERENCE_DATA: {
+        "arrears.city": _EDIT,
         "arrears.county": _EDIT,
         "arrears.department": _EDIT,
         "arrears.industry": _EDIT,

@@ -108,7 +108,8 @@ def department_for(county: County, industry: Industry | None) -> Department | No
         supervising = departments.filter(industries=industry).order_by("kind").first()
         if supervising is not None:
             return supervising
-    return departments.filter(kind=config.get("complaints.default_department_kind")).first()
+    kind = config.get("complaints.default_department_kind", city=county.city_id)
+    return departments.filter(kind=kind).first()
 
 
 def route(

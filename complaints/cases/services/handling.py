@@ -138,7 +138,7 @@ def case_refer_arbitration(*, case: Case, user: User, note: str) -> CaseEntry:
         if (
             running is not None
             and running.state == DeadlineState.OPEN
-            and config.get("case.pause_on_arbitration")
+            and config.get("case.pause_on_arbitration", city=case.county.city_id)
         ):
             deadlines.deadline_pause(deadline=running)
             _entry(case, EntryKind.PAUSE, user, _("等待仲裁结果，暂停计时"))
@@ -170,7 +170,7 @@ def case_request_extension(
     """延期: once per case, up to the configured number of working days."""
 
     _check_scope(case, user)
-    limit = config.get("case.extension_max_days")
+    limit = config.get("case.extension_max_days", city=case.county.city_id)
     if not 1 <= working_days <= limit:
         raise ValidationError({"working_days": [_("延期应在1至%(n)s个工作日之间") % {"n": limit}]})
     if not reason.strip():
