@@ -28,8 +28,8 @@ from arrears.scoping import for_user, get_for_user_or_404, scope_of
 
 
 def message_deliveries(*, user: User, state: str = "") -> QuerySet[MessageDelivery]:
-    """The e-mail/SMS delivery log. MessageDelivery declares no scope, so `for_user` leaves it
-    to city-wide users (the pages also require the city office)."""
+    """The e-mail/SMS delivery log: the copies sent to people of the user's city (the province
+    office: all; the pages also require an office)."""
     qs = for_user(MessageDelivery.objects.all(), user).select_related("notification__recipient")
     return qs.filter(state=state) if state else qs
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from arrears.fields import EncryptedCharField
 from arrears.identifiers import mask_phone
+from arrears.scoping import ScopePaths
 
 from .outbox import OutboxItem
 
@@ -107,6 +110,9 @@ class MessageDelivery(OutboxItem):
     address = EncryptedCharField(_("发送地址"), max_length=254)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
+
+    # A city's office sees the copies sent to its city's people; the province office all.
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(city="notification__recipient__city")
 
     class Meta:
         verbose_name = _("消息投递")

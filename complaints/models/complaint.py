@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears.audit import AuditedModel
 from arrears.fields import BlindIndexField, PhoneField, ResidentIdField
 from arrears.identifiers import validate_credit_code
+from arrears.models import City, County
 from arrears.scoping import ScopePaths
 
 MAX_AMOUNT = Decimal("999999999.99")  # under ¥1bn: anything larger is a typing error
@@ -266,6 +267,22 @@ class Complaint(AuditedModel):
                 condition=models.Q(project__isnull=False),
             ),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A complaint with a county is in that county's city, whatever set the county (routing,
+        # dispatch, an edit in the admin): the city decides which office sees it.
+        fields = kwargs.get("update_fields")
+        if self.county_id is not None and (fields is None or "county" in fields):
+            self.city_id = County.objects.values_list("city_id", flat=True).get(pk=self.county_id)
+            if fields is not None and "city" not in fields:
+                kwargs["update_fields"] = [*fields, "city"]
+        elif self.county_id is None and self.city_id is None and fields is None:
+            # Placed nowhere: in a deployment of one city, that city's office dispatches it;
+            # with several, it waits in the province office's queue (city empty).
+            cities = list(City.objects.values_list("pk", flat=True)[:2])
+            if len(cities) == 1:
+                self.city_id = cities[0]
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.tracking_no} {self.employer_name}"

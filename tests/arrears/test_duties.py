@@ -18,7 +18,7 @@ from django.test import Client, RequestFactory
 from arrears import demo, permissions, superuser
 from arrears.models import County, Department, Notification, Role, User
 from arrears.scoping import scope_of
-from tests.factories import CountyFactory, DepartmentFactory, UserFactory
+from tests.factories import CityFactory, CountyFactory, DepartmentFactory, UserFactory
 
 ADMIN_ROLES = [Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN]
 
@@ -129,6 +129,7 @@ def test_an_account_without_a_role_sees_nothing(staff: Staff) -> None:
 EXPECTED: dict[str, dict[str, set[str]]] = {
     Role.SYSTEM_ADMIN: {
         "arrears.user": {"view", "add", "change"},
+        "arrears.city": {"view", "add", "change", "delete"},
         "arrears.county": {"view", "add", "change", "delete"},
         "arrears.department": {"view", "add", "change", "delete"},
         "arrears.industry": {"view", "add", "change", "delete"},
@@ -458,7 +459,8 @@ def test_superuser_admin_changes_are_alerted(staff: Staff) -> None:
     client = _client(staff.root)
     before = len(_alerts())  # the login
     response = client.post(
-        "/admin/arrears/county/add/", {"code": "369913", "name": "北山区", "sort_order": 0}
+        "/admin/arrears/county/add/",
+        {"code": "369913", "name": "北山区", "sort_order": 0, "city": CityFactory.create().pk},
     )
     assert response.status_code == 302
     alerts = _alerts()[before:]
@@ -478,7 +480,8 @@ def test_superuser_admin_changes_are_alerted(staff: Staff) -> None:
 
 def test_administrators_changes_are_not_superuser_alerts(staff: Staff) -> None:
     response = _client(staff.sys).post(
-        "/admin/arrears/county/add/", {"code": "369915", "name": "西山区", "sort_order": 0}
+        "/admin/arrears/county/add/",
+        {"code": "369915", "name": "西山区", "sort_order": 0, "city": CityFactory.create().pk},
     )
     assert response.status_code == 302
     assert _alerts() == []

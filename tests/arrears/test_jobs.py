@@ -65,7 +65,7 @@ def test_a_job_runs_after_commit_and_offers_its_whole_file(
     assert (job.done, job.total) == (ROWS, ROWS) and job.percent == 100
     assert job.result_name == "numbers.txt" and job.expires_at is not None
     assert job.result.open("rb").read().decode().split() == [str(i) for i in range(ROWS)]
-    assert job.scope["everything"] is True and job.params["language"]
+    assert job.scope["city_id"] == owner.city_id and job.params["language"]
     # the owner was told
     assert Notification.objects.filter(recipient=owner, kind="job.done").count() == 1
     # a redelivered task finds nothing to do

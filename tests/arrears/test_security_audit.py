@@ -41,7 +41,7 @@ from arrears.models import (
 from complaints.intake import services
 from complaints.models import CaseEntry, ComplaintEvent
 from tests.complaints.conftest import complaint_data
-from tests.factories import CountyFactory, UserFactory
+from tests.factories import CityFactory, CountyFactory, UserFactory
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -131,6 +131,7 @@ def test_role_and_permission_changes_are_security_events(db: None) -> None:
     user = UserFactory.create(username="clerk", role=Role.INSPECTOR)
     with audit.acting_as(user=admin):
         user.role = Role.CITY_OFFICE
+        user.city = CityFactory.create()
         user.save()
         type(user).objects.filter(pk=user.pk).update(is_active=False)  # a bulk change too
         user.display_name = "张三"  # not a security field
@@ -174,8 +175,9 @@ def test_exports_are_recorded_at_start_and_end(
 
 
 def test_reveals_are_recorded_allowed_or_refused(db: None) -> None:
-    complaint = services.complaint_create(data=complaint_data(), channel="web_form")
+    # (the office, and so its city, first: a complaint no rule places is the one city's)
     office = UserFactory.create(username="office", city_office=True)
+    complaint = services.complaint_create(data=complaint_data(), channel="web_form")
     with pytest.raises(PermissionDenied):
         services.complaint_reveal(
             complaint=complaint, user=office, field="complainant_phone", ip="10.0.0.8"

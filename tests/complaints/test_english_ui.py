@@ -37,6 +37,7 @@ def _user_data() -> list[str]:
     """Every piece of text the users typed or the city configured, longest first (so a
     department's name goes before its county's)."""
     values: set[str] = set()
+    values.update(County.objects.values_list("city__name", flat=True))
     values.update(County.objects.values_list("name", flat=True))
     values.update(County.objects.values_list("short_name", flat=True))
     values.update(Department.objects.values_list("name", flat=True))
