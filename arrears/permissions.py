@@ -42,6 +42,7 @@ def menu_for(user: Any) -> dict[str, bool]:
         "sign": role in _HANDLING,
         "register": city or role in _HANDLING | {Role.DUTY_OFFICER},
         "admin": bool(user.is_staff),
+        "city_settings": is_province_office(user) or can_manage_config(user),
         # The administrators' own pages, each for its duty (三员分立, below).
         "audit": can_read_audit(user),
         "security": role == Role.SECURITY_ADMIN,

@@ -14,9 +14,12 @@ from django.db.models import Case, Count, Max, OuterRef, Prefetch, Q, QuerySet, 
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
+from arrears import config
 from arrears.models import (
     CalendarDay,
     CalendarYear,
+    City,
+    ConfigValue,
     County,
     Department,
     MessageDelivery,
@@ -35,7 +38,7 @@ def message_deliveries(*, user: User, state: str = "") -> QuerySet[MessageDelive
 
 
 def county_list(*, user: User) -> QuerySet[County]:
-    return for_user(County.objects.all(), user).annotate(
+    return for_user(County.objects.select_related("city"), user).annotate(
         department_count=Count("departments", distinct=True)
     )
 
@@ -267,3 +270,36 @@ def calendar_year_view(*, year: int) -> dict[str, Any]:
 
 def calendar_years() -> QuerySet[CalendarYear]:
     return CalendarYear.objects.all()
+
+
+@dataclass(frozen=True)
+class CitySettingRow:
+    key: str
+    label: str
+    default: Any
+    province: Any  # the province's value, None where it keeps the default
+    cities: list[Any]  # per city (in `cities` order): its own value, None where it follows
+
+
+def config_by_city() -> tuple[list[City], list[CitySettingRow]]:
+    """What each city changed: every setting a city may set, the default, the province's value
+    and each city's own (for the province office's overview)."""
+    cities = list(City.objects.order_by("sort_order", "code"))
+    stored: dict[tuple[str, int | None], Any] = {
+        (key, city): value
+        for key, city, value in ConfigValue.objects.values_list("key", "city_id", "value")
+    }
+    rows = []
+    for key, setting in sorted(config.REGISTRY.items()):
+        if not setting.per_city:
+            continue
+        rows.append(
+            CitySettingRow(
+                key=key,
+                label=str(setting.label),
+                default=setting.default,
+                province=stored.get((key, None)),
+                cities=[stored.get((key, c.pk)) for c in cities],
+            )
+        )
+    return cities, rows

@@ -92,6 +92,17 @@ def county_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+def config_by_city(request: HttpRequest) -> HttpResponse:
+    """What each city set for itself, beside the default and the province's value: for the
+    province office (who answers for the differences) and the configuration's administrator."""
+    user = request_user(request)
+    if not (permissions.is_province_office(user) or permissions.can_manage_config(user)):
+        raise Http404
+    cities, rows = selectors.config_by_city()
+    return render(request, "arrears/config_by_city.html", {"cities": cities, "rows": rows})
+
+
+@login_required
 def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
     department = selectors.department_detail(user=request_user(request), pk=pk)
     return render(request, "arrears/department_detail.html", {"department": department})

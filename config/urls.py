@@ -40,6 +40,7 @@ urlpatterns = [
     path("accounts/two-factor/", include("arrears.two_factor.urls")),
     # Django's language switch, wrapped so the choice is kept on the user (notifications).
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("org/settings/", views.config_by_city, name="config-by-city"),
     path("org/counties/", views.county_list, name="county-list"),
     path("org/counties/<str:code>/", views.county_detail, name="county-detail"),
     path("org/departments/<int:pk>/", views.department_detail, name="department-detail"),

@@ -285,3 +285,15 @@ def test_seed_demo_builds_a_province_of_n_cities(db: Any) -> None:
     assert User.objects.filter(role=Role.PROVINCE_OFFICE).count() == 1
     with pytest.raises(Exception, match="--cities"):
         call_command("seed_demo", cities=99, stdout=StringIO())
+
+
+def test_the_province_office_sees_what_each_city_changed(two_cities: TwoCities) -> None:
+    services.config_set(key="case.accept_days", value=3, city=two_cities.city_b)
+    page = _web(two_cities.province_office).get("/org/settings/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    row = body.split('data-key="case.accept_days"')[1].split("</tr>")[0]
+    assert 'data-testid="city-value">3<' in row and row.count('data-testid="city-value"') == 1
+    assert "云岭市" in body and "江城市" in body
+    # a city's office does not (nor does anyone else without the duty)
+    assert _web(two_cities.city_office).get("/org/settings/").status_code == 404
