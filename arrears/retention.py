@@ -230,16 +230,21 @@ def _create(table: str, key: str, month: datetime.date, using: str) -> bool:
     return True
 
 
-def partitions_drop_archived(*, table: str, last_seq: int, using: str = "default") -> int:
-    """Inside `audit_archive`'s delete transaction: drop each month partition whose rows are
-    all archived (seq ≤ last_seq) — a whole month without a row-by-row DELETE. Returns the
-    rows dropped; the caller deletes what is left by seq. A partition whose lock is not had
-    within DROP_LOCK_TIMEOUT, or a role that may not drop it, leaves it to that DELETE."""
+def partitions_drop_archived(
+    *, table: str, last_seq: int, before: datetime.date, using: str = "default"
+) -> int:
+    """Inside `audit_archive`'s delete transaction: drop each month partition that ended by
+    `before` and whose rows are all archived (seq ≤ last_seq) — a whole month without a
+    row-by-row DELETE. Returns the rows dropped; the caller deletes what is left by seq. A
+    partition whose lock is not had within DROP_LOCK_TIMEOUT, or a role that may not drop
+    it, is left to that DELETE."""
     dropped = 0
     connection = connections[using]
     for part in partitions_list(table, using):
-        if part.is_default:
-            continue
+        if part.month is None or next_month(part.month) > before:
+            # The default partition, and months not wholly before the archive's date (an
+            # empty month ahead must stay, or its rows would fall into the default).
+            break
         try:
             with transaction.atomic(using=using), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")

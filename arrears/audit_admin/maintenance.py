@@ -178,7 +178,7 @@ def audit_archive(
     done = _write(to, plans, using, before)
     _verify_file(to, done)
     digest = hashlib.sha256(to.read_bytes()).hexdigest()
-    _delete(done, plans, using, to, digest)
+    _delete(done, plans, using, to, digest, before)
     for item in done:
         security_event(
             kind="audit_archived",
@@ -272,6 +272,7 @@ def _delete(
     using: str,
     to: Path,
     digest: str,
+    before: datetime.date,
 ) -> None:
     connection = connections[using]
     with transaction.atomic(using=using):
@@ -286,7 +287,7 @@ def _delete(
             dropped = 0
             if retention.is_partitioned(item.table, using):
                 dropped = retention.partitions_drop_archived(
-                    table=item.table, last_seq=end, using=using
+                    table=item.table, last_seq=end, before=before, using=using
                 )
             qs = model._default_manager.using(using).filter(seq__lte=end)
             deleted = dropped + qs._raw_delete(using)
