@@ -23,7 +23,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, connections, models, transaction
+from django.db import DatabaseError, OperationalError, connections, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +46,9 @@ CHUNK = 5000
 # parent): a long read such as the daily chain walk must not queue every audit writer behind
 # the drop. On timeout the rows are deleted instead, or the drop waits for the next run.
 DROP_LOCK_TIMEOUT = "2s"
+# How long creating a month may wait for its locks (see _create); a run that gives way tries
+# again the next day, months ahead of need.
+ATTACH_LOCK_TIMEOUT = "2s"
 # Serialises partition maintenance (two beats, a command and a task at once): "partitio".
 LOCK_KEY = 0x706172746974696F
 
@@ -179,8 +182,13 @@ def partitions_ensure(
             continue
         existing = {p.month for p in partitions_list(table, using)}
         for month in _months_ahead(now, ahead):
-            if month not in existing and _create(table, key, month, using):
-                created.append(partition_name(table, month))
+            if month in existing:
+                continue
+            try:
+                if _create(table, key, month, using):
+                    created.append(partition_name(table, month))
+            except OperationalError as exc:  # the lock timeout; a missing grant still raises
+                logger.warning("%s: month %s not created now (%s)", table, month, exc)
     return created
 
 
@@ -193,78 +201,101 @@ def _create(table: str, key: str, month: datetime.date, using: str) -> bool:
         cursor.execute("SELECT to_regclass(%s)", [name])
         if cursor.fetchone()[0] is not None:  # another run made it meanwhile
             return False
+        # A table of its own, then ATTACH: that locks the parent only in SHARE UPDATE
+        # EXCLUSIVE mode, which inserts do not wait for (CREATE TABLE … PARTITION OF would
+        # take ACCESS EXCLUSIVE). It still locks the default partition exclusively, to check
+        # it holds none of the month's rows, and every audit writer reads the chain's head
+        # through the parent — the default included — until it commits. So the attach waits
+        # for the writers in flight, and the writers that come after wait behind it: at most
+        # ATTACH_LOCK_TIMEOUT, after which this month is left for the next run.
+        cursor.execute(f"SET LOCAL lock_timeout = '{ATTACH_LOCK_TIMEOUT}'")
+        cursor.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS)")
         default = f"{table}_default"
         cursor.execute(
-            f"SELECT count(*) FROM {default} WHERE {key} >= %s AND {key} < %s",  # noqa: S608
+            f"INSERT INTO {name} SELECT * FROM {default} "  # noqa: S608
+            f"WHERE {key} >= %s AND {key} < %s",
             [low, high],
         )
-        caught = cursor.fetchone()[0]
-        if not caught:
-            # Creating the partition scans the default for rows of its range (none: fast).
-            cursor.execute(
-                f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM (%s) TO (%s)",
-                [low, high],
-            )
-        else:
-            # The default holds rows of this month (maintenance had lapsed): a partition cannot
-            # be created over them, so they move into a new table that is then attached. The
-            # rows are moved, not removed: the trail's DELETE exception is taken for it.
-            cursor.execute(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS)")
-            cursor.execute(
-                f"INSERT INTO {name} SELECT * FROM {default} "  # noqa: S608
-                f"WHERE {key} >= %s AND {key} < %s",
-                [low, high],
+        if cursor.rowcount:
+            # The default caught rows of this month (maintenance had stopped): they move into
+            # it — moved, not removed, under the trail's DELETE exception.
+            logger.warning(
+                "%s: %s rows moved from the default into %s", table, cursor.rowcount, name
             )
             cursor.execute("SET LOCAL arrears.audit_archive = 'on'")
             cursor.execute(
                 f"DELETE FROM {default} WHERE {key} >= %s AND {key} < %s",  # noqa: S608
                 [low, high],
             )
-            cursor.execute(
-                f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)",
-                [low, high],
-            )
-            logger.warning(
-                "%s: moved %s rows from the default partition into %s", table, caught, name
-            )
+        cursor.execute(
+            f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)",
+            [low, high],
+        )
+        cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
     return True
 
 
-def partitions_drop_archived(
+def archived_rows_remove(
     *, table: str, last_seq: int, before: datetime.date, using: str = "default"
 ) -> int:
-    """Inside `audit_archive`'s delete transaction: drop each month partition that ended by
-    `before` and whose rows are all archived (seq ≤ last_seq) — a whole month without a
-    row-by-row DELETE. Returns the rows dropped; the caller deletes what is left by seq. A
-    partition whose lock is not had within DROP_LOCK_TIMEOUT, or a role that may not drop
-    it, is left to that DELETE."""
-    dropped = 0
+    """Inside `audit_archive`'s delete transaction, on a partitioned trail: remove the rows
+    with seq ≤ last_seq, dropping each month that ended by `before` and holds nothing else
+    (no row-by-row DELETE of a whole month) and deleting from the other partitions. Returns
+    the rows removed, for the archive's count check.
+
+    The deletes run first and the drops last, because a drop locks the whole table (ACCESS
+    EXCLUSIVE) until the archive commits. A drop waits at most DROP_LOCK_TIMEOUT for that
+    lock (a long reader, such as the daily chain walk, must not queue every audit writer
+    behind it); if it cannot have it, or the role may not drop tables, those months are
+    deleted row by row instead and their empty partitions dropped later."""
     connection = connections[using]
-    for part in partitions_list(table, using):
-        if part.month is None or next_month(part.month) > before:
-            # The default partition, and months not wholly before the archive's date (an
-            # empty month ahead must stay, or its rows would fall into the default).
-            break
-        try:
-            with transaction.atomic(using=using), connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
-                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-                cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
-                cursor.execute(
-                    f"SELECT count(*), coalesce(max(seq), 0) FROM {part.name}"  # noqa: S608
-                )
+    parts = partitions_list(table, using)
+    whole: list[str] = []
+    with connection.cursor() as cursor:
+        for part in parts:
+            if part.month is None or next_month(part.month) > before:
+                break  # the default, and months not wholly before the archive's date
+            cursor.execute(f"SELECT coalesce(max(seq), 0) FROM {part.name}")  # noqa: S608
+            if cursor.fetchone()[0] > last_seq:
+                break  # months are in order: this and every later one hold live rows
+            whole.append(part.name)
+        removed = 0
+        for part in parts:
+            if part.name not in whole:
+                # Each partition by its own seq index; the cloned trigger lets the archive's
+                # transaction delete.
+                cursor.execute(f"DELETE FROM {part.name} WHERE seq <= %s", [last_seq])  # noqa: S608
+                removed += cursor.rowcount
+    return removed + _drop_or_delete(table, whole, last_seq, using)
+
+
+def _drop_or_delete(table: str, names: list[str], last_seq: int, using: str) -> int:
+    if not names:
+        return 0
+    connection = connections[using]
+    try:
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
+            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+            dropped = 0
+            for name in names:
+                # Counted again under the lock: what is dropped is exactly what is counted.
+                cursor.execute(f"SELECT count(*), coalesce(max(seq), 0) FROM {name}")  # noqa: S608
                 count, highest = cursor.fetchone()
                 if highest > last_seq:
-                    # Months are in order: this one and every later one hold live rows.
-                    break
-                cursor.execute(f"DROP TABLE {part.name}")
+                    raise DatabaseError(f"{name} took a row after seq {last_seq}")
+                cursor.execute(f"DROP TABLE {name}")
                 dropped += count
-        except DatabaseError as exc:
-            logger.warning(
-                "%s: partition %s not dropped (%s); deleting its rows", table, part.name, exc
-            )
-            break
-    return dropped
+            return int(dropped)
+    except DatabaseError as exc:
+        logger.warning("%s: months %s not dropped (%s); deleting their rows", table, names, exc)
+    removed = 0
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f"DELETE FROM {name} WHERE seq <= %s", [last_seq])  # noqa: S608
+            removed += cursor.rowcount
+    return removed
 
 
 def partitions_drop_empty(*, before: datetime.date, using: str = "default") -> list[str]:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from arrears import audit, retention
@@ -21,6 +22,7 @@ from arrears.audit import chain
 from arrears.audit_admin import maintenance
 from arrears.models import AuditEvent, SecurityEvent
 from tests.factories import CountyFactory
+from tests.races import run_together
 
 pytestmark = pytest.mark.postgres
 
@@ -226,3 +228,65 @@ def test_the_migration_goes_back_to_plain_tables_and_forward_again() -> None:
     report = chain.verify()
     assert report.ok, report.problems
     assert SecurityEvent.objects.count() == 2
+
+
+def _drop(*names: str) -> None:
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_maintenance_runs_at_once_create_each_month_once() -> None:
+    # Two beats (or the command while beat runs): the advisory lock and the re-check inside it.
+    months = [f"{t}_p203705" for t in retention.PARTITIONED]
+    now = dt.datetime(2037, 5, 3, tzinfo=SHANGHAI)
+    try:
+        first, second = run_together(
+            lambda: retention.partitions_ensure(months_ahead=0, now=now),
+            lambda: retention.partitions_ensure(months_ahead=0, now=now),
+        )
+        assert not isinstance(first, Exception) and not isinstance(second, Exception)
+        assert sorted([*first, *second]) == sorted(months)
+    finally:
+        _drop(*months)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_creating_a_month_gives_way_to_an_audit_writer_then_succeeds() -> None:
+    # given a transaction that wrote a security event and has not committed: it read the
+    # chain's head through the whole table, the default partition included, which attaching
+    # a month must lock exclusively
+    months = {t: [f"{t}_p203708", f"{t}_p203709"] for t in retention.PARTITIONED}
+    retention.partitions_ensure(months_ahead=0, now=dt.datetime(2037, 8, 1, tzinfo=SHANGHAI))
+    written, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                audit.security_event(kind="login", result="success")
+                written.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=writer)
+    august = dt.datetime(2037, 8, 10, 9, tzinfo=SHANGHAI)
+    try:
+        with time_machine.travel(august, tick=False):
+            thread.start()
+            assert written.wait(30)
+            # when next month is made meanwhile: the trail the writer holds gives way after
+            # the lock timeout (the writer, and those behind it, wait no longer than that)
+            during = retention.partitions_ensure(months_ahead=1, now=august)
+            release.set()
+            thread.join()
+            after = retention.partitions_ensure(months_ahead=1, now=august)
+        # then the other trail's month was made at once, this one's on the next run
+        assert during == ["arrears_auditevent_p203709"]
+        assert after == ["arrears_securityevent_p203709"]
+    finally:
+        release.set()
+        if thread.is_alive():
+            thread.join()
+        _drop(*months["arrears_auditevent"], *months["arrears_securityevent"])

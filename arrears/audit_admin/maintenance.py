@@ -281,16 +281,15 @@ def _delete(
                 # The trigger's one exception, for this transaction only (SET LOCAL).
                 cursor.execute("SET LOCAL arrears.audit_archive = 'on'")
         for item, (model, _anchor_seq, _anchor_mac, end) in zip(done, plans, strict=True):
-            # Whole months first where the trail is partitioned (PostgreSQL): a dropped month
-            # costs no row-by-row DELETE. Then a raw delete of the rest: no cascade
-            # collection, no signals, one statement.
-            dropped = 0
             if retention.is_partitioned(item.table, using):
-                dropped = retention.partitions_drop_archived(
+                # PostgreSQL: whole archived months are dropped, the rest deleted by seq.
+                deleted = retention.archived_rows_remove(
                     table=item.table, last_seq=end, before=before, using=using
                 )
-            qs = model._default_manager.using(using).filter(seq__lte=end)
-            deleted = dropped + qs._raw_delete(using)
+            else:
+                # A raw delete: no cascade collection, no signals, one statement.
+                qs = model._default_manager.using(using).filter(seq__lte=end)
+                deleted = qs._raw_delete(using)
             if deleted != item.count:
                 raise ArchiveRefused(
                     _("待删除记录数（%(d)s）与归档文件（%(n)s）不一致，已撤销")
