@@ -5,7 +5,7 @@ purge of the rest. docs/architecture.md, "Tables that only grow", has the table 
   (migration 0015). `partitions_ensure` keeps `partitions.months_ahead` months ahead; the
   DEFAULT partition catches a row whose month is missing, and a later ensure moves such rows
   into their month. Old months go only through `audit_archive` (archive file first), which
-  drops a month whole once every row in it is archived (`partitions_drop_archived`).
+  drops a month whole once every row in it is archived (`archived_rows_remove`).
 - Notifications, outbox rows (every `OutboxItem` model) and the session records are deleted
   in chunks of primary keys, each chunk its own short transaction, by per-table settings.
 

@@ -1,7 +1,8 @@
 """Verifying and archiving the audit trails: `audit_verify` (and the daily beat task) and
 `audit_archive`. Records are kept at least `audit.retention_days` (≥ 180, 网络安全法 art. 21),
 then moved to a compressed JSON-lines file that carries the chain's anchor, verified, and only
-then deleted, in a transaction that the append-only trigger lets delete."""
+then deleted, in a transaction that the append-only trigger lets delete — on PostgreSQL, where
+the trails are partitioned by month, whole archived months are dropped (arrears/retention.py)."""
 
 from __future__ import annotations
 
