@@ -20,6 +20,7 @@ from arrears.models import (
     AuditEvent,
     CalendarDay,
     CalendarYear,
+    City,
     ConfigValue,
     County,
     Deadline,
@@ -37,9 +38,16 @@ admin.site.site_header = _("根治欠薪案件管理系统")
 admin.site.site_title = _("根治欠薪")
 
 
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "short_name", "sort_order"]
+    search_fields = ["code", "name"]
+
+
 @admin.register(County)
 class CountyAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "short_name", "sort_order"]
+    list_display = ["code", "name", "city", "short_name", "sort_order"]
+    list_filter = ["city"]
     search_fields = ["code", "name"]
 
 
@@ -50,8 +58,8 @@ class IndustryAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "level", "county"]
-    list_filter = ["kind", "level", "county"]
+    list_display = ["name", "kind", "level", "city", "county"]
+    list_filter = ["kind", "level", "city"]
     search_fields = ["name"]
     filter_horizontal = ["industries"]
 
@@ -63,8 +71,15 @@ class ArrearsUserChangeForm(UserChangeForm):
         # fields are read-only here, and the database would then refuse the row with a 500.
         data = super().clean() or {}
         role = data.get("role", self.instance.role)
+        city = data.get("city", self.instance.city)
         county = data.get("county", self.instance.county)
         department = data.get("department", self.instance.department)
+        if role in (Role.CITY_OFFICE, Role.CITY_LEADER) and city is None:
+            raise forms.ValidationError(
+                _("市根治欠薪办和市领导须属于一个地级市，请先由系统管理员设置")
+            )
+        if county is not None and city is not None and county.city_id != city.pk:
+            raise forms.ValidationError(_("所选县（区）不属于所选地级市"))
         if role == Role.COUNTY_OFFICIAL and county is None:
             raise forms.ValidationError(_("县（区）负责人须属于一个县（区），请先由系统管理员设置"))
         if role == Role.DEPARTMENT_OFFICIAL and department is None:
@@ -82,6 +97,7 @@ ACCOUNT_FIELDS = (
     "is_active",
     "display_name",
     "phone",
+    "city",
     "county",
     "department",
 )
@@ -90,8 +106,8 @@ ACCOUNT_FIELDS = (
 @admin.register(User)
 class ArrearsUserAdmin(UserAdmin):
     form = ArrearsUserChangeForm
-    list_display = ["username", "display_name", "role", "county", "department", "is_active"]
-    list_filter = ["role", "county", "is_active"]
+    list_display = ["username", "display_name", "role", "city", "county", "department", "is_active"]
+    list_filter = ["role", "city", "is_active"]
 
     def _duty_fields(self, request: HttpRequest, obj: User | None) -> set[str]:
         """The fields an administrator may change on `obj` (None: a new account)."""
@@ -158,12 +174,12 @@ class ArrearsUserAdmin(UserAdmin):
         *UserAdmin.fieldsets,  # type: ignore[misc]
         (
             _("角色与数据范围"),
-            {"fields": ("display_name", "phone", "role", "county", "department")},
+            {"fields": ("display_name", "phone", "role", "city", "county", "department")},
         ),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
-        (_("角色与数据范围"), {"fields": ("display_name", "role", "county", "department")}),
+        (_("角色与数据范围"), {"fields": ("display_name", "role", "city", "county", "department")}),
     )
 
 
@@ -192,7 +208,7 @@ class ConfigValueForm(forms.ModelForm):
 
     class Meta:
         model = ConfigValue
-        fields = ["key", "value", "note"]
+        fields = ["key", "city", "value", "note"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -203,18 +219,28 @@ class ConfigValueForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("key") in config.REGISTRY:
-            config.REGISTRY[data["key"]].parse(data.get("value"))
+        setting = config.REGISTRY.get(data.get("key", ""))
+        if setting is not None:
+            setting.parse(data.get("value"))
+            if data.get("city") is not None and not setting.per_city:
+                raise forms.ValidationError(_("该配置项全省统一，不能按市设置"))
         return data
 
 
 @admin.register(ConfigValue)
 class ConfigValueAdmin(admin.ModelAdmin):
     form = ConfigValueForm
-    list_display = ["key", "value", "note", "updated_at", "updated_by"]
+    list_display = ["key", "city", "value", "note", "updated_at", "updated_by"]
+    list_filter = ["city"]
 
     def save_model(self, request: HttpRequest, obj: ConfigValue, form: Any, change: bool) -> None:
-        services.config_set(key=obj.key, value=obj.value, note=obj.note, actor=request.user)  # type: ignore[arg-type]
+        services.config_set(
+            key=obj.key,
+            value=obj.value,
+            note=obj.note,
+            actor=request.user,  # type: ignore[arg-type]
+            city=obj.city,
+        )
 
 
 @admin.register(Deadline)

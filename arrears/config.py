@@ -1,6 +1,11 @@
 """Configuration: every number the domain may change (deadlines, thresholds, working hours)
 has a default here with its source, and an administrator may override it (ConfigValue rows,
-edited in the admin). Apps register their own settings with `define` at import time."""
+edited in the admin). Apps register their own settings with `define` at import time.
+
+Two levels: the province's value (a row without a city) is every city's default; a setting
+defined `per_city` (deadlines, thresholds, fine ranges, warning rules, the escalation ladder…)
+may also be set for one city, which then follows its own. `get(key, city=…)` answers for a
+city; without one, the province's value."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from arrears.models import ConfigValue
@@ -25,6 +31,9 @@ class Setting:
     source: str = ""
     minimum: Any = None
     maximum: Any = None
+    # Whether a city may set its own value (within minimum/maximum: a statute's range binds
+    # every city alike).
+    per_city: bool = False
 
     def parse(self, raw: Any) -> Any:
         """Turn a stored/typed value into the setting's Python type; ValidationError if bad."""
@@ -51,28 +60,58 @@ class Setting:
 REGISTRY: dict[str, Setting] = {}
 
 
-def define(key: str, kind: str, default: Any, label: Any, source: str = "", **bounds: Any) -> None:
-    REGISTRY[key] = Setting(key, kind, default, label, source, **bounds)
+def define(
+    key: str,
+    kind: str,
+    default: Any,
+    label: Any,
+    source: str = "",
+    *,
+    per_city: bool = False,
+    **bounds: Any,
+) -> None:
+    REGISTRY[key] = Setting(key, kind, default, label, source, per_city=per_city, **bounds)
 
 
 # Values read in the last few seconds, per process: a request that reads the same setting
 # five times costs one query, and a change reaches every process within CACHE_SECONDS.
 CACHE_SECONDS = 5.0
-_cache: dict[str, tuple[float, Any]] = {}
+_cache: dict[tuple[str, int | None], tuple[float, Any]] = {}
 
 
-def get(key: str) -> Any:
-    """The value in force: the administrator's override if there is one, else the default."""
+def get(key: str, city: int | None = None) -> Any:
+    """The value in force for `city` (a City's id; None: the province): the city's own
+    override if the setting allows one and there is one, else the province's, else the
+    default."""
 
     setting = REGISTRY[key]
+    city_id = city if setting.per_city else None
     now = time.monotonic()
-    cached = _cache.get(key)
+    cached = _cache.get((key, city_id))
     if cached is not None and now - cached[0] < CACHE_SECONDS:
         return cached[1]
-    stored = ConfigValue.objects.filter(key=key).values_list("value", flat=True).first()
+    rows = dict(
+        ConfigValue.objects.filter(key=key)
+        .filter(Q(city__isnull=True) | Q(city_id=city_id))
+        .values_list("city_id", "value")
+    )
+    stored = rows.get(city_id, rows.get(None)) if city_id is not None else rows.get(None)
     value = setting.parse(setting.default if stored is None else stored)
-    _cache[key] = (now, value)
+    _cache[(key, city_id)] = (now, value)
     return value
+
+
+def source_of(key: str, city: int | None) -> str:
+    """Where `city`'s value of `key` comes from: "city", "province" or "default"."""
+    setting = REGISTRY[key]
+    owners = set(
+        ConfigValue.objects.filter(key=key)
+        .filter(Q(city__isnull=True) | Q(city_id=city if setting.per_city else None))
+        .values_list("city_id", flat=True)
+    )
+    if setting.per_city and city is not None and city in owners:
+        return "city"
+    return "province" if None in owners else "default"
 
 
 def forget() -> None:
@@ -102,6 +141,7 @@ define(
     1,
     _("到期前几个工作日提醒"),
     source="本地惯例",
+    per_city=True,
     minimum=0,
     maximum=30,
 )
@@ -120,6 +160,7 @@ define(
     "0,2",
     _("逾期升级阶梯：到期后第几个工作日升级（第1级县区负责人，第2级市欠薪办和市领导）"),
     source="本地惯例",
+    per_city=True,
 )
 define(
     "notifications.digest_roles",

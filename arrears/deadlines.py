@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import config, locks, workdays
-from arrears.models import Deadline, DeadlineState, Notification, Role, User
+from arrears import config, locks, offices, workdays
+from arrears.models import County, Deadline, DeadlineState, Notification, Role, User
 from arrears.models.deadlines import RUNNING_STATES
 from arrears.notifications import Text, copies_enqueue, digest_roles, held_channels, render_for
 
@@ -36,13 +36,20 @@ KIND_LABELS: dict[str, Any] = {}
 SWEEP_BATCH = 500
 
 
-def ladder() -> list[int]:
-    raw = str(config.get("deadline.escalation_ladder"))
+def ladder(city: int | None = None) -> list[int]:
+    """The escalation ladder in force in `city` (each city may set its own)."""
+    raw = str(config.get("deadline.escalation_ladder", city=city))
     try:
         steps = [int(part) for part in raw.split(",") if part.strip()]
     except ValueError as exc:
         raise ValidationError(_("升级阶梯格式应为逗号分隔的工作日数，如 0,2")) from exc
     return sorted(steps)
+
+
+def _city_of(county_id: int | None) -> int | None:
+    if county_id is None:
+        return None
+    return County.objects.values_list("city_id", flat=True).filter(pk=county_id).first()
 
 
 def _midnight(day: datetime.date) -> datetime.datetime:
@@ -81,13 +88,14 @@ def _apply_clock(deadline: Deadline, *, now: datetime.datetime | None = None) ->
     escalation start over (they are per due date)."""
     now = now or timezone.now()
     old_due = deadline.due_date if deadline.pk else None
+    city = _city_of(deadline.county_id)
     values = clock(
         workdays.get_calendar(),
         deadline.started_on,
         deadline.working_days + deadline.extended_days,
-        config.get("deadline.reminder_working_days"),
+        config.get("deadline.reminder_working_days", city=city),
         0,
-        ladder(),
+        ladder(city),
     )
     moved = old_due is not None and values["due_date"] != old_due
     if old_due is None or (moved and values["due_at"] > now):
@@ -98,9 +106,9 @@ def _apply_clock(deadline: Deadline, *, now: datetime.datetime | None = None) ->
             workdays.get_calendar(),
             deadline.started_on,
             deadline.working_days + deadline.extended_days,
-            config.get("deadline.reminder_working_days"),
+            config.get("deadline.reminder_working_days", city=city),
             deadline.escalation_level,
-            ladder(),
+            ladder(city),
         )
     for name, value in values.items():
         setattr(deadline, name, value)
@@ -232,23 +240,26 @@ def deadlines_recompute() -> int:
     only rows whose stored values differ (row-by-row bulk_update was ~25x slower than SQL,
     docs/performance.md)."""
     calendar = workdays.get_calendar()
-    remind_days = config.get("deadline.reminder_working_days")
-    steps = ladder()
     changed = 0
     for state in RUNNING:
         running = Deadline.objects.filter(state=state)
+        # Grouped by city too: each city's reminder lead and ladder are its own.
         groups = (
             running.order_by()
-            .values_list("started_on", "working_days", "extended_days", "escalation_level")
+            .values_list(
+                "county__city_id", "started_on", "working_days", "extended_days", "escalation_level"
+            )
             .distinct()
         )
-        for started_on, days, extra, level in list(groups):
-            values = clock(calendar, started_on, days + extra, remind_days, level, steps)
+        for city, started_on, days, extra, level in list(groups):
+            remind_days = config.get("deadline.reminder_working_days", city=city)
+            values = clock(calendar, started_on, days + extra, remind_days, level, ladder(city))
             if state == DeadlineState.PAUSED:
                 values["next_escalation_at"] = None
             with transaction.atomic():
                 changed += (
                     running.filter(
+                        county__city_id=city,
                         started_on=started_on,
                         working_days=days,
                         extended_days=extra,
@@ -272,7 +283,8 @@ class _Recipients:
     def __init__(self) -> None:
         self._staff: dict[int | None, list[User]] = {}
         self._county: dict[int, list[User]] = {}
-        self._city: dict[int, list[User]] = {}
+        self._city: dict[tuple[int | None, int], list[User]] = {}
+        self._city_of: dict[int, int] | None = None
 
     def staff(self, deadline: Deadline) -> list[User]:
         if deadline.owner is not None and deadline.owner.is_active:
@@ -292,15 +304,24 @@ class _Recipients:
             )
         return self._staff[key]
 
-    def city(self, level: int) -> list[User]:
-        roles = [Role.CITY_OFFICE] if level < 2 else [Role.CITY_OFFICE, Role.CITY_LEADER]
-        if level not in self._city:
-            self._city[level] = list(User.objects.filter(is_active=True, role__in=roles))
-        return self._city[level]
+    def city_of(self, deadline: Deadline) -> int | None:
+        if deadline.county_id is None:
+            return None
+        if self._city_of is None:  # a few dozen counties: one query per sweep
+            self._city_of = dict(County.objects.values_list("pk", "city_id"))
+        return self._city_of.get(deadline.county_id)
+
+    def city(self, city_id: int | None, level: int) -> list[User]:
+        """The deadline's city office (and from level 2 its leaders); the province office
+        for a clock no city holds."""
+        key = (city_id, level)
+        if key not in self._city:
+            self._city[key] = list(offices.office_users(city_id=city_id, leaders=level >= 2))
+        return self._city[key]
 
     def escalation(self, deadline: Deadline, level: int) -> list[User]:
-        """Level 1: the county's officials (the city office where there are none); level 2
-        and above: the city office and city leaders, plus whoever the subject names (e.g. the
+        """Level 1: the county's officials (its city's office where there are none); level 2
+        and above: that city's office and city leaders, plus whoever the subject names (e.g. the
         leader who owns a major case)."""
         users: list[User] = []
         if level == 1 and deadline.county_id is not None:
@@ -312,7 +333,7 @@ class _Recipients:
                 )
             users = list(self._county[deadline.county_id])
         if not users or level >= 2:
-            users += self.city(level)
+            users += self.city(self.city_of(deadline), level)
         extra = getattr(deadline.subject, "deadline_recipients", None)
         if callable(extra):
             users += [u for u in extra(deadline, level) if u is not None]
@@ -424,8 +445,8 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
 
 def sweep_escalations(*, now: datetime.datetime) -> int:
     calendar = workdays.get_calendar()
-    steps = ladder()
     recipients = _Recipients()
+    ladders: dict[int | None, list[int]] = {}
     done = 0
     while True:
         with transaction.atomic():
@@ -436,6 +457,10 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
             messages = []
             for deadline in rows:
                 level = deadline.escalation_level + 1
+                city = recipients.city_of(deadline)
+                if city not in ladders:
+                    ladders[city] = ladder(city)
+                steps = ladders[city]
                 following = None
                 if level < len(steps):
                     following = calendar.end_of_working_day(

@@ -162,7 +162,7 @@ def readiness(*, now: datetime.datetime | None = None) -> Report:
 def _administrators() -> models.QuerySet[User]:
     # The same people the calendar alerts go to (services.calendar_coverage_alert).
     return User.objects.filter(is_active=True).filter(
-        models.Q(role=Role.CITY_OFFICE) | models.Q(is_superuser=True)
+        models.Q(role__in=[Role.PROVINCE_OFFICE, Role.CITY_OFFICE]) | models.Q(is_superuser=True)
     )
 
 

@@ -175,6 +175,7 @@ def _scope_snapshot(user: User) -> dict[str, Any]:
         "role": user.role,
         "superuser": user.is_superuser,
         "everything": scope.everything,
+        "city_id": scope.city_id,
         "county_id": scope.county_id,
         "department_id": scope.department_id,
         "department_kind": scope.department_kind,

@@ -8,7 +8,16 @@ from arrears.roles import Role
 
 
 def is_city_office(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.role == Role.CITY_OFFICE))
+    """The task-force office's duties (dispatch, campaigns, the message log…): a city's office
+    within its city, the province office everywhere; what each sees is arrears.scoping's."""
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or user.role in (Role.CITY_OFFICE, Role.PROVINCE_OFFICE))
+    )
+
+
+def is_province_office(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.role == Role.PROVINCE_OFFICE))
 
 
 def can_edit_calendar(user: Any) -> bool:
@@ -75,6 +84,7 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
     # Roles and permission groups; `role` is the only personal field it may change (admin).
     ROLES: {"arrears.user": ("view", "change"), "auth.group": _EDIT},
     REFERENCE_DATA: {
+        "arrears.city": _EDIT,
         "arrears.county": _EDIT,
         "arrears.department": _EDIT,
         "arrears.industry": _EDIT,

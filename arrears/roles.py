@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
+    # The province office (省根治欠薪办) and province leaders see every city.
+    PROVINCE_OFFICE = "province_office", _("省根治欠薪办")
+    PROVINCE_LEADER = "province_leader", _("省领导")
     CITY_OFFICE = "city_office", _("市根治欠薪办")
     CITY_LEADER = "city_leader", _("市领导")
     COUNTY_OFFICIAL = "county_official", _("县（区）负责人")

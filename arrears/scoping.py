@@ -2,10 +2,11 @@
 every app narrows its queryset with `for_user`; out-of-scope objects then answer 404.
 
 Rules (docs/architecture.md has the table):
-- city task-force office, city leaders and superusers see the whole city;
+- the province office, province leaders and superusers see every city of the province;
+- a city's task-force office and its city leaders see that city, nothing of another;
 - staff of a county-level department see that department's records in that county;
-- staff of a city-level department see their kind of department's records across the city
-  (e.g. the city housing bureau sees every county's housing-department records);
+- staff of a city-level department see their kind of department's records across their city
+  (e.g. the city housing bureau sees every county's housing-department records in its city);
 - a county official (or anyone bound only to a county) sees that county;
 - integration clients and users bound to nothing see nothing through this function (they see
   only their own referrals, through the intake API).
@@ -25,35 +26,66 @@ if TYPE_CHECKING:
 
 _M = TypeVar("_M", bound=Model)
 
+PROVINCE_WIDE_ROLES = frozenset({"province_office", "province_leader"})
 CITY_WIDE_ROLES = frozenset({"city_office", "city_leader"})
 NO_DATA_ROLES = frozenset({"integration_client", "system_admin", "security_admin", "audit_admin"})
 
 
 @dataclass(frozen=True)
 class ScopePaths:
-    """Where a model keeps its county and department, as ORM lookup paths ("pk" for itself)."""
+    """Where a model keeps its county, department and city, as ORM lookup paths ("pk" for
+    itself). Without a city path, the city is the county's (`<county>__city`); a model whose
+    county may be empty (a complaint waiting to be dispatched) names its own city."""
 
     county: str | None = None
     department: str | None = None
+    city: str | None = None
+
+    @property
+    def city_path(self) -> str | None:
+        if self.city is not None:
+            return self.city
+        if self.county is None:
+            return None
+        return "city" if self.county == "pk" else f"{self.county}__city"
 
 
 @dataclass(frozen=True)
 class Scope:
     everything: bool = False
+    city_id: int | None = None
     county_id: int | None = None
     department_id: int | None = None
     department_kind: str | None = None
 
     @property
     def nothing(self) -> bool:
-        return not (self.everything or self.county_id or self.department_id or self.department_kind)
+        return not (
+            self.everything
+            or self.city_id
+            or self.county_id
+            or self.department_id
+            or self.department_kind
+        )
+
+    @property
+    def city_wide(self) -> bool:
+        """The whole of one city (its office and leaders), or everything."""
+        return self.everything or (
+            self.city_id is not None
+            and self.county_id is None
+            and self.department_id is None
+            and self.department_kind is None
+        )
 
 
 def scope_of(user: User | Any) -> Scope:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return Scope()
-    if user.is_superuser or user.role in CITY_WIDE_ROLES:
+    if user.is_superuser or user.role in PROVINCE_WIDE_ROLES:
         return Scope(everything=True)
+    if user.role in CITY_WIDE_ROLES:
+        return Scope(city_id=user.city_id) if user.city_id else Scope()
     # Machine clients see only their own referrals; the three administrators (三员分立) see no
     # case data whatever county or department their account names; an account the system
     # administrator created sees nothing until the security administrator gives it a role.
@@ -62,7 +94,7 @@ def scope_of(user: User | Any) -> Scope:
     department = user.department
     if department is not None:
         if department.county_id is None:
-            return Scope(department_kind=department.kind)
+            return Scope(city_id=department.city_id, department_kind=department.kind)
         return Scope(county_id=department.county_id, department_id=department.pk)
     if user.county_id is not None:
         return Scope(county_id=user.county_id)
@@ -79,9 +111,14 @@ def scope_filter(model: type[Model], scope: Scope) -> Q | None:
         return None
     paths: ScopePaths | None = getattr(model, "scope_paths", None)
     if paths is None or scope.nothing:
-        # A model that does not say where it belongs is visible only city-wide.
+        # A model that does not say where it belongs is visible only province-wide.
         return Q(pk__in=[])
     condition = Q()
+    if scope.city_id is not None:
+        city = paths.city_path
+        if city is None:
+            return Q(pk__in=[])
+        condition &= Q(**{city: scope.city_id})
     if scope.county_id is not None:
         if paths.county is None:
             return Q(pk__in=[])

@@ -226,7 +226,9 @@ def scope_label(*, user: User) -> str:
 
     scope = scope_of(user)
     if scope.everything:
-        return _("全市")
+        return _("全省")
+    if scope.city_wide and user.city_id:
+        return str(user.city)
     if user.department_id:
         return str(user.department)
     if scope.county_id:

@@ -26,6 +26,7 @@ from arrears.enqueue import enqueue
 from arrears.models import (
     CalendarDay,
     CalendarYear,
+    City,
     ConfigValue,
     DayKind,
     Deadline,
@@ -264,13 +265,14 @@ def calendar_years_needing_data(*, today: datetime.date | None = None) -> list[i
 
 
 def calendar_coverage_alert(*, today: datetime.date | None = None) -> list[int]:
-    """Alert the city office (once a day, per year) while a needed year is not official."""
+    """Alert the offices (once a day, per year) while a needed year is not official. The
+    calendar is the State Council's, one for every city, so any office may enter it."""
     today = today or timezone.localdate()
     missing = calendar_years_needing_data(today=today)
     if not missing:
         return []
     admins = User.objects.filter(is_active=True).filter(
-        models.Q(role=Role.CITY_OFFICE) | models.Q(is_superuser=True)
+        models.Q(role__in=[Role.PROVINCE_OFFICE, Role.CITY_OFFICE]) | models.Q(is_superuser=True)
     )
     for year in missing:
         notification_send(
@@ -412,10 +414,20 @@ def notification_mark_read(
 # --- Configuration --------------------------------------------------------------------------
 
 
-def config_set(*, key: str, value: Any, actor: User | None = None, note: str = "") -> Any:
-    """Override a configuration default; the value is checked against its definition."""
+def config_set(
+    *,
+    key: str,
+    value: Any,
+    actor: User | None = None,
+    note: str = "",
+    city: City | None = None,
+) -> Any:
+    """Override a configuration default, for the province (every city's default) or for one
+    `city` where the setting allows it; the value is checked against its definition."""
     if key not in config.REGISTRY:
         raise ValidationError(_("未知的配置项：%(k)s") % {"k": key})
+    if city is not None and not config.REGISTRY[key].per_city:
+        raise ValidationError(_("配置项 %(k)s 全省统一，不能按市设置") % {"k": key})
     parsed = config.REGISTRY[key].parse(value)
     stored = (
         parsed.isoformat(timespec="minutes")
@@ -423,7 +435,7 @@ def config_set(*, key: str, value: Any, actor: User | None = None, note: str = "
         else (str(parsed) if not isinstance(parsed, bool | int | str) else parsed)
     )
     ConfigValue.objects.update_or_create(
-        key=key, defaults={"value": stored, "updated_by": actor, "note": note}
+        key=key, city=city, defaults={"value": stored, "updated_by": actor, "note": note}
     )
     config.forget()
     if key.startswith("calendar.") or key.startswith("deadline."):

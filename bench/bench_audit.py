@@ -36,7 +36,7 @@ from django.db.models import F  # noqa: E402
 
 from arrears import audit, deadlines  # noqa: E402
 from arrears.audit import chain  # noqa: E402
-from arrears.models import AuditEvent, County, Deadline  # noqa: E402
+from arrears.models import AuditEvent, City, County, Deadline  # noqa: E402
 
 
 def timed(fn, repeat: int = 3) -> float:
@@ -64,7 +64,10 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL arrears.audit_archive = 'on'")
         AuditEvent.objects.all().delete()
-        county, _ = County.objects.get_or_create(code="369902", defaults={"name": "东湖区"})
+        city, _ = City.objects.get_or_create(code="369900", defaults={"name": "江城市"})
+        county, _ = County.objects.get_or_create(
+            code="369902", defaults={"name": "东湖区", "city": city}
+        )
         ct = ContentType.objects.get_for_model(County)
         start = dt.date(2026, 1, 5)
         due = dt.datetime(2026, 3, 1, 17, 30, tzinfo=dt.UTC)

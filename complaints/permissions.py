@@ -27,13 +27,16 @@ def can_decide_duplicates(user: Any) -> bool:
         user.is_authenticated
         and (
             user.is_superuser
-            or user.role in HANDLING_ROLES | {Role.COUNTY_OFFICIAL, Role.CITY_OFFICE}
+            or user.role
+            in HANDLING_ROLES | {Role.COUNTY_OFFICIAL, Role.CITY_OFFICE, Role.PROVINCE_OFFICE}
         )
     )
 
 
 # Who approves an extension of a case's closing deadline (延期审批).
-EXTENSION_DECIDERS = frozenset({Role.DEPARTMENT_OFFICIAL, Role.COUNTY_OFFICIAL, Role.CITY_OFFICE})
+EXTENSION_DECIDERS = frozenset(
+    {Role.DEPARTMENT_OFFICIAL, Role.COUNTY_OFFICIAL, Role.CITY_OFFICE, Role.PROVINCE_OFFICE}
+)
 
 
 def can_decide_extension(user: Any, request: Any) -> bool:

@@ -12,6 +12,7 @@ define(
     source="本地惯例",
     minimum=1,
     maximum=730,
+    per_city=True,
 )
 define(
     "complaints.default_department_kind",
@@ -19,6 +20,7 @@ define(
     "hrss",
     _("行业无法对应主管部门时的承办部门类别"),
     source="人社部门牵头负责（保障农民工工资支付条例）",
+    per_city=True,
 )
 define("complaints.max_files", "int", 10, _("每件投诉的证据材料数量上限"), minimum=0, maximum=50)
 define("complaints.max_file_mb", "int", 10, _("单个证据材料大小上限（MB）"), minimum=1, maximum=100)
@@ -51,6 +53,7 @@ define(
     source="关于实施《劳动保障监察条例》若干规定 第18条",
     minimum=1,
     maximum=60,
+    per_city=True,
 )
 define(
     "case.respond_days",
@@ -60,6 +63,7 @@ define(
     source="本地目标（讲话）",
     minimum=1,
     maximum=30,
+    per_city=True,
 )
 define(
     "case.close_days.simple",
@@ -69,6 +73,7 @@ define(
     source="本地目标（讲话“马上办”）",
     minimum=1,
     maximum=60,
+    per_city=True,
 )
 define(
     "case.close_days.ordinary",
@@ -78,6 +83,7 @@ define(
     source="本地目标（讲话）",
     minimum=1,
     maximum=60,
+    per_city=True,
 )
 define(
     "case.close_days.major",
@@ -87,6 +93,7 @@ define(
     source="本地目标（讲话）",
     minimum=1,
     maximum=60,
+    per_city=True,
 )
 define(
     "case.close_days.statutory",
@@ -96,6 +103,7 @@ define(
     source="劳动保障监察条例 第17条",
     minimum=1,
     maximum=120,
+    per_city=True,
 )
 define(
     "case.extension_max_days",
@@ -105,8 +113,16 @@ define(
     source="劳动保障监察条例 第17条",
     minimum=1,
     maximum=60,
+    per_city=True,
 )
-define("case.pause_on_arbitration", "bool", True, _("转劳动仲裁期间暂停计时"), source="本地惯例")
+define(
+    "case.pause_on_arbitration",
+    "bool",
+    True,
+    _("转劳动仲裁期间暂停计时"),
+    source="本地惯例",
+    per_city=True,
+)
 define(
     "case.triage.major_workers",
     "int",
@@ -114,6 +130,7 @@ define(
     _("重大案件：涉及人数不少于"),
     source="本地惯例",
     minimum=1,
+    per_city=True,
 )
 define(
     "case.triage.major_amount",
@@ -122,6 +139,7 @@ define(
     _("重大案件：欠薪金额不少于（元）"),
     source="本地惯例",
     minimum=0,
+    per_city=True,
 )
 define(
     "case.triage.simple_workers",
@@ -130,6 +148,7 @@ define(
     _("简单案件：涉及人数不超过"),
     source="本地惯例",
     minimum=1,
+    per_city=True,
 )
 define(
     "case.triage.simple_amount",
@@ -138,6 +157,7 @@ define(
     _("简单案件：欠薪金额不超过（元）"),
     source="本地惯例",
     minimum=0,
+    per_city=True,
 )
 define(
     "case.triage.repeat_cases",
@@ -146,6 +166,7 @@ define(
     _("重复欠薪：同一单位两年内已有案件数不少于"),
     source="本地惯例",
     minimum=1,
+    per_city=True,
 )
 define(
     "case.criminal.single_yuan",
@@ -154,6 +175,7 @@ define(
     _("拒不支付劳动报酬罪：拖欠一名劳动者（元）"),
     source="法释〔2013〕3号第3条（省定标准，示例辽宁）",
     minimum=0,
+    per_city=True,
 )
 define(
     "case.criminal.total_yuan",
@@ -162,6 +184,7 @@ define(
     _("拒不支付劳动报酬罪：拖欠十名以上劳动者合计（元）"),
     source="法释〔2013〕3号第3条（省定标准，示例辽宁）",
     minimum=0,
+    per_city=True,
 )
 define(
     "case.due_soon_working_days",
@@ -171,6 +194,7 @@ define(
     source="本地惯例",
     minimum=1,
     maximum=10,
+    per_city=True,
 )
 define(
     "complaints.api_key_days",

@@ -45,6 +45,11 @@ urlpatterns = [
     ),
     path("reports/dashboard/", reporting_api.CityDashboardView.as_view(), name="report-dashboard"),
     path(
+        "reports/cities/<str:code>/",
+        reporting_api.CityPageDashboardView.as_view(),
+        name="report-city-dashboard",
+    ),
+    path(
         "reports/counties/<str:code>/",
         reporting_api.CountyDashboardView.as_view(),
         name="report-county-dashboard",

@@ -10,15 +10,12 @@ from arrears.permissions import is_city_office
 
 def can_maintain_registry(user: Any) -> bool:
     """Imports into the registry: the city office and heads of supervising departments."""
-    return bool(user.is_superuser or user.role in (Role.CITY_OFFICE, Role.DEPARTMENT_OFFICIAL))
+    return bool(is_city_office(user) or user.role == Role.DEPARTMENT_OFFICIAL)
 
 
 def can_inspect(user: Any) -> bool:
     """Inspections and checklist verification: inspectors, department heads, the city office."""
-    return bool(
-        user.is_superuser
-        or user.role in (Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL, Role.CITY_OFFICE)
-    )
+    return bool(is_city_office(user) or user.role in (Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL))
 
 
 def can_dispose_warning(user: Any) -> bool:

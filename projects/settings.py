@@ -12,6 +12,7 @@ define(
     _("当地月最低工资标准（元）"),
     source="省级人民政府公布（示例值，按当地标准修改）",
     minimum=0,
+    per_city=True,
 )
 define(
     "warnings.deposit_expiry_days",
@@ -21,6 +22,7 @@ define(
     source="人社部发〔2021〕65号第17条",
     minimum=1,
     maximum=365,
+    per_city=True,
 )
 define(
     "warnings.labour_cost_ratio",
@@ -30,6 +32,7 @@ define(
     source="保障农民工工资支付条例第27条",
     minimum=0,
     maximum=1,
+    per_city=True,
 )
 define(
     "rectification.default_days",
@@ -39,6 +42,7 @@ define(
     source="讲话示例“3日内补足”",
     minimum=1,
     maximum=60,
+    per_city=True,
 )
 define(
     "deposit.base_rate_percent",
@@ -48,6 +52,7 @@ define(
     source="人社部发〔2021〕65号（1%–3%，各地确定）",
     minimum=0,
     maximum=10,
+    per_city=True,
 )
 define(
     "deposit.clean_record_factor",
@@ -57,6 +62,7 @@ define(
     source="人社部发〔2021〕65号第7条",
     minimum=0,
     maximum=1,
+    per_city=True,
 )
 define(
     "deposit.arrears_factor",
@@ -66,6 +72,7 @@ define(
     source="人社部发〔2021〕65号第7条",
     minimum=1,
     maximum=5,
+    per_city=True,
 )
 define(
     "lists.dishonest_years",
@@ -93,6 +100,7 @@ for _article, (_low, _high), _label in (
         format_lazy("{}{}", _("罚款下限（元）："), _label),
         source=f"保障农民工工资支付条例{_label}",
         minimum=0,
+        per_city=True,
     )
     define(
         f"fines.{_article}.maximum",
@@ -101,4 +109,5 @@ for _article, (_low, _high), _label in (
         format_lazy("{}{}", _("罚款上限（元）："), _label),
         source=f"保障农民工工资支付条例{_label}",
         minimum=0,
+        per_city=True,
     )

@@ -238,7 +238,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
             "today": today,
             "rows": range(3),
             "chosen": chosen,
-            "default_days": config.get("rectification.default_days"),
+            "default_days": config.get("rectification.default_days", city=project.county.city_id),
         },
     )
 

@@ -18,10 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from arrears.api.exceptions import rule_refusal
-from arrears.models import County, Role, User
+from arrears.models import City, County, Role, User
 from arrears.scoping import get_for_user_or_404
 from complaints.models import Channel
-from reporting import cache, metrics, selectors
+from reporting import cache, jobs, metrics, selectors
 from reporting.forms import ReportFilterForm
 
 
@@ -118,7 +118,7 @@ class DefinitionSerializer(serializers.Serializer):
 
 
 class DashboardSerializer(serializers.Serializer):
-    dimension = serializers.ChoiceField(choices=["county", "department"])
+    dimension = serializers.ChoiceField(choices=["city", "county", "department"])
     period = PeriodSerializer()
     previous_period = PeriodSerializer()
     last_year_period = PeriodSerializer()
@@ -201,7 +201,7 @@ def _payload(board: selectors.Dashboard) -> dict[str, Any]:
 
 
 class _DashboardView(APIView):
-    def _board(self, request: Request, county: County | None) -> Response:
+    def _board(self, request: Request, county: County | None, city: City | None = None) -> Response:
         user = request.user
         assert isinstance(user, User)
         if user.role == Role.INTEGRATION_CLIENT:
@@ -220,7 +220,7 @@ class _DashboardView(APIView):
             malformed["fresh"] = [_("fresh 只能为 1")]
         if malformed:
             raise ValidationError(malformed)
-        form = ReportFilterForm(request.query_params, user=user, county=county)
+        form = ReportFilterForm(request.query_params, user=user, county=county, city=city)
         if not form.is_valid():
             errors = {
                 field: [e["message"] for e in errors]
@@ -233,11 +233,12 @@ class _DashboardView(APIView):
             if errors.keys() & {"channel", "rank"}:
                 raise ValidationError(errors)
             return rule_refusal(errors)
+        filters = form.filters()
         board = cache.dashboard(
             fresh=request.query_params.get("fresh") == "1",
             user=user,
-            filters=form.filters(),
-            dim="department" if county else "county",
+            filters=filters,
+            dim=jobs.dimension(user, filters, county),
             rank_by=form.rank_by(),
         )
         return Response(DashboardSerializer(_payload(board)).data)
@@ -245,17 +246,33 @@ class _DashboardView(APIView):
 
 class CityDashboardView(_DashboardView):
     @extend_schema(
-        summary="全市统计（按县区排名）",
-        description="城市总览的全部数字：各县（区）与合计、环比与同比、分类、月度趋势、逾期单位。"
-        "按用户数据范围统计：县（区）用户只得到本县（区）。",
+        summary="总览统计（全省按地级市排名，一个市按县区排名）",
+        description="总览的全部数字：各单位与合计、环比与同比、分类、月度趋势、逾期单位。"
+        "按用户数据范围统计：省级用户得到各地级市（dimension=city；只有一个市时按县区），"
+        "市级用户得到本市各县（区），县（区）用户只得到本县（区）。",
         parameters=[
             *PARAMETERS,
+            OpenApiParameter(
+                "city", OpenApiTypes.INT, description="只统计该地级市id（按县区排名）"
+            ),
             OpenApiParameter("county", OpenApiTypes.INT, description="只统计该县（区）id"),
         ],
         responses=DashboardSerializer,
     )
     def get(self, request: Request) -> Response:
         return self._board(request, None)
+
+
+class CityPageDashboardView(_DashboardView):
+    @extend_schema(
+        summary="地级市统计（按县区排名）",
+        description="一个地级市页面的全部数字，按县（区）分行。不在数据范围内的市返回 404。",
+        parameters=PARAMETERS,
+        responses=DashboardSerializer,
+    )
+    def get(self, request: Request, code: str) -> Response:
+        city = get_for_user_or_404(City.objects.all(), request.user, code=code)
+        return self._board(request, None, city)
 
 
 class CountyDashboardView(_DashboardView):

@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 def _key(user: User, filters: selectors.Filters, dim: str, rank_by: str) -> str:
     scope = scope_of(user)
     parts = {
-        "scope": [scope.everything, scope.county_id, scope.department_id, scope.department_kind],
+        "scope": [
+            scope.everything,
+            scope.city_id,
+            scope.county_id,
+            scope.department_id,
+            scope.department_kind,
+        ],
         "filters": filters.params(),
         "dim": dim,
         "rank": rank_by,

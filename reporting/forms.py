@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from arrears.forms import StyledForm
-from arrears.models import County, Department, Industry
+from arrears.models import City, County, Department, Industry
 from arrears.scoping import for_user
 from complaints.models import Channel
 from reporting import metrics, periods
@@ -56,6 +56,7 @@ class ReportFilterForm(StyledForm):
     end = forms.CharField(
         label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    city = forms.ModelChoiceField(label=_("地级市"), queryset=City.objects.none(), required=False)
     county = forms.ModelChoiceField(
         label=_("县（区）"), queryset=County.objects.none(), required=False
     )
@@ -74,21 +75,38 @@ class ReportFilterForm(StyledForm):
         required=False,
     )
 
-    def __init__(self, *args: Any, user: Any, county: County | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        county: County | None = None,
+        city: City | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         this_year = timezone.localdate().year
         self.fields["year"].choices = [(y, str(y)) for y in range(this_year, 1999, -1)]  # type: ignore[attr-defined]
         self._show_period()
+        cities = for_user(City.objects.all(), user)
         counties = for_user(County.objects.all(), user)
         departments = for_user(Department.objects.select_related("county"), user)
         self.fixed_county = county
+        self.fixed_city = city or (county.city if county is not None else None)
+        if self.fixed_city is not None:
+            counties = counties.filter(city=self.fixed_city)
+            departments = departments.filter(city=self.fixed_city)
+        if self.fixed_city is not None or cities.count() < 2:
+            # A page about one city, or a user (or a deployment) with one city: no choice.
+            del self.fields["city"]
+        else:
+            self.fields["city"].queryset = cities.order_by("code")  # type: ignore[attr-defined]
         if county is not None:
             departments = departments.filter(county=county)
             del self.fields["county"]
         else:
             self.fields["county"].queryset = counties.order_by("code")  # type: ignore[attr-defined]
         self.fields["department"].queryset = departments.order_by("county__code", "kind")  # type: ignore[attr-defined]
-        for name in ("county", "department", "industry"):
+        for name in ("city", "county", "department", "industry"):
             if name in self.fields:
                 self.fields[name].error_messages["invalid_choice"] = _(
                     "所选项不存在或不在您的查看范围内"
@@ -149,8 +167,10 @@ class ReportFilterForm(StyledForm):
         """The validated filters (call after is_valid())."""
         data = self.cleaned_data
         county = self.fixed_county or data.get("county")
+        city = self.fixed_city or data.get("city")
         return Filters(
             period=data["period_obj"],
+            city_id=city.pk if city else None,
             county_id=county.pk if county else None,
             department_id=data["department"].pk if data.get("department") else None,
             industry_id=data["industry"].pk if data.get("industry") else None,

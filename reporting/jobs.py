@@ -12,16 +12,36 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from arrears import jobs
-from arrears.models import County, Job, User
-from arrears.scoping import get_for_user_or_404, scope_of
+from arrears.models import City, County, Job, User
+from arrears.scoping import for_user, get_for_user_or_404, scope_of
 from arrears.spreadsheets import write_csv
 from reporting import cache, drill, exports, selectors
 from reporting.forms import ReportFilterForm
 
 
-def filter_form(params: QueryDict, user: User, county: County | None = None) -> ReportFilterForm:
+def filter_form(
+    params: QueryDict, user: User, county: County | None = None, city: City | None = None
+) -> ReportFilterForm:
     # Always bound: with no parameters every filter is empty and the period is this year.
-    return ReportFilterForm(params, user=user, county=county)
+    return ReportFilterForm(params, user=user, county=county, city=city)
+
+
+def dimension(user: User, filters: selectors.Filters, county: County | None) -> str:
+    """What a dashboard ranks: a county page its departments; a city (a city page, a city
+    picked, or a user or deployment with one city) its counties; the province its cities."""
+    if county is not None:
+        return "department"
+    if filters.city_id or for_user(City.objects.all(), user).count() < 2:
+        return "county"
+    return "city"
+
+
+def city_of(params: QueryDict, user: User) -> City | None:
+    """The city a report or export is about: ?city_code= (404 outside the user's scope)."""
+    code = params.get("city_code", "")
+    if code:
+        return get_for_user_or_404(City.objects.all(), user, code=code)
+    return None
 
 
 def county_of(params: QueryDict, user: User) -> County | None:
@@ -88,11 +108,15 @@ def _run_table(job: Job, progress: jobs.Progress, out: IO[bytes]) -> jobs.Outcom
         county = county_of(params, job.owner)
     except Http404 as exc:
         raise PermissionDenied(_("无权查看该县（区）")) from exc
-    form = filter_form(params, job.owner, county)
+    try:
+        city = city_of(params, job.owner)
+    except Http404 as exc:
+        raise PermissionDenied(_("无权查看该地级市")) from exc
+    form = filter_form(params, job.owner, county, city)
     if not form.is_valid():
         raise ValidationError(_("筛选条件有误"))
     filters = form.filters()
-    dim = "department" if county else "county"
+    dim = dimension(job.owner, filters, county)
     board = cache.dashboard(user=job.owner, filters=filters, dim=dim, rank_by=form.rank_by())
     progress.expect(len(board.units) + 1)
     if job.params.get("fmt") == "xlsx":
@@ -100,7 +124,9 @@ def _run_table(job: Job, progress: jobs.Progress, out: IO[bytes]) -> jobs.Outcom
     else:
         write_csv(out, exports.table_lines(board))
     progress.advance(len(board.units) + 1)
-    stem = f"report-{county.code if county else 'city'}-{filters.period.code}"
+    stem = (
+        f"report-{county.code if county else (city.code if city else 'all')}-{filters.period.code}"
+    )
     return jobs.Outcome(filename=f"{stem}.{job.params.get('fmt', 'csv')}")
 
 

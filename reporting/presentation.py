@@ -121,7 +121,7 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
     formatted, each with the link to the rows it counts."""
     filters = board.filters
     params = filters.params()
-    unit_param = "county" if board.dim == "county" else "department"
+    unit_param = board.dim  # "city", "county" or "department": the filter that narrows to a row
     rows = [
         {
             "unit": unit,
@@ -292,9 +292,13 @@ def _chart_value(key: str, value: Any) -> float | None:
 
 
 def _unit_link(board: Dashboard, unit: Unit, params: dict[str, str]) -> str:
-    """A county row opens the county page; a department row lists its cases."""
+    """A city row opens the city page, a county row the county page; a department row lists
+    its cases."""
     if unit.id is None:
         return ""
+    if board.dim == "city":
+        query = {k: v for k, v in params.items() if k != "city"}
+        return f"{reverse('report-city', args=[unit.code])}?{urlencode(query)}"
     if board.dim == "county":
         query = {k: v for k, v in params.items() if k != "county"}
         return f"{reverse('report-county', args=[unit.code])}?{urlencode(query)}"

@@ -12,20 +12,26 @@ from reporting import cache, periods, selectors
 
 @shared_task(name="reporting.tasks.warm_dashboards", time_limit=900, soft_time_limit=840)
 def warm_dashboards() -> int:
-    """Beat: compute the city overview for this year and this month afresh and keep it, so
-    the first official to open them does not wait. Cached dashboards are shared by scope, so
-    one city-wide user stands for all of them."""
-    user = (
-        User.objects.filter(Q(is_superuser=True) | Q(role__in=[Role.CITY_OFFICE, Role.CITY_LEADER]))
-        .filter(is_active=True)
-        .order_by("pk")
-        .first()
+    """Beat: compute the province overview and each city's overview for this year and this
+    month afresh and keep them, so the first official to open them does not wait. Cached
+    dashboards are shared by scope, so one user of each scope stands for all of them."""
+    wide = User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True) | Q(role__in=[Role.PROVINCE_OFFICE, Role.PROVINCE_LEADER])
     )
-    if user is None:
-        return 0
+    stand_ins = [u for u in [wide.order_by("pk").first()] if u is not None]
+    seen: set[int] = set()
+    for user in (
+        User.objects.filter(is_active=True, role__in=[Role.CITY_OFFICE, Role.CITY_LEADER])
+        .exclude(city=None)
+        .order_by("city_id", "pk")
+    ):
+        if user.city_id not in seen:
+            seen.add(user.city_id)
+            stand_ins.append(user)
     today = timezone.localdate()
     warmed = 0
-    for period in (periods.year(today.year), periods.month(today.year, today.month)):
-        cache.dashboard(user=user, filters=selectors.Filters(period), fresh=True)
-        warmed += 1
+    for user in stand_ins:
+        for period in (periods.year(today.year), periods.month(today.year, today.month)):
+            cache.dashboard(user=user, filters=selectors.Filters(period), fresh=True)
+            warmed += 1
     return warmed

@@ -32,9 +32,19 @@ from reporting.presentation import drill_url
 from reporting.selectors import Filters, subset_queryset
 
 # Who decides extensions (complaints.cases.services.case_decide_extension checks the same).
-APPROVERS = frozenset({Role.DEPARTMENT_OFFICIAL, Role.COUNTY_OFFICIAL, Role.CITY_OFFICE})
-# Who is shown the key figures of their whole scope (the county, or the city).
-OVERSEERS = frozenset({Role.COUNTY_OFFICIAL, Role.CITY_LEADER, Role.CITY_OFFICE})
+APPROVERS = frozenset(
+    {Role.DEPARTMENT_OFFICIAL, Role.COUNTY_OFFICIAL, Role.CITY_OFFICE, Role.PROVINCE_OFFICE}
+)
+# Who is shown the key figures of their whole scope (the county, the city or the province).
+OVERSEERS = frozenset(
+    {
+        Role.COUNTY_OFFICIAL,
+        Role.CITY_LEADER,
+        Role.CITY_OFFICE,
+        Role.PROVINCE_LEADER,
+        Role.PROVINCE_OFFICE,
+    }
+)
 EXTENSIONS_SHOWN = 5
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from arrears import jobs as arrears_jobs
 from arrears.job_views import sent_to_background
-from arrears.models import County, User
+from arrears.models import City, County, User
 from arrears.request_user import request_user
 from arrears.scoping import get_for_user_or_404, scope_of
 from reporting import cache, drill, exports, jobs, selectors
@@ -23,8 +23,10 @@ from reporting.forms import ReportFilterForm
 from reporting.presentation import dashboard_context
 
 
-def _form(request: HttpRequest, user: User, county: County | None = None) -> ReportFilterForm:
-    return jobs.filter_form(request.GET, user, county)
+def _form(
+    request: HttpRequest, user: User, county: County | None = None, city: City | None = None
+) -> ReportFilterForm:
+    return jobs.filter_form(request.GET, user, county, city)
 
 
 def _filters(form: ReportFilterForm) -> selectors.Filters | None:
@@ -40,7 +42,8 @@ def _board(
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    """The city overview: counties ranked. Someone who sees one county goes to its page."""
+    """The overview: the province's cities ranked (a city's users: its counties ranked).
+    Someone who sees one county goes to its page."""
     user = request_user(request, staff=True)
     scope = scope_of(user)
     if scope.county_id is not None:
@@ -51,19 +54,29 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def city_page(request: HttpRequest, code: str) -> HttpResponse:
+    """One city's page: its counties ranked (what the city overview was before provinces)."""
+    user = request_user(request, staff=True)
+    city = get_for_user_or_404(City.objects.all(), user, code=code)
+    return _dashboard(request, user, None, city)
+
+
+@login_required
 def county_page(request: HttpRequest, code: str) -> HttpResponse:
     user = request_user(request, staff=True)
     county = get_for_user_or_404(County.objects.all(), user, code=code)
     return _dashboard(request, user, county)
 
 
-def _dashboard(request: HttpRequest, user: User, county: County | None) -> HttpResponse:
-    form = _form(request, user, county)
+def _dashboard(
+    request: HttpRequest, user: User, county: County | None, city: City | None = None
+) -> HttpResponse:
+    form = _form(request, user, county, city)
     filters = _filters(form)
-    context: dict[str, Any] = {"form": form, "county": county}
+    context: dict[str, Any] = {"form": form, "county": county, "city": city}
     if filters is None:
         return render(request, "reporting/dashboard.html", context, status=400)
-    dim = "department" if county else "county"
+    dim = jobs.dimension(user, filters, county)
     board = _board(request, user, filters, dim, form)
     context.update(dashboard_context(board))
     return render(request, "reporting/dashboard.html", context)
@@ -78,13 +91,14 @@ def report_print(request: HttpRequest) -> HttpResponse:
     """A printable report of the same figures (A4 landscape, no navigation)."""
     user = request_user(request, staff=True)
     county = _county_of(request, user)
-    form = _form(request, user, county)
+    city = jobs.city_of(request.GET, user)
+    form = _form(request, user, county, city)
     filters = _filters(form)
     if filters is None:
         return render(
             request, "reporting/dashboard.html", {"form": form, "county": county}, status=400
         )
-    dim = "department" if county else "county"
+    dim = jobs.dimension(user, filters, county)
     board = _board(request, user, filters, dim, form)
     context = dashboard_context(board)
     context.update({"county": county, "printed_at": timezone.localtime(), "printed_by": user})
@@ -166,13 +180,14 @@ def table_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttp
         raise Http404
     user = request_user(request, staff=True)
     county = _county_of(request, user)
-    form = _form(request, user, county)
+    city = jobs.city_of(request.GET, user)
+    form = _form(request, user, county, city)
     filters = _filters(form)
     if filters is None:
         return render(
             request, "reporting/dashboard.html", {"form": form, "county": county}, status=400
         )
-    dim = "department" if county else "county"
+    dim = jobs.dimension(user, filters, county)
     if request.GET.get("background") == "1" or not cache.is_cached(
         user=user, filters=filters, dim=dim, rank_by=form.rank_by()
     ):

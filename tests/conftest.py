@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -20,13 +20,13 @@ from django.utils import translation
 from arrears import config, services
 from arrears.models import DepartmentKind, Role
 from tests import openapi
-from tests.factories import CountyFactory, DepartmentFactory, UserFactory
+from tests.factories import CityFactory, CountyFactory, DepartmentFactory, UserFactory
 from tests.openapi import check_response
 
 if TYPE_CHECKING:
     # Only for the fixtures' types: the models cannot be imported before Django is set up,
     # which pytest-django does after loading this file.
-    from arrears.models import County, Department, User
+    from arrears.models import City, County, Department, User
 
 REQUIRE_SERVICES = os.environ.get("ARREARS_REQUIRE_SERVICES") == "1"
 
@@ -151,11 +151,44 @@ class TwoCounties:
 def two_counties(db: Any) -> TwoCounties:
     a = CountyFactory.create(code="369902", name="东湖区", short_name="东湖")
     b = CountyFactory.create(code="369903", name="西江区", short_name="西江")
+    return _two_counties(a, b)
+
+
+@dataclass(frozen=True)
+class TwoCities(TwoCounties):
+    """TwoCounties with county B in another city (云岭市): `city_office` is city A's office,
+    `city_office_b` city B's; the province office sees both."""
+
+    city_a: City
+    city_b: City
+    city_office_b: User
+    city_leader_a: User
+    province_office: User
+
+
+@pytest.fixture
+def two_cities(db: Any) -> TwoCities:
+    city_a = CityFactory.create()
+    city_b = CityFactory.create(code="369800", name="云岭市", short_name="云岭")
+    a = CountyFactory.create(code="369902", name="东湖区", short_name="东湖", city=city_a)
+    b = CountyFactory.create(code="369803", name="城关区", short_name="城关", city=city_b)
+    d = _two_counties(a, b)
+    return TwoCities(
+        **{f.name: getattr(d, f.name) for f in fields(TwoCounties)},
+        city_a=city_a,
+        city_b=city_b,
+        city_office_b=UserFactory.create(role=Role.CITY_OFFICE, city=city_b, is_staff=True),
+        city_leader_a=UserFactory.create(role=Role.CITY_LEADER, city=city_a),
+        province_office=UserFactory.create(role=Role.PROVINCE_OFFICE, is_staff=True),
+    )
+
+
+def _two_counties(a: County, b: County) -> TwoCounties:
     a_hrss = DepartmentFactory.create(county=a, kind=DepartmentKind.HRSS)
     a_housing = DepartmentFactory.create(county=a, kind=DepartmentKind.HOUSING)
     b_hrss = DepartmentFactory.create(county=b, kind=DepartmentKind.HRSS)
     b_housing = DepartmentFactory.create(county=b, kind=DepartmentKind.HOUSING)
-    city_housing = DepartmentFactory.create(county=None, kind=DepartmentKind.HOUSING)
+    city_housing = DepartmentFactory.create(county=None, city=a.city, kind=DepartmentKind.HOUSING)
     return TwoCounties(
         a=a,
         b=b,
@@ -167,7 +200,7 @@ def two_counties(db: Any) -> TwoCounties:
         official_a=UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a),
         official_b=UserFactory.create(role=Role.COUNTY_OFFICIAL, county=b),
         inspector_a=UserFactory.create(role=Role.INSPECTOR, county=a, department=a_hrss),
-        city_office=UserFactory.create(city_office=True),
+        city_office=UserFactory.create(city_office=True, city=a.city),
         city_housing_official=UserFactory.create(
             role=Role.DEPARTMENT_OFFICIAL, department=city_housing
         ),

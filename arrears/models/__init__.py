@@ -16,7 +16,7 @@ from .deadlines import Deadline, DeadlineState
 from .health import Heartbeat
 from .jobs import ACTIVE_STATES, Job, JobState
 from .notifications import MessageChannel, MessageDelivery, Notification
-from .organisation import County, Department, DepartmentKind, Industry, Level, Role, User
+from .organisation import City, County, Department, DepartmentKind, Industry, Level, Role, User
 from .outbox import DeliveryState
 from .two_factor import SmsDevice
 
@@ -27,6 +27,7 @@ __all__ = [
     "AuditVerification",
     "CalendarDay",
     "CalendarYear",
+    "City",
     "ConfigValue",
     "County",
     "DayKind",

@@ -1,5 +1,5 @@
-"""The city's organisation: counties, departments, the industries they supervise, and users
-with a role and a scope."""
+"""The organisation: the province (the deployment), its cities (地级市), their counties,
+departments and the industries they supervise, and users with a role and a scope."""
 
 from __future__ import annotations
 
@@ -34,24 +34,55 @@ class DepartmentKind(models.TextChoices):
     PETITIONS = "petitions", _("信访")
 
 
-class County(AuditedModel):
-    """A county or district of the city, identified by its administrative division code."""
+class City(AuditedModel):
+    """A prefecture-level city (地级市) of the province, identified by its division code. One
+    deployment serves one province; a deployment for a single city has one row here."""
 
     code = models.CharField(
         _("行政区划代码"), max_length=6, unique=True, validators=[validate_division_code]
     )
     name = models.CharField(_("名称"), max_length=50, unique=True)
     short_name = models.CharField(
+        _("简称"), max_length=20, blank=True, help_text=_("用于地址匹配，如“江城”")
+    )
+    sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(city="pk")
+
+    class Meta:
+        verbose_name = _("地级市")
+        verbose_name_plural = _("地级市")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class County(AuditedModel):
+    """A county or district of a city, identified by its administrative division code."""
+
+    city = models.ForeignKey(
+        City, verbose_name=_("地级市"), on_delete=models.PROTECT, related_name="counties"
+    )
+    code = models.CharField(
+        _("行政区划代码"), max_length=6, unique=True, validators=[validate_division_code]
+    )
+    # Unique within its city only: two cities may both have a 城关区 or a 新区.
+    name = models.CharField(_("名称"), max_length=50)
+    short_name = models.CharField(
         _("简称"), max_length=20, blank=True, help_text=_("用于地址匹配，如“云岩”")
     )
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
-    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="pk")
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="pk", city="city")
 
     class Meta:
         verbose_name = _("县（区）")
         verbose_name_plural = _("县（区）")
-        ordering = ["sort_order", "code"]
+        ordering = ["city__sort_order", "city__code", "sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["city", "name"], name="county_unique_name_per_city"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -74,10 +105,15 @@ class Industry(AuditedModel):
 
 
 class Department(AuditedModel):
-    """A department at city level (county empty) or in one county."""
+    """A department at city level (county empty) or in one county of the city."""
 
     kind = models.CharField(_("部门类别"), max_length=20, choices=DepartmentKind.choices)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
+    # Always set, for county-level departments too (their county's city, kept by save()):
+    # a city's departments, of either level, are then one indexed condition.
+    city = models.ForeignKey(
+        City, verbose_name=_("地级市"), on_delete=models.PROTECT, related_name="departments"
+    )
     county = models.ForeignKey(
         County,
         verbose_name=_("县（区）"),
@@ -92,12 +128,12 @@ class Department(AuditedModel):
     )
     phone = PhoneField(_("联系电话"), blank=True)
 
-    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="pk")
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="pk", city="city")
 
     class Meta:
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
-        ordering = ["county__sort_order", "county__code", "kind"]
+        ordering = ["city__sort_order", "city__code", "county__sort_order", "county__code", "kind"]
         constraints = [
             # A city-level department has no county, a county-level one has exactly one.
             models.CheckConstraint(
@@ -106,19 +142,25 @@ class Department(AuditedModel):
                 | (models.Q(level=Level.COUNTY, county__isnull=False)),
             ),
             # One department of each kind per county; nulls (city level) are distinct in SQL,
-            # so the city level gets its own partial constraint.
+            # so the city level gets its own partial constraint, one of each kind per city.
             models.UniqueConstraint(
                 fields=["county", "kind"], name="department_unique_kind_per_county"
             ),
             models.UniqueConstraint(
-                fields=["kind"],
+                fields=["city", "kind"],
                 condition=models.Q(county__isnull=True),
-                name="department_unique_kind_at_city",
+                name="department_unique_kind_per_city",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A county-level department belongs to its county's city, whatever the form said.
+        if self.county_id is not None:
+            self.city_id = County.objects.values_list("city_id", flat=True).get(pk=self.county_id)
+        super().save(*args, **kwargs)
 
 
 class UserQuerySet(AuditedQuerySet["User"]):
@@ -130,9 +172,20 @@ class ArrearsUserManager(UserManager.from_queryset(UserQuerySet)):  # type: igno
 
 
 class User(AbstractUser, AuditedModel):
-    """A person (or a machine client) with one role; county/department fix what they may see."""
+    """A person (or a machine client) with one role; city/county/department fix what they may
+    see."""
 
     role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
+    # The city of a city office or city leader; for anyone bound to a county or department,
+    # that unit's city (kept by save()). Province roles and superusers have none.
+    city = models.ForeignKey(
+        City,
+        verbose_name=_("地级市"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
     county = models.ForeignKey(
         County,
         verbose_name=_("县（区）"),
@@ -164,7 +217,9 @@ class User(AbstractUser, AuditedModel):
     password_expiry_exempt = models.BooleanField(_("密码不过期（仅演示）"), default=False)
 
     objects: ClassVar[ArrearsUserManager] = ArrearsUserManager()
-    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(
+        county="county", department="department", city="city"
+    )
     audit_exclude: ClassVar[frozenset[str]] = frozenset({"password", "last_login"})
 
     class Meta:
@@ -181,6 +236,14 @@ class User(AbstractUser, AuditedModel):
                 condition=~models.Q(role="department_official")
                 | models.Q(department__isnull=False),
             ),
+            # A city office or city leader sees one city: without it they would see nothing
+            # (or, worse, be mistaken for the province). Superusers see everything anyway.
+            models.CheckConstraint(
+                name="user_city_role_has_city",
+                condition=~models.Q(role__in=["city_office", "city_leader"])
+                | models.Q(city__isnull=False)
+                | models.Q(is_superuser=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -189,6 +252,20 @@ class User(AbstractUser, AuditedModel):
     @property
     def is_machine(self) -> bool:
         return self.role == Role.INTEGRATION_CLIENT
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Someone bound to a department or a county belongs to its city. (Not on the saves
+        # that touch other fields only, such as last_login at every sign-in.)
+        fields = kwargs.get("update_fields")
+        if fields is not None and not {"county", "department", "city"} & set(fields):
+            pass
+        elif self.department_id is not None:
+            self.city_id = Department.objects.values_list("city_id", flat=True).get(
+                pk=self.department_id
+            )
+        elif self.county_id is not None:
+            self.city_id = County.objects.values_list("city_id", flat=True).get(pk=self.county_id)
+        super().save(*args, **kwargs)
 
     def set_password(self, raw_password: str | None) -> None:
         super().set_password(raw_password)

@@ -13,6 +13,8 @@ from arrears.models import Role
 # three administrators (等保 level 3 asks for two factors for administrators at least).
 MANDATORY_ROLES = frozenset(
     {
+        Role.PROVINCE_OFFICE,
+        Role.PROVINCE_LEADER,
         Role.CITY_OFFICE,
         Role.CITY_LEADER,
         Role.SYSTEM_ADMIN,

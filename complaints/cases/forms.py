@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from arrears.forms import MultipleFileField, StyledForm
 from arrears.models import Role, User
 from complaints.cases.outcomes import outcome_choices
-from complaints.models import RECORDABLE, EntryKind, Outcome, TriageClass
+from complaints.cases.selectors import case_leader_choices
+from complaints.models import RECORDABLE, Case, EntryKind, Outcome, TriageClass
 
 
 class ReasonForm(StyledForm):
@@ -43,6 +44,17 @@ class TriageForm(StyledForm):
     plan = forms.CharField(
         label=_("处置方案"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if case is not None:
+            # Only the case's own city and county: a province holds many cities' leaders.
+            leader = cast(forms.ModelChoiceField, self.fields["leader"])
+            leader.queryset = case_leader_choices(case)
+            team = cast(forms.ModelMultipleChoiceField, self.fields["team"])
+            team.queryset = User.objects.filter(
+                is_active=True, city_id=case.county.city_id
+            ).exclude(role=Role.INTEGRATION_CLIENT)
 
 
 class RecordForm(StyledForm):

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from arrears import config, workdays
-from arrears.models import Deadline, DeadlineState, User
+from arrears.models import Deadline, DeadlineState, Role, User
 from arrears.scoping import for_user
 from complaints.models import Case, CaseEntry, CaseQuerySet, ExtensionRequest, ExtensionState
 
@@ -114,3 +114,12 @@ def case_urgency(next_due_at: Any, now: Any) -> str:
     if due_day <= workdays.add_working_days(today, config.get("case.due_soon_working_days")):
         return "soon"
     return "later"
+
+
+def case_leader_choices(case: Case) -> QuerySet[User]:
+    """Who may lead a major case (包案领导): a leader of the case's city or an official of
+    its county — never another city's."""
+    return User.objects.filter(is_active=True).filter(
+        Q(role=Role.CITY_LEADER, city_id=case.county.city_id)
+        | Q(role=Role.COUNTY_OFFICIAL, county_id=case.county_id)
+    )

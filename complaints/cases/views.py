@@ -121,7 +121,9 @@ def _forms(case: Any, actions: list[str]) -> dict[str, Any]:
         "refuse": lambda a: f.ReasonForm(auto_id=a),
         "reopen": lambda a: f.ReasonForm(auto_id=a),
         "file": lambda a: f.FileForm(initial={"filed_on": timezone.localdate()}, auto_id=a),
-        "triage": lambda a: f.TriageForm(initial={"triage_class": case.suggested_class}, auto_id=a),
+        "triage": lambda a: f.TriageForm(
+            initial={"triage_class": case.suggested_class}, auto_id=a, case=case
+        ),
         "record": lambda a: f.RecordForm(auto_id=a),
         "revise_owed": lambda a: f.ReviseOwedForm(
             initial={"amount_owed": case.amount_owed, "workers_owed": case.workers_owed},

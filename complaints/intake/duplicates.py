@@ -37,7 +37,7 @@ def _overlap(a: Complaint, b: Complaint) -> bool:
 
 
 def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
-    window = config.get("complaints.duplicate_window_days")
+    window = config.get("complaints.duplicate_window_days", city=complaint.city_id)
     since = complaint.received_at - datetime.timedelta(days=window)
     criteria = Q(employer_name=complaint.employer_name)
     # Phones are encrypted: equal numbers are found by their keyed blind index.

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, cast
 from django.db import models
 
 from arrears import config
-from arrears.models import County, Department, Industry
+from arrears.models import City, County, Department, Industry
 from complaints.models import Complaint, RoutingKeyword
 
 if TYPE_CHECKING:
@@ -34,6 +34,9 @@ class Route:
     county: County | None
     department: Department | None
     rule: str  # which rule decided, for the timeline
+    # The city whose office answers for it: the county's, else the one the text named or the
+    # referring system belongs to; None leaves it in the province office's queue.
+    city: City | None = None
 
 
 def match_project(
@@ -53,22 +56,45 @@ def match_project(
     return None
 
 
-def county_from_text(*texts: str) -> County | None:
+def _names(place: City | County, text: str) -> bool:
+    return place.name in text or bool(place.short_name and place.short_name in text)
+
+
+def city_from_text(*texts: str) -> City | None:
+    """The one city an address names by name or short name (江城市, 江城); none if it names
+    none or several."""
+    cities = list(City.objects.all())
+    for text in texts:
+        named = [c for c in cities if text and _names(c, text)]
+        if len(named) == 1:
+            return named[0]
+    return None
+
+
+def county_from_text(*texts: str, city: City | None = None) -> County | None:
     """The county an address names: a RoutingKeyword first (the longest match wins, so a
-    town beats a district), then county names and short names. Ambiguous text routes
-    nowhere; the city office dispatches it."""
+    town beats a district), then county names and short names — within `city` when it is
+    known, else across the province, where a county name two cities share (城关区) counts
+    only beside its city's name. Ambiguous text routes nowhere; the office dispatches it."""
+    keywords_all = RoutingKeyword.objects.select_related("county")
+    counties_all = County.objects.select_related("city")
+    if city is not None:
+        keywords_all = keywords_all.filter(county__city=city)
+        counties_all = counties_all.filter(city=city)
+    keyword_rows, county_rows = list(keywords_all), list(counties_all)
     for text in texts:
         if not text:
             continue
-        keywords = [k for k in RoutingKeyword.objects.select_related("county") if k.keyword in text]
+        keywords = [k for k in keyword_rows if k.keyword in text]
         if keywords:
-            best = max(keywords, key=lambda k: len(k.keyword))
-            return best.county
-        named = {
-            c.pk: c
-            for c in County.objects.all()
-            if c.name in text or (c.short_name and c.short_name in text)
-        }
+            longest = max(len(k.keyword) for k in keywords)
+            best = {k.county_id: k.county for k in keywords if len(k.keyword) == longest}
+            if len(best) == 1:
+                return next(iter(best.values()))
+        named = {c.pk: c for c in county_rows if _names(c, text)}
+        if len(named) > 1 and city is None:
+            # The same county name in two cities: the text's city decides.
+            named = {pk: c for pk, c in named.items() if _names(c.city, text)}
         if len(named) == 1:
             return next(iter(named.values()))
     return None
@@ -82,7 +108,8 @@ def department_for(county: County, industry: Industry | None) -> Department | No
         supervising = departments.filter(industries=industry).order_by("kind").first()
         if supervising is not None:
             return supervising
-    return departments.filter(kind=config.get("complaints.default_department_kind")).first()
+    kind = config.get("complaints.default_department_kind", city=county.city_id)
+    return departments.filter(kind=kind).first()
 
 
 def route(
@@ -91,20 +118,31 @@ def route(
     project: Project | None,
     industry: Industry | None,
     addresses: dict[str, str],
+    city: City | None = None,
 ) -> Route:
     """`addresses` by whose they are, in the order to try them (project_address,
     employer_address, complainant_address): the key becomes the rule, so the timeline can say
-    "按用人单位地址匹配到东湖区" (complaints.intake.explain words every rule)."""
+    "按用人单位地址匹配到东湖区" (complaints.intake.explain words every rule). `city` is where
+    the complaint is known to belong (a city's own referring system, its duty officer, a
+    city code in the referral): the county is looked for there only. Without one (a
+    province-wide system), the addresses name the city too, or the province office
+    dispatches it."""
     rule = "county"
-    if county is None and project is not None:
+    if (
+        county is None
+        and project is not None
+        and (city is None or project.county.city_id == city.pk)
+    ):
         county, rule = project.county, "project"
     for source, text in addresses.items():
         if county is not None:
             break
-        county, rule = county_from_text(text), source
+        county, rule = county_from_text(text, city=city), source
     if county is None:
-        return Route(None, None, "dispatch")
-    return Route(county, department_for(county, industry), rule)
+        if city is None:
+            city = city_from_text(*addresses.values())
+        return Route(None, None, "dispatch", city)
+    return Route(county, department_for(county, industry), rule, county.city)
 
 
 def match_employer(*, credit_code: str, name: str) -> Employer | None:

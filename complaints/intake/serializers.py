@@ -49,6 +49,12 @@ class ComplaintInputSerializer(serializers.Serializer):
     project_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
     project_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     project_address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    city_code = serializers.CharField(
+        max_length=6,
+        required=False,
+        allow_blank=True,
+        help_text=_("地级市的6位行政区划代码（全省客户端选填）；不填则按县（区）、项目或地址分派"),
+    )
     county_code = serializers.CharField(
         max_length=6,
         required=False,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import audit, locks
+from arrears import audit, locks, offices
 from arrears.identifiers import (
     mask_phone,
     mask_resident_id,
@@ -25,7 +25,7 @@ from arrears.identifiers import (
     normalize_phone,
     normalize_resident_id,
 )
-from arrears.models import County, Department, Industry, Role, User
+from arrears.models import City, County, Department, Industry, Role, User
 from arrears.notifications import Text
 from arrears.permissions import is_city_office
 from arrears.scoping import for_user
@@ -66,6 +66,7 @@ INPUT_FIELDS = (
     "project_code",
     "project_name",
     "project_address",
+    "city_code",
     "county_code",
     "industry_code",
     "workers_owed",
@@ -113,16 +114,36 @@ def _numbers(data: ComplaintData, errors: dict[str, list[str]]) -> tuple[Decimal
     return amount, workers or 0
 
 
+def _city(data: ComplaintData, errors: dict[str, list[str]], known: City | None) -> City | None:
+    """The city the complaint belongs to: the one its channel belongs to (a city's own
+    referring system, a duty officer's city) or the one the input names by code; the two must
+    agree."""
+    code = _text(data, "city_code")
+    if not code:
+        return known
+    named = City.objects.filter(code=code).first()
+    if named is None:
+        errors["city_code"] = [_("未知的地级市代码：%(c)s") % {"c": code}]
+    elif known is not None and named.pk != known.pk:
+        errors["city_code"] = [_("只能受理%(city)s的投诉") % {"city": known.name}]
+    return known or named
+
+
 def _references(
-    data: ComplaintData, errors: dict[str, list[str]]
+    data: ComplaintData, errors: dict[str, list[str]], city: City | None = None
 ) -> tuple[County | None, Industry | None, Any]:
     """The county, industry and registered project the input names by code (or the project
-    by its name); an unknown code is an error, an unnamed one is simply left empty."""
+    by its name); an unknown code is an error, an unnamed one is simply left empty. A county
+    outside the complaint's city is an error too."""
     county = None
     if code := _text(data, "county_code"):
         county = County.objects.filter(code=code).first()
         if county is None:
             errors["county_code"] = [_("未知的县（区）代码：%(c)s") % {"c": code}]
+        elif city is not None and county.city_id != city.pk:
+            errors["county_code"] = [
+                _("%(county)s不属于%(city)s") % {"county": county.name, "city": city.name}
+            ]
     industry = None
     if code := _text(data, "industry_code"):
         industry = Industry.objects.filter(code=code).first()
@@ -156,15 +177,17 @@ def _date_errors(complaint: Complaint, now: datetime.datetime) -> dict[str, list
     return errors
 
 
-def _build(data: ComplaintData, channel: str) -> Complaint:
+def _build(data: ComplaintData, channel: str, city: City | None = None) -> Complaint:
     """A Complaint from the input, validated field by field: every problem is reported at once,
     one message list per field (ValidationError), and nothing is saved here."""
     errors: dict[str, list[str]] = {}
     now = timezone.now()
     amount, workers = _numbers(data, errors)
-    county, industry, project = _references(data, errors)
+    city = _city(data, errors, city)
+    county, industry, project = _references(data, errors, city)
     complaint = Complaint(
         channel=channel,
+        city=city or (county.city if county else None),
         received_at=data.get("received_at") or now,
         complainant_name=_text(data, "complainant_name"),
         complainant_phone=normalize_phone(_text(data, "complainant_phone")),
@@ -207,11 +230,13 @@ def _build(data: ComplaintData, channel: str) -> Complaint:
     return complaint
 
 
-def complaint_check(*, data: ComplaintData, channel: str) -> dict[str, list[str]]:
+def complaint_check(
+    *, data: ComplaintData, channel: str, received_by: User | None = None
+) -> dict[str, list[str]]:
     """The field errors complaint_create would raise for this input, saving nothing: a form
     with errors of its own shows these beside them, so one submit reports every problem."""
     try:
-        _build(data, channel)
+        _build(data, channel, _home_city(received_by, None))
     except ValidationError as exc:
         return exc.message_dict
     return {}
@@ -224,7 +249,8 @@ def _save_files(complaint: Complaint, files: Sequence[UploadedFile]) -> None:
 
 def _notify_unit(complaint: Complaint) -> None:
     if complaint.department is None:
-        recipients = User.objects.filter(is_active=True, role=Role.CITY_OFFICE)
+        # Its city's office dispatches it; the province office when no city was found.
+        recipients = offices.office_users(city_id=complaint.city_id)
         title = Text(gettext_lazy("新投诉待分派：%(e)s"), e=complaint.employer_name)
     else:
         recipients = User.objects.filter(
@@ -246,7 +272,18 @@ def _notify_unit(complaint: Complaint) -> None:
     )
 
 
+def _home_city(received_by: User | None, client: IntegrationClient | None) -> City | None:
+    """Where a channel belongs: a city's own referring system, or the city of the duty
+    officer or window clerk who took it in (None: province-wide, routed by address)."""
+    if client is not None:
+        return client.city
+    if received_by is not None and received_by.city_id is not None:
+        return received_by.city
+    return None
+
+
 def _apply_route(complaint: Complaint, route: routing.Route, actor: User | None) -> None:
+    complaint.city = route.city or complaint.city
     complaint.county = route.county
     complaint.department = route.department
     if route.department is None:
@@ -277,7 +314,7 @@ def complaint_create(
             return filed
     if channel not in Channel.values:
         raise ValidationError({"channel": [_("未知的投诉渠道")]})
-    complaint = _build(data, channel)
+    complaint = _build(data, channel, _home_city(received_by, client))
     validate_files(files)
     complaint.client, complaint.external_id, complaint.payload_hash = (
         client,
@@ -287,6 +324,7 @@ def complaint_create(
     complaint.received_by = received_by
     complaint.form_token = form_token or None
     route = routing.route(
+        city=complaint.city,
         county=complaint.county,
         project=complaint.project,
         industry=complaint.industry,
@@ -418,25 +456,37 @@ def complaint_return(*, complaint: Complaint, user: User, reason: str) -> Compla
 
 
 def complaint_dispatch(*, complaint: Complaint, user: User, department: Department) -> Complaint:
-    """The city office assigns a complaint from the dispatch queue to a county department."""
+    """The city office assigns a complaint from its dispatch queue to one of its county
+    departments; the province office dispatches its own queue (referrals no city could be
+    found for) and may send a complaint to another city's department."""
 
     if not is_city_office(user):
-        raise PermissionDenied(_("只有市根治欠薪办可以分派投诉"))
+        raise PermissionDenied(_("只有根治欠薪办可以分派投诉"))
     if department.county_id is None:
         raise ValidationError({"department": [_("请选择县（区）级承办单位")]})
+    if not for_user(Department.objects.filter(pk=department.pk), user).exists():
+        raise ValidationError({"department": [_("该承办单位不在您的管辖范围内")]})
     with transaction.atomic():
         current = _locked(complaint)
         if current.status != ComplaintStatus.PENDING_DISPATCH:
             raise ValidationError(
                 _("该投诉当前状态为“%(s)s”，不在待分派队列") % {"s": current.get_status_display()}
             )
+        current.city_id = department.city_id
         current.county_id = department.county_id
         current.department = department
         current.status = ComplaintStatus.PENDING_SIGNATURE
         current.routed_at = timezone.now()
         current.responsible_department = current.responsible_department or department
         current.save(
-            update_fields=["county", "department", "status", "routed_at", "responsible_department"]
+            update_fields=[
+                "city",
+                "county",
+                "department",
+                "status",
+                "routed_at",
+                "responsible_department",
+            ]
         )
         record_event(
             current,

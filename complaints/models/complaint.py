@@ -115,6 +115,16 @@ class Complaint(AuditedModel):
     project_name = models.CharField(_("项目名称"), max_length=200, blank=True)
     project_address = models.CharField(_("项目地点"), max_length=300, blank=True)
 
+    # The city whose office dispatches it, known before the county is (a referral naming only
+    # its city waits in that city's queue); empty only in the province office's queue.
+    city = models.ForeignKey(
+        "arrears.City",
+        verbose_name=_("地级市"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     county = models.ForeignKey(
         "arrears.County",
         verbose_name=_("属地县（区）"),
@@ -195,7 +205,9 @@ class Complaint(AuditedModel):
     form_token = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
-    scope_paths: ClassVar[ScopePaths] = ScopePaths(county="county", department="department")
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(
+        county="county", department="department", city="city"
+    )
 
     class Meta:
         verbose_name = _("投诉")

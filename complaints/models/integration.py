@@ -45,6 +45,18 @@ class IntegrationClient(AuditedModel):
     rate = models.CharField(
         _("限流"), max_length=20, default="600/min", help_text=_("如 600/min、20/s")
     )
+    # A city's own system (its 12345 hotline) refers only within that city; a province-wide
+    # one (the national clue platform, the provincial 12345) leaves it empty and its
+    # referrals are routed to a city and county by their addresses.
+    city = models.ForeignKey(
+        "arrears.City",
+        verbose_name=_("所属地级市"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("留空为全省客户端：按地址分派到市、县"),
+    )
     callback_url = models.URLField(_("状态回调地址"), blank=True)
     # Shared with the receiver to sign callbacks (HMAC-SHA256); it has to be readable to sign.
     callback_secret = models.CharField(_("回调签名密钥"), max_length=100, blank=True)

@@ -21,6 +21,16 @@ class Campaign(AuditedModel):
     """A special action (夏季专项行动, 元旦春节前专项整治…) with its period."""
 
     name = models.CharField(_("专项行动"), max_length=100)
+    # A city's own campaign; empty for one the province runs in every city.
+    city = models.ForeignKey(
+        "arrears.City",
+        verbose_name=_("地级市"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("留空为全省专项行动"),
+    )
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("结束日期"))
     scope_note = models.CharField(_("范围"), max_length=300, blank=True)

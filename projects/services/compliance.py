@@ -178,7 +178,7 @@ def conditions(project: Project, today: datetime.date) -> dict[str, tuple[str, s
     record = records.get(last)
     if record is not None:
         agreed = _agreed_monthly_labour_cost(project)
-        ratio = config.get("warnings.labour_cost_ratio")
+        ratio = config.get("warnings.labour_cost_ratio", city=project.county.city_id)
         if agreed and record.labour_cost_paid_in < agreed * ratio:
             found[WarningRule.LABOUR_COST_NOT_PAID_IN] = (
                 WarningLevel.YELLOW,
@@ -191,7 +191,7 @@ def conditions(project: Project, today: datetime.date) -> dict[str, tuple[str, s
                 _("%(m)s 考勤 %(r)s 人，发放 %(p)s 人")
                 % {"m": f"{last:%Y-%m}", "r": record.workers_on_roll, "p": record.workers_paid},
             )
-        minimum = config.get("warnings.minimum_wage_yuan")
+        minimum = config.get("warnings.minimum_wage_yuan", city=project.county.city_id)
         if record.workers_paid > 0 and record.amount_paid / record.workers_paid < minimum:
             average = (record.amount_paid / record.workers_paid).quantize(Decimal("0.01"))
             found[WarningRule.BELOW_MINIMUM_WAGE] = (
@@ -207,7 +207,7 @@ def conditions(project: Project, today: datetime.date) -> dict[str, tuple[str, s
                 WarningLevel.RED,
                 _("保证金/保函已于 %(d)s 到期") % {"d": deposit.expires_on},
             )
-        elif days <= config.get("warnings.deposit_expiry_days"):
+        elif days <= config.get("warnings.deposit_expiry_days", city=project.county.city_id):
             found[WarningRule.DEPOSIT_EXPIRING] = (
                 WarningLevel.YELLOW,
                 _("保证金/保函将于 %(d)s 到期") % {"d": deposit.expires_on},

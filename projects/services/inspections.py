@@ -35,10 +35,11 @@ from projects.services.compliance import checklist_set
 FINE_ARTICLES = ("art54", "art55", "art56", "art57")
 
 
-def fine_range(article: str) -> tuple[Decimal, Decimal]:
-    """The configured range of fines under `article`, in yuan."""
-    low = config.get(f"fines.{article}.minimum")
-    high = config.get(f"fines.{article}.maximum")
+def fine_range(article: str, city: int | None = None) -> tuple[Decimal, Decimal]:
+    """The configured range of fines under `article`, in yuan, in `city` (each city sets its
+    own within the statute's range; arrears.config per_city)."""
+    low = config.get(f"fines.{article}.minimum", city=city)
+    high = config.get(f"fines.{article}.maximum", city=city)
     return min(low, high), max(low, high)
 
 
@@ -76,7 +77,7 @@ def inspection_record(
         raise ValidationError({"inspected_on": [_("检查日期不能晚于今天")]})
     if campaign is not None and not campaign.starts_on <= inspected_on <= campaign.ends_on:
         raise ValidationError({"campaign": [_("检查日期不在专项行动期间内")]})
-    default_days = config.get("rectification.default_days")
+    default_days = config.get("rectification.default_days", city=project.county.city_id)
     _check_findings(findings, default_days)
     with transaction.atomic():
         inspection = Inspection.objects.create(
@@ -177,7 +178,7 @@ def fine_record(
 ) -> Any:
     if article not in FINE_ARTICLES:
         raise ValidationError({"article": [_("未知的法律依据")]})
-    low, high = fine_range(article)
+    low, high = fine_range(article, city=inspection.county.city_id)
     if not low <= amount <= high:
         raise ValidationError(
             {"amount": [_("该条款的罚款为 %(l)s 至 %(h)s 元") % {"l": low, "h": high}]}

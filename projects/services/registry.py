@@ -168,10 +168,17 @@ def required_deposit(
         .exists()
         or Case.objects.filter(created_at__date__gte=since, employer_name=employer.name).exists()
     )
-    rate = config.get("deposit.base_rate_percent") / 100
+    city = project.county.city_id
+    rate = config.get("deposit.base_rate_percent", city=city) / 100
     if arrears:
-        factor, reason = config.get("deposit.arrears_factor"), _("两年内有拖欠记录，提高比例")
+        factor, reason = (
+            config.get("deposit.arrears_factor", city=city),
+            _("两年内有拖欠记录，提高比例"),
+        )
     else:
-        factor, reason = config.get("deposit.clean_record_factor"), _("两年内无拖欠记录，减免")
+        factor, reason = (
+            config.get("deposit.clean_record_factor", city=city),
+            _("两年内无拖欠记录，减免"),
+        )
     amount = (project.contract_value * rate * factor).quantize(Decimal("0.01"))
     return amount, reason

@@ -12,7 +12,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from arrears.models import County, Department, User
+from arrears.models import City, County, Department, User
 from arrears.scoping import for_user
 from reporting import metrics
 from reporting.periods import Period
@@ -97,12 +97,14 @@ _WHERE = {
     "fine": ["fines"],
 }
 
-DIMENSIONS = ("county", "department")
+DIMENSIONS = ("city", "county", "department")
 
 Rows = dict[Any, dict[str, Any]]
 
 
 def _group(base: Base, dim: str) -> str:
+    if dim == "city":
+        return base.city
     return base.county if dim == "county" else base.department
 
 
@@ -216,12 +218,21 @@ class Dashboard:
 
 
 def _units(user: User, filters: Filters, dim: str) -> list[tuple[int, str, str]]:
+    if dim == "city":
+        cities = for_user(City.objects.all(), user)
+        if filters.city_id:
+            cities = cities.filter(pk=filters.city_id)
+        return [(c.pk, c.code, c.name) for c in cities.order_by("code")]
     if dim == "county":
         counties = for_user(County.objects.all(), user)
+        if filters.city_id:
+            counties = counties.filter(city_id=filters.city_id)
         if filters.county_id:
             counties = counties.filter(pk=filters.county_id)
         return [(c.pk, c.code, c.name) for c in counties.order_by("code")]
     departments = for_user(Department.objects.select_related("county"), user)
+    if filters.city_id:
+        departments = departments.filter(city_id=filters.city_id)
     if filters.county_id:
         departments = departments.filter(county_id=filters.county_id)
     if filters.department_id:

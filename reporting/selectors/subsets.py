@@ -35,13 +35,23 @@ class Filters:
     department_id: int | None = None
     industry_id: int | None = None
     channel: str = ""
+    city_id: int | None = None
 
     def with_period(self, period: Period) -> Filters:
-        return Filters(period, self.county_id, self.department_id, self.industry_id, self.channel)
+        return Filters(
+            period,
+            self.county_id,
+            self.department_id,
+            self.industry_id,
+            self.channel,
+            self.city_id,
+        )
 
     def params(self) -> dict[str, str]:
         """Query parameters that select these filters again (for links and exports)."""
         out = dict(self.period.params())
+        if self.city_id:
+            out["city"] = str(self.city_id)
         if self.county_id:
             out["county"] = str(self.county_id)
         if self.department_id:
@@ -62,10 +72,19 @@ class Base:
     department: str
     industry: str
     channel: str | None = None  # None: the channel filter does not apply
+    # Where it keeps its city; by default its county's (a complaint names its own: it has a
+    # city before it has a county).
+    city_path: str | None = None
+
+    @property
+    def city(self) -> str:
+        return self.city_path or f"{self.county}__city"
 
     def queryset(self, user: User, filters: Filters) -> QuerySet[Any]:
         model: type[Model] = apps.get_model(self.model)
         qs = for_user(model._default_manager.all(), user)
+        if filters.city_id:
+            qs = qs.filter(**{self.city: filters.city_id})
         if filters.county_id:
             qs = qs.filter(**{self.county: filters.county_id})
         if filters.department_id:
@@ -78,7 +97,9 @@ class Base:
 
 
 BASES = {
-    "complaint": Base("complaints.Complaint", "county", "department", "industry", "channel"),
+    "complaint": Base(
+        "complaints.Complaint", "county", "department", "industry", "channel", city_path="city"
+    ),
     "case": Base("complaints.Case", "county", "department", "industry", "channel"),
     "payment": Base(
         "complaints.CasePayment",

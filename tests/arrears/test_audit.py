@@ -14,7 +14,7 @@ from arrears.models import AuditEvent, CalendarDay, County, Industry, User
 from arrears.reference import ensure_industries
 from projects.models import ChecklistItem, Project
 from tests.conftest import TwoCounties
-from tests.factories import CountyFactory, UserFactory
+from tests.factories import CityFactory, CountyFactory, UserFactory
 
 
 def _events(obj: Any) -> list[AuditEvent]:
@@ -29,7 +29,9 @@ def _events(obj: Any) -> list[AuditEvent]:
 def test_create_update_delete_are_recorded_with_actor(db: None) -> None:
     actor = UserFactory.create(username="clerk")
     with audit.acting_as(user=actor):
-        county = County.objects.create(code="369931", name="测试县", short_name="测试")
+        county = County.objects.create(
+            city=CityFactory.create(), code="369931", name="测试县", short_name="测试"
+        )
         county.name = "改名县"
         county.save()
         county.save()  # no change: nothing recorded

@@ -35,7 +35,7 @@ from complaints.models import (
 from complaints.tracking import format_tracking_no
 from projects.models import Employer, Project, ProjectParty, Warning
 from tests.complaints.conftest import complaint_data
-from tests.conftest import TwoCounties
+from tests.conftest import TwoCities, TwoCounties
 from tests.factories import UserFactory
 
 # Reads the clock: also run on a year's last minute and the next one's first (make test-dates).
@@ -57,6 +57,8 @@ OBJECT_URLS: dict[str, Callable[[InB], str]] = {
     "api/v1/warnings/<pk>/": lambda d: f"/api/v1/warnings/{d.warning_b.pk}/",
     "employers/<int:pk>/": lambda d: f"/employers/{d.employer_b.pk}/",
     "reports/counties/<str:code>/": lambda d: f"/reports/counties/{d.b.code}/",
+    "reports/cities/<str:code>/": lambda d: f"/reports/cities/{d.b.city.code}/",
+    "api/v1/reports/cities/<str:code>/": lambda d: f"/api/v1/reports/cities/{d.b.city.code}/",
     "api/v1/reports/counties/<str:code>/": lambda d: f"/api/v1/reports/counties/{d.b.code}/",
     "api/v1/employers/<pk>/": lambda d: f"/api/v1/employers/{d.employer_b.pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
@@ -242,9 +244,26 @@ class InB(TwoCounties):
     job_b: Job  # a finished export of B's official
 
 
+# Pages about a whole city: no county's people see them, so in the county test only A's
+# refusal is checked; the city test checks both sides.
+CITY_ROUTES = {"reports/cities/<str:code>/", "api/v1/reports/cities/<str:code>/"}
+# A job is its owner's alone (county B's official), whichever city looks.
+OWNER_ROUTES = {"jobs/<int:pk>/download/", "jobs/<int:pk>/cancel/", "jobs/<int:pk>/retry/"}
+
+
 @pytest.fixture
 def in_b(two_counties: TwoCounties) -> InB:
     """County B's complaints, a duplicate flag and a callback, next to county A's people."""
+    return _in_b(two_counties)
+
+
+@pytest.fixture
+def in_city_b(two_cities: TwoCities) -> InB:
+    """The same objects, with county B in another city (云岭市)."""
+    return _in_b(two_cities)
+
+
+def _in_b(two_counties: TwoCounties) -> InB:
 
     client = IntegrationClient.objects.create(
         user=UserFactory.create(role="integration_client"),
@@ -300,8 +319,35 @@ def _client(user: User) -> Client:
 def test_county_a_official_gets_404_for_county_b_objects(in_b: InB, route: str) -> None:
     url = OBJECT_URLS[route](in_b)
     assert _client(in_b.official_a).get(url).status_code == 404
+    if route in CITY_ROUTES:
+        assert _client(in_b.city_office).get(url).status_code == 200
+        return
     # …while county B's own official sees them (so the 404 is about scope, not a broken URL)
     assert _client(in_b.official_b).get(url).status_code == 200
+
+
+@pytest.mark.parametrize("route", sorted(OBJECT_URLS))
+def test_city_a_office_and_leader_get_404_for_city_b_objects(
+    in_city_b: InB, two_cities: TwoCities, route: str
+) -> None:
+    url = OBJECT_URLS[route](in_city_b)
+    assert _client(two_cities.city_office).get(url).status_code == 404
+    assert _client(two_cities.city_leader_a).get(url).status_code == 404
+    # …while city B's office sees them (a job, its owner), and the province office too
+    owner = two_cities.official_b if route in OWNER_ROUTES else two_cities.city_office_b
+    assert _client(owner).get(url).status_code == 200
+    if route not in OWNER_ROUTES:
+        assert _client(two_cities.province_office).get(url).status_code == 200
+
+
+@pytest.mark.parametrize("route", sorted(POST_URLS))
+def test_city_a_office_gets_404_posting_to_city_b_objects(
+    in_city_b: InB, two_cities: TwoCities, route: str
+) -> None:
+    url = POST_URLS[route](in_city_b)
+    assert _client(two_cities.city_office).post(url, {"reason": "x"}).status_code == 404
+    owner = two_cities.official_b if route in OWNER_ROUTES else two_cities.city_office_b
+    assert _client(owner).post(url, {"reason": "x"}).status_code != 404
 
 
 LISTS = [
@@ -352,10 +398,12 @@ def test_lists_do_not_mention_county_b(in_b: InB, url: str) -> None:
 
 def test_scope_rules(two_counties: TwoCounties) -> None:
     d = two_counties
-    assert scope_of(d.city_office) == Scope(everything=True)
+    assert scope_of(d.city_office) == Scope(city_id=d.a.city_id)
     assert scope_of(d.official_a) == Scope(county_id=d.a.pk)
     assert scope_of(d.inspector_a) == Scope(county_id=d.a.pk, department_id=d.a_hrss.pk)
-    assert scope_of(d.city_housing_official) == Scope(department_kind="housing")
+    assert scope_of(d.city_housing_official) == Scope(
+        city_id=d.a.city_id, department_kind="housing"
+    )
     # a county-level inspector sees only their own department
     visible = set(for_user(Department.objects.all(), d.inspector_a))
     assert visible == {d.a_hrss}
@@ -393,3 +441,32 @@ def test_only_the_city_office_edits_the_calendar(
         assert response.status_code == 403
 
     assert CalendarDay.objects.get(date="2026-12-31").kind == "workday"
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_city_a_lists_do_not_mention_city_b(
+    in_city_b: InB, two_cities: TwoCities, url: str
+) -> None:
+    body = _client(two_cities.city_office).get(url).content.decode()
+    tracking = (in_city_b.cb.tracking_no, format_tracking_no(in_city_b.cb.tracking_no))
+    assert two_cities.city_b.name not in body
+    assert in_city_b.b.name not in body
+    assert not any(t in body for t in tracking)
+    assert in_city_b.case_b.number and in_city_b.case_b.number not in body
+    body_b = _client(two_cities.city_office_b).get(url).content.decode()
+    if url.startswith(("/cases/", "/api/v1/cases/")):
+        assert in_city_b.case_b.number in body_b
+
+
+def test_province_and_city_scope_rules(two_cities: TwoCities) -> None:
+    d = two_cities
+    assert scope_of(d.province_office) == Scope(everything=True)
+    assert scope_of(d.city_office_b) == Scope(city_id=d.city_b.pk)
+    assert set(for_user(County.objects.all(), d.city_office)) == {d.a}
+    assert set(for_user(County.objects.all(), d.city_office_b)) == {d.b}
+    assert for_user(County.objects.all(), d.province_office).count() == 2
+    # the city housing bureau of city A sees no housing department of city B
+    assert d.b_housing not in set(for_user(Department.objects.all(), d.city_housing_official))
+    # a city role without a city sees nothing (the database refuses such a row; an
+    # unsaved one, as a form may hold, is judged the same way)
+    assert scope_of(User(role="city_office", is_active=True)).nothing

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from arrears.models import County, Department, User
+from arrears.models import City, County, Department, User
 from complaints.models import Case as LiveCase
 from complaints.models import Complaint as LiveComplaint
 
@@ -29,7 +29,8 @@ def test_the_repair_raises_owed_to_what_was_paid_and_says_so() -> None:
 
     Case = apps.get_model("complaints", "Case")
     Complaint = apps.get_model("complaints", "Complaint")
-    county = County.objects.create(code="369999", name="测试区", short_name="测试")
+    city = City.objects.create(code="369900", name="江城市")
+    county = County.objects.create(city=city, code="369999", name="测试区", short_name="测试")
     department = Department.objects.create(
         county=county, level="county", kind="hrss", name="测试区人社局"
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from arrears import audit, demo
@@ -30,21 +30,29 @@ class Command(BaseCommand):
         )
         parser.add_argument("--projects-per-county", type=int, default=20)
         parser.add_argument(
+            "--cities",
+            type=int,
+            default=1,
+            help="a demo province of this many cities (1: the demo city alone; at most 15)",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing if the database already has counties",
         )
 
-    def handle(self, *args: Any, seed: int, if_empty: bool, **options: Any) -> None:
+    def handle(self, *args: Any, seed: int, if_empty: bool, cities: int, **options: Any) -> None:
         # options carries "complaints" and "projects_per_county" to the apps' demo modules.
+        if not 1 <= cities <= len(demo.OTHER_CITIES) + 1:
+            raise CommandError(f"--cities must be between 1 and {len(demo.OTHER_CITIES) + 1}")
         if if_empty and County.objects.exists():
             self.stdout.write("Database already seeded; nothing to do.")
             return
         call_command("load_calendar", stdout=self.stdout)
         rng = random.Random(seed)
         with audit.acting_as(label="command:seed_demo"), transaction.atomic():
-            org = demo.seed_organisation(rng)
-            users = demo.seed_users(rng, org["counties"])
+            org = demo.seed_organisation(rng, cities=cities)
+            users = demo.seed_users(rng, org["counties"], org["cities"])
         # Apps that own more demo data (projects, complaints, …) seed it in their demo.py,
         # in the order their ORDER constant gives (projects before the complaints about them).
         modules = []

@@ -175,10 +175,15 @@ def _tell_complainants(case: Case, text: str) -> None:
         record_event(complaint, EventKind.CASE_PROGRESS, public_text=text)
 
 
+def _city(case: Case) -> int:
+    """The case's city, whose own deadlines and thresholds apply (arrears.config per_city)."""
+    return case.county.city_id
+
+
 def close_days(case: Case) -> int:
     if case.triage_class:
-        return int(config.get(f"case.close_days.{case.triage_class}"))
-    return int(config.get("case.close_days.statutory"))
+        return int(config.get(f"case.close_days.{case.triage_class}", city=_city(case)))
+    return int(config.get("case.close_days.statutory", city=_city(case)))
 
 
 def suggest_class(case: Case) -> str:
@@ -192,15 +197,15 @@ def suggest_class(case: Case) -> str:
         .count()
     )
     if (
-        case.workers_owed >= config.get("case.triage.major_workers")
-        or case.amount_owed >= config.get("case.triage.major_amount")
+        case.workers_owed >= config.get("case.triage.major_workers", city=_city(case))
+        or case.amount_owed >= config.get("case.triage.major_amount", city=_city(case))
         or case.risk_of_mass_incident
-        or repeat >= config.get("case.triage.repeat_cases")
+        or repeat >= config.get("case.triage.repeat_cases", city=_city(case))
     ):
         return TriageClass.MAJOR
     if case.workers_owed <= config.get(
-        "case.triage.simple_workers"
-    ) and case.amount_owed <= config.get("case.triage.simple_amount"):
+        "case.triage.simple_workers", city=_city(case)
+    ) and case.amount_owed <= config.get("case.triage.simple_amount", city=_city(case)):
         return TriageClass.SIMPLE
     return TriageClass.ORDINARY
 
@@ -212,8 +217,8 @@ def criminal_flag(case: Case) -> bool:
     outstanding = max(case.amount_owed - case.recovered_amount, Decimal("0"))
     workers = max(case.workers_owed, 1)
     return bool(
-        (workers >= 10 and outstanding >= config.get("case.criminal.total_yuan"))
-        or (outstanding / workers >= config.get("case.criminal.single_yuan"))
+        (workers >= 10 and outstanding >= config.get("case.criminal.total_yuan", city=_city(case)))
+        or (outstanding / workers >= config.get("case.criminal.single_yuan", city=_city(case)))
     )
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from arrears import config, deadlines, workdays
 from arrears.errors import Conflict
-from arrears.models import DeadlineState, Role, User
+from arrears.models import DeadlineState, User
 from complaints.cases import selectors
 from complaints.cases.services.core import (
     CLOSE,
@@ -61,8 +61,8 @@ def case_triage(
     if triage_class != case.suggested_class and not reason.strip():
         raise ValidationError({"reason": [_("与系统建议的分类不同，请填写理由")]})
     if triage_class == TriageClass.MAJOR:
-        if leader is None or leader.role not in (Role.CITY_LEADER, Role.COUNTY_OFFICIAL):
-            raise ValidationError({"leader": [_("重大案件须指定包案领导")]})
+        if leader is None or not selectors.case_leader_choices(case).filter(pk=leader.pk).exists():
+            raise ValidationError({"leader": [_("重大案件须指定包案领导（本市领导或县区负责人）")]})
         if not plan.strip():
             raise ValidationError({"plan": [_("重大案件须填写处置方案")]})
     with _acting_on(case, _open_or(_("案件已结束，不能重新分类"))) as case:
@@ -138,7 +138,7 @@ def case_refer_arbitration(*, case: Case, user: User, note: str) -> CaseEntry:
         if (
             running is not None
             and running.state == DeadlineState.OPEN
-            and config.get("case.pause_on_arbitration")
+            and config.get("case.pause_on_arbitration", city=case.county.city_id)
         ):
             deadlines.deadline_pause(deadline=running)
             _entry(case, EntryKind.PAUSE, user, _("等待仲裁结果，暂停计时"))
@@ -170,7 +170,7 @@ def case_request_extension(
     """延期: once per case, up to the configured number of working days."""
 
     _check_scope(case, user)
-    limit = config.get("case.extension_max_days")
+    limit = config.get("case.extension_max_days", city=case.county.city_id)
     if not 1 <= working_days <= limit:
         raise ValidationError({"working_days": [_("延期应在1至%(n)s个工作日之间") % {"n": limit}]})
     if not reason.strip():

@@ -86,8 +86,8 @@ def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
     if created:
         received = timezone.localdate(complaint.received_at)
         for kind, days in (
-            (ACCEPT, config.get("case.accept_days")),
-            (RESPOND, config.get("case.respond_days")),
+            (ACCEPT, config.get("case.accept_days", city=case.county.city_id)),
+            (RESPOND, config.get("case.respond_days", city=case.county.city_id)),
         ):
             _open_clock(case, kind, started_on=received, working_days=days, owner=user)
     _entry(
