@@ -2,7 +2,7 @@
 purge of the rest. docs/architecture.md, "Tables that only grow", has the table of decisions.
 
 - The two audit trails (`PARTITIONED`) are range-partitioned by month of `occurred_at`
-  (migration 0015). `partitions_ensure` keeps `partitions.months_ahead` months ahead; the
+  (migration 0018). `partitions_ensure` keeps `partitions.months_ahead` months ahead; the
   DEFAULT partition catches a row whose month is missing, and a later ensure moves such rows
   into their month. Old months go only through `audit_archive` (archive file first), which
   drops a month whole once every row in it is archived (`archived_rows_remove`).
@@ -35,7 +35,7 @@ from arrears.user_sessions import active_sessions
 
 logger = logging.getLogger(__name__)
 
-# Partitioned table → its partition key (migration 0015 made them so on PostgreSQL).
+# Partitioned table → its partition key (migration 0018 made them so on PostgreSQL).
 PARTITIONED: dict[str, str] = {
     "arrears_auditevent": "occurred_at",
     "arrears_securityevent": "occurred_at",
@@ -103,7 +103,7 @@ def next_month(month: datetime.date) -> datetime.date:
 
 def month_bound(month: datetime.date) -> datetime.datetime:
     """The first instant of a month, local time (Asia/Shanghai): months as users and the
-    retention dates count them (migration 0015 uses the same bounds)."""
+    retention dates count them (migration 0018 uses the same bounds)."""
     return timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
 
 

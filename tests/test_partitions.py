@@ -1,4 +1,4 @@
-"""The audit trails' monthly partitions on PostgreSQL (issue 14, migration 0015): months
+"""The audit trails' monthly partitions on PostgreSQL (issue 14, migration 0018): months
 ahead are created idempotently, the default partition catches a row whose month is missing
 and gives it up to its month later, ORM inserts and COPY land in the right month, and an
 archive drops whole archived months while the chain still verifies."""
@@ -217,7 +217,7 @@ def test_the_migration_goes_back_to_plain_tables_and_forward_again() -> None:
     _login_event()
     executor = MigrationExecutor(connection)
     # when the migration is reversed, then applied again
-    executor.migrate([("arrears", "0014_password_history_user_sessions")])
+    executor.migrate([("arrears", "0017_cities_required")])
     assert not retention.is_partitioned("arrears_securityevent")
     assert chain.verify().ok
     executor.loader.build_graph()

@@ -6,7 +6,7 @@ a MAC over its content and the previous row's MAC, so an edited or removed row i
 `manage.py audit_verify`. On PostgreSQL a trigger refuses UPDATE and DELETE on them (migration
 0010); only `audit_archive` may delete, and only what it has written to an archive file.
 
-On PostgreSQL both trails are partitioned by month of `occurred_at` (migration 0015,
+On PostgreSQL both trails are partitioned by month of `occurred_at` (migration 0018,
 arrears/retention.py): there the primary key is (id, occurred_at) and the chain's unique
 constraint (seq, occurred_at), as a partitioned table requires; the models keep `id` as the
 primary key (the admin cannot register a composite one) and `seq` as the constraint's field,

@@ -200,7 +200,7 @@ def unpartition(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # Renumber at merge if another 0015 lands first; it only needs the audit tables (0010).
-    dependencies = [("arrears", "0014_password_history_user_sessions")]
+    # Only needs the audit tables (0010); after the cities (0015–0017) merely to keep one leaf.
+    dependencies = [("arrears", "0017_cities_required")]
 
     operations = [migrations.RunPython(partition, unpartition)]
