@@ -161,19 +161,30 @@ def _maintenance_lock(cursor: Any) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
-def _months_ahead(now: datetime.datetime, ahead: int) -> Iterator[datetime.date]:
-    month = month_start(timezone.localdate(now))
-    for _step in range(ahead + 1):  # this month and `ahead` more
+def _months(
+    now: datetime.datetime, ahead: int, since: datetime.date | None
+) -> Iterator[datetime.date]:
+    this = month_start(timezone.localdate(now))
+    month = min(month_start(since), this) if since else this
+    last = this
+    for _step in range(ahead):
+        last = next_month(last)
+    while month <= last:
         yield month
         month = next_month(month)
 
 
 def partitions_ensure(
-    *, months_ahead: int | None = None, now: datetime.datetime | None = None, using: str = "default"
+    *,
+    months_ahead: int | None = None,
+    since: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+    using: str = "default",
 ) -> list[str]:
     """Create this month's partition and the next `months_ahead` ones where missing (each
-    partitioned table); rows the default partition caught for such a month move into it.
-    Idempotent; returns the partitions created."""
+    partitioned table), and with `since` every month from that one on (rows loaded into the
+    past, e.g. by the benchmark's COPY, wait in the default partition until then); rows the
+    default caught for such a month move into it. Idempotent; returns what it created."""
     ahead = int(config.get("partitions.months_ahead")) if months_ahead is None else months_ahead
     now = now or timezone.now()
     created = []
@@ -181,7 +192,7 @@ def partitions_ensure(
         if not is_partitioned(table, using):
             continue
         existing = {p.month for p in partitions_list(table, using)}
-        for month in _months_ahead(now, ahead):
+        for month in _months(now, ahead, since):
             if month in existing:
                 continue
             try:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
@@ -102,6 +103,27 @@ def test_the_default_catches_a_missing_month_and_gives_it_up_later(db: None) -> 
     assert _where(SecurityEvent, event.pk) == "arrears_securityevent_p204001"
     report = chain.verify()
     assert report.ok, report.problems
+
+
+def test_months_in_the_past_are_made_on_request_and_take_their_rows(db: None, capsys: Any) -> None:
+    # given rows loaded into months long gone (as the benchmark's COPY does): the default
+    with time_machine.travel(dt.datetime(2034, 11, 20, 9, tzinfo=SHANGHAI), tick=False):
+        event = _login_event()
+    assert _where(SecurityEvent, event.pk) == "arrears_securityevent_default"
+    # when
+    with time_machine.travel(dt.datetime(2035, 1, 5, 9, tzinfo=SHANGHAI), tick=False):
+        call_command("partitions", "--since", "2034-11", "--months", "0")
+    # then November to January exist, and the row is in November
+    out = capsys.readouterr().out
+    for month in ("203411", "203412", "203501"):
+        assert f"created arrears_securityevent_p{month}" in out
+    assert _where(SecurityEvent, event.pk) == "arrears_securityevent_p203411"
+    assert chain.verify().ok
+
+
+def test_the_command_refuses_a_bad_month(db: None) -> None:
+    with pytest.raises(CommandError, match="YYYY-MM"):
+        call_command("partitions", "--since", "2034-13")
 
 
 def test_copy_routes_rows_to_their_partitions(db: None) -> None:

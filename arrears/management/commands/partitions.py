@@ -4,12 +4,22 @@ same. Run it as the tables' owner where the application's role has grants only."
 
 from __future__ import annotations
 
+import argparse
+import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
+from django.utils.translation import gettext as _
 
 from arrears import retention
+
+
+def _month(text: str) -> datetime.date:
+    try:
+        return datetime.datetime.strptime(text, "%Y-%m").date()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(_("月份格式应为 YYYY-MM：%(t)s") % {"t": text}) from exc
 
 
 class Command(BaseCommand):
@@ -18,20 +28,34 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--months", type=int, help="months ahead of this one to create")
         parser.add_argument(
+            "--since",
+            type=_month,
+            help="also every month from this one (YYYY-MM), e.g. after loading old rows",
+        )
+        parser.add_argument(
             "--list", action="store_true", dest="only_list", help="only list, create nothing"
         )
 
-    def handle(self, *args: Any, months: int | None, only_list: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        months: int | None,
+        since: datetime.date | None,
+        only_list: bool,
+        **options: Any,
+    ) -> None:
         if connection.vendor != "postgresql":
             self.stdout.write("not PostgreSQL: the tables are not partitioned")
             return
         if months is not None and not 0 <= months <= 24:
-            raise CommandError("--months 必须在 0 到 24 之间")
+            raise CommandError(_("--months 必须在 0 到 24 之间"))
         if not only_list:
             try:
-                created = retention.partitions_ensure(months_ahead=months)
+                created = retention.partitions_ensure(months_ahead=months, since=since)
             except DatabaseError as exc:
-                raise CommandError(f"无法创建分区（需要表的所有者权限）：{exc}") from exc
+                raise CommandError(
+                    _("无法创建分区（需要表的所有者权限）：%(e)s") % {"e": exc}
+                ) from exc
             for name in created:
                 self.stdout.write(f"created {name}")
             if not created:
