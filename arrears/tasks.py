@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from arrears import deadlines, digests, health, jobs, notifications, services
+from arrears import deadlines, digests, health, jobs, notifications, retention, services
 from arrears.audit_admin import maintenance
 from arrears.signals import calendar_changed
 
@@ -96,3 +96,18 @@ def verify_audit() -> bool:
 def sweep_jobs() -> dict[str, int]:
     """Jobs whose worker died end as failed; lost queued tasks are sent again; old files go."""
     return jobs.jobs_sweep()
+
+
+@shared_task(name="arrears.tasks.maintain_tables", time_limit=3600, soft_time_limit=3540)
+def maintain_tables() -> dict[str, object]:
+    """Beat, daily: the audit trails' months ahead, and the purge of old notifications and
+    settled outbox rows in short chunks (a run cut off by the time limit resumes tomorrow)."""
+    result = retention.tables_maintain()
+    result["audit_partitions_dropped"] = maintenance.audit_partitions_drop_empty()
+    return result
+
+
+@shared_task(name="arrears.tasks.clear_sessions")
+def clear_sessions() -> dict[str, int]:
+    """Beat, daily: what `manage.py clearsessions` does, and the stale session-list rows."""
+    return retention.sessions_clear()

@@ -78,9 +78,21 @@ LATERAL (
      FROM %I.%I r', chr(10), '', t.table_schema, t.table_name), false, true, '') AS x
 ) c
 WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+  -- A partitioned table's rows are its partitions' (listed each): not counted twice.
+  AND NOT EXISTS (SELECT 1 FROM pg_class p JOIN pg_namespace s ON s.oid = p.relnamespace
+                  WHERE s.nspname = t.table_schema AND p.relname = t.table_name AND p.relkind = 'p')
 ORDER BY t.table_name"
-psql "$PG_BASE_URL/$SRC_DB" -qAtF ' ' -c "$TABLES_SQL" >"$WORK/src.tables"
-psql "$PG_BASE_URL/$DST_DB" -qAtF ' ' -c "$TABLES_SQL" >"$WORK/dst.tables"
+# And the partitions' layout (the audit trails' months, arrears/retention.py): each parent,
+# partition and bounds, so a restore that attached a month elsewhere is noticed too.
+PARTS_SQL="
+SELECT i.inhparent::regclass::text, c.relname, pg_get_expr(c.relpartbound, c.oid)
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE c.relispartition AND c.relkind IN ('r', 'p') ORDER BY 1, 2"
+for side in src dst; do
+  db=$SRC_DB; [ "$side" = dst ] && db=$DST_DB
+  psql "$PG_BASE_URL/$db" -qAtF ' ' -c "$TABLES_SQL" >"$WORK/$side.tables"
+  psql "$PG_BASE_URL/$db" -qAtF ' ' -c "$PARTS_SQL" >"$WORK/$side.partitions"
+done
 files() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum); }
 files "$WORK/media-src" >"$WORK/src.files"
 files "$WORK/media-dst" >"$WORK/dst.files"
@@ -89,6 +101,11 @@ different=0
 if ! diff -u "$WORK/src.tables" "$WORK/dst.tables"; then
   echo "check-backup: the restored database differs from the source" >&2; different=1
 fi
+if ! diff -u "$WORK/src.partitions" "$WORK/dst.partitions"; then
+  echo "check-backup: the restored partitions differ from the source" >&2; different=1
+fi
+[ -s "$WORK/src.partitions" ] || {
+  echo "check-backup: the source has no partitions (migration 0015 not applied?)" >&2; different=1; }
 if ! diff -u "$WORK/src.files" "$WORK/dst.files"; then
   echo "check-backup: the restored evidence files differ from the source" >&2; different=1
 fi
@@ -101,4 +118,4 @@ rows=$(awk '{s += $2} END {print s}' "$WORK/src.tables")
 DATABASE_URL=$PG_BASE_URL/$DST_DB "$PY" manage.py migrate --check --noinput -v 0 \
   || { echo "check-backup: the restored database has unapplied migrations" >&2; different=1; }
 [ "$different" = 0 ] || exit 1
-step "passed: $tables tables, $rows rows and $(wc -l <"$WORK/src.files") files identical after restore"
+step "passed: $tables tables ($(wc -l <"$WORK/src.partitions") of them partitions), $rows rows and $(wc -l <"$WORK/src.files") files identical after restore"

@@ -1,7 +1,8 @@
 """Verifying and archiving the audit trails: `audit_verify` (and the daily beat task) and
 `audit_archive`. Records are kept at least `audit.retention_days` (≥ 180, 网络安全法 art. 21),
 then moved to a compressed JSON-lines file that carries the chain's anchor, verified, and only
-then deleted, in a transaction that the append-only trigger lets delete."""
+then deleted, in a transaction that the append-only trigger lets delete — on PostgreSQL, where
+the trails are partitioned by month, whole archived months are dropped (arrears/retention.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import config
+from arrears import config, retention
 from arrears.audit import chain
 from arrears.audit.security import security_event
 from arrears.models import AuditArchive, AuditVerification, Role, User
@@ -43,6 +44,13 @@ FORMAT = "arrears-audit-archive/1"
 
 def _model(table: str) -> Any:
     return next(m for m in apps.get_models() if m._meta.db_table == table)
+
+
+def audit_partitions_drop_empty(*, using: str = "default") -> list[str]:
+    """Drop the trails' month partitions that an archive emptied row by row (its drop had to
+    give way to a long reader) once they lie wholly past the retention period: the daily
+    table maintenance calls it. Never a partition that holds a row."""
+    return retention.partitions_drop_empty(before=earliest_allowed(), using=using)
 
 
 # --- verification -------------------------------------------------------------------------
@@ -171,7 +179,7 @@ def audit_archive(
     done = _write(to, plans, using, before)
     _verify_file(to, done)
     digest = hashlib.sha256(to.read_bytes()).hexdigest()
-    _delete(done, plans, using, to, digest)
+    _delete(done, plans, using, to, digest, before)
     for item in done:
         security_event(
             kind="audit_archived",
@@ -265,6 +273,7 @@ def _delete(
     using: str,
     to: Path,
     digest: str,
+    before: datetime.date,
 ) -> None:
     connection = connections[using]
     with transaction.atomic(using=using):
@@ -273,9 +282,15 @@ def _delete(
                 # The trigger's one exception, for this transaction only (SET LOCAL).
                 cursor.execute("SET LOCAL arrears.audit_archive = 'on'")
         for item, (model, _anchor_seq, _anchor_mac, end) in zip(done, plans, strict=True):
-            # A raw delete: no cascade collection, no signals, one statement.
-            qs = model._default_manager.using(using).filter(seq__lte=end)
-            deleted = qs._raw_delete(using)
+            if retention.is_partitioned(item.table, using):
+                # PostgreSQL: whole archived months are dropped, the rest deleted by seq.
+                deleted = retention.archived_rows_remove(
+                    table=item.table, last_seq=end, before=before, using=using
+                )
+            else:
+                # A raw delete: no cascade collection, no signals, one statement.
+                qs = model._default_manager.using(using).filter(seq__lte=end)
+                deleted = qs._raw_delete(using)
             if deleted != item.count:
                 raise ArchiveRefused(
                     _("待删除记录数（%(d)s）与归档文件（%(n)s）不一致，已撤销")

@@ -4,7 +4,13 @@ bulk updates too) and the security events (logins, lockouts, role changes, expor
 Both are chained (arrears/audit/chain.py): every row carries a sequence number without gaps and
 a MAC over its content and the previous row's MAC, so an edited or removed row is found by
 `manage.py audit_verify`. On PostgreSQL a trigger refuses UPDATE and DELETE on them (migration
-0010); only `audit_archive` may delete, and only what it has written to an archive file."""
+0010); only `audit_archive` may delete, and only what it has written to an archive file.
+
+On PostgreSQL both trails are partitioned by month of `occurred_at` (migration 0018,
+arrears/retention.py): there the primary key is (id, occurred_at) and the chain's unique
+constraint (seq, occurred_at), as a partitioned table requires; the models keep `id` as the
+primary key (the admin cannot register a composite one) and `seq` as the constraint's field,
+which is what SQLite enforces."""
 
 from __future__ import annotations
 

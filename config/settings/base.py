@@ -408,6 +408,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600,
         "options": {"expires": 3600},
     },
+    # Tables that only grow (arrears/retention.py): the audit trails' partitions months ahead,
+    # then old notifications and settled outbox rows deleted in short chunks. Daily.
+    "retention-maintain-tables": {
+        "task": "arrears.tasks.maintain_tables",
+        "schedule": 24 * 3600,
+        "options": {"expires": 12 * 3600},
+    },
+    # `clearsessions` (expired database sessions) and the session list's stale rows. Daily.
+    "sessions-clear": {
+        "task": "arrears.tasks.clear_sessions",
+        "schedule": 24 * 3600,
+        "options": {"expires": 12 * 3600},
+    },
 }
 
 # A running export or import renews its lease with every progress write (every 2,000 rows or
