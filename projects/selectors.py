@@ -206,22 +206,34 @@ def order_clocks() -> QuerySet[Deadline]:
 # --- Campaigns ------------------------------------------------------------------------------
 
 
+def _campaigns_for(user: User) -> QuerySet[Campaign]:
+    """A special action is visible to all staff of its city, and one the province runs (no
+    city) to everyone; another city's campaigns are not."""
+    if scope_of(user).everything:
+        return Campaign.objects.all()
+    return Campaign.objects.filter(Q(city__isnull=True) | Q(city_id=user.city_id))
+
+
 def campaign_list(*, user: User) -> QuerySet[Any]:
-    """Every campaign (a special action is city-wide and visible to all staff), each with
-    the number of its inspections the user may see."""
+    """The campaigns the user's city runs and the province's, each with the number of its
+    inspections the user may see."""
     scoped = for_user(Inspection.objects.all(), user).values("pk")
-    return Campaign.objects.annotate(
-        n_inspections=Count("inspections", filter=Q(inspections__in=scoped))
-    ).order_by("-starts_on", "-pk")
+    return (
+        _campaigns_for(user)
+        .annotate(n_inspections=Count("inspections", filter=Q(inspections__in=scoped)))
+        .order_by("-starts_on", "-pk")
+    )
 
 
-def campaign_detail(*, pk: int) -> Campaign:
-    return get_object_or_404(Campaign, pk=pk)
+def campaign_detail(*, pk: int, user: User) -> Campaign:
+    return get_object_or_404(_campaigns_for(user), pk=pk)
 
 
-def campaigns_on(day: datetime.date) -> QuerySet[Campaign]:
-    """The campaigns running on `day`, which an inspection that day may belong to."""
-    return Campaign.objects.filter(starts_on__lte=day, ends_on__gte=day)
+def campaigns_on(day: datetime.date, *, city_id: int | None = None) -> QuerySet[Campaign]:
+    """The campaigns running on `day` that an inspection in `city_id` may belong to (that
+    city's and the province's)."""
+    running = Campaign.objects.filter(starts_on__lte=day, ends_on__gte=day)
+    return running.filter(Q(city__isnull=True) | Q(city_id=city_id))
 
 
 def campaign_inspections(*, campaign: Any, user: User) -> QuerySet[Any]:

@@ -205,7 +205,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("只有监察员和主管部门可以登记检查"))
         return redirect("project-page", pk=project.pk)
     today = timezone.localdate()
-    campaigns = selectors.campaigns_on(today)
+    campaigns = selectors.campaigns_on(today, city_id=project.county.city_id)
     # Arriving from a campaign's page preselects it.
     chosen = request.POST.get("campaign") or request.GET.get("campaign") or ""
     if request.method == "POST":
@@ -456,7 +456,7 @@ def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A campaign: period, scope and what it found. The campaign is city-wide; its inspections
     and their figures are narrowed to the user's scope, so a county sees its own part."""
     user = request_user(request, staff=True)
-    campaign = selectors.campaign_detail(pk=pk)
+    campaign = selectors.campaign_detail(pk=pk, user=user)
     inspections = selectors.campaign_inspections(campaign=campaign, user=user)
     return render(
         request,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from arrears import config, deadlines
 from arrears.errors import Conflict
 from arrears.models import Deadline, User
+from arrears.scoping import scope_of
 from projects.models import (
     CHECKLIST,
     Campaign,
@@ -48,7 +49,7 @@ def campaign_create(
 ) -> Any:
     """Launch a special action (专项行动) with its period and scope."""
     if not can_manage_campaigns(user):
-        raise PermissionDenied(_("只有市根治欠薪办可以发起专项行动"))
+        raise PermissionDenied(_("只有根治欠薪办可以发起专项行动"))
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = [_("请填写专项行动名称")]
@@ -56,8 +57,13 @@ def campaign_create(
         errors["ends_on"] = [_("结束日期不能早于开始日期")]
     if errors:
         raise ValidationError(errors)
+    # A city's office runs its city's campaign; the province office one for every city.
     return Campaign.objects.create(
-        name=name.strip(), starts_on=starts_on, ends_on=ends_on, scope_note=scope_note.strip()
+        name=name.strip(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        scope_note=scope_note.strip(),
+        city_id=None if scope_of(user).everything else user.city_id,
     )
 
 
@@ -75,6 +81,8 @@ def inspection_record(
     finding's own) is a clock of the deadline mechanism: reminded and escalated by the sweep."""
     if inspected_on > timezone.localdate():
         raise ValidationError({"inspected_on": [_("检查日期不能晚于今天")]})
+    if campaign is not None and campaign.city_id not in (None, project.county.city_id):
+        raise ValidationError({"campaign": [_("该专项行动不是本市的")]})
     if campaign is not None and not campaign.starts_on <= inspected_on <= campaign.ends_on:
         raise ValidationError({"campaign": [_("检查日期不在专项行动期间内")]})
     default_days = config.get("rectification.default_days", city=project.county.city_id)

@@ -22,6 +22,8 @@ from complaints.intake import referrals, selectors
 from complaints.intake import services as intake_services
 from complaints.integration.api_keys import api_key_issue
 from complaints.models import Case, Complaint, ComplaintStatus, IntegrationClient
+from projects import selectors as project_selectors
+from projects.services import campaign_create
 from tests.complaints.conftest import complaint_data
 from tests.conftest import TwoCities
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
@@ -297,3 +299,21 @@ def test_the_province_office_sees_what_each_city_changed(two_cities: TwoCities) 
     assert "云岭市" in body and "江城市" in body
     # a city's office does not (nor does anyone else without the duty)
     assert _web(two_cities.city_office).get("/org/settings/").status_code == 404
+
+
+def test_a_citys_campaign_is_its_own_and_the_provinces_is_everyones(
+    two_cities: TwoCities,
+) -> None:
+    day = dt.date(2026, 11, 2)
+    own = campaign_create(
+        name="江城市冬季专项", starts_on=day, ends_on=day, user=two_cities.city_office
+    )
+    everyone = campaign_create(
+        name="全省冬季专项", starts_on=day, ends_on=day, user=two_cities.province_office
+    )
+    assert (own.city, everyone.city) == (two_cities.city_a, None)
+    assert set(project_selectors.campaign_list(user=two_cities.city_office_b)) == {everyone}
+    assert set(project_selectors.campaign_list(user=two_cities.inspector_a)) == {own, everyone}
+    assert _web(two_cities.city_office_b).get(f"/campaigns/{own.pk}/").status_code == 404
+    assert _web(two_cities.city_office).get(f"/campaigns/{own.pk}/").status_code == 200
+    assert set(project_selectors.campaigns_on(day, city_id=two_cities.city_b.pk)) == {everyone}
