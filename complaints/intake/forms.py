@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,11 +14,31 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.forms import MultipleFileField, StyledForm
 from arrears.models import County, Department
+from arrears.scoping import for_user
 from complaints.intake.services import FORM_TOKEN, complaint_check, new_form_token
 from complaints.models import Channel
 
 # A form's sections: a heading, its fields in order, and whether it starts folded away.
 Sections = list[tuple[Promise, list[str], bool]]
+
+
+class _CountyIterator(ModelChoiceIterator):
+    """The counties, each named with its city where they span several: "云岭市 城关区", not
+    two indistinguishable 城关区 (decided when the choices are drawn, not when the form is
+    made)."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        rows = list(self.queryset.select_related("city").order_by("city__code", "code"))
+        several = len({c.city_id for c in rows}) > 1
+        for county in rows:
+            value, label = self.choice(county)
+            yield (value, f"{county.city.name} {label}" if several else label)
+
+
+class _CountyField(forms.ModelChoiceField):
+    iterator = _CountyIterator
 
 
 class ComplaintForm(StyledForm):
@@ -68,7 +88,7 @@ class ComplaintForm(StyledForm):
     employer_phone = forms.CharField(label=_("单位联系电话（选填）"), max_length=30, required=False)
     project_name = forms.CharField(label=_("工程项目名称"), max_length=200, required=False)
     project_address = forms.CharField(label=_("干活的地点"), max_length=300, required=False)
-    county_code = forms.ModelChoiceField(
+    county_code = _CountyField(
         label=_("所在县（区）"),
         queryset=County.objects.all(),
         to_field_name="code",
@@ -296,8 +316,12 @@ class _ByCountyIterator(ModelChoiceIterator):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         groups: dict[str, list[Any]] = {}
-        for obj in self.queryset.order_by("county__code", "name"):
-            groups.setdefault(obj.county.name, []).append(self.choice(obj))
+        rows = list(self.queryset.select_related("county__city").order_by("county__code", "name"))
+        # Across cities a county's name is not unique (城关区): the group names its city too.
+        several = len({obj.county.city_id for obj in rows}) > 1
+        for obj in rows:
+            label = f"{obj.county.city.name} {obj.county.name}" if several else obj.county.name
+            groups.setdefault(label, []).append(self.choice(obj))
         yield from groups.items()
 
 
@@ -311,3 +335,12 @@ class DispatchForm(StyledForm):
         label=_("承办单位"),
         queryset=Department.objects.filter(county__isnull=False).select_related("county"),
     )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            # Only the units the office may send to: a city's office, its own city's.
+            field = cast(forms.ModelChoiceField, self.fields["department"])
+            field.queryset = for_user(
+                Department.objects.filter(county__isnull=False).select_related("county"), user
+            )

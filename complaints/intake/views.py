@@ -195,7 +195,7 @@ def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
             "can_reveal": user.has_perm("complaints.reveal_personal_data"),
             "revealed": _revealed(request, complaint),
             "return_form": ReturnForm(),
-            "dispatch_form": DispatchForm(),
+            "dispatch_form": DispatchForm(user=user),
             "can_sign": waiting and can_sign_or_return(user, complaint),
             "can_dispatch": in_queue and is_city_office(user),
             "can_decide_duplicates": can_decide_duplicates(user),
@@ -251,7 +251,7 @@ def complaint_return(request: HttpRequest, tracking_no: str) -> HttpResponse:
 @login_required
 @require_POST
 def complaint_dispatch(request: HttpRequest, tracking_no: str) -> HttpResponse:
-    form = DispatchForm(request.POST)
+    form = DispatchForm(request.POST, user=request_user(request, staff=True))
 
     def dispatch(complaint: Any, user: User) -> str:
         if not form.is_valid():
