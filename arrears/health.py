@@ -41,6 +41,7 @@ def worker_check(queue: str) -> str:
 def _worker_checks() -> list[str]:
     return [worker_check(queue) for queue in settings.WORKER_QUEUES]
 
+
 # Seconds the broker may take to accept a connection: a load balancer probing every few
 # seconds must get an answer, not hang behind kombu's default retry loop.
 BROKER_TIMEOUT = 2
@@ -221,7 +222,9 @@ def alert_stale(*, report: Report, now: datetime.datetime | None = None) -> list
         if name == WORKER:
             if not stale_queues:
                 continue
-            details = [f"{queue}: {report.checks[worker_check(queue)].detail}" for queue in stale_queues]
+            details = [
+                f"{queue}: {report.checks[worker_check(queue)].detail}" for queue in stale_queues
+            ]
             key = f"health.stale:{WORKER}:{','.join(stale_queues)}:{hour}"
         else:
             check = report.checks.get(name)

@@ -18,7 +18,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-
 @app.on_after_configure.connect
 def _redbeat_settings_by_their_own_names(sender: Celery, **_: object) -> None:
     # RedBeat reads CELERY_REDBEAT_* (settings, namespaced) but checks for its URL and options

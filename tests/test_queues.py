@@ -94,7 +94,8 @@ def test_the_sweep_runs_while_an_export_waits_for_a_jobs_worker() -> None:
                 time.sleep(0.2)
         # (the export still waits on its own queue: the deadlines worker never took it)
         with app.connection_for_write() as conn:
-            waiting = conn.default_channel.queue_purge("jobs")
+            channel: Any = conn.default_channel  # kombu's virtual channel (Redis or files)
+            waiting = channel.queue_purge("jobs")
     finally:
         app.conf.task_always_eager = True
     # then the sweep ran (it marks beat's heartbeat when it finishes)

@@ -186,6 +186,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # A second connection to the same database for streamed reads (exports): their cursor
+    # lives in a transaction of its own there, while the job's progress commits on "default"
+    # (arrears/streaming.py). The same test database in tests.
+    DATABASES["stream"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Identification and authentication (身份鉴别, docs/security.md) --------------------------

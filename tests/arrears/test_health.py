@@ -103,9 +103,7 @@ def test_readyz_fails_and_alerts_when_the_heartbeats_are_stale(
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "fail"
-    assert {name for name, check in body["checks"].items() if not check["ok"]} == WORKERS | {
-        "beat"
-    }
+    assert {name for name, check in body["checks"].items() if not check["ok"]} == WORKERS | {"beat"}
     assert "10 分钟前" in body["checks"]["worker:outbox"]["detail"]
     # and the administrators (city office, superusers; not inspectors) are alerted
     alerted = Notification.objects.filter(kind="health.stale")
@@ -257,7 +255,7 @@ def test_a_queue_nobody_consumes_is_named(admins: Admins) -> None:
 
 def test_the_heartbeat_marks_the_queue_it_was_sent_to(db: None) -> None:
     with time_machine.travel(NOW, tick=False):
-        heartbeat.apply(args=["outbox"]).get()
+        heartbeat.apply(args=("outbox",)).get()
     assert list(Heartbeat.objects.values_list("name", flat=True)) == ["worker:outbox"]
 
 
