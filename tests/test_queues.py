@@ -4,10 +4,13 @@ the deadline sweep on its own."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
@@ -101,3 +104,30 @@ def test_the_sweep_runs_while_an_export_waits_for_a_jobs_worker() -> None:
     # then the sweep ran (it marks beat's heartbeat when it finishes)
     assert Heartbeat.objects.filter(name="beat").exists()
     assert waiting == 1
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _queue_lists(text: str) -> list[set[str]]:
+    return [set(found.split(",")) for found in re.findall(r"--queues=([\w,$%]+)", text)]
+
+
+def test_the_deployments_start_a_worker_for_every_queue() -> None:
+    kinds = set(QUEUES) - {settings.QUEUE_DEFAULT}
+    # docker-compose.yml: a service per queue, each also serving the default one
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    workers = {name: service for name, service in compose["services"].items() if "worker" in name}
+    assert {service["environment"]["QUEUE"] for service in workers.values()} == kinds
+    # (each also serving the default queue; "$$" is compose's escape of "$")
+    for service in workers.values():
+        assert _queue_lists(service["command"]) == [{"$$QUEUE", "celery"}]
+    # systemd: the template unit, one instance per queue in the guide
+    unit = (ROOT / "deploy/systemd/arrears-worker@.service").read_text()
+    assert _queue_lists(unit) == [{"%i", "celery"}]
+    guide = (ROOT / "docs/deployment.md").read_text()
+    assert kinds <= set(re.findall(r"arrears-worker@(\w+)", guide))
+    # make run: one worker for everything; make smoke-prod: workers covering every queue
+    assert _queue_lists((ROOT / "scripts/run-dev.sh").read_text()) == [set(QUEUES)]
+    smoke = _queue_lists((ROOT / "scripts/smoke-prod.sh").read_text())
+    assert set().union(*smoke) == set(QUEUES)
