@@ -188,10 +188,12 @@ def _alert_texts(name: str, queues: list[str]) -> tuple[str, str]:
             _("后台任务进程（Celery worker）无响应：队列 %(queues)s")
             % {"queues": "、".join(queues)},
             _(
-                "在规定时间内没有 worker 运行这些队列的心跳任务，排在其中的任务不会执行"
+                "在规定时间内没有 worker 运行这些队列的心跳任务：消费它们的 worker 已停止，"
+                "或其进程全部被长任务占用。排在其中的任务暂不执行"
                 "（deadlines：提醒和督办；outbox：回调、邮件和短信；jobs：导出和导入；"
                 "reporting：统计预计算和审计校验）。"
-                "请检查消费这些队列的 worker 进程（以及发送心跳任务的 beat 进程）。"
+                "请检查消费这些队列的 worker 进程（以及发送心跳任务的 beat 进程），"
+                "必要时增加该队列的进程数。"
             ),
         )
     return (
