@@ -12,7 +12,12 @@ That transaction is on a connection of its own (the `stream` alias: the same dat
 the default one: a background job writes its progress while its rows stream, and those writes
 must commit as they go (they renew the job's lease and let a cancel through, arrears/jobs.py);
 inside the read's transaction they would hold the job's row locked until the export ended.
-Code already inside a transaction (a test; an atomic block of the caller's) reads in it."""
+Code already inside a transaction (a test; an atomic block of the caller's) reads in it; a
+test with committed rows (`django_db(transaction=True)`) that streams names both connections
+(`databases=["default", "stream"]`).
+
+A loop that writes as it goes and does not need an order of its own (a sweep) reads in batches
+by primary key instead (`by_pk`): no cursor, no transaction held, one connection."""
 
 from __future__ import annotations
 
@@ -21,11 +26,12 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 STREAM = "stream"
 
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=Model)
 
 
 def stream(qs: QuerySet[Any, _T], *, chunk_size: int) -> Iterator[_T]:
@@ -47,3 +53,18 @@ def stream(qs: QuerySet[Any, _T], *, chunk_size: int) -> Iterator[_T]:
     # (an exception or an abandoned download rolls it back, which undoes nothing).
     with transaction.atomic(using=alias):
         yield from qs.iterator(chunk_size=chunk_size)
+
+
+def by_pk(qs: QuerySet[_M], *, batch: int) -> Iterator[_M]:
+    """The objects of `qs` in primary-key order, `batch` per query (each `pk > last`, served by
+    the primary key's index): what the loop wrote meanwhile is not read again."""
+    last = None
+    while True:
+        page = qs.order_by("pk")
+        if last is not None:
+            page = page.filter(pk__gt=last)
+        rows = list(page[:batch])
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].pk

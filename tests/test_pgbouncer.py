@@ -16,7 +16,7 @@ from django.test import Client
 from arrears import jobs, services
 from arrears.models import DepartmentKind, Heartbeat, Industry, Job, JobState
 from arrears.reference import ensure_industries
-from arrears.streaming import STREAM, stream
+from arrears.streaming import STREAM, by_pk, stream
 from projects.models import Project
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 
@@ -143,3 +143,15 @@ def test_an_export_job_and_an_inline_export_stream_through_pgbouncer(settings: A
     download: Any = office.get(f"/jobs/{job.pk}/download/")
     assert b"".join(download.streaming_content) == expected
     assert jobs.FLUSH_ROWS < 2500  # progress was written mid-stream at least once
+
+
+@pytest.mark.django_db
+def test_by_pk_reads_every_row_once_in_batches(django_assert_num_queries: Any) -> None:
+    _heartbeats(25)
+    with django_assert_num_queries(3):  # 10 + 10 + 5
+        names = [beat.name for beat in by_pk(Heartbeat.objects.all(), batch=10)]
+    assert names == [f"stream-{n:04}" for n in range(25)]
+    # a multiple of the batch ends with one empty query
+    Heartbeat.objects.filter(name__gte="stream-0020").delete()
+    with django_assert_num_queries(3):
+        assert len(list(by_pk(Heartbeat.objects.all(), batch=10))) == 20
