@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run test test-dates lint install install-dev assets schema messages lock bench smoke smoke-prod \
-	api-contract check-backup clean
+	test-pgbouncer api-contract check-backup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,12 @@ smoke: install
 # gunicorn.conf.py, worker, beat, Chromium on the city dashboard, /readyz.
 smoke-prod: install-dev
 	bash scripts/smoke-prod.sh
+
+# The export, job, worker and health tests with DATABASE_URL pointing at PgBouncer in transaction
+# mode, started on a free port in front of 127.0.0.1:5432 and stopped after (scripts/pgbouncer.sh;
+# needs the pgbouncer package). docs/deployment.md, "Connection pooling".
+test-pgbouncer: install-dev
+	bash scripts/pgbouncer.sh
 
 # Schemathesis over docs/openapi.yaml with every check against a served instance (production
 # settings, gunicorn, PostgreSQL, Redis), as the city office and as an integration client.

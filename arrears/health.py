@@ -1,10 +1,11 @@
 """Readiness: can this node serve, and are the background processes it relies on alive?
 
 /healthz only says the process answers; /readyz (this module) checks the database, the cache,
-the broker, media storage, and two heartbeats kept in the database: "worker" (written by
-whichever worker runs the heartbeat task beat sends every minute) and "beat" (written after
-every deadline sweep, the job that must never stop). A stale heartbeat also alerts the
-administrators, at most once an hour per heartbeat."""
+the broker, media storage, and heartbeats kept in the database: "worker:<queue>" for each
+queue of settings.WORKER_QUEUES (written by whichever worker consumes that queue, when it runs
+the heartbeat task beat sends there every minute: a queue nobody consumes shows up by name) and
+"beat" (written after every deadline sweep, the job that must never stop). A stale heartbeat
+also alerts the administrators, at most once an hour."""
 
 from __future__ import annotations
 
@@ -30,6 +31,17 @@ logger = logging.getLogger(__name__)
 
 WORKER = "worker"
 BEAT = "beat"
+
+
+def worker_check(queue: str) -> str:
+    """The heartbeat (and /readyz check) of the workers consuming `queue`."""
+    return f"{WORKER}:{queue}"
+
+
+def _worker_checks() -> list[str]:
+    return [worker_check(queue) for queue in settings.WORKER_QUEUES]
+
+
 # Seconds the broker may take to accept a connection: a load balancer probing every few
 # seconds must get an answer, not hang behind kombu's default retry loop.
 BROKER_TIMEOUT = 2
@@ -129,11 +141,14 @@ def _heartbeat(at: datetime.datetime | None, now: datetime.datetime, limit: int)
 
 
 def _heartbeats(now: datetime.datetime) -> dict[str, Check]:
-    beats = dict(Heartbeat.objects.filter(name__in=[WORKER, BEAT]).values_list("name", "at"))
-    return {
-        WORKER: _heartbeat(beats.get(WORKER), now, settings.READYZ_WORKER_MINUTES),
-        BEAT: _heartbeat(beats.get(BEAT), now, settings.READYZ_BEAT_MINUTES),
+    names = [*_worker_checks(), BEAT]
+    beats = dict(Heartbeat.objects.filter(name__in=names).values_list("name", "at"))
+    checks = {
+        name: _heartbeat(beats.get(name), now, settings.READYZ_WORKER_MINUTES)
+        for name in _worker_checks()
     }
+    checks[BEAT] = _heartbeat(beats.get(BEAT), now, settings.READYZ_BEAT_MINUTES)
+    return checks
 
 
 def readiness(*, now: datetime.datetime | None = None) -> Report:
@@ -150,7 +165,8 @@ def readiness(*, now: datetime.datetime | None = None) -> Report:
         checks.update(_heartbeats(now))
     except Exception as exc:
         logger.warning("readyz: heartbeats could not be read", exc_info=True)
-        checks[WORKER] = checks[BEAT] = _failed(exc)
+        for name in [*_worker_checks(), BEAT]:
+            checks[name] = _failed(exc)
     try:
         checks["media"] = _media()
     except Exception as exc:
@@ -166,13 +182,18 @@ def _administrators() -> models.QuerySet[User]:
     )
 
 
-def _alert_texts(name: str) -> tuple[str, str]:
+def _alert_texts(name: str, queues: list[str]) -> tuple[str, str]:
     if name == WORKER:
         return (
-            _("后台任务进程（Celery worker）无响应"),
+            _("后台任务进程（Celery worker）无响应：队列 %(queues)s")
+            % {"queues": "、".join(queues)},
             _(
-                "在规定时间内没有任何 worker 运行心跳任务：提醒、督办、回调和导出都不会执行。"
-                "请检查 worker 进程（以及发送心跳任务的 beat 进程）。"
+                "在规定时间内没有 worker 运行这些队列的心跳任务：消费它们的 worker 已停止，"
+                "或其进程全部被长任务占用。排在其中的任务暂不执行"
+                "（deadlines：提醒和督办；outbox：回调、邮件和短信；jobs：导出和导入；"
+                "reporting：统计预计算和审计校验）。"
+                "请检查消费这些队列的 worker 进程（以及发送心跳任务的 beat 进程），"
+                "必要时增加该队列的进程数。"
             ),
         )
     return (
@@ -192,19 +213,35 @@ def alert_stale(*, report: Report, now: datetime.datetime | None = None) -> list
     now = now or timezone.now()
     hour = timezone.localtime(now).strftime("%Y-%m-%dT%H")
     alerted = []
+    # The queues without a worker make one alert together (all of them, when every worker
+    # is down), the beat another.
+    stale_queues = [
+        name.removeprefix(f"{WORKER}:")
+        for name in _worker_checks()
+        if (check := report.checks.get(name)) is not None and check.stale
+    ]
     for name in (WORKER, BEAT):
-        check = report.checks.get(name)
-        if check is None or not check.stale:
-            continue
-        title, body = _alert_texts(name)
-        body = f"{body}\n{check.detail}"
+        if name == WORKER:
+            if not stale_queues:
+                continue
+            details = [
+                f"{queue}: {report.checks[worker_check(queue)].detail}" for queue in stale_queues
+            ]
+            key = f"health.stale:{WORKER}:{','.join(stale_queues)}:{hour}"
+        else:
+            check = report.checks.get(name)
+            if check is None or not check.stale:
+                continue
+            details, key = [check.detail], f"health.stale:{name}:{hour}"
+        title, body = _alert_texts(name, stale_queues)
+        body = "\n".join([body, *details])
         try:
             created = services.notification_send(
                 recipients=_administrators(),
                 kind="health.stale",
                 title=title,
                 body=body,
-                dedupe_key=f"health.stale:{name}:{hour}",
+                dedupe_key=key,
                 email=True,
             )
         except Exception:
@@ -212,16 +249,16 @@ def alert_stale(*, report: Report, now: datetime.datetime | None = None) -> list
             logger.exception("readyz: could not alert administrators about %s", name)
             continue
         if created:
-            logger.error("health: the %s heartbeat is stale (%s)", name, check.detail)
+            logger.error("health: the %s heartbeat is stale (%s)", name, "; ".join(details))
             mail_admins(title, body, fail_silently=True)
             alerted.append(name)
     return alerted
 
 
-def worker_heartbeat(*, now: datetime.datetime | None = None) -> list[str]:
-    """The heartbeat task's work: mark the worker alive, and since a worker is plainly
-    running, a stale "beat" mark means the sweep itself stopped: alert about it."""
+def worker_heartbeat(*, queue: str, now: datetime.datetime | None = None) -> list[str]:
+    """The heartbeat task's work: mark the workers of `queue` alive, and since a worker is
+    plainly running, a stale "beat" mark means the sweep itself stopped: alert about it."""
     now = now or timezone.now()
-    heartbeat_record(name=WORKER, at=now)
+    heartbeat_record(name=worker_check(queue), at=now)
     beats = _heartbeats(now)
     return alert_stale(report=Report(checks={BEAT: beats[BEAT]}), now=now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from arrears import deadlines, digests, health, jobs, notifications, retention, services
 from arrears.audit_admin import maintenance
@@ -30,10 +31,10 @@ def sweep_deadlines() -> dict[str, int]:
 
 
 @shared_task(name="arrears.tasks.heartbeat")
-def heartbeat() -> list[str]:
-    """Beat, every minute: whichever worker runs it marks the workers alive (and alerts when
-    the sweep has stopped while workers are running)."""
-    return health.worker_heartbeat()
+def heartbeat(queue: str = settings.QUEUE_DEFAULT) -> list[str]:
+    """Beat, every minute, on every queue: a worker consuming `queue` marks it served (and
+    alerts when the sweep has stopped while workers are running)."""
+    return health.worker_heartbeat(queue=queue)
 
 
 @shared_task(name="arrears.tasks.check_calendar_coverage")

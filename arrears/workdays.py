@@ -17,6 +17,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from threading import Lock
 
+from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -86,11 +87,14 @@ def build_calendar() -> WorkCalendar:
     last_year = max([today.year + YEARS_AHEAD, *years])
     first = datetime.date(FIRST_YEAR, 1, 1)
     last = datetime.date(last_year, 12, 31)
-    loaded = set(
-        CalendarDay.objects.filter(is_workday=True)
-        .values_list("date", flat=True)
-        .iterator(chunk_size=5000)
-    )
+    # In a transaction, so the cursor stays on one server connection behind PgBouncer in
+    # transaction mode (arrears/streaming.py).
+    with transaction.atomic():
+        loaded = set(
+            CalendarDay.objects.filter(is_workday=True)
+            .values_list("date", flat=True)
+            .iterator(chunk_size=5000)
+        )
     days: list[int] = []
     ordinal = first.toordinal()
     while ordinal <= last.toordinal():

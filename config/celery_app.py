@@ -17,6 +17,18 @@ app = Celery("arrears")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@app.on_after_configure.connect
+def _redbeat_settings_by_their_own_names(sender: Celery, **_: object) -> None:
+    # RedBeat reads CELERY_REDBEAT_* (settings, namespaced) but checks for its URL and options
+    # under the bare names, and warns at every start that it falls back to the broker's. The
+    # same values again under those names (nothing set without Redis: no RedBeat then).
+    conf = sender.conf
+    if conf.get("redbeat_redis_url"):
+        conf.redbeat_redis_url = conf.get("redbeat_redis_url")
+        conf.redbeat_redis_options = conf.get("redbeat_redis_options") or {}
+
+
 _tokens: dict[str, object] = {}
 _request_ids: dict[str, object] = {}
 

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from arrears.models import County, Industry
 from arrears.spreadsheets import neutralise, restore
+from arrears.streaming import stream
 from projects.models import InvestmentType, Project, ProjectStatus
 from projects.services import project_assign_department, wage_record_save
 
@@ -195,7 +196,7 @@ def _project_values(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
 
 def export_rows(projects: Any) -> Iterator[list[str]]:
     yield COLUMNS
-    for p in projects.select_related("county", "industry").iterator(chunk_size=2000):
+    for p in stream(projects.select_related("county", "industry"), chunk_size=2000):
         yield [
             neutralise(p.code),
             neutralise(p.name),

@@ -1,6 +1,6 @@
-"""Exports. Rows are read with `.iterator()` so memory stays flat however many there are. A small
-export is answered in the request (CSV streamed as it is written; XLSX written row by row in
-openpyxl's write-only mode to a temporary file); a large one runs as a background job
+"""Exports. Rows are streamed (arrears/streaming.py) so memory stays flat however many there are.
+A small export is answered in the request (CSV streamed as it is written; XLSX written row by
+row in openpyxl's write-only mode to a temporary file); a large one runs as a background job
 (reporting/jobs.py) through the same writers into the job's file. Amounts are in yuan to the
 fen."""
 
@@ -19,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from arrears.spreadsheets import csv_response, neutralise
+from arrears.streaming import stream
 from reporting import drill, metrics
 from reporting.selectors import Dashboard
 
@@ -49,7 +50,7 @@ def rows_lines(base: str, qs: QuerySet[Any], tick: Tick = _no_tick) -> Iterator[
     """The header, then one line of text per row; `tick` counts the rows (job progress)."""
     columns = drill.COLUMNS[base]
     yield [str(c.label) for c in columns]
-    for obj in qs.iterator(chunk_size=CHUNK):
+    for obj in stream(qs, chunk_size=CHUNK):
         yield [drill.text(c.kind, v) for c, v in zip(columns, drill.cells(base, obj), strict=True)]
         tick(1)
 
@@ -88,7 +89,7 @@ def write_rows_xlsx(
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.append(_header(sheet, [str(c.label) for c in columns]))
-    for obj in qs.iterator(chunk_size=CHUNK):
+    for obj in stream(qs, chunk_size=CHUNK):
         sheet.append(
             [_cell(sheet, v, c.kind) for c, v in zip(columns, drill.cells(base, obj), strict=True)]
         )

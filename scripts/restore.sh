@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Restore a backup made by scripts/backup.sh: the database into DATABASE_URL and the evidence
-# files into MEDIA_ROOT. Stop web, worker and beat first (systemctl stop arrears-web
-# arrears-worker arrears-beat, or docker compose stop web worker beat). Run it as the service
+# files into MEDIA_ROOT. Stop web, the workers and beat first (systemctl stop arrears-web
+# 'arrears-worker@*' arrears-beat, or docker compose stop with the services of
+# docs/deployment.md, "Backups and restore"). Run it as the service
 # user (sudo -u arrears --preserve-env=DATABASE_URL,MEDIA_ROOT …) so the files stay its own.
 #
 #   DATABASE_URL=postgres://arrears:…@127.0.0.1:5432/arrears MEDIA_ROOT=/var/lib/arrears/media \

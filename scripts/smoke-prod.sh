@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The production path end to end, on this machine: production settings on PostgreSQL and Redis,
 # collectstatic (whitenoise), migrate, seed_demo, load_calendar; then gunicorn with
-# gunicorn.conf.py, a Celery worker and beat as separate processes, as on a server. Probes
+# gunicorn.conf.py, Celery workers covering every queue (the jobs queue on a worker of its own,
+# as on a server) and two beat processes (RedBeat: one sends), as separate processes. Probes
 # /healthz, drives Chromium through the login and the city dashboard
-# (scripts/smoke_prod_browser.py), checks the worker and beat did their work and /readyz is
+# (scripts/smoke_prod_browser.py), checks the workers and beat did their work and /readyz is
 # green. Plain HTTP on loopback. Used by CI (`make smoke-prod`); about a minute and a half.
 #
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust) and Redis at 127.0.0.1:6379.
@@ -89,18 +90,30 @@ assert c.get("/healthz").status_code == 200, "/healthz redirected or failed over
 assert c.get("/accounts/login/").status_code == 301, "pages must redirect to https"
 '
 
-# --- The three processes of a server ---------------------------------------------------------
+# --- The processes of a server ---------------------------------------------------------------
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE=http://127.0.0.1:$PORT
+# Two workers between them consume every queue (settings.WORKER_QUEUES): exports on one of
+# their own, as on a server (docker-compose.yml has one per queue; two keep this run light).
 NODE=smoke-prod-$$@$(hostname)
-step "gunicorn (gunicorn.conf.py) on $BASE, worker $NODE, beat"
+JOBS_NODE=smoke-prod-jobs-$$@$(hostname)
+step "gunicorn (gunicorn.conf.py) on $BASE, workers $NODE and $JOBS_NODE, two beats"
 GUNICORN_BIND=127.0.0.1:$PORT GUNICORN_WORKERS=2 GUNICORN_THREADS=4 \
   "$BIN/gunicorn" --config gunicorn.conf.py config.wsgi:application >"$WORK/web.log" 2>&1 &
 PIDS+=($!)
 "$BIN/celery" -A config worker --loglevel=INFO --concurrency=2 --hostname="$NODE" \
-  >"$WORK/worker.log" 2>&1 &
+  --queues=deadlines,outbox,reporting,celery >"$WORK/worker.log" 2>&1 &
 PIDS+=($!)
+start_jobs_worker() {
+  "$BIN/celery" -A config worker --loglevel=INFO --concurrency=1 --hostname="$JOBS_NODE" \
+    --queues=jobs,celery >>"$WORK/worker-jobs.log" 2>&1 &
+  PIDS+=($!)
+}
+start_jobs_worker
+# Two beats, as with beat enabled on two hosts: RedBeat's lock in Redis lets one send.
 "$BIN/celery" -A config beat --loglevel=INFO >"$WORK/beat.log" 2>&1 &
+PIDS+=($!)
+"$BIN/celery" -A config beat --loglevel=INFO >"$WORK/beat-2.log" 2>&1 &
 PIDS+=($!)
 
 for _ in $(seq 1 60); do
@@ -118,10 +131,12 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/media/evidence/x.pdf")
 step "browser: login as cityoffice, city dashboard, charts, network log"
 "$PY" scripts/smoke_prod_browser.py --base-url "$BASE" --artifacts test-artifacts
 
-step "worker and beat"
-# The same probe as the worker's healthcheck in docker-compose.yml.
+step "workers and beat"
+# The same probe as the workers' healthcheck in docker-compose.yml.
 "$BIN/celery" -A config inspect ping -d "$NODE" --timeout 10 >/dev/null
-# Seeding queued deadline recomputations on the Redis broker; the worker ran them.
+"$BIN/celery" -A config inspect ping -d "$JOBS_NODE" --timeout 10 >/dev/null
+# Seeding queued deadline recomputations on the Redis broker (the deadlines queue); the worker
+# consuming it ran them.
 for _ in $(seq 1 60); do
   grep -q "recompute_deadlines.*succeeded" "$WORK/worker.log" && break
   sleep 1
@@ -130,15 +145,16 @@ grep -q "recompute_deadlines.*succeeded" "$WORK/worker.log" \
   || { echo "the worker ran no recompute_deadlines task" >&2; exit 1; }
 # beat sends its first once-a-minute sweep a minute after it starts.
 for _ in $(seq 1 80); do
-  grep -q "Sending due task" "$WORK/beat.log" && break
+  cat "$WORK"/beat*.log | grep -q "Sending due task" && break
   sleep 1
 done
-grep -q "Sending due task" "$WORK/beat.log" || { echo "beat sent no task in 80 s" >&2; exit 1; }
-# The same probe as beat's healthcheck in docker-compose.yml: its schedule file is fresh.
-"$PY" -c 'import glob, os, sys, time
-files = glob.glob(sys.argv[1] + "*")
-sys.exit(not files or time.time() - max(map(os.path.getmtime, files)) > 600)' \
-  "$ARREARS_VAR_DIR/celerybeat-schedule"
+# Exactly one of the two beats sends (the other waits for the lock).
+senders=$(grep -l "Sending due task" "$WORK"/beat*.log | wc -l)
+[ "$senders" = 1 ] || { echo "$senders beats sent tasks in 80 s, expected exactly one" >&2; exit 1; }
+# The same probe as beat's healthcheck in docker-compose.yml: some beat holds the lock.
+"$PY" -c 'import os, redis, sys
+r = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"], socket_timeout=5)
+sys.exit(not r.exists("arrears:beat::lock"))' || { echo "no beat holds the lock" >&2; exit 1; }
 
 step "/readyz"
 if "$PY" manage.py shell -v 0 -c 'from django.urls import resolve; resolve("/readyz")' 2>/dev/null; then
@@ -167,13 +183,11 @@ step "export job of every complaint (≥ 100,000 rows) through the worker"
 
 step "a worker killed (SIGKILL) mid-export: the job is reported failed, retried, complete"
 JOB=$("$PY" scripts/smoke_prod_export.py start --base-url "$BASE")
-# The worker's main process and its pool children, as the OOM killer or a power cut would.
-pkill -KILL -f "celery -A config worker .*--hostname=$NODE" || true
+# The jobs worker's main process and its pool children, as the OOM killer or a power cut would.
+pkill -KILL -f "celery -A config worker .*--hostname=$JOBS_NODE" || true
 sleep 1
 # systemd (Restart=always) or compose (restart: unless-stopped) starts it again.
-"$BIN/celery" -A config worker --loglevel=INFO --concurrency=2 --hostname="$NODE" \
-  >>"$WORK/worker.log" 2>&1 &
-PIDS+=($!)
+start_jobs_worker
 "$PY" scripts/smoke_prod_export.py after-kill --base-url "$BASE" --job "$JOB"
 
 FAILED=0

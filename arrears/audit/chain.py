@@ -34,6 +34,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connections, models, router, transaction
 
+from arrears.streaming import stream
+
 # The first row of a chain links to this (documented in docs/security.md).
 GENESIS = "0" * 64
 BATCH = 1000
@@ -318,7 +320,7 @@ def iter_rows(model: Any, using: str, **filters: Any) -> Iterator[dict[str, Any]
     table = model._meta.db_table
     names = ("seq", "mac", *FIELDS[table])
     qs = model._default_manager.using(using).filter(**filters).order_by("seq")
-    for row in qs.values_list(*names).iterator(chunk_size=5000):
+    for row in stream(qs.values_list(*names), chunk_size=5000):
         yield dict(zip(names, row, strict=True))
 
 

@@ -19,6 +19,7 @@ from arrears.models import AuditEvent, Job, SecurityEvent, SecurityKind, Securit
 from arrears.models.audit import AuditAction
 from arrears.permissions import can_read_audit
 from arrears.spreadsheets import neutralise, write_csv
+from arrears.streaming import stream
 
 SECURITY, CHANGES = "security", "changes"
 
@@ -115,7 +116,7 @@ def _raw_lines(qs: QuerySet[Any], trail: str, tick: Any) -> Any:
         yield [_("序号"), _("时间"), _("事件类型"), _("操作人"), _("地址"), _("对象类型"),
                _("对象ID"), _("对象"), _("结果"), _("详情"), _("校验码")]  # fmt: skip
         labels = dict(SecurityKind.choices)
-        for e in qs.iterator(chunk_size=2000):
+        for e in stream(qs, chunk_size=2000):
             yield [e.seq, timezone.localtime(e.occurred_at).isoformat(), labels.get(e.kind, e.kind),
                    e.actor_label, e.address, e.object_type, e.object_id, e.object_repr,
                    e.get_result_display(), e.detail, e.mac]  # fmt: skip
@@ -123,7 +124,7 @@ def _raw_lines(qs: QuerySet[Any], trail: str, tick: Any) -> Any:
     else:
         yield [_("序号"), _("时间"), _("操作"), _("操作人"), _("对象类型"), _("对象ID"),
                _("对象"), _("变更内容"), _("批量操作"), _("校验码")]  # fmt: skip
-        for e in qs.select_related("content_type").iterator(chunk_size=2000):
+        for e in stream(qs.select_related("content_type"), chunk_size=2000):
             yield [e.seq, timezone.localtime(e.occurred_at).isoformat(), e.get_action_display(),
                    e.actor_label, e.content_type.model, e.object_id, e.object_repr, e.changes,
                    e.bulk, e.mac]  # fmt: skip

@@ -186,6 +186,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # A second connection to the same database for streamed reads (exports): their cursor
+    # lives in a transaction of its own there, while the job's progress commits on "default"
+    # (arrears/streaming.py). The same test database in tests.
+    DATABASES["stream"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Identification and authentication (身份鉴别, docs/security.md) --------------------------
@@ -341,15 +346,75 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# Queues by kind of work, each consumed by its own worker processes (docker-compose.yml,
+# deploy/systemd/arrears-worker@.service), so a slow export or an hour of audit verification
+# never stands in front of an escalation: a task waits only behind work of its own kind.
+# This is the one place a task is given a queue; tests/test_queues.py checks that every task
+# the project registers is named here.
+QUEUE_DEADLINES = "deadlines"  # the sweeps: deadlines, warnings, listings, the job sweep
+QUEUE_OUTBOX = "outbox"  # deliveries: callbacks, e-mail and SMS copies, digests
+QUEUE_JOBS = "jobs"  # exports and imports (arrears/jobs.py), minutes each
+QUEUE_REPORTING = "reporting"  # long reads: dashboard warming, the audit chains' walk
+# Celery's own default name, kept so that whatever was queued before queues existed is still
+# consumed after an upgrade. Every worker serves it too: it holds only tasks of a moment
+# (the health ping, the heartbeat's fallback, the per-notification tasks of old).
+QUEUE_DEFAULT = "celery"
+WORKER_QUEUES = [QUEUE_DEADLINES, QUEUE_OUTBOX, QUEUE_JOBS, QUEUE_REPORTING, QUEUE_DEFAULT]
+CELERY_TASK_DEFAULT_QUEUE = QUEUE_DEFAULT
+_TASKS_BY_QUEUE = {
+    QUEUE_DEADLINES: [
+        "arrears.tasks.sweep_deadlines",
+        "arrears.tasks.recompute_deadlines",
+        "arrears.tasks.check_calendar_coverage",
+        "projects.tasks.evaluate_warnings",
+        "projects.tasks.expire_listings",
+        # A sweep, not a job: it ends jobs whose worker died, so it must not queue behind
+        # the exports on the jobs queue (or wait for a jobs worker that is gone).
+        "arrears.tasks.sweep_jobs",
+    ],
+    QUEUE_OUTBOX: [
+        "arrears.tasks.deliver_messages",
+        "complaints.tasks.deliver_callbacks",
+        "arrears.tasks.send_digests",
+        "arrears.tasks.deliver_notification",
+        "arrears.tasks.deliver_notifications",
+    ],
+    QUEUE_JOBS: ["arrears.tasks.run_job"],
+    QUEUE_REPORTING: ["reporting.tasks.warm_dashboards", "arrears.tasks.verify_audit"],
+    # The heartbeat is sent to every queue by its beat entries below (options.queue wins
+    # over the route); sent without one it lands here.
+    QUEUE_DEFAULT: ["arrears.tasks.ping", "arrears.tasks.heartbeat"],
+}
+CELERY_TASK_ROUTES = {
+    task: {"queue": queue} for queue, tasks in _TASKS_BY_QUEUE.items() for task in tasks
+}
+
+# Beat: with Redis, RedBeat keeps the schedule in Redis and holds a lock there, so any number
+# of beat processes may be started (one per host, for redundancy) and exactly one sends: the
+# others wait for the lock and take over within BEAT_LOCK_SECONDS of the holder's death. The
+# embedded broker (no Redis, one machine) keeps Celery's own file-based scheduler.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+    CELERY_REDBEAT_KEY_PREFIX = os.environ.get("BEAT_KEY_PREFIX", "arrears:beat:")
+    CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("BEAT_LOCK_SECONDS", "60"))
+    # The holder renews the lock at least this often (every tick), well within its timeout.
+    CELERY_BEAT_MAX_LOOP_INTERVAL = max(1, min(10, CELERY_REDBEAT_LOCK_TIMEOUT // 5))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one beat schedule of the system. Deadlines of days are database rows swept here, never
 # countdown/ETA tasks (Redis would redeliver those after the visibility timeout).
 CELERY_BEAT_SCHEDULE = {
-    # /readyz's "worker" heartbeat (arrears/health.py); the sweep below writes "beat".
-    "health-heartbeat": {
-        "task": "arrears.tasks.heartbeat",
-        "schedule": 60,
-        "options": {"expires": 55},
+    # /readyz's "worker:<queue>" heartbeats (arrears/health.py), one entry per queue so that
+    # each is run by a worker consuming that queue; the sweep below writes "beat".
+    **{
+        f"health-heartbeat-{queue}": {
+            "task": "arrears.tasks.heartbeat",
+            "schedule": 60,
+            "args": [queue],
+            "options": {"queue": queue, "expires": 55},
+        }
+        for queue in WORKER_QUEUES
     },
     # The audit trails' chained MAC walked once a day (arrears/audit_admin/maintenance.py); a break
     # alerts the audit and security administrators.

@@ -25,7 +25,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 # Threads in tests (the live server, the Celery worker, races) must not keep connections open
 # past their work, or the test database cannot be dropped at the end.
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+for _alias in DATABASES:  # noqa: F405
+    DATABASES[_alias]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Uploaded evidence in tests goes to a throwaway folder, not var/media.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="arrears-test-media-"))
 # Dashboards computed on every request, so tests see the rows they just wrote

@@ -18,6 +18,7 @@ from arrears.models import Role, User
 from arrears.notifications import Text
 from arrears.scoping import for_user
 from arrears.services import notification_send
+from arrears.streaming import by_pk
 from complaints.models import Case
 from projects.models import (
     CHECKLIST,
@@ -224,7 +225,9 @@ def warnings_evaluate(*, today: datetime.date | None = None) -> dict[str, int]:
     projects = Project.objects.filter(status=ProjectStatus.IN_CONSTRUCTION).select_related(
         "county", "department"
     )
-    for project in projects.iterator(chunk_size=500):
+    # In batches by primary key, not through a cursor: each warning below commits as it is
+    # written, behind a pooler in transaction mode too (arrears/streaming.py).
+    for project in by_pk(projects, batch=500):
         found = conditions(project, today)
         current = {
             w.rule: w for w in Warning.objects.filter(project=project, state=WarningState.OPEN)

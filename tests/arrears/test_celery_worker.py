@@ -27,7 +27,15 @@ def test_worker_runs_a_task_sent_through_the_broker(settings: Any) -> None:
     this_year = f"/calendar/{timezone.localdate().year}/"
     app.conf.task_always_eager = False
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        # Consuming every queue, as the development worker does: the task goes to its own
+        # (deadlines, config/settings/base.py), not to Celery's default.
+        with start_worker(
+            app,
+            pool="solo",
+            perform_ping_check=False,
+            shutdown_timeout=30,
+            queues=settings.WORKER_QUEUES,
+        ):
             # when the beat task is sent through the broker
             check_calendar_coverage.delay()
             give_up = time.monotonic() + 60

@@ -1,5 +1,6 @@
-"""/healthz (the process answers) and /readyz (database, cache, broker, media, and the worker
-and beat heartbeats kept in the database), with the alerts a stale heartbeat sends."""
+"""/healthz (the process answers) and /readyz (database, cache, broker, media, and the
+heartbeats kept in the database: one per queue's workers, and beat's), with the alerts a stale
+heartbeat sends."""
 
 from __future__ import annotations
 
@@ -26,12 +27,16 @@ from tests.factories import UserFactory
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 # A fixed moment: nothing here depends on the day the tests run.
 NOW = dt.datetime(2026, 3, 2, 10, 20, tzinfo=SHANGHAI)
-CHECKS = {"database", "cache", "broker", "worker", "beat", "media"}
+QUEUES: list[str] = settings.WORKER_QUEUES
+WORKERS = {f"worker:{queue}" for queue in QUEUES}
+CHECKS = {"database", "cache", "broker", "beat", "media"} | WORKERS
 
 
 def _beats(worker_age: float | None, beat_age: float | None) -> None:
-    """Heartbeats written that many minutes before NOW (None: never written)."""
-    for name, age in (("worker", worker_age), ("beat", beat_age)):
+    """Heartbeats written that many minutes before NOW (None: never written), the workers'
+    of every queue alike."""
+    ages = [(name, worker_age) for name in sorted(WORKERS)] + [("beat", beat_age)]
+    for name, age in ages:
         if age is not None:
             health.heartbeat_record(name=name, at=NOW - dt.timedelta(minutes=age))
 
@@ -82,7 +87,7 @@ def test_readyz_is_green_when_everything_answers_and_the_heartbeats_are_fresh(
     for name, check in body["checks"].items():
         assert check["ok"] is True, name
         assert isinstance(check["detail"], str) and check["detail"]
-    assert "1 分钟前" in body["checks"]["worker"]["detail"]
+    assert "1 分钟前" in body["checks"]["worker:deadlines"]["detail"]
     assert not Notification.objects.exists()
 
 
@@ -98,18 +103,19 @@ def test_readyz_fails_and_alerts_when_the_heartbeats_are_stale(
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "fail"
-    assert {name for name, check in body["checks"].items() if not check["ok"]} == {
-        "worker",
-        "beat",
-    }
-    assert "10 分钟前" in body["checks"]["worker"]["detail"]
+    assert {name for name, check in body["checks"].items() if not check["ok"]} == WORKERS | {"beat"}
+    assert "10 分钟前" in body["checks"]["worker:outbox"]["detail"]
     # and the administrators (city office, superusers; not inspectors) are alerted
     alerted = Notification.objects.filter(kind="health.stale")
     assert set(alerted.values_list("recipient", flat=True)) == {
         admins.office.pk,
         admins.root.pk,
     }
-    assert alerted.count() == 4  # two heartbeats × two administrators
+    # one alert naming every queue without a worker, one about beat, × two administrators
+    assert alerted.count() == 4
+    workers_alert = alerted.filter(title__contains="worker").first()
+    assert workers_alert is not None
+    assert all(queue in workers_alert.title for queue in QUEUES)
     assert len(mail.outbox) == 2  # ADMINS mailed directly, once per heartbeat
     # probed again within the hour: nothing new
     _readyz(NOW + dt.timedelta(minutes=30))
@@ -132,7 +138,7 @@ def test_heartbeats_never_written_are_not_ready_but_not_alerted(admins: Admins) 
     # a fresh install: beat has not sent its first tasks yet
     response = _readyz()
     assert response.status_code == 503
-    assert response.json()["checks"]["worker"] == {"ok": False, "detail": "从未记录"}
+    assert response.json()["checks"]["worker:jobs"] == {"ok": False, "detail": "从未记录"}
     assert not Notification.objects.exists()
 
 
@@ -195,8 +201,8 @@ def test_the_heartbeat_task_marks_the_worker_and_alerts_about_a_stopped_sweep(
     # when a worker runs the heartbeat task beat sends every minute
     with time_machine.travel(NOW, tick=False):
         alerted = heartbeat.apply().get()
-    # then the worker is marked alive now, and the administrators hear about the sweep
-    assert Heartbeat.objects.get(name="worker").at == NOW
+    # then the default queue is marked served now, and the administrators hear about the sweep
+    assert Heartbeat.objects.get(name="worker:celery").at == NOW
     assert alerted == ["beat"]
     assert Notification.objects.filter(kind="health.stale").count() == 2
     # a minute later, same hour: no second alert
@@ -219,17 +225,49 @@ def test_a_finished_sweep_marks_beat(db: None) -> None:
 
 
 def test_heartbeats_are_one_row_each(db: None) -> None:
-    health.heartbeat_record(name="worker", at=NOW)
-    health.heartbeat_record(name="worker", at=NOW + dt.timedelta(minutes=1))
+    health.heartbeat_record(name="worker:outbox", at=NOW)
+    health.heartbeat_record(name="worker:outbox", at=NOW + dt.timedelta(minutes=1))
     assert list(Heartbeat.objects.values_list("name", "at")) == [
-        ("worker", NOW + dt.timedelta(minutes=1))
+        ("worker:outbox", NOW + dt.timedelta(minutes=1))
     ]
 
 
-def test_beat_sends_the_heartbeat_every_minute() -> None:
+def test_a_queue_nobody_consumes_is_named(admins: Admins) -> None:
+    # given workers beating on every queue but jobs, whose last worker stopped 10 minutes ago
+    _beats(worker_age=1, beat_age=1)
+    health.heartbeat_record(name="worker:jobs", at=NOW - dt.timedelta(minutes=10))
+    # when
+    response = _readyz()
+    # then not ready, for that queue alone, and the alert names it
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert [name for name, check in checks.items() if not check["ok"]] == ["worker:jobs"]
+    alert = Notification.objects.get(kind="health.stale", recipient=admins.office)
+    assert "jobs" in alert.title
+    assert "deadlines" not in alert.title
+    # a second queue going silent within the hour is news: alerted again, naming both
+    health.heartbeat_record(name="worker:outbox", at=NOW - dt.timedelta(minutes=10))
+    _readyz()
+    latest = Notification.objects.filter(kind="health.stale", recipient=admins.office)
+    assert latest.count() == 2
+    assert "outbox、jobs" in latest.latest("pk").title
+
+
+def test_the_heartbeat_marks_the_queue_it_was_sent_to(db: None) -> None:
+    with time_machine.travel(NOW, tick=False):
+        heartbeat.apply(args=("outbox",)).get()
+    assert list(Heartbeat.objects.values_list("name", flat=True)) == ["worker:outbox"]
+
+
+def test_beat_sends_the_heartbeat_every_minute_to_every_queue() -> None:
     schedule: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
     entries = {entry["task"]: entry for entry in schedule.values()}
-    assert entries["arrears.tasks.heartbeat"]["schedule"] == 60
+    beats = [entry for entry in schedule.values() if entry["task"] == "arrears.tasks.heartbeat"]
+    assert {entry["schedule"] for entry in beats} == {60}
+    # each entry sent to its queue, naming it, so only a worker of that queue can run it
+    assert sorted((entry["options"]["queue"], *entry["args"]) for entry in beats) == sorted(
+        (queue, queue) for queue in QUEUES
+    )
     # the sweep runs well within the beat threshold
     beat_limit: int = settings.READYZ_BEAT_MINUTES
     assert entries["arrears.tasks.sweep_deadlines"]["schedule"] < beat_limit * 60

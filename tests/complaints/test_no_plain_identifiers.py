@@ -63,7 +63,8 @@ def _dump() -> str:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+# "stream": the export job reads its rows on a connection of its own (arrears/streaming.py).
+@pytest.mark.django_db(transaction=True, databases=["default", "stream"])
 def test_a_database_dump_has_no_plain_identifier(
     city: City, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -207,13 +207,16 @@ def case_days_recompute() -> int:
     )
     calendar = workdays.get_calendar()
     wrong: dict[int, list[int]] = {}
-    for pk, start, end, stored in rows.iterator(chunk_size=5000):
-        try:
-            taken = max(calendar.working_days_between(start, end), 0)
-        except ValueError:  # outside the years the calendar holds: leave as stored
-            continue
-        if taken != stored:
-            wrong.setdefault(taken, []).append(pk)
+    # One transaction for the read: its server-side cursor then stays on one server connection
+    # behind PgBouncer in transaction mode (arrears/streaming.py); the writes come after it.
+    with transaction.atomic():
+        for pk, start, end, stored in rows.iterator(chunk_size=5000):
+            try:
+                taken = max(calendar.working_days_between(start, end), 0)
+            except ValueError:  # outside the years the calendar holds: leave as stored
+                continue
+            if taken != stored:
+                wrong.setdefault(taken, []).append(pk)
     changed = 0
     for taken, pks in wrong.items():
         for n in range(0, len(pks), 1000):
