@@ -381,7 +381,14 @@ _TASKS_BY_QUEUE = {
         "arrears.tasks.deliver_notifications",
     ],
     QUEUE_JOBS: ["arrears.tasks.run_job"],
-    QUEUE_REPORTING: ["reporting.tasks.warm_dashboards", "arrears.tasks.verify_audit"],
+    # Long reads and the daily table maintenance (partitions, retention, sessions): never
+    # in the way of an escalation or a delivery.
+    QUEUE_REPORTING: [
+        "reporting.tasks.warm_dashboards",
+        "arrears.tasks.verify_audit",
+        "arrears.tasks.maintain_tables",
+        "arrears.tasks.clear_sessions",
+    ],
     # The heartbeat is sent to every queue by its beat entries below (options.queue wins
     # over the route); sent without one it lands here.
     QUEUE_DEFAULT: ["arrears.tasks.ping", "arrears.tasks.heartbeat"],
