@@ -337,6 +337,10 @@ def job_run(*, job_id: int) -> str:
         with open(path, "wb") as out, translation.override(language), reads:
             outcome = kind.run(job, progress, out)
         progress.flush()
+        if not kind.replica_reads:
+            # An import wrote on its owner's behalf: their next dashboard waits for the
+            # replica to replay it, as after a write of their own in a request.
+            replica.remember(job.owner_id)
     except JobCancelled:
         path.unlink(missing_ok=True)
         _finish(job_id, token, state=JobState.CANCELLED, done=progress.done)

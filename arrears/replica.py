@@ -200,6 +200,8 @@ def position() -> Position | None:
     is down or not a standby."""
     global _position
     now = time.monotonic()
+    # One thread measures while the others of the process wait for its answer (milliseconds;
+    # at most the connect timeout once per DOWN_SECONDS when the replica is unreachable).
     with _lock:
         if now < _down_until:
             return None
@@ -253,6 +255,8 @@ def remember(user_id: int) -> None:
     past every commit the user made, so their next marked read waits for the replica to replay
     it. Kept in the shared cache, not the session: the next read may come through another web
     node, the API (no session) or a job in a worker."""
+    if not configured():
+        return
     try:
         with connections[PRIMARY].cursor() as cursor:
             cursor.execute("SELECT pg_current_wal_lsn()")

@@ -217,6 +217,7 @@ def test_a_write_is_remembered_longer_than_the_lag_allowed(settings: Any) -> Non
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("configured")
 @pytest.mark.django_db
 def test_remembering_a_write_keeps_the_primary_s_position_and_never_lowers_it() -> None:
     replica.remember(4242)
