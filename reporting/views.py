@@ -190,8 +190,9 @@ def rows_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpR
     if fmt == "csv":
         # Streamed: the rows are read while the response is sent, after this view (and its
         # marked block) returned, so the queryset names its database now.
-        return exports.rows_csv(base, replica.pinned(qs), stem)
-    return exports.rows_xlsx(base, qs, stem, title=str(selectors.SUBSETS[name].label))
+        return replica.stamp(exports.rows_csv(base, replica.pinned(qs), stem), replica.current())
+    title = str(selectors.SUBSETS[name].label)
+    return replica.stamp(exports.rows_xlsx(base, qs, stem, title=title), replica.current())
 
 
 @login_required
@@ -217,8 +218,8 @@ def table_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttp
         # the cached dashboard in the request, or computed in a job.
         summary = f"{county.name if county else _('全市')} · {filters.period.label}"
         return _in_background(request, user, "reporting.table", fmt, summary)
-    board, _freshness = _board(request, user, filters, dim, form)
+    board, freshness = _board(request, user, filters, dim, form)
     stem = f"report-{county.code if county else 'city'}-{filters.period.code}"
     if fmt == "csv":
-        return exports.table_csv(board, stem)
-    return exports.table_xlsx(board, stem)
+        return replica.stamp(exports.table_csv(board, stem), freshness)
+    return replica.stamp(exports.table_xlsx(board, stem), freshness)

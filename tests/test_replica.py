@@ -142,6 +142,35 @@ def test_a_dashboard_request_sends_no_query_of_its_own_to_the_primary(
     assert len(primary.captured_queries) <= 3 < len(standby.captured_queries)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/reports/print/?period=2026-10",
+        ROWS,
+        "/reports/rows.csv?subset=received&period=2026-10",
+        "/reports/rows.xlsx?subset=received&period=2026-10",
+        "/api/v1/reports/dashboard/?period=2026-10",
+    ],
+)
+def test_every_reporting_page_export_and_the_api_read_the_replica(
+    city: dict[str, Any], url: str
+) -> None:
+    office = client(city["office"])
+    replayed()
+    assert replica.position() is not None
+    with CaptureQueriesContext(connections["replica"]) as standby:
+        response = office.get(url)
+        # a streamed CSV reads its rows while it is sent, after the view returned
+        content = b"".join(getattr(response, "streaming_content", []))
+    assert response.status_code == 200
+    assert response["X-Data-Source"] == "replica"
+    assert "complaints_complaint" in _tables(standby.captured_queries)
+    if url.startswith("/reports/rows.csv"):
+        assert content.decode("utf-8-sig").count("\n") == 3  # the header and two rows
+    if url.startswith(("/reports/print", "/reports/rows/")):
+        assert "（只读副本）" in response.content.decode()
+
+
 def test_a_read_right_after_a_write_by_the_same_user_sees_the_write(
     city: dict[str, Any], paused: None
 ) -> None:
