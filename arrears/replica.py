@@ -198,7 +198,7 @@ def _measure() -> Position | None:
 def position() -> Position | None:
     """The replica's position, measured at most every PROBE_SECONDS per process; None while it
     is down or not a standby."""
-    global _position
+    global _position, _down_until
     now = time.monotonic()
     # One thread measures while the others of the process wait for its answer (milliseconds;
     # at most the connect timeout once per DOWN_SECONDS when the replica is unreachable).
@@ -215,6 +215,8 @@ def position() -> Position | None:
             error: DatabaseError | None = exc
         else:
             error = None
+            if measured is None:  # not a standby: asked again later, not every request
+                _down_until = now + DOWN_SECONDS
         _position = measured
     if error is not None:
         _failed(error)
@@ -259,7 +261,11 @@ def remember(user_id: int) -> None:
         return
     try:
         with connections[PRIMARY].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn()")
+            # The insert position, not the write position: with synchronous_commit off a
+            # commit may still sit in the WAL buffers, behind pg_current_wal_lsn(). (At worst
+            # the insert position is a page header ahead of the last record, and an idle
+            # replica never reaches it: the user reads the primary until the mark expires.)
+            cursor.execute("SELECT pg_current_wal_insert_lsn()")
             lsn = _lsn(cursor.fetchone()[0]) or UNKNOWN_LSN
     except DatabaseError:
         logger.warning("could not read the primary's WAL position after a write", exc_info=True)

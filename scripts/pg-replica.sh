@@ -48,8 +48,9 @@ start() {
   as_pg "$PG_BIN/initdb" -D "$dir/primary" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
     >"$dir/initdb.log"
   # Only what the tests need from a production-like primary: WAL for a streaming standby,
-  # a replication slot-free sender, local TCP only. fsync off: a test cluster that is thrown
-  # away needs no durability, and CI runs faster without it.
+  # no replication slot (wal_keep_size keeps enough), local TCP only. fsync off: a test cluster that is thrown
+  # away needs no durability, and CI runs faster without it. synchronous_commit stays on, as
+  # in production: a commit is in the WAL sent to the replica once the statement returns.
   as_pg tee -a "$dir/primary/postgresql.conf" >/dev/null <<EOF
 listen_addresses = '127.0.0.1'
 port = $PRIMARY_PORT
@@ -58,7 +59,6 @@ wal_level = replica
 max_wal_senders = 4
 wal_keep_size = '64MB'
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 max_connections = 60
 EOF

@@ -304,3 +304,20 @@ def test_an_export_job_reads_the_replica(city: dict[str, Any]) -> None:
     assert job.done == 2
     assert "complaints_complaint" in _tables(standby.captured_queries)
     assert "arrears_job" not in _tables(standby.captured_queries)
+
+
+def test_a_replica_that_is_no_standby_is_not_read(city: dict[str, Any]) -> None:
+    # given: the replica's address points at a server that is not in recovery (a promoted
+    # standby, or the primary by mistake): its data may diverge from the primary's
+    standby = connections["replica"]
+    standby.close()
+    port = standby.settings_dict["PORT"]
+    standby.settings_dict["PORT"] = connections["default"].settings_dict["PORT"]
+    try:
+        response = client(city["office"]).get("/reports/?period=2026-10")
+    finally:
+        standby.close()
+        standby.settings_dict["PORT"] = port
+    # then
+    assert response.status_code == 200
+    assert response["X-Data-Source"] == "primary"
