@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip
 MANAGE := $(BIN)/python manage.py
 
 .PHONY: run test test-dates lint install install-dev assets schema messages lock bench smoke smoke-prod \
-	test-pgbouncer api-contract check-backup clean
+	test-pgbouncer api-contract check-backup test-replica clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,21 @@ messages: install-dev
 
 lock: install-dev
 	{ echo '# Every package, transitive ones included, at the version CI tested. Regenerate with `make lock`.'; $(PIP) freeze --exclude-editable | grep -v '^arrears'; } > requirements/lock.txt
+
+# Reads on a replica (arrears/replica.py) against a real PostgreSQL 15 primary and streaming
+# replica made for the run in a temporary folder (scripts/pg-replica.sh, ports 5433/5434): the
+# replica tests, the router's, and the reporting pages, API and exports on that pair. The cache
+# is the process's own (CACHE_REDIS_URL empty): dashboards kept in Redis by an earlier run on
+# another database must not answer for this one.
+REPLICA_TESTS ?= tests/test_replica.py tests/test_replica_router.py tests/reporting/test_pages.py \
+	tests/reporting/test_export_jobs.py tests/reporting/test_cache.py
+test-replica: install-dev
+	dir=$$(mktemp -d /tmp/arrears-replica.XXXXXX); \
+	bash scripts/pg-replica.sh start $$dir || { bash scripts/pg-replica.sh stop $$dir; exit 1; }; \
+	DATABASE_URL=postgres://postgres@127.0.0.1:5433/arrears_replica \
+	  REPLICA_DATABASE_URL=postgres://postgres@127.0.0.1:5434/arrears_replica \
+	  CACHE_REDIS_URL= ARREARS_REQUIRE_REPLICA=1 $(BIN)/python -m pytest -q -p no:cacheprovider $(REPLICA_TESTS); \
+	status=$$?; bash scripts/pg-replica.sh stop $$dir; exit $$status
 
 smoke: install
 	bash scripts/smoke.sh

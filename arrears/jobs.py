@@ -16,6 +16,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,7 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import config
+from arrears import config, replica
 from arrears.audit import security_event
 from arrears.enqueue import enqueue
 from arrears.models import Job, JobState, User
@@ -121,13 +122,18 @@ class JobKind:
     label: Any
     run: Runner
     writes_file: bool = True
+    # The runner only reads (an export): its reads may come from the read replica, as the
+    # page it exports would (arrears/replica.py decides, for the job's owner).
+    replica_reads: bool = False
 
 
 REGISTRY: dict[str, JobKind] = {}
 
 
-def register(name: str, label: Any, run: Runner, *, writes_file: bool = True) -> None:
-    REGISTRY[name] = JobKind(name, label, run, writes_file)
+def register(
+    name: str, label: Any, run: Runner, *, writes_file: bool = True, replica_reads: bool = False
+) -> None:
+    REGISTRY[name] = JobKind(name, label, run, writes_file, replica_reads)
 
 
 def kind_label(name: str) -> str:
@@ -161,7 +167,11 @@ class Progress:
 
     def flush(self) -> None:
         total = self.total if self.total is None else max(self.total, self.done)
-        mine = Job.objects.filter(pk=self.job.pk, claim_token=self.token, state=JobState.RUNNING)
+        # The job's own row from the primary even inside an export's replica reads: a cancel
+        # request must be seen at once, not when the replica has replayed it.
+        mine = Job.objects.using(replica.PRIMARY).filter(
+            pk=self.job.pk, claim_token=self.token, state=JobState.RUNNING
+        )
         if not mine.update(done=self.done, total=total, lease_until=timezone.now() + lease()):
             raise JobLost
         self._flushed_rows, self._flushed_at = self.done, time.monotonic()
@@ -321,9 +331,16 @@ def job_run(*, job_id: int) -> str:
     path = _partial_path(job, token)
     try:
         language = job.params.get("language") or settings.LANGUAGE_CODE
-        with open(path, "wb") as out, translation.override(language):
+        reads: AbstractContextManager[Any] = (
+            replica.reads(job.owner) if kind.replica_reads else nullcontext()
+        )
+        with open(path, "wb") as out, translation.override(language), reads:
             outcome = kind.run(job, progress, out)
         progress.flush()
+        if not kind.replica_reads:
+            # An import wrote on its owner's behalf: their next dashboard waits for the
+            # replica to replay it, as after a write of their own in a request.
+            replica.remember(job.owner_id)
     except JobCancelled:
         path.unlink(missing_ok=True)
         _finish(job_id, token, state=JobState.CANCELLED, done=progress.done)

@@ -1,6 +1,7 @@
 """The dashboards' JSON API: every number of the city overview and of a county page, with the
 same filters and the same scope as the pages. Amounts are decimal strings in yuan (exact to the
-fen), rates fractions with 4 decimals (0.8125 = 81.25%)."""
+fen), rates fractions with 4 decimals (0.8125 = 81.25%). Read from the replica when it may serve
+them (arrears/replica.py); the headers X-Data-As-Of and X-Data-Source say how fresh they are."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from arrears import replica
 from arrears.api.exceptions import rule_refusal
 from arrears.models import City, County, Role, User
 from arrears.scoping import get_for_user_or_404
@@ -234,16 +237,19 @@ class _DashboardView(APIView):
                 raise ValidationError(errors)
             return rule_refusal(errors)
         filters = form.filters()
-        board = cache.dashboard(
+        board, freshness = cache.figures(
             fresh=request.query_params.get("fresh") == "1",
             user=user,
             filters=filters,
             dim=jobs.dimension(user, filters, county),
             rank_by=form.rank_by(),
         )
-        return Response(DashboardSerializer(_payload(board)).data)
+        response = Response(DashboardSerializer(_payload(board)).data)
+        replica.stamp(response, freshness)
+        return response
 
 
+@method_decorator(replica.reads_view, name="get")
 class CityDashboardView(_DashboardView):
     @extend_schema(
         summary="总览统计（全省按地级市排名，一个市按县区排名）",
@@ -263,6 +269,7 @@ class CityDashboardView(_DashboardView):
         return self._board(request, None)
 
 
+@method_decorator(replica.reads_view, name="get")
 class CityPageDashboardView(_DashboardView):
     @extend_schema(
         summary="地级市统计（按县区排名）",
@@ -275,6 +282,7 @@ class CityPageDashboardView(_DashboardView):
         return self._board(request, None, city)
 
 
+@method_decorator(replica.reads_view, name="get")
 class CountyDashboardView(_DashboardView):
     @extend_schema(
         summary="县（区）统计（按部门）",

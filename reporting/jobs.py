@@ -130,5 +130,6 @@ def _run_table(job: Job, progress: jobs.Progress, out: IO[bytes]) -> jobs.Outcom
     return jobs.Outcome(filename=f"{stem}.{job.params.get('fmt', 'csv')}")
 
 
-jobs.register("reporting.rows", gettext_lazy("明细导出"), _run_rows)
-jobs.register("reporting.table", gettext_lazy("统计表导出"), _run_table)
+# Both only read, as the pages they export: from the replica when it may serve them.
+jobs.register("reporting.rows", gettext_lazy("明细导出"), _run_rows, replica_reads=True)
+jobs.register("reporting.table", gettext_lazy("统计表导出"), _run_table, replica_reads=True)

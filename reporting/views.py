@@ -1,5 +1,7 @@
 """Dashboard pages, the drill-down behind every number, exports and the printable report.
-Thin: the figures come from `reporting.selectors`, the rows from `reporting.drill`."""
+Thin: the figures come from `reporting.selectors`, the rows from `reporting.drill`. Every view
+here only reads, so each is marked `replica.reads_view`: its reads may come from the read
+replica (arrears/replica.py decides), and each page says how fresh its figures are."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arrears import jobs as arrears_jobs
+from arrears import replica
 from arrears.job_views import sent_to_background
 from arrears.models import City, County, User
 from arrears.request_user import request_user
@@ -35,12 +38,13 @@ def _filters(form: ReportFilterForm) -> selectors.Filters | None:
 
 def _board(
     request: HttpRequest, user: User, filters: selectors.Filters, dim: str, form: ReportFilterForm
-) -> selectors.Dashboard:
+) -> tuple[selectors.Dashboard, replica.Freshness]:
     fresh = request.GET.get("fresh") == "1"
-    return cache.dashboard(user=user, filters=filters, dim=dim, rank_by=form.rank_by(), fresh=fresh)
+    return cache.figures(user=user, filters=filters, dim=dim, rank_by=form.rank_by(), fresh=fresh)
 
 
 @login_required
+@replica.reads_view
 def overview(request: HttpRequest) -> HttpResponse:
     """The overview: the province's cities ranked (a city's users: its counties ranked).
     Someone who sees one county goes to its page."""
@@ -54,6 +58,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@replica.reads_view
 def city_page(request: HttpRequest, code: str) -> HttpResponse:
     """One city's page: its counties ranked (what the city overview was before provinces)."""
     user = request_user(request, staff=True)
@@ -62,6 +67,7 @@ def city_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
+@replica.reads_view
 def county_page(request: HttpRequest, code: str) -> HttpResponse:
     user = request_user(request, staff=True)
     county = get_for_user_or_404(County.objects.all(), user, code=code)
@@ -77,9 +83,9 @@ def _dashboard(
     if filters is None:
         return render(request, "reporting/dashboard.html", context, status=400)
     dim = jobs.dimension(user, filters, county)
-    board = _board(request, user, filters, dim, form)
-    context.update(dashboard_context(board))
-    return render(request, "reporting/dashboard.html", context)
+    board, freshness = _board(request, user, filters, dim, form)
+    context.update(dashboard_context(board), freshness=freshness)
+    return replica.stamp(render(request, "reporting/dashboard.html", context), freshness)
 
 
 def _county_of(request: HttpRequest, user: User) -> County | None:
@@ -87,6 +93,7 @@ def _county_of(request: HttpRequest, user: User) -> County | None:
 
 
 @login_required
+@replica.reads_view
 def report_print(request: HttpRequest) -> HttpResponse:
     """A printable report of the same figures (A4 landscape, no navigation)."""
     user = request_user(request, staff=True)
@@ -99,10 +106,17 @@ def report_print(request: HttpRequest) -> HttpResponse:
             request, "reporting/dashboard.html", {"form": form, "county": county}, status=400
         )
     dim = jobs.dimension(user, filters, county)
-    board = _board(request, user, filters, dim, form)
+    board, freshness = _board(request, user, filters, dim, form)
     context = dashboard_context(board)
-    context.update({"county": county, "printed_at": timezone.localtime(), "printed_by": user})
-    return render(request, "reporting/print.html", context)
+    context.update(
+        {
+            "county": county,
+            "printed_at": timezone.localtime(),
+            "printed_by": user,
+            "freshness": freshness,
+        }
+    )
+    return replica.stamp(render(request, "reporting/print.html", context), freshness)
 
 
 def _drill_rows(request: HttpRequest, user: User) -> tuple[Any, ...]:
@@ -120,6 +134,7 @@ def _in_background(request: HttpRequest, user: User, kind: str, fmt: str, summar
 
 
 @login_required
+@replica.reads_view
 def rows(request: HttpRequest) -> HttpResponse:
     """The list a dashboard number counts (same subset, same filters, same scope)."""
     user = request_user(request, staff=True)
@@ -132,10 +147,12 @@ def rows(request: HttpRequest) -> HttpResponse:
     table = [(link(obj), drill.cells(base, obj)) for obj in page]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
+    freshness = replica.current()
+    response = render(
         request,
         "reporting/rows.html",
         {
+            "freshness": freshness,
             "form": form,
             "subset": selectors.SUBSETS[name],
             "subset_name": name,
@@ -147,9 +164,11 @@ def rows(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
         },
     )
+    return replica.stamp(response, freshness)
 
 
 @login_required
+@replica.reads_view
 def rows_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The same rows as CSV (streamed) or XLSX (written row by row to a temporary file)."""
     if fmt not in ("csv", "xlsx"):
@@ -169,11 +188,15 @@ def rows_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpR
         summary = f"{label} · {filters.period.label} · {fmt.upper()}"
         return _in_background(request, user, "reporting.rows", fmt, summary)
     if fmt == "csv":
-        return exports.rows_csv(base, qs, stem)
-    return exports.rows_xlsx(base, qs, stem, title=str(selectors.SUBSETS[name].label))
+        # Streamed: the rows are read while the response is sent, after this view (and its
+        # marked block) returned, so the queryset names its database now.
+        return replica.stamp(exports.rows_csv(base, replica.pinned(qs), stem), replica.current())
+    title = str(selectors.SUBSETS[name].label)
+    return replica.stamp(exports.rows_xlsx(base, qs, stem, title=title), replica.current())
 
 
 @login_required
+@replica.reads_view
 def table_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
     """The ranking table (units × figures, with the total) as XLSX or CSV, in yuan."""
     if fmt not in ("csv", "xlsx"):
@@ -195,8 +218,8 @@ def table_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttp
         # the cached dashboard in the request, or computed in a job.
         summary = f"{county.name if county else _('全市')} · {filters.period.label}"
         return _in_background(request, user, "reporting.table", fmt, summary)
-    board = _board(request, user, filters, dim, form)
+    board, freshness = _board(request, user, filters, dim, form)
     stem = f"report-{county.code if county else 'city'}-{filters.period.code}"
     if fmt == "csv":
-        return exports.table_csv(board, stem)
-    return exports.table_xlsx(board, stem)
+        return replica.stamp(exports.table_csv(board, stem), freshness)
+    return replica.stamp(exports.table_xlsx(board, stem), freshness)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.client import RequestFactory
 from django.utils import translation
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from arrears.models import City, County, Department, User
 
 REQUIRE_SERVICES = os.environ.get("ARREARS_REQUIRE_SERVICES") == "1"
+# `make test-replica` sets it: the run fails if there is no replica or a replica test skipped.
+REQUIRE_REPLICA = os.environ.get("ARREARS_REQUIRE_REPLICA") == "1"
 
 # ARREARS_TEST_CLOCK=2026-12-31T23:59:00+08:00 runs the session with the clock moved there
 # (`make test-dates`): deadlines, calendars and periods must hold on the last minute of a year
@@ -94,6 +96,8 @@ def pytest_configure(config: pytest.Config) -> None:
             problems.append(f"broker is {broker}, not Redis (set REDIS_URL)")
         if problems:
             raise pytest.UsageError("ARREARS_REQUIRE_SERVICES=1 but " + "; ".join(problems))
+    if REQUIRE_REPLICA and "replica" not in settings.DATABASES:
+        raise pytest.UsageError("ARREARS_REQUIRE_REPLICA=1 but REPLICA_DATABASE_URL is not set")
 
 
 _required_skips: list[str] = []
@@ -104,6 +108,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         keywords = set(report.keywords)
         if {"postgres", "browser", "celery_worker"} & keywords:
             _required_skips.append(report.nodeid)
+    if REQUIRE_REPLICA and report.skipped and "replica" in report.keywords:
+        _required_skips.append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -115,9 +121,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
+    no_replica = pytest.mark.skip(reason="needs a streaming replica: make test-replica")
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+        if "replica" in item.keywords and "replica" not in settings.DATABASES:
+            item.add_marker(no_replica)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """pytest-django's test databases, then the `replica` alias pointed at the replica's copy
+    of the test database. Django left it alone (TEST MIRROR, config/settings/base.py): a
+    replica is read-only and receives the primary's CREATE DATABASE, migrations and every
+    committed row by streaming replication."""
+    if "replica" not in settings.DATABASES:
+        yield
+        return
+    replica = connections["replica"]
+    as_set = replica.settings_dict
+    replica.close()
+    replica.settings_dict = {
+        **settings.DATABASES["replica"],
+        "NAME": connections["default"].settings_dict["NAME"],
+    }
+    yield
+    replica.close()
+    replica.settings_dict = as_set
 
 
 @pytest.fixture

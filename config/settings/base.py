@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from arrears.logs import admins_from_env
@@ -107,6 +108,9 @@ MIDDLEWARE = [
     # process_view runs after the two-factor step's.
     "arrears.user_sessions.SessionTimeoutMiddleware",
     "arrears.passwords.PasswordExpiryMiddleware",
+    # Just before the view: a request that wrote reads its marked reads from the primary, and
+    # its user's next ones until the replica has replayed the write (arrears/replica.py).
+    "arrears.replica.ReadYourWritesMiddleware",
     # Last, as axes asks: turns a lockout flagged during authenticate() into the login page
     # with the lockout message (AXES_LOCKOUT_CALLABLE).
     "axes.middleware.AxesMiddleware",
@@ -191,6 +195,28 @@ else:
     # lives in a transaction of its own there, while the job's progress commits on "default"
     # (arrears/streaming.py). The same test database in tests.
     DATABASES["stream"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+# A PostgreSQL streaming replica for the reads marked as safe to serve slightly behind the
+# primary (dashboards, drill-down lists, exports, the reporting API; arrears/replica.py). Unset:
+# no second alias, and every read goes to the primary as before.
+REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL", "")
+# Marked reads go to the primary while the replica is further behind than this.
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "30"))
+if REPLICA_DATABASE_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("REPLICA_DATABASE_URL needs PostgreSQL in DATABASE_URL")
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
+        conn_health_checks=True,
+    )
+    # A replica that does not answer must cost a page two seconds at most, not the kernel's
+    # TCP timeout, before its reads fall back to the primary (?connect_timeout= overrides).
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # Tests: Django must neither create nor flush the replica's test database (it is
+    # read-only; it receives the primary's by replication). MIRROR keeps Django's hands off it;
+    # tests/conftest.py then points the alias back at the replica's copy.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["arrears.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Identification and authentication (身份鉴别, docs/security.md) --------------------------

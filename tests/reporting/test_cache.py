@@ -40,7 +40,7 @@ def test_a_dashboard_is_kept_and_fresh_recomputes(october: October, cached: Any)
     assert _closed(office, OCT + "&fresh=1") == 2  # computed again, and kept
     assert _closed(office) == 2
     html = office.get(f"/reports/?{OCT}").content.decode()
-    assert "数据计算于" in html and "fresh=1" in html
+    assert "数据截至" in html and "fresh=1" in html
 
 
 def test_kept_dashboards_are_shared_by_scope_only(october: October, cached: Any) -> None:
