@@ -100,6 +100,9 @@ _required_skips: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Under pytest-xdist this runs in each worker and again in the controller, for the reports
+    # the workers send it (with their keywords): the controller's list is the one that counts,
+    # a worker's exit status does not make the run's.
     if REQUIRE_SERVICES and report.skipped:
         keywords = set(report.keywords)
         if {"postgres", "browser", "celery_worker"} & keywords:
@@ -107,6 +110,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        # An xdist worker: its count of validated API responses goes to the controller
+        # (pytest_testnodedown), which prints the total.
+        workeroutput["openapi_validated"] = openapi.validated
+        return
     if _required_skips:
         print("\nRequired tests were skipped in CI:\n  " + "\n  ".join(_required_skips))
         session.exitstatus = 1
@@ -217,6 +226,12 @@ def _api_responses_match_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
         return response
 
     monkeypatch.setattr(Client, "generic", generic, raising=False)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """An xdist worker finished: add its count of validated API responses to the total."""
+    openapi.validated += getattr(node, "workeroutput", {}).get("openapi_validated", 0)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
