@@ -39,18 +39,22 @@ run: install
 	$(MANAGE) load_calendar
 	bash scripts/run-dev.sh
 
+# Two pytest-xdist workers: each has its own test database (pytest-django) and Redis database
+# (REDIS_URL's plus the worker's number, config/settings/test.py). PYTEST_WORKERS=0 runs the
+# suite in one process; `pytest tests/...` alone does too.
+PYTEST_WORKERS ?= 2
 test: install-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The tests marked `dates` once more at the last minute of this year and the first of the
 # next, Asia/Shanghai (ARREARS_TEST_CLOCK, tests/conftest.py): year-end rollovers show up in
-# CI before they do on 31 December. `make test` runs them on today's date.
+# CI before they do on 31 December. `make test` runs them on today's date. One pytest session,
+# one xdist worker per moment running every `dates` test (--dist each), side by side.
 THIS_YEAR := $(shell TZ=Asia/Shanghai date +%Y)
 DATE_CLOCKS ?= $(THIS_YEAR)-12-31T23:59:00+08:00 $(shell expr $(THIS_YEAR) + 1)-01-01T00:01:00+08:00
 test-dates: install-dev
-	set -e; for clock in $(DATE_CLOCKS); do \
-	  ARREARS_TEST_CLOCK=$$clock $(BIN)/python -m pytest -m dates -q -p no:cacheprovider; \
-	done
+	ARREARS_TEST_CLOCK="$(DATE_CLOCKS)" $(BIN)/python -m pytest -m dates -q -p no:cacheprovider \
+	  -n $(words $(DATE_CLOCKS)) --dist each
 
 lint: install-dev
 	$(BIN)/ruff check .

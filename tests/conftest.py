@@ -37,28 +37,64 @@ REQUIRE_REPLICA = os.environ.get("ARREARS_REQUIRE_REPLICA") == "1"
 # and the first of the next, not only on the day CI happens to run. The clock ticks on, so
 # timeouts and orderings by time behave; every test starts again at the moment given, or the
 # later tests of a long session would all run well into the next day.
-TEST_CLOCK = os.environ.get("ARREARS_TEST_CLOCK", "").strip()
+# Several moments, separated by spaces, run side by side under pytest-xdist with one worker
+# per moment and `--dist each` (`make test-dates`): every worker runs every selected test, on
+# its own database, the first worker at the first moment, the second at the second.
+TEST_CLOCKS = os.environ.get("ARREARS_TEST_CLOCK", "").split()
+_moment: datetime.datetime | None = None  # this process's, set in pytest_configure
 _clock: Any = None
 
 
-def _test_clock() -> datetime.datetime | None:
-    if not TEST_CLOCK:
-        return None
+def _parse_clock(text: str) -> datetime.datetime:
     try:
-        moment = datetime.datetime.fromisoformat(TEST_CLOCK)
+        moment = datetime.datetime.fromisoformat(text)
     except ValueError as exc:
-        raise pytest.UsageError(f"ARREARS_TEST_CLOCK={TEST_CLOCK!r}: {exc}") from exc
+        raise pytest.UsageError(f"ARREARS_TEST_CLOCK: {text!r}: {exc}") from exc
     if moment.tzinfo is None:
         # A bare time would be read in the machine's zone (UTC in CI), not the city's.
-        raise pytest.UsageError(f"ARREARS_TEST_CLOCK={TEST_CLOCK!r} needs a UTC offset (+08:00)")
+        raise pytest.UsageError(f"ARREARS_TEST_CLOCK: {text!r} needs a UTC offset (+08:00)")
     return moment
 
 
+def _choose_clock(config: pytest.Config) -> datetime.datetime | None:
+    """The moment this process's tests run at: None for the real clock, and in the xdist
+    controller of several moments (it runs no test)."""
+    moments = [_parse_clock(text) for text in TEST_CLOCKS]
+    if len(moments) <= 1:
+        return moments[0] if moments else None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker:
+        number = int(worker.removeprefix("gw"))
+        if number >= len(moments):
+            raise pytest.UsageError(f"ARREARS_TEST_CLOCK has no moment for xdist worker {worker}")
+        return moments[number]
+    if config.getoption("dist", "no") != "each" or config.getoption("numprocesses", None) != len(
+        moments
+    ):
+        raise pytest.UsageError(
+            f"ARREARS_TEST_CLOCK has {len(moments)} moments: run them with "
+            f"-n {len(moments)} --dist each (one xdist worker per moment)"
+        )
+    return None
+
+
 def pytest_report_header(config: pytest.Config) -> str:
-    moment = _test_clock()
-    if moment is None:
+    if not TEST_CLOCKS:
         return "clock: real (set ARREARS_TEST_CLOCK to move it)"
-    return f"clock: moved to {moment.isoformat()} (ARREARS_TEST_CLOCK), ticking"
+    if len(TEST_CLOCKS) == 1:
+        return f"clock: moved to {TEST_CLOCKS[0]} (ARREARS_TEST_CLOCK), ticking"
+    each = ", ".join(f"gw{number} to {text}" for number, text in enumerate(TEST_CLOCKS))
+    return f"clock: moved, one xdist worker per moment: {each} (ARREARS_TEST_CLOCK), ticking"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failure under a moved clock says which moment it failed at (with several moments the
+    same test runs once per moment)."""
+    report = yield
+    if _moment is not None and report.failed:
+        report.sections.append(("clock", f"moved to {_moment.isoformat()} (ARREARS_TEST_CLOCK)"))
+    return report
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -70,21 +106,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _moved_clock() -> Any:
-    moment = _test_clock()
-    if moment is None:
+    if _moment is None:
         yield
         return
-    with time_machine.travel(moment, tick=True):
+    with time_machine.travel(_moment, tick=True):
         yield
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _clock
-    moment = _test_clock()
-    if moment is not None and _clock is None:
+    global _clock, _moment
+    _moment = _choose_clock(config)
+    if _moment is not None and _clock is None:
         # For the whole session too: collection, the test database's creation and
         # session fixtures see the moved clock.
-        _clock = time_machine.travel(moment, tick=True)
+        _clock = time_machine.travel(_moment, tick=True)
         _clock.start()
     if REQUIRE_SERVICES:
         engine = settings.DATABASES["default"]["ENGINE"]
@@ -104,6 +139,9 @@ _required_skips: list[str] = []
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Under pytest-xdist this runs in each worker and again in the controller, for the reports
+    # the workers send it (with their keywords): the controller's list is the one that counts,
+    # a worker's exit status does not make the run's.
     if REQUIRE_SERVICES and report.skipped:
         keywords = set(report.keywords)
         if {"postgres", "browser", "celery_worker"} & keywords:
@@ -113,6 +151,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        # An xdist worker: its count of validated API responses goes to the controller
+        # (pytest_testnodedown), which prints the total.
+        workeroutput["openapi_validated"] = openapi.validated
+        return
     if _required_skips:
         print("\nRequired tests were skipped in CI:\n  " + "\n  ".join(_required_skips))
         session.exitstatus = 1
@@ -280,6 +324,12 @@ def _api_responses_match_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
         return response
 
     monkeypatch.setattr(Client, "generic", generic, raising=False)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """An xdist worker finished: add its count of validated API responses to the total."""
+    openapi.validated += getattr(node, "workeroutput", {}).get("openapi_validated", 0)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

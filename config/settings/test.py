@@ -1,10 +1,15 @@
 """Test settings: the same database and broker selection as the others (DATABASE_URL, REDIS_URL),
 fast password hashing, outgoing e-mail kept in memory."""
 
+import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
+from .base import CELERY_BROKER_URL, REDIS_URL
 
 SECRET_KEY = "test-only-key"
 DEBUG = False
@@ -36,3 +41,33 @@ REPORTING_CACHE_SECONDS = 0
 # tests load the real CSS and scripts) and does not look for STATIC_ROOT.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+
+def _redis_db_of_worker(url: str, worker: str) -> str:
+    """The Redis URL of one pytest-xdist worker: its database is the given one plus the
+    worker's number (gw0 keeps it, gw1 the next), so workers never share a cache (a test's
+    cache.clear() empties the whole database) or a broker queue."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    db = base + int(worker.removeprefix("gw"))
+    if db > 15:
+        raise ImproperlyConfigured(
+            f"REDIS_URL database {base} + xdist worker {worker} is past Redis's 16 databases: "
+            "give REDIS_URL a lower database or run fewer workers (-n)"
+        )
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+# Under pytest-xdist (`make test` runs two workers) each worker has its own test database
+# (pytest-django appends the worker's id) and, here, its own Redis database.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER:
+    if REDIS_URL:
+        REDIS_URL = _redis_db_of_worker(REDIS_URL, _XDIST_WORKER)
+    if CACHES["default"]["BACKEND"].endswith("RedisCache"):  # noqa: F405
+        CACHES["default"]["LOCATION"] = _redis_db_of_worker(  # noqa: F405
+            CACHES["default"]["LOCATION"],  # noqa: F405
+            _XDIST_WORKER,
+        )
+    if CELERY_BROKER_URL.startswith("redis://"):
+        CELERY_BROKER_URL = _redis_db_of_worker(CELERY_BROKER_URL, _XDIST_WORKER)
