@@ -163,6 +163,9 @@ def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[
                         project=project,
                         project_name=project.name if project else "",
                         project_address=project.address if project else "",
+                        # bulk_create skips Complaint.save: the city is set here (an unrouted
+                        # one waits in its county's city's queue).
+                        city_id=county.city_id,
                         county=None if unrouted else county,
                         industry=project.industry if project else None,
                         department=None if unrouted else dept,
