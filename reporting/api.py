@@ -224,6 +224,12 @@ class _DashboardView(APIView):
         if malformed:
             raise ValidationError(malformed)
         form = ReportFilterForm(request.query_params, user=user, county=county, city=city)
+        if "city" not in form.fields and any(
+            not v.isdigit() for v in request.query_params.getlist("city")
+        ):
+            # A user of one city is offered no city filter; a city id that is not one is still
+            # refused, as the form refuses a county id that is not one (422).
+            return rule_refusal({"city": [_("所选项不存在或不在您的查看范围内")]})
         if not form.is_valid():
             errors = {
                 field: [e["message"] for e in errors]

@@ -317,3 +317,13 @@ def test_a_citys_campaign_is_its_own_and_the_provinces_is_everyones(
     assert _web(two_cities.city_office_b).get(f"/campaigns/{own.pk}/").status_code == 404
     assert _web(two_cities.city_office).get(f"/campaigns/{own.pk}/").status_code == 200
     assert set(project_selectors.campaigns_on(day, city_id=two_cities.city_b.pk)) == {everyone}
+
+
+def test_the_dashboard_api_refuses_a_malformed_unit_id(two_cities: TwoCities) -> None:
+    # city A's office is offered no city filter, and a malformed one is still refused (422,
+    # as a county id that is not one)
+    web = _web(two_cities.city_office)
+    for query in ("city=null", "county=abc", "city=1&city=x"):
+        response = web.get(f"/api/v1/reports/dashboard/?{query}")
+        assert response.status_code == 422, query
+        assert "不在您的查看范围内" in response.content.decode()
