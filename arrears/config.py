@@ -101,19 +101,6 @@ def get(key: str, city: int | None = None) -> Any:
     return value
 
 
-def source_of(key: str, city: int | None) -> str:
-    """Where `city`'s value of `key` comes from: "city", "province" or "default"."""
-    setting = REGISTRY[key]
-    owners = set(
-        ConfigValue.objects.filter(key=key)
-        .filter(Q(city__isnull=True) | Q(city_id=city if setting.per_city else None))
-        .values_list("city_id", flat=True)
-    )
-    if setting.per_city and city is not None and city in owners:
-        return "city"
-    return "province" if None in owners else "default"
-
-
 def forget() -> None:
     """Drop cached values (after a change in this process, and between tests)."""
     _cache.clear()

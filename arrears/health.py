@@ -24,8 +24,8 @@ from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from arrears import services
-from arrears.models import Heartbeat, Role, User
+from arrears import offices, services
+from arrears.models import Heartbeat, User
 
 logger = logging.getLogger(__name__)
 
@@ -177,9 +177,7 @@ def readiness(*, now: datetime.datetime | None = None) -> Report:
 
 def _administrators() -> models.QuerySet[User]:
     # The same people the calendar alerts go to (services.calendar_coverage_alert).
-    return User.objects.filter(is_active=True).filter(
-        models.Q(role__in=[Role.PROVINCE_OFFICE, Role.CITY_OFFICE]) | models.Q(is_superuser=True)
-    )
+    return offices.every_office_and_superusers()
 
 
 def _alert_texts(name: str, queues: list[str]) -> tuple[str, str]:

@@ -9,8 +9,6 @@ from django.db.models import Q, QuerySet
 from arrears.models import User
 from arrears.roles import Role
 
-OFFICE_ROLES = frozenset({Role.PROVINCE_OFFICE, Role.CITY_OFFICE})
-
 
 def office_users(*, city_id: int | None, leaders: bool = False) -> QuerySet[User]:
     """The active users who answer for `city_id` (None: the province office). With
@@ -22,10 +20,10 @@ def office_users(*, city_id: int | None, leaders: bool = False) -> QuerySet[User
     return User.objects.filter(is_active=True, role__in=roles, city_id=city_id)
 
 
-def office_or_superusers(*, city_id: int | None = None) -> QuerySet[User]:
-    """The office's users and the superusers (system alerts that someone must act on even
-    where no office account exists yet, e.g. right after installation)."""
-    return User.objects.filter(
-        Q(pk__in=office_users(city_id=city_id).values("pk")) | Q(is_superuser=True),
-        is_active=True,
+def every_office_and_superusers() -> QuerySet[User]:
+    """Every office, the province's and each city's, and the superusers: for what concerns
+    them all alike (the State Council's calendar, a stopped worker), including right after
+    installation, when no office account exists yet."""
+    return User.objects.filter(is_active=True).filter(
+        Q(role__in=[Role.PROVINCE_OFFICE, Role.CITY_OFFICE]) | Q(is_superuser=True)
     )

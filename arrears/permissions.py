@@ -42,7 +42,7 @@ def menu_for(user: Any) -> dict[str, bool]:
         "sign": role in _HANDLING,
         "register": city or role in _HANDLING | {Role.DUTY_OFFICER},
         "admin": bool(user.is_staff),
-        "city_settings": is_province_office(user) or can_manage_config(user),
+        "city_settings": can_view_city_settings(user),
         # The administrators' own pages, each for its duty (三员分立, below).
         "audit": can_read_audit(user),
         "security": role == Role.SECURITY_ADMIN,
@@ -160,6 +160,12 @@ def can_assign_roles(user: Any) -> bool:
 def can_manage_reference_data(user: Any) -> bool:
     """Counties, departments, industries, routing rules, the calendar (system admin)."""
     return has_duty(user, REFERENCE_DATA)
+
+
+def can_view_city_settings(user: Any) -> bool:
+    """The page of what each city set for itself: the province office, which answers for
+    the differences, and the configuration's administrator."""
+    return is_province_office(user) or can_manage_config(user)
 
 
 def can_manage_config(user: Any) -> bool:

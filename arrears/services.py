@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from arrears import config, locks
+from arrears import config, locks, offices
 from arrears.enqueue import enqueue
 from arrears.models import (
     CalendarDay,
@@ -32,7 +32,6 @@ from arrears.models import (
     Deadline,
     DeadlineState,
     Notification,
-    Role,
     User,
     YearStatus,
 )
@@ -271,9 +270,7 @@ def calendar_coverage_alert(*, today: datetime.date | None = None) -> list[int]:
     missing = calendar_years_needing_data(today=today)
     if not missing:
         return []
-    admins = User.objects.filter(is_active=True).filter(
-        models.Q(role__in=[Role.PROVINCE_OFFICE, Role.CITY_OFFICE]) | models.Q(is_superuser=True)
-    )
+    admins = offices.every_office_and_superusers()
     for year in missing:
         notification_send(
             recipients=admins,

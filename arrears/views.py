@@ -96,7 +96,7 @@ def config_by_city(request: HttpRequest) -> HttpResponse:
     """What each city set for itself, beside the default and the province's value: for the
     province office (who answers for the differences) and the configuration's administrator."""
     user = request_user(request)
-    if not (permissions.is_province_office(user) or permissions.can_manage_config(user)):
+    if not permissions.can_view_city_settings(user):
         raise Http404
     cities, rows = selectors.config_by_city()
     return render(request, "arrears/config_by_city.html", {"cities": cities, "rows": rows})
