@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from arrears import replica
 from arrears.models import Role, User
-from reporting import cache, periods, selectors
+from reporting import cache, facts, periods, selectors
 
 
 @shared_task(name="reporting.tasks.warm_dashboards", time_limit=900, soft_time_limit=840)
@@ -39,3 +39,11 @@ def warm_dashboards() -> int:
                 cache.dashboard(user=user, filters=selectors.Filters(period), fresh=True)
             warmed += 1
     return warmed
+
+
+@shared_task(name="reporting.tasks.fold_facts", time_limit=300, soft_time_limit=240)
+def fold_facts() -> int:
+    """Beat, every minute: the deltas the triggers wrote folded into the dashboards' facts.
+    Idempotent (a delta is deleted by the statement that adds it) and exclusive (an advisory
+    lock: a second fold at once returns 0)."""
+    return facts.fold()

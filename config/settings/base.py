@@ -339,6 +339,9 @@ else:
 # Computed dashboards are kept this long (reporting/cache.py); beat refreshes the city's default
 # views more often than that. 0 computes every page afresh.
 REPORTING_CACHE_SECONDS = int(os.environ.get("REPORTING_CACHE_SECONDS", "900"))
+# Dashboards read the pre-aggregated facts kept by PostgreSQL triggers (reporting/facts.py);
+# false computes every figure from the records (as on SQLite, always). For comparison only.
+REPORTING_FACTS = os.environ.get("REPORTING_FACTS", "true").lower() in ("1", "true", "yes")
 
 # --- Celery -----------------------------------------------------------------------------------
 # Redis when REDIS_URL (or CELERY_BROKER_URL) is set; otherwise kombu's filesystem transport,
@@ -398,6 +401,8 @@ _TASKS_BY_QUEUE = {
         # A sweep, not a job: it ends jobs whose worker died, so it must not queue behind
         # the exports on the jobs queue (or wait for a jobs worker that is gone).
         "arrears.tasks.sweep_jobs",
+        # Short and every minute, like the sweeps (reporting/facts.py).
+        "reporting.tasks.fold_facts",
     ],
     QUEUE_OUTBOX: [
         "arrears.tasks.deliver_messages",
@@ -490,6 +495,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "projects.tasks.expire_listings",
         "schedule": 24 * 3600,
         "options": {"expires": 12 * 3600},
+    },
+    # The dashboards' facts: deltas the triggers wrote folded in (reporting/facts.py). Reads
+    # add the unfolded deltas, so figures are exact whenever this runs; it keeps the deltas few.
+    "reporting-fold-facts": {
+        "task": "reporting.tasks.fold_facts",
+        "schedule": 60,
+        "options": {"expires": 55},
     },
     "reporting-warm-dashboards": {
         "task": "reporting.tasks.warm_dashboards",

@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from arrears.models import Industry, User
 from complaints.models import Channel, Outcome, TriageClass
 from projects.models import InvestmentType
+from reporting import facts
 from reporting.periods import Period
+from reporting.selectors import aggregates
 from reporting.selectors.subsets import BASES, Filters, subset_queryset
 
 # --- Breakdowns, trend, overdue units -------------------------------------------------------
@@ -67,23 +69,30 @@ def breakdowns(
 ) -> dict[str, list[dict[str, Any]]]:
     """Totals of the period split by channel, industry, investment type, triage class and
     outcome; each slice with the drill-down value that lists it."""
+    counts = aggregates.breakdown_counts(user=user, filters=filters) if facts.enabled() else None
     out: dict[str, list[dict[str, Any]]] = {}
     for name, (subset, column) in BREAKDOWNS.items():
-        labels = _labels(name)
-        rows = (
-            subset_queryset(subset, user=user, filters=filters, now=now)
-            .values(value=F(column))
-            .annotate(n=Count("pk"))
-            .order_by("-n")
-        )
+        labels = {str(k): v for k, v in _labels(name).items()}
+        if counts is not None:
+            slices = counts[name]
+        else:
+            slices = [
+                ("none" if row["value"] in (None, "") else str(row["value"]), row["n"])
+                for row in subset_queryset(subset, user=user, filters=filters, now=now)
+                .values(value=F(column))
+                .annotate(n=Count("pk"))
+                .order_by()
+            ]
+        # Largest first; equal counts by value, so that the order does not depend on the plan.
+        slices.sort(key=lambda s: (-s[1], s[0]))
         out[name] = [
             {
-                "value": "none" if row["value"] in (None, "") else str(row["value"]),
-                "label": labels.get(row["value"], str(_("未登记"))),
-                "count": row["n"],
+                "value": value,
+                "label": labels.get(value, str(_("未登记"))),
+                "count": n,
                 "subset": subset,
             }
-            for row in rows
+            for value, n in slices
         ]
     return out
 
@@ -115,6 +124,21 @@ def trend(*, user: User, filters: Filters) -> dict[str, Any]:
     # from its first day only. A shorter one shows the twelve months up to its end.
     own = len(filters.period.months()) >= 12
     span = Period("custom", filters.period.start if own else months[0], filters.period.end)
+    if facts.enabled():
+        by_month = aggregates.trend_rows(
+            user=user, filters=filters, first=span.start, last=span.end
+        )
+        empty = {"received": 0, "closed": 0, "on_time": 0, "recovered": Decimal("0")}
+        return {
+            "months": months,
+            "received": [by_month.get(m, empty)["received"] for m in months],
+            "closed": [by_month.get(m, empty)["closed"] for m in months],
+            "on_time": [by_month.get(m, empty)["on_time"] for m in months],
+            "recovered": [
+                Decimal(by_month.get(m, empty)["recovered"]).quantize(Decimal("0.01"))
+                for m in months
+            ],
+        }
     start, end = span.bounds()
     received: dict[dt.date, int] = defaultdict(int)
     for row in (

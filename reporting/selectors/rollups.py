@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.models import City, County, Department, User
 from arrears.scoping import for_user
-from reporting import metrics
+from reporting import facts, metrics
 from reporting.periods import Period
+from reporting.selectors import aggregates
 from reporting.selectors.breakdowns import breakdowns, overdue_units, trend
 from reporting.selectors.subsets import (
     BASES,
@@ -115,12 +116,25 @@ def merge_rows(into: Rows, key: Any, values: dict[str, Any]) -> None:
             row[name] = row.get(name, 0) + value
 
 
+# The models whose figures the facts keep (reporting/facts.py); the project side (warnings,
+# inspections, orders, fines: thousands of rows where cases are millions, and orders whose
+# lateness changes with the clock) is read live.
+FACT_BASES = ("complaint", "case", "payment", "entry")
+
+
 def raw_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:
     """The raw figures of the period per unit (county or department id; None for records no
-    unit holds yet, e.g. complaints waiting for dispatch): one query per model."""
+    unit holds yet, e.g. complaints waiting for dispatch): from the facts where PostgreSQL
+    keeps them, otherwise one query per model."""
     rows: Rows = {}
     p = filters.period
+    from_facts = facts.enabled()
+    if from_facts:
+        for key, values in aggregates.period_rollup(user=user, filters=filters, dim=dim).items():
+            merge_rows(rows, key, values)
     for name, where in _WHERE.items():
+        if from_facts and name in FACT_BASES:
+            continue
         base = BASES[name]
         condition = Q()
         for subset in where:
@@ -142,16 +156,31 @@ def snapshot_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime)
     rows: Rows = {}
     p = filters.period
     case = BASES["case"]
-    cases = (
-        case.queryset(user, filters)
-        .filter(SUBSETS["open"].condition(p, now))
-        .annotate(late=late_case_clock(now))
-        .values(unit=F(_group(case, dim)))
-        .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(late=True)))
-        .order_by()
-    )
-    for row in cases:
-        merge_rows(rows, row.pop("unit"), row)
+    if facts.enabled():
+        for key, values in aggregates.open_rollup(user=user, filters=filters, dim=dim).items():
+            merge_rows(rows, key, values)
+        # Lateness changes with the clock, not with a write: counted live, from the open
+        # clocks past due (deadline_open_due_idx) rather than from every open case.
+        late = (
+            case.queryset(user, filters)
+            .filter(SUBSETS["overdue"].condition(p, now))
+            .values(unit=F(_group(case, dim)))
+            .annotate(overdue=Count("pk"))
+            .order_by()
+        )
+        for row in late:
+            merge_rows(rows, row.pop("unit"), row)
+    else:
+        cases = (
+            case.queryset(user, filters)
+            .filter(SUBSETS["open"].condition(p, now))
+            .annotate(late=late_case_clock(now))
+            .values(unit=F(_group(case, dim)))
+            .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(late=True)))
+            .order_by()
+        )
+        for row in cases:
+            merge_rows(rows, row.pop("unit"), row)
     project = BASES["project"]
     projects = (
         project.queryset(user, filters)

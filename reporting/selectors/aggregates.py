@@ -1,0 +1,163 @@
+"""The dashboards' figures read from the pre-aggregated facts (reporting/facts.py): the same
+raw figures, breakdowns and trend as the live queries of rollups.py and breakdowns.py, scoped
+and filtered by conditions on the facts' unit columns that say what `for_user` and the
+filters say of the records (tests/reporting/test_facts.py holds the two equal)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from arrears.models import User
+from arrears.scoping import scope_of
+from reporting import facts
+from reporting.models import (
+    CHANNEL_COLUMNS,
+    INVESTMENT_COLUMNS,
+    OUTCOME_COLUMNS,
+    TRIAGE_COLUMNS,
+)
+from reporting.selectors.subsets import Filters
+
+# Fact column → the raw figure of rollups._aggregates (money from fen to yuan).
+PERIOD_FIGURES = {
+    "received": "received",
+    "accepted": "accepted",
+    "accepted_closed": "accepted_closed",
+    "workers_involved": "workers_involved",
+    "owed_fen": "owed_sum",
+    "closed": "closed",
+    "closed_timed": "closed_timed",
+    "on_time": "on_time",
+    "days_sum": "days_sum",
+    "days_n": "days_n",
+    "owed_closed_fen": "owed_closed",
+    "recovered_closed_fen": "recovered_closed",
+    "satisfaction_sum": "satisfaction_sum",
+    "rated": "rated",
+    "recovered_fen": "recovered",
+    "paid_workers": "paid_workers",
+    "arbitration": "arbitration",
+    "police": "police",
+}
+# The dimensions of the ranking table: the fact column each groups by.
+GROUPS = {"city": "city", "county": "county", "department": "department"}
+
+
+def where(user: User, filters: Filters, *, level: int | None = None) -> facts.Where:
+    """The user's scope and the filters as conditions on the facts' unit columns (the facts
+    keep each record's city, county, department, industry and channel as `for_user` and
+    `Base.queryset` read them). Industry and channel are known at level 1 only."""
+    scope = scope_of(user)
+    parts: list[str] = []
+    params: list[Any] = []
+    if not scope.everything:
+        if scope.nothing:
+            parts.append("FALSE")
+        if scope.city_id is not None:
+            parts.append("city = %s")
+            params.append(scope.city_id)
+        if scope.county_id is not None:
+            parts.append("county = %s")
+            params.append(scope.county_id)
+        if scope.department_id is not None:
+            parts.append("department = %s")
+            params.append(scope.department_id)
+        if scope.department_kind is not None:
+            parts.append("department IN (SELECT id FROM arrears_department WHERE kind = %s)")
+            params.append(scope.department_kind)
+    for column, value in (
+        ("city", filters.city_id),
+        ("county", filters.county_id),
+        ("department", filters.department_id),
+        ("industry", filters.industry_id),
+    ):
+        if value:
+            parts.append(f"{column} = %s")
+            params.append(value)
+    if filters.channel:
+        parts.append("channel = %s")
+        params.append(filters.channel)
+    if level is None:
+        level = 1 if (filters.industry_id or filters.channel) else 0
+    return facts.Where(" AND ".join(parts) or "TRUE", tuple(params), level)
+
+
+def _unit(value: Any) -> int | None:
+    return int(value) if value else None
+
+
+def _figures(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for column, name in PERIOD_FIGURES.items():
+        if column in row:
+            value = row[column]
+            out[name] = facts.yuan(value) if column.endswith("_fen") else value
+    return out
+
+
+def period_rollup(*, user: User, filters: Filters, dim: str) -> dict[Any, dict[str, Any]]:
+    """rollups.raw_rollup's figures of complaints, cases, payments and case entries."""
+    p = filters.period
+    rows = facts.sums(where(user, filters), p.start, p.end, list(PERIOD_FIGURES), group=GROUPS[dim])
+    return {_unit(r["group"]): _figures(r) for r in rows}
+
+
+def open_rollup(*, user: User, filters: Filters, dim: str) -> dict[Any, dict[str, Any]]:
+    """Cases being handled now, per unit."""
+    rows = facts.sums(where(user, filters), None, None, ["open"], group=GROUPS[dim])
+    return {_unit(r["group"]): {"open": r["open"]} for r in rows}
+
+
+def _pivot(row: dict[str, Any], columns: list[str], prefix: str) -> list[tuple[str, int]]:
+    out = []
+    for column in columns:
+        n = row.get(column, 0)
+        if n:
+            out.append((column[len(prefix) + 1 :], n))
+    return out
+
+
+def breakdown_counts(*, user: User, filters: Filters) -> dict[str, list[tuple[str, int]]]:
+    """Per breakdown of breakdowns.BREAKDOWNS: (value, count) with "none" for not set."""
+    p = filters.period
+    columns = CHANNEL_COLUMNS + TRIAGE_COLUMNS + INVESTMENT_COLUMNS + OUTCOME_COLUMNS
+    found = facts.sums(where(user, filters), p.start, p.end, columns)
+    row = found[0] if found else {}
+    by_industry = facts.sums(
+        where(user, filters, level=1), p.start, p.end, ["accepted"], group="industry"
+    )
+    return {
+        "channel": _pivot(row, CHANNEL_COLUMNS, "received_ch"),
+        "industry": [
+            (str(r["group"]) if r["group"] else "none", r["accepted"])
+            for r in by_industry
+            if r["accepted"]
+        ],
+        "investment": _pivot(row, INVESTMENT_COLUMNS, "accepted_inv"),
+        "triage": _pivot(row, TRIAGE_COLUMNS, "accepted_tr"),
+        "outcome": _pivot(row, OUTCOME_COLUMNS, "closed_out"),
+    }
+
+
+def trend_rows(
+    *, user: User, filters: Filters, first: dt.date, last: dt.date
+) -> dict[dt.date, dict[str, Any]]:
+    """Per month from first to last: received, closed, on time, recovered (yuan)."""
+    rows = facts.sums(
+        where(user, filters),
+        first,
+        last,
+        ["received", "closed", "on_time", "recovered_fen"],
+        group="month",
+    )
+    return {
+        r["group"]: {
+            "received": r["received"],
+            "closed": r["closed"],
+            "on_time": r["on_time"],
+            "recovered": facts.yuan(r["recovered_fen"]) if r["recovered_fen"] else Decimal("0"),
+        }
+        for r in rows
+    }

@@ -1,0 +1,406 @@
+"""The pre-aggregated facts (reporting/facts.py) against the live computation: random histories
+of receipts, routing, acceptance, closing, reopening, payments, entries, moves between units,
+recomputed working days (what a calendar change does), merges and project changes — written
+as the services and bulk updates write them — and then every figure of every dashboard (per
+city, county and department; each period kind; filters; the scopes of five kinds of user)
+computed both ways must be equal, to the fen and to the working day. Rebuilding finds nothing
+to correct, and finds and corrects a cell that was tampered with."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import override_settings
+from django.utils import timezone
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from arrears.models import DepartmentKind, Industry, Role
+from arrears.reference import ensure_industries
+from complaints.models import Case, CaseEntry, CasePayment, Channel, Complaint, Outcome
+from projects.models import InvestmentType, Project
+from reporting import facts, periods
+from reporting.models import Fact, FactDelta
+from reporting.periods import Period
+from reporting.selectors import Filters, dashboard
+from tests.factories import CityFactory, CountyFactory, DepartmentFactory, UserFactory
+
+NOW = timezone.make_aware(dt.datetime(2026, 11, 30, 12, 0))
+START = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
+
+
+class World:
+    """Two cities, three counties, departments at county and city level, five kinds of user."""
+
+    def __init__(self) -> None:
+        ensure_industries(Industry)
+        self.industries = list(Industry.objects.order_by("pk")[:3])
+        city_a = CityFactory.create()
+        city_b = CityFactory.create(code="369800", name="云岭市", short_name="云岭")
+        a1 = CountyFactory.create(code="369902", name="东湖区", city=city_a)
+        a2 = CountyFactory.create(code="369903", name="西江区", city=city_a)
+        b1 = CountyFactory.create(code="369803", name="城关区", city=city_b)
+        self.counties = [a1, a2, b1]
+        self.departments = [
+            DepartmentFactory.create(county=c, kind=k)
+            for c in self.counties
+            for k in (DepartmentKind.HRSS, DepartmentKind.HOUSING)
+        ]
+        city_housing = DepartmentFactory.create(county=None, city=city_a, kind=DepartmentKind.HOUSING)
+        self.departments.append(city_housing)
+        self.projects = [
+            Project.objects.create(
+                code=f"XM-{i}",
+                name=f"项目{i}",
+                county=self.counties[i % 3],
+                industry=self.industries[i % 3],
+                investment_type=inv,
+                contract_value=Decimal("1000000"),
+                start_date=dt.date(2025, 1, 1),
+                planned_completion=dt.date(2027, 1, 1),
+            )
+            for i, inv in enumerate([InvestmentType.GOVERNMENT, InvestmentType.PRIVATE, ""])
+        ]
+        self.city_a, self.city_b = city_a, city_b
+        self.users = {
+            "province": UserFactory.create(role=Role.PROVINCE_OFFICE, is_staff=True),
+            "city_a": UserFactory.create(role=Role.CITY_OFFICE, city=city_a, is_staff=True),
+            "county_a1": UserFactory.create(role=Role.COUNTY_OFFICIAL, county=a1),
+            "inspector": UserFactory.create(
+                role=Role.INSPECTOR, county=a1, department=self.departments[0]
+            ),
+            "city_housing": UserFactory.create(
+                role=Role.DEPARTMENT_OFFICIAL, department=city_housing
+            ),
+        }
+
+
+def _moment(minutes: int) -> dt.datetime:
+    # Minutes from 1 October 2025 UTC: times fall on every side of local midnight.
+    return START + dt.timedelta(minutes=minutes)
+
+
+MINUTES = st.integers(0, 60 * 24 * 430)
+MONEY = st.integers(0, 5_000_000).map(lambda fen: Decimal(fen) / 100)
+
+RECEIVE = st.tuples(
+    st.just("receive"),
+    st.integers(0, 3),  # county (3 = none yet)
+    st.integers(0, 6),
+    st.integers(0, 3),  # industry (3 = none)
+    st.sampled_from(list(Channel.values)),
+    MINUTES,
+)
+ACCEPT = st.tuples(
+    st.just("accept"),
+    st.integers(0, 50),
+    MINUTES,
+    st.sampled_from(["simple", "ordinary", "major", ""]),
+    st.integers(0, 3),  # project (3 = none)
+    MONEY,
+    st.integers(1, 40),
+)
+CLOSE = st.tuples(
+    st.just("close"),
+    st.integers(0, 50),
+    st.integers(0, 60 * 24 * 40),
+    st.sampled_from(list(Outcome.values) + [""]),
+    st.sampled_from([None, True, False]),
+    st.one_of(st.none(), st.integers(0, 40)),
+    st.one_of(st.none(), st.integers(1, 5)),
+    st.integers(0, 100),
+)
+OPS = st.one_of(
+    RECEIVE,
+    ACCEPT,
+    CLOSE,
+    st.tuples(st.just("reopen"), st.integers(0, 50)),
+    st.tuples(st.just("pay"), st.integers(0, 50), st.integers(0, 500), MONEY, st.integers(0, 9)),
+    st.tuples(
+        st.just("entry"),
+        st.integers(0, 50),
+        st.sampled_from(["arbitration", "police", "note"]),
+        MINUTES,
+    ),
+    st.tuples(st.just("delete_entry"), st.integers(0, 50)),
+    st.tuples(st.just("move"), st.integers(0, 50), st.integers(0, 6), st.integers(0, 3)),
+    st.tuples(st.just("recompute"), st.integers(0, 3)),
+    st.tuples(st.just("merge"), st.integers(0, 50), st.integers(0, 50)),
+    st.tuples(st.just("investment"), st.integers(0, 2), st.sampled_from(["state_owned", ""])),
+    st.tuples(st.just("fold")),
+)
+
+
+def _pick(items: list[Any], i: int) -> Any:
+    return items[i % len(items)] if items else None
+
+
+def apply(world: World, op: tuple[Any, ...], made: dict[str, list[Any]]) -> None:
+    kind = op[0]
+    complaints, cases = made["complaints"], made["cases"]
+    if kind == "receive":
+        _, county_i, dept_i, ind_i, channel, minutes = op
+        county = world.counties[county_i] if county_i < 3 else None
+        department = world.departments[dept_i] if county else None
+        complaints.append(
+            Complaint.objects.create(
+                tracking_no=f"F{len(complaints):08d}",
+                channel=channel,
+                received_at=_moment(minutes),
+                complainant_name="张三",
+                complainant_phone="13812345678",
+                employer_name="江城建工",
+                city=county.city if county else world.city_b,
+                county=county,
+                department=department,
+                industry=world.industries[ind_i] if ind_i < 3 else None,
+                workers_owed=2,
+                amount_owed=Decimal("100.00"),
+                facts="工资未发",
+                status="signed" if county else "pending_dispatch",
+            )
+        )
+    elif kind == "accept":
+        _, c_i, minutes, triage, project_i, owed, workers = op
+        source = _pick(complaints, c_i)
+        if source is None or source.case_id or source.county_id is None:
+            return
+        case = Case.objects.create(
+            county_id=source.county_id,
+            department_id=source.department_id,
+            owner=world.users["inspector"],
+            employer_name="江城建工",
+            workers_owed=workers,
+            amount_owed=owed,
+            state="accepted",
+            triage_class=triage,
+            project=world.projects[project_i] if project_i < 3 else None,
+            accepted_at=_moment(minutes),
+            channel=source.channel,
+            industry_id=source.industry_id,
+        )
+        Complaint.objects.filter(pk=source.pk).update(case=case)
+        source.case_id = case.pk
+        cases.append(case)
+    elif kind == "close":
+        _, c_i, later, outcome, on_time, days, satisfaction, share = op
+        case = _pick(cases, c_i)
+        if case is None:
+            return
+        case.refresh_from_db()
+        case.state = "closed"
+        case.closed_at = (case.accepted_at or _moment(0)) + dt.timedelta(minutes=later)
+        case.outcome = outcome
+        case.closed_on_time = on_time
+        case.working_days_taken = days
+        case.satisfaction = satisfaction
+        case.recovered_amount = (case.amount_owed * share / 100).quantize(Decimal("0.01"))
+        case.save()
+    elif kind == "reopen":
+        case = _pick(cases, op[1])
+        if case is None:
+            return
+        Case.objects.filter(pk=case.pk, state="closed").update(
+            state="filed", closed_on_time=None, reopened_count=1
+        )
+    elif kind == "pay":
+        _, c_i, days, amount, workers = op
+        case = _pick(cases, c_i)
+        if case is None:
+            return
+        entry = CaseEntry.objects.create(case=case, kind="payment", at=_moment(days * 1440))
+        CasePayment.objects.create(
+            case=case,
+            entry=entry,
+            paid_on=(START + dt.timedelta(days=days)).date(),
+            amount=amount,
+            workers_paid=workers,
+        )
+    elif kind == "entry":
+        _, c_i, entry_kind, minutes = op
+        case = _pick(cases, c_i)
+        if case is not None:
+            CaseEntry.objects.create(case=case, kind=entry_kind, at=_moment(minutes))
+    elif kind == "delete_entry":
+        entry = CaseEntry.objects.filter(payment__isnull=True).order_by("pk")
+        found = list(entry[op[1] % 5 : op[1] % 5 + 1])
+        if found:
+            found[0].delete()
+    elif kind == "move":
+        _, c_i, dept_i, ind_i = op
+        case = _pick(cases, c_i)
+        if case is None:
+            return
+        department = world.departments[dept_i]
+        Case.objects.filter(pk=case.pk).update(
+            county=department.county or world.counties[0],
+            department=department,
+            industry=world.industries[ind_i] if ind_i < 3 else None,
+        )
+    elif kind == "recompute":
+        # What a calendar change does: working days and on-time recomputed in bulk.
+        Case.objects.filter(state="closed", working_days_taken__isnull=False).update(
+            working_days_taken=op[1] * 3, closed_on_time=op[1] % 2 == 0
+        )
+    elif kind == "merge":
+        a, b = _pick(complaints, op[1]), _pick(complaints, op[2])
+        if a is not None and b is not None and a.pk != b.pk:
+            Complaint.objects.filter(pk=a.pk).update(merged_into=b, status="merged")
+    elif kind == "investment":
+        Project.objects.filter(pk=world.projects[op[1]].pk).update(investment_type=op[2])
+    elif kind == "fold":
+        facts.fold()
+
+
+PERIODS = [
+    periods.year(2026),
+    periods.month(2026, 11),
+    periods.quarter(2026, 1),
+    Period("custom", dt.date(2025, 12, 17), dt.date(2026, 3, 4)),
+    Period("custom", dt.date(2026, 2, 1), dt.date(2026, 2, 1)),
+]
+
+
+def _board(user: Any, filters: Filters, dim: str, *, live: bool) -> Any:
+    with override_settings(REPORTING_FACTS=not live):
+        board = dashboard(user=user, filters=filters, dim=dim, now=NOW)
+    units = [
+        (u.id, u.code, u.values, u.previous, u.last_year, u.avg_days_change, u.rank)
+        for u in board.units
+    ]
+    total = (board.total.values, board.total.previous, board.total.last_year)
+    return units, total, board.breakdowns, board.trend, board.overdue_units
+
+
+def _views(world: World) -> list[tuple[str, Filters, str]]:
+    a1, a2 = world.counties[0], world.counties[1]
+    out: list[tuple[str, Filters, str]] = []
+    for i, period in enumerate(PERIODS):
+        out.append(("province", Filters(period), "city"))
+        out.append(("province", Filters(period), "county"))
+        out.append(("city_a", Filters(period, city_id=world.city_a.pk), "county"))
+        out.append(("county_a1", Filters(period, county_id=a1.pk), "department"))
+        if i < 2:
+            out.append(("inspector", Filters(period), "department"))
+            out.append(("city_housing", Filters(period), "county"))
+            out.append(("province", Filters(period, industry_id=world.industries[i].pk), "county"))
+            out.append(("city_a", Filters(period, channel="hotline_12345"), "department"))
+            out.append(
+                (
+                    "province",
+                    Filters(
+                        period,
+                        county_id=a2.pk,
+                        department_id=world.departments[3].pk,
+                        channel="web_form",
+                    ),
+                    "department",
+                )
+            )
+    out.append(("province", Filters(PERIODS[3], industry_id=world.industries[1].pk), "city"))
+    return out
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    # No shrinking: a failure prints its history as found (shrinking one takes minutes).
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=st.lists(OPS, min_size=5, max_size=45))
+def test_every_figure_from_the_facts_equals_the_live_computation(history: list[Any]) -> None:
+    with transaction.atomic():
+        world = World()
+        made: dict[str, list[Any]] = {"complaints": [], "cases": []}
+        for op in history:
+            apply(world, op, made)
+        for who, filters, dim in _views(world):
+            user = world.users[who]
+            from_facts = _board(user, filters, dim, live=False)
+            assert from_facts == _board(user, filters, dim, live=True), (who, filters, dim)
+        assert facts.rebuild(write=False) == []
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return World()
+
+
+def _receive(world: World, when: dt.datetime, county: int = 0) -> Complaint:
+    made: dict[str, list[Any]] = {"complaints": list(Complaint.objects.all()), "cases": []}
+    minutes = int((when - START).total_seconds() // 60)
+    apply(world, ("receive", county, county * 2, 0, "web_form", minutes), made)
+    return made["complaints"][-1]
+
+
+def test_a_write_leaves_a_delta_and_the_fold_moves_it(world: World) -> None:
+    _receive(world, timezone.make_aware(dt.datetime(2026, 11, 3, 0, 30)))
+    assert FactDelta.objects.count() == 1
+    delta = FactDelta.objects.get()
+    # Half past midnight in Beijing is the previous evening in UTC: counted on its local day.
+    assert delta.day == dt.date(2026, 11, 3)
+    assert delta.received == 1 and delta.received_ch_web_form == 1
+    assert facts.fold() == 1
+    assert FactDelta.objects.count() == 0
+    cells = {(f.grain, f.level, f.day): f.received for f in Fact.objects.all()}
+    assert cells == {
+        ("D", 0, dt.date(2026, 11, 3)): 1,
+        ("D", 1, dt.date(2026, 11, 3)): 1,
+        ("M", 0, dt.date(2026, 11, 1)): 1,
+        ("M", 1, dt.date(2026, 11, 1)): 1,
+    }
+    # Folding again finds nothing: idempotent.
+    assert facts.fold() == 0
+    assert Fact.objects.get(grain="M", level=0).received == 1
+
+
+def test_an_update_that_changes_no_figure_writes_no_delta(world: World) -> None:
+    complaint = _receive(world, timezone.make_aware(dt.datetime(2026, 11, 3, 10)))
+    facts.fold()
+    Complaint.objects.filter(pk=complaint.pk).update(facts="补充说明", employer_name="另一单位")
+    assert FactDelta.objects.count() == 0
+
+
+def test_a_rolled_back_write_leaves_nothing(world: World) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _receive(world, timezone.make_aware(dt.datetime(2026, 11, 3, 10)))
+        raise RuntimeError
+    assert FactDelta.objects.count() == 0
+
+
+def test_rebuild_finds_and_corrects_a_tampered_cell(world: World) -> None:
+    _receive(world, timezone.make_aware(dt.datetime(2026, 11, 3, 10)))
+    facts.fold()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE reporting_fact SET received = 5 WHERE grain = 'M' AND level = 0")
+    found = facts.rebuild(dt.date(2026, 11, 1), dt.date(2026, 11, 30), write=False)
+    assert [(d.grain, d.level, d.column, d.stored, d.computed) for d in found] == [
+        ("M", 0, "received", 5, 1)
+    ]
+    assert Fact.objects.get(grain="M", level=0).received == 5  # only reported
+    assert len(facts.rebuild(dt.date(2026, 11, 1), dt.date(2026, 11, 30))) == 1
+    assert Fact.objects.get(grain="M", level=0).received == 1
+    assert facts.rebuild(write=False) == []
+
+
+def test_the_command_checks_and_rebuilds(world: World, capsys: Any) -> None:
+    _receive(world, timezone.make_aware(dt.datetime(2026, 11, 3, 10)))
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE reporting_factdelta SET received = 2")
+    with pytest.raises(SystemExit) as exited:
+        call_command("facts", "--check", "--from", "2026-11", "--to", "2026-11")
+    assert exited.value.code == 1
+    out = capsys.readouterr().out
+    assert "received" in out and "2026-11" in out
+    call_command("facts", "--rebuild", "--from", "2026-11", "--to", "2026-11")
+    call_command("facts", "--check")
+    assert "0" in capsys.readouterr().out
