@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_reporting as br
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -101,7 +101,9 @@ def hand_sql(
     return rows
 
 
-def dashboards(repeat: int, now: dt.datetime, which: list[str], quick: bool) -> None:
+def dashboards(
+    repeat: int, now: dt.datetime, which: list[str], quick: bool, with_live: bool = True
+) -> None:
     staff = User.objects.filter(is_superuser=False).order_by("pk")
     user = staff.filter(role="province_office").first() or staff.filter(role="city_office").first()
     assert user is not None
@@ -116,10 +118,10 @@ def dashboards(repeat: int, now: dt.datetime, which: list[str], quick: bool) -> 
         f"{Case.objects.count():,} cases; user {user.username} ({user.role}); now {now:%F %T}"
     )
     print(
-        "| page | period | hand SQL ms | ORM ms | ORM / SQL | dashboard() ms "
-        "| whole page ms | page from cache ms | same figures |"
+        "| page | period | hand SQL ms | live ORM ms | from facts ms | facts / SQL "
+        "| dashboard() ms | whole page ms | page from cache ms | same figures |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     year = periods.year(2026)
     month = periods.month(2026, 11)
     pages = [
@@ -171,9 +173,17 @@ def dashboards(repeat: int, now: dt.datetime, which: list[str], quick: bool) -> 
             if not quick:
                 sql()  # warm the cache for both
                 orm()
+
+            def live(orm: Any = orm) -> Any:
+                with override_settings(REPORTING_FACTS=False):
+                    return orm()
+
             sql_ms, by_sql = br.median_ms(sql, repeat)
+            live_ms, by_live = br.median_ms(live, repeat) if with_live else (0.0, None)
             orm_ms, by_orm = br.median_ms(orm, repeat)
             same = br._normalise(by_sql) == br._normalise(by_orm)
+            if by_live is not None:
+                same = same and br._normalise(by_live) == br._normalise(by_orm)
             # (--quick: the page alone, which computes the same dashboard() and renders it.)
             dash_ms = 0.0 if quick else br.median_ms(whole, max(1, repeat // 2))[0]
             url = f"{path}?period={period.code}"
@@ -188,7 +198,7 @@ def dashboards(repeat: int, now: dt.datetime, which: list[str], quick: bool) -> 
             assert response.status_code == 200, (url, response.status_code)
             cached_ms, response = br.median_ms(cached, 3)
             print(
-                f"| {label} | {period.label} | {sql_ms:,.0f} | {orm_ms:,.0f} | "
+                f"| {label} | {period.label} | {sql_ms:,.0f} | {live_ms:,.0f} | {orm_ms:,.0f} | "
                 f"{orm_ms / sql_ms:.2f} | {dash_ms:,.0f} | {page_ms:,.0f} | {cached_ms:,.0f} | "
                 f"{'yes' if same else 'NO'} |",
                 flush=True,
@@ -416,6 +426,9 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="no warm-up run, no separate dashboard() timing"
     )
+    parser.add_argument(
+        "--no-live", action="store_true", help="skip the live (REPORTING_FACTS=false) column"
+    )
     parser.add_argument("--only", choices=["dashboards", "lists", "sweep"], action="append")
     args = parser.parse_args()
     if connection.vendor != "postgresql" or not Complaint.objects.exists():
@@ -423,7 +436,9 @@ def main() -> None:
     now = timezone.now()
     steps = args.only or ["dashboards", "lists", "sweep"]
     if "dashboards" in steps:
-        dashboards(args.repeat, now, args.periods or ["year", "month"], args.quick)
+        dashboards(
+            args.repeat, now, args.periods or ["year", "month"], args.quick, not args.no_live
+        )
     if "lists" in steps:
         lists(args.clients, args.requests, args.workers, args.seconds)
     if "sweep" in steps:

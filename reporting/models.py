@@ -82,7 +82,7 @@ class _Cell(models.Model):
         abstract = True
 
 
-Fact = type(
+Fact: Any = type(
     "Fact",
     (_Cell,),
     {
@@ -107,7 +107,7 @@ Fact = type(
     },
 )
 
-FactDelta = type(
+FactDelta: Any = type(
     "FactDelta",
     (_Cell,),
     {
