@@ -266,6 +266,13 @@ class Complaint(AuditedModel):
                 name="complaint_project_idx",
                 condition=models.Q(project__isnull=False),
             ),
+            # A unit's list, newest first (/api/v1/complaints/ as an inspector or a unit head):
+            # WHERE department_id = ? ORDER BY id DESC, the cursor pagination's order. Without
+            # it the primary key is read backwards past every other unit's complaints.
+            models.Index(fields=["department", "-id"], name="complaint_unit_recent_idx"),
+            # Substring search on the employer (?employer=, icontains) is served on PostgreSQL
+            # by the trigram index complaint_employer_trgm_idx (migration 0017: not declared
+            # here, SQLite has no GIN).
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
