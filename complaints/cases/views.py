@@ -80,6 +80,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
         cases = selectors.case_search(cases, query)
     if urgency not in selectors.URGENCIES:
         urgency = ""
+    # The page draws only the owner of each case: the county, unit and leader the selectors
+    # join for other readers were three more rows built per case (150 per page) for nothing.
+    cases = cases.select_related(None).select_related("owner")
     sorting = None
     page: OffsetPage | KeysetPage
     if view == "leader" or request.GET.get("sort"):

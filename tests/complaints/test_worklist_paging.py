@@ -218,14 +218,22 @@ def test_state_any_and_closed_list_the_closed_cases(cases: dict[str, Any]) -> No
     assert f'data-testid="case-{cases["closed"].pk}"' not in html
 
 
-def test_worklist_does_not_count(cases: dict[str, Any]) -> None:
+def test_worklist_does_not_count(cases: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     tc = cases["tc"]
     client = Client()
     client.force_login(tc.official_a)
+    client.get("/cases/?view=all")  # the session's and the calendar's first reads
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/cases/?view=all").status_code == 200
     counted = [q["sql"] for q in queries if "COUNT(" in q["sql"] and "complaints_case" in q["sql"]]
     assert not counted
+    # and 25 rows cost the queries of 15: nothing is read per row
+    for n in range(40, 50):
+        _clock(_case(tc, n), T0 + dt.timedelta(hours=n))
+    with CaptureQueriesContext(connection) as more:
+        html = client.get("/cases/?view=all").content.decode()
+    assert html.count('data-testid="case-') == 25
+    assert len(more) == len(queries)
 
 
 def test_a_mangled_cursor_starts_at_the_first_page(cases: dict[str, Any]) -> None:
