@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from arrears import jobs
 from arrears.models import ACTIVE_STATES, Job
+from arrears.paging import offset_page
 from arrears.request_user import request_user
 
 
@@ -36,9 +36,9 @@ def _own(request: HttpRequest, pk: int) -> Job:
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
     qs = Job.objects.filter(owner=request_user(request)).order_by("-created_at", "-id")
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    page = offset_page(request, qs, 20)
     for job in page:
-        job.kind_label = jobs.kind_label(job.kind)  # type: ignore[attr-defined]
+        job.kind_label = jobs.kind_label(job.kind)
     context = {"page": page, "polling": any(job.state in ACTIVE_STATES for job in page)}
     # htmx polls the table alone while a job on it is still queued or running.
     if getattr(request, "htmx", False):

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,6 +22,7 @@ from arrears import health, notifications, permissions, selectors, services, wor
 from arrears import home as home_figures
 from arrears.forms import AnnouncementForm, DayForm
 from arrears.models import DeliveryState, User, YearStatus
+from arrears.paging import offset_page
 from arrears.request_user import request_user
 from arrears.scoping import scope_of
 
@@ -228,9 +228,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     params = _group_params(request.GET)
     params.pop("subject_id", None)
-    page = Paginator(selectors.inbox_groups(user=user, **params), 30).get_page(
-        request.GET.get("page")
-    )
+    page = offset_page(request, selectors.inbox_groups(user=user, **params), 30)
     page.object_list = selectors.inbox_group_rows(page.object_list)
     return render(
         request,
@@ -248,9 +246,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_all(request: HttpRequest) -> HttpResponse:
     """Every message, newest first, or one group's (the query string names it)."""
     params = _group_params(request.GET)
-    page = Paginator(
-        selectors.notifications_for(user=request_user(request), **params), 30
-    ).get_page(request.GET.get("page"))
+    page = offset_page(
+        request, selectors.notifications_for(user=request_user(request), **params), 30
+    )
     return render(
         request,
         "arrears/inbox_all.html",
@@ -294,7 +292,7 @@ def message_log(request: HttpRequest) -> HttpResponse:
     if state not in DeliveryState.values:
         state = ""
     rows = selectors.message_deliveries(user=user, state=state)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = offset_page(request, rows, 50)
     return render(
         request,
         "arrears/message_deliveries.html",

@@ -274,7 +274,7 @@ def _load(
     }
 
 
-def lists(clients: int, requests: int, workers: int, seconds: float) -> None:
+def lists(clients: int, requests: int, workers: int, seconds: float, port: int = PORT) -> None:
     inspectors = list(
         User.objects.filter(role="inspector", owned_cases__state__in=["filed", "accepted"])
         .distinct()
@@ -298,7 +298,7 @@ def lists(clients: int, requests: int, workers: int, seconds: float) -> None:
             "gunicorn",
             "config.wsgi:application",
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--workers",
             str(workers),
             "--timeout",
@@ -311,7 +311,7 @@ def lists(clients: int, requests: int, workers: int, seconds: float) -> None:
         cwd=ROOT,
         env=env,
     )
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
             try:
@@ -422,6 +422,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=60, help="time limit per list")
     parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--port", type=int, default=PORT, help="the lists' gunicorn port")
     parser.add_argument("--periods", choices=["year", "month"], action="append")
     parser.add_argument(
         "--quick", action="store_true", help="no warm-up run, no separate dashboard() timing"
@@ -440,7 +441,7 @@ def main() -> None:
             args.repeat, now, args.periods or ["year", "month"], args.quick, not args.no_live
         )
     if "lists" in steps:
-        lists(args.clients, args.requests, args.workers, args.seconds)
+        lists(args.clients, args.requests, args.workers, args.seconds, args.port)
     if "sweep" in steps:
         sweep(args.due, now)
 

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import reset_queries, transaction
 from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat, ExtractYear, LPad
+from django.db.models.functions import Cast, Concat, ExtractYear, Greatest, Length, LPad
 from django.utils import timezone
 
 from arrears import audit, deadlines, workdays
@@ -243,6 +243,20 @@ OUTCOME_STEPS = {
 }
 
 
+def case_number() -> Concat:
+    """Numbers as the intake service gives them (AJ + year + id), computed by the database
+    in one statement rather than a CASE expression of thousands of branches. The id is padded
+    to at least seven digits, as f"{pk:07d}" does: an LPAD to exactly seven cut the ids from
+    10,000,000 on to their first seven digits (and numbers are unique)."""
+    digits = Cast("pk", CharField())
+    return Concat(
+        Value("AJ"),
+        Cast(ExtractYear("created_at"), CharField()),
+        LPad(digits, Greatest(Length(digits), Value(7)), Value("0")),
+        output_field=CharField(),
+    )
+
+
 def _demo_case(
     c: Complaint,
     rng: random.Random,
@@ -375,16 +389,7 @@ def _cases_for(complaints: list[Complaint], rng: random.Random, now: datetime.da
     for complaint, case in zip(signed, created, strict=True):
         complaint.case_id = case.pk  # the complaints are inserted after this
         complaint.status = STATUS_FOR_CASE_STATE[case.state]  # the status follows the case
-    # Numbers as the intake service gives them (AJ + year + id), computed by the database in
-    # one statement rather than a CASE expression of thousands of branches.
-    Case.objects.filter(pk__in=[k.pk for k in created]).update(
-        number=Concat(
-            Value("AJ"),
-            Cast(ExtractYear("created_at"), CharField()),
-            LPad(Cast("pk", CharField()), 7, Value("0")),
-            output_field=CharField(),
-        )
-    )
+    Case.objects.filter(pk__in=[k.pk for k in created]).update(number=case_number())
     ct = ContentType.objects.get_for_model(Case)
     entries: list[CaseEntry] = []
     clocks: list[Deadline] = []

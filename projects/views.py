@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from arrears import config, jobs
 from arrears.errors import Conflict
 from arrears.job_views import sent_to_background
 from arrears.models import User
+from arrears.paging import offset_page
 from arrears.request_user import request_user
 from arrears.scoping import get_for_user_or_404
 from arrears.sorting import sort_queryset
@@ -50,7 +50,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     if status in ProjectStatus.values:
         qs = qs.filter(status=status)
     qs, sorting = sort_queryset(request, qs, PROJECT_SORTS, default="county")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = offset_page(request, qs, 50)
     return render(
         request,
         "projects/list.html",
@@ -98,9 +98,9 @@ def warning_queue(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", WarningState.OPEN)
     if state not in WarningState.values:
         state = WarningState.OPEN
-    page = Paginator(
-        selectors.warning_queue(user=request_user(request, staff=True), state=state), 50
-    ).get_page(request.GET.get("page"))
+    page = offset_page(
+        request, selectors.warning_queue(user=request_user(request, staff=True), state=state), 50
+    )
     return render(
         request,
         "projects/warnings.html",
@@ -342,7 +342,7 @@ def employer_list(request: HttpRequest) -> HttpResponse:
         request,
         "projects/employer_list.html",
         {
-            "page": Paginator(qs, 50).get_page(request.GET.get("page")),
+            "page": offset_page(request, qs, 50),
             "q": query,
             "list": listed,
             "kinds": ListKind.choices,
@@ -443,7 +443,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         else:
             for text in error_texts(form):
                 messages.error(request, text)
-    page = Paginator(selectors.campaign_list(user=user), 50).get_page(request.GET.get("page"))
+    page = offset_page(request, selectors.campaign_list(user=user), 50)
     return render(
         request,
         "projects/campaign_list.html",
@@ -464,6 +464,6 @@ def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "campaign": campaign,
             "summary": selectors.campaign_summary(campaign=campaign, user=user),
-            "inspections": Paginator(inspections, 50).get_page(request.GET.get("page")),
+            "inspections": offset_page(request, inspections, 50),
         },
     )

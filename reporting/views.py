@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from arrears import jobs as arrears_jobs
 from arrears import replica
 from arrears.job_views import sent_to_background
 from arrears.models import City, County, User
+from arrears.paging import bounded_count, offset_page
 from arrears.request_user import request_user
 from arrears.scoping import get_for_user_or_404, scope_of
 from reporting import cache, drill, exports, jobs, selectors
@@ -133,6 +133,9 @@ def _in_background(request: HttpRequest, user: User, kind: str, fmt: str, summar
     return sent_to_background(request, job)
 
 
+ROWS_COUNT_BOUND = 10_000
+
+
 @login_required
 @replica.reads_view
 def rows(request: HttpRequest) -> HttpResponse:
@@ -142,7 +145,10 @@ def rows(request: HttpRequest) -> HttpResponse:
     if qs is None:
         return render(request, "reporting/rows.html", {"form": form, "error": error}, status=400)
     base = selectors.SUBSETS[name].base
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = offset_page(request, qs, 50)
+    # The total is the dashboard number this list explains: exact up to ROWS_COUNT_BOUND,
+    # "more than" beyond it, so a list of a million rows is not counted on every page.
+    count, more = bounded_count(qs, ROWS_COUNT_BOUND)
     link = drill.LINKS[base]
     table = [(link(obj), drill.cells(base, obj)) for obj in page]
     query = request.GET.copy()
@@ -161,6 +167,8 @@ def rows(request: HttpRequest) -> HttpResponse:
             "columns": drill.COLUMNS[base],
             "table": table,
             "page": page,
+            "count": count,
+            "count_more": more,
             "query": query.urlencode(),
         },
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from arrears import jobs
 from arrears.audit.security import security_event
 from arrears.models import Role, User
+from arrears.paging import offset_page
 from arrears.permissions import can_read_audit
 
 from . import maintenance
@@ -43,7 +43,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     trail = data.get("trail") or SECURITY
     # Invalid filters list nothing (the form says why) rather than everything.
     rows = filtered(data) if form.is_valid() or not form.is_bound else filtered({}).none()
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = offset_page(request, rows, 50)
     _note_superuser(request, user, request.GET.urlencode())
     query = request.GET.copy()
     query.pop("page", None)

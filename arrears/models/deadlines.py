@@ -128,6 +128,14 @@ class Deadline(AuditedModel):
                 condition=models.Q(state__in=list(RUNNING_STATES)),
                 name="deadline_running_date_idx",
             ),
+            # The offices' calendar banner on every page (arrears.services.
+            # calendar_years_needing_data): MIN(started_on) of the running clocks, one index
+            # entry instead of a scan of every running clock (14 ms a page at 1M complaints).
+            models.Index(
+                fields=["started_on"],
+                condition=models.Q(state__in=list(RUNNING_STATES)),
+                name="deadline_running_start_idx",
+            ),
             # The deadlines of one subject (case page).
             models.Index(fields=["content_type", "object_id"], name="deadline_subject_idx"),
         ]

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from arrears.deadlines import KIND_LABELS
 from arrears.identifiers import mask_bank_account, mask_phone, mask_resident_id
@@ -69,8 +70,13 @@ _TONES = {
 TONE_OF = {value: tone for tone, values in _TONES.items() for value in values}
 
 
-def _urgency_labels() -> dict[str, str]:
-    return {"overdue": _("已逾期"), "today": _("今日到期"), "soon": _("即将到期")}
+# Marked for translation here, translated when drawn: only the badge's own label (a worklist
+# draws fifty badges, and translating all three labels for each was measurable).
+_URGENCY_LABELS = {
+    "overdue": gettext_noop("已逾期"),
+    "today": gettext_noop("今日到期"),
+    "soon": gettext_noop("即将到期"),
+}
 
 
 @register.inclusion_tag("arrears/_status_badge.html")
@@ -78,7 +84,7 @@ def status_badge(value: str, label: object = "", testid: str = "") -> dict[str, 
     """{% status_badge case.state case.get_state_display %}; for a worklist's urgency the label
     may be left out ({% status_badge c.urgency %}). Nothing is drawn without a label."""
     value = str(value or "")
-    text = label or _urgency_labels().get(value, "")
+    text = label or (_(_URGENCY_LABELS[value]) if value in _URGENCY_LABELS else "")
     return {"tone": TONE_OF.get(value, "light"), "label": text, "value": value, "testid": testid}
 
 

@@ -7,11 +7,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from arrears.api.serializers import ErrorSerializer  # noqa: F401 - the error shape of these endpoints
+from arrears.api.serializers import (
+    ChoiceLabelField,
+    ErrorSerializer,  # noqa: F401 - the error shape of these endpoints
+)
 from arrears.identifiers import mask_phone, mask_resident_id
 from complaints.intake import selectors
 from complaints.integration.callbacks import public_status
-from complaints.models import Complaint, ComplaintEvent
+from complaints.models import Channel, Complaint, ComplaintEvent, ComplaintStatus
 from complaints.tracking import format_tracking_no
 
 
@@ -169,8 +172,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
     county = serializers.CharField(source="county.code", allow_null=True, default=None)
     department = serializers.CharField(source="department.name", allow_null=True, default=None)
     tracking_no = serializers.SerializerMethodField()
-    status_display = serializers.CharField(source="get_status_display")
-    channel_display = serializers.CharField(source="get_channel_display")
+    status_display = ChoiceLabelField(ComplaintStatus, source="status")
+    channel_display = ChoiceLabelField(Channel, source="channel")
     # Declared, not derived: the derived bounds of an integer column differ between SQLite
     # and PostgreSQL, and the committed schema must be the same on both.
     workers_owed = serializers.IntegerField(min_value=1)

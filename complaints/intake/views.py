@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from arrears import config, ratelimit
 from arrears.models import User
+from arrears.paging import offset_page
 from arrears.permissions import is_city_office
 from arrears.ratelimit import client_ip, hit
 from arrears.request_user import request_user
@@ -151,7 +151,7 @@ def dispatch_queue(request: HttpRequest) -> HttpResponse:
     user = request_user(request, staff=True)
     filters = ComplaintFilter(request.GET, queryset=selectors.dispatch_queue(user=user))
     qs, sorting = sort_queryset(request, filters.qs, COMPLAINT_SORTS, default="-received")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = offset_page(request, qs, 50)
     context = {
         "page": page,
         "filters": filters,
@@ -166,7 +166,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = request_user(request, staff=True)
     filters = ComplaintFilter(request.GET, queryset=selectors.intake_inbox(user=user))
     qs, sorting = sort_queryset(request, filters.qs, COMPLAINT_SORTS, default="-received")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = offset_page(request, qs, 50)
     duplicates = selectors.open_duplicate_links(user=user)[:50]
     context = {"page": page, "filters": filters, "duplicates": duplicates, "sorting": sorting}
     return render(request, "complaints/inbox.html", context)
@@ -312,7 +312,7 @@ def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
 @login_required
 def delivery_log(request: HttpRequest) -> HttpResponse:
     user = request_user(request, staff=True)
-    page = Paginator(selectors.deliveries(user=user), 50).get_page(request.GET.get("page"))
+    page = offset_page(request, selectors.deliveries(user=user), 50)
     return render(request, "complaints/deliveries.html", {"page": page})
 
 

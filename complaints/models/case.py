@@ -219,6 +219,10 @@ class Case(AuditedModel):
                 name="case_closed_idx",
                 condition=models.Q(state="closed"),
             ),
+            # The worklist's search (complaints.cases.selectors.case_search: employer, number or
+            # project contains the text) is served on PostgreSQL by the trigram indexes
+            # case_employer_trgm_idx, case_number_trgm_idx, case_project_trgm_idx (migration
+            # complaints 0017; SQLite has no GIN, so they are not declared here).
         ]
 
     def __str__(self) -> str:

@@ -266,6 +266,26 @@ class Complaint(AuditedModel):
                 name="complaint_project_idx",
                 condition=models.Q(project__isnull=False),
             ),
+            # A unit's list, newest first (/api/v1/complaints/ as an inspector or a unit head):
+            # WHERE department_id = ? ORDER BY id DESC, the cursor pagination's order. Without
+            # it the primary key is read backwards past every other unit's complaints. The
+            # extended statistics complaint_unit_county_stats (migration 0017) let the planner
+            # see that the scope's county adds nothing to its department.
+            models.Index(fields=["department", "-id"], name="complaint_unit_recent_idx"),
+            # The dispatch queue and the intake inboxes, newest first (their default order):
+            # WHERE status = ? ORDER BY received_at DESC, id DESC LIMIT 51, read in order
+            # instead of sorting the whole queue for each page. Partial: only the complaints
+            # waiting in a queue, a few percent of all.
+            models.Index(
+                fields=["-received_at", "-id"],
+                name="complaint_queue_recent_idx",
+                condition=models.Q(
+                    status__in=[ComplaintStatus.PENDING_DISPATCH, ComplaintStatus.PENDING_SIGNATURE]
+                ),
+            ),
+            # Substring search on the employer (?employer=, icontains) is served on PostgreSQL
+            # by the trigram index complaint_employer_trgm_idx (migration 0017: not declared
+            # here, SQLite has no GIN).
         ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
