@@ -460,6 +460,8 @@ def rebuild(
         if outermost:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        # The grouping of every record by cell: in memory rather than spilled to disk.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         # The deltas this snapshot sees first (every day: a fold moves them all), so that
         # what was stored and what is computed describe the same records.
         _fold(cursor)

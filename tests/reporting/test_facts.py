@@ -323,7 +323,7 @@ def _views(world: World) -> list[tuple[str, Filters, str]]:
 
 @pytest.mark.django_db
 @settings(
-    max_examples=12,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     # No shrinking: a failure prints its history as found (shrinking one takes minutes).
