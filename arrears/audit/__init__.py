@@ -15,6 +15,8 @@ table beside this one.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import functools
 from collections.abc import Iterable, Iterator, Sequence
@@ -52,6 +54,7 @@ __all__ = [
     "acting_as",
     "bind_request",
     "current_actor",
+    "gathered",
     "reset_actor",
     "security_event",
     "snapshot",
@@ -92,7 +95,36 @@ def _snapshot_of(model: type[models.Model], values: dict[str, Any]) -> dict[str,
     return data
 
 
+# The events of writes inside `gathered()`, written when it ends; None outside one.
+_gathering: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "audit_gathering", default=None
+)
+
+
+@contextlib.contextmanager
+def gathered() -> Iterator[None]:
+    """Write the audit rows of every write inside as one append at the end, instead of one
+    per insert or update: one lock, one head lookup and one insert for a batch that writes
+    several audited tables, and the chain's lock (which serialises writers until commit) is
+    taken only then. Use it inside the writes' transaction and around nothing that catches a
+    database error and carries on (a savepoint rolled back would leave its events here)."""
+    if _gathering.get() is not None:  # already gathering: the outer block writes them
+        yield
+        return
+    token = _gathering.set([])
+    try:
+        yield
+        events = _gathering.get() or []
+    finally:
+        _gathering.reset(token)
+    _record(events)
+
+
 def _record(events: Iterable[dict[str, Any]]) -> None:
+    pending = _gathering.get()
+    if pending is not None:
+        pending.extend(events)
+        return
     # Through the app registry: arrears.models imports this package (AuditedModel), so the
     # package reaches its own tables at call time, never by importing the models module.
     AuditEvent = apps.get_model("arrears", "AuditEvent")

@@ -61,34 +61,50 @@ def _client(request: Request) -> IntegrationClient:
     return client
 
 
-def _submit(client: IntegrationClient, raw: Any) -> tuple[str, Complaint | None, Any]:
-    """One referral: ("created" | "replayed", complaint, None), or ("invalid" (not the
-    schema's shape) | "rejected" (refused by the rules), None, errors), or ("conflict",
-    complaint, errors). Each runs in its own savepoint, so a bad one leaves nothing behind."""
+def _check(raw: Any) -> tuple[str, Any]:
+    """A referral's shape: ("ok", validated data) or ("invalid" (not the schema's shape) |
+    "rejected" (a well-formed value the rules refuse), errors)."""
     if not isinstance(raw, dict):
-        return "invalid", None, {"detail": [_("每条线索应为一个 JSON 对象")]}
+        return "invalid", {"detail": [_("每条线索应为一个 JSON 对象")]}
     serializer = s.ReferralInputSerializer(data=raw)
     if not serializer.is_valid():
         # A date before 2000 is well-formed and refused, like the service's own checks.
         outcome = "rejected" if refused_by_data(serializer.errors) else "invalid"
-        return outcome, None, serializer.errors
-    data = dict(serializer.validated_data)
-    external_id = data.pop("external_id")
-    try:
-        with transaction.atomic():
-            complaint, created = referrals.referral_submit(
-                client=client, external_id=external_id, data=data
-            )
-    except DjangoValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return outcome, serializer.errors
+    return "ok", dict(serializer.validated_data)
+
+
+def _answer(outcome: referrals.Outcome) -> tuple[str, Complaint | None, Any]:
+    if isinstance(outcome, DjangoValidationError):
+        errors = (
+            outcome.message_dict if hasattr(outcome, "error_dict") else {"detail": outcome.messages}
+        )
         return "rejected", None, errors
-    except referrals.ReferralConflict as conflict:
+    if isinstance(outcome, referrals.ReferralConflict):
         return (
             "conflict",
-            conflict.complaint,
+            outcome.complaint,
             {"external_id": [_("该来源编号已用于内容不同的线索")]},
         )
+    complaint, created = outcome
     return ("created" if created else "replayed"), complaint, None
+
+
+def _submit_all(
+    client: IntegrationClient, raws: list[Any]
+) -> list[tuple[str, Complaint | None, Any]]:
+    """Each referral: ("created" | "replayed", complaint, None), or ("invalid" | "rejected",
+    None, errors), or ("conflict", complaint, errors). The valid ones are taken in together
+    (referrals_submit_many: a constant number of queries however many there are); a bad one
+    leaves nothing behind and does not stop the others."""
+    checked = [_check(raw) for raw in raws]
+    valid = [(data.pop("external_id"), data) for outcome, data in checked if outcome == "ok"]
+    with transaction.atomic():
+        taken = iter(referrals.referrals_submit_many(client=client, referrals=valid))
+    return [
+        _answer(next(taken)) if outcome == "ok" else (outcome, None, errors)
+        for outcome, errors in checked
+    ]
 
 
 @extend_schema_view(
@@ -134,7 +150,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         },
     )
     def create(self, request: Request) -> Response:
-        outcome, complaint, errors = _submit(_client(request), request.data)
+        [(outcome, complaint, errors)] = _submit_all(_client(request), [request.data])
         if outcome == "invalid":
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         if outcome == "rejected":
@@ -164,8 +180,10 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         envelope.is_valid(raise_exception=True)
         client = _client(request)
         results, counts = [], {"created": 0, "replayed": 0, "rejected": 0}
-        for index, raw in enumerate(envelope.validated_data["referrals"]):
-            outcome, complaint, errors = _submit(client, raw)
+        raws = envelope.validated_data["referrals"]
+        for index, (raw, (outcome, complaint, errors)) in enumerate(
+            zip(raws, _submit_all(client, raws), strict=True)
+        ):
             if outcome in ("conflict", "invalid"):
                 outcome, complaint = "rejected", None
             counts[outcome] += 1
