@@ -37,6 +37,7 @@ from arrears.models import (
 )
 from arrears.notifications import (
     Renderable,
+    Renderer,
     Text,
     copies_enqueue,
     digest_roles,
@@ -372,11 +373,16 @@ class Message:
     urgent: bool = False
 
 
+def _render(render: Renderer, user: User, text: Renderable) -> str:
+    return render(user, text) if isinstance(text, Text) else render_for(user, text)
+
+
 def notifications_send(messages: Sequence[Message]) -> list[Notification]:
     """Several messages as notification_send would send each, in a constant number of
     queries (one dedupe lookup, one insert, the copies): a batch of 500 complaints tells 500
     units about them in the same handful of queries as one."""
     roles = digest_roles()
+    render = Renderer()
     keys = {m.dedupe_key for m in messages if m.dedupe_key}
     sent: set[tuple[int, str]] = set()
     if keys:
@@ -396,8 +402,8 @@ def notifications_send(messages: Sequence[Message]) -> list[Notification]:
             row = Notification(
                 recipient=user,
                 kind=message.kind,
-                title=render_for(user, message.title)[:200],
-                body=render_for(user, message.body),
+                title=_render(render, user, message.title)[:200],
+                body=_render(render, user, message.body),
                 url=message.url,
                 dedupe_key=message.dedupe_key,
                 subject_type=subject_type,

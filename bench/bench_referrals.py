@@ -98,6 +98,7 @@ def main() -> None:
         # Production refuses the public development keys; the server's rows are its own.
         "FIELD_ENCRYPTION_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
         "FIELD_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",

@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 
 from arrears.api.exceptions import refused_by_data, rule_refusal
@@ -61,17 +63,20 @@ def _client(request: Request) -> IntegrationClient:
     return client
 
 
-def _check(raw: Any) -> tuple[str, Any]:
+def _check(raw: Any, serializer: s.ReferralInputSerializer) -> tuple[str, Any]:
     """A referral's shape: ("ok", validated data) or ("invalid" (not the schema's shape) |
-    "rejected" (a well-formed value the rules refuse), errors)."""
+    "rejected" (a well-formed value the rules refuse), errors). One serializer checks every
+    referral of a batch: its fields are built once (building them was a quarter of a
+    batch's time), and run_validation is what is_valid runs."""
     if not isinstance(raw, dict):
         return "invalid", {"detail": [_("每条线索应为一个 JSON 对象")]}
-    serializer = s.ReferralInputSerializer(data=raw)
-    if not serializer.is_valid():
+    try:
+        data = serializer.run_validation(raw)
+    except ValidationError as exc:
+        errors = as_serializer_error(exc)
         # A date before 2000 is well-formed and refused, like the service's own checks.
-        outcome = "rejected" if refused_by_data(serializer.errors) else "invalid"
-        return outcome, serializer.errors
-    return "ok", dict(serializer.validated_data)
+        return ("rejected" if refused_by_data(errors) else "invalid"), errors
+    return "ok", dict(data)
 
 
 def _answer(outcome: referrals.Outcome) -> tuple[str, Complaint | None, Any]:
@@ -97,7 +102,8 @@ def _submit_all(
     None, errors), or ("conflict", complaint, errors). The valid ones are taken in together
     (referrals_submit_many: a constant number of queries however many there are); a bad one
     leaves nothing behind and does not stop the others."""
-    checked = [_check(raw) for raw in raws]
+    serializer = s.ReferralInputSerializer()
+    checked = [_check(raw, serializer) for raw in raws]
     valid = [(data.pop("external_id"), data) for outcome, data in checked if outcome == "ok"]
     with transaction.atomic():
         taken = iter(referrals.referrals_submit_many(client=client, referrals=valid))
@@ -180,6 +186,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         envelope.is_valid(raise_exception=True)
         client = _client(request)
         results, counts = [], {"created": 0, "replayed": 0, "rejected": 0}
+        shown = s.ReferralSerializer()  # one instance, its fields built once, for every item
         raws = envelope.validated_data["referrals"]
         for index, (raw, (outcome, complaint, errors)) in enumerate(
             zip(raws, _submit_all(client, raws), strict=True)
@@ -192,7 +199,7 @@ class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                     "index": index,
                     "external_id": raw.get("external_id") if isinstance(raw, dict) else None,
                     "outcome": outcome,
-                    "referral": s.ReferralSerializer(complaint).data if complaint else None,
+                    "referral": shown.to_representation(complaint) if complaint else None,
                     "errors": errors,
                 }
             )

@@ -40,6 +40,12 @@ from complaints.models import (
 from complaints.timeline import new_event, record_events
 from complaints.tracking import new_tracking_no
 
+# The units' messages (services._notify_unit's), module constants so that notifications_send
+# translates each once per language for the whole batch (notifications.Renderer).
+TO_DISPATCH = gettext_lazy("新投诉待分派：%(e)s")
+TO_SIGN = gettext_lazy("新投诉待签收：%(e)s")
+WHAT_IS_OWED = gettext_lazy("%(n)s 人，%(a)s 元")
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -178,20 +184,16 @@ def _notify_units(complaints: Sequence[Complaint]) -> None:
             if complaint.city_id not in office:
                 office[complaint.city_id] = list(offices.office_users(city_id=complaint.city_id))
             recipients = office[complaint.city_id]
-            title = Text(gettext_lazy("新投诉待分派：%(e)s"), e=complaint.employer_name)
+            title = Text(TO_DISPATCH, e=complaint.employer_name)
         else:
             recipients = staff[complaint.department_id]
-            title = Text(gettext_lazy("新投诉待签收：%(e)s"), e=complaint.employer_name)
+            title = Text(TO_SIGN, e=complaint.employer_name)
         messages.append(
             Message(
                 recipients=recipients,
                 kind="complaint.incoming",
                 title=title,
-                body=Text(
-                    gettext_lazy("%(n)s 人，%(a)s 元"),
-                    n=complaint.workers_owed,
-                    a=complaint.amount_owed,
-                ),
+                body=Text(WHAT_IS_OWED, n=complaint.workers_owed, a=complaint.amount_owed),
                 url=f"/complaints/{complaint.tracking_no}/",
                 dedupe_key=f"complaint.incoming:{complaint.pk}:{complaint.department_id}",
                 subject=complaint,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,7 +32,7 @@ from complaints.permissions import can_decide_duplicates
 from complaints.timeline import record_event
 
 
-def _overlap(a: Complaint, b: Complaint) -> bool:
+def _overlap(a: Complaint, b: Any) -> bool:
     """Periods overlap, or one of them is unknown (then the other criteria decide)."""
     if not (a.period_start and a.period_end and b.period_start and b.period_end):
         return True
@@ -80,7 +82,7 @@ def _candidates(complaint: Complaint) -> QuerySet[Complaint]:
     )
 
 
-def _matches(complaint: Complaint, other: Complaint) -> list[str]:
+def _matches(complaint: Complaint, other: Any) -> list[str]:
     """The criteria two complaints share (none: not a candidate)."""
     reasons = []
     if complaint.employer_credit_code and other.employer_credit_code == (
@@ -108,28 +110,68 @@ def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
     return _found(complaint, list(_candidates(complaint)[:CANDIDATES]))
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """A stored candidate as the batched lookup reads it (no model instance: thousands of
+    them for a batch whose employers complained before)."""
+
+    pk: int
+    tracking_no: str
+    employer_name: str
+    employer_credit_code: str
+    project_id: int | None
+    complainant_phone_index: str
+    period_start: datetime.date | None
+    period_end: datetime.date | None
+    received_at: datetime.datetime
+
+
+# _candidates for every complaint of a batch at once: one row of arrays per complaint, each
+# joined LATERAL to its own first CANDIDATES matches. Each arm of the OR names the column
+# its index serves (and the partial indexes' conditions), so every lateral lookup is the
+# bitmap OR of index scans the one-complaint query makes.
+_MANY_SQL = """
+SELECT b.i, c.id, c.tracking_no, c.employer_name, c.employer_credit_code, c.project_id,
+       c.complainant_phone_index, c.period_start, c.period_end, c.received_at
+FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[])
+     AS b(i, employer_name, phone_index, credit_code, project_id, since)
+CROSS JOIN LATERAL (
+    SELECT c.* FROM complaints_complaint c
+    WHERE (c.employer_name = b.employer_name
+           OR (b.phone_index <> '' AND c.complainant_phone_index = b.phone_index)
+           OR (b.credit_code <> '' AND c.employer_credit_code = b.credit_code
+               AND c.employer_credit_code <> '')
+           OR (b.project_id IS NOT NULL AND c.project_id = b.project_id
+               AND c.project_id IS NOT NULL))
+      AND c.received_at >= b.since AND c.merged_into_id IS NULL
+    ORDER BY c.received_at LIMIT %s
+) c
+ORDER BY b.i, c.received_at, c.id
+"""
+
+
 def find_duplicates_many(
     complaints: Sequence[Complaint],
-) -> list[list[tuple[Complaint, list[str]]]]:
+) -> list[list[tuple[Any, list[str]]]]:
     """find_duplicates for each complaint of a batch about to be saved together (no pks yet),
     as if they were saved one after the other: each one also repeats the earlier ones of the
-    batch. On PostgreSQL the lookups are one UNION ALL of each complaint's own query (each
-    planned with its values, so each uses its indexes and keeps its own limit) and one query
-    loading the rows; elsewhere one query per complaint."""
-    stored: list[list[Complaint]] = [[] for _c in complaints]
-    if complaints and connection.features.supports_slicing_ordering_in_compound:
-        queries = [
-            _candidates(c)
-            .annotate(batch_index=Value(i))
-            .values_list("batch_index", "pk")[:CANDIDATES]
-            for i, c in enumerate(complaints)
+    batch. On PostgreSQL one query for the whole batch (_MANY_SQL); elsewhere one query per
+    complaint."""
+    stored: list[list[Any]] = [[] for _c in complaints]
+    if complaints and connection.vendor == "postgresql":
+        params = [
+            list(range(len(complaints))),
+            [c.employer_name for c in complaints],
+            [c.complainant_phone_index for c in complaints],
+            [c.employer_credit_code for c in complaints],
+            [c.project_id for c in complaints],
+            [_since(c) for c in complaints],
+            CANDIDATES,
         ]
-        pairs = list(queries[0].union(*queries[1:], all=True))
-        rows = Complaint.objects.only(*_CANDIDATE_FIELDS).in_bulk({pk for _i, pk in pairs})
-        for index, pk in pairs:
-            stored[index].append(rows[pk])
-        for found in stored:
-            found.sort(key=lambda c: (c.received_at, c.pk))
+        with connection.cursor() as cursor:
+            cursor.execute(_MANY_SQL, params)
+            for index, *row in cursor.fetchall():
+                stored[index].append(_Stored(*row))
     else:
         stored = [list(_candidates(c)[:CANDIDATES]) for c in complaints]
     result = []
@@ -159,16 +201,14 @@ def flag_duplicates(complaint: Complaint) -> list[DuplicateLink]:
     return links
 
 
-def links_for(
-    complaint: Complaint, found: list[tuple[Complaint, list[str]]]
-) -> list[DuplicateLink]:
+def links_for(complaint: Complaint, found: list[tuple[Any, list[str]]]) -> list[DuplicateLink]:
     return [
-        DuplicateLink(complaint=complaint, duplicate_of=other, reasons=reasons)
+        DuplicateLink(complaint=complaint, duplicate_of_id=other.pk, reasons=reasons)
         for other, reasons in found
     ]
 
 
-def flag_note(found: list[tuple[Complaint, list[str]]]) -> str:
+def flag_note(found: list[tuple[Any, list[str]]]) -> str:
     """The timeline's note of a flag: which complaints, by which criteria."""
     return "; ".join(f"{other.tracking_no}: {', '.join(reasons)}" for other, reasons in found)
 
