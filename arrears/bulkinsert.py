@@ -50,13 +50,13 @@ def insert_unnest(
                 value = field.get_default()
             column.append(field.get_db_prep_save(value, connection))
         params.append(column)
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608 - names from the model
     if skip_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     if returning:
-        names = [model._meta.get_field(name).column for name in returning]
+        names = [str(getattr(model._meta.get_field(name), "column", name)) for name in returning]
         sql += " RETURNING " + ", ".join(quote(n) for n in names)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

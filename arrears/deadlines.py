@@ -15,7 +15,7 @@ transaction that writes their notifications, and loops until nothing is due, so:
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -518,7 +518,7 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
     recipients = _Recipients()
     render = Renderer()
     ladders: dict[int | None, list[int]] = {}
-    fields = [Deadline._meta.get_field(name) for name in _ESCALATED]
+    fields = [cast("models.Field[Any, Any]", Deadline._meta.get_field(n)) for n in _ESCALATED]
     done = 0
     while True:
         with transaction.atomic():

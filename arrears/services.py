@@ -384,7 +384,7 @@ def notifications_send(messages: Sequence[Message]) -> list[Notification]:
     roles = digest_roles()
     render = Renderer()
     keys = {m.dedupe_key for m in messages if m.dedupe_key}
-    sent: set[tuple[int, str]] = set()
+    sent: set[tuple[int, str | None]] = set()
     if keys:
         sent = set(
             Notification.objects.filter(dedupe_key__in=keys).values_list(

@@ -138,7 +138,7 @@ def _derive(complaint: Complaint, cities: list[City]) -> None:
     elif complaint.city_id is None and len(cities) == 1:
         complaint.city = cities[0]
     field = Complaint._meta.get_field("complainant_phone_index")
-    complaint.complainant_phone_index = field.value_for(complaint)  # type: ignore[attr-defined]
+    complaint.complainant_phone_index = field.value_for(complaint)
 
 
 def _receipt(
@@ -176,7 +176,7 @@ def _notify_units(complaints: Sequence[Complaint]) -> None:
             department_id__in=departments,
             role__in=[Role.DEPARTMENT_OFFICIAL, Role.INSPECTOR],
         ).order_by("pk"):
-            staff[user.department_id].append(user)  # type: ignore[index]
+            staff[user.department_id].append(user)
     office: dict[int | None, list[User]] = {}
     messages = []
     for complaint in complaints:

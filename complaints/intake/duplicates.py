@@ -159,7 +159,7 @@ def find_duplicates_many(
     complaint."""
     stored: list[list[Any]] = [[] for _c in complaints]
     if complaints and connection.vendor == "postgresql":
-        params = [
+        params: list[Any] = [
             list(range(len(complaints))),
             [c.employer_name for c in complaints],
             [c.complainant_phone_index for c in complaints],

@@ -116,7 +116,7 @@ class Lookups:
             for department in Department.objects.filter(county__isnull=False).order_by(
                 "kind", "pk"
             ):
-                grouped[department.county_id].append(department)  # type: ignore[index]
+                grouped[department.county_id].append(department)
             self._departments = dict(grouped)
         return self._departments
 
