@@ -521,7 +521,7 @@ _ESCALATED = ("escalation_level", "next_escalation_at")
 
 
 def sweep_escalations(*, now: datetime.datetime) -> int:
-    calendar = workdays.get_calendar()
+    calendar: workdays.WorkCalendar | None = None
     recipients = _Recipients()
     render = Renderer()
     ladders: dict[int | None, list[int]] = {}
@@ -532,6 +532,8 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
             rows = _claim({"next_escalation_at__lte": now}, "next_escalation_at")
             if not rows:
                 return done
+            # Read when there is work: an idle sweep is the claim's one index probe.
+            calendar = calendar or workdays.get_calendar()
             groups: dict[tuple[int, datetime.datetime | None], list[int]] = {}
             messages = []
             before, after = {}, {}
