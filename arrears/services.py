@@ -37,6 +37,7 @@ from arrears.models import (
 )
 from arrears.notifications import (
     Renderable,
+    Renderer,
     Text,
     copies_enqueue,
     digest_roles,
@@ -338,43 +339,105 @@ def notification_send(
     recipient's language (pass `Text` or lazy strings), and write its e-mail/SMS copies to
     the outbox in the same transaction. `subject` (what it is about) groups it in the inbox;
     an `urgent` message's copies go at once even to a role that reads a daily digest."""
-    users = list(recipients)
-    subject_type, subject_id = subject_of(subject, url)
+    return notifications_send(
+        [
+            Message(
+                recipients=list(recipients),
+                kind=kind,
+                title=title,
+                body=body,
+                url=url,
+                dedupe_key=dedupe_key,
+                email=email,
+                sms=sms,
+                subject=subject,
+                urgent=urgent,
+            )
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message of `notifications_send`: notification_send's arguments."""
+
+    recipients: Sequence[User]
+    kind: str
+    title: Renderable
+    body: Renderable = ""
+    url: str = ""
+    dedupe_key: str | None = None
+    email: bool = False
+    sms: bool = False
+    subject: models.Model | None = None
+    urgent: bool = False
+
+
+def _render(render: Renderer, user: User, text: Renderable) -> str:
+    return render(user, text) if isinstance(text, Text) else render_for(user, text)
+
+
+def notifications_send(messages: Sequence[Message]) -> list[Notification]:
+    """Several messages as notification_send would send each, in a constant number of
+    queries (one dedupe lookup, one insert, the copies): a batch of 500 complaints tells 500
+    units about them in the same handful of queries as one."""
     roles = digest_roles()
-    if dedupe_key:
-        already = set(
-            Notification.objects.filter(recipient__in=users, dedupe_key=dedupe_key).values_list(
-                "recipient_id", flat=True
+    render = Renderer()
+    keys = {m.dedupe_key for m in messages if m.dedupe_key}
+    sent: set[tuple[int, str | None]] = set()
+    if keys:
+        sent = set(
+            Notification.objects.filter(dedupe_key__in=keys).values_list(
+                "recipient_id", "dedupe_key"
             )
         )
-        users = [u for u in users if u.pk not in already]
-    rows = [
-        Notification(
-            recipient=u,
-            kind=kind,
-            title=render_for(u, title)[:200],
-            body=render_for(u, body),
-            url=url,
-            dedupe_key=dedupe_key,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            urgent=urgent,
-            digest_channels=held_channels(
-                u, kind=kind, urgent=urgent, email=email, sms=sms, roles=roles
-            ),
-        )
-        for u in users
-    ]
+    rows: list[tuple[Message, Notification]] = []
+    for message in messages:
+        subject_type, subject_id = subject_of(message.subject, message.url)
+        for user in message.recipients:
+            if message.dedupe_key:
+                if (user.pk, message.dedupe_key) in sent:
+                    continue
+                sent.add((user.pk, message.dedupe_key))  # twice in one batch: once
+            row = Notification(
+                recipient=user,
+                kind=message.kind,
+                title=_render(render, user, message.title)[:200],
+                body=_render(render, user, message.body),
+                url=message.url,
+                dedupe_key=message.dedupe_key,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                urgent=message.urgent,
+                digest_channels=held_channels(
+                    user,
+                    kind=message.kind,
+                    urgent=message.urgent,
+                    email=message.email,
+                    sms=message.sms,
+                    roles=roles,
+                ),
+            )
+            rows.append((message, row))
     with transaction.atomic():
         try:
             with transaction.atomic():
-                created = Notification.objects.bulk_create(rows)
+                created = Notification.objects.bulk_create([row for _m, row in rows])
+            made = list(zip([m for m, _r in rows], created, strict=True))
         except IntegrityError:
             # Someone sent the same keyed message at the same moment: go one by one.
-            created = _insert_missing(rows, dedupe_key)
+            made = []
+            for message in messages:
+                mine = [row for m, row in rows if m is message]
+                made += [(message, n) for n in _insert_missing(mine, message.dedupe_key)]
         # Same transaction as the inbox rows: a copy exists exactly when its notification does.
-        copies_enqueue(created, email=email, sms=sms)
-    return created
+        by_channels: dict[tuple[bool, bool], list[Notification]] = {}
+        for message, notification in made:
+            by_channels.setdefault((message.email, message.sms), []).append(notification)
+        for (email, sms), notifications in by_channels.items():
+            if email or sms:
+                copies_enqueue(notifications, email=email, sms=sms)
+    return [notification for _m, notification in made]
 
 
 def user_set_language(*, user: User, language: str) -> User:

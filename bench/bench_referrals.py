@@ -41,7 +41,7 @@ from arrears.models import Role, User  # noqa: E402
 from complaints.integration.api_keys import api_key_issue  # noqa: E402
 from complaints.models import Complaint, IntegrationClient  # noqa: E402
 
-PORT = 8799
+PORT = 8799  # --port chooses another (helpers benchmarking side by side)
 
 
 def referral(i: int, run: str) -> dict[str, Any]:
@@ -75,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--referrals", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=PORT)
     args = parser.parse_args()
 
     if connection.vendor != "postgresql":
@@ -97,6 +98,7 @@ def main() -> None:
         # Production refuses the public development keys; the server's rows are its own.
         "FIELD_ENCRYPTION_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
         "FIELD_BLIND_INDEX_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
@@ -108,7 +110,7 @@ def main() -> None:
             "gunicorn",
             "config.wsgi:application",
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{args.port}",
             "--workers",
             "2",
             "--log-level",
@@ -118,7 +120,7 @@ def main() -> None:
         env=env,
     )
     try:
-        base = f"http://127.0.0.1:{PORT}"
+        base = f"http://127.0.0.1:{args.port}"
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310

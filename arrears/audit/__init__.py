@@ -15,6 +15,8 @@ table beside this one.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import functools
 from collections.abc import Iterable, Iterator, Sequence
@@ -54,6 +56,8 @@ __all__ = [
     "acting_as",
     "bind_request",
     "current_actor",
+    "gathered",
+    "record_updates",
     "reset_actor",
     "security_event",
     "snapshot",
@@ -94,7 +98,36 @@ def _snapshot_of(model: type[models.Model], values: dict[str, Any]) -> dict[str,
     return data
 
 
+# The events of writes inside `gathered()`, written when it ends; None outside one.
+_gathering: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "audit_gathering", default=None
+)
+
+
+@contextlib.contextmanager
+def gathered() -> Iterator[None]:
+    """Write the audit rows of every write inside as one append at the end, instead of one
+    per insert or update: one lock, one head lookup and one insert for a batch that writes
+    several audited tables, and the chain's lock (which serialises writers until commit) is
+    taken only then. Use it inside the writes' transaction and around nothing that catches a
+    database error and carries on (a savepoint rolled back would leave its events here)."""
+    if _gathering.get() is not None:  # already gathering: the outer block writes them
+        yield
+        return
+    token = _gathering.set([])
+    try:
+        yield
+        events = _gathering.get() or []
+    finally:
+        _gathering.reset(token)
+    _record(events)
+
+
 def _record(events: Iterable[dict[str, Any]]) -> None:
+    pending = _gathering.get()
+    if pending is not None:
+        pending.extend(events)
+        return
     # Through the app registry: arrears.models imports this package (AuditedModel), so the
     # package reaches its own tables at call time, never by importing the models module.
     AuditEvent = apps.get_model("arrears", "AuditEvent")
@@ -103,24 +136,26 @@ def _record(events: Iterable[dict[str, Any]]) -> None:
         return
     user_id, label = current_actor()
     now = timezone.now()
+    # Plain rows, not AuditEvent instances: chain.append inserts them as they are (building
+    # thousands of instances cost more than their MACs).
     rows = [
-        AuditEvent(
-            occurred_at=now,
-            actor_id=user_id,
-            actor_label=label[:150],
-            action=event["action"],
-            content_type=ContentType.objects.get_for_model(event["model"]),
-            object_id=str(event["pk"]),
-            object_repr=event["repr"][:200],
-            changes=event["changes"],
-            bulk=event.get("bulk", False),
-        )
+        {
+            "occurred_at": now,
+            "actor_id": user_id,
+            "actor_label": label[:150],
+            "action": event["action"],
+            "content_type_id": ContentType.objects.get_for_model(event["model"]).pk,
+            "object_id": str(event["pk"]),
+            "object_repr": event["repr"][:200],
+            "changes": event["changes"],
+            "bulk": event.get("bulk", False),
+        }
         for event in events
     ]
     # One lock, one head lookup and one MAC pass for the whole batch (a bulk update of
     # thousands of rows), in the caller's transaction so the trail commits with the change.
     with transaction.atomic(using=router.db_for_write(AuditEvent), savepoint=False):
-        chain.append(AuditEvent, rows)
+        chain.append(AuditEvent, rows, need_ids=False)
         by_model: dict[type[models.Model], list[dict[str, Any]]] = {}
         for event in events:
             by_model.setdefault(event["model"], []).append(event)
@@ -226,6 +261,37 @@ def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def record_updates(
+    model: type[models.Model],
+    fields: Sequence[models.Field[Any, Any]],
+    before: dict[Any, tuple[Any, ...]],
+    after: dict[Any, tuple[Any, ...]],
+) -> None:
+    """The trail of a bulk update of `fields`, from each row's values before and after (by
+    pk, in the order of `fields`): the rows `QuerySet.update()` records. For a writer that
+    updates in SQL of its own, with the audit suspended, and knows both (the deadline sweep)."""
+    events = []
+    for pk, old in before.items():
+        new = after.get(pk, old)
+        changes = {
+            f.name: [_value_for(f, o), _value_for(f, n)]
+            for f, o, n in zip(fields, old, new, strict=True)
+            if _value_for(f, o) != _value_for(f, n)
+        }
+        if changes:
+            events.append(
+                {
+                    "action": "update",
+                    "model": model,
+                    "pk": pk,
+                    "repr": f"{model._meta.verbose_name} #{pk}",
+                    "changes": changes,
+                    "bulk": True,
+                }
+            )
+    _record(events)
+
+
 class AuditedQuerySet(models.QuerySet[_M], Generic[_M]):
     """Records bulk writes row by row, so `QuerySet.update()` leaves a trail like save() does."""
 
@@ -257,26 +323,7 @@ class AuditedQuerySet(models.QuerySet[_M], Generic[_M]):
                     for f in fields
                 )
                 after = dict.fromkeys(pks, plain)
-            events = []
-            for pk, old in before.items():
-                new = after.get(pk, old)
-                changes = {
-                    f.name: [_value_for(f, o), _value_for(f, n)]
-                    for f, o, n in zip(fields, old, new, strict=True)
-                    if _value_for(f, o) != _value_for(f, n)
-                }
-                if changes:
-                    events.append(
-                        {
-                            "action": "update",
-                            "model": model,
-                            "pk": pk,
-                            "repr": f"{model._meta.verbose_name} #{pk}",
-                            "changes": changes,
-                            "bulk": True,
-                        }
-                    )
-            _record(events)
+            record_updates(model, fields, before, after)
         return count
 
     @property

@@ -7,10 +7,13 @@ separately is normal: merging is how they end up handled together."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,16 +32,38 @@ from complaints.permissions import can_decide_duplicates
 from complaints.timeline import record_event
 
 
-def _overlap(a: Complaint, b: Complaint) -> bool:
+def _overlap(a: Complaint, b: Any) -> bool:
     """Periods overlap, or one of them is unknown (then the other criteria decide)."""
     if not (a.period_start and a.period_end and b.period_start and b.period_end):
         return True
     return a.period_start <= b.period_end and b.period_start <= a.period_end
 
 
-def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
+# What a candidate is loaded with: the criteria and the period, never the encrypted numbers.
+_CANDIDATE_FIELDS = (
+    "tracking_no",
+    "employer_name",
+    "employer_credit_code",
+    "project_id",
+    "complainant_phone_index",  # the index, not the number: no decryption per row
+    "period_start",
+    "period_end",
+    "received_at",
+    "status",
+)
+# Candidates examined per new complaint, oldest first (a large employer's hundreds of
+# complaints are not all read for each new one).
+CANDIDATES = 50
+
+
+def _since(complaint: Complaint) -> datetime.datetime:
     window = config.get("complaints.duplicate_window_days", city=complaint.city_id)
-    since = complaint.received_at - datetime.timedelta(days=window)
+    return complaint.received_at - datetime.timedelta(days=window)
+
+
+def _candidates(complaint: Complaint) -> QuerySet[Complaint]:
+    """The open complaints `complaint` may repeat, by any criterion, in the window: the
+    first CANDIDATES by the time received (served by the criteria's indexes)."""
     criteria = Q(employer_name=complaint.employer_name)
     # Phones are encrypted: equal numbers are found by their keyed blind index.
     if complaint.complainant_phone_index:
@@ -47,42 +72,119 @@ def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
         criteria |= Q(employer_credit_code=complaint.employer_credit_code)
     if complaint.project_id:
         criteria |= Q(project_id=complaint.project_id)
-    candidates = (
-        Complaint.objects.filter(criteria, received_at__gte=since)
-        .exclude(pk=complaint.pk)
-        .filter(merged_into__isnull=True)  # not the status: a merged one follows its case
-        .only(
-            "tracking_no",
-            "employer_name",
-            "employer_credit_code",
-            "project_id",
-            "complainant_phone_index",  # the index, not the number: no decryption per row
-            "period_start",
-            "period_end",
-            "received_at",
-            "status",
-        )
-        .order_by("received_at")[:50]
+    qs = Complaint.objects.filter(criteria, received_at__gte=_since(complaint))
+    if complaint.pk is not None:
+        qs = qs.exclude(pk=complaint.pk)
+    return (
+        qs.filter(merged_into__isnull=True)  # not the status: a merged one follows its case
+        .only(*_CANDIDATE_FIELDS)
+        .order_by("received_at")
     )
-    found = []
-    for other in candidates:
-        if not _overlap(complaint, other):
-            continue
-        reasons = []
-        if complaint.employer_credit_code and other.employer_credit_code == (
-            complaint.employer_credit_code
-        ):
-            reasons.append("employer_credit_code")
-        if other.employer_name == complaint.employer_name:
-            reasons.append("employer_name")
-        if complaint.project_id and other.project_id == complaint.project_id:
-            reasons.append("project")
-        if complaint.complainant_phone_index and (
-            other.complainant_phone_index == complaint.complainant_phone_index
-        ):
-            reasons.append("complainant_phone")
-        found.append((other, reasons))
-    return found
+
+
+def _matches(complaint: Complaint, other: Any) -> list[str]:
+    """The criteria two complaints share (none: not a candidate)."""
+    reasons = []
+    if complaint.employer_credit_code and other.employer_credit_code == (
+        complaint.employer_credit_code
+    ):
+        reasons.append("employer_credit_code")
+    if other.employer_name == complaint.employer_name:
+        reasons.append("employer_name")
+    if complaint.project_id and other.project_id == complaint.project_id:
+        reasons.append("project")
+    if complaint.complainant_phone_index and (
+        other.complainant_phone_index == complaint.complainant_phone_index
+    ):
+        reasons.append("complainant_phone")
+    return reasons
+
+
+def _found(complaint: Complaint, candidates: list[Complaint]) -> list[tuple[Complaint, list[str]]]:
+    return [
+        (other, _matches(complaint, other)) for other in candidates if _overlap(complaint, other)
+    ]
+
+
+def find_duplicates(complaint: Complaint) -> list[tuple[Complaint, list[str]]]:
+    return _found(complaint, list(_candidates(complaint)[:CANDIDATES]))
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A stored candidate as the batched lookup reads it (no model instance: thousands of
+    them for a batch whose employers complained before)."""
+
+    pk: int
+    tracking_no: str
+    employer_name: str
+    employer_credit_code: str
+    project_id: int | None
+    complainant_phone_index: str
+    period_start: datetime.date | None
+    period_end: datetime.date | None
+    received_at: datetime.datetime
+
+
+# _candidates for every complaint of a batch at once: one row of arrays per complaint, each
+# joined LATERAL to its own first CANDIDATES matches. Each arm of the OR names the column
+# its index serves (and the partial indexes' conditions), so every lateral lookup is the
+# bitmap OR of index scans the one-complaint query makes.
+_MANY_SQL = """
+SELECT b.i, c.id, c.tracking_no, c.employer_name, c.employer_credit_code, c.project_id,
+       c.complainant_phone_index, c.period_start, c.period_end, c.received_at
+FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[])
+     AS b(i, employer_name, phone_index, credit_code, project_id, since)
+CROSS JOIN LATERAL (
+    SELECT c.* FROM complaints_complaint c
+    WHERE (c.employer_name = b.employer_name
+           OR (b.phone_index <> '' AND c.complainant_phone_index = b.phone_index)
+           OR (b.credit_code <> '' AND c.employer_credit_code = b.credit_code
+               AND c.employer_credit_code <> '')
+           OR (b.project_id IS NOT NULL AND c.project_id = b.project_id
+               AND c.project_id IS NOT NULL))
+      AND c.received_at >= b.since AND c.merged_into_id IS NULL
+    ORDER BY c.received_at LIMIT %s
+) c
+ORDER BY b.i, c.received_at, c.id
+"""
+
+
+def find_duplicates_many(
+    complaints: Sequence[Complaint],
+) -> list[list[tuple[Any, list[str]]]]:
+    """find_duplicates for each complaint of a batch about to be saved together (no pks yet),
+    as if they were saved one after the other: each one also repeats the earlier ones of the
+    batch. On PostgreSQL one query for the whole batch (_MANY_SQL); elsewhere one query per
+    complaint."""
+    stored: list[list[Any]] = [[] for _c in complaints]
+    if complaints and connection.vendor == "postgresql":
+        params: list[Any] = [
+            list(range(len(complaints))),
+            [c.employer_name for c in complaints],
+            [c.complainant_phone_index for c in complaints],
+            [c.employer_credit_code for c in complaints],
+            [c.project_id for c in complaints],
+            [_since(c) for c in complaints],
+            CANDIDATES,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_MANY_SQL, params)
+            for index, *row in cursor.fetchall():
+                stored[index].append(_Stored(*row))
+    else:
+        stored = [list(_candidates(c)[:CANDIDATES]) for c in complaints]
+    result = []
+    for index, complaint in enumerate(complaints):
+        since = _since(complaint)
+        earlier = [
+            other
+            for other in complaints[:index]
+            if other.received_at >= since and _matches(complaint, other)
+        ]
+        merged = sorted(stored[index] + earlier, key=lambda c: c.received_at)[:CANDIDATES]
+        result.append(_found(complaint, merged))
+    return result
 
 
 MAX_LINKS = 5  # the most recent matches are enough to bring a new complaint to its group
@@ -94,18 +196,21 @@ def flag_duplicates(complaint: Complaint) -> list[DuplicateLink]:
     found = find_duplicates(complaint)[-MAX_LINKS:]
     if not found:
         return []
-    links = DuplicateLink.objects.bulk_create(
-        [
-            DuplicateLink(complaint=complaint, duplicate_of=other, reasons=reasons)
-            for other, reasons in found
-        ]
-    )
-    record_event(
-        complaint,
-        EventKind.DUPLICATE_FLAGGED,
-        note="; ".join(f"{other.tracking_no}: {', '.join(reasons)}" for other, reasons in found),
-    )
+    links = DuplicateLink.objects.bulk_create(links_for(complaint, found))
+    record_event(complaint, EventKind.DUPLICATE_FLAGGED, note=flag_note(found))
     return links
+
+
+def links_for(complaint: Complaint, found: list[tuple[Any, list[str]]]) -> list[DuplicateLink]:
+    return [
+        DuplicateLink(complaint=complaint, duplicate_of_id=other.pk, reasons=reasons)
+        for other, reasons in found
+    ]
+
+
+def flag_note(found: list[tuple[Any, list[str]]]) -> str:
+    """The timeline's note of a flag: which complaints, by which criteria."""
+    return "; ".join(f"{other.tracking_no}: {', '.join(reasons)}" for other, reasons in found)
 
 
 def _decide(link: DuplicateLink, user: User, state: str) -> DuplicateLink:

@@ -6,6 +6,7 @@ import datetime
 import decimal
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -15,6 +16,8 @@ from django.utils.translation import gettext as _
 from arrears import config, locks
 from arrears.identifiers import normalize_credit_code, normalize_phone, normalize_resident_id
 from complaints.evidence import store_evidence, validate_files
+from complaints.intake.batch import Entry, complaints_create_many
+from complaints.intake.selectors import referrals_for
 from complaints.intake.services import ComplaintData, complaint_create
 from complaints.models import Attachment, Complaint, IntegrationClient
 
@@ -90,6 +93,61 @@ def referral_submit(
             raise
         return _replay(existing, digest)
     return complaint, True
+
+
+# What referrals_submit_many answers for each referral: (complaint, created), or the
+# refusal (the rules' ValidationError, or the reference's ReferralConflict).
+Outcome = tuple[Complaint, bool] | ValidationError | ReferralConflict
+
+
+def referrals_submit_many(
+    *, client: IntegrationClient, referrals: Sequence[tuple[str, ComplaintData]]
+) -> list[Outcome]:
+    """referral_submit for each (external_id, data), in order, in a constant number of
+    queries: one for the references already used, then `complaints_create_many` for the
+    new ones. A reference repeated within the batch is taken after the others, one at a
+    time, as it would be had it come in a later request. When a reference is taken by
+    another request meanwhile (the unique constraint), the batch is undone and each referral
+    taken on its own, so every one still gets referral_submit's answer."""
+    digests = [payload_hash({**data, "external_id": ref}) for ref, data in referrals]
+    known = {
+        c.external_id: c
+        for c in referrals_for(client=client)
+        .select_related("case")
+        .filter(external_id__in={ref for ref, _data in referrals})
+    }
+    outcomes: list[Outcome | None] = [None] * len(referrals)
+    new: list[int] = []
+    repeats: list[int] = []
+    seen: set[str] = set()
+    for index, (ref, _data) in enumerate(referrals):
+        if ref in known:
+            try:
+                outcomes[index] = _replay(known[ref], digests[index])
+            except ReferralConflict as conflict:
+                outcomes[index] = conflict
+        elif ref in seen:
+            repeats.append(index)
+        else:
+            seen.add(ref)
+            new.append(index)
+    entries = [Entry(referrals[i][1], referrals[i][0], digests[i]) for i in new]
+    try:
+        with transaction.atomic():
+            made = complaints_create_many(entries=entries, channel=client.channel, client=client)
+    except IntegrityError:
+        repeats = sorted(new + repeats)
+    else:
+        for index, result in zip(new, made, strict=True):
+            outcomes[index] = result if isinstance(result, ValidationError) else (result, True)
+    for index in repeats:
+        ref, data = referrals[index]
+        try:
+            with transaction.atomic():
+                outcomes[index] = referral_submit(client=client, external_id=ref, data=data)
+        except (ValidationError, ReferralConflict) as refusal:
+            outcomes[index] = refusal
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def referral_evidence_add(

@@ -5,28 +5,14 @@ department supervises (Department.industries), all edited in the admin."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
-
-from django.db import models
+from typing import TYPE_CHECKING
 
 from arrears import config
 from arrears.models import City, County, Department, Industry
-from complaints.models import Complaint, RoutingKeyword
+from complaints.intake.lookups import Lookups
 
 if TYPE_CHECKING:
     from projects.models import Employer, Project
-
-# The registries of projects and employers, reached through the complaint's own foreign keys:
-# the projects app sits above this one (its supervision reads cases), so intake never imports
-# it; it only looks rows up in the tables a complaint already refers to.
-_projects = cast(
-    "models.Manager[Project]",
-    Complaint._meta.get_field("project").related_model._default_manager,
-)
-_employers = cast(
-    "models.Manager[Employer]",
-    Complaint._meta.get_field("employer").related_model._default_manager,
-)
 
 
 @dataclass(frozen=True)
@@ -40,17 +26,17 @@ class Route:
 
 
 def match_project(
-    *, code: str = "", name: str = "", county: County | None = None
+    *, code: str = "", name: str = "", county: County | None = None, lookups: Lookups | None = None
 ) -> Project | None:
     """A registered project by its code, else by its exact name (within the county if known,
     and only when the name is unambiguous)."""
+    lookups = lookups or Lookups()
     if code:
-        return _projects.select_related("county", "industry").filter(code=code).first()
+        return lookups.project_by_code(code)
     if name:
-        candidates = _projects.select_related("county", "industry").filter(name=name)
-        if county is not None:
-            candidates = candidates.filter(county=county)
-        found = list(candidates[:2])
+        found = [
+            p for p in lookups.projects_named(name) if county is None or p.county_id == county.pk
+        ]
         if len(found) == 1:
             return found[0]
     return None
@@ -60,10 +46,10 @@ def _names(place: City | County, text: str) -> bool:
     return place.name in text or bool(place.short_name and place.short_name in text)
 
 
-def city_from_text(*texts: str) -> City | None:
+def city_from_text(*texts: str, lookups: Lookups | None = None) -> City | None:
     """The one city an address names by name or short name (江城市, 江城); none if it names
     none or several."""
-    cities = list(City.objects.all())
+    cities = (lookups or Lookups()).cities()
     for text in texts:
         named = [c for c in cities if text and _names(c, text)]
         if len(named) == 1:
@@ -71,17 +57,15 @@ def city_from_text(*texts: str) -> City | None:
     return None
 
 
-def county_from_text(*texts: str, city: City | None = None) -> County | None:
+def county_from_text(
+    *texts: str, city: City | None = None, lookups: Lookups | None = None
+) -> County | None:
     """The county an address names: a RoutingKeyword first (the longest match wins, so a
     town beats a district), then county names and short names — within `city` when it is
     known, else across the province, where a county name two cities share (城关区) counts
     only beside its city's name. Ambiguous text routes nowhere; the office dispatches it."""
-    keywords_all = RoutingKeyword.objects.select_related("county")
-    counties_all = County.objects.select_related("city")
-    if city is not None:
-        keywords_all = keywords_all.filter(county__city=city)
-        counties_all = counties_all.filter(city=city)
-    keyword_rows, county_rows = list(keywords_all), list(counties_all)
+    lookups = lookups or Lookups()
+    keyword_rows, county_rows = lookups.keywords(city), lookups.counties(city)
     for text in texts:
         if not text:
             continue
@@ -100,16 +84,19 @@ def county_from_text(*texts: str, city: City | None = None) -> County | None:
     return None
 
 
-def department_for(county: County, industry: Industry | None) -> Department | None:
+def department_for(
+    county: County, industry: Industry | None, lookups: Lookups | None = None
+) -> Department | None:
     """The county department supervising the industry; otherwise the configured lead
     department (human resources & social security by default)."""
-    departments = Department.objects.filter(county=county)
+    lookups = lookups or Lookups()
+    departments = lookups.departments(county)  # in kind order
     if industry is not None:
-        supervising = departments.filter(industries=industry).order_by("kind").first()
-        if supervising is not None:
-            return supervising
+        for department in departments:
+            if lookups.supervises(department, industry):
+                return department
     kind = config.get("complaints.default_department_kind", city=county.city_id)
-    return departments.filter(kind=kind).first()
+    return next((d for d in departments if d.kind == kind), None)
 
 
 def route(
@@ -119,6 +106,7 @@ def route(
     industry: Industry | None,
     addresses: dict[str, str],
     city: City | None = None,
+    lookups: Lookups | None = None,
 ) -> Route:
     """`addresses` by whose they are, in the order to try them (project_address,
     employer_address, complainant_address): the key becomes the rule, so the timeline can say
@@ -127,33 +115,36 @@ def route(
     city code in the referral): the county is looked for there only. Without one (a
     province-wide system), the addresses name the city too, or the province office
     dispatches it."""
+    lookups = lookups or Lookups()
     rule = "county"
     if (
         county is None
         and project is not None
         and (city is None or project.county.city_id == city.pk)
     ):
-        county, rule = project.county, "project"
+        county, rule = lookups.county_by_pk(project.county_id), "project"
     for source, text in addresses.items():
         if county is not None:
             break
-        county, rule = county_from_text(text, city=city), source
+        county, rule = county_from_text(text, city=city, lookups=lookups), source
     if county is None:
         if city is None:
-            city = city_from_text(*addresses.values())
+            city = city_from_text(*addresses.values(), lookups=lookups)
         return Route(None, None, "dispatch", city)
-    return Route(county, department_for(county, industry), rule, county.city)
+    return Route(county, department_for(county, industry, lookups), rule, county.city)
 
 
-def match_employer(*, credit_code: str, name: str) -> Employer | None:
+def match_employer(
+    *, credit_code: str, name: str, lookups: Lookups | None = None
+) -> Employer | None:
     """The registered employer by credit code, else by a name only one employer has."""
-
+    lookups = lookups or Lookups()
     if credit_code:
-        found = _employers.filter(credit_code=credit_code).first()
+        found = lookups.employer_by_code(credit_code)
         if found is not None:
             return found
     if name:
-        candidates = list(_employers.filter(name=name)[:2])
+        candidates = lookups.employers_named(name)
         if len(candidates) == 1:
             return candidates[0]
     return None

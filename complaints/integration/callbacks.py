@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -58,25 +59,42 @@ def public_status(complaint: Complaint) -> dict[str, Any]:
 
 
 def callback_enqueue(*, complaint: Complaint, event: ComplaintEvent) -> CallbackDelivery | None:
-    client = complaint.client
-    if client is None or not client.callback_url:
-        return None
-    event_id = uuid.uuid4()
-    payload = {
-        "event_id": str(event_id),
-        "external_id": complaint.external_id,
-        **public_status(complaint),
-        "event": {"kind": event.kind, "text": event.public_text, "at": event.at.isoformat()},
-    }
-    delivery = CallbackDelivery.objects.create(
-        event_id=event_id,
-        client=client,
-        complaint=complaint,
-        payload=payload,
-        next_attempt_at=timezone.now(),
-    )
+    created = callbacks_enqueue([event], complaint=complaint)
+    return created[0] if created else None
+
+
+def callbacks_enqueue(
+    events: Sequence[ComplaintEvent], complaint: Complaint | None = None
+) -> list[CallbackDelivery]:
+    """The callbacks of saved public events (of their complaints, or of `complaint`), one
+    insert for all: each referring system with a callback address hears of each step."""
+    rows = []
+    for event in events:
+        subject = complaint or event.complaint
+        client = subject.client
+        if client is None or not client.callback_url:
+            continue
+        event_id = uuid.uuid4()
+        payload = {
+            "event_id": str(event_id),
+            "external_id": subject.external_id,
+            **public_status(subject),
+            "event": {"kind": event.kind, "text": event.public_text, "at": event.at.isoformat()},
+        }
+        rows.append(
+            CallbackDelivery(
+                event_id=event_id,
+                client=client,
+                complaint=subject,
+                payload=payload,
+                next_attempt_at=timezone.now(),
+            )
+        )
+    if not rows:
+        return []
+    created = CallbackDelivery.objects.bulk_create(rows)
     transaction.on_commit(_kick)
-    return delivery
+    return created
 
 
 # The callback drain, registered by complaints/tasks.py under this name (arrears/enqueue.py).
