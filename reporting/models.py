@@ -26,8 +26,8 @@ NOW_DAY = dt.date(1970, 1, 1)
 
 
 class Grain(models.TextChoices):
-    DAY = "D", _("日")
-    MONTH = "M", _("月")
+    DAY = "D", _("按日")
+    MONTH = "M", _("按月")
     NOW = "S", _("当前")
 
 

@@ -84,7 +84,7 @@ class Migration(migrations.Migration):
                 ('department', models.IntegerField(default=0)),
                 ('industry', models.IntegerField(default=0)),
                 ('channel', models.CharField(blank=True, default='', max_length=20)),
-                ('grain', models.CharField(choices=[('D', '日'), ('M', '月'), ('S', '当前')], max_length=1)),
+                ('grain', models.CharField(choices=[('D', '按日'), ('M', '按月'), ('S', '当前')], max_length=1)),
                 ('level', models.PositiveSmallIntegerField(default=0)),
                 ('received', models.BigIntegerField(default=0)),
                 ('accepted', models.BigIntegerField(default=0)),
