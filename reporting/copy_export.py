@@ -81,12 +81,14 @@ class _Sql:
         starts = ", ".join(self.lit(c) for c in FORMULA_START)
         return f"CASE WHEN left({ref}, 1) IN ({starts}) THEN '''' || {ref} ELSE {ref} END"
 
-    def shown(self, model: type[Model], column: drill.Column, ref: str) -> str:
+    def shown(self, model: type[Model], column: drill.Column, ref: str, xml: bool = False) -> str:
         """The column's text (before a spreadsheet sees it) as drill.text writes it; NULL for
-        an empty cell."""
+        an empty cell. `xml`: escaped for an XML element (constants escaped here, stored text
+        in SQL)."""
         kind = column.kind
+        const = (lambda text: self.lit(escape(text))) if xml else self.lit
         if kind == drill.BOOL:
-            yes, no = self.lit(str(_("是"))), self.lit(str(_("否")))
+            yes, no = const(str(_("是"))), const(str(_("否")))
             return f"CASE WHEN {ref} THEN {yes} WHEN NOT {ref} THEN {no} END"
         if kind == drill.YUAN:
             return f"round({ref}, 2)::text"
@@ -97,22 +99,34 @@ class _Sql:
             return f"to_char({ref}, 'YYYY-MM-DD')"
         if kind == drill.INT:
             return f"({ref})::text"
-        if column.show == drill.LABEL:
-            return f"NULLIF({self.label(model, column, ref)}, '')"
         if column.show == drill.TRACKING:
-            return f"NULLIF({self.tracking(ref)}, '')"
-        return f"NULLIF({self.neutralise(f'({ref})::text')}, '')"
+            return f"NULLIF({self.tracking(ref)}, '')"  # letters, digits and a dash only
+        text = self.text(f"({ref})::text", xml)
+        if column.show == drill.LABEL:
+            # drill._show: the label of a known value, the value itself otherwise, "" for none.
+            field = _field(model, column.path)
+            labels = drill._labels(field.model._meta.label, field.name, get_language() or "")
+            whens = " ".join(
+                f"WHEN {self.lit(str(value))} THEN {const(neutralise(label))}"
+                for value, label in labels.items()
+            )
+            text = f"CASE ({ref})::text {whens} ELSE {text} END"
+        return f"NULLIF({text}, '')"
 
-    def label(self, model: type[Model], column: drill.Column, ref: str) -> str:
-        """drill._show: the label of a known value (neutralised here, once), the value itself
-        otherwise (neutralised in SQL), "" for none."""
-        field = _field(model, column.path)
-        labels = drill._labels(field.model._meta.label, field.name, get_language() or "")
-        whens = " ".join(
-            f"WHEN {self.lit(str(value))} THEN {self.lit(neutralise(label))}"
-            for value, label in labels.items()
-        )
-        return f"CASE ({ref})::text {whens} ELSE {self.neutralise(f'({ref})::text')} END"
+    def text(self, ref: str, xml: bool) -> str:
+        """Stored text, neutralised, and for XML escaped — only when it holds a character that
+        needs it (one test; most values hold none) — with the control characters XML cannot
+        hold removed."""
+        value = self.neutralise(ref)
+        if not xml:
+            return value
+        controls = "".join(chr(c) for c in [*range(1, 9), 11, 12, *range(14, 32)])
+        escaped = f"translate({value}, {self.lit(controls)}, '')"
+        for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+            escaped = f"replace({escaped}, '{char}', '{entity}')"
+        escaped = f"replace(replace({escaped}, chr(10), '&#10;'), chr(13), '&#13;')"
+        special = self.lit(f"[&<>{controls}\n\r]")
+        return f"CASE WHEN {ref} ~ {special} THEN {escaped} ELSE {value} END"
 
     def tracking(self, ref: str) -> str:
         """complaints.tracking.format_tracking_no: a stored number (ten capitals and digits)
@@ -124,14 +138,6 @@ class _Sql:
             f"WHEN length({clean}) = 10 THEN left({clean}, 5) || '-' || right({clean}, 5) "
             f"ELSE {clean} END"
         )
-
-    def xml_text(self, value: str) -> str:
-        """Text for an XML element, from a text expression (NULL stays NULL)."""
-        controls = "".join(chr(c) for c in [*range(1, 9), 11, 12, *range(14, 32)])
-        value = f"translate({value}, {self.lit(controls)}, '')"
-        for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-            value = f"replace({value}, '{char}', '{entity}')"
-        return f"replace(replace({value}, chr(10), '&#10;'), chr(13), '&#13;')"
 
 
 def _field(model: type[Model], path: str) -> Any:
@@ -293,11 +299,10 @@ def xlsx_sql(base: str, qs: QuerySet[Any], alias: str) -> str:
     column's format; an empty cell left out)."""
     sql = _Sql(alias)
     model = qs.model
-    number = "(row_number() OVER (ORDER BY s.k DESC) + 1)::text"
     cells = []
     for i, column in enumerate(drill.COLUMNS[base]):
-        ref = f"s.c{i}"
-        start = f"'<c r=\"{_letter(i)}' || {number} || '\""
+        ref = f"t.c{i}"
+        start = f"'<c r=\"{_letter(i)}' || t.n || '\""
         kind = column.kind
         if kind in NUMBER_STYLES:
             value = {
@@ -316,17 +321,22 @@ def xlsx_sql(base: str, qs: QuerySet[Any], alias: str) -> str:
             }[kind]
             cell = f"{start} s=\"{NUMBER_STYLES[kind]}\"><v>' || {value} || '</v></c>'"
         else:
-            text = sql.xml_text(sql.shown(model, column, ref))
+            text = sql.shown(model, column, ref, xml=True)
             cell = (
                 f'{start} t="inlineStr"><is><t xml:space="preserve">\' || {text} || '
                 "'</t></is></c>'"
             )
         cells.append(f"COALESCE({cell}, '')")
-    row = f"'<row r=\"' || {number} || '\">' || " + " || ".join(cells) + " || '</row>'"
+    row = "'<row r=\"' || t.n || '\">' || " + " || ".join(cells) + " || '</row>'"
+    # The row number once per row (as text), in the export's order; no second sort.
+    numbered = (
+        "SELECT s.*, (row_number() OVER (ORDER BY s.k DESC) + 1)::text AS n "  # noqa: S608
+        f"FROM ({_inner(base, qs, alias)}) s"
+    )
     # CSV with a quote and a delimiter that never occur (XML cannot hold them, and they are
     # stripped from text): each row comes out exactly as built, one line.
     return (
-        f"COPY (SELECT {row} FROM ({_inner(base, qs, alias)}) s ORDER BY s.k DESC) "  # noqa: S608
+        f"COPY (SELECT {row} FROM ({numbered}) t ORDER BY t.k DESC) "  # noqa: S608
         "TO STDOUT (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
     )
 
