@@ -99,15 +99,19 @@ def copy_to(alias: str, sql: str, write: Callable[[bytes], Any]) -> None:
     of its own: PostgreSQL streams a COPY's rows as the query produces them, and behind a
     pooler in transaction mode a single statement keeps its server connection.
 
-    If `write` raises (a cancelled job, a full disk) the connection is closed, not reused:
-    psycopg2 leaves it in the middle of the COPY."""
+    If `write` raises (a cancelled job, a full disk) the server is told to stop at once (a
+    cancel request; otherwise it would finish the query first) and the connection is closed,
+    not reused: a cancel request that arrives late would cancel its next statement. Inside a
+    transaction (a test's) the connection must live on, so the COPY is left to finish."""
     connection = connections[alias]
     connection.ensure_connection()
+    closable = not connection.in_atomic_block
+    raw: Any = connection.connection
     try:
         with connection.cursor() as cursor:
-            cursor.copy_expert(sql, _Writer(write))
+            cursor.copy_expert(sql, _Writer(write, raw.cancel if closable else None))
     except BaseException:
-        if not connection.in_atomic_block:
+        if closable:
             connection.close()
         raise
 
@@ -116,5 +120,14 @@ class _Writer:
     """What copy_expert writes into: any object with `write` (psycopg2 passes bytes unless it
     is a text file)."""
 
-    def __init__(self, write: Callable[[bytes], Any]) -> None:
-        self.write = write
+    def __init__(self, write: Callable[[bytes], Any], cancel: Callable[[], Any] | None) -> None:
+        self._write = write
+        self._cancel = cancel
+
+    def write(self, data: bytes) -> Any:
+        try:
+            return self._write(data)
+        except BaseException:
+            if self._cancel is not None:
+                self._cancel()
+            raise

@@ -206,3 +206,26 @@ def test_the_job_writes_the_copy_csv_with_progress(
     base, qs = _rows("received", tricky.office)
     assert job.done == job.total == qs.count() > len(TRICKY_TEXT)
     assert body(c.get(f"/jobs/{job.pk}/download/")) == _orm_csv(base, qs)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "stream"])
+def test_a_copy_stopped_by_its_writer_stops_and_leaves_no_connection_in_the_middle() -> None:
+    from django.db import connections
+
+    from arrears.streaming import STREAM, copy_to
+
+    seen: list[bytes] = []
+
+    def write(data: bytes) -> None:
+        seen.append(data)
+        if len(seen) == 3:
+            raise RuntimeError("cancelled")
+
+    with pytest.raises(RuntimeError, match="cancelled"):
+        copy_to(STREAM, "COPY (SELECT g FROM generate_series(1, 100000) g) TO STDOUT", write)
+    assert seen == [b"1\n", b"2\n", b"3\n"]
+    # closed (a late cancel request must not hit the next statement), and usable again
+    assert connections[STREAM].connection is None
+    with connections[STREAM].cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
