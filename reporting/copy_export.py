@@ -51,8 +51,10 @@ Tick = Callable[[int], None]
 
 # Rows between two writes to the file (and two progress ticks).
 BATCH = 2000
-# zlib's level for the sheet: bench/bench_exports.py measured the levels (docs/performance.md).
-COMPRESSLEVEL = 1
+# zlib's level for the sheet (zipfile's default, openpyxl's too): bench/bench_exports.py found
+# level 1 no faster — the database building the rows is the bottleneck — and its file 27 %
+# larger (docs/performance.md, "Exports at COPY speed").
+COMPRESSLEVEL = 6
 
 
 def supported(qs: QuerySet[Any]) -> bool:
