@@ -26,6 +26,7 @@ as the server sends it (reporting/copy_export.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -92,7 +93,9 @@ def copy_alias(qs: QuerySet[Any]) -> str:
     return alias
 
 
-def copy_to(alias: str, sql: str, write: Callable[[bytes], Any]) -> None:
+def copy_to(
+    alias: str, sql: str, write: Callable[[bytes], Any], settings: dict[str, str] | None = None
+) -> None:
     """Run `COPY (…) TO STDOUT` on `alias`, handing `write` each row as PostgreSQL sends it:
     the server sends one message per row (the protocol's rule for COPY out) and psycopg2
     calls `write` once per message, with bytes. One statement, no cursor and no transaction
@@ -102,13 +105,20 @@ def copy_to(alias: str, sql: str, write: Callable[[bytes], Any]) -> None:
     If `write` raises (a cancelled job, a full disk) the server is told to stop at once (a
     cancel request; otherwise it would finish the query first) and the connection is closed,
     not reused: a cancel request that arrives late would cancel its next statement. Inside a
-    transaction (a test's) the connection must live on, so the COPY is left to finish."""
+    transaction (a test's) the connection must live on, so the COPY is left to finish.
+
+    `settings`: planner settings for this statement only (SET LOCAL in a transaction around
+    the one COPY, which behind a pooler in transaction mode keeps its server connection);
+    not applied inside a caller's transaction, where they would outlive the statement."""
     connection = connections[alias]
     connection.ensure_connection()
     closable = not connection.in_atomic_block
     raw: Any = connection.connection
     try:
-        with connection.cursor() as cursor:
+        statement = transaction.atomic(using=alias) if closable and settings else nullcontext()
+        with statement, connection.cursor() as cursor:
+            for name, value in (settings or {}).items() if closable else ():
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
             cursor.copy_expert(sql, _Writer(write, raw.cancel if closable else None))
     except BaseException:
         if closable:
