@@ -9,8 +9,9 @@ Seeds the database with `seed_demo --complaints N` if it holds fewer complaints.
           copy_expert into a sink that counts bytes): the floor for reading the rows out;
   - job:  `arrears.jobs.job_run` of a `reporting.rows` job (subset "received", a custom period
           over every complaint), exactly what the worker runs: the drill-down queryset with
-          its joins, county/department/industry names, masked identifiers, CSV to the job's
-          file, progress written every 2,000 rows. Checks the file has every row.
+          its joins and county/department names, CSV to the job's file (on PostgreSQL through
+          COPY since issue 15: reporting/copy_export.py; bench/bench_exports.py compares it
+          with the ORM path), progress written every 2,000 rows. Checks the file has every row.
 Reports rows/s, the ratio to COPY, and the peak resident memory of the job (VmHWM, reset
 before it), for CSV and (unless --skip-xlsx) XLSX.
 """

@@ -25,11 +25,23 @@ from complaints.tracking import format_tracking_no
 TEXT, INT, YUAN, DATE, DATETIME, BOOL = "text", "int", "yuan", "date", "datetime", "bool"
 
 
+# How a column's stored value becomes its cell, beside `kind`: as it is, a choice's label, or a
+# tracking number in its display form.
+RAW, LABEL, TRACKING = "raw", "label", "tracking"
+
+
 @dataclass(frozen=True)
 class Column:
+    """`value` reads the cell from a model instance (the page, and the exports on SQLite);
+    `path` names the same value as an ORM path, for the exports through PostgreSQL's COPY
+    (reporting/copy_export.py), and `show` how it is displayed. Both must agree:
+    tests/reporting/test_copy_export.py exports every base both ways and compares the files."""
+
     label: Any
     kind: str
     value: Callable[[Any], Any]
+    path: str
+    show: str = RAW
 
 
 def _local(value: dt.datetime | None) -> dt.datetime | None:
@@ -54,90 +66,106 @@ def _name(obj: Any) -> str:
 
 
 CASE = [
-    Column(_("案件编号"), TEXT, lambda c: c.number or ""),
-    Column(_("状态"), TEXT, lambda c: _show(c, "state")),
-    Column(_("县（区）"), TEXT, lambda c: _name(c.county)),
-    Column(_("承办单位"), TEXT, lambda c: _name(c.department)),
-    Column(_("被投诉单位"), TEXT, lambda c: c.employer_name),
-    Column(_("涉及人数"), INT, lambda c: c.workers_owed),
-    Column(_("欠薪金额（元）"), YUAN, lambda c: c.amount_owed),
-    Column(_("追回工资（元）"), YUAN, lambda c: c.recovered_amount),
-    Column(_("受理时间"), DATETIME, lambda c: _local(c.accepted_at)),
-    Column(_("结案时间"), DATETIME, lambda c: _local(c.closed_at)),
-    Column(_("办理用时（工作日）"), INT, lambda c: c.working_days_taken),
-    Column(_("按期办结"), BOOL, lambda c: c.closed_on_time),
-    Column(_("办理结果"), TEXT, lambda c: _show(c, "outcome")),
+    Column(_("案件编号"), TEXT, lambda c: c.number or "", "number"),
+    Column(_("状态"), TEXT, lambda c: _show(c, "state"), "state", LABEL),
+    Column(_("县（区）"), TEXT, lambda c: _name(c.county), "county__name"),
+    Column(_("承办单位"), TEXT, lambda c: _name(c.department), "department__name"),
+    Column(_("被投诉单位"), TEXT, lambda c: c.employer_name, "employer_name"),
+    Column(_("涉及人数"), INT, lambda c: c.workers_owed, "workers_owed"),
+    Column(_("欠薪金额（元）"), YUAN, lambda c: c.amount_owed, "amount_owed"),
+    Column(_("追回工资（元）"), YUAN, lambda c: c.recovered_amount, "recovered_amount"),
+    Column(_("受理时间"), DATETIME, lambda c: _local(c.accepted_at), "accepted_at"),
+    Column(_("结案时间"), DATETIME, lambda c: _local(c.closed_at), "closed_at"),
+    Column(_("办理用时（工作日）"), INT, lambda c: c.working_days_taken, "working_days_taken"),
+    Column(_("按期办结"), BOOL, lambda c: c.closed_on_time, "closed_on_time"),
+    Column(_("办理结果"), TEXT, lambda c: _show(c, "outcome"), "outcome", LABEL),
 ]
 
 COLUMNS: dict[str, list[Column]] = {
     "complaint": [
-        Column(_("查询码"), TEXT, lambda c: format_tracking_no(c.tracking_no)),
-        Column(_("收到时间"), DATETIME, lambda c: _local(c.received_at)),
-        Column(_("渠道"), TEXT, lambda c: _show(c, "channel")),
-        Column(_("县（区）"), TEXT, lambda c: _name(c.county)),
-        Column(_("承办单位"), TEXT, lambda c: _name(c.department)),
-        Column(_("被投诉单位"), TEXT, lambda c: c.employer_name),
-        Column(_("涉及人数"), INT, lambda c: c.workers_owed),
-        Column(_("欠薪金额（元）"), YUAN, lambda c: c.amount_owed),
-        Column(_("状态"), TEXT, lambda c: _show(c, "status")),
+        Column(
+            _("查询码"), TEXT, lambda c: format_tracking_no(c.tracking_no), "tracking_no", TRACKING
+        ),
+        Column(_("收到时间"), DATETIME, lambda c: _local(c.received_at), "received_at"),
+        Column(_("渠道"), TEXT, lambda c: _show(c, "channel"), "channel", LABEL),
+        Column(_("县（区）"), TEXT, lambda c: _name(c.county), "county__name"),
+        Column(_("承办单位"), TEXT, lambda c: _name(c.department), "department__name"),
+        Column(_("被投诉单位"), TEXT, lambda c: c.employer_name, "employer_name"),
+        Column(_("涉及人数"), INT, lambda c: c.workers_owed, "workers_owed"),
+        Column(_("欠薪金额（元）"), YUAN, lambda c: c.amount_owed, "amount_owed"),
+        Column(_("状态"), TEXT, lambda c: _show(c, "status"), "status", LABEL),
     ],
     "case": CASE,
     "payment": [
-        Column(_("案件编号"), TEXT, lambda p: p.case.number or ""),
-        Column(_("县（区）"), TEXT, lambda p: _name(p.case.county)),
-        Column(_("承办单位"), TEXT, lambda p: _name(p.case.department)),
-        Column(_("被投诉单位"), TEXT, lambda p: p.case.employer_name),
-        Column(_("支付日期"), DATE, lambda p: p.paid_on),
-        Column(_("金额（元）"), YUAN, lambda p: p.amount),
-        Column(_("支付人数"), INT, lambda p: p.workers_paid),
+        Column(_("案件编号"), TEXT, lambda p: p.case.number or "", "case__number"),
+        Column(_("县（区）"), TEXT, lambda p: _name(p.case.county), "case__county__name"),
+        Column(_("承办单位"), TEXT, lambda p: _name(p.case.department), "case__department__name"),
+        Column(_("被投诉单位"), TEXT, lambda p: p.case.employer_name, "case__employer_name"),
+        Column(_("支付日期"), DATE, lambda p: p.paid_on, "paid_on"),
+        Column(_("金额（元）"), YUAN, lambda p: p.amount, "amount"),
+        Column(_("支付人数"), INT, lambda p: p.workers_paid, "workers_paid"),
     ],
     "entry": [
-        Column(_("案件编号"), TEXT, lambda e: e.case.number or ""),
-        Column(_("县（区）"), TEXT, lambda e: _name(e.case.county)),
-        Column(_("承办单位"), TEXT, lambda e: _name(e.case.department)),
-        Column(_("被投诉单位"), TEXT, lambda e: e.case.employer_name),
-        Column(_("类型"), TEXT, lambda e: _show(e, "kind")),
-        Column(_("时间"), DATETIME, lambda e: _local(e.at)),
+        Column(_("案件编号"), TEXT, lambda e: e.case.number or "", "case__number"),
+        Column(_("县（区）"), TEXT, lambda e: _name(e.case.county), "case__county__name"),
+        Column(_("承办单位"), TEXT, lambda e: _name(e.case.department), "case__department__name"),
+        Column(_("被投诉单位"), TEXT, lambda e: e.case.employer_name, "case__employer_name"),
+        Column(_("类型"), TEXT, lambda e: _show(e, "kind"), "kind", LABEL),
+        Column(_("时间"), DATETIME, lambda e: _local(e.at), "at"),
     ],
     "warning": [
-        Column(_("项目"), TEXT, lambda w: w.project.name),
-        Column(_("县（区）"), TEXT, lambda w: _name(w.county)),
-        Column(_("责任部门"), TEXT, lambda w: _name(w.department)),
-        Column(_("预警规则"), TEXT, lambda w: _show(w, "rule")),
-        Column(_("预警等级"), TEXT, lambda w: _show(w, "level")),
-        Column(_("预警时间"), DATETIME, lambda w: _local(w.opened_at)),
-        Column(_("状态"), TEXT, lambda w: _show(w, "state")),
-        Column(_("处置时间"), DATETIME, lambda w: _local(w.resolved_at)),
+        Column(_("项目"), TEXT, lambda w: w.project.name, "project__name"),
+        Column(_("县（区）"), TEXT, lambda w: _name(w.county), "county__name"),
+        Column(_("责任部门"), TEXT, lambda w: _name(w.department), "department__name"),
+        Column(_("预警规则"), TEXT, lambda w: _show(w, "rule"), "rule", LABEL),
+        Column(_("预警等级"), TEXT, lambda w: _show(w, "level"), "level", LABEL),
+        Column(_("预警时间"), DATETIME, lambda w: _local(w.opened_at), "opened_at"),
+        Column(_("状态"), TEXT, lambda w: _show(w, "state"), "state", LABEL),
+        Column(_("处置时间"), DATETIME, lambda w: _local(w.resolved_at), "resolved_at"),
     ],
     "inspection": [
-        Column(_("项目"), TEXT, lambda i: i.project.name),
-        Column(_("县（区）"), TEXT, lambda i: _name(i.county)),
-        Column(_("检查单位"), TEXT, lambda i: _name(i.department)),
-        Column(_("检查日期"), DATE, lambda i: i.inspected_on),
-        Column(_("专项行动"), TEXT, lambda i: _name(i.campaign)),
+        Column(_("项目"), TEXT, lambda i: i.project.name, "project__name"),
+        Column(_("县（区）"), TEXT, lambda i: _name(i.county), "county__name"),
+        Column(_("检查单位"), TEXT, lambda i: _name(i.department), "department__name"),
+        Column(_("检查日期"), DATE, lambda i: i.inspected_on, "inspected_on"),
+        Column(_("专项行动"), TEXT, lambda i: _name(i.campaign), "campaign__name"),
     ],
     "order": [
-        Column(_("项目"), TEXT, lambda o: o.finding.inspection.project.name),
-        Column(_("县（区）"), TEXT, lambda o: _name(o.finding.inspection.county)),
-        Column(_("问题"), TEXT, lambda o: o.finding.description),
-        Column(_("下达日期"), DATE, lambda o: o.issued_on),
-        Column(_("整改期限（工作日）"), INT, lambda o: o.working_days),
-        Column(_("复查日期"), DATE, lambda o: o.verified_on),
-        Column(_("整改到位"), BOOL, lambda o: o.rectified),
+        Column(
+            _("项目"),
+            TEXT,
+            lambda o: o.finding.inspection.project.name,
+            "finding__inspection__project__name",
+        ),
+        Column(
+            _("县（区）"),
+            TEXT,
+            lambda o: _name(o.finding.inspection.county),
+            "finding__inspection__county__name",
+        ),
+        Column(_("问题"), TEXT, lambda o: o.finding.description, "finding__description"),
+        Column(_("下达日期"), DATE, lambda o: o.issued_on, "issued_on"),
+        Column(_("整改期限（工作日）"), INT, lambda o: o.working_days, "working_days"),
+        Column(_("复查日期"), DATE, lambda o: o.verified_on, "verified_on"),
+        Column(_("整改到位"), BOOL, lambda o: o.rectified, "rectified"),
     ],
     "fine": [
-        Column(_("项目"), TEXT, lambda f: f.inspection.project.name),
-        Column(_("县（区）"), TEXT, lambda f: _name(f.inspection.county)),
-        Column(_("法律依据"), TEXT, lambda f: _show(f, "article")),
-        Column(_("罚款金额（元）"), YUAN, lambda f: f.amount),
-        Column(_("处罚决定日期"), DATE, lambda f: f.decided_on),
+        Column(_("项目"), TEXT, lambda f: f.inspection.project.name, "inspection__project__name"),
+        Column(
+            _("县（区）"), TEXT, lambda f: _name(f.inspection.county), "inspection__county__name"
+        ),
+        Column(_("法律依据"), TEXT, lambda f: _show(f, "article"), "article", LABEL),
+        Column(_("罚款金额（元）"), YUAN, lambda f: f.amount, "amount"),
+        Column(_("处罚决定日期"), DATE, lambda f: f.decided_on, "decided_on"),
     ],
     "project": [
-        Column(_("项目编号"), TEXT, lambda p: p.code),
-        Column(_("项目名称"), TEXT, lambda p: p.name),
-        Column(_("县（区）"), TEXT, lambda p: _name(p.county)),
-        Column(_("行业"), TEXT, lambda p: _name(p.industry)),
-        Column(_("投资类型"), TEXT, lambda p: _show(p, "investment_type")),
+        Column(_("项目编号"), TEXT, lambda p: p.code, "code"),
+        Column(_("项目名称"), TEXT, lambda p: p.name, "name"),
+        Column(_("县（区）"), TEXT, lambda p: _name(p.county), "county__name"),
+        Column(_("行业"), TEXT, lambda p: _name(p.industry), "industry__name"),
+        Column(
+            _("投资类型"), TEXT, lambda p: _show(p, "investment_type"), "investment_type", LABEL
+        ),
     ],
 }
 

@@ -1,8 +1,13 @@
-"""Exports. Rows are streamed (arrears/streaming.py) so memory stays flat however many there are.
-A small export is answered in the request (CSV streamed as it is written; XLSX written row by
-row in openpyxl's write-only mode to a temporary file); a large one runs as a background job
-(reporting/jobs.py) through the same writers into the job's file. Amounts are in yuan to the
-fen."""
+"""Exports. A small export is answered in the request, written to a temporary file; a large one
+runs as a background job (reporting/jobs.py) through the same writers into the job's file.
+Amounts are in yuan to the fen.
+
+On PostgreSQL the drill-down rows are written by the database: `COPY (SELECT …) TO STDOUT`
+formats every cell and the rows go straight to the file (reporting/copy_export.py), CSV and
+the XLSX sheet alike. Elsewhere (SQLite) they are streamed through the ORM
+(arrears/streaming.py), CSV by Python's csv module and XLSX row by row in openpyxl's write-only
+mode: the same files, which tests/reporting/test_copy_export.py checks. Memory stays flat
+either way however many rows there are."""
 
 from __future__ import annotations
 
@@ -18,9 +23,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from arrears.spreadsheets import csv_response, neutralise
+from arrears.spreadsheets import csv_response, neutralise, write_csv
 from arrears.streaming import stream
-from reporting import drill, metrics
+from reporting import copy_export, drill, metrics
 from reporting.selectors import Dashboard
 
 CHUNK = 2000
@@ -55,8 +60,24 @@ def rows_lines(base: str, qs: QuerySet[Any], tick: Tick = _no_tick) -> Iterator[
         tick(1)
 
 
-def rows_csv(base: str, qs: QuerySet[Any], stem: str) -> StreamingHttpResponse:
-    return csv_response(rows_lines(base, qs), f"{stem}.csv")
+def write_rows_csv(out: IO[bytes], base: str, qs: QuerySet[Any], tick: Tick = _no_tick) -> None:
+    """The rows as UTF-8 CSV with a byte-order mark (Excel reads the Chinese)."""
+    if copy_export.supported(qs):
+        copy_export.write_csv(out, base, qs, tick)
+    else:
+        write_csv(out, rows_lines(base, qs, tick))
+
+
+def rows_csv(base: str, qs: QuerySet[Any], stem: str) -> StreamingHttpResponse | FileResponse:
+    if not copy_export.supported(qs):
+        return csv_response(rows_lines(base, qs), f"{stem}.csv")
+    # COPY writes every row before it returns: into a temporary file, sent when complete.
+    handle = tempfile.TemporaryFile(suffix=".csv")  # noqa: SIM115  (closed by the response)
+    copy_export.write_csv(handle, base, qs, _no_tick)
+    handle.seek(0)
+    return FileResponse(
+        handle, as_attachment=True, filename=f"{stem}.csv", content_type="text/csv; charset=utf-8"
+    )
 
 
 def _header(sheet: Any, labels: list[str]) -> list[Any]:
@@ -83,6 +104,15 @@ def _cell(sheet: Any, value: Any, kind: str) -> Any:
 
 
 def write_rows_xlsx(
+    out: IO[bytes], base: str, qs: QuerySet[Any], title: str, tick: Tick = _no_tick
+) -> None:
+    if copy_export.supported(qs):
+        copy_export.write_xlsx(out, base, qs, title, tick)
+    else:
+        write_rows_openpyxl(out, base, qs, title, tick)
+
+
+def write_rows_openpyxl(
     out: IO[bytes], base: str, qs: QuerySet[Any], title: str, tick: Tick = _no_tick
 ) -> None:
     columns = drill.COLUMNS[base]

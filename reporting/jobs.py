@@ -98,7 +98,7 @@ def _run_rows(job: Job, progress: jobs.Progress, out: IO[bytes]) -> jobs.Outcome
         title = str(selectors.SUBSETS[name].label)
         exports.write_rows_xlsx(out, base, qs, title, tick=progress.advance)
     else:
-        write_csv(out, exports.rows_lines(base, qs, tick=progress.advance))
+        exports.write_rows_csv(out, base, qs, tick=progress.advance)
     return jobs.Outcome(filename=f"{name}-{filters.period.code}.{fmt}")
 
 
