@@ -21,6 +21,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -118,12 +119,14 @@ def main() -> None:
     chained_append = chain.append
     unchained_seq = [10**12]
 
-    def unchained_append(model, rows):
-        # The trail as it was before the chain: no lock, no head lookup, no MAC.
-        for row in rows:
+    def unchained_append(model: Any, rows: Any, *, need_ids: bool = False) -> None:
+        # The trail as it was before the chain: no lock, no head lookup, no MAC. Rows may
+        # come as plain dicts (the bulk paths) or as instances.
+        objs = [model(**row) if isinstance(row, dict) else row for row in rows]
+        for row in objs:
             unchained_seq[0] += 1
             row.seq, row.mac = unchained_seq[0], ""
-        model._default_manager.bulk_create(rows, batch_size=chain.BATCH)
+        model._default_manager.bulk_create(objs, batch_size=chain.BATCH)
 
     t_sql, t_plain, t_audited = timed(sql), timed(orm_plain), timed(orm_audited)
     chain.append = unchained_append

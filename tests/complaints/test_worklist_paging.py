@@ -104,7 +104,11 @@ def _expected(user: User, view: str) -> list[int]:
         state__in=["pending", "accepted", "filed"]
     )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    rows = sorted(qs, key=lambda c: (c.next_due_at is None, c.next_due_at or far, c.pk))
+
+    def due(c: Any) -> dt.datetime | None:
+        return getattr(c, "next_due_at", None)  # the queryset's annotation
+
+    rows = sorted(qs, key=lambda c: (due(c) is None, due(c) or far, c.pk))
     return [c.pk for c in rows]
 
 
