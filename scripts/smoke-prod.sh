@@ -184,6 +184,9 @@ else
 fi
 
 step "a worker killed (SIGKILL) mid-export: the job is reported failed, retried, complete"
+# Through COPY 100,000 rows are written in about a second, before the kill could land: the
+# killed export is of half a million.
+"$PY" scripts/smoke_prod_export.py grow --rows 500000
 JOB=$("$PY" scripts/smoke_prod_export.py start --base-url "$BASE")
 # The jobs worker's main process and its pool children, as the OOM killer or a power cut would.
 pkill -KILL -f "celery -A config worker .*--hostname=$JOBS_NODE" || true
