@@ -135,7 +135,9 @@ step "browser: login as cityoffice, city dashboard, charts, network log"
 # Before the beat check below: beat's first sweep comes a minute after it started, and this
 # export fills that minute instead of a wait.
 step "export job of every complaint (≥ 100,000 rows) through the jobs worker"
-"$PY" scripts/smoke_prod_export.py grow --rows 100000
+# Half a million: through COPY 100,000 rows are written in about a second, and the export
+# killed below must still be running when the kill lands.
+"$PY" scripts/smoke_prod_export.py grow --rows 500000
 "$PY" scripts/smoke_prod_export.py full --base-url "$BASE"
 
 step "workers and beat"
@@ -184,9 +186,6 @@ else
 fi
 
 step "a worker killed (SIGKILL) mid-export: the job is reported failed, retried, complete"
-# Through COPY 100,000 rows are written in about a second, before the kill could land: the
-# killed export is of half a million.
-"$PY" scripts/smoke_prod_export.py grow --rows 500000
 JOB=$("$PY" scripts/smoke_prod_export.py start --base-url "$BASE")
 # The jobs worker's main process and its pool children, as the OOM killer or a power cut would.
 pkill -KILL -f "celery -A config worker .*--hostname=$JOBS_NODE" || true
