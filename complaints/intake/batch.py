@@ -28,7 +28,13 @@ from arrears.notifications import Text
 from arrears.services import Message, notifications_send
 from complaints.intake import duplicates, routing
 from complaints.intake.lookups import Lookups
-from complaints.intake.services import ComplaintData, _apply_route, _build, _home_city
+from complaints.intake.services import (
+    ComplaintData,
+    _apply_route,
+    _build,
+    _home_city,
+    _route_of,
+)
 from complaints.models import (
     Channel,
     Complaint,
@@ -84,18 +90,7 @@ def complaints_create_many(
             continue
         complaint.client, complaint.external_id = client, entry.external_id
         complaint.payload_hash, complaint.received_by = entry.payload_hash, received_by
-        route = routing.route(
-            city=complaint.city,
-            county=complaint.county,
-            project=complaint.project,
-            industry=complaint.industry,
-            addresses={
-                "project_address": complaint.project_address,
-                "employer_address": complaint.employer_address,
-                "complainant_address": complaint.complainant_address,
-            },
-            lookups=lookups,
-        )
+        route = _route_of(complaint, lookups)
         _apply_route(complaint, route, received_by)
         _derive(complaint, lookups.cities())
         complaint.tracking_no = new_tracking_no()

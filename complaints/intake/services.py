@@ -297,6 +297,23 @@ def _home_city(received_by: User | None, client: IntegrationClient | None) -> Ci
     return None
 
 
+def _route_of(complaint: Complaint, lookups: Any) -> routing.Route:
+    """Where a complaint not saved yet goes, from what it says (one place for the single and
+    the batched intake)."""
+    return routing.route(
+        city=complaint.city,
+        county=complaint.county,
+        project=complaint.project,
+        industry=complaint.industry,
+        addresses={
+            "project_address": complaint.project_address,
+            "employer_address": complaint.employer_address,
+            "complainant_address": complaint.complainant_address,
+        },
+        lookups=lookups,
+    )
+
+
 def _apply_route(complaint: Complaint, route: routing.Route, actor: User | None) -> None:
     complaint.city = route.city or complaint.city
     complaint.county = route.county
@@ -339,18 +356,7 @@ def complaint_create(
     )
     complaint.received_by = received_by
     complaint.form_token = form_token or None
-    route = routing.route(
-        city=complaint.city,
-        county=complaint.county,
-        project=complaint.project,
-        industry=complaint.industry,
-        addresses={
-            "project_address": complaint.project_address,
-            "employer_address": complaint.employer_address,
-            "complainant_address": complaint.complainant_address,
-        },
-        lookups=lookups,
-    )
+    route = _route_of(complaint, lookups)
     with transaction.atomic():
         _apply_route(complaint, route, received_by)
         filed = _save_numbered(complaint, form_token)
