@@ -158,7 +158,6 @@ def case_rows(
         "rated": _flag("c.satisfaction IS NOT NULL"),
         **_pivots(OUTCOME_COLUMNS, Outcome.values, "c.outcome"),
     }
-    open_states = ", ".join(f"'{s}'" for s in OPEN_STATES)
     return [
         _select(
             _local_day("c.accepted_at"), keys, accepted, f"{joins} WHERE c.accepted_at IS NOT NULL"
@@ -169,8 +168,42 @@ def case_rows(
             closed,
             f"{joins} WHERE c.state = 'closed' AND c.closed_at IS NOT NULL",
         ),
-        _select(NOW, keys, {"open": "1"}, f"{joins} WHERE c.state IN ({open_states})"),
+        _select(NOW, keys, {"open": "1"}, f"{joins} WHERE c.state IN ({_OPEN_STATES})"),
+        late_rows(source, county=county),
     ]
+
+
+_OPEN_STATES = ", ".join(f"'{s}'" for s in OPEN_STATES)
+# The case's content type, looked up by the statement (ids differ between databases).
+_CASE_TYPE = (
+    "(SELECT id FROM django_content_type WHERE app_label = 'complaints' AND model = 'case')"
+)
+
+
+def earliest_due(deadlines: str = "arrears_deadline", cases: str | None = None) -> str:
+    """Per case, the due time of its earliest open clock (a paused clock is not late: the
+    case waits for a decision) — of the cases in `cases` only, when given."""
+    among = f" AND d.object_id IN (SELECT id FROM {cases} s)" if cases else ""
+    return (
+        f"(SELECT d.object_id, min(d.due_at) AS due_at FROM {deadlines} d "
+        f"WHERE d.content_type_id = {_CASE_TYPE} AND d.state = 'open'{among} "
+        "GROUP BY d.object_id)"
+    )
+
+
+def late_rows(source: str, county: str = "arrears_county", due: str | None = None) -> str:
+    """subset "overdue", by day: an open case counts once, on the local day its earliest open
+    clock falls due. A case is overdue now when that time has passed, so the days before
+    today add up to the overdue cases and only today's are read live
+    (reporting.selectors.aggregates.late_rollup). `due`: the earliest due times to use
+    (by default the deadlines table's, for the cases of `source`)."""
+    # (Of every case, for a rebuild: no semi-join with the whole table.)
+    due = due or earliest_due(cases=None if source == "complaints_case" else source)
+    rest = (
+        f"FROM {source} c JOIN {due} dd ON dd.object_id = c.id "
+        f"LEFT JOIN {county} co ON co.id = c.county_id WHERE c.state IN ({_OPEN_STATES})"
+    )
+    return _select(_local_day("dd.due_at"), _case_keys("c", "co"), {"open_due": "1"}, rest)
 
 
 def payment_rows(
@@ -280,7 +313,41 @@ def _trigger_bodies() -> dict[str, dict[str, str]]:
             + entry_rows(county_entries, county=county)
         )
 
+    # A clock's start, pause, resume, close, extension or recomputed due time moves its case's
+    # earliest due time: the late rows of the cases touched, before and after. Only rows whose
+    # subject, state or due time changed count (the sweep's bookkeeping of reminders and
+    # escalations writes thousands of rows and no figure).
+    def clocks(changed_new: str, changed_old: str) -> str:
+        cases = (
+            "(SELECT * FROM complaints_case WHERE id IN ("
+            f"SELECT object_id FROM {changed_new} x WHERE x.content_type_id = {_CASE_TYPE} UNION "
+            f"SELECT object_id FROM {changed_old} x WHERE x.content_type_id = {_CASE_TYPE}))"
+        )
+        before = (
+            "(SELECT d.* FROM arrears_deadline d WHERE d.content_type_id = "
+            f"{_CASE_TYPE} AND d.object_id IN (SELECT id FROM {cases} cc) "
+            f"AND d.id NOT IN (SELECT id FROM {changed_new} x) "
+            f"UNION ALL SELECT * FROM {changed_old} o)"
+        )
+        return _signed(
+            [
+                (-1, [late_rows(cases, due=earliest_due(before))]),
+                (1, [late_rows(cases)]),
+            ]
+        )
+
+    none = "(SELECT * FROM arrears_deadline WHERE FALSE)"
+    moved = (
+        "(SELECT {side}.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE "
+        "(n.content_type_id, n.object_id, n.state, n.due_at) IS DISTINCT FROM "
+        "(o.content_type_id, o.object_id, o.state, o.due_at))"
+    )
     return {
+        "arrears_deadline": {
+            "INSERT": clocks("new_rows", none),
+            "DELETE": clocks(none, "old_rows"),
+            "UPDATE": clocks(moved.format(side="n"), moved.format(side="o")),
+        },
         "complaints_complaint": three(complaint_rows),
         "complaints_case": case,
         "complaints_casepayment": three(payment_rows),
@@ -333,6 +400,26 @@ def install(alias: str = "default") -> None:
     with transaction.atomic(using=alias), connection.cursor() as cursor:
         for statement in trigger_sql():
             cursor.execute(statement)
+
+
+def backfill_open_due(alias: str = "default") -> None:
+    """After the measure open_due was added (migration 0004): the facts of a database whose
+    facts were never built are built whole; where they were (every other measure exact),
+    only the new measure's rows are added, as deltas folded at once — the open cases' rows,
+    not every record's. Writers wait (SHARE locks) so that nothing changes between the read
+    of the open cases and the triggers taking over."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {FACT})")
+        if not cursor.fetchone()[0]:
+            rebuild(alias=alias)
+            return
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        cursor.execute("LOCK TABLE complaints_case, arrears_deadline IN SHARE MODE")
+        cursor.execute(_signed([(1, [late_rows("complaints_case")])]))
+        _fold(cursor)
 
 
 def uninstall(alias: str = "default") -> None:
@@ -589,22 +676,32 @@ def sums(
     last: dt.date | None,
     columns: list[str],
     *,
-    group: str | None = None,
+    group: str | tuple[str, ...] | None = None,
     alias: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Sums of `columns` over the cells, grouped by `group` (a key column, "month", or
-    None); rows whose sums are all zero are left out (the live queries have no such row)."""
+    """Sums of `columns` over the cells, grouped by `group` (a key column, "month", a tuple
+    of key columns — then each row's "group" is a tuple — or None); rows whose sums are all
+    zero are left out (the live queries have no such row)."""
     alias = alias or router.db_for_read(Fact)
     inner, params = _cells(where, first, last, columns)
-    group_sql = "date_trunc('month', day)::date" if group == "month" else group or "0"
+    if isinstance(group, tuple):
+        if not set(group) <= set(KEY_COLUMNS):
+            raise ValueError(group)  # names from the selectors, never from input
+        group_sql = ", ".join(group)
+    else:
+        group_sql = "date_trunc('month', day)::date" if group == "month" else group or "0"
+    width = len(group) if isinstance(group, tuple) else 1
+    by = ", ".join(str(i) for i in range(1, width + 1))
     select = ", ".join(f"sum({c})" for c in columns)
     with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT {group_sql} AS g, {select} FROM ({inner}) f GROUP BY 1", params)
+        cursor.execute(f"SELECT {group_sql}, {select} FROM ({inner}) f GROUP BY {by}", params)
         rows = cursor.fetchall()
     out = []
-    for g, *values in rows:
+    for row in rows:
+        keys, values = row[:width], row[width:]
         if not any(values):
             continue
+        g = tuple(keys) if isinstance(group, tuple) else keys[0]
         out.append({"group": g, **dict(zip(columns, (int(v) for v in values), strict=True))})
     return out
 
@@ -618,6 +715,7 @@ __all__ = [
     "FEN_COLUMNS",
     "Difference",
     "Where",
+    "backfill_open_due",
     "enabled",
     "fold",
     "install",

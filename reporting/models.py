@@ -59,6 +59,9 @@ COUNT_COLUMNS = [
     "arbitration",
     "police",
     "open",
+    # Open cases on the local day their earliest running clock falls (or fell) due: the
+    # days before today add up to the cases overdue now (reporting.facts.late_rows).
+    "open_due",
 ]
 FEN_COLUMNS = ["owed_fen", "owed_closed_fen", "recovered_closed_fen", "recovered_fen"]
 PIVOT_COLUMNS = CHANNEL_COLUMNS + TRIAGE_COLUMNS + INVESTMENT_COLUMNS + OUTCOME_COLUMNS

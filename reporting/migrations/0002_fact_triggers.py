@@ -4,13 +4,10 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    # The current definitions (reporting/facts.py): a later change of them installs them
-    # again in a migration of its own, with a rebuild.
-    from reporting import facts
-
-    alias = schema_editor.connection.alias
-    facts.install(alias)
-    facts.rebuild(alias=alias)
+    # Superseded by 0004, which installs the current definitions (reporting/facts.py) and
+    # builds the facts of a fresh database: this one ran the definitions of its day, and
+    # today's name a column (open_due) that 0003 adds.
+    pass
 
 
 def backwards(apps, schema_editor):

@@ -167,8 +167,8 @@ def snapshot_rollup(
     if facts.enabled():
         for key, values in aggregates.open_rollup(user=user, filters=filters, dim=dim).items():
             merge_rows(rows, key, values)
-        # Lateness changes with the clock, not with a write: counted live, from the open
-        # clocks past due (deadline_open_due_idx) rather than from every open case.
+        # Overdue: the facts count open cases by the day their earliest clock falls due, so
+        # the days before today are read from them and only today's clocks live.
         if late_cases is None:
             late_cases = overdue_cases(user=user, filters=filters, now=now)
         column = {"city": "unit_city", "county": "unit_county", "department": "unit_department"}
@@ -287,8 +287,7 @@ def dashboard(
     if dim not in DIMENSIONS:
         raise ValueError(dim)
     now = now or timezone.now()
-    # Read once for the overdue figure and the units for 通报 (live: lateness moves with the
-    # clock), where the facts serve the rest.
+    # Read once for the overdue figure and the units for 通报.
     late_cases = overdue_cases(user=user, filters=filters, now=now) if facts.enabled() else None
     current, previous, last_year = _rollups(
         user=user, filters=filters, dim=dim, now=now, late_cases=late_cases

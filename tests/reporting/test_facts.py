@@ -1,6 +1,7 @@
 """The pre-aggregated facts (reporting/facts.py) against the live computation: random histories
 of receipts, routing, acceptance, closing, reopening, payments, entries, moves between units,
-recomputed working days (what a calendar change does), merges and project changes — written
+recomputed working days (what a calendar change does), merges, project changes and the cases'
+clocks (started, paused, resumed, closed, moved by a calendar change, deleted) — written
 as the services and bulk updates write them — and then every figure of every dashboard (per
 city, county and department; each period kind; filters; the scopes of five kinds of user)
 computed both ways must be equal, to the fen and to the working day. Rebuilding finds nothing
@@ -14,14 +15,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from arrears.models import DepartmentKind, Industry, Role
+from arrears.models import Deadline, DeadlineState, DepartmentKind, Industry, Role
 from arrears.reference import ensure_industries
 from complaints.models import Case, CaseEntry, CasePayment, Channel, Complaint, Outcome
 from projects.models import InvestmentType, Project
@@ -119,8 +122,27 @@ CLOSE = st.tuples(
     st.one_of(st.none(), st.integers(1, 5)),
     st.integers(0, 100),
 )
+# Clocks fall due on every side of NOW and of its local midnight (the facts count the days
+# before today, the live read today's): from four days before to three days after.
+DUE = st.integers(-4 * 1440, 3 * 1440)
+CLOCK = st.tuples(
+    st.just("clock"), st.integers(0, 50), st.sampled_from(["accept", "respond", "close"]), DUE
+)
+CLOCK_OPS = st.one_of(
+    CLOCK,
+    st.tuples(
+        st.just("clock_state"),
+        st.integers(0, 50),
+        st.sampled_from(["open", "paused", "met", "cancelled"]),
+    ),
+    st.tuples(st.just("clock_shift"), st.integers(-2 * 1440, 2 * 1440)),
+    st.tuples(st.just("clock_delete"), st.integers(0, 50)),
+    # A complaint's own clock (dispatch) is not a case's: never counted as an overdue case.
+    st.tuples(st.just("complaint_clock"), st.integers(0, 50), DUE),
+)
 OPS = st.one_of(
     RECEIVE,
+    CLOCK_OPS,
     ACCEPT,
     CLOSE,
     st.tuples(st.just("reopen"), st.integers(0, 50)),
@@ -265,6 +287,55 @@ def apply(world: World, op: tuple[Any, ...], made: dict[str, list[Any]]) -> None
         Project.objects.filter(pk=world.projects[op[1]].pk).update(investment_type=op[2])
     elif kind == "fold":
         facts.fold()
+    elif kind in ("clock", "complaint_clock"):
+        subject = _pick(cases if kind == "clock" else complaints, op[1])
+        if subject is None:
+            return
+        clock_kind = op[2] if kind == "clock" else "complaint.dispatch"
+        due = NOW + dt.timedelta(minutes=op[-1])
+        running = Deadline.objects.for_subject(subject).filter(
+            kind=clock_kind, state__in=["open", "paused"]
+        )
+        if not running.exists():
+            Deadline.objects.create(
+                content_type=ContentType.objects.get_for_model(subject),
+                object_id=subject.pk,
+                kind=clock_kind,
+                county_id=subject.county_id,
+                department_id=subject.department_id,
+                started_on=(due - dt.timedelta(days=20)).date(),
+                working_days=10,
+                due_date=due.date(),
+                due_at=due,
+            )
+    elif kind == "clock_state":
+        clock = _pick(list(Deadline.objects.order_by("pk")), op[1])
+        if clock is None:
+            return
+        state = op[2]
+        if state in ("open", "paused"):
+            others = Deadline.objects.filter(
+                content_type_id=clock.content_type_id,
+                object_id=clock.object_id,
+                kind=clock.kind,
+                state__in=["open", "paused"],
+            ).exclude(pk=clock.pk)
+            if others.exists():
+                return  # one running clock of a kind per subject (constraint)
+        Deadline.objects.filter(pk=clock.pk).update(
+            state=state,
+            closed_at=None if state in ("open", "paused") else NOW,
+            paused_at=NOW if state == DeadlineState.PAUSED else None,
+        )
+    elif kind == "clock_shift":
+        # What a calendar change does to the running clocks: due times recomputed in bulk.
+        Deadline.objects.filter(state__in=["open", "paused"]).update(
+            due_at=F("due_at") + dt.timedelta(minutes=op[1])
+        )
+    elif kind == "clock_delete":
+        clock = _pick(list(Deadline.objects.order_by("pk")), op[1])
+        if clock is not None:
+            clock.delete()
 
 
 PERIODS = [
@@ -341,15 +412,20 @@ def _views(world: World) -> list[tuple[str, Filters, str]]:
 @given(
     received=st.lists(RECEIVE, min_size=3, max_size=15),
     accepted=st.lists(ACCEPT, min_size=1, max_size=12),
+    clocks=st.lists(CLOCK, max_size=12),
     closed=st.lists(CLOSE, max_size=10),
     rest=st.lists(OPS, min_size=3, max_size=30),
 )
 def test_every_figure_from_the_facts_equals_the_live_computation(
-    received: list[Any], accepted: list[Any], closed: list[Any], rest: list[Any]
+    received: list[Any],
+    accepted: list[Any],
+    clocks: list[Any],
+    closed: list[Any],
+    rest: list[Any],
 ) -> None:
-    # Receipts, then cases, then closings, then anything in any order (a list of any
-    # operation alone seldom reaches a closed case).
-    history = received + accepted + closed + rest
+    # Receipts, then cases and their clocks, then closings, then anything in any order (a
+    # list of any operation alone seldom reaches a closed case or an overdue one).
+    history = received + accepted + clocks + closed + rest
     with transaction.atomic():
         world = World()
         made: dict[str, list[Any]] = {"complaints": [], "cases": []}
@@ -437,3 +513,49 @@ def test_the_command_checks_and_rebuilds(world: World, capsys: Any) -> None:
     call_command("facts", "--rebuild", "--from", "2026-11", "--to", "2026-11")
     call_command("facts", "--check")
     assert "0" in capsys.readouterr().out
+
+
+def _overdue(world: World, *, live: bool) -> tuple[int, list[tuple[Any, Any, int]]]:
+    board = _board(world.users["province"], Filters(PERIODS[1]), "county", live=live)
+    units = [(u["county_id"], u["department_id"], u["n"]) for u in board[5]]
+    return board[2][0]["overdue"], units
+
+
+def test_overdue_cases_are_the_days_before_today_from_the_facts_and_today_live(
+    world: World,
+) -> None:
+    made: dict[str, list[Any]] = {"complaints": [], "cases": []}
+    for i in range(6):
+        apply(world, ("receive", 0, 0, 0, "web_form", 600 * 24 * 60 + i), made)
+        apply(world, ("accept", i, 600 * 24 * 60, "ordinary", 0, Decimal("10"), 2), made)
+    # Due yesterday evening, today before NOW (noon), today after NOW, tomorrow; a paused
+    # clock past due; a case with two clocks, both past due (counted once).
+    for i, minutes, kind in [
+        (0, -13 * 60, "close"),
+        (1, -30, "close"),
+        (2, 30, "close"),
+        (3, 1440, "close"),
+        (4, -3000, "close"),
+        (5, -3000, "accept"),
+        (5, -60, "close"),
+    ]:
+        apply(world, ("clock", i, kind, minutes), made)
+    apply(world, ("clock_state", 4, "paused"), made)
+    facts.fold()
+    # Cases 0 (yesterday: from the facts), 1 (today before noon: live) and 5.
+    assert _overdue(world, live=False) == _overdue(world, live=True)
+    assert _overdue(world, live=False)[0] == 3
+    day = Fact.objects.filter(grain="D", level=0, open_due__gt=0).values_list("day", "open_due")
+    assert sorted(day) == [
+        (dt.date(2026, 11, 28), 1),  # case 5: its earliest clock
+        (dt.date(2026, 11, 29), 1),
+        (dt.date(2026, 11, 30), 2),
+        (dt.date(2026, 12, 1), 1),
+    ]
+    # The sweep's bookkeeping (reminded, escalated) changes no figure and writes no delta.
+    Deadline.objects.update(reminded_at=NOW, escalation_level=1)
+    assert FactDelta.objects.count() == 0
+    # Closing the case closes its clock: the case leaves the figure.
+    case = made["cases"][0]
+    Case.objects.filter(pk=case.pk).update(state="closed", closed_at=NOW, outcome="paid_in_full")
+    assert _overdue(world, live=False)[0] == 2 == _overdue(world, live=True)[0]
