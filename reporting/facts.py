@@ -193,8 +193,9 @@ def earliest_due(deadlines: str = "arrears_deadline", cases: str | None = None) 
 
 def late_rows(source: str, county: str = "arrears_county", due: str | None = None) -> str:
     """subset "overdue", by day: an open case counts once, on the local day its earliest open
-    clock falls due. A case is overdue now when that time has passed, so the days before
-    today add up to the overdue cases and only today's are read live
+    clock falls due (the day it falls due at the end of). A case is overdue now when that time
+    has passed, so the days before today add up to the overdue cases and only today's are
+    read live
     (reporting.selectors.aggregates.late_rollup). `due`: the earliest due times to use
     (by default the deadlines table's, for the cases of `source`)."""
     # (Of every case, for a rebuild: no semi-join with the whole table.)
@@ -203,7 +204,11 @@ def late_rows(source: str, county: str = "arrears_county", due: str | None = Non
         f"FROM {source} c JOIN {due} dd ON dd.object_id = c.id "
         f"LEFT JOIN {county} co ON co.id = c.county_id WHERE c.state IN ({_OPEN_STATES})"
     )
-    return _select(_local_day("dd.due_at"), _case_keys("c", "co"), {"open_due": "1"}, rest)
+    # A clock falls due at the end of its day, i.e. at the next local midnight: counted on the
+    # day that ends then (the instant before it), so it is late from the day after, not live
+    # all of the next day.
+    day = _local_day("(dd.due_at - interval '1 microsecond')")
+    return _select(day, _case_keys("c", "co"), {"open_due": "1"}, rest)
 
 
 def payment_rows(

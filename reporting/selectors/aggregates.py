@@ -117,12 +117,28 @@ def open_rollup(*, user: User, filters: Filters, dim: str) -> dict[Any, dict[str
 
 
 def late_rollup(*, user: User, filters: Filters, now: dt.datetime) -> list[dict[str, Any]]:
-    """breakdowns.overdue_cases from the facts: the open cases whose earliest open clock fell
-    due on a day before today (open_due of the days up to yesterday), and those whose
-    earliest fell due today before `now`, read live — the clocks due today, a few hundred
-    index entries. Rows per county and department, as the live query gives them."""
-    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    yesterday = midnight.date() - dt.timedelta(days=1)
+    """breakdowns.overdue_cases from the facts. The facts count each open case on the local
+    day its earliest open clock falls due (at the end of: a clock due at midnight counts on
+    the day that ends then), so the days before today are overdue cases. Today's cell is
+    overdue whole when none of today's clocks is still to fall due (after the end of the
+    working day), and not at all when none has fallen due yet (before it): two probes of
+    deadline_open_due_idx tell which. Only when today's clocks lie on both sides of `now` are
+    today's cases read live. Rows per county and department, as the live query gives them."""
+    tz = timezone.get_default_timezone()
+    today = timezone.localtime(now, tz).date()
+    split = timezone.make_aware(dt.datetime.combine(today, dt.time.min), tz)
+    if split >= now:  # at midnight itself, what falls due then is not late yet
+        today -= dt.timedelta(days=1)
+        split = timezone.make_aware(dt.datetime.combine(today, dt.time.min), tz)
+    day_end = timezone.make_aware(
+        dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min), tz
+    )
+    case_type = ContentType.objects.get_for_model(Case)
+    clocks = Deadline.objects.filter(content_type=case_type, state=DeadlineState.OPEN)
+    fallen = clocks.filter(due_at__gt=split, due_at__lt=now).exists()
+    pending = fallen and clocks.filter(due_at__gte=now, due_at__lte=day_end).exists()
+    # The last day of the facts that is overdue whole.
+    last_day = today if fallen and not pending else today - dt.timedelta(days=1)
     found: dict[tuple[int | None, int | None], dict[str, Any]] = {}
 
     def add(city: Any, county: Any, department: Any, n: int) -> None:
@@ -136,29 +152,28 @@ def late_rollup(*, user: User, filters: Filters, now: dt.datetime) -> list[dict[
     for r in facts.sums(
         where(user, filters),
         NOW_DAY + dt.timedelta(days=1),
-        yesterday,
+        last_day,
         ["open_due"],
         group=("city", "county", "department"),
     ):
         city, county, department = r["group"]
         add(city, county, department, r["open_due"])
-    running = Deadline.objects.filter(
-        content_type=ContentType.objects.get_for_model(Case),
-        object_id=OuterRef("pk"),
-        state=DeadlineState.OPEN,
-    )
-    today = (
-        BASES["case"]
-        .queryset(user, filters)
-        .filter(state__in=OPEN_STATES)
-        .filter(Exists(running.filter(due_at__gte=midnight, due_at__lt=now)))
-        .exclude(Exists(running.filter(due_at__lt=midnight)))
-        .values("county_id", "department_id", city=F("county__city_id"))
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for r in today:
-        add(r["city"], r["county_id"], r["department_id"], r["n"])
+    if pending:
+        running = Deadline.objects.filter(
+            content_type=case_type, object_id=OuterRef("pk"), state=DeadlineState.OPEN
+        )
+        live = (
+            BASES["case"]
+            .queryset(user, filters)
+            .filter(state__in=OPEN_STATES)
+            .filter(Exists(running.filter(due_at__gt=split, due_at__lt=now)))
+            .exclude(Exists(running.filter(due_at__lte=split)))
+            .values("county_id", "department_id", city=F("county__city_id"))
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for r in live:
+            add(r["city"], r["county_id"], r["department_id"], r["n"])
     counties = dict(County.objects.filter(pk__in={k[0] for k in found}).values_list("pk", "name"))
     departments = dict(
         Department.objects.filter(pk__in={k[1] for k in found}).values_list("pk", "name")

@@ -124,7 +124,11 @@ CLOSE = st.tuples(
 )
 # Clocks fall due on every side of NOW and of its local midnight (the facts count the days
 # before today, the live read today's): from four days before to three days after.
-DUE = st.integers(-4 * 1440, 3 * 1440)
+DUE = st.one_of(
+    st.integers(-4 * 1440, 3 * 1440),
+    # Local midnights (where clocks fall due: the end of a working day) and NOW itself.
+    st.sampled_from([-720 - 1440, -720, 0, 720]),
+)
 CLOCK = st.tuples(
     st.just("clock"), st.integers(0, 50), st.sampled_from(["accept", "respond", "close"]), DUE
 )
@@ -528,10 +532,10 @@ def test_overdue_cases_are_the_days_before_today_from_the_facts_and_today_live(
     for i in range(6):
         apply(world, ("receive", 0, 0, 0, "web_form", 600 * 24 * 60 + i), made)
         apply(world, ("accept", i, 600 * 24 * 60, "ordinary", 0, Decimal("10"), 2), made)
-    # Due yesterday evening, today before NOW (noon), today after NOW, tomorrow; a paused
+    # Due at the end of yesterday, today before NOW (noon), today after NOW, tomorrow; a paused
     # clock past due; a case with two clocks, both past due (counted once).
     for i, minutes, kind in [
-        (0, -13 * 60, "close"),
+        (0, -12 * 60, "close"),  # at the end of yesterday: midnight
         (1, -30, "close"),
         (2, 30, "close"),
         (3, 1440, "close"),
@@ -559,3 +563,27 @@ def test_overdue_cases_are_the_days_before_today_from_the_facts_and_today_live(
     case = made["cases"][0]
     Case.objects.filter(pk=case.pk).update(state="closed", closed_at=NOW, outcome="paid_in_full")
     assert _overdue(world, live=False)[0] == 2 == _overdue(world, live=True)[0]
+
+
+@pytest.mark.parametrize(("hour", "expected"), [(9, 1), (17, 1), (18, 3), (0, 1)])
+def test_overdue_at_every_hour_of_a_day_of_clocks_due_at_the_end_of_the_working_day(
+    world: World, hour: int, expected: int
+) -> None:
+    made: dict[str, list[Any]] = {"complaints": [], "cases": []}
+    for i in range(4):
+        apply(world, ("receive", 0, 0, 0, "web_form", 600 * 24 * 60 + i), made)
+        apply(world, ("accept", i, 600 * 24 * 60, "ordinary", 0, Decimal("10"), 2), made)
+    # 17:30 yesterday, 17:30 today (twice), 17:30 tomorrow — as the calendar sets due times.
+    for i, minutes in enumerate([-1110, 330, 330, 1770]):
+        apply(world, ("clock", i, "close", minutes), made)
+    facts.fold()
+    now = NOW.replace(hour=hour, minute=0)
+    user, filters = world.users["province"], Filters(PERIODS[1])
+
+    def overdue(live: bool) -> int:
+        with override_settings(REPORTING_FACTS=not live):
+            return dashboard(user=user, filters=filters, dim="county", now=now).total.values[
+                "overdue"
+            ]
+
+    assert overdue(live=False) == overdue(live=True) == expected
