@@ -40,6 +40,7 @@ from arrears import audit  # noqa: E402
 from arrears.models import Role, User  # noqa: E402
 from complaints.integration.api_keys import api_key_issue  # noqa: E402
 from complaints.models import Complaint, IntegrationClient  # noqa: E402
+from reporting import facts  # noqa: E402
 
 PORT = 8799  # --port chooses another (helpers benchmarking side by side)
 
@@ -76,6 +77,9 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument(
+        "--trigger-cost", action="store_true", help="again with the fact triggers disabled"
+    )
     args = parser.parse_args()
 
     if connection.vendor != "postgresql":
@@ -128,26 +132,41 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         n = args.referrals
-        start = time.perf_counter()
-        with ThreadPoolExecutor(args.threads) as pool:
-            codes = list(
-                pool.map(
-                    lambda i: post(f"{base}/api/v1/referrals/", key, referral(i, run)), range(n)
-                )
-            )
-        single = time.perf_counter() - start
-        assert codes.count(201) == n, codes[:10]
 
-        batches = [[referral(i, run + "b") for i in range(j, j + 500)] for j in range(0, n, 500)]
-        start = time.perf_counter()
-        with ThreadPoolExecutor(args.threads) as pool:
-            list(
-                pool.map(
-                    lambda b: post(f"{base}/api/v1/referrals/batch/", key, {"referrals": b}),
-                    batches,
+        def through_api(tag: str) -> tuple[float, float]:
+            start = time.perf_counter()
+            with ThreadPoolExecutor(args.threads) as pool:
+                codes = list(
+                    pool.map(
+                        lambda i: post(f"{base}/api/v1/referrals/", key, referral(i, tag)),
+                        range(n),
+                    )
                 )
-            )
-        batched = time.perf_counter() - start
+            single = time.perf_counter() - start
+            assert codes.count(201) == n, codes[:10]
+            batches = [
+                [referral(i, tag + "b") for i in range(j, j + 500)] for j in range(0, n, 500)
+            ]
+            start = time.perf_counter()
+            with ThreadPoolExecutor(args.threads) as pool:
+                list(
+                    pool.map(
+                        lambda b: post(f"{base}/api/v1/referrals/batch/", key, {"referrals": b}),
+                        batches,
+                    )
+                )
+            return single, time.perf_counter() - start
+
+        single, batched = through_api(run)
+        untriggered = None
+        if args.trigger_cost and facts.enabled():
+            # The same with the dashboards' fact triggers disabled (restored below; the
+            # figures of this database are then rebuilt by hand if anyone reads them).
+            facts.set_triggers(False)
+            try:
+                untriggered = through_api(run + "t")
+            finally:
+                facts.set_triggers(True)
     finally:
         server.terminate()
         server.wait()
@@ -185,6 +204,12 @@ def main() -> None:
         f"| POST /api/v1/referrals/batch/, 500 per request | {n / batched:,.0f} "
         f"| {orm / batched:.2f} |"
     )
+    if untriggered is not None:
+        for label, seconds in zip(("one per request", "batch of 500"), untriggered, strict=True):
+            print(
+                f"| the same, {label}, fact triggers disabled | {n / seconds:,.0f} "
+                f"| {orm / seconds:.2f} |"
+            )
 
 
 if __name__ == "__main__":

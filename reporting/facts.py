@@ -427,16 +427,33 @@ def backfill_open_due(alias: str = "default") -> None:
         _fold(cursor)
 
 
+def triggers() -> list[tuple[str, str]]:
+    """(table, trigger name) of every trigger `install` creates."""
+    return [
+        (table, f"reporting_facts_{table}_{operation.lower()}")
+        for table, operations in _trigger_bodies().items()
+        for operation in operations
+    ]
+
+
 def uninstall(alias: str = "default") -> None:
     connection = connections[alias]
     if connection.vendor != "postgresql":
         return
     with transaction.atomic(using=alias), connection.cursor() as cursor:
-        for table, operations in _trigger_bodies().items():
-            for operation in operations:
-                name = f"reporting_facts_{table}_{operation.lower()}"
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-                cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        for table, name in triggers():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+
+
+def set_triggers(enabled: bool, alias: str = "default") -> None:
+    """Enable or disable the triggers (benchmarks measure what they cost a write; the figures
+    are wrong while they are off — `rebuild` afterwards)."""
+    with connections[alias].cursor() as cursor:
+        for table, name in triggers():
+            cursor.execute(
+                f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {name}"
+            )
 
 
 # --- Fold ------------------------------------------------------------------------------------
@@ -726,8 +743,10 @@ __all__ = [
     "install",
     "rebuild",
     "segments",
+    "set_triggers",
     "sums",
     "trigger_sql",
+    "triggers",
     "uninstall",
     "yuan",
 ]
