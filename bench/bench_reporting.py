@@ -78,7 +78,13 @@ SQL = {
         WHERE received_at >= %(s)s AND received_at < %(e)s {where} GROUP BY 1""",
     "cases": CASE_SQL,
     "payments": """
-        SELECT c.{unit} AS unit, sum(p.amount) AS recovered, sum(p.workers_paid) AS paid_workers
+        SELECT c.{unit} AS unit, sum(p.amount) AS recovered, sum(p.workers_paid) AS paid_workers,
+          sum(p.amount) FILTER (WHERE p.payer = 'employer') AS recovered_employer,
+          sum(p.amount) FILTER (WHERE p.payer = 'general_contractor')
+            AS recovered_general_contractor,
+          sum(p.amount) FILTER (WHERE p.payer = 'construction_unit')
+            AS recovered_construction_unit,
+          sum(p.amount) FILTER (WHERE p.payer = 'emergency_fund') AS recovered_emergency_fund
         FROM complaints_casepayment p JOIN complaints_case c ON c.id = p.case_id
         WHERE p.paid_on BETWEEN %(d0)s AND %(d1)s {cwhere} GROUP BY 1""",
     "entries": """

@@ -214,3 +214,13 @@ define(
     minimum=0,
     maximum=90,
 )
+define(
+    "case.fund_repayment_days",
+    "int",
+    60,
+    _("应急周转金垫付后欠薪单位归还时限（工作日）"),
+    source="各地应急周转金管理办法（默认约三个月，可配置）",
+    minimum=1,
+    maximum=250,
+    per_city=True,
+)

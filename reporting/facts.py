@@ -33,7 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, router, transaction
 
-from complaints.models import OPEN_STATES, Channel, Outcome, TriageClass
+from complaints.models import OPEN_STATES, Channel, Outcome, Payer, TriageClass
 from projects.models import InvestmentType
 from reporting.models import (
     CHANNEL_COLUMNS,
@@ -44,6 +44,7 @@ from reporting.models import (
     MEASURES,
     NOW_DAY,
     OUTCOME_COLUMNS,
+    PAYER_COLUMNS,
     TRIAGE_COLUMNS,
     Fact,
     FactDelta,
@@ -219,7 +220,14 @@ def payment_rows(
         f"FROM {source} y JOIN {case} c ON c.id = y.case_id "
         f"LEFT JOIN {county} co ON co.id = c.county_id"
     )
-    measures = {"recovered_fen": _fen("y.amount"), "paid_workers": "y.workers_paid"}
+    measures = {
+        "recovered_fen": _fen("y.amount"),
+        "paid_workers": "y.workers_paid",
+        **{
+            column: f"CASE WHEN y.payer = '{payer}' THEN {_fen('y.amount')} ELSE 0 END"
+            for column, payer in zip(PAYER_COLUMNS, Payer.values, strict=True)
+        },
+    }
     return [_select("y.paid_on", _case_keys("c", "co"), measures, rest)]
 
 
@@ -407,12 +415,13 @@ def install(alias: str = "default") -> None:
             cursor.execute(statement)
 
 
-def backfill_open_due(alias: str = "default") -> None:
-    """After the measure open_due was added (migration 0004): the facts of a database whose
-    facts were never built are built whole; where they were (every other measure exact),
-    only the new measure's rows are added, as deltas folded at once — the open cases' rows,
-    not every record's. Writers wait (SHARE locks) so that nothing changes between the read
-    of the open cases and the triggers taking over."""
+def backfill(alias: str = "default") -> None:
+    """After the measures of migration 0004 were added (open_due; wages recovered by payer):
+    the facts of a database whose facts were never built are built whole; where they were
+    (every other measure exact), only what the new measures add: the open cases' rows of
+    open_due, as deltas folded at once, and the payer split of wages recovered — every
+    payment until then was the employer's (the column's default). Writers wait (SHARE locks)
+    so that nothing changes between these reads and the triggers taking over."""
     connection = connections[alias]
     if connection.vendor != "postgresql":
         return
@@ -422,7 +431,15 @@ def backfill_open_due(alias: str = "default") -> None:
             rebuild(alias=alias)
             return
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-        cursor.execute("LOCK TABLE complaints_case, arrears_deadline IN SHARE MODE")
+        cursor.execute(
+            "LOCK TABLE complaints_case, complaints_casepayment, arrears_deadline, "
+            "arrears_county IN SHARE MODE"
+        )
+        for table in (FACT, DELTA):
+            cursor.execute(
+                f"UPDATE {table} SET recovered_employer_fen = recovered_fen "
+                "WHERE recovered_fen <> 0"
+            )
         cursor.execute(_signed([(1, [late_rows("complaints_case")])]))
         _fold(cursor)
 
@@ -737,7 +754,7 @@ __all__ = [
     "FEN_COLUMNS",
     "Difference",
     "Where",
-    "backfill_open_due",
+    "backfill",
     "enabled",
     "fold",
     "install",

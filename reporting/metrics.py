@@ -12,6 +12,8 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from complaints.models.case import Payer
+
 Raw = Mapping[str, Any]
 
 COUNT, RATE, YUAN, DAYS, SCORE = "count", "rate", "yuan", "days", "score"
@@ -48,6 +50,34 @@ class Metric:
 def _raw(key: str) -> Callable[[Raw], Any]:
     return lambda raw: raw.get(key) or 0
 
+
+def _yuan_raw(key: str) -> Callable[[Raw], Any]:
+    return lambda raw: raw.get(key) or Decimal("0.00")
+
+
+# Wages recovered by who paid (complaints.models.Payer): label and definition of each.
+PAYER_FIGURES = {
+    Payer.EMPLOYER.value: (
+        _("用人单位支付"),
+        _("期间内登记的工资支付中由用人单位自行支付的金额之和（元；页面以万元显示）。"),
+    ),
+    Payer.GENERAL_CONTRACTOR.value: (
+        _("总包单位清偿"),
+        _("期间内由施工总承包单位先行清偿的工资金额之和（元；页面以万元显示）。"),
+    ),
+    Payer.CONSTRUCTION_UNIT.value: (
+        _("建设单位垫付"),
+        _("期间内由建设单位垫付的工资金额之和（元；页面以万元显示）。"),
+    ),
+    Payer.EMERGENCY_FUND.value: (
+        _("周转金垫付"),
+        _(
+            "期间内由应急周转金垫付的工资金额之和（元；页面以万元显示）；垫付后由欠薪单位限期归还周转金。"
+        ),
+    ),
+}
+
+PAYER_KEYS = [f"recovered_{payer}" for payer in PAYER_FIGURES]
 
 METRICS: dict[str, Metric] = {
     m.key: m
@@ -130,6 +160,17 @@ METRICS: dict[str, Metric] = {
             _("期间内登记的工资支付（补发）金额之和，按支付日期计（元；页面以万元显示）。"),
             lambda r: r.get("recovered") or Decimal("0.00"),
             "payments",
+        ),
+        *(
+            Metric(
+                f"recovered_{payer}",
+                label,
+                YUAN,
+                definition,
+                _yuan_raw(f"recovered_{payer}"),
+                f"payments_{payer}",
+            )
+            for payer, (label, definition) in PAYER_FIGURES.items()
         ),
         Metric(
             "workers_paid",

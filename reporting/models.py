@@ -18,7 +18,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from complaints.models import Channel, Outcome, TriageClass
+from complaints.models import Channel, Outcome, Payer, TriageClass
 from projects.models import InvestmentType
 
 # The snapshot grain's one "day" (what is true now has no date).
@@ -63,7 +63,15 @@ COUNT_COLUMNS = [
     # days before today add up to the cases overdue now (reporting.facts.late_rows).
     "open_due",
 ]
-FEN_COLUMNS = ["owed_fen", "owed_closed_fen", "recovered_closed_fen", "recovered_fen"]
+# Wages recovered split by who paid (complaints.models.Payer): money, so not a pivot of counts.
+PAYER_COLUMNS = [f"recovered_{v}_fen" for v in Payer.values]
+FEN_COLUMNS = [
+    "owed_fen",
+    "owed_closed_fen",
+    "recovered_closed_fen",
+    "recovered_fen",
+    *PAYER_COLUMNS,
+]
 PIVOT_COLUMNS = CHANNEL_COLUMNS + TRIAGE_COLUMNS + INVESTMENT_COLUMNS + OUTCOME_COLUMNS
 MEASURES = COUNT_COLUMNS + FEN_COLUMNS + PIVOT_COLUMNS
 KEY_COLUMNS = ["city", "county", "department", "industry", "channel"]

@@ -154,6 +154,11 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
         "breakdowns": breakdowns,
         "charts": _charts(board, params, breakdowns),
         "overdue_units": _overdue_units(board, params),
+        # Wages recovered by who paid: the employer, or those who answer for it.
+        "payer_cells": [
+            dict(cell, metric=metrics.METRICS[cell["key"]], unit=unit_label(cell["key"]))
+            for cell in _cells(total, metrics.PAYER_KEYS, params, "total")
+        ],
         "definitions": definitions,
         "avg_days_change_definition": metrics.AVG_DAYS_CHANGE_DEFINITION,
         "rankable": metrics.RANKABLE,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from arrears import deadlines
 from arrears.models import Deadline, DeadlineState, User
 from complaints.cases.services import CLOSE, allowed_actions
-from complaints.models import Case, CaseState, ExtensionState
+from complaints.models import Case, CaseState, ExtensionState, Payer
 from complaints.permissions import can_decide_extension
 
 # Actions that apply while the case is being handled (pending, accepted or filed).
@@ -20,7 +20,7 @@ WHILE_OPEN = ("triage", "record", "payment", "revise_owed", "arbitration", "poli
 
 def available(case: Case, user: User) -> list[str]:
     """The actions the case page offers now (two queries: the closing clock, the extension
-    requests)."""
+    requests; the payments are the page's, prefetched)."""
     actions = list(allowed_actions(case))
     if case.is_open:
         actions += WHILE_OPEN
@@ -41,4 +41,10 @@ def available(case: Case, user: User) -> list[str]:
         actions.append("extension")  # once per case (a refused request may be made again)
     if case.state == CaseState.CLOSED:
         actions.append("feedback")
+    # An advance of the emergency fund is repaid whatever the case's state (from the
+    # payments the case page loaded).
+    if any(
+        p.payer == Payer.EMERGENCY_FUND and p.fund_repaid < p.amount for p in case.payments.all()
+    ):
+        actions.append("fund_repaid")
     return actions

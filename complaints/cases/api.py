@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
@@ -27,6 +29,7 @@ from complaints.models import (
     CaseEntry,
     EntryKind,
     Outcome,
+    Payer,
     TriageClass,
 )
 
@@ -164,7 +167,26 @@ class PaymentIn(serializers.Serializer):
     paid_on = serializers.DateField()
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     workers_paid = serializers.IntegerField(min_value=0)
+    payer = serializers.ChoiceField(
+        choices=Payer.choices,
+        default=Payer.EMPLOYER,
+        help_text="支付方：用人单位、施工总承包单位、建设单位垫付、应急周转金垫付（开始归还计时）",
+    )
     note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class FundRepaymentIn(serializers.Serializer):
+    payment = serializers.IntegerField(help_text="应急周转金垫付的支付记录编号")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    repaid_on = serializers.DateField()
+    note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+def _fund_repayment(case: Case, user: Any, data: dict[str, Any]) -> Any:
+    payment = case.payments.filter(pk=data.pop("payment")).first()
+    if payment is None:
+        raise ValidationError({"payment": [_("该案件没有这条支付记录")]})
+    return services.payment_record_fund_repayment(payment=payment, user=user, **data)
 
 
 class ReviseOwedIn(serializers.Serializer):
@@ -266,6 +288,15 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         return self._run(
             request, PaymentIn, lambda c, u, d: services.case_record_payment(case=c, user=u, **d)
         )
+
+    @extend_schema(
+        summary="登记归还应急周转金（欠薪单位归还周转金垫付的工资；全部归还后归还时限结束）",
+        request=FundRepaymentIn,
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="fund-repayments")
+    def fund_repayments(self, request: Request, pk: str) -> Response:
+        return self._run(request, FundRepaymentIn, _fund_repayment)
 
     @extend_schema(
         summary="核定欠薪金额（调查核实后调整欠薪金额或涉及人数，须填写理由，记入办案记录）",

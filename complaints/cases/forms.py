@@ -11,7 +11,7 @@ from arrears.forms import MultipleFileField, StyledForm
 from arrears.models import Role, User
 from complaints.cases.outcomes import outcome_choices
 from complaints.cases.selectors import case_leader_choices
-from complaints.models import RECORDABLE, Case, EntryKind, Outcome, TriageClass
+from complaints.models import RECORDABLE, Case, EntryKind, Outcome, Payer, TriageClass
 
 
 class ReasonForm(StyledForm):
@@ -86,7 +86,47 @@ class PaymentForm(StyledForm):
     )
     amount = forms.DecimalField(label=_("金额（元）"), max_digits=12, decimal_places=2)
     workers_paid = forms.IntegerField(label=_("支付人数"), min_value=0)
+    payer = forms.ChoiceField(label=_("支付方"), choices=Payer.choices, initial=Payer.EMPLOYER)
     note = forms.CharField(label=_("说明"), required=False, max_length=300)
+
+
+class FundRepaymentForm(StyledForm):
+    """The employer repays an advance of the emergency fund: which advance (those of the case
+    still owed), how much, when."""
+
+    payment = forms.TypedChoiceField(label=_("垫付记录"), coerce=int, choices=[])
+    amount = forms.DecimalField(label=_("归还金额（元）"), max_digits=12, decimal_places=2)
+    repaid_on = forms.DateField(
+        label=_("归还日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    note = forms.CharField(label=_("说明"), required=False, max_length=300)
+
+    def __init__(self, *args: Any, case: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.advances = {p.pk: p for p in fund_advances(case)} if case is not None else {}
+        cast(forms.TypedChoiceField, self.fields["payment"]).choices = [
+            (
+                p.pk,
+                _("%(d)s 垫付 %(a)s 元，尚欠 %(o)s 元")
+                % {"d": p.paid_on.isoformat(), "a": p.amount, "o": p.fund_outstanding},
+            )
+            for p in self.advances.values()
+        ]
+
+    def clean_payment(self) -> Any:
+        pk = self.cleaned_data["payment"]
+        if pk not in self.advances:
+            raise forms.ValidationError(_("请选择尚未归还的周转金垫付记录"))
+        return self.advances[pk]
+
+
+def fund_advances(case: Any) -> list[Any]:
+    """The case's emergency-fund advances not yet repaid in full (from its prefetched payments)."""
+    return [
+        p
+        for p in case.payments.all()
+        if p.payer == Payer.EMERGENCY_FUND and p.fund_repaid < p.amount
+    ]
 
 
 class NoteForm(StyledForm):

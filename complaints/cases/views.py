@@ -146,6 +146,9 @@ def _forms(case: Any, actions: list[str]) -> dict[str, Any]:
             auto_id=a,
         ),
         "payment": lambda a: f.PaymentForm(initial={"paid_on": timezone.localdate()}, auto_id=a),
+        "fund_repaid": lambda a: f.FundRepaymentForm(
+            case=case, initial={"repaid_on": timezone.localdate()}, auto_id=a
+        ),
         "arbitration": lambda a: f.NoteForm(auto_id=a),
         "police": lambda a: f.NoteForm(auto_id=a),
         "resume": lambda a: f.NoteForm(auto_id=a),
@@ -174,7 +177,7 @@ GROUPS: list[tuple[str, Any, tuple[str, ...]]] = [
             "decide",
         ),
     ),
-    ("record", gettext_lazy("记录"), ("payment", "record", "revise_owed")),
+    ("record", gettext_lazy("记录"), ("payment", "fund_repaid", "record", "revise_owed")),
     ("close", gettext_lazy("结案"), ("close", "reopen", "feedback")),
 ]
 TITLES = {
@@ -185,6 +188,7 @@ TITLES = {
     "record": gettext_lazy("添加办案记录"),
     "revise_owed": gettext_lazy("核定欠薪金额"),
     "payment": gettext_lazy("登记追回工资"),
+    "fund_repaid": gettext_lazy("登记归还应急周转金"),
     "arbitration": gettext_lazy("转劳动仲裁"),
     "resume": gettext_lazy("恢复计时"),
     "police": gettext_lazy("移送公安机关"),
@@ -287,6 +291,10 @@ ACTIONS: dict[str, tuple[type | None, Callable[[Any, User, dict[str, Any]], Any]
         ),
     ),
     "payment": (f.PaymentForm, lambda c, u, d: services.case_record_payment(case=c, user=u, **d)),
+    "fund_repaid": (
+        f.FundRepaymentForm,
+        lambda c, u, d: services.payment_record_fund_repayment(user=u, **d),
+    ),
     "revise_owed": (
         f.ReviseOwedForm,
         lambda c, u, d: services.case_revise_owed(case=c, user=u, **d),
@@ -322,7 +330,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     form: Any = None
     data: dict[str, Any] = {}
     if form_class is not None:
-        kwargs = {"case": case} if form_class is f.CloseForm else {}
+        kwargs = {"case": case} if form_class in (f.CloseForm, f.FundRepaymentForm) else {}
         form = form_class(request.POST, request.FILES, auto_id=_auto_id(action), **kwargs)
         if not form.is_valid():
             # Shown again with what was typed and the errors by the fields (no redirect: the
@@ -362,6 +370,8 @@ def _done(action: str, data: dict[str, Any], case: Any) -> str:
     """What the officer just did, in a sentence ("已受理", "已记录付款 2 万元")."""
     if action == "payment":
         return _("已记录付款 %(a)s") % {"a": _money(data["amount"])}
+    if action == "fund_repaid":
+        return _("已登记归还周转金 %(a)s") % {"a": _money(data["amount"])}
     if action == "revise_owed":
         case.refresh_from_db(fields=["amount_owed", "workers_owed"])
         return _("已核定欠薪金额 %(a)s，涉及 %(w)s 人") % {

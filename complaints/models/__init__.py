@@ -18,6 +18,7 @@ from .case import (
     ExtensionRequest,
     ExtensionState,
     Outcome,
+    Payer,
     TriageClass,
 )
 from .complaint import (
@@ -61,6 +62,7 @@ __all__ = [
     "ExtensionState",
     "IntegrationClient",
     "Outcome",
+    "Payer",
     "RevealLog",
     "RoutingKeyword",
     "TriageClass",

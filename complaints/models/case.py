@@ -265,6 +265,7 @@ class EntryKind(models.TextChoices):
     CLOSE = "close", _("结案")
     REOPEN = "reopen", _("重新办理")
     REVISE_OWED = "revise_owed", _("核定欠薪金额")
+    FUND_REPAID = "fund_repaid", _("归还应急周转金")
     FEEDBACK = "feedback", _("回访")
     NOTE = "note", _("备注")
 
@@ -328,6 +329,17 @@ class CaseAttachment(EvidenceFile):
         verbose_name_plural = _("办案证据")
 
 
+class Payer(models.TextChoices):
+    """Who paid the workers: the employer itself, or someone who answers for it — the general
+    contractor (总包单位先行清偿), the construction unit advancing the money (建设单位垫付), or
+    the government's emergency wage fund (应急周转金), which the employer then owes back."""
+
+    EMPLOYER = "employer", _("用人单位")
+    GENERAL_CONTRACTOR = "general_contractor", _("施工总承包单位")
+    CONSTRUCTION_UNIT = "construction_unit", _("建设单位垫付")
+    EMERGENCY_FUND = "emergency_fund", _("应急周转金垫付")
+
+
 class CasePayment(AuditedModel):
     """Wages recovered, in installments."""
 
@@ -336,6 +348,19 @@ class CasePayment(AuditedModel):
     paid_on = models.DateField(_("支付日期"))
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
     workers_paid = models.PositiveIntegerField(_("支付人数"))
+    # A database default too: bulk writers (seeders, imports by SQL) that name no payer.
+    payer = models.CharField(
+        _("支付方"),
+        max_length=20,
+        choices=Payer.choices,
+        default=Payer.EMPLOYER,
+        db_default=Payer.EMPLOYER,
+    )
+    # An advance from the emergency fund is owed back to it (its clock: "fund.repayment").
+    fund_repaid = models.DecimalField(
+        _("已归还周转金（元）"), max_digits=12, decimal_places=2, default=0, db_default=0
+    )
+    fund_repaid_on = models.DateField(_("周转金归还日期"), null=True, blank=True)
 
     scope_paths: ClassVar[ScopePaths] = ScopePaths(
         county="case__county", department="case__department"
@@ -351,10 +376,25 @@ class CasePayment(AuditedModel):
             models.CheckConstraint(
                 name="casepayment_amount_positive", condition=models.Q(amount__gt=0)
             ),
+            # Only the fund is repaid, never beyond what it advanced.
+            models.CheckConstraint(
+                name="casepayment_fund_repaid_within_advance",
+                condition=models.Q(fund_repaid__gte=0, fund_repaid__lte=models.F("amount"))
+                & (models.Q(payer="emergency_fund") | models.Q(fund_repaid=0)),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.amount}"
+
+    def get_absolute_url(self) -> str:
+        # The repayment clock's reminders and escalations lead to the case.
+        return f"/cases/{self.case_id}/"
+
+    @property
+    def fund_outstanding(self) -> Any:
+        """What the employer still owes the emergency fund for this advance."""
+        return self.amount - self.fund_repaid if self.payer == Payer.EMERGENCY_FUND else 0
 
 
 class ExtensionState(models.TextChoices):

@@ -6,7 +6,7 @@ from django.db import migrations
 def forwards(apps, schema_editor):
     # Superseded by 0004, which installs the current definitions (reporting/facts.py) and
     # builds the facts of a fresh database: this one ran the definitions of its day, and
-    # today's name a column (open_due) that 0003 adds.
+    # today's name columns that 0003 and complaints 0018 add.
     pass
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from arrears.models import County, Deadline, DeadlineState, Department, User
 from arrears.scoping import scope_of
-from complaints.models import OPEN_STATES, Case
+from complaints.models import OPEN_STATES, Case, Payer
 from reporting import facts
 from reporting.models import (
     CHANNEL_COLUMNS,
@@ -43,6 +43,7 @@ PERIOD_FIGURES = {
     "satisfaction_sum": "satisfaction_sum",
     "rated": "rated",
     "recovered_fen": "recovered",
+    **{f"recovered_{payer}_fen": f"recovered_{payer}" for payer in Payer.values},
     "paid_workers": "paid_workers",
     "arbitration": "arbitration",
     "police": "police",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.models import City, County, Department, User
 from arrears.scoping import for_user
+from complaints.models import Payer
 from reporting import facts, metrics
 from reporting.periods import Period
 from reporting.selectors import aggregates
@@ -59,6 +60,10 @@ def _aggregates(base: str, p: Period, now: dt.datetime) -> dict[str, Any]:
         return {
             "recovered": Sum("amount", filter=c("payments")),
             "paid_workers": Sum("workers_paid", filter=c("payments")),
+            **{
+                f"recovered_{payer}": Sum("amount", filter=c(f"payments_{payer}"))
+                for payer in Payer.values
+            },
         }
     if base == "entry":
         return {

@@ -13,12 +13,13 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from arrears.models import Deadline, DeadlineState, User
 from arrears.scoping import for_user
 from complaints.models import OPEN_STATES as CASE_OPEN_STATES
-from complaints.models import Case
+from complaints.models import Case, Payer
 from projects.models import CORE_ITEMS, ProjectStatus
 from projects.models.compliance import TWO_FUNDS_ONE_BOARD
 from projects.selectors import clock_overdue, clock_running_late, item_satisfied, order_clocks
@@ -200,6 +201,10 @@ def _open(p: Period, now: dt.datetime) -> Q:
     return Q(state__in=OPEN_STATES)
 
 
+def _paid_by(payer: str) -> Callable[[Period, dt.datetime], Q]:
+    return lambda p, n: _dates("paid_on", p) & Q(payer=payer)
+
+
 def _orders(p: Period, now: dt.datetime) -> Q:
     return _dates("issued_on", p)
 
@@ -231,6 +236,15 @@ SUBSETS: dict[str, Subset] = {
         "case", _("逾期案件"), lambda p, n: _open(p, n) & Q(late_case_clock(n)), snapshot=True
     ),
     "payments": Subset("payment", _("工资支付记录"), lambda p, n: _dates("paid_on", p)),
+    # The same, by who paid (complaints.models.Payer).
+    **{
+        f"payments_{payer.value}": Subset(
+            "payment",
+            format_lazy("{}（{}）", _("工资支付记录"), payer.label),
+            _paid_by(payer.value),
+        )
+        for payer in Payer
+    },
     "arbitration": Subset(
         "entry", _("转仲裁记录"), lambda p, n: Q(kind="arbitration") & _between("at", p)
     ),

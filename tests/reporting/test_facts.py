@@ -26,7 +26,15 @@ from hypothesis import strategies as st
 
 from arrears.models import Deadline, DeadlineState, DepartmentKind, Industry, Role
 from arrears.reference import ensure_industries
-from complaints.models import Case, CaseEntry, CasePayment, Channel, Complaint, Outcome
+from complaints.models import (
+    Case,
+    CaseEntry,
+    CasePayment,
+    Channel,
+    Complaint,
+    Outcome,
+    Payer,
+)
 from projects.models import InvestmentType, Project
 from reporting import facts, periods
 from reporting.models import Fact, FactDelta
@@ -156,7 +164,10 @@ OPS = st.one_of(
         st.integers(0, 500),
         st.integers(1, 5_000_000).map(lambda fen: Decimal(fen) / 100),  # positive (constraint)
         st.integers(0, 9),
+        st.sampled_from(list(Payer.values)),
     ),
+    # A payment's payer corrected afterwards (a bulk update, as a data fix would make it).
+    st.tuples(st.just("payer"), st.integers(0, 50), st.sampled_from(list(Payer.values))),
     st.tuples(
         st.just("entry"),
         st.integers(0, 50),
@@ -245,7 +256,7 @@ def apply(world: World, op: tuple[Any, ...], made: dict[str, list[Any]]) -> None
             state="filed", closed_on_time=None, reopened_count=1
         )
     elif kind == "pay":
-        _, c_i, days, amount, workers = op
+        _, c_i, days, amount, workers, payer = op
         case = _pick(cases, c_i)
         if case is None:
             return
@@ -256,7 +267,12 @@ def apply(world: World, op: tuple[Any, ...], made: dict[str, list[Any]]) -> None
             paid_on=(START + dt.timedelta(days=days)).date(),
             amount=amount,
             workers_paid=workers,
+            payer=payer,
         )
+    elif kind == "payer":
+        payment = _pick(list(CasePayment.objects.order_by("pk")), op[1])
+        if payment is not None:
+            CasePayment.objects.filter(pk=payment.pk).update(payer=op[2], fund_repaid=0)
     elif kind == "entry":
         _, c_i, entry_kind, minutes = op
         case = _pick(cases, c_i)

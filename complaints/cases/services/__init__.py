@@ -44,6 +44,7 @@ from complaints.cases.services.lifecycle import (
 from complaints.cases.services.money import (
     case_record_payment,
     case_revise_owed,
+    payment_record_fund_repayment,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "close_days",
     "complaints_follow",
     "criminal_flag",
+    "payment_record_fund_repayment",
     "refresh_case_totals",
     "suggest_class",
 ]

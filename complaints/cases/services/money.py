@@ -7,11 +7,13 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from arrears.models import User
+from arrears import config, deadlines
+from arrears.models import County, Deadline, User
 from complaints.cases.services.core import (
     ORDER,
     _acting_on,
@@ -31,8 +33,12 @@ from complaints.models import (
     CasePayment,
     CaseState,
     EntryKind,
+    Payer,
 )
 from complaints.models.complaint import MAX_AMOUNT
+
+# The clock of an emergency-fund advance: the employer repays the fund.
+FUND_REPAYMENT = "payment.fund_repayment"
 
 
 def _payable(case: Case) -> str | None:
@@ -51,13 +57,18 @@ def case_record_payment(
     amount: Decimal,
     workers_paid: int,
     note: str = "",
+    payer: str = Payer.EMPLOYER,
 ) -> CasePayment:
     """Wages recovered (one installment); totals and the criminal flag follow. Never more
     than is still owed: a larger sum needs the amount owed revised first (case_revise_owed).
     The check reads the totals under the case's row lock, so two payments at once cannot
-    together exceed it (the database's case_recovered_within_owed is the last guard)."""
+    together exceed it (the database's case_recovered_within_owed is the last guard).
+    `payer`: who paid (Payer); an advance from the emergency fund starts the clock of its
+    repayment (case.fund_repayment_days working days from the day paid)."""
     _check_scope(case, user)
     errors: dict[str, list[str]] = {}
+    if payer not in Payer.values:
+        errors["payer"] = [_("请选择支付方")]
     if amount is None or amount <= 0:
         errors["amount"] = [_("支付金额必须大于0")]
     if paid_on > timezone.localdate():
@@ -89,15 +100,86 @@ def case_record_payment(
             EntryKind.PAYMENT,
             user,
             note.strip(),
-            data={"amount": str(amount), "workers_paid": workers_paid},
+            data={"amount": str(amount), "workers_paid": workers_paid, "payer": payer},
         )
         payment = CasePayment.objects.create(
-            case=case, entry=entry, paid_on=paid_on, amount=amount, workers_paid=workers_paid
+            case=case,
+            entry=entry,
+            paid_on=paid_on,
+            amount=amount,
+            workers_paid=workers_paid,
+            payer=payer,
         )
+        if payer == Payer.EMERGENCY_FUND:
+            deadlines.deadline_open(
+                subject=payment,
+                kind=FUND_REPAYMENT,
+                started_on=paid_on,
+                working_days=config.get("case.fund_repayment_days", city=_city(case)),
+                county_id=case.county_id,
+                department_id=case.department_id,
+                owner=case.owner,
+            )
         _close_clock(case, ORDER)  # paid: the order to pay is answered
         refresh_case_totals(case)
         _tell_complainants(case, _("已追回工资 %(a)s 元") % {"a": _yuan(amount)})
     return payment
+
+
+def payment_record_fund_repayment(
+    *,
+    payment: CasePayment,
+    user: User,
+    amount: Decimal,
+    repaid_on: datetime.date,
+    note: str = "",
+) -> CasePayment:
+    """The employer repaid (part of) an advance of the emergency fund. Never more than is
+    still owed to the fund; repaid in full, the repayment clock closes (met, or missed if
+    late). Recorded on the case's timeline; the payment's row lock orders two at once."""
+    case = payment.case
+    _check_scope(case, user)
+    errors: dict[str, list[str]] = {}
+    if payment.payer != Payer.EMERGENCY_FUND:
+        errors["amount"] = [_("只有应急周转金垫付的工资需要归还")]
+    if amount is None or amount <= 0:
+        errors.setdefault("amount", []).append(_("归还金额必须大于0"))
+    if repaid_on > timezone.localdate():
+        errors["repaid_on"] = [_("归还日期不能晚于今天")]
+    elif repaid_on < payment.paid_on:
+        errors["repaid_on"] = [_("归还日期不能早于垫付日期")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        payment = CasePayment.objects.select_for_update().get(pk=payment.pk)
+        outstanding = payment.amount - payment.fund_repaid
+        if amount > outstanding:
+            raise ValidationError(
+                {"amount": [_("归还金额超过尚未归还的周转金 %(o)s 元") % {"o": _yuan(outstanding)}]}
+            )
+        payment.fund_repaid += amount
+        payment.fund_repaid_on = repaid_on
+        payment.save(update_fields=["fund_repaid", "fund_repaid_on"])
+        _entry(
+            case,
+            EntryKind.FUND_REPAID,
+            user,
+            note.strip(),
+            data={"payment": payment.pk, "amount": str(amount), "repaid_on": str(repaid_on)},
+        )
+        if payment.fund_repaid == payment.amount:
+            clock = (
+                Deadline.objects.for_subject(payment)
+                .filter(kind=FUND_REPAYMENT, state__in=deadlines.RUNNING)
+                .first()
+            )
+            if clock is not None:
+                deadlines.deadline_close(deadline=clock)
+    return payment
+
+
+def _city(case: Case) -> int | None:
+    return County.objects.values_list("city_id", flat=True).filter(pk=case.county_id).first()
 
 
 def _check_revision_input(

@@ -1,5 +1,6 @@
-"""The triggers again (now also on the clocks: reporting.facts.late_rows), and the new measure
-of the records already there."""
+"""The triggers again (now also on the clocks: reporting.facts.late_rows), and the new measures
+(open cases by the day their clock falls due; wages recovered by payer) of the records already
+there."""
 
 from django.db import migrations
 
@@ -11,7 +12,7 @@ def forwards(apps, schema_editor):
 
     alias = schema_editor.connection.alias
     facts.install(alias)
-    facts.backfill_open_due(alias)
+    facts.backfill(alias)
 
 
 def backwards(apps, schema_editor):
@@ -22,7 +23,8 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reporting", "0003_open_due"),
+        ("reporting", "0003_open_due_payers"),
+        ("complaints", "0018_payment_payer"),
         ("arrears", "0019_deadline_running_start_idx"),
     ]
 
