@@ -37,7 +37,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from arrears import audit  # noqa: E402
-from arrears.models import Role, User  # noqa: E402
+from arrears.models import City, Role, User  # noqa: E402
 from complaints.integration.api_keys import api_key_issue  # noqa: E402
 from complaints.models import Complaint, IntegrationClient  # noqa: E402
 from reporting import facts  # noqa: E402
@@ -85,7 +85,8 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it will be filled with test rows).")
     call_command("migrate", verbosity=0)
-    call_command("seed_demo", complaints=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    if not City.objects.exists():  # a seeded database (bench/seed_province.py) is used as is
+        call_command("seed_demo", complaints=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     user, _ = User.objects.get_or_create(
         username="bench-client", defaults={"role": Role.INTEGRATION_CLIENT}
     )
