@@ -129,21 +129,27 @@ class _Stored:
 # _candidates for every complaint of a batch at once: one row of arrays per complaint, each
 # joined LATERAL to its own first CANDIDATES matches. Each arm of the OR names the column
 # its index serves (and the partial indexes' conditions), so every lateral lookup is the
-# bitmap OR of index scans the one-complaint query makes.
+# bitmap OR of index scans the one-complaint query makes. The OFFSET 0 keeps the ORDER BY …
+# LIMIT outside: with it inside, the planner walked complaint_received_idx from the window's
+# start filtering every complaint since (150,015 rows, 377 ms per referral at 1,000,000
+# complaints) instead of reading the few matches (0.5 ms) and sorting them.
 _MANY_SQL = """
 SELECT b.i, c.id, c.tracking_no, c.employer_name, c.employer_credit_code, c.project_id,
        c.complainant_phone_index, c.period_start, c.period_end, c.received_at
 FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::timestamptz[])
      AS b(i, employer_name, phone_index, credit_code, project_id, since)
 CROSS JOIN LATERAL (
-    SELECT c.* FROM complaints_complaint c
-    WHERE (c.employer_name = b.employer_name
-           OR (b.phone_index <> '' AND c.complainant_phone_index = b.phone_index)
-           OR (b.credit_code <> '' AND c.employer_credit_code = b.credit_code
-               AND c.employer_credit_code <> '')
-           OR (b.project_id IS NOT NULL AND c.project_id = b.project_id
-               AND c.project_id IS NOT NULL))
-      AND c.received_at >= b.since AND c.merged_into_id IS NULL
+    SELECT c.* FROM (
+        SELECT c.* FROM complaints_complaint c
+        WHERE (c.employer_name = b.employer_name
+               OR (b.phone_index <> '' AND c.complainant_phone_index = b.phone_index)
+               OR (b.credit_code <> '' AND c.employer_credit_code = b.credit_code
+                   AND c.employer_credit_code <> '')
+               OR (b.project_id IS NOT NULL AND c.project_id = b.project_id
+                   AND c.project_id IS NOT NULL))
+          AND c.received_at >= b.since AND c.merged_into_id IS NULL
+        OFFSET 0
+    ) c
     ORDER BY c.received_at LIMIT %s
 ) c
 ORDER BY b.i, c.received_at, c.id
