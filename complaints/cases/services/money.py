@@ -25,6 +25,7 @@ from complaints.cases.services.core import (
     refresh_case_totals,
     suggest_class,
 )
+from complaints.integration import sms
 from complaints.models import (
     Case,
     CaseEntry,
@@ -33,6 +34,7 @@ from complaints.models import (
     EntryKind,
 )
 from complaints.models.complaint import MAX_AMOUNT
+from complaints.timeline import texts_send
 
 
 def _payable(case: Case) -> str | None:
@@ -97,6 +99,8 @@ def case_record_payment(
         _close_clock(case, ORDER)  # paid: the order to pay is answered
         refresh_case_totals(case)
         _tell_complainants(case, _("已追回工资 %(a)s 元") % {"a": _yuan(amount)})
+        # Keyed by the payment: saving the same installment again texts nobody twice.
+        texts_send([sms.paid(c, payment.pk) for c in case.complaints.all()])
     return payment
 
 
