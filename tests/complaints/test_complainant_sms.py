@@ -192,3 +192,8 @@ def test_a_batch_texts_each_complaint_once_in_bulk(city: City) -> None:
         return len(context)
 
     assert queries(saved[:3]) == queries(saved) <= 8
+
+
+def test_the_link_fills_in_the_tracking_number(client: Any, db: None) -> None:
+    page = client.get("/track/?no=SJ6CZ4STZC").content.decode()
+    assert 'value="SJ6CZ4STZC"' in page
