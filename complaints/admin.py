@@ -18,6 +18,7 @@ from complaints.integration.api_keys import api_key_issue, api_key_revoke, api_k
 from complaints.models import (
     ApiKey,
     CallbackDelivery,
+    ComplainantSms,
     Complaint,
     IntegrationClient,
     RevealLog,
@@ -193,3 +194,11 @@ class RevealLogAdmin(ReadOnly):
 class CallbackDeliveryAdmin(ReadOnly):
     list_display = ["created_at", "client", "complaint", "state", "attempts", "last_status"]
     list_filter = ["state", "client"]
+
+
+@admin.register(ComplainantSms)
+class ComplainantSmsAdmin(ReadOnly):
+    """Read-only: the rows hold the text only; the phone is the complaint's (masked there)."""
+
+    list_display = ["created_at", "complaint", "key", "state", "attempts", "last_error"]
+    list_filter = ["state"]

@@ -43,6 +43,20 @@ define(
 define(
     "complaints.callback_max_attempts", "int", 12, _("状态回调最多尝试次数"), minimum=1, maximum=50
 )
+for _step, _label in (
+    ("received", _("短信告知投诉人：已收到投诉（附查询码）")),
+    ("signed", _("短信告知投诉人：承办单位已签收")),
+    ("paid", _("短信告知投诉人：已登记追回工资")),
+    ("closed", _("短信告知投诉人：已办结（附办理结果和评价请求）")),
+):
+    define(
+        f"complaints.sms.{_step}",
+        "bool",
+        True,
+        _label,
+        source="全程跟踪（本地惯例）",
+        per_city=True,
+    )
 
 # --- Case handling (defaults from ../shared/domain.md) ---------------------------------------
 define(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from arrears import audit
 from arrears.models import Department, User
-from complaints.integration import callbacks
-from complaints.models import Complaint, ComplaintEvent
+from complaints.integration import callbacks, sms
+from complaints.models import Complaint, ComplaintEvent, EventKind
 
 
 def record_event(
@@ -59,3 +59,13 @@ def record_events(events: Sequence[ComplaintEvent]) -> list[ComplaintEvent]:
     created = ComplaintEvent.objects.bulk_create(events)
     callbacks.callbacks_enqueue([e for e in created if e.public])
     return created
+
+
+def texts_send(texts: Sequence[sms.Text]) -> list[ComplaintEvent]:
+    """Text the complainants (the steps switched on, once per step) and put each SMS on its
+    complaint's timeline, internal (the referring system is not called back for it): two
+    queries and two inserts for any number of complaints."""
+    fresh = sms.texts_enqueue(texts)
+    if not fresh:
+        return []
+    return record_events([new_event(t.complaint, EventKind.SMS, note=t.body) for t in fresh])

@@ -163,7 +163,11 @@ def test_settled_outbox_rows_go_after_six_months_pending_ones_never(city: City) 
     # when
     removed = retention.outbox_purge(now=NOW)
     # then
-    assert removed == {"arrears.MessageDelivery": 1, "complaints.CallbackDelivery": 2}
+    assert removed == {
+        "arrears.MessageDelivery": 1,
+        "complaints.CallbackDelivery": 2,
+        "complaints.ComplainantSms": 0,
+    }
     assert set(CallbackDelivery.objects.values_list("pk", flat=True)) == keep
     assert not MessageDelivery.objects.filter(pk=old_copy.pk).exists()
     assert Notification.objects.filter(pk=unread.pk).exists()
@@ -171,7 +175,11 @@ def test_settled_outbox_rows_go_after_six_months_pending_ones_never(city: City) 
 
 def test_every_outbox_table_is_purged() -> None:
     labels = {m._meta.label for m in retention.outbox_models()}
-    assert labels == {"arrears.MessageDelivery", "complaints.CallbackDelivery"}
+    assert labels == {
+        "arrears.MessageDelivery",
+        "complaints.CallbackDelivery",
+        "complaints.ComplainantSms",
+    }
 
 
 # --- sessions ------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from complaints.intake.services import (
     _home_city,
     _route_of,
 )
+from complaints.integration import sms
 from complaints.models import (
     Channel,
     Complaint,
@@ -43,7 +44,7 @@ from complaints.models import (
     EventKind,
     IntegrationClient,
 )
-from complaints.timeline import new_event, record_events
+from complaints.timeline import new_event, record_events, texts_send
 from complaints.tracking import new_tracking_no
 
 # The units' messages (services._notify_unit's), module constants so that notifications_send
@@ -115,6 +116,9 @@ def complaints_create_many(
                 events.append(new_event(complaint, EventKind.DUPLICATE_FLAGGED, note=note))
         DuplicateLink.objects.bulk_create(links)
         record_events(events)
+        # The received-SMS of every complaint in the batch: one look-up and one insert for the
+        # outbox rows, one for their timeline steps (bulk_create skipped Complaint.save).
+        texts_send([sms.received(complaint) for complaint in saved])
         _notify_units(saved)
     public: dict[int, list[ComplaintEvent]] = {}
     for event in events:

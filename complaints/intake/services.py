@@ -34,6 +34,7 @@ from complaints.cases.services import case_for_complaint
 from complaints.evidence import store_evidence, validate_files
 from complaints.intake import duplicates, routing
 from complaints.intake.lookups import Lookups
+from complaints.integration import sms
 from complaints.models import (
     Attachment,
     Channel,
@@ -44,7 +45,7 @@ from complaints.models import (
     RevealLog,
 )
 from complaints.permissions import can_sign_or_return
-from complaints.timeline import record_event
+from complaints.timeline import record_event, texts_send
 from complaints.tracking import (  # noqa: F401 - named here for older imports
     TRACKING_ALPHABET,
     TRACKING_LENGTH,
@@ -364,6 +365,7 @@ def complaint_create(
             return filed  # the same form submitted twice at once: the other request filed it
         _save_files(complaint, files)
         _record_receipt(complaint, route, received_by)
+        texts_send([sms.received(complaint)])
         duplicates.flag_duplicates(complaint)
         _notify_unit(complaint)
     return complaint
@@ -439,6 +441,8 @@ def complaint_sign(*, complaint: Complaint, user: User) -> Complaint:
             department=current.department,
             public_text=_("%(d)s已签收，正在办理") % {"d": current.department},
         )
+        # Under the complaint's row lock, like the status check: signed once, texted once.
+        texts_send([sms.signed(current, current.department)])
         # Signing starts the handling: the complaint joins (or opens) its unit's case.
 
         case_for_complaint(complaint=current, user=user)

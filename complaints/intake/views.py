@@ -85,7 +85,9 @@ def public_complain_done(request: HttpRequest) -> HttpResponse:
 
 def public_track(request: HttpRequest) -> HttpResponse:
     """全程跟踪: tracking number + the phone's last four digits → the public timeline only."""
-    form = TrackForm(request.POST or None)
+    # The SMS links here with the number filled in (?no=…); the phone's last four digits are
+    # still asked for.
+    form = TrackForm(request.POST or None, initial={"tracking_no": request.GET.get("no", "")[:20]})
     context: dict[str, Any] = {"form": form}
     if request.method == "POST":
         limit = config.get("complaints.tracking_per_15min")

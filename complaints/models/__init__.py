@@ -34,7 +34,7 @@ from .complaint import (
     RevealLog,
     RoutingKeyword,
 )
-from .integration import ApiKey, CallbackDelivery, IntegrationClient
+from .integration import ApiKey, CallbackDelivery, ComplainantSms, IntegrationClient
 
 __all__ = [
     "OPEN_STATES",
@@ -50,6 +50,7 @@ __all__ = [
     "CaseQuerySet",
     "CaseState",
     "Channel",
+    "ComplainantSms",
     "Complaint",
     "ComplaintEvent",
     "ComplaintStatus",

@@ -327,6 +327,7 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("合并办理")
     REVEALED = "revealed", _("查看个人信息")
     CASE_PROGRESS = "case_progress", _("案件进展")
+    SMS = "sms", _("短信告知投诉人")
 
 
 class ComplaintEvent(AuditedModel):

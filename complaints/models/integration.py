@@ -181,3 +181,37 @@ class CallbackDelivery(OutboxItem):
 
     def __str__(self) -> str:
         return f"{self.client} {self.event_id}"
+
+
+class ComplainantSms(OutboxItem):
+    """A progress SMS to the complainant (received, signed for, wages paid, closed), in the one
+    outbox. The phone number is not copied here: the drain reads it, decrypted, from the
+    complaint when it sends, so this row holds no personal data beyond the tracking number in
+    its text. `key` names the step (e.g. "signed", "payment:12"): unique per complaint, so a
+    repeated action, a retried task or a re-saved payment writes no second message."""
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="texts")
+    key = models.CharField(_("步骤"), max_length=40)
+    body = models.CharField(_("内容"), max_length=300)
+
+    class Meta:
+        verbose_name = _("投诉人短信")
+        verbose_name_plural = _("投诉人短信")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["complaint", "key"], name="complainantsms_once_per_step"
+            ),
+        ]
+        indexes = [
+            # The outbox drain: WHERE state = 'pending' AND next_attempt_at <= now
+            # ORDER BY next_attempt_at, id.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(state="pending"),
+                name="complainantsms_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.key}"

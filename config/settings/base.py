@@ -407,6 +407,7 @@ _TASKS_BY_QUEUE = {
     QUEUE_OUTBOX: [
         "arrears.tasks.deliver_messages",
         "complaints.tasks.deliver_callbacks",
+        "complaints.tasks.deliver_complainant_texts",
         "arrears.tasks.send_digests",
         "arrears.tasks.deliver_notification",
         "arrears.tasks.deliver_notifications",
@@ -471,6 +472,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "complaints-deliver-callbacks": {
         "task": "complaints.tasks.deliver_callbacks",
+        "schedule": 60,
+        "options": {"expires": 55},
+    },
+    "complaints-deliver-texts": {
+        "task": "complaints.tasks.deliver_complainant_texts",
         "schedule": 60,
         "options": {"expires": 55},
     },

@@ -17,7 +17,7 @@ from django.utils import translation
 
 from arrears.models import CalendarDay, County, Department, Industry, User
 from complaints.intake import services
-from complaints.models import Case, Complaint
+from complaints.models import Case, Complaint, ComplaintEvent
 from projects.models import Project
 from tests.complaints.conftest import City, Received, complaint_data
 
@@ -46,6 +46,8 @@ def _user_data() -> list[str]:
     values.update(CalendarDay.objects.values_list("name", flat=True))  # holiday names
     # The language switch names each language in itself.
     values.add("简体中文")
+    # The SMS sent to a complainant, as sent (in Chinese: complainants have no language).
+    values.update(ComplaintEvent.objects.filter(kind="sms").values_list("note", flat=True))
     for fields in (
         ("name", "address"),
         ("employer_name",),

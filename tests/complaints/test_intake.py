@@ -142,7 +142,7 @@ def test_unroutable_goes_to_the_dispatch_queue(city: City) -> None:
     assert complaint.status == ComplaintStatus.PENDING_DISPATCH
     assert complaint.department is None
     kinds = list(complaint.events.values_list("kind", flat=True))
-    assert kinds == ["received", "dispatch"]
+    assert kinds == ["received", "dispatch", "sms"]  # the complainant is texted the number
 
 
 def test_ambiguous_address_is_not_guessed(city: City) -> None:
@@ -194,7 +194,7 @@ def test_return_needs_a_reason_and_keeps_the_first_unit_responsible(city: City) 
     signed = intake_services.complaint_sign(complaint=dispatched, user=city.hrss_a)
     assert signed.responsible_department == city.a_hrss
     kinds = list(signed.events.values_list("kind", flat=True))
-    assert kinds == ["received", "routed", "returned", "routed", "signed"]
+    assert kinds == ["received", "routed", "sms", "returned", "routed", "signed", "sms"]
 
 
 # --- duplicates -----------------------------------------------------------------------------

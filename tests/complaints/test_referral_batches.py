@@ -52,6 +52,8 @@ def _summary(city: City) -> dict[str, Any]:
     pk_ref = dict(Complaint.objects.values_list("pk", "external_id"))
 
     def named(text: str) -> str:
+        # The SMS shows the number as people read it (two groups of five).
+        text = re.sub(r"([0-9A-Z]{5})-([0-9A-Z]{5})", r"\1\2", text)
         text = re.sub(r"[0-9A-Z]{10}", lambda m: ref.get(m.group(0), m.group(0)), text)
         return re.sub(r"incoming:(\d+):", lambda m: f"incoming:{pk_ref[int(m.group(1))]}:", text)
 

@@ -34,6 +34,7 @@ from complaints.cases.services.core import (
     complaints_follow,
     refresh_case_totals,
 )
+from complaints.integration import sms
 from complaints.models import (
     Case,
     CaseState,
@@ -41,6 +42,7 @@ from complaints.models import (
     EntryKind,
     Outcome,
 )
+from complaints.timeline import texts_send
 from complaints.tracking import format_tracking_no
 
 
@@ -178,6 +180,10 @@ def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
             _close_clock(case, kind, at=now)
         _entry(case, EntryKind.CLOSE, user, note.strip(), data={"outcome": outcome})
         _tell_complainants(case, _("已办结：%(o)s") % {"o": case.get_outcome_display()})
+        # Keyed by the closure (reopened_count): a second close of the same closure is refused
+        # by the transition anyway; a case reopened and closed again tells its new result.
+        outcome = case.get_outcome_display()
+        texts_send([sms.closed(c, outcome, case.reopened_count) for c in case.complaints.all()])
     return case
 
 

@@ -27,6 +27,7 @@ from complaints.cases.services.core import (
     refresh_case_totals,
     suggest_class,
 )
+from complaints.integration import sms
 from complaints.models import (
     Case,
     CaseEntry,
@@ -36,6 +37,7 @@ from complaints.models import (
     Payer,
 )
 from complaints.models.complaint import MAX_AMOUNT
+from complaints.timeline import texts_send
 
 # The clock of an emergency-fund advance: the employer repays the fund.
 FUND_REPAYMENT = "payment.fund_repayment"
@@ -123,6 +125,8 @@ def case_record_payment(
         _close_clock(case, ORDER)  # paid: the order to pay is answered
         refresh_case_totals(case)
         _tell_complainants(case, _("已追回工资 %(a)s 元") % {"a": _yuan(amount)})
+        # Keyed by the payment: saving the same installment again texts nobody twice.
+        texts_send([sms.paid(c, payment.pk) for c in case.complaints.all()])
     return payment
 
 
