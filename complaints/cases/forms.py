@@ -86,8 +86,14 @@ class PaymentForm(StyledForm):
     )
     amount = forms.DecimalField(label=_("金额（元）"), max_digits=12, decimal_places=2)
     workers_paid = forms.IntegerField(label=_("支付人数"), min_value=0)
-    payer = forms.ChoiceField(label=_("支付方"), choices=Payer.choices, initial=Payer.EMPLOYER)
+    # Not required: a form (or a script) that names no payer records the employer's payment.
+    payer = forms.ChoiceField(
+        label=_("支付方"), choices=Payer.choices, initial=Payer.EMPLOYER, required=False
+    )
     note = forms.CharField(label=_("说明"), required=False, max_length=300)
+
+    def clean_payer(self) -> str:
+        return self.cleaned_data.get("payer") or Payer.EMPLOYER
 
 
 class FundRepaymentForm(StyledForm):

@@ -136,26 +136,26 @@ def test_page_and_api_record_the_payer_and_the_repayment(signed: Signed) -> None
     assert r.status_code == 302
     api = APIClient()
     api.force_authenticate(signed.housing_a)
-    r = api.post(
+    a = api.post(
         f"/api/v1/cases/{case.pk}/fund-repayments/",
         {"payment": advance.pk, "amount": "2000.00", "repaid_on": today},
         format="json",
     )
-    assert r.status_code == 200, r.content
+    assert a.status_code == 200, a.content
     advance.refresh_from_db()
     assert advance.fund_repaid == Decimal("3000.00") and _clock(advance).state == "met"  # type: ignore[union-attr]
-    r = api.post(
+    a = api.post(
         f"/api/v1/cases/{case.pk}/fund-repayments/",
         {"payment": advance.pk, "amount": "1.00", "repaid_on": today},
         format="json",
     )
-    assert r.status_code == 422 and "周转金" in r.content.decode()
-    r = api.post(
+    assert a.status_code == 422 and "周转金" in a.content.decode()
+    a = api.post(
         f"/api/v1/cases/{case.pk}/payments/",
         {"paid_on": today, "amount": "10.00", "workers_paid": 1, "payer": "neighbour"},
         format="json",
     )
-    assert r.status_code == 400 and "payer" in r.content.decode()
+    assert a.status_code == 400 and "payer" in a.content.decode()
 
 
 @pytest.mark.parametrize("live", [True, False])

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0017_list_indexes'),
+        ('complaints', '0019_duplicate_indexes'),
     ]
 
     operations = [
