@@ -27,7 +27,13 @@ from arrears.scoping import get_for_user_or_404
 from arrears.sorting import sort_queryset
 from arrears.spreadsheets import csv_response
 from projects import importer, permissions, selectors, services
-from projects.forms import CampaignForm, ListingAddForm, ListingRemoveForm, error_texts
+from projects.forms import (
+    CampaignForm,
+    ListingAddForm,
+    ListingRemoveForm,
+    WageRecordForm,
+    error_texts,
+)
 from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning, WarningState
 
 # The project list's sortable columns (?sort=code, ?sort=-name, …).
@@ -157,7 +163,15 @@ def project_import(request: HttpRequest) -> HttpResponse:
             if report.ok:
                 messages.success(request, _("已导入 %(n)s 个项目") % {"n": report.created})
                 return redirect("project-import")
-    return render(request, "projects/import.html", {"report": report, "columns": importer.COLUMNS})
+    return render(
+        request,
+        "projects/import.html",
+        {
+            "report": report,
+            "columns": importer.COLUMNS,
+            "headers": importer.template_header(importer.COLUMNS),
+        },
+    )
 
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -301,6 +315,29 @@ def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def wage_record_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enter (or correct) one month of a project's wage roll by hand: the form checks types,
+    services.wage_record_save (which the bank import calls too) checks the rules and saves."""
+    user = request_user(request, staff=True)
+    project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
+    if not permissions.can_inspect(user):
+        messages.error(request, _("只有监察员和主管部门可以登记工资支付记录"))
+        return redirect("project-page", pk=project.pk)
+    form = WageRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.wage_record_save(project=project, source="entered", **form.cleaned_data)
+        except ValidationError as exc:
+            for field_name, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field_name if field_name in form.fields else None, error)
+        else:
+            messages.success(request, _("已保存月度工资支付记录"))
+            return redirect("project-page", pk=project.pk)
+    return render(request, "projects/wage_record_form.html", {"project": project, "form": form})
+
+
+@login_required
 def wage_records_import(request: HttpRequest) -> HttpResponse:
     """Upload a bank's monthly wage-payment file; nothing is saved unless every row is right."""
     user = request_user(request, staff=True)
@@ -322,8 +359,21 @@ def wage_records_import(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "projects/import.html",
-        {"report": report, "columns": importer.WAGE_COLUMNS, "wage_records": True},
+        {
+            "report": report,
+            "columns": importer.WAGE_COLUMNS,
+            "headers": importer.template_header(importer.WAGE_COLUMNS),
+            "wage_records": True,
+        },
     )
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """An empty import file with the Chinese headers (kind: projects or wage-records)."""
+    request_user(request, staff=True)
+    columns = importer.WAGE_COLUMNS if kind == "wage-records" else importer.COLUMNS
+    return csv_response([importer.template_header(columns)], f"{kind}-template.csv")
 
 
 # --- Employers ------------------------------------------------------------------------------
