@@ -101,11 +101,22 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def warning_queue(request: HttpRequest) -> HttpResponse:
     """Open warnings to dispose of, or (state=resolved) disposed ones with their cases."""
+    user = request_user(request, staff=True)
     state = request.GET.get("state", WarningState.OPEN)
     if state not in WarningState.values:
         state = WarningState.OPEN
+    # ?employer=<pk>: that employer's warnings across its projects (an employer outside the
+    # user's scope is a 404, as its page is).
+    employer_pk = request.GET.get("employer", "")
+    employer = (
+        selectors.employer_detail(user=user, pk=int(employer_pk)) if employer_pk.isdigit() else None
+    )
     page = offset_page(
-        request, selectors.warning_queue(user=request_user(request, staff=True), state=state), 50
+        request,
+        selectors.warning_queue(
+            user=user, state=state, employer_id=employer.pk if employer else None
+        ),
+        50,
     )
     return render(
         request,
@@ -114,7 +125,8 @@ def warning_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "dispositions": services.DISPOSITIONS,
             "state": state,
-            "can_dispose": permissions.can_dispose_warning(request_user(request, staff=True)),
+            "employer": employer,
+            "can_dispose": permissions.can_dispose_warning(user),
         },
     )
 
@@ -413,6 +425,7 @@ def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
             "employer": employer,
             "parties": selectors.employer_parties(employer=employer, user=user),
             "complaints": selectors.employer_complaints(employer=employer, user=user)[:50],
+            "warnings": selectors.employer_warnings(employer=employer, user=user)[:50],
             "listings": listings,
             "current_kinds": {x.kind for x in listings if x.is_current},
             "can_manage": manage,
