@@ -4,6 +4,7 @@ checks the rules."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
@@ -72,3 +73,15 @@ class WageRecordForm(StyledForm):
             return datetime.date.fromisoformat(value[:7] + "-01")
         except ValueError:
             raise forms.ValidationError(_("月份应为 YYYY-MM")) from None
+
+
+class WarningCaseForm(StyledForm):
+    """A new case from a warning: the figures start from services.warning_case_defaults."""
+
+    workers_owed = forms.IntegerField(label=_("涉及人数"), min_value=1)
+    amount_owed = forms.DecimalField(
+        label=_("欠薪金额（元）"), max_digits=12, decimal_places=2, min_value=Decimal("0.01")
+    )
+    note = forms.CharField(
+        label=_("处置说明"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

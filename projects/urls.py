@@ -27,5 +27,6 @@ urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaign-list"),
     path("campaigns/<int:pk>/", views.campaign_page, name="campaign-page"),
     path("warnings/", views.warning_queue, name="warning-queue"),
+    path("warnings/<int:pk>/new-case/", views.warning_new_case, name="warning-new-case"),
     path("warnings/<int:pk>/dispose/", views.warning_dispose, name="warning-dispose"),
 ]

@@ -32,6 +32,7 @@ from projects.forms import (
     ListingAddForm,
     ListingRemoveForm,
     WageRecordForm,
+    WarningCaseForm,
     error_texts,
 )
 from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning, WarningState
@@ -128,6 +129,42 @@ def warning_queue(request: HttpRequest) -> HttpResponse:
             "employer": employer,
             "can_dispose": permissions.can_dispose_warning(user),
         },
+    )
+
+
+@login_required
+def warning_new_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a new case from a warning, prefilled with its project's liable employer and the
+    latest month's unpaid figures; the case service numbers and clocks it."""
+    user = request_user(request, staff=True)
+    warning = get_for_user_or_404(
+        Warning.objects.select_related("project", "county", "department"), user, pk=pk
+    )
+    if not permissions.can_dispose_warning(user):
+        raise PermissionDenied(_("您不能处置预警"))
+    defaults = services.warning_case_defaults(warning=warning)
+    form = WarningCaseForm(
+        request.POST or None,
+        initial={"workers_owed": defaults["workers_owed"], "amount_owed": defaults["amount_owed"]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.warning_open_case(warning=warning, user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            for text in exc.messages:
+                form.add_error(None, text)
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect("warning-queue")
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已转为案件 %(n)s") % {"n": case.number})
+            return redirect("case-page", pk=case.pk)
+    return render(
+        request,
+        "projects/warning_case_form.html",
+        {"warning": warning, "form": form, "employer": defaults["employer"]},
     )
 
 
