@@ -418,7 +418,7 @@ def wage_records_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+def import_template(request: HttpRequest, kind: str) -> StreamingHttpResponse:
     """An empty import file with the Chinese headers (kind: projects or wage-records)."""
     request_user(request, staff=True)
     columns = importer.WAGE_COLUMNS if kind == "wage-records" else importer.COLUMNS

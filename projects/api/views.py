@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -400,10 +401,15 @@ class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
         return Response(WageRecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_field({"type": "integer"})
+class _IdFilter(django_filters.NumberFilter):
+    pass
+
+
 class WarningFilter(django_filters.FilterSet):
     # An employer's warnings across every project it is a party to (a warning has no employer
     # of its own); scoping is still the viewset's for_user.
-    employer = django_filters.NumberFilter(method="of_employer", label=gettext_lazy("用人单位"))
+    employer = _IdFilter(method="of_employer", label=gettext_lazy("用人单位"))
 
     class Meta:
         model = Warning
