@@ -3,6 +3,9 @@ checks the rules."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,3 +48,40 @@ class CampaignForm(StyledForm):
     starts_on = forms.DateField(label=_("开始日期"), widget=DATE)
     ends_on = forms.DateField(label=_("结束日期"), widget=DATE)
     scope_note = forms.CharField(label=_("范围"), max_length=300, required=False)
+
+
+class WageRecordForm(StyledForm):
+    """One month of a project's wage roll typed in; the same figures a bank's file row carries,
+    saved by the same service (projects.services.wage_record_save) the import calls."""
+
+    month = forms.CharField(
+        label=_("月份"),
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+    )
+    labour_cost_paid_in = forms.DecimalField(
+        label=_("拨付人工费用（元）"), max_digits=15, decimal_places=2, min_value=0
+    )
+    workers_on_roll = forms.IntegerField(label=_("考勤人数"), min_value=0)
+    workers_paid = forms.IntegerField(label=_("发放人数"), min_value=0)
+    amount_paid = forms.DecimalField(
+        label=_("银行代发金额（元）"), max_digits=15, decimal_places=2, min_value=0
+    )
+
+    def clean_month(self) -> datetime.date:
+        value = self.cleaned_data["month"].strip()
+        try:
+            return datetime.date.fromisoformat(value[:7] + "-01")
+        except ValueError:
+            raise forms.ValidationError(_("月份应为 YYYY-MM")) from None
+
+
+class WarningCaseForm(StyledForm):
+    """A new case from a warning: the figures start from services.warning_case_defaults."""
+
+    workers_owed = forms.IntegerField(label=_("涉及人数"), min_value=1)
+    amount_owed = forms.DecimalField(
+        label=_("欠薪金额（元）"), max_digits=12, decimal_places=2, min_value=Decimal("0.01")
+    )
+    note = forms.CharField(
+        label=_("处置说明"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

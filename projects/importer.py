@@ -38,6 +38,40 @@ COLUMNS = [
 ]
 MAX_ROWS = 20000
 
+WAGE_COLUMNS = [
+    "project_code",
+    "month",
+    "labour_cost_paid_in",
+    "workers_on_roll",
+    "workers_paid",
+    "amount_paid",
+]
+
+# The Chinese header of each column, as the templates carry them. Not translated: a file's
+# header is data, and the same file must import whatever language the uploader's page is in.
+HEADER_NAMES = {
+    "code": "项目编号",
+    "name": "项目名称",
+    "county_code": "县（区）代码",
+    "industry_code": "行业代码",
+    "address": "项目地址",
+    "investment_type": "投资类型",
+    "contract_value": "合同价款",
+    "labour_cost_share": "人工费用占比",
+    "start_date": "开工日期",
+    "planned_completion": "计划竣工日期",
+    "status": "项目状态",
+    "project_code": "项目编号",
+    "month": "月份",
+    "labour_cost_paid_in": "拨付人工费用（元）",
+    "workers_on_roll": "考勤人数",
+    "workers_paid": "发放人数",
+    "amount_paid": "银行代发金额（元）",
+}
+# Chinese header → internal column. "项目编号" names `code` in the project file and
+# `project_code` in the wage file; _read maps it to whichever the file's columns expect.
+CHINESE_HEADERS = {v: k for k, v in HEADER_NAMES.items() if k != "project_code"}
+
 
 @dataclass
 class ImportReport:
@@ -53,7 +87,7 @@ def _rows(name: str, content: bytes) -> Iterator[dict[str, str]]:
     if name.lower().endswith(".xlsx"):
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
         rows = sheet.iter_rows(values_only=True)
-        header = [str(h or "").strip() for h in next(rows, ())]
+        header = [_field(str(h or "")) for h in next(rows, ())]
         for values in rows:
             yield {
                 h: ""
@@ -62,10 +96,27 @@ def _rows(name: str, content: bytes) -> Iterator[dict[str, str]]:
                 for h, v in zip(header, values, strict=False)
             }
         return
-    text = content.decode("utf-8-sig")  # Excel writes a BOM into UTF-8 CSV
-    for row in csv.DictReader(io.StringIO(text)):
+    for row in csv.DictReader(io.StringIO(decode(content))):
         # Text this application exported carries an apostrophe before a formula-like start.
-        yield {k.strip(): restore((v or "").strip()) for k, v in row.items() if k}
+        yield {_field(k): restore((v or "").strip()) for k, v in row.items() if k}
+
+
+def decode(content: bytes) -> str:
+    """A CSV file's text. UTF-8 (with the BOM Excel's "CSV UTF-8" writes, or without) first;
+    anything else is taken as GB18030, what Excel in China saves as plain "CSV" (a superset of
+    GBK and GB2312, so those files read too). GB18030 decodes nearly any bytes, so UTF-8 must be
+    tried first or UTF-8 files would come out garbled."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("gb18030")
+
+
+def _field(header: str) -> str:
+    """The internal column a header names: the Chinese header of the template, or the internal
+    name itself (older files and this application's exports use those)."""
+    header = header.strip()
+    return CHINESE_HEADERS.get(header, header)
 
 
 def _date(value: str) -> datetime.date | None:
@@ -86,8 +137,16 @@ def _read(
     except (UnicodeDecodeError, csv.Error, ValueError, KeyError, OSError) as exc:
         report.errors.append((0, _("无法读取文件：%(e)s") % {"e": exc}))
         return None
+    if "project_code" in columns:
+        rows = [{("project_code" if k == "code" else k): v for k, v in r.items()} for r in rows]
     if not rows or columns[0] not in rows[0]:
-        report.errors.append((1, _("表头应为：%(c)s") % {"c": ",".join(columns)}))
+        report.errors.append(
+            (
+                1,
+                _("表头应为：%(z)s（或 %(c)s）")
+                % {"z": ",".join(HEADER_NAMES[c] for c in columns), "c": ",".join(columns)},
+            )
+        )
         return None
     return rows
 
@@ -194,6 +253,15 @@ def _project_values(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     return values, problems
 
 
+def template_header(columns: list[str]) -> list[str]:
+    """The header row of an empty file to fill in: the Chinese names. It is downloaded through
+    arrears.spreadsheets.csv_response, i.e. UTF-8 with a BOM: the BOM is what makes Excel
+    (Chinese Windows included) open UTF-8 as UTF-8 rather than as GBK, UTF-8 keeps every
+    character (GBK lacks some rare ones in names), and the import reads the file back whether
+    Excel re-saves it as "CSV UTF-8" or as plain (GB18030) "CSV"."""
+    return [HEADER_NAMES[c] for c in columns]
+
+
 def export_rows(projects: Any) -> Iterator[list[str]]:
     yield COLUMNS
     for p in stream(projects.select_related("county", "industry"), chunk_size=2000):
@@ -210,16 +278,6 @@ def export_rows(projects: Any) -> Iterator[list[str]]:
             p.planned_completion.isoformat() if p.planned_completion else "",
             p.status,
         ]
-
-
-WAGE_COLUMNS = [
-    "project_code",
-    "month",
-    "labour_cost_paid_in",
-    "workers_on_roll",
-    "workers_paid",
-    "amount_paid",
-]
 
 
 def wage_records_import(

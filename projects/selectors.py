@@ -51,14 +51,43 @@ def with_case_visibility(qs: QuerySet[Warning], user: User) -> QuerySet[Warning]
     return qs.annotate(case_visible=Exists(visible))
 
 
-def warning_queue(*, user: User, state: str = WarningState.OPEN) -> QuerySet[Warning]:
-    """A department's warnings: open ones to act on, or disposed ones (with their case)."""
+def of_employer(qs: QuerySet[Warning], employer_id: int) -> QuerySet[Warning]:
+    """The warnings on any project the employer is a party to (in any role). A warning belongs
+    to a project, not an employer, so a contractor's trouble across its sites shows only by
+    going through the parties; Exists keeps an employer with two roles on a project from
+    listing its warnings twice."""
+    parties = ProjectParty.objects.filter(
+        project_id=OuterRef("project_id"), employer_id=employer_id
+    )
+    return qs.filter(Exists(parties))
+
+
+def warning_queue(
+    *, user: User, state: str = WarningState.OPEN, employer_id: int | None = None
+) -> QuerySet[Warning]:
+    """A department's warnings: open ones to act on, or disposed ones (with their case);
+    with `employer_id`, only those on that employer's projects."""
     qs = with_case_visibility(
         for_user(Warning.objects.select_related("project", "department", "case"), user), user
     )
+    if employer_id is not None:
+        qs = of_employer(qs, employer_id)
     if state == WarningState.RESOLVED:
         return qs.filter(state=WarningState.RESOLVED).order_by("-resolved_at", "-pk")
     return qs.filter(state=WarningState.OPEN)
+
+
+def employer_warnings(*, employer: Employer, user: User) -> QuerySet[Warning]:
+    """Every warning (open first, newest first) on the employer's projects that the user may
+    see: for_user scopes them, so an employer working in two counties shows each county's
+    officer only their own county's warnings."""
+    qs = of_employer(
+        with_case_visibility(
+            for_user(Warning.objects.select_related("project", "case"), user), user
+        ),
+        employer.pk,
+    )
+    return qs.order_by("-state", "-opened_at", "-pk")
 
 
 # --- Employers ------------------------------------------------------------------------------

@@ -27,7 +27,14 @@ from arrears.scoping import get_for_user_or_404
 from arrears.sorting import sort_queryset
 from arrears.spreadsheets import csv_response
 from projects import importer, permissions, selectors, services
-from projects.forms import CampaignForm, ListingAddForm, ListingRemoveForm, error_texts
+from projects.forms import (
+    CampaignForm,
+    ListingAddForm,
+    ListingRemoveForm,
+    WageRecordForm,
+    WarningCaseForm,
+    error_texts,
+)
 from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning, WarningState
 
 # The project list's sortable columns (?sort=code, ?sort=-name, …).
@@ -95,11 +102,22 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def warning_queue(request: HttpRequest) -> HttpResponse:
     """Open warnings to dispose of, or (state=resolved) disposed ones with their cases."""
+    user = request_user(request, staff=True)
     state = request.GET.get("state", WarningState.OPEN)
     if state not in WarningState.values:
         state = WarningState.OPEN
+    # ?employer=<pk>: that employer's warnings across its projects (an employer outside the
+    # user's scope is a 404, as its page is).
+    employer_pk = request.GET.get("employer", "")
+    employer = (
+        selectors.employer_detail(user=user, pk=int(employer_pk)) if employer_pk.isdigit() else None
+    )
     page = offset_page(
-        request, selectors.warning_queue(user=request_user(request, staff=True), state=state), 50
+        request,
+        selectors.warning_queue(
+            user=user, state=state, employer_id=employer.pk if employer else None
+        ),
+        50,
     )
     return render(
         request,
@@ -108,8 +126,45 @@ def warning_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "dispositions": services.DISPOSITIONS,
             "state": state,
-            "can_dispose": permissions.can_dispose_warning(request_user(request, staff=True)),
+            "employer": employer,
+            "can_dispose": permissions.can_dispose_warning(user),
         },
+    )
+
+
+@login_required
+def warning_new_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a new case from a warning, prefilled with its project's liable employer and the
+    latest month's unpaid figures; the case service numbers and clocks it."""
+    user = request_user(request, staff=True)
+    warning = get_for_user_or_404(
+        Warning.objects.select_related("project", "county", "department"), user, pk=pk
+    )
+    if not permissions.can_dispose_warning(user):
+        raise PermissionDenied(_("您不能处置预警"))
+    defaults = services.warning_case_defaults(warning=warning)
+    form = WarningCaseForm(
+        request.POST or None,
+        initial={"workers_owed": defaults["workers_owed"], "amount_owed": defaults["amount_owed"]},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.warning_open_case(warning=warning, user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            for text in exc.messages:
+                form.add_error(None, text)
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect("warning-queue")
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已转为案件 %(n)s") % {"n": case.number})
+            return redirect("case-page", pk=case.pk)
+    return render(
+        request,
+        "projects/warning_case_form.html",
+        {"warning": warning, "form": form, "employer": defaults["employer"]},
     )
 
 
@@ -157,7 +212,15 @@ def project_import(request: HttpRequest) -> HttpResponse:
             if report.ok:
                 messages.success(request, _("已导入 %(n)s 个项目") % {"n": report.created})
                 return redirect("project-import")
-    return render(request, "projects/import.html", {"report": report, "columns": importer.COLUMNS})
+    return render(
+        request,
+        "projects/import.html",
+        {
+            "report": report,
+            "columns": importer.COLUMNS,
+            "headers": importer.template_header(importer.COLUMNS),
+        },
+    )
 
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -301,6 +364,29 @@ def checklist_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def wage_record_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enter (or correct) one month of a project's wage roll by hand: the form checks types,
+    services.wage_record_save (which the bank import calls too) checks the rules and saves."""
+    user = request_user(request, staff=True)
+    project = get_for_user_or_404(selectors.project_list(user=user), user, pk=pk)
+    if not permissions.can_inspect(user):
+        messages.error(request, _("只有监察员和主管部门可以登记工资支付记录"))
+        return redirect("project-page", pk=project.pk)
+    form = WageRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.wage_record_save(project=project, source="entered", **form.cleaned_data)
+        except ValidationError as exc:
+            for field_name, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field_name if field_name in form.fields else None, error)
+        else:
+            messages.success(request, _("已保存月度工资支付记录"))
+            return redirect("project-page", pk=project.pk)
+    return render(request, "projects/wage_record_form.html", {"project": project, "form": form})
+
+
+@login_required
 def wage_records_import(request: HttpRequest) -> HttpResponse:
     """Upload a bank's monthly wage-payment file; nothing is saved unless every row is right."""
     user = request_user(request, staff=True)
@@ -322,8 +408,21 @@ def wage_records_import(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "projects/import.html",
-        {"report": report, "columns": importer.WAGE_COLUMNS, "wage_records": True},
+        {
+            "report": report,
+            "columns": importer.WAGE_COLUMNS,
+            "headers": importer.template_header(importer.WAGE_COLUMNS),
+            "wage_records": True,
+        },
     )
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> StreamingHttpResponse:
+    """An empty import file with the Chinese headers (kind: projects or wage-records)."""
+    request_user(request, staff=True)
+    columns = importer.WAGE_COLUMNS if kind == "wage-records" else importer.COLUMNS
+    return csv_response([importer.template_header(columns)], f"{kind}-template.csv")
 
 
 # --- Employers ------------------------------------------------------------------------------
@@ -363,6 +462,7 @@ def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
             "employer": employer,
             "parties": selectors.employer_parties(employer=employer, user=user),
             "complaints": selectors.employer_complaints(employer=employer, user=user)[:50],
+            "warnings": selectors.employer_warnings(employer=employer, user=user)[:50],
             "listings": listings,
             "current_kinds": {x.kind for x in listings if x.is_current},
             "can_manage": manage,

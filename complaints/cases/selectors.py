@@ -231,6 +231,7 @@ def case_detail(*, user: User, pk: int) -> Case:
     ).prefetch_related(
         "team",
         "complaints",
+        "warnings__project",  # a case opened from early warnings shows them
         "payments",
         "extensions",
         Prefetch(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import django_filters
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +15,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -399,11 +401,29 @@ class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
         return Response(WageRecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_field({"type": "integer"})
+class _IdFilter(django_filters.NumberFilter):
+    pass
+
+
+class WarningFilter(django_filters.FilterSet):
+    # An employer's warnings across every project it is a party to (a warning has no employer
+    # of its own); scoping is still the viewset's for_user.
+    employer = _IdFilter(method="of_employer", label=gettext_lazy("用人单位"))
+
+    class Meta:
+        model = Warning
+        fields = ["state", "rule", "level"]
+
+    def of_employer(self, qs: Any, name: str, value: Any) -> Any:
+        return selectors.of_employer(qs, int(value))
+
+
 @extend_schema_view(list=extend_schema(summary="待处置的欠薪预警（按数据范围）"))
 class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = WarningSerializer
     queryset = Warning.objects.none()
-    filterset_fields = ["state", "rule", "level"]
+    filterset_class = WarningFilter
 
     def get_queryset(self) -> Any:
         user = request_user(self.request)

@@ -6,7 +6,9 @@ from .compliance import (
     checklist_set,
     conditions,
     wage_record_save,
+    warning_case_defaults,
     warning_dispose,
+    warning_open_case,
     warnings_evaluate,
 )
 from .inspections import (
@@ -41,6 +43,8 @@ __all__ = [
     "rectification_verify",
     "required_deposit",
     "wage_record_save",
+    "warning_case_defaults",
     "warning_dispose",
+    "warning_open_case",
     "warnings_evaluate",
 ]

@@ -19,7 +19,8 @@ from arrears.notifications import Text
 from arrears.scoping import for_user
 from arrears.services import notification_send
 from arrears.streaming import by_pk
-from complaints.models import Case
+from complaints.cases import services as case_services
+from complaints.models import Case, Channel
 from projects.models import (
     CHECKLIST,
     ChecklistItem,
@@ -304,6 +305,76 @@ def _case_for_warning(*, warning: Warning, user: User, case_number: str) -> Any:
         related = bool(case.employer_credit_code) and case.employer_credit_code in set(codes)
     if not related:
         raise ValidationError({"case_number": [_("该案件与预警项目无关")]})
+    return case
+
+
+# The party a case from a warning is against, in order of preference: the general contractor
+# answers for its subcontractors' wages (保障农民工工资支付条例 art. 30).
+_LIABLE_FIRST = ["general_contractor", "labour_subcontractor", "subcontractor", "builder"]
+
+
+def warning_case_defaults(*, warning: Warning) -> dict[str, Any]:
+    """What a case opened from the warning starts with: the project's liable employer, and
+    from the latest month on record the workers not paid (all on the roll when none was) and
+    the labour cost paid in but not paid out. The officer corrects the figures on the form."""
+    parties = sorted(
+        warning.project.parties.select_related("employer"),
+        key=lambda p: (_LIABLE_FIRST.index(p.role) if p.role in _LIABLE_FIRST else 9, p.pk),
+    )
+    employer = parties[0].employer if parties else None
+    record = warning.project.wage_records.order_by("-month").first()
+    workers, amount = 0, Decimal(0)
+    if record is not None:
+        workers = record.workers_on_roll - record.workers_paid or record.workers_on_roll
+        amount = max(record.labour_cost_paid_in - record.amount_paid, Decimal(0))
+    return {
+        "employer": employer,
+        "workers_owed": max(workers, 0),
+        "amount_owed": amount,
+    }
+
+
+def warning_open_case(
+    *, warning: Warning, user: User, workers_owed: int, amount_owed: Decimal, note: str
+) -> Case:
+    """Turn a warning into a NEW case (rather than link one, see warning_dispose): opened by
+    the case service like any other (numbered, clocked, on the timeline) in the warning's county
+    and department, about its project and liable employer; the warning is resolved with the
+    disposition "case" and records it. Who may do it, and where, as for linking a case."""
+    if not can_dispose_warning(user):
+        raise PermissionDenied(_("您不能处置预警"))
+    if not note.strip():
+        raise ValidationError({"note": [_("请填写处置说明")]})
+    if warning.department is None:
+        raise ValidationError({"department": [_("该预警尚无责任部门，无法转为案件")]})
+    defaults = warning_case_defaults(warning=warning)
+    employer = defaults["employer"]
+    if employer is None:
+        raise ValidationError({"employer": [_("该项目未登记参建单位，无法确定被投诉单位")]})
+    with transaction.atomic():
+        if not Warning.objects.filter(pk=warning.pk, state=WarningState.OPEN).exists():
+            raise Conflict(_("该预警已处置"))
+        case = case_services.case_open(
+            user=user,
+            county=warning.county,
+            department=warning.department,
+            employer_name=employer.name,
+            employer_credit_code=employer.credit_code,
+            project=warning.project,
+            industry_id=warning.project.industry_id,
+            workers_owed=workers_owed,
+            amount_owed=amount_owed,
+            # A warning is the task force's own finding, as an inspection's is; the channel
+            # keeps the reports' by-channel counts honest (no complaint came in).
+            channel=Channel.INSPECTION,
+            note=_("由欠薪预警转为案件：%(r)s · %(d)s")
+            % {"r": warning.get_rule_display(), "d": warning.detail},
+        )
+        if not _warning_resolve(
+            warning, disposition="case", note=note.strip(), case=case
+        ):  # resolved meanwhile by the evaluation or another officer: the case goes too
+            raise Conflict(_("该预警已处置"))
+    warning.refresh_from_db()
     return case
 
 

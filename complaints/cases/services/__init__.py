@@ -38,6 +38,7 @@ from complaints.cases.services.lifecycle import (
     case_days_recompute,
     case_file,
     case_for_complaint,
+    case_open,
     case_refuse,
     case_reopen,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "case_feedback",
     "case_file",
     "case_for_complaint",
+    "case_open",
     "case_record",
     "case_record_payment",
     "case_refer_arbitration",

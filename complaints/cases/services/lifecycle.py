@@ -4,6 +4,8 @@ or refused, filed, closed with an outcome, reopened; the working days a closed c
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -66,7 +68,7 @@ def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
     )
     created = case is None
     if case is None:
-        case = Case.objects.create(
+        case = _case_create(
             county=complaint.county,
             department=complaint.department,
             owner=user,
@@ -79,25 +81,83 @@ def case_for_complaint(*, complaint: Complaint, user: User) -> Case:
             workers_owed=complaint.workers_owed,
             amount_owed=complaint.amount_owed,
         )
-        case.number = f"AJ{timezone.localdate():%Y}{case.pk:07d}"
-        case.save(update_fields=["number"])
     # The complaint, and any merged into it before it was signed, are handled in this case.
     Complaint.objects.filter(Q(pk=complaint.pk) | Q(merged_into=complaint)).update(case=case)
     refresh_case_totals(case)
     complaints_follow(case)  # joining a case already accepted or filed: its status, not 已签收
     if created:
-        received = timezone.localdate(complaint.received_at)
-        for kind, days in (
-            (ACCEPT, config.get("case.accept_days", city=case.county.city_id)),
-            (RESPOND, config.get("case.respond_days", city=case.county.city_id)),
-        ):
-            _open_clock(case, kind, started_on=received, working_days=days, owner=user)
+        _start_clocks(case, received=timezone.localdate(complaint.received_at), owner=user)
     _entry(
         case,
         EntryKind.NOTE,
         user,
         _("并入投诉 %(t)s") % {"t": format_tracking_no(complaint.tracking_no)},
     )
+    return case
+
+
+def _case_create(**fields: Any) -> Case:
+    """A new case, numbered AJ<year><pk>; its clocks are `_start_clocks`'."""
+    case = Case.objects.create(**fields)
+    case.number = f"AJ{timezone.localdate():%Y}{case.pk:07d}"
+    case.save(update_fields=["number"])
+    return case
+
+
+def _start_clocks(case: Case, *, received: datetime.date, owner: User) -> None:
+    """A new case's clocks, from the day what it is about was received: to accept it, and to
+    respond, in the city's configured working days."""
+    for kind, days in (
+        (ACCEPT, config.get("case.accept_days", city=case.county.city_id)),
+        (RESPOND, config.get("case.respond_days", city=case.county.city_id)),
+    ):
+        _open_clock(case, kind, started_on=received, working_days=days, owner=owner)
+
+
+def case_open(
+    *,
+    user: User,
+    county: Any,
+    department: Any,
+    employer_name: str,
+    workers_owed: int,
+    amount_owed: Decimal,
+    channel: str,
+    note: str,
+    employer_credit_code: str = "",
+    project: Any = None,
+    industry_id: int | None = None,
+) -> Case:
+    """Open a case that no complaint brought (an early warning turned into one, see
+    projects.services.warning_open_case): numbered and clocked exactly as a case opened by a
+    signed complaint, owned by the user, in the unit given (which must be in their scope).
+    `note` is the timeline's first entry, saying where the case came from."""
+    errors: dict[str, list[str]] = {}
+    if not employer_name.strip():
+        errors["employer_name"] = [_("请填写被投诉单位")]
+    if workers_owed < 1:
+        errors["workers_owed"] = [_("涉及人数至少为1")]
+    if amount_owed <= 0:
+        errors["amount_owed"] = [_("欠薪金额应大于0")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        case = _case_create(
+            county=county,
+            department=department,
+            owner=user,
+            employer_name=employer_name.strip(),
+            employer_credit_code=employer_credit_code,
+            project=project,
+            project_name=project.name if project is not None else "",
+            channel=channel,
+            industry_id=industry_id,
+            workers_owed=workers_owed,
+            amount_owed=amount_owed,
+        )
+        _check_scope(case, user)
+        _start_clocks(case, received=timezone.localdate(), owner=user)
+        _entry(case, EntryKind.NOTE, user, note)
     return case
 
 
