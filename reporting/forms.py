@@ -12,7 +12,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from arrears.forms import StyledForm
+from arrears.forms import QuickSelect, StyledForm
 from arrears.models import City, County, Department, Industry
 from arrears.scoping import for_user
 from complaints.models import Channel
@@ -56,12 +56,15 @@ class ReportFilterForm(StyledForm):
     end = forms.CharField(
         label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    city = forms.ModelChoiceField(label=_("地级市"), queryset=City.objects.none(), required=False)
+    # QuickSelect: a province's lists are long (82 counties, 644 departments at 10 cities).
+    city = forms.ModelChoiceField(
+        label=_("地级市"), queryset=City.objects.none(), required=False, widget=QuickSelect
+    )
     county = forms.ModelChoiceField(
-        label=_("县（区）"), queryset=County.objects.none(), required=False
+        label=_("县（区）"), queryset=County.objects.none(), required=False, widget=QuickSelect
     )
     department = forms.ModelChoiceField(
-        label=_("部门"), queryset=Department.objects.none(), required=False
+        label=_("部门"), queryset=Department.objects.none(), required=False, widget=QuickSelect
     )
     industry = forms.ModelChoiceField(
         label=_("行业"), queryset=Industry.objects.order_by("code"), required=False
