@@ -100,6 +100,10 @@ POST_URLS: dict[str, Callable[[InB], str]] = {
     ),
     "cases/<int:pk>/<str:action>/": lambda d: f"/cases/{d.case_b.pk}/accept/",
     "warnings/<int:pk>/dispose/": lambda d: f"/warnings/{d.warning_b.pk}/dispose/",
+    "warnings/<int:pk>/new-case/": lambda d: f"/warnings/{d.warning_b.pk}/new-case/",
+    "projects/<int:pk>/wage-records/new/": (
+        lambda d: f"/projects/{d.project_b.pk}/wage-records/new/"
+    ),
     "projects/<int:pk>/checklist/": lambda d: f"/projects/{d.project_b.pk}/checklist/",
     "projects/<int:pk>/inspections/new/": (
         lambda d: f"/projects/{d.project_b.pk}/inspections/new/"
@@ -129,6 +133,7 @@ for _action in (
     "entries",
     "payments",
     "owed-revision",
+    "fund-repayments",
     "extend",
     "extension-decision",
     "close",
@@ -161,6 +166,8 @@ NOT_SCOPED = {
     # The security administrator's (city-wide by role) reset of a user's two-factor sign-in,
     # 404 for anyone else: tests/arrears/test_two_factor.py.
     "accounts/two-factor/users/<int:pk>/reset/",
+    # The import templates: an empty CSV with the column headers, the same for everyone.
+    "projects/import/<slug:kind>-template.csv",
 }
 
 

@@ -45,6 +45,10 @@ def test_county_a_in_october(october: October) -> None:
         "workers_involved": 15,  # Y 12 + Z 3
         "amount_owed": D("95400.25"),  # 86,400.00 + 9,000.25
         "recovered": D("80000.50"),  # paid 10 Oct 30,000.50; 28 Oct 40,000; 29 Oct 10,000
+        "recovered_employer": D("80000.50"),  # all three by the employer (the default payer)
+        "recovered_general_contractor": D("0.00"),
+        "recovered_construction_unit": D("0.00"),
+        "recovered_emergency_fund": D("0.00"),
         "workers_paid": 17,  # 5 + 6 + 6
         "recovery_rate": D("0.6873"),  # (30,000.50 + 50,000) / (30,000.50 + 86,400)
         "open": 2,  # Z and the pending case
