@@ -137,8 +137,9 @@ def test_a_dashboard_request_sends_no_query_of_its_own_to_the_primary(
     assert response.status_code == 200
     assert response["X-Data-Source"] == "replica"
     assert "（只读副本）" in response.content.decode()
-    # (the figures of complaints from the dashboards' facts, overdue cases live)
-    assert {"reporting_fact", "complaints_case"} <= _tables(standby.captured_queries)
+    # (the figures of complaints and cases from the dashboards' facts, overdue cases too, with
+    # the probes of today's clocks)
+    assert {"reporting_fact", "arrears_deadline"} <= _tables(standby.captured_queries)
     on_primary = _tables(primary.captured_queries)
     assert on_primary <= {"django_session", "arrears_user", "arrears_usersession"}, on_primary
     assert len(primary.captured_queries) <= 3 < len(standby.captured_queries)
