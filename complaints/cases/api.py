@@ -176,7 +176,9 @@ class PaymentIn(serializers.Serializer):
 
 
 class FundRepaymentIn(serializers.Serializer):
-    payment = serializers.IntegerField(help_text="应急周转金垫付的支付记录编号")
+    payment = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="应急周转金垫付的支付记录编号"
+    )
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     repaid_on = serializers.DateField()
     note = serializers.CharField(required=False, default="", allow_blank=True)

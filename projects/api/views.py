@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -403,13 +404,16 @@ class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
 
 @extend_schema_field({"type": "integer"})
 class _IdFilter(django_filters.NumberFilter):
-    pass
+    # An id: a whole number within bigint (NumberFilter's decimal would take "0.5" as 0).
+    field_class = forms.IntegerField
 
 
 class WarningFilter(django_filters.FilterSet):
     # An employer's warnings across every project it is a party to (a warning has no employer
     # of its own); scoping is still the viewset's for_user.
-    employer = _IdFilter(method="of_employer", label=gettext_lazy("用人单位"))
+    employer = _IdFilter(
+        method="of_employer", label=gettext_lazy("用人单位"), min_value=1, max_value=2**63 - 1
+    )
 
     class Meta:
         model = Warning
