@@ -402,7 +402,7 @@ class WageRecordViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets
         return Response(WageRecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_field({"type": "integer"})
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class _IdFilter(django_filters.NumberFilter):
     # An id: a whole number within bigint (NumberFilter's decimal would take "0.5" as 0).
     field_class = forms.IntegerField
