@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arrears import config, deadlines
-from arrears.models import County, Deadline, User
+from arrears.models import Deadline, User
 from complaints.cases.services.core import (
     ORDER,
     _acting_on,
     _check_scope,
+    _city,
     _close_clock,
     _entry,
     _open_or,
@@ -180,10 +181,6 @@ def payment_record_fund_repayment(
             if clock is not None:
                 deadlines.deadline_close(deadline=clock)
     return payment
-
-
-def _city(case: Case) -> int | None:
-    return County.objects.values_list("city_id", flat=True).filter(pk=case.county_id).first()
 
 
 def _check_revision_input(
