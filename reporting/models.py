@@ -62,6 +62,10 @@ COUNT_COLUMNS = [
     # Open cases on the local day their earliest running clock falls (or fell) due: the
     # days before today add up to the cases overdue now (reporting.facts.late_rows).
     "open_due",
+    # Cases whose response clock (case.respond) ended in the period, by the local day it
+    # ended, and those of them answered in time (reporting.facts.respond_rows).
+    "responded",
+    "responded_on_time",
 ]
 # Wages recovered split by who paid (complaints.models.Payer): money, so not a pivot of counts.
 PAYER_COLUMNS = [f"recovered_{v}_fen" for v in Payer.values]
