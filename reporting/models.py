@@ -223,9 +223,7 @@ class AssessmentIndicator(AuditedModel):
     per_unit = models.DecimalField(
         _("每项扣分"), max_digits=6, decimal_places=2, default=0, help_text=_("扣分项每件扣分")
     )
-    cap = models.DecimalField(
-        _("扣分上限"), max_digits=6, decimal_places=2, null=True, blank=True
-    )
+    cap = models.DecimalField(_("扣分上限"), max_digits=6, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("考核指标")
@@ -298,7 +296,10 @@ class AssessmentScore(AuditedModel):
     points and source rows (ids) as a list of dicts."""
 
     result = models.ForeignKey(
-        AssessmentResult, on_delete=models.CASCADE, related_name="scores", verbose_name=_("考核结果")
+        AssessmentResult,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        verbose_name=_("考核结果"),
     )
     # The unit scored: a county (a city's assessment) or a city (the province's).
     county = models.ForeignKey(

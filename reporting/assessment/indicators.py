@@ -190,7 +190,9 @@ def _responses(ctx: Context, units: list[int]) -> Values:
         n=Count("pk", filter=Q(answered=True)),
         met=Count("pk", filter=Q(in_time=True)),
     )
-    return {u: metrics._ratio(found.get(u, {}).get("met"), found.get(u, {}).get("n")) for u in units}
+    return {
+        u: metrics._ratio(found.get(u, {}).get("met"), found.get(u, {}).get("n")) for u in units
+    }
 
 
 register(

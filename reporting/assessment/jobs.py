@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.apps import apps
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, QueryDict
 from django.utils import timezone
@@ -164,9 +164,7 @@ def _rows_sheets(workbook: Workbook, t: Target, a: Assessment, user: User, tick:
             continue
         sheet = workbook.create_sheet(title=str(indicator.label)[:31])
         columns = drill.COLUMNS[indicator.base]
-        sheet.append(
-            exports._header(sheet, [str(_("单位")), *(str(c.label) for c in columns)])
-        )
+        sheet.append(exports._header(sheet, [str(_("单位")), *(str(c.label) for c in columns)]))
         for unit, _item in costly:
             rows = source_rows(t, a, user, unit.id, rule.key)
             for obj in rows.iterator(chunk_size=2000):
@@ -193,8 +191,14 @@ def write_xlsx(out: IO[bytes], t: Target, a: Assessment, user: User, tick: Any) 
         if rule.key in INDICATORS:
             ind = INDICATORS[rule.key]
             notes.append([str(ind.label), str(ind.definition), scoring_text(rule)])
-    notes.append([str(_("等级")), str(_("A级≥%(a)s分，B级≥%(b)s分，其余C级")) % {
-        "a": a.scheme.grade_a_min, "b": a.scheme.grade_b_min}, a.scheme.source])
+    notes.append(
+        [
+            str(_("等级")),
+            str(_("A级≥%(a)s分，B级≥%(b)s分，其余C级"))
+            % {"a": a.scheme.grade_a_min, "b": a.scheme.grade_b_min},
+            a.scheme.source,
+        ]
+    )
     workbook.save(out)
 
 
@@ -208,7 +212,9 @@ def scoring_text(rule: Any) -> str:
     if rule.kind == "clearance":
         return str(_("为0得%(w)s分，否则不得分") % {"w": rule.weight})
     if rule.target is not None:
-        return str(_("满分%(w)s分，达到%(t)s得满分，按比例计分") % {"w": rule.weight, "t": rule.target})
+        return str(
+            _("满分%(w)s分，达到%(t)s得满分，按比例计分") % {"w": rule.weight, "t": rule.target}
+        )
     return str(_("满分%(w)s分，按比例计分") % {"w": rule.weight})
 
 

@@ -270,7 +270,11 @@ def _from_result(user: User, result: AssessmentResult, period: Period, dim: str)
         for r in data["rules"]
     )
     scheme = Scheme(
-        data["year"], data["name"], D(data["grade_a_min"]), D(data["grade_b_min"]), rules,
+        data["year"],
+        data["name"],
+        D(data["grade_a_min"]),
+        D(data["grade_b_min"]),
+        rules,
         data["source"],
     )
     by_key = {r.key: r for r in rules}
@@ -301,8 +305,14 @@ def _from_result(user: User, result: AssessmentResult, period: Period, dim: str)
         for u in units:
             u.rank = None
     return Assessment(
-        period, dim, result.city, scheme, units, result=result,
-        computed_at=result.finalised_at, ranked=ranked,
+        period,
+        dim,
+        result.city,
+        scheme,
+        units,
+        result=result,
+        computed_at=result.finalised_at,
+        ranked=ranked,
     )
 
 

@@ -118,7 +118,9 @@ def assessment_county(request: HttpRequest, code: str) -> HttpResponse:
         {
             "item": item,
             "scoring": jobs.scoring_text(item.rule),
-            "rows_url": reverse("assessment-rows") + "?" + urlencode({**params, "indicator": item.key}),
+            "rows_url": reverse("assessment-rows")
+            + "?"
+            + urlencode({**params, "indicator": item.key}),
         }
         for item in (unit.items if unit else [])
     ]

@@ -39,6 +39,7 @@ from reporting.models import (
     AssessmentScheme,
     AssessmentScore,
 )
+from tests.conftest import TwoCities
 from tests.factories import CountyFactory, DepartmentFactory, UserFactory
 from tests.reporting.conftest import at, case
 
@@ -105,15 +106,35 @@ def small_city(db: Any) -> SmallCity:
     b = CountyFactory.create(code="369903", name="西江区", short_name="西江")
     c = CountyFactory.create(code="369904", name="南山区", short_name="南山")
     depts = {x: DepartmentFactory.create(county=x, kind=DepartmentKind.HRSS) for x in (a, b, c)}
-    owner = {x: UserFactory.create(role=Role.INSPECTOR, county=x, department=depts[x]) for x in depts}
+    owner = {
+        x: UserFactory.create(role=Role.INSPECTOR, county=x, department=depts[x]) for x in depts
+    }
 
     # County A. Accepted in Q3: A1, A2 (closed), A3, A4, A5 (open).
-    a1 = _closed(a, depts[a], owner[a], at(2026, 7, 6), closed_at=at(2026, 7, 20),
-                 closed_on_time=True, working_days_taken=10, amount_owed=D("10000"),
-                 recovered_amount=D("10000"), satisfaction=5)
-    a2 = _closed(a, depts[a], owner[a], at(2026, 8, 3), closed_at=at(2026, 9, 10),
-                 closed_on_time=False, working_days_taken=27, amount_owed=D("20000"),
-                 recovered_amount=D("10000"), satisfaction=3)
+    a1 = _closed(
+        a,
+        depts[a],
+        owner[a],
+        at(2026, 7, 6),
+        closed_at=at(2026, 7, 20),
+        closed_on_time=True,
+        working_days_taken=10,
+        amount_owed=D("10000"),
+        recovered_amount=D("10000"),
+        satisfaction=5,
+    )
+    a2 = _closed(
+        a,
+        depts[a],
+        owner[a],
+        at(2026, 8, 3),
+        closed_at=at(2026, 9, 10),
+        closed_on_time=False,
+        working_days_taken=27,
+        amount_owed=D("20000"),
+        recovered_amount=D("10000"),
+        satisfaction=3,
+    )
     a3 = case(a, depts[a], owner[a], at(2026, 9, 1))
     _clock(a3, "case.close", "open", at(2026, 9, 30, 17, 30))  # overdue now
     a4 = case(a, depts[a], owner[a], at(2026, 9, 15))
@@ -131,16 +152,41 @@ def small_city(db: Any) -> SmallCity:
     for item in CORE:
         ChecklistItem.objects.create(project=pa1, item=item, state="compliant")
     # Warnings raised in Q3: one resolved, one still open; one raised in June (not counted).
-    Warning.objects.create(project=pa1, rule="no_wages_2m", level="red", county=a,
-                           detail="x", opened_at=at(2026, 7, 2), state="resolved",
-                           resolved_at=at(2026, 7, 9), disposition="resolved")
-    Warning.objects.create(project=pa1, rule="fewer_paid", level="yellow", county=a,
-                           detail="x", opened_at=at(2026, 8, 2))
-    Warning.objects.create(project=pa1, rule="below_minimum", level="yellow", county=a,
-                           detail="x", opened_at=at(2026, 6, 2))
+    Warning.objects.create(
+        project=pa1,
+        rule="no_wages_2m",
+        level="red",
+        county=a,
+        detail="x",
+        opened_at=at(2026, 7, 2),
+        state="resolved",
+        resolved_at=at(2026, 7, 9),
+        disposition="resolved",
+    )
+    Warning.objects.create(
+        project=pa1,
+        rule="fewer_paid",
+        level="yellow",
+        county=a,
+        detail="x",
+        opened_at=at(2026, 8, 2),
+    )
+    Warning.objects.create(
+        project=pa1,
+        rule="below_minimum",
+        level="yellow",
+        county=a,
+        detail="x",
+        opened_at=at(2026, 6, 2),
+    )
     # A rectification order issued 1 Sep, still running past its due time: overdue.
-    insp = Inspection.objects.create(project=pa1, inspected_on=dt.date(2026, 9, 1), county=a,
-                                 inspector=owner[a], department=depts[a])
+    insp = Inspection.objects.create(
+        project=pa1,
+        inspected_on=dt.date(2026, 9, 1),
+        county=a,
+        inspector=owner[a],
+        department=depts[a],
+    )
     finding = Finding.objects.create(inspection=insp, item="deposit", description="未存保证金")
     order = RectificationOrder.objects.create(
         finding=finding, working_days=3, issued_on=dt.date(2026, 9, 1)
@@ -148,9 +194,18 @@ def small_city(db: Any) -> SmallCity:
     _clock(order, "rectification", "open", at(2026, 9, 4, 17, 30))
 
     # County B: one case, closed on time, everything recovered, rated 5; a compliant project.
-    b1 = _closed(b, depts[b], owner[b], at(2026, 7, 10), closed_at=at(2026, 7, 30),
-                 closed_on_time=True, working_days_taken=14, amount_owed=D("50000"),
-                 recovered_amount=D("50000"), satisfaction=5)
+    b1 = _closed(
+        b,
+        depts[b],
+        owner[b],
+        at(2026, 7, 10),
+        closed_at=at(2026, 7, 30),
+        closed_on_time=True,
+        working_days_taken=14,
+        amount_owed=D("50000"),
+        recovered_amount=D("50000"),
+        satisfaction=5,
+    )
     _responded(b1, True)
     pb1 = Project.objects.create(code="PB1", name="西江一号", county=b, industry=housing)
     for item in CORE:
@@ -158,23 +213,53 @@ def small_city(db: Any) -> SmallCity:
 
     # County C: C1 closed in Q3 on time (8,000 of 10,000 recovered, not rated); C2 accepted in
     # Q3 and closed on 9 October (after the quarter); C3 accepted in June, open and overdue.
-    c1 = _closed(c, depts[c], owner[c], at(2026, 8, 10), closed_at=at(2026, 9, 18),
-                 closed_on_time=True, working_days_taken=28, amount_owed=D("10000"),
-                 recovered_amount=D("8000"))
-    c2 = _closed(c, depts[c], owner[c], at(2026, 9, 1), closed_at=at(2026, 10, 9),
-                 closed_on_time=False, working_days_taken=24, amount_owed=D("10000"),
-                 recovered_amount=D("0"))
+    c1 = _closed(
+        c,
+        depts[c],
+        owner[c],
+        at(2026, 8, 10),
+        closed_at=at(2026, 9, 18),
+        closed_on_time=True,
+        working_days_taken=28,
+        amount_owed=D("10000"),
+        recovered_amount=D("8000"),
+    )
+    c2 = _closed(
+        c,
+        depts[c],
+        owner[c],
+        at(2026, 9, 1),
+        closed_at=at(2026, 10, 9),
+        closed_on_time=False,
+        working_days_taken=24,
+        amount_owed=D("10000"),
+        recovered_amount=D("0"),
+    )
     _responded(c1, True)
     _responded(c2, False)
     c3 = case(c, depts[c], owner[c], at(2026, 6, 20))
     _clock(c3, "case.close", "open", at(2026, 7, 10, 17, 30))
-    pc1 = Project.objects.create(code="PC1", name="南山一号", county=c, industry=housing,
-                                 status="completed")  # not in construction: no coverage
-    Warning.objects.create(project=pc1, rule="no_wages_2m", level="red", county=c,
-                           detail="x", opened_at=at(2026, 7, 1), state="resolved",
-                           resolved_at=at(2026, 7, 5), disposition="resolved")
-    insp_c = Inspection.objects.create(project=pc1, inspected_on=dt.date(2026, 8, 3), county=c,
-                                   inspector=owner[c], department=depts[c])
+    pc1 = Project.objects.create(
+        code="PC1", name="南山一号", county=c, industry=housing, status="completed"
+    )  # not in construction: no coverage
+    Warning.objects.create(
+        project=pc1,
+        rule="no_wages_2m",
+        level="red",
+        county=c,
+        detail="x",
+        opened_at=at(2026, 7, 1),
+        state="resolved",
+        resolved_at=at(2026, 7, 5),
+        disposition="resolved",
+    )
+    insp_c = Inspection.objects.create(
+        project=pc1,
+        inspected_on=dt.date(2026, 8, 3),
+        county=c,
+        inspector=owner[c],
+        department=depts[c],
+    )
     met = RectificationOrder.objects.create(
         finding=Finding.objects.create(inspection=insp_c, item="deposit", description="x"),
         working_days=3,
@@ -309,7 +394,9 @@ def test_finalised_results_do_not_change_with_the_records(small_city: SmallCity)
         state="closed", closed_at=NOW, outcome="paid_in_full"
     )
     # then: the page shows the saved result, the live figure has moved
-    saved = scoring.assessment(user=small_city.office, period=Q3, dim="county", city=small_city.city)
+    saved = scoring.assessment(
+        user=small_city.office, period=Q3, dim="county", city=small_city.city
+    )
     assert saved.result == result
     assert next(u for u in saved.units if u.name == "东湖区").total == D("47.50")
     live = _compute(small_city.office, small_city.city)
@@ -333,7 +420,8 @@ def test_finalised_results_do_not_change_with_the_records(small_city: SmallCity)
         {"period": Q3.code, "unit": small_city.a.code, "indicator": "overdue"},
     )
     assert rows.status_code == 200
-    assert small_city.a3.number.encode() in rows.content
+    assert small_city.a3.number
+    assert small_city.a3.number in rows.content.decode()
 
 
 def test_only_the_office_finalises_and_only_an_ended_period(small_city: SmallCity) -> None:
@@ -380,7 +468,9 @@ def _pages(small_city: SmallCity) -> None:
     assert _client(small_city.inspector_a).get("/reports/assessment/").status_code == 403
 
 
-def test_the_export_runs_as_a_job(small_city: SmallCity, django_capture_on_commit_callbacks: Any) -> None:
+def test_the_export_runs_as_a_job(
+    small_city: SmallCity, django_capture_on_commit_callbacks: Any
+) -> None:
     capture = django_capture_on_commit_callbacks
     # when: the page's export link (the job runs in the test, at NOW)
     with time_machine.travel(NOW, tick=False), capture(execute=True):
@@ -401,3 +491,20 @@ def test_the_export_runs_as_a_job(small_city: SmallCity, django_capture_on_commi
     overdue = list(sheets["逾期案件"].iter_rows(values_only=True))
     assert [r[0] for r in overdue[1:]].count("东湖区") == 2
     assert arrears_jobs.REGISTRY["reporting.assessment"].replica_reads
+
+
+def test_the_province_scores_its_cities_and_a_city_only_its_own(two_cities: TwoCities) -> None:
+    d = two_cities
+    # the province office: one row per city
+    province = scoring.compute(user=d.province_office, period=Q3, dim="city", city=None, now=NOW)
+    assert [u.name for u in province.units] == [d.city_b.name, d.city_a.name]  # by code
+    page = _client(d.province_office).get(f"/reports/assessment/?period={Q3.code}")
+    assert page.status_code == 200 and d.city_b.name in page.content.decode()
+    # city A's office sees its counties only and cannot reach or finalise city B's
+    office = _client(d.city_office)
+    body = office.get(f"/reports/assessment/?period={Q3.code}").content.decode()
+    assert d.a.name in body and d.b.name not in body
+    assert office.get(f"/reports/assessment/cities/{d.city_b.code}/").status_code == 404
+    post = {"period": Q3.code, "city_code": d.city_b.code}
+    assert office.post("/reports/assessment/finalise/", post).status_code == 404
+    assert not AssessmentResult.objects.exists()
