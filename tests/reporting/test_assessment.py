@@ -14,7 +14,9 @@ import pytest
 import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from arrears import jobs as arrears_jobs
@@ -508,3 +510,22 @@ def test_the_province_scores_its_cities_and_a_city_only_its_own(two_cities: TwoC
     post = {"period": Q3.code, "city_code": d.city_b.code}
     assert office.post("/reports/assessment/finalise/", post).status_code == 404
     assert not AssessmentResult.objects.exists()
+
+
+def test_the_page_takes_a_constant_number_of_queries(small_city: SmallCity) -> None:
+    url = f"/reports/assessment/?period={Q3.code}"
+    office = _client(small_city.office)
+    with time_machine.travel(NOW, tick=False):
+        office.get(url)  # warm caches (content types, configuration)
+        with CaptureQueriesContext(connection) as before:
+            assert office.get(url).status_code == 200
+        # given: two more counties with records of their own
+        for code in ("369905", "369906"):
+            county = CountyFactory.create(code=code, name=f"新区{code}")
+            dept = DepartmentFactory.create(county=county, kind=DepartmentKind.HRSS)
+            owner = UserFactory.create(role=Role.INSPECTOR, county=county, department=dept)
+            _responded(case(county, dept, owner, at(2026, 7, 7)), True)
+        with CaptureQueriesContext(connection) as after:
+            assert office.get(url).status_code == 200
+    assert len(after.captured_queries) == len(before.captured_queries)
+    assert len(before.captured_queries) <= 40
