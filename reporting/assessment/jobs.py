@@ -22,6 +22,7 @@ from arrears.models import City, County, Job, User
 from arrears.permissions import can_view_assessment
 from arrears.scoping import for_user, get_for_user_or_404, scope_of
 from reporting import drill, exports, metrics, periods
+from reporting.assessment import services
 from reporting.assessment.indicators import INDICATORS, Context
 from reporting.assessment.scoring import Assessment, Item, assessment, check_period
 from reporting.selectors import BASES
@@ -230,5 +231,20 @@ def _run(job: Job, progress: jobs.Progress, out: IO[bytes]) -> jobs.Outcome:
     return jobs.Outcome(filename=f"{stem}.xlsx")
 
 
+def _finalise(job: Job, progress: jobs.Progress, out: IO[bytes]) -> jobs.Outcome:
+    params = QueryDict(job.params.get("query", ""))
+    try:
+        t = target(params, job.owner)
+    except Http404 as exc:
+        raise PermissionDenied(_("无权查看该地级市")) from exc
+    result = services.assessment_finalise(user=job.owner, period=t.period, city=t.city)
+    return jobs.Outcome(report={"result": result.pk, "period": result.period})
+
+
 # Reads only, as the page it exports: from the replica when it may serve it.
 jobs.register("reporting.assessment", gettext_lazy("考核结果导出"), _run, replica_reads=True)
+# Finalising reads every unit's source rows (two queries per unit and indicator), which over a
+# large city outlasts a request; it writes, so it reads from the primary.
+jobs.register(
+    "reporting.assessment_finalise", gettext_lazy("考核结果定稿"), _finalise, writes_file=False
+)

@@ -30,17 +30,24 @@ def _check_may_finalise(user: User, city: City | None) -> None:
         raise PermissionDenied(_("无权定稿该市的考核结果"))
 
 
+def check_may_finalise(
+    *, user: User, period: Period, city: City | None, now: dt.datetime | None = None
+) -> None:
+    """PermissionDenied or ValidationError unless `user` may finalise the period now."""
+    _check_may_finalise(user, city)
+    if period.end >= timezone.localdate(now or timezone.now()):
+        raise ValidationError({"period": [_("考核期间结束后才能定稿")]})
+    if AssessmentResult.objects.filter(city=city, period=period.code).exists():
+        raise ValidationError(_("该期间的考核结果已定稿"))
+
+
 def assessment_finalise(
     *, user: User, period: Period, city: City | None, now: dt.datetime | None = None
 ) -> AssessmentResult:
     """Save every unit's values, points, grade, rank and source rows as they are now; the page
     shows the saved result from then on, whatever the records say later."""
-    _check_may_finalise(user, city)
     now = now or timezone.now()
-    if period.end >= timezone.localdate(now):
-        raise ValidationError({"period": [_("考核期间结束后才能定稿")]})
-    if AssessmentResult.objects.filter(city=city, period=period.code).exists():
-        raise ValidationError(_("该期间的考核结果已定稿"))
+    check_may_finalise(user=user, period=period, city=city, now=now)
     dim = "county" if city is not None else "city"
     live = compute(user=user, period=period, dim=dim, city=city, now=now)
     ctx = Context(user=user, period=period, dim=dim, city_id=city.pk if city else None, now=now)

@@ -182,13 +182,22 @@ def assessment_export(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def assessment_finalise(request: HttpRequest) -> HttpResponse:
+    """Finalise an ended period, as a background job (it reads every unit's source rows);
+    who may, and whether the period may be, is checked here first so a refusal is immediate."""
     user = request_user(request, staff=True)
     try:
         t = jobs.target(request.POST, user)
-        services.assessment_finalise(user=user, period=t.period, city=t.city)
+        services.check_may_finalise(user=user, period=t.period, city=t.city)
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
         kept = {k: request.POST[k] for k in ("period", "city_code") if request.POST.get(k)}
         return redirect(reverse("assessment") + "?" + urlencode(kept))
-    messages.success(request, _("考核结果已定稿"))
+    name = t.city.name if t.city else _("全省")
+    job = arrears_jobs.job_start(
+        owner=user,
+        kind="reporting.assessment_finalise",
+        params={"query": urlencode(t.params())},
+        summary=f"{name} · {t.period.label} · {_('考核定稿')}",
+    )
+    messages.info(request, _("正在定稿（任务 %(n)s），完成后将通知你。") % {"n": job.pk})
     return redirect(reverse("assessment") + "?" + urlencode(t.params()))

@@ -529,3 +529,26 @@ def test_the_page_takes_a_constant_number_of_queries(small_city: SmallCity) -> N
             assert office.get(url).status_code == 200
     assert len(after.captured_queries) == len(before.captured_queries)
     assert len(before.captured_queries) <= 40
+
+
+def test_finalising_from_the_page_runs_as_a_job(
+    small_city: SmallCity, django_capture_on_commit_callbacks: Any
+) -> None:
+    office = _client(small_city.office)
+    post = {"period": Q3.code, "city_code": small_city.city.code}
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        response = office.post("/reports/assessment/finalise/", post)
+    assert response.status_code == 302
+    job = Job.objects.get(kind="reporting.assessment_finalise")
+    assert job.state == "done", job.error
+    result = AssessmentResult.objects.get(city=small_city.city, period=Q3.code)
+    assert job.report == {"result": result.pk, "period": "2026-Q3"}
+    assert AssessmentScore.objects.get(result=result, county=small_city.a).total == D("47.50")
+    # a second time is refused at once, without a job
+    with time_machine.travel(NOW, tick=False):
+        again = office.post("/reports/assessment/finalise/", post, follow=True)
+    assert "已定稿" in again.content.decode()
+    assert Job.objects.filter(kind="reporting.assessment_finalise").count() == 1
+    # a county official may not
+    official = _client(small_city.official_a)
+    assert official.post("/reports/assessment/finalise/", post).status_code == 404
