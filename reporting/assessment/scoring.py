@@ -4,7 +4,7 @@ of every unit; live for a period not finalised, read from the saved result for o
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -189,7 +189,6 @@ class Assessment:
     computed_at: dt.datetime | None = None
     # Whether the viewer sees every unit (and so the ranking).
     ranked: bool = True
-    rules: list[Rule] = field(default_factory=list)
 
     def unit(self, unit_id: int) -> UnitScore | None:
         return next((u for u in self.units if u.id == unit_id), None)
@@ -336,6 +335,10 @@ def assessment(
     return compute(user=user, period=period, dim=dim, city=city, now=now)
 
 
-def history(*, city: City | None) -> list[AssessmentResult]:
-    """The periods finalised by the city (None: the province), newest first."""
-    return list(AssessmentResult.objects.filter(city=city).select_related("finalised_by"))
+def history(*, user: User, city: City | None) -> list[AssessmentResult]:
+    """The periods finalised by the city (None: the province) of which the user may see a
+    score, newest first."""
+    visible = for_user(AssessmentScore.objects.all(), user).values("result")
+    return list(
+        AssessmentResult.objects.filter(city=city, pk__in=visible).select_related("finalised_by")
+    )

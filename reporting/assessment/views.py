@@ -80,7 +80,7 @@ def _page(request: HttpRequest, user: User, city: City | None) -> HttpResponse:
         "query": query,
         "period_code": t.period.code,
         "notes": _notes(a),
-        "history": history(city=t.city),
+        "history": history(user=user, city=t.city),
         "may_finalise": a.result is None and _may_finalise(user, t),
     }
     return render(request, "reporting/assessment.html", context)

@@ -417,6 +417,10 @@ def test_finalised_results_do_not_change_with_the_records(small_city: SmallCity)
     # the page says so, lists it in the history, and the rows are the ones counted then
     body = _client(small_city.office).get(f"/reports/assessment/?period={Q3.code}").content
     assert "已定稿".encode() in body
+    # a county official sees their own saved score and the history, nothing of the others
+    mine = _client(small_city.official_a).get(f"/reports/assessment/?period={Q3.code}")
+    text = mine.content.decode()
+    assert "47.50" in text and "assessment-history" in text and "西江区" not in text
     rows = _client(small_city.office).get(
         "/reports/assessment/rows/",
         {"period": Q3.code, "unit": small_city.a.code, "indicator": "overdue"},
