@@ -6,8 +6,8 @@ Where a dashboard already has the figure (closure, on-time and recovery rates, c
 satisfaction, overdue cases and orders) the indicator *is* the dashboard's metric: the same
 raw roll-up (`reporting.selectors.raw_rollup` / `snapshot_rollup`), the same derivation
 (`reporting.metrics`) and the same subset for its rows, so an assessment and a dashboard
-cannot disagree. The few figures no dashboard shows (response on time, warnings of the period
-resolved, the old backlog) are defined here, over the dashboards' own subsets.
+cannot disagree. The few figures no dashboard shows (warnings of the period resolved, the old
+backlog) are defined here, over the dashboards' own subsets.
 
 Another app (or the lead at merge: 通报 received) adds one with `register(Indicator(...))`."""
 
@@ -144,6 +144,7 @@ for _key in (
     "satisfaction",
     "overdue",
     "orders_overdue",
+    "response_rate",
 ):
     register(from_metric(_key))
 
@@ -165,52 +166,6 @@ def _grouped(ctx: Context, base_name: str, qs: QuerySet[Any], **aggregates: Any)
 def _of(ctx: Context, subset: str, unit: int | None = None) -> QuerySet[Any]:
     """A dashboard subset for the whole assessment or one unit."""
     return subset_queryset(subset, user=ctx.user, filters=ctx.filters(unit), now=ctx.now)
-
-
-def _response_clock(*states: str) -> Exists:
-    """For a case queryset: its response clock (首次响应时限) ended in one of `states`."""
-    return Exists(
-        Deadline.objects.filter(
-            content_type=ContentType.objects.get_for_model(Case),
-            object_id=OuterRef("pk"),
-            kind=RESPOND,
-            state__in=states,
-        )
-    )
-
-
-def _responses(ctx: Context, units: list[int]) -> Values:
-    found = _grouped(
-        ctx,
-        "case",
-        _of(ctx, "accepted").annotate(
-            answered=_response_clock(DeadlineState.MET, DeadlineState.MISSED),
-            in_time=_response_clock(DeadlineState.MET),
-        ),
-        n=Count("pk", filter=Q(answered=True)),
-        met=Count("pk", filter=Q(in_time=True)),
-    )
-    return {
-        u: metrics._ratio(found.get(u, {}).get("met"), found.get(u, {}).get("n")) for u in units
-    }
-
-
-register(
-    Indicator(
-        key="response_rate",
-        label=_("按时响应率"),
-        unit=metrics.RATE,
-        definition=_(
-            "期间内受理的案件中，首次响应时限已结束的，在设定工作日内响应（联系投诉人或受理）的比例。"
-        ),
-        values=_responses,
-        rows=lambda ctx, unit: _of(ctx, "accepted", unit).filter(
-            _response_clock(DeadlineState.MISSED)
-        ),
-        base="case",
-        rows_label=_("超时响应的案件"),
-    )
-)
 
 
 def _warnings(ctx: Context, units: list[int]) -> Values:

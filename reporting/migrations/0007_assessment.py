@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('arrears', '0019_deadline_running_start_idx'),
-        ('reporting', '0004_facts_clocks_payers'),
+        ('reporting', '0006_facts_responses'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
