@@ -234,6 +234,7 @@ def months_owed(case: Case) -> int | None:
     lengths = [
         months_between(start, end or timezone.localdate(received))
         for start, end, received in periods
+        if start is not None  # (filtered above; for the type checker)
     ]
     return max(lengths) if lengths else None
 
