@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from arrears import config
 from arrears.models import Role
@@ -307,3 +308,20 @@ def test_config_cache_is_per_process_and_forgotten_on_change(db: Any) -> None:
     assert config.get("warnings.no_wages_months") == 2
     config_set(key="warnings.no_wages_months", value=4)
     assert config.get("warnings.no_wages_months") == 4
+
+
+def test_the_checklist_api_lists_and_accepts_the_checked_items_only(project: Project) -> None:
+    inspector = UserFactory.create(
+        role=Role.INSPECTOR, county=project.county, department=project.department
+    )
+    api = APIClient()
+    api.force_authenticate(inspector)
+    url = f"/api/v1/projects/{project.pk}/checklist/"
+    _without_monitoring_and_contracts()
+    listed = [row["item"] for row in api.get(url).json()]
+    assert "monitoring" not in listed and len(listed) == 6
+    refused = api.post(url, {"item": "monitoring", "state": "compliant"}, format="json")
+    assert (
+        refused.status_code == 422
+    )  # well-formed, refused by the rules (arrears/api/exceptions.py)
+    assert "核查范围" in refused.content.decode()
