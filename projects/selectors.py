@@ -17,8 +17,6 @@ from arrears.models import Deadline, DeadlineState, User
 from arrears.scoping import for_user, scope_filter, scope_of
 from complaints.models import Case, Complaint
 from projects.models import (
-    CHECKLIST,
-    CORE_ITEMS,
     Campaign,
     ChecklistItem,
     Employer,
@@ -33,6 +31,8 @@ from projects.models import (
     RectificationOrder,
     Warning,
     WarningState,
+    checked_items,
+    core_items,
 )
 from projects.models.compliance import TWO_FUNDS_ONE_BOARD
 from projects.models.inspections import RECTIFICATION
@@ -180,17 +180,17 @@ def coverage(
     *, user: User, by: tuple[str, ...] = ("county__code", "county__name")
 ) -> list[dict[str, Any]]:
     """5+3 coverage among projects in construction, per group (county by default; add
-    "industry__code" for county × industry): each item's rate, all five core systems, and
-    两金一牌. An item counts when verified compliant or not applicable. Computed from the
-    checklist in one query, never typed in."""
+    "industry__code" for county × industry): each checked item's rate, all the core systems,
+    and 两金一牌 (the sets are configuration: compliance.items, compliance.core_items). An item
+    counts when verified compliant or not applicable. Computed from the checklist in one
+    query, never typed in."""
     projects = project_list(user=user).filter(status=ProjectStatus.IN_CONSTRUCTION)
-    flags = {f"has_{code}": item_satisfied(code) for code, _label in CHECKLIST}
+    items = checked_items()
+    flags = {f"has_{code}": item_satisfied(code) for code, _label in items}
     annotated = projects.annotate(**flags)
-    core = Q(**{f"has_{code}": True for code in CORE_ITEMS})
+    core = Q(**{f"has_{code}": True for code in core_items()})
     two_funds = Q(**{f"has_{code}": True for code in TWO_FUNDS_ONE_BOARD})
-    counts = {
-        f"n_{code}": Count("pk", filter=Q(**{f"has_{code}": True})) for code, _label in CHECKLIST
-    }
+    counts = {f"n_{code}": Count("pk", filter=Q(**{f"has_{code}": True})) for code, _label in items}
     rows = (
         annotated.values(*by)
         .annotate(
@@ -210,7 +210,7 @@ def coverage(
                 "projects": total,
                 "core_rate": _rate(row["n_core"], total),
                 "two_funds_one_board_rate": _rate(row["n_two_funds"], total),
-                "items": {code: _rate(row[f"n_{code}"], total) for code, _label in CHECKLIST},
+                "items": {code: _rate(row[f"n_{code}"], total) for code, _label in items},
             }
         )
         result.append(entry)

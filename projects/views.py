@@ -35,7 +35,14 @@ from projects.forms import (
     WarningCaseForm,
     error_texts,
 )
-from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning, WarningState
+from projects.models import (
+    ListKind,
+    ProjectStatus,
+    Warning,
+    WarningState,
+    checked_items,
+    core_items,
+)
 
 # The project list's sortable columns (?sort=code, ?sort=-name, …).
 PROJECT_SORTS = {
@@ -68,6 +75,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": ProjectStatus.choices,
             "coverage": selectors.coverage(user=request_user(request, staff=True)),
+            "core_labels": [str(dict(checked_items())[code]) for code in core_items()],
         },
     )
 
@@ -82,7 +90,8 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
         "projects/detail.html",
         {
             "project": project,
-            "checklist": [(code, label, checklist.get(code)) for code, label in CHECKLIST],
+            # The items checked (compliance.items); rows of an item taken out stay unshown.
+            "checklist": [(code, label, checklist.get(code)) for code, label in checked_items()],
             "parties": project.parties.select_related("employer"),
             "records": project.wage_records.all()[:12],
             "warnings": selectors.with_case_visibility(
@@ -296,7 +305,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
         "projects/inspection_form.html",
         {
             "project": project,
-            "items": CHECKLIST,
+            "items": checked_items(),
             "campaigns": campaigns,
             "today": today,
             "rows": range(3),

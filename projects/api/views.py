@@ -40,6 +40,7 @@ from projects.models import (
     MonthlyWageRecord,
     Project,
     Warning,
+    checked_items,
 )
 
 ERRORS = {
@@ -96,7 +97,7 @@ class ChecklistItemSerializer(serializers.Serializer):
 def _checklist_rows(project: Project) -> list[dict[str, Any]]:
     recorded = {c.item: c for c in project.checklist.select_related("verified_by")}
     rows = []
-    for code, label in CHECKLIST:
+    for code, label in checked_items():  # the items checked (compliance.items)
         entry = recorded.get(code)
         facts = {k: str(v) for k, v in (entry.facts if entry else {}).items()}
         if facts.get("account"):

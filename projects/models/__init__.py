@@ -11,6 +11,8 @@ from .compliance import (
     WarningLevel,
     WarningRule,
     WarningState,
+    checked_items,
+    core_items,
 )
 from .inspections import Campaign, Finding, Fine, FineArticle, Inspection, RectificationOrder
 from .registry import (
@@ -48,4 +50,6 @@ __all__ = [
     "WarningLevel",
     "WarningRule",
     "WarningState",
+    "checked_items",
+    "core_items",
 ]

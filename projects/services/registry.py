@@ -146,12 +146,19 @@ def employer_listing_remove(
 # --- Wage deposit ---------------------------------------------------------------------------
 
 
+def _window_text(days: int, text: str) -> str:
+    """The reason with its window: 两年 for the default 730 days, else the days."""
+    span = _("两年") if days == 730 else _("%(d)s天") % {"d": days}
+    return text % {"w": span}
+
+
 def required_deposit(
     *, project: Project, today: datetime.date | None = None
 ) -> tuple[Decimal, str] | None:
     """The wage deposit the general contractor should lodge: contract value × the configured
-    rate, reduced for a clean two-year record and raised for arrears (cases against it in the
-    last two years). None while the contract value or the general contractor is unknown."""
+    rate, reduced for a clean record and raised for arrears (cases against it within
+    `deposit.record_window_days`, two years by default). None while the contract value or the
+    general contractor is unknown."""
     if not project.contract_value:
         return None
     contractor = (
@@ -160,7 +167,9 @@ def required_deposit(
     if contractor is None:
         return None
     today = today or timezone.localdate()
-    since = today - datetime.timedelta(days=730)
+    city = project.county.city_id
+    window = int(config.get("deposit.record_window_days", city=city))
+    since = today - datetime.timedelta(days=window)
     employer = contractor.employer
     arrears = (
         Case.objects.filter(created_at__date__gte=since)
@@ -168,17 +177,16 @@ def required_deposit(
         .exists()
         or Case.objects.filter(created_at__date__gte=since, employer_name=employer.name).exists()
     )
-    city = project.county.city_id
     rate = config.get("deposit.base_rate_percent", city=city) / 100
     if arrears:
         factor, reason = (
             config.get("deposit.arrears_factor", city=city),
-            _("两年内有拖欠记录，提高比例"),
+            _window_text(window, _("%(w)s内有拖欠记录，提高比例")),
         )
     else:
         factor, reason = (
             config.get("deposit.clean_record_factor", city=city),
-            _("两年内无拖欠记录，减免"),
+            _window_text(window, _("%(w)s内无拖欠记录，减免")),
         )
     amount = (project.contract_value * rate * factor).quantize(Decimal("0.01"))
     return amount, reason

@@ -22,7 +22,7 @@ from arrears.scoping import for_user
 from complaints.cases.services import RESPOND
 from complaints.models import OPEN_STATES as CASE_OPEN_STATES
 from complaints.models import Case, Payer
-from projects.models import CORE_ITEMS, ChecklistItem, ItemState, MonthlyWageRecord, ProjectStatus
+from projects.models import ChecklistItem, ItemState, MonthlyWageRecord, ProjectStatus, core_items
 from projects.models.compliance import TWO_FUNDS_ONE_BOARD
 from projects.selectors import clock_overdue, clock_running_late, item_satisfied, order_clocks
 from reporting.periods import Period
@@ -174,8 +174,9 @@ def _has_items(items: Iterable[str]) -> Q:
 
 
 def core_satisfied() -> Q:
-    """For a project queryset: all five core systems in place (what 5+3 coverage counts)."""
-    return _has_items(CORE_ITEMS)
+    """For a project queryset: all the core systems in place (what 5+3 coverage counts; five
+    unless compliance.core_items says otherwise)."""
+    return _has_items(core_items())
 
 
 def two_funds_satisfied() -> Q:
