@@ -109,6 +109,7 @@ POST_URLS: dict[str, Callable[[InB], str]] = {
         lambda d: f"/projects/{d.project_b.pk}/inspections/new/"
     ),
     "api/v1/warnings/<pk>/dispose/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/dispose/"),
+    "api/v1/warnings/<pk>/cases/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/cases/"),
     "employers/<int:pk>/listings/": lambda d: f"/employers/{d.employer_b.pk}/listings/",
     "employers/<int:pk>/listings/remove/": (
         lambda d: f"/employers/{d.employer_b.pk}/listings/remove/"
