@@ -12,16 +12,19 @@ from .compliance import (
     WarningRule,
     WarningState,
 )
+from .deposits import DepositEvent, DepositEventKind
 from .inspections import Campaign, Finding, Fine, FineArticle, Inspection, RectificationOrder
 from .registry import (
     Employer,
     EmployerListing,
     InvestmentType,
+    ListingRemovalRequest,
     ListKind,
     PartyRole,
     Project,
     ProjectParty,
     ProjectStatus,
+    RemovalState,
 )
 
 __all__ = [
@@ -29,6 +32,8 @@ __all__ = [
     "CORE_ITEMS",
     "Campaign",
     "ChecklistItem",
+    "DepositEvent",
+    "DepositEventKind",
     "Employer",
     "EmployerListing",
     "Finding",
@@ -38,12 +43,14 @@ __all__ = [
     "InvestmentType",
     "ItemState",
     "ListKind",
+    "ListingRemovalRequest",
     "MonthlyWageRecord",
     "PartyRole",
     "Project",
     "ProjectParty",
     "ProjectStatus",
     "RectificationOrder",
+    "RemovalState",
     "Warning",
     "WarningLevel",
     "WarningRule",

@@ -11,6 +11,7 @@ from .compliance import (
     warning_open_case,
     warnings_evaluate,
 )
+from .deposits import deposit_clocks_ensure, deposit_event_record, deposit_position
 from .inspections import (
     FINE_ARTICLES,
     campaign_create,
@@ -33,6 +34,9 @@ __all__ = [
     "campaign_create",
     "checklist_set",
     "conditions",
+    "deposit_clocks_ensure",
+    "deposit_event_record",
+    "deposit_position",
     "employer_listing_add",
     "employer_listing_remove",
     "fine_range",
