@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 
 from arrears import deadlines
 from arrears.models import Deadline, DeadlineState, Role, User
@@ -290,3 +291,50 @@ def test_add_months_keeps_to_the_months_last_day() -> None:
     assert add_months(D(2026, 1, 15), -1) == D(2025, 12, 15)
     assert add_months(D(2026, 8, 31), 6) == D(2027, 2, 28)
     assert add_months(D(2028, 8, 29), -6) == D(2028, 2, 29)
+
+
+def test_the_project_page_shows_the_clocks_and_records_events(site: Project) -> None:
+    site.start_date = D(2026, 1, 26)
+    site.save(update_fields=["start_date"])
+    web = Client()
+    web.force_login(_inspector(site))
+    with at(2026, 2, 2):
+        services.deposit_clocks_ensure()
+        page = web.get(f"/projects/{site.pk}/").content.decode()
+        assert 'data-testid="deposit-form"' in page
+        assert "工资保证金存储期限" in page and "2026-02-28 17:30" in page
+        # a letter without its expiry date: refused, with the service's reason
+        refused = web.post(
+            f"/projects/{site.pk}/deposit/events/",
+            {"kind": "guarantee", "occurred_on": "2026-02-02", "amount": "240000"},
+            follow=True,
+        )
+        assert "请填写保函到期日期" in refused.content.decode()
+        response = web.post(
+            f"/projects/{site.pk}/deposit/events/",
+            {
+                "kind": "guarantee",
+                "occurred_on": "2026-02-02",
+                "amount": "240000",
+                "bank": "江城银行",
+                "expires_on": "2027-02-01",
+            },
+            follow=True,
+        )
+        body = response.content.decode()
+        assert "已登记：提交银行保函" in body
+        assert 'data-testid="deposit-position"' in body and "2027-02-01" in body
+    assert _clock(site, DEPOSIT_LODGE).state == DeadlineState.MET
+    # a county official sees the card but not the form, and cannot post
+    official = Client()
+    official.force_login(UserFactory.create(role=Role.COUNTY_OFFICIAL, county=site.county))
+    with at(2026, 2, 3):
+        assert (
+            'data-testid="deposit-form"'
+            not in official.get(f"/projects/{site.pk}/").content.decode()
+        )
+        official.post(
+            f"/projects/{site.pk}/deposit/events/",
+            {"kind": "lodged", "occurred_on": "2026-02-03", "amount": "1"},
+        )
+    assert DepositEvent.objects.count() == 1
