@@ -88,6 +88,14 @@ class WarningCaseForm(StyledForm):
     )
 
 
+class DrawField(forms.ModelChoiceField):
+    """A draw on the deposit, named by its date, case and amount."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        number = obj.case.number if obj.case is not None else ""
+        return f"{obj.occurred_on:%Y-%m-%d} {number} {obj.amount} {_('元')}"
+
+
 class DepositEventForm(StyledForm):
     """One event of a project's wage deposit; services.deposit_event_record checks the rules
     (amounts against the balance, the case, the draw) and moves the clocks."""
@@ -104,7 +112,7 @@ class DepositEventForm(StyledForm):
     case_number = forms.CharField(
         label=_("案件编号"), max_length=20, required=False, help_text=_("仅动用保证金填写")
     )
-    draw = forms.ModelChoiceField(
+    draw = DrawField(
         label=_("动用决定"),
         queryset=DepositEvent.objects.none(),
         required=False,
@@ -121,12 +129,6 @@ class DepositEventForm(StyledForm):
             .select_related("case")
             .order_by("-occurred_on", "-pk")
         )
-        draw.label_from_instance = _draw_label  # type: ignore[method-assign]
-
-
-def _draw_label(draw: DepositEvent) -> str:
-    number = draw.case.number if draw.case is not None else ""
-    return f"{draw.occurred_on:%Y-%m-%d} {number} {draw.amount} {_('元')}"
 
 
 class RemovalRequestForm(StyledForm):
