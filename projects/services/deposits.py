@@ -352,8 +352,10 @@ def deposit_clocks_ensure(*, today: datetime.date | None = None) -> dict[str, in
     settled_clocks = _settle_lodging(project_type)
     letters = 0
     for letter in _letters_in_force(today):
-        with transaction.atomic():
+        try:
             letters += _guarantee_clock(letter.project, letter, today)
+        except ValidationError:
+            continue  # opened a moment ago by another run (one running clock per kind)
     return {"lodging": opened, "settled": settled_clocks, "guarantee": letters}
 
 
