@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arrears import config, deadlines, locks, workdays
-from arrears.models import Deadline, User
+from arrears.models import ConfigValue, Deadline, User
 from arrears.scoping import for_user
 from complaints.models import Case
 from projects.models import (
@@ -351,7 +351,7 @@ def deposit_clocks_ensure(*, today: datetime.date | None = None) -> dict[str, in
         opened += 1
     settled_clocks = _settle_lodging(project_type)
     letters = 0
-    for letter in _letters_in_force(today):
+    for letter in _letters_in_force(today, project_type):
         try:
             letters += _guarantee_clock(letter.project, letter, today)
         except ValidationError:
@@ -366,12 +366,18 @@ def _settle_lodging(project_type: ContentType) -> int:
     running = Deadline.objects.filter(
         content_type=project_type, kind=DEPOSIT_LODGE, state__in=deadlines.RUNNING
     )
-    items = ChecklistItem.objects.filter(
-        item="deposit",
-        state__in=[ItemState.COMPLIANT, ItemState.NOT_APPLICABLE],
-        project_id__in=running.values("object_id"),
+    items = list(
+        ChecklistItem.objects.filter(
+            item="deposit",
+            state__in=[ItemState.COMPLIANT, ItemState.NOT_APPLICABLE],
+            project_id__in=running.values("object_id"),
+        )
     )
-    by_project = {clock.object_id: clock for clock in running}
+    # Only the clocks of the items found (few a day), not every running lodging clock.
+    by_project = {
+        clock.object_id: clock
+        for clock in running.filter(object_id__in=[item.project_id for item in items])
+    }
     for item in items:
         clock = by_project[item.project_id]
         if item.state == ItemState.NOT_APPLICABLE:
@@ -382,19 +388,29 @@ def _settle_lodging(project_type: ContentType) -> int:
     return done
 
 
-def _letters_in_force(today: datetime.date) -> list[DepositEvent]:
+def _letters_in_force(today: datetime.date, project_type: ContentType) -> list[DepositEvent]:
     """Each project's latest lodging-or-letter event (the deposit in force) when it is a
-    letter expiring within the widest reminder window a city may set."""
-    latest = DepositEvent.objects.filter(project=OuterRef("project"), kind__in=PROVIDING).filter(
+    letter expiring within the widest reminder window any city uses and has no clock yet
+    (each city's own window is checked in _guarantee_clock)."""
+    later = DepositEvent.objects.filter(project=OuterRef("project"), kind__in=PROVIDING).filter(
         Q(occurred_on__gt=OuterRef("occurred_on"))
         | Q(occurred_on=OuterRef("occurred_on"), pk__gt=OuterRef("pk"))
     )
-    # The setting's maximum: each city's own window is checked in _guarantee_clock.
-    widest = config.REGISTRY["deposit.guarantee_reminder_months"].maximum
+    clocked = Deadline.objects.filter(
+        content_type=project_type,
+        object_id=OuterRef("project_id"),
+        kind=DEPOSIT_GUARANTEE,
+        created_at__gte=OuterRef("recorded_at"),
+    )
+    key = "deposit.guarantee_reminder_months"
+    overriding = ConfigValue.objects.filter(key=key, city__isnull=False).values_list(
+        "city_id", flat=True
+    )
+    widest = max([config.get(key)] + [config.get(key, city=city) for city in overriding])
     return list(
         DepositEvent.objects.filter(
             kind=DepositEventKind.GUARANTEE, expires_on__lte=add_months(today, widest)
         )
-        .filter(~Exists(latest))
+        .filter(~Exists(later), ~Exists(clocked))
         .select_related("project", "project__county")
     )
