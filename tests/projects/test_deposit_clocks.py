@@ -15,7 +15,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 
 from arrears import deadlines
-from arrears.models import Deadline, DeadlineState, Role, User
+from arrears import services as arrears_services
+from arrears.models import Deadline, DeadlineState, DepartmentKind, Industry, Role, User
+from arrears.reference import ensure_industries
 from complaints.cases import services as case_services
 from complaints.models import Case, Channel
 from projects import services
@@ -27,7 +29,8 @@ from projects.models.deposits import (
     DEPOSIT_TOPUP,
 )
 from projects.services.deposits import add_months
-from tests.factories import UserFactory
+from tests.factories import CountyFactory, DepartmentFactory, UserFactory
+from tests.races import run_at_once
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 D = dt.date
@@ -338,3 +341,39 @@ def test_the_project_page_shows_the_clocks_and_records_events(site: Project) -> 
             {"kind": "lodged", "occurred_on": "2026-02-03", "amount": "1"},
         )
     assert DepositEvent.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_payouts_of_one_draw_at_once_pay_it_once() -> None:
+    # given a draw of 100,000 on a lodged deposit (set up without the fixtures: the threads
+    # below must see committed rows)
+    for year in (2025, 2026):
+        days, status, source = arrears_services.calendar_schedule_from_library(year)
+        arrears_services.calendar_year_load(year=year, days=days, status=status, source=source)
+    ensure_industries(Industry)
+    county = CountyFactory.create()
+    housing = DepartmentFactory.create(county=county, kind=DepartmentKind.HOUSING)
+    housing.industries.set([Industry.objects.get(code="housing")])
+    UserFactory.create(role=Role.INSPECTOR, county=county, department=housing)
+    project = Project.objects.create(
+        code="XM-R", name="滨江花园", county=county, industry=Industry.objects.get(code="housing")
+    )
+    services.project_assign_department(project=project)
+    contractor = Employer.objects.create(name="江城建工", credit_code="914403001922038216")
+    ProjectParty.objects.create(project=project, employer=contractor, role="general_contractor")
+    with at(2026, 9, 1):
+        _record(project, "lodged", D(2026, 9, 1), "240000")
+        case = _case(project)
+    with at(2026, 9, 24):
+        draw = _record(project, "drawn", D(2026, 9, 24), "100000", case_number=case.number)
+    # when two clerks record its whole payout at the same moment
+    with at(2026, 9, 28):
+        outcomes = run_at_once(
+            lambda: _record(project, "paid_out", D(2026, 9, 28), "100000", draw=draw), 2
+        )
+    # then the project's row lock orders them: one is recorded, the other refused
+    assert sorted(type(o).__name__ for o in outcomes) == ["DepositEvent", "ValidationError"]
+    assert DepositEvent.objects.filter(kind="paid_out").count() == 1
+    assert _clock(draw, DEPOSIT_PAYOUT).state == DeadlineState.MET
+    assert Deadline.objects.for_subject(project).filter(kind=DEPOSIT_TOPUP).count() == 1
