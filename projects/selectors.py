@@ -35,7 +35,15 @@ from projects.models import (
     core_items,
 )
 from projects.models.compliance import TWO_FUNDS_ONE_BOARD
+from projects.models.deposits import (
+    DEPOSIT_GUARANTEE,
+    DEPOSIT_LODGE,
+    DEPOSIT_PAYOUT,
+    DEPOSIT_TOPUP,
+    DepositEvent,
+)
 from projects.models.inspections import RECTIFICATION
+from projects.models.registry import ListingRemovalRequest
 
 SATISFIED = [ItemState.COMPLIANT, ItemState.NOT_APPLICABLE]
 
@@ -229,6 +237,37 @@ def order_clocks() -> QuerySet[Deadline]:
     id): the project page, the campaign summary and the dashboards narrow these."""
     return Deadline.objects.filter(
         content_type=ContentType.objects.get_for_model(RectificationOrder), kind=RECTIFICATION
+    )
+
+
+def deposit_events(*, project: Project) -> QuerySet[DepositEvent]:
+    """The project's deposit history, newest first (the project page already checked scope)."""
+    return project.deposit_events.select_related("case", "draw", "recorded_by").order_by(
+        "-occurred_on", "-pk"
+    )
+
+
+def deposit_clocks(*, project: Project) -> QuerySet[Deadline]:
+    """The wage deposit's clocks of a project, running first: lodging, top-up and the letter's
+    expiry name the project, each payout clock the draw it pays (two queries' worth of ids)."""
+    on_project = Q(
+        content_type=ContentType.objects.get_for_model(Project),
+        object_id=project.pk,
+        kind__in=[DEPOSIT_LODGE, DEPOSIT_TOPUP, DEPOSIT_GUARANTEE],
+    )
+    draws = project.deposit_events.filter(kind="drawn").values("pk")
+    on_draws = Q(
+        content_type=ContentType.objects.get_for_model(DepositEvent),
+        object_id__in=draws,
+        kind=DEPOSIT_PAYOUT,
+    )
+    return Deadline.objects.filter(on_project | on_draws).order_by("-due_at", "-pk")
+
+
+def removal_requests(*, employer: Employer) -> QuerySet[ListingRemovalRequest]:
+    """Every request for early removal of the employer from the dishonest list, newest first."""
+    return ListingRemovalRequest.objects.filter(listing__employer=employer).select_related(
+        "listing", "recorded_by", "decided_by"
     )
 
 

@@ -77,6 +77,65 @@ define(
     maximum=5,
     per_city=True,
 )
+# The deposit's clocks (人社部发〔2021〕65号), in working days from the event that starts each.
+define(
+    "deposit.lodge_working_days",
+    "int",
+    20,
+    _("工资保证金存储时限（自开工日期起，工作日）"),
+    source="人社部发〔2021〕65号",
+    minimum=1,
+    maximum=120,
+    per_city=True,
+)
+define(
+    "deposit.lodge_lookback_days",
+    "int",
+    60,
+    _("开工多少天内的项目才开始计算保证金存储时限（更早开工的项目由检查和“5+3”核查处理）"),
+    source="本系统上线时的取舍：不为早已开工的项目一次性产生大量逾期督办",
+    minimum=0,
+    maximum=3650,
+)
+define(
+    "deposit.payout_working_days",
+    "int",
+    5,
+    _("决定动用保证金后支付的时限（工作日）"),
+    source="人社部发〔2021〕65号",
+    minimum=1,
+    maximum=60,
+    per_city=True,
+)
+define(
+    "deposit.topup_working_days",
+    "int",
+    10,
+    _("保证金被动用后补足的时限（自支付之日起，工作日）"),
+    source="人社部发〔2021〕65号",
+    minimum=1,
+    maximum=60,
+    per_city=True,
+)
+define(
+    "deposit.guarantee_reminder_months",
+    "int",
+    1,
+    _("银行保函到期前几个月开始提醒并计时（须在到期前续保或改存保证金）"),
+    source="人社部发〔2021〕65号第17条",
+    minimum=1,
+    maximum=12,
+    per_city=True,
+)
+define(
+    "lists.early_removal_months",
+    "int",
+    6,
+    _("失信联合惩戒名单：清偿欠薪后可申请提前移出的列入月数"),
+    source="人社部令45号（拖欠农民工工资失信联合惩戒对象名单管理暂行办法）",
+    minimum=0,
+    maximum=120,
+)
 define(
     "lists.dishonest_years",
     "int",

@@ -26,9 +26,10 @@ from arrears.request_user import request_user
 from arrears.scoping import get_for_user_or_404
 from arrears.sorting import sort_queryset
 from arrears.spreadsheets import csv_response
-from projects import importer, permissions, selectors, services
+from projects import clock_views, importer, permissions, selectors, services
 from projects.forms import (
     CampaignForm,
+    DepositEventForm,
     ListingAddForm,
     ListingRemoveForm,
     WageRecordForm,
@@ -104,6 +105,15 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             "required_deposit": services.required_deposit(project=project),
             "clocks": selectors.rectification_clocks(project=project),
             "can_inspect": permissions.can_inspect(user),
+            # The wage deposit: its position, history, clocks and the form to record events.
+            "deposit": services.deposit_position(project=project),
+            "deposit_events": selectors.deposit_events(project=project)[:20],
+            "deposit_clocks": selectors.deposit_clocks(project=project)[:20],
+            "deposit_form": (
+                DepositEventForm(project=project, auto_id="deposit_%s")
+                if permissions.can_inspect(user)
+                else None
+            ),
         },
     )
 
@@ -477,6 +487,7 @@ def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": manage,
             "add_form": ListingAddForm() if manage else None,
             "remove_form": ListingRemoveForm(auto_id="remove_%s") if manage else None,
+            **clock_views.early_removal_context(user=user, employer=employer, listings=listings),
         },
     )
 

@@ -14,16 +14,19 @@ from .compliance import (
     checked_items,
     core_items,
 )
+from .deposits import DepositEvent, DepositEventKind
 from .inspections import Campaign, Finding, Fine, FineArticle, Inspection, RectificationOrder
 from .registry import (
     Employer,
     EmployerListing,
     InvestmentType,
+    ListingRemovalRequest,
     ListKind,
     PartyRole,
     Project,
     ProjectParty,
     ProjectStatus,
+    RemovalState,
 )
 
 __all__ = [
@@ -31,6 +34,8 @@ __all__ = [
     "CORE_ITEMS",
     "Campaign",
     "ChecklistItem",
+    "DepositEvent",
+    "DepositEventKind",
     "Employer",
     "EmployerListing",
     "Finding",
@@ -40,12 +45,14 @@ __all__ = [
     "InvestmentType",
     "ItemState",
     "ListKind",
+    "ListingRemovalRequest",
     "MonthlyWageRecord",
     "PartyRole",
     "Project",
     "ProjectParty",
     "ProjectStatus",
     "RectificationOrder",
+    "RemovalState",
     "Warning",
     "WarningLevel",
     "WarningRule",

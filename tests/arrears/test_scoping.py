@@ -116,7 +116,13 @@ POST_URLS: dict[str, Callable[[InB], str]] = {
         lambda d: f"/projects/{d.project_b.pk}/inspections/new/"
     ),
     "api/v1/warnings/<pk>/dispose/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/dispose/"),
+    "api/v1/warnings/<pk>/cases/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/cases/"),
+    "projects/<int:pk>/deposit/events/": (lambda d: f"/projects/{d.project_b.pk}/deposit/events/"),
     "employers/<int:pk>/listings/": lambda d: f"/employers/{d.employer_b.pk}/listings/",
+    "employers/<int:pk>/early-removal/": (lambda d: f"/employers/{d.employer_b.pk}/early-removal/"),
+    "employers/<int:pk>/early-removal/decide/": (
+        lambda d: f"/employers/{d.employer_b.pk}/early-removal/decide/"
+    ),
     "employers/<int:pk>/listings/remove/": (
         lambda d: f"/employers/{d.employer_b.pk}/listings/remove/"
     ),
