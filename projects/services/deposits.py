@@ -262,7 +262,12 @@ def _move_clocks(event: DepositEvent, project: Project, user: User) -> None:
             evidence=_("登记%(k)s：%(n)s") % {"k": event.get_kind_display(), "n": event.note},
             amount=event.amount,
             expires_on=event.expires_on,
-            facts={"form": event.kind, **({"issuer": event.bank} if event.bank else {})},
+            # The checklist's free-form facts name the form in words, as an officer types it there
+            # (the dashboards count a form naming 保函 as a guarantee letter).
+            facts={
+                "form": "银行保函" if event.kind == DepositEventKind.GUARANTEE else "现金存储",
+                **({"issuer": event.bank} if event.bank else {}),
+            },
         )
         if event.kind == DepositEventKind.GUARANTEE:
             _guarantee_clock(project, event, timezone.localdate())
