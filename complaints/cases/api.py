@@ -23,6 +23,7 @@ from arrears.models import User
 from arrears.request_user import request_user
 from complaints.cases import selectors, services
 from complaints.cases.outcomes import outcome_choices
+from complaints.limitation import limitation_warning
 from complaints.models import (
     RECORDABLE,
     Case,
@@ -32,6 +33,7 @@ from complaints.models import (
     Payer,
     TriageClass,
 )
+from complaints.tracking import format_tracking_no
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误（按字段列出错误信息）"),
@@ -115,6 +117,9 @@ class CaseDetailSerializer(CaseSerializer):
         help_text="结案时现在可选的办理结果（complaints.cases.outcomes 的规则）"
     )
     outcomes_refused = serializers.SerializerMethodField(help_text="现在不可选的办理结果及原因")
+    limitation_warnings = serializers.SerializerMethodField(
+        help_text="超过投诉时效的投诉（查询码：提示），给办理人员核实；不影响受理"
+    )
 
     class Meta(CaseSerializer.Meta):
         fields = [
@@ -124,6 +129,7 @@ class CaseDetailSerializer(CaseSerializer):
             "entries",
             "outcomes_available",
             "outcomes_refused",
+            "limitation_warnings",
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Outcome.choices)))
@@ -133,6 +139,14 @@ class CaseDetailSerializer(CaseSerializer):
     @extend_schema_field(OutcomeRefusalSerializer(many=True))
     def get_outcomes_refused(self, obj: Case) -> list[dict[str, str]]:
         return [{"outcome": o, "reason": r} for o, r in outcome_choices(obj)[1].items()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_limitation_warnings(self, obj: Case) -> list[str]:
+        return [
+            f"{format_tracking_no(c.tracking_no)}：{warning}"
+            for c in obj.complaints.all()
+            if (warning := limitation_warning(c))
+        ]
 
 
 class ReasonIn(serializers.Serializer):

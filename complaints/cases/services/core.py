@@ -55,6 +55,10 @@ ACCEPT, RESPOND, CLOSE = "case.accept", "case.respond", "case.close"
 
 ORDER = "case.order"  # the deadline an order to pay (责令支付) gives the employer
 
+# The police referral's clocks in calendar time (国务院令310号 art. 5): the head's decision
+# on a proposed transfer, then the hand-over of an approved one (labels: complaints.wiring).
+POLICE_APPROVAL, POLICE_HANDOVER = "case.police_approval", "case.police_handover"
+
 
 deadlines.KIND_LABELS.update(
     {

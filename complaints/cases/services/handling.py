@@ -155,15 +155,6 @@ def case_resume(*, case: Case, user: User, note: str = "") -> CaseEntry:
         return _entry(case, EntryKind.RESUME, user, note.strip())
 
 
-def case_transfer_police(*, case: Case, user: User, note: str) -> CaseEntry:
-    """移送公安 for refusing to pay wages (Criminal Law art. 276-1)."""
-    _check_scope(case, user)
-    with _acting_on(case, _open_or(_("案件已结束"))) as case:
-        return _entry(
-            case, EntryKind.POLICE, user, note.strip(), data={"criminal_flag": case.criminal_flag}
-        )
-
-
 def case_request_extension(
     *, case: Case, user: User, working_days: int, reason: str
 ) -> ExtensionRequest:
