@@ -87,6 +87,15 @@ class ComplaintInputSerializer(serializers.Serializer):
 
 
 class ReferralInputSerializer(ComplaintInputSerializer):
+    work_order_type = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "工单类型（选填），须为本客户端配置的类型，如12345的 consultation（咨询）、"
+            "help（求助）、complaint（投诉），线索平台的 clue；其时限随状态回调返回"
+        ),
+    )
     external_id = serializers.CharField(
         max_length=200,
         trim_whitespace=False,

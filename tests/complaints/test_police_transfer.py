@@ -37,7 +37,7 @@ def _at(*args: int) -> time_machine.travel:
 def _proposed(signed: Signed) -> Case:  # noqa: F811
     case = signed.case
     case_services.case_accept(case=case, user=signed.housing_a)
-    with _at(2026, 9, 30, 10):  # Wednesday before National Day (10/1–10/8)
+    with _at(2026, 9, 30, 10):  # Wednesday before National Day (10/1–10/7)
         case_services.case_propose_police(
             case=case, user=signed.housing_a, note="欠薪逾三个月，经责令仍不支付"
         )
@@ -65,7 +65,7 @@ def test_the_approval_clock_runs_three_calendar_days_through_the_holiday(
     clock.refresh_from_db()
     assert clock.escalation_level == 1
     # the next step of the ladder (2 working days) counts working days after the due date:
-    # 10/9 (10/4–10/8 are holidays), at the end of the working day
+    # 10/8, 10/9 (the holiday ends 10/7): 10/9, at the end of the working day
     assert clock.next_escalation_at is not None
     assert clock.next_escalation_at.astimezone(TZ).date() == dt.date(2026, 10, 9)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from arrears import config, deadlines, locks
 from arrears.errors import Conflict
 from arrears.models import Deadline, User
+from complaints.integration import work_orders
 from complaints.models import (
     Case,
     CaseEntry,
@@ -96,7 +97,12 @@ def complaints_follow(case: Case) -> int:
     place the public status of a handled complaint is set, called by every transition and
     when a complaint joins a case, before the public event (and its callback) is written."""
     status = STATUS_FOR_CASE_STATE[case.state]
-    return Complaint.objects.filter(case=case).exclude(status=status).update(status=status)
+    updated = Complaint.objects.filter(case=case).exclude(status=status).update(status=status)
+    # The referring systems' work-order clocks this state answers (signed, responded, closed).
+    work_orders.work_orders_follow(
+        complaint_ids=Complaint.objects.filter(case=case).values("pk"), case_state=case.state
+    )
+    return updated
 
 
 def _lock(case: Case) -> Case:

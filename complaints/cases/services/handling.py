@@ -30,6 +30,7 @@ from complaints.cases.services.core import (
     close_days,
 )
 from complaints.evidence import store_evidence, validate_files
+from complaints.integration import work_orders
 from complaints.models import (
     RECORDABLE,
     Case,
@@ -117,6 +118,7 @@ def case_record(
             _attach(entry, upload)
         if kind in (EntryKind.CALL, EntryKind.VISIT, EntryKind.INTERVIEW):
             _close_clock(case, RESPOND)  # the first contact answers the response clock
+            work_orders.work_orders_respond(complaint_ids=case.complaints.values("pk"))
         if kind == EntryKind.ORDER and due_date is not None:
             # The employer's time to pay is a clock of its own: reminded and escalated by the
             # sweep unless a payment is recorded first. A new order replaces the last one.
