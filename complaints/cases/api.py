@@ -223,6 +223,10 @@ class DecideIn(serializers.Serializer):
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
 
+class PoliceNoteIn(serializers.Serializer):
+    note = serializers.CharField(max_length=500)
+
+
 class CloseIn(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     note = serializers.CharField(max_length=2000)
@@ -323,6 +327,43 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     def owed_revision(self, request: Request, pk: str) -> Response:
         return self._run(
             request, ReviseOwedIn, lambda c, u, d: services.case_revise_owed(case=c, user=u, **d)
+        )
+
+    @extend_schema(
+        summary="提请移送公安机关（涉嫌拒不支付劳动报酬罪；负责人须在3日内审批）",
+        request=PoliceNoteIn,
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="police-proposal")
+    def police_proposal(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request,
+            PoliceNoteIn,
+            lambda c, u, d: services.case_propose_police(case=c, user=u, **d),
+        )
+
+    @extend_schema(
+        summary="审批移送公安机关（承办单位负责人或县区负责人；批准后须在24小时内移交）",
+        request=DecideIn,
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="police-decision")
+    def police_decision(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, DecideIn, lambda c, u, d: services.case_decide_police(case=c, user=u, **d)
+        )
+
+    @extend_schema(
+        summary="移送公安机关（移交经批准的案件，结案结果“移送公安机关”以此为准）",
+        request=PoliceNoteIn,
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="police-transfer")
+    def police_transfer(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request,
+            PoliceNoteIn,
+            lambda c, u, d: services.case_transfer_police(case=c, user=u, **d),
         )
 
     @extend_schema(request=ExtendIn, responses={200: CaseDetailSerializer, **ERRORS})

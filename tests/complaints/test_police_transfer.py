@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from rest_framework.test import APIClient
 
 from arrears import deadlines
 from arrears.errors import Conflict
@@ -172,3 +173,23 @@ def test_closing_the_case_stops_a_pending_transfer(signed: Signed) -> None:  # n
     case_services.case_record(case=case, user=signed.housing_a, kind="mediation", text="调解")
     case_services.case_close(case=case, user=signed.housing_a, outcome="mediated", note="调解结案")
     assert _clock(case, APPROVAL).state in ("met", "missed")
+
+
+def test_the_api_takes_the_same_three_steps(signed: Signed) -> None:  # noqa: F811
+    case = signed.case
+    case_services.case_accept(case=case, user=signed.housing_a)
+    officer, head = APIClient(), APIClient()
+    officer.force_authenticate(signed.housing_a)
+    head.force_authenticate(signed.head_a)
+    base = f"/api/v1/cases/{case.pk}"
+    assert officer.post(f"{base}/police-transfer/", {"note": "移交"}).status_code == 409
+    assert officer.post(f"{base}/police-proposal/", {}).status_code == 400  # the facts
+    r = officer.post(f"{base}/police-proposal/", {"note": "涉嫌拒不支付劳动报酬罪"})
+    assert r.status_code == 200, r.content
+    assert "police_proposal" in [e["kind"] for e in r.json()["entries"]]
+    assert officer.post(f"{base}/police-decision/", {"approve": True}).status_code == 403
+    assert head.post(f"{base}/police-decision/", {"approve": True}).status_code == 200
+    r = officer.post(f"{base}/police-transfer/", {"note": "已移交"})
+    assert r.status_code == 200
+    assert "police" in r.json()["outcomes_available"]
+    assert officer.post(f"{base}/police-transfer/", {"note": "再次"}).status_code == 409
