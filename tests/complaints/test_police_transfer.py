@@ -31,8 +31,8 @@ def _clock(case: Case, kind: str) -> Deadline:
     return Deadline.objects.for_subject(case).get(kind=kind)
 
 
-def _at(*args: int) -> time_machine.travel:
-    return time_machine.travel(dt.datetime(*args, tzinfo=TZ), tick=False)
+def _at(year: int, month: int, day: int, hour: int) -> time_machine.travel:
+    return time_machine.travel(dt.datetime(year, month, day, hour, tzinfo=TZ), tick=False)
 
 
 def _proposed(signed: Signed) -> Case:  # noqa: F811
