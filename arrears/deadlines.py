@@ -94,6 +94,8 @@ def _apply_clock(deadline: Deadline, *, now: datetime.datetime | None = None) ->
     """Recompute a deadline in memory; if its due time moved into the future, its reminder and
     escalation start over (they are per due date)."""
     now = now or timezone.now()
+    if deadline.calendar_hours is not None:
+        return  # calendar time: set once when opened (deadline_open_hours), never moved
     old_due = deadline.due_date if deadline.pk else None
     city = _city_of(deadline.county_id)
     values = clock(
@@ -147,6 +149,60 @@ def deadline_open(
         owner=owner,
     )
     _apply_clock(deadline)
+    try:
+        with transaction.atomic():
+            deadline.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("该事项已有进行中的同类时限")) from exc
+    return deadline
+
+
+def deadline_open_hours(
+    *,
+    subject: models.Model,
+    kind: str,
+    starts_at: datetime.datetime,
+    hours: int,
+    county_id: int | None = None,
+    department_id: int | None = None,
+    owner: User | None = None,
+) -> Deadline:
+    """Start a clock of `hours` calendar hours for `subject` (weekends and holidays count):
+    due at `starts_at` + `hours`, escalated from that moment like the other clocks (later
+    steps of the ladder in working days after it), reminded when half of it — at most the
+    reminder lead in days — is left. It is not paused or extended: the statute's hours run."""
+    if hours <= 0:
+        raise ValidationError(_("办理时限必须大于0小时"))
+    due_at = starts_at + datetime.timedelta(hours=hours)
+    city = _city_of(county_id)
+    lead_days = int(config.get("deadline.reminder_working_days", city=city))
+    lead = min(datetime.timedelta(days=lead_days), datetime.timedelta(hours=hours) / 2)
+    steps = ladder(city)
+    calendar = workdays.get_calendar()
+    due_date = timezone.localdate(due_at)
+    first_step = (
+        due_at
+        if not steps or steps[0] == 0
+        else calendar.end_of_working_day(calendar.add_working_days(due_date, steps[0]))
+    )
+    deadline = Deadline(
+        content_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
+        kind=kind,
+        started_on=timezone.localdate(starts_at),
+        # The length in whole days, for the check constraint and for readers that show
+        # `working_days`; the clock itself is `calendar_hours`.
+        working_days=max(1, -(-hours // 24)),
+        calendar_hours=hours,
+        due_date=due_date,
+        due_at=due_at,
+        remind_at=due_at - lead,
+        next_escalation_at=first_step if steps else None,
+        provisional=False,
+        county_id=county_id,
+        department_id=department_id,
+        owner=owner,
+    )
     try:
         with transaction.atomic():
             deadline.save()
@@ -249,7 +305,8 @@ def deadlines_recompute() -> int:
     calendar = workdays.get_calendar()
     changed = 0
     for state in RUNNING:
-        running = Deadline.objects.filter(state=state)
+        # Clocks of calendar hours do not depend on the calendar.
+        running = Deadline.objects.filter(state=state, calendar_hours__isnull=True)
         # Grouped by city too: each city's reminder lead and ladder are its own.
         groups = (
             running.order_by()

@@ -239,7 +239,11 @@ OUTCOME_STEPS = {
     "arbitration": [("arbitration", "告知申请劳动仲裁")],
     "order": [("order", "下达劳动保障监察限期改正指令书")],
     "fined": [("visit", "现场检查核实欠薪事实"), ("order", "责令限期支付")],
-    "police": [("police", "涉嫌拒不支付劳动报酬罪，移送公安机关")],
+    "police": [
+        ("police_proposal", "涉嫌拒不支付劳动报酬罪，提请移送公安机关"),
+        ("police_decision", "批准移送"),
+        ("police", "移送公安机关"),
+    ],
 }
 
 

@@ -269,3 +269,33 @@ define(
     maximum=3650,
     per_city=True,
 )
+define(
+    "complaints.limitation_years",
+    "int",
+    2,
+    _("投诉时效（年）：自欠薪行为终了之日起超过该年限的投诉提示办理人员（不拒收）"),
+    source="劳动保障监察条例 第二十条",
+    minimum=1,
+    maximum=20,
+    per_city=True,
+)
+define(
+    "case.police_approval_days",
+    "int",
+    3,
+    _("提请移送公安机关后负责人审批时限（自然日）"),
+    source="国务院令第310号《行政执法机关移送涉嫌犯罪案件的规定》第五条",
+    minimum=1,
+    maximum=30,
+    per_city=True,
+)
+define(
+    "case.police_handover_hours",
+    "int",
+    24,
+    _("批准移送后向公安机关移交时限（小时）"),
+    source="国务院令第310号《行政执法机关移送涉嫌犯罪案件的规定》第五条",
+    minimum=1,
+    maximum=240,
+    per_city=True,
+)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from arrears import deadlines
 from arrears.models import Deadline, DeadlineState, User
-from complaints.cases.services import CLOSE, allowed_actions
+from complaints.cases.services import CLOSE, allowed_actions, police_proposer, police_step
 from complaints.models import Case, CaseState, ExtensionState, Payer
-from complaints.permissions import can_decide_extension
+from complaints.permissions import can_decide_extension, can_decide_police
 
 # Actions that apply while the case is being handled (pending, accepted or filed).
-WHILE_OPEN = ("triage", "record", "payment", "revise_owed", "arbitration", "police")
+WHILE_OPEN = ("triage", "record", "payment", "revise_owed", "arbitration")
+
+# The police transfer's step → the action that takes it on (complaints.cases.services.police).
+POLICE_ACTIONS = {None: "police_propose", "proposed": "police_decide", "approved": "police"}
 
 
 def available(case: Case, user: User) -> list[str]:
@@ -24,6 +27,12 @@ def available(case: Case, user: User) -> list[str]:
     actions = list(allowed_actions(case))
     if case.is_open:
         actions += WHILE_OPEN
+        entries = list(case.entries.all())  # the page's prefetched timeline
+        police = POLICE_ACTIONS.get(police_step(case, entries))
+        if police == "police_decide" and not can_decide_police(user, police_proposer(entries)):
+            police = None
+        if police is not None:
+            actions.append(police)
     close_clock = (
         Deadline.objects.for_subject(case)
         .filter(kind=CLOSE, state__in=deadlines.RUNNING)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from arrears import config, deadlines, locks
 from arrears.errors import Conflict
 from arrears.models import Deadline, User
+from complaints.integration import work_orders
 from complaints.models import (
     Case,
     CaseEntry,
@@ -55,6 +56,10 @@ ACCEPT, RESPOND, CLOSE = "case.accept", "case.respond", "case.close"
 
 
 ORDER = "case.order"  # the deadline an order to pay (责令支付) gives the employer
+
+# The police referral's clocks in calendar time (国务院令310号 art. 5): the head's decision
+# on a proposed transfer, then the hand-over of an approved one (labels: complaints.wiring).
+POLICE_APPROVAL, POLICE_HANDOVER = "case.police_approval", "case.police_handover"
 
 
 deadlines.KIND_LABELS.update(
@@ -93,7 +98,12 @@ def complaints_follow(case: Case) -> int:
     place the public status of a handled complaint is set, called by every transition and
     when a complaint joins a case, before the public event (and its callback) is written."""
     status = STATUS_FOR_CASE_STATE[case.state]
-    return Complaint.objects.filter(case=case).exclude(status=status).update(status=status)
+    updated = Complaint.objects.filter(case=case).exclude(status=status).update(status=status)
+    # The referring systems' work-order clocks this state answers (signed, responded, closed).
+    work_orders.work_orders_follow(
+        complaint_ids=Complaint.objects.filter(case=case).values("pk"), case_state=case.state
+    )
+    return updated
 
 
 def _lock(case: Case) -> Case:
