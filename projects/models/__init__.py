@@ -23,12 +23,15 @@ from .registry import (
     ProjectParty,
     ProjectStatus,
 )
+from .targeting import CampaignDraw, DrawnProject
 
 __all__ = [
     "CHECKLIST",
     "CORE_ITEMS",
     "Campaign",
+    "CampaignDraw",
     "ChecklistItem",
+    "DrawnProject",
     "Employer",
     "EmployerListing",
     "Finding",

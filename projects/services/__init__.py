@@ -26,11 +26,13 @@ from .registry import (
     project_assign_department,
     required_deposit,
 )
+from .targeting import campaign_draw
 
 __all__ = [
     "DISPOSITIONS",
     "FINE_ARTICLES",
     "campaign_create",
+    "campaign_draw",
     "checklist_set",
     "conditions",
     "employer_listing_add",
