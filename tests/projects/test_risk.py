@@ -441,3 +441,23 @@ def test_a_county_sees_its_own_projects_on_the_list(
         .count()
         == 0
     )
+
+
+@pytest.mark.dates
+def test_the_campaign_page_takes_the_same_queries_whatever_the_list(
+    two_cities: TwoCities, draw_city: dict[str, Any]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    d = two_cities
+    campaign = draw_city["campaign"]
+    web = _web(d.city_office)
+    web.get(f"/campaigns/{campaign.pk}/")  # the first request of a session writes more
+    counts = []
+    for size in (2, 7):
+        services.campaign_draw(campaign=campaign, user=d.city_office, size=size)
+        with CaptureQueriesContext(connection) as queries:
+            assert web.get(f"/campaigns/{campaign.pk}/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
