@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0006_campaign_city'),
+        ('projects', '0008_deposit_events_early_removal'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
