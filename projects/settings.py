@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears import config
 from arrears.config import define
 from projects.models.compliance import CHECKLIST, CORE_ITEMS, TWO_FUNDS_ONE_BOARD
+from projects.risk import FACTORS
 
 define(
     "warnings.minimum_wage_yuan",
@@ -144,6 +145,50 @@ define(
     source="人社部令45号（拖欠农民工工资失信联合惩戒对象名单管理暂行办法）",
     minimum=1,
     maximum=10,
+)
+
+# Risk-based inspection targeting (projects/risk.py): each factor's points per count, the
+# thresholds two factors compare with, and the share of an inspection list drawn at random.
+# Example values chosen by hand (docs/risk.md), not fitted: a city sets its own.
+for _factor in FACTORS:
+    define(
+        f"risk.weight.{_factor.code}",
+        "decimal",
+        _factor.default_weight,
+        format_lazy("{}{}", _("风险权重（分/项）："), _factor.label),
+        source="示例值（docs/risk.md）",
+        minimum=0,
+        maximum=100,
+        per_city=True,
+    )
+define(
+    "risk.low_labour_share_percent",
+    "decimal",
+    "20",
+    _("人工费用占比低于该值（%）计为风险因素"),
+    source="示例值（房屋建筑一般为20%–30%）",
+    minimum=0,
+    maximum=100,
+    per_city=True,
+)
+define(
+    "risk.large_contract_yuan",
+    "decimal",
+    "100000000",
+    _("合同价款不低于该值（元）计为风险因素"),
+    source="示例值",
+    minimum=0,
+    per_city=True,
+)
+define(
+    "risk.random_percent",
+    "int",
+    20,
+    _("检查名单中随机抽取的比例（%，双随机）"),
+    source="示例值（“双随机、一公开”监管）",
+    minimum=0,
+    maximum=100,
+    per_city=True,
 )
 
 # Fine ranges of 保障农民工工资支付条例 (State Council Order 724), yuan: checked when a fine is

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import clock_views, views
+from projects import clock_views, risk_views, views
 
 urlpatterns = [
     path("projects/", views.project_list, name="project-list"),
@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path("campaigns/", views.campaign_list, name="campaign-list"),
     path("campaigns/<int:pk>/", views.campaign_page, name="campaign-page"),
+    path("campaigns/<int:pk>/draw/", risk_views.campaign_draw, name="campaign-draw"),
     path("warnings/", views.warning_queue, name="warning-queue"),
     path("warnings/<int:pk>/new-case/", views.warning_new_case, name="warning-new-case"),
     path("warnings/<int:pk>/dispose/", views.warning_dispose, name="warning-dispose"),

@@ -26,7 +26,7 @@ from arrears.request_user import request_user
 from arrears.scoping import get_for_user_or_404
 from arrears.sorting import sort_queryset
 from arrears.spreadsheets import csv_response
-from projects import clock_views, importer, permissions, selectors, services
+from projects import clock_views, importer, permissions, risk_selectors, selectors, services
 from projects.forms import (
     CampaignForm,
     DepositEventForm,
@@ -105,6 +105,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             "required_deposit": services.required_deposit(project=project),
             "clocks": selectors.rectification_clocks(project=project),
             "can_inspect": permissions.can_inspect(user),
+            "risk": risk_selectors.project_risk(project=project, user=user),
             # The wage deposit: its position, history, clocks and the form to record events.
             "deposit": services.deposit_position(project=project),
             "deposit_events": selectors.deposit_events(project=project)[:20],
@@ -482,6 +483,7 @@ def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
             "parties": selectors.employer_parties(employer=employer, user=user),
             "complaints": selectors.employer_complaints(employer=employer, user=user)[:50],
             "warnings": selectors.employer_warnings(employer=employer, user=user)[:50],
+            "risk": risk_selectors.employer_risk(employer=employer, user=user),
             "listings": listings,
             "current_kinds": {x.kind for x in listings if x.is_current},
             "can_manage": manage,
@@ -578,11 +580,20 @@ def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request, staff=True)
     campaign = selectors.campaign_detail(pk=pk, user=user)
     inspections = selectors.campaign_inspections(campaign=campaign, user=user)
+    draw = risk_selectors.latest_draw(campaign=campaign)
+    entries = risk_selectors.draw_entries(draw=draw, user=user) if draw else []
     return render(
         request,
         "projects/campaign_detail.html",
         {
             "campaign": campaign,
+            "draw": draw,
+            "entries": [(e, risk_selectors.reasons_shown(e)) for e in entries],
+            "can_draw": permissions.can_manage_campaigns(user)
+            and campaign.ends_on >= timezone.localdate(),
+            "default_percent": config.get(
+                "risk.random_percent", city=campaign.city_id or user.city_id
+            ),
             "summary": selectors.campaign_summary(campaign=campaign, user=user),
             "inspections": offset_page(request, inspections, 50),
         },

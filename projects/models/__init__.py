@@ -28,14 +28,17 @@ from .registry import (
     ProjectStatus,
     RemovalState,
 )
+from .targeting import CampaignDraw, DrawnProject
 
 __all__ = [
     "CHECKLIST",
     "CORE_ITEMS",
     "Campaign",
+    "CampaignDraw",
     "ChecklistItem",
     "DepositEvent",
     "DepositEventKind",
+    "DrawnProject",
     "Employer",
     "EmployerListing",
     "Finding",

@@ -30,11 +30,13 @@ from .registry import (
     project_assign_department,
     required_deposit,
 )
+from .targeting import campaign_draw
 
 __all__ = [
     "DISPOSITIONS",
     "FINE_ARTICLES",
     "campaign_create",
+    "campaign_draw",
     "checklist_set",
     "conditions",
     "deposit_clocks_ensure",

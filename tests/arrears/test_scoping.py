@@ -173,6 +173,10 @@ NOT_SCOPED = {
     # A campaign is city-wide; its inspections and figures are scoped on its page:
     # tests/projects/test_campaigns.py.
     "campaigns/<int:pk>/",
+    # Drawing a campaign's inspection list: the campaign's city office (another city's gets
+    # 404, as for the page); the list is drawn from the drawer's scope and shown through
+    # for_user: tests/projects/test_risk.py.
+    "campaigns/<int:pk>/draw/",
     # Exports of the dashboards (a format, not an object), scoped like the pages:
     # tests/reporting/test_pages.py.
     "reports/rows.<str:fmt>",
