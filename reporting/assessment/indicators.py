@@ -18,14 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from arrears.models import Deadline, DeadlineState, User
-from complaints.cases.services import RESPOND
-from complaints.models import Case
+from arrears.models import User
 from reporting import metrics
 from reporting.periods import Period
 from reporting.selectors import (
