@@ -95,6 +95,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             "required_deposit": services.required_deposit(project=project),
             "clocks": selectors.rectification_clocks(project=project),
             "can_inspect": permissions.can_inspect(user),
+            "can_interview": permissions.can_interview(user),
         },
     )
 

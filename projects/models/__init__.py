@@ -14,6 +14,7 @@ from .compliance import (
 )
 from .inspections import Campaign, Finding, Fine, FineArticle, Inspection, RectificationOrder
 from .registry import (
+    ZERO_TOLERANCE,
     Employer,
     EmployerListing,
     InvestmentType,
@@ -23,18 +24,37 @@ from .registry import (
     ProjectParty,
     ProjectStatus,
 )
+from .supervision import (
+    INTERVIEW,
+    Circular,
+    CircularItem,
+    CircularState,
+    CircularUnit,
+    Interview,
+    InterviewKind,
+    InterviewState,
+)
 
 __all__ = [
     "CHECKLIST",
     "CORE_ITEMS",
+    "INTERVIEW",
+    "ZERO_TOLERANCE",
     "Campaign",
     "ChecklistItem",
+    "Circular",
+    "CircularItem",
+    "CircularState",
+    "CircularUnit",
     "Employer",
     "EmployerListing",
     "Finding",
     "Fine",
     "FineArticle",
     "Inspection",
+    "Interview",
+    "InterviewKind",
+    "InterviewState",
     "InvestmentType",
     "ItemState",
     "ListKind",

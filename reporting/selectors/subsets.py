@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from arrears.models import Deadline, DeadlineState, User
+from arrears.models import DeadlineState, User
 from arrears.scoping import for_user
+from complaints.cases.selectors import late_case_clock  # also the 通报's overdue case
 from complaints.models import OPEN_STATES as CASE_OPEN_STATES
-from complaints.models import Case, Payer
+from complaints.models import Payer
 from projects.models import CORE_ITEMS, ProjectStatus
 from projects.models.compliance import TWO_FUNDS_ONE_BOARD
 from projects.selectors import clock_overdue, clock_running_late, item_satisfied, order_clocks
@@ -144,19 +144,6 @@ def _between(column: str, period: Period) -> Q:
 
 def _dates(column: str, period: Period) -> Q:
     return Q(**{f"{column}__gte": period.start, f"{column}__lte": period.end})
-
-
-def late_case_clock(now: dt.datetime) -> Exists:
-    """For a case queryset: its clock is open past its due time (a paused clock is not late:
-    the case waits for an extension decision)."""
-    return Exists(
-        Deadline.objects.filter(
-            content_type=ContentType.objects.get_for_model(Case),
-            object_id=OuterRef("pk"),
-            state=DeadlineState.OPEN,
-            due_at__lt=now,
-        )
-    )
 
 
 def _order_clock(condition: Q) -> Exists:
