@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -153,10 +153,10 @@ def circular_candidates(
         cases = cases.filter(department_id=department_id)
         orders = orders.filter(finding__inspection__department_id=department_id)
     units: dict[tuple[int, int | None], Candidate] = {}
-    for case in cases.order_by("late_due_at", "pk"):
-        key = (case.county_id, case.department_id)
+    for case in cases.order_by(F("late_due_at").asc(), "pk"):
+        key: tuple[int, int | None] = (case.county_id, case.department_id)
         units.setdefault(key, Candidate(case.county, case.department)).cases.append(case)
-    for order in orders.order_by("late_due_at", "pk"):
+    for order in orders.order_by(F("late_due_at").asc(), "pk"):
         inspection = order.finding.inspection
         key = (inspection.county_id, inspection.department_id)
         candidate = units.setdefault(key, Candidate(inspection.county, inspection.department))
@@ -194,8 +194,10 @@ def order_summary(order: RectificationOrder) -> str:
 class Dated(Protocol):
     """A period: reporting.periods.Period, or anything with first and last days."""
 
-    start: datetime.date
-    end: datetime.date
+    @property
+    def start(self) -> datetime.date: ...
+    @property
+    def end(self) -> datetime.date: ...
 
 
 @dataclass(frozen=True)

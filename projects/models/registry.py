@@ -31,7 +31,9 @@ class InvestmentType(models.TextChoices):
 
 # "零容忍": arrears on government-invested and state-owned projects are escalated to the city
 # office at once and shown on the 通报 list (Project.zero_tolerance).
-ZERO_TOLERANCE = frozenset({InvestmentType.GOVERNMENT, InvestmentType.STATE_OWNED})
+ZERO_TOLERANCE: frozenset[str] = frozenset(
+    {InvestmentType.GOVERNMENT.value, InvestmentType.STATE_OWNED.value}
+)
 
 
 class PartyRole(models.TextChoices):

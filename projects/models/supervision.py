@@ -13,8 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from arrears.audit import AuditedModel
 from arrears.scoping import ScopePaths
 
-from .registry import ZERO_TOLERANCE
-
 
 class CircularState(models.TextChoices):
     DRAFT = "draft", _("草稿")
@@ -324,4 +322,4 @@ class Interview(AuditedModel):
     def notification_urgent(self) -> bool:
         """An interview about a zero-tolerance project (government-invested or state-owned)
         is not held for the daily digest (arrears.deadlines)."""
-        return bool(self.project_id and self.project.investment_type in ZERO_TOLERANCE)
+        return self.project is not None and self.project.zero_tolerance

@@ -202,6 +202,7 @@ def test_a_complaint_about_a_government_project_reaches_the_city_office_once(
         f"/projects/{project.pk}/",
     ):
         assert 'data-testid="zero-tolerance"' in client.get(url).content.decode(), url
+    assert complaint.case_id is not None
     case = Case.objects.get(pk=complaint.case_id)
     assert case.number and case.number in client.get("/circulars/").content.decode()
 
