@@ -65,8 +65,15 @@ def _check_units(units: list[UnitDraft], user: User) -> int:
         raise ValidationError({"units": [_("被通报单位应为本市的县（区）、部门或用人单位")]})
     seen: set[tuple[Any, ...]] = set()
     now = timezone.now()
-    late_cases = {c.pk: c for c in reads.overdue_cases(user=user, now=now)}
-    late_orders = {o.pk: o for o in reads.late_orders(user=user, now=now)}
+    # Only the rows chosen are read again, each still overdue now and in the user's scope.
+    chosen_cases = [c.pk for u in units for c in u.cases]
+    chosen_orders = [o.pk for u in units for o in u.orders]
+    late_cases = {
+        c.pk: c for c in reads.overdue_cases(user=user, now=now).filter(pk__in=chosen_cases)
+    }
+    late_orders = {
+        o.pk: o for o in reads.late_orders(user=user, now=now).filter(pk__in=chosen_orders)
+    }
     for number, unit in enumerate(units, start=1):
         key = (unit.county.pk, unit.department.pk if unit.department else None, unit.employer)
         if key in seen:
