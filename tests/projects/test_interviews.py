@@ -26,6 +26,7 @@ from projects.models import (
     InvestmentType,
     Project,
     ProjectParty,
+    Warning,
 )
 from tests.complaints.conftest import complaint_data
 from tests.factories import UserFactory
@@ -215,3 +216,35 @@ def test_a_private_project_is_not_escalated(project: Project) -> None:
     assert not Notification.objects.filter(recipient=office, kind="complaint.zero_tolerance")
     assert Project(investment_type=InvestmentType.STATE_OWNED).zero_tolerance
     assert not project.zero_tolerance
+
+
+def test_an_interview_from_a_warning_links_it_and_its_project(
+    project: Project, interviewed: tuple[Employer, Any]
+) -> None:
+    employer, inspector = interviewed
+    warning = Warning.objects.create(
+        project=project,
+        rule="fewer_paid",
+        level="yellow",
+        county=project.county,
+        department=project.department,
+        detail="连续2个月未发工资",
+    )
+    with time_machine.travel(at(2026, 11, 26, 15), tick=False):
+        client = _client(inspector)
+        form = client.get(f"/interviews/new/?warning={warning.pk}").content.decode()
+        assert f'name="warning" value="{warning.pk}"' in form
+        client.post(
+            "/interviews/new/",
+            {
+                "warning": warning.pk,
+                "kind": "employer",
+                "county": project.county_id,
+                "department": project.department_id,
+                "employer_code": employer.credit_code,
+                "held_on": "2026-11-26",
+                "matter": "预警约谈",
+            },
+        )
+    interview = Interview.objects.get()
+    assert (interview.warning, interview.project) == (warning, project)
