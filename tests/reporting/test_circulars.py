@@ -4,6 +4,7 @@ October, numbered and issued, immutable, printable, counted for the assessment."
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,10 +21,13 @@ from projects.models import (
     Circular,
     CircularItem,
     CircularState,
+    CircularUnit,
     RectificationOrder,
 )
 from reporting import selectors as reporting_selectors
 from reporting.periods import month, year
+from tests.factories import CountyFactory, UserFactory
+from tests.races import run_together
 from tests.reporting.conftest import NOW, October
 
 # Moves the clock itself: also run on a year's last minute and the next one's first.
@@ -223,3 +227,23 @@ def test_counties_see_only_the_issued_circulars_naming_them(october: October) ->
         assert "江城欠薪办通" not in _client(october.official_b).get("/circulars/").content.decode()
     # the county's official was told
     assert Notification.objects.filter(recipient=october.official_a, kind="circular.issued")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_circulars_issued_at_once_take_consecutive_numbers() -> None:
+    # given two drafts of one city (written directly: the race is the numbering's)
+    county = CountyFactory.create()
+    office = UserFactory.create(city_office=True, city=county.city)
+    drafts = []
+    for title in ("甲", "乙"):
+        draft = Circular.objects.create(city=county.city, title=title, drafted_by=office)
+        CircularUnit.objects.create(circular=draft, county=county, reason="逾期")
+        drafts.append(draft)
+    # when both are issued at the same moment
+    outcomes = run_together(
+        *[partial(services.circular_issue, circular=d, user=office) for d in drafts]
+    )
+    # then both succeed, with the city's two next numbers (the city's row lock queues them)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert sorted(Circular.objects.values_list("sequence", flat=True)) == [1, 2]
