@@ -14,6 +14,7 @@ from django.test import Client
 from arrears import deadlines
 from arrears.errors import Conflict
 from arrears.models import Deadline, DeadlineState, Notification, Role, User
+from complaints.intake import batch
 from complaints.intake import services as intake_services
 from complaints.models import Case
 from projects import services
@@ -248,3 +249,18 @@ def test_an_interview_from_a_warning_links_it_and_its_project(
         )
     interview = Interview.objects.get()
     assert (interview.warning, interview.project) == (warning, project)
+
+
+def test_a_batch_of_referrals_escalates_each_zero_tolerance_complaint_once(
+    project: Project,
+) -> None:
+    project.investment_type = InvestmentType.STATE_OWNED
+    project.save()
+    office = UserFactory.create(city_office=True)
+    entries = [
+        batch.Entry(data=complaint_data(project_code=project.code), external_id="Z-1"),
+        batch.Entry(data=complaint_data(), external_id="Z-2"),  # no project: not escalated
+    ]
+    saved = batch.complaints_create_many(entries=entries, channel="web_form")
+    sent = Notification.objects.filter(recipient=office, kind="complaint.zero_tolerance")
+    assert [n.subject_id for n in sent] == [str(saved[0].pk)]
