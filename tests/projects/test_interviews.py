@@ -16,7 +16,7 @@ from arrears.errors import Conflict
 from arrears.models import Deadline, DeadlineState, Notification, Role, User
 from complaints.intake import batch
 from complaints.intake import services as intake_services
-from complaints.models import Case
+from complaints.models import Case, Complaint
 from projects import services
 from projects import supervision_selectors as reads
 from projects.models import (
@@ -263,4 +263,6 @@ def test_a_batch_of_referrals_escalates_each_zero_tolerance_complaint_once(
     ]
     saved = batch.complaints_create_many(entries=entries, channel="web_form")
     sent = Notification.objects.filter(recipient=office, kind="complaint.zero_tolerance")
-    assert [n.subject_id for n in sent] == [str(saved[0].pk)]
+    first = saved[0]
+    assert isinstance(first, Complaint)
+    assert [n.subject_id for n in sent] == [str(first.pk)]
