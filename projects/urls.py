@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import supervision_views, views
+from projects import clock_views, supervision_views, views
 
 urlpatterns = [
     path("projects/", views.project_list, name="project-list"),
@@ -16,6 +16,11 @@ urlpatterns = [
     path("projects/<int:pk>/inspections/new/", views.inspection_new, name="inspection-new"),
     path("projects/<int:pk>/wage-records/new/", views.wage_record_new, name="wage-record-new"),
     path("projects/<int:pk>/checklist/", views.checklist_update, name="checklist-update"),
+    path(
+        "projects/<int:pk>/deposit/events/",
+        clock_views.deposit_event_new,
+        name="deposit-event-new",
+    ),
     path("employers/", views.employer_list, name="employer-list"),
     path("employers/<int:pk>/", views.employer_page, name="employer-page"),
     path("employers/<int:pk>/listings/", views.employer_listing_add, name="employer-listing-add"),
@@ -23,6 +28,16 @@ urlpatterns = [
         "employers/<int:pk>/listings/remove/",
         views.employer_listing_remove,
         name="employer-listing-remove",
+    ),
+    path(
+        "employers/<int:pk>/early-removal/",
+        clock_views.early_removal_request,
+        name="early-removal-request",
+    ),
+    path(
+        "employers/<int:pk>/early-removal/decide/",
+        clock_views.early_removal_decide,
+        name="early-removal-decide",
     ),
     path("campaigns/", views.campaign_list, name="campaign-list"),
     path("campaigns/<int:pk>/", views.campaign_page, name="campaign-page"),

@@ -11,18 +11,23 @@ from .compliance import (
     WarningLevel,
     WarningRule,
     WarningState,
+    checked_items,
+    core_items,
 )
+from .deposits import DepositEvent, DepositEventKind
 from .inspections import Campaign, Finding, Fine, FineArticle, Inspection, RectificationOrder
 from .registry import (
     ZERO_TOLERANCE,
     Employer,
     EmployerListing,
     InvestmentType,
+    ListingRemovalRequest,
     ListKind,
     PartyRole,
     Project,
     ProjectParty,
     ProjectStatus,
+    RemovalState,
 )
 from .supervision import (
     INTERVIEW,
@@ -46,6 +51,8 @@ __all__ = [
     "CircularItem",
     "CircularState",
     "CircularUnit",
+    "DepositEvent",
+    "DepositEventKind",
     "Employer",
     "EmployerListing",
     "Finding",
@@ -58,14 +65,18 @@ __all__ = [
     "InvestmentType",
     "ItemState",
     "ListKind",
+    "ListingRemovalRequest",
     "MonthlyWageRecord",
     "PartyRole",
     "Project",
     "ProjectParty",
     "ProjectStatus",
     "RectificationOrder",
+    "RemovalState",
     "Warning",
     "WarningLevel",
     "WarningRule",
     "WarningState",
+    "checked_items",
+    "core_items",
 ]

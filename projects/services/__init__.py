@@ -11,6 +11,7 @@ from .compliance import (
     warning_open_case,
     warnings_evaluate,
 )
+from .deposits import deposit_clocks_ensure, deposit_event_record, deposit_position
 from .inspections import (
     FINE_ARTICLES,
     campaign_create,
@@ -20,8 +21,11 @@ from .inspections import (
     rectification_verify,
 )
 from .registry import (
+    early_removal_problems,
     employer_listing_add,
     employer_listing_remove,
+    listing_removal_decide,
+    listing_removal_request,
     listings_expire,
     project_assign_department,
     required_deposit,
@@ -49,6 +53,10 @@ __all__ = [
     "circular_issue",
     "circular_update",
     "conditions",
+    "deposit_clocks_ensure",
+    "deposit_event_record",
+    "deposit_position",
+    "early_removal_problems",
     "employer_listing_add",
     "employer_listing_remove",
     "fine_range",
@@ -56,6 +64,8 @@ __all__ = [
     "inspection_record",
     "interview_create",
     "interview_record_result",
+    "listing_removal_decide",
+    "listing_removal_request",
     "listings_expire",
     "project_assign_department",
     "rectification_verify",

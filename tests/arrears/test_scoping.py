@@ -69,6 +69,13 @@ OBJECT_URLS: dict[str, Callable[[InB], str]] = {
     "reports/cities/<str:code>/": lambda d: f"/reports/cities/{d.b.city.code}/",
     "api/v1/reports/cities/<str:code>/": lambda d: f"/api/v1/reports/cities/{d.b.city.code}/",
     "api/v1/reports/counties/<str:code>/": lambda d: f"/api/v1/reports/counties/{d.b.code}/",
+    # The assessment (考核): a city's table of its counties, and one county's indicators.
+    "reports/assessment/cities/<str:code>/": (
+        lambda d: f"/reports/assessment/cities/{d.b.city.code}/"
+    ),
+    "reports/assessment/counties/<str:code>/": (
+        lambda d: f"/reports/assessment/counties/{d.b.code}/"
+    ),
     "api/v1/employers/<pk>/": lambda d: f"/api/v1/employers/{d.employer_b.pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
         lambda d: f"/complaints/{d.cb.tracking_no}/evidence/{d.evidence_b.pk}/"
@@ -127,7 +134,13 @@ POST_URLS: dict[str, Callable[[InB], str]] = {
     "circulars/<int:pk>/discard/": lambda d: f"/circulars/{d.circular_b.pk}/discard/",
     "circulars/<int:pk>/correct/": lambda d: f"/circulars/{d.circular_b.pk}/correct/",
     "interviews/<int:pk>/result/": lambda d: f"/interviews/{d.interview_b.pk}/result/",
+    "api/v1/warnings/<pk>/cases/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/cases/"),
+    "projects/<int:pk>/deposit/events/": (lambda d: f"/projects/{d.project_b.pk}/deposit/events/"),
     "employers/<int:pk>/listings/": lambda d: f"/employers/{d.employer_b.pk}/listings/",
+    "employers/<int:pk>/early-removal/": (lambda d: f"/employers/{d.employer_b.pk}/early-removal/"),
+    "employers/<int:pk>/early-removal/decide/": (
+        lambda d: f"/employers/{d.employer_b.pk}/early-removal/decide/"
+    ),
     "employers/<int:pk>/listings/remove/": (
         lambda d: f"/employers/{d.employer_b.pk}/listings/remove/"
     ),
@@ -273,7 +286,11 @@ class InB(TwoCounties):
 
 # Pages about a whole city: no county's people see them, so in the county test only A's
 # refusal is checked; the city test checks both sides.
-CITY_ROUTES = {"reports/cities/<str:code>/", "api/v1/reports/cities/<str:code>/"}
+CITY_ROUTES = {
+    "reports/cities/<str:code>/",
+    "api/v1/reports/cities/<str:code>/",
+    "reports/assessment/cities/<str:code>/",
+}
 # A job is its owner's alone (county B's official), whichever city looks.
 OWNER_ROUTES = {"jobs/<int:pk>/download/", "jobs/<int:pk>/cancel/", "jobs/<int:pk>/retry/"}
 
@@ -429,6 +446,9 @@ LISTS = [
     "/reports/print/",
     "/api/v1/reports/dashboard/",
     "/jobs/",
+    "/reports/assessment/",
+    # County A's (369902 in both fixtures) rows behind an indicator.
+    "/reports/assessment/rows/?indicator=overdue&unit=369902",
 ]
 
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('arrears', '0019_deadline_running_start_idx'),
         ('complaints', '0020_complainant_sms'),
-        ('projects', '0006_campaign_city'),
+        ('projects', '0008_deposit_events_early_removal'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
