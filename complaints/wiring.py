@@ -36,6 +36,13 @@ def connect() -> None:
         list_url=lambda: reverse("intake-inbox"),
     )
     kind_register(
+        "complaint.zero_tolerance",
+        _("零容忍项目投诉"),
+        subject_type="complaints.complaint",
+        list_label=_("通报与零容忍"),
+        list_url=lambda: reverse("circular-list"),
+    )
+    kind_register(
         "deadline.reminder",
         "",
         subject_type="complaints.case",

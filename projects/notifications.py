@@ -15,10 +15,13 @@ from projects.models.deposits import (
     DEPOSIT_TOPUP,
 )
 from projects.models.inspections import RECTIFICATION
+from projects.models.supervision import INTERVIEW
 
 KIND_LABELS[RECTIFICATION] = _("整改期限")
+KIND_LABELS[INTERVIEW] = _("约谈限期")
 KIND_LABELS[DEPOSIT_LODGE] = _("工资保证金存储期限")
 KIND_LABELS[DEPOSIT_PAYOUT] = _("动用保证金支付期限")
 KIND_LABELS[DEPOSIT_TOPUP] = _("工资保证金补足期限")
 KIND_LABELS[DEPOSIT_GUARANTEE] = _("银行保函到期（续保或改存）")
 kind_register("warning.opened", _("欠薪预警"))
+kind_register("circular.issued", _("通报"))

@@ -39,3 +39,24 @@ def can_request_removal(user: Any) -> bool:
 def can_manage_campaigns(user: Any) -> bool:
     """Launching a special action (专项行动): the city task-force office runs campaigns."""
     return is_city_office(user)
+
+
+def can_issue_circulars(user: Any) -> bool:
+    """Drafting and issuing a 通报: the task-force office criticises units, none criticises
+    itself or its neighbour."""
+    return is_city_office(user)
+
+
+def can_interview(user: Any) -> bool:
+    """Interviewing (约谈) an employer: whoever handles its arrears — inspectors, department
+    heads, county officials, the office."""
+    return bool(
+        is_city_office(user)
+        or user.role in (Role.INSPECTOR, Role.DEPARTMENT_OFFICIAL, Role.COUNTY_OFFICIAL)
+    )
+
+
+def can_interview_unit(user: Any) -> bool:
+    """Interviewing a county or a department: the office, or a county official (the county's
+    own departments)."""
+    return bool(is_city_office(user) or user.role == Role.COUNTY_OFFICIAL)

@@ -49,6 +49,25 @@ define(
     per_city=True,
 )
 define(
+    "interviews.default_days",
+    "int",
+    3,
+    _("约谈后责令解决的默认期限（工作日）"),
+    # Counted as rectification.default_days is: the speech's "3日内" are working days here.
+    source="讲话示例“约谈……责令其3日内解决”",
+    minimum=1,
+    maximum=30,
+    per_city=True,
+)
+define(
+    "circulars.number_prefix",
+    "str",
+    "",
+    _("通报文号前缀（留空为“市简称+欠薪办通”，如“云岭欠薪办通”）"),
+    source="党政机关公文格式 GB/T 9704：发文机关代字+年份+序号",
+    per_city=True,
+)
+define(
     "deposit.base_rate_percent",
     "decimal",
     "2",

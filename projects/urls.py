@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import clock_views, risk_views, views
+from projects import clock_views, risk_views, supervision_views, views
 
 urlpatterns = [
     path("projects/", views.project_list, name="project-list"),
@@ -45,4 +45,22 @@ urlpatterns = [
     path("warnings/", views.warning_queue, name="warning-queue"),
     path("warnings/<int:pk>/new-case/", views.warning_new_case, name="warning-new-case"),
     path("warnings/<int:pk>/dispose/", views.warning_dispose, name="warning-dispose"),
+    path("circulars/", supervision_views.circular_list, name="circular-list"),
+    path("circulars/new/", supervision_views.circular_new, name="circular-new"),
+    path("circulars/<int:pk>/", supervision_views.circular_page, name="circular-page"),
+    path("circulars/<int:pk>/print/", supervision_views.circular_print, name="circular-print"),
+    path("circulars/<int:pk>/edit/", supervision_views.circular_edit, name="circular-edit"),
+    path("circulars/<int:pk>/issue/", supervision_views.circular_issue, name="circular-issue"),
+    path(
+        "circulars/<int:pk>/discard/", supervision_views.circular_discard, name="circular-discard"
+    ),
+    path(
+        "circulars/<int:pk>/correct/", supervision_views.circular_correct, name="circular-correct"
+    ),
+    path("interviews/", supervision_views.interview_list, name="interview-list"),
+    path("interviews/new/", supervision_views.interview_new, name="interview-new"),
+    path("interviews/<int:pk>/", supervision_views.interview_page, name="interview-page"),
+    path(
+        "interviews/<int:pk>/result/", supervision_views.interview_result, name="interview-result"
+    ),
 ]

@@ -106,6 +106,7 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             "clocks": selectors.rectification_clocks(project=project),
             "can_inspect": permissions.can_inspect(user),
             "risk": risk_selectors.project_risk(project=project, user=user),
+            "can_interview": permissions.can_interview(user),
             # The wage deposit: its position, history, clocks and the form to record events.
             "deposit": services.deposit_position(project=project),
             "deposit_events": selectors.deposit_events(project=project)[:20],

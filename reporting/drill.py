@@ -167,6 +167,13 @@ COLUMNS: dict[str, list[Column]] = {
             _("投资类型"), TEXT, lambda p: _show(p, "investment_type"), "investment_type", LABEL
         ),
     ],
+    "circular_unit": [
+        Column(_("文号"), TEXT, lambda u: u.circular.number, "circular__number"),
+        Column(_("印发日期"), DATE, lambda u: u.circular.issued_on, "circular__issued_on"),
+        Column(_("县（区）"), TEXT, lambda u: _name(u.county), "county__name"),
+        Column(_("部门"), TEXT, lambda u: _name(u.department), "department__name"),
+        Column(_("通报事由"), TEXT, lambda u: u.reason, "reason"),
+    ],
 }
 
 RELATED = {
@@ -179,6 +186,7 @@ RELATED = {
     "order": ["finding__inspection__project", "finding__inspection__county"],
     "fine": ["inspection__project", "inspection__county"],
     "project": ["county", "industry"],
+    "circular_unit": ["circular", "county", "department"],
 }
 
 # Where each row links to (the page of the record), if it has one.
@@ -192,6 +200,7 @@ LINKS: dict[str, Callable[[Any], str]] = {
     "order": lambda o: reverse("project-page", args=[o.finding.inspection.project_id]),
     "fine": lambda f: reverse("project-page", args=[f.inspection.project_id]),
     "project": lambda p: reverse("project-page", args=[p.pk]),
+    "circular_unit": lambda u: reverse("circular-page", args=[u.circular_id]),
 }
 
 

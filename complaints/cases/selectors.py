@@ -25,6 +25,19 @@ from complaints.models import (
 from complaints.tracking import normalize_tracking_no
 
 
+def late_case_clock(now: dt.datetime) -> Exists:
+    """For a case queryset: its clock is open past its due time (a paused clock is not late:
+    the case waits for an extension decision). The dashboards' overdue cases and the 通报's."""
+    return Exists(
+        Deadline.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id=OuterRef("pk"),
+            state=DeadlineState.OPEN,
+            due_at__lt=now,
+        )
+    )
+
+
 def with_next_due(qs: QuerySet[Case]) -> QuerySet[Case]:
     """Annotate each case with its nearest running due time (the worklist's urgency)."""
 

@@ -35,6 +35,7 @@ from complaints.intake.services import (
     _home_city,
     _route_of,
 )
+from complaints.intake.zero_tolerance import complaint_escalate_zero_tolerance
 from complaints.integration import sms, work_orders
 from complaints.models import (
     Channel,
@@ -121,6 +122,8 @@ def complaints_create_many(
         # outbox rows, one for their timeline steps (bulk_create skipped Complaint.save).
         texts_send([sms.received(complaint) for complaint in saved])
         _notify_units(saved)
+        for complaint in saved:
+            complaint_escalate_zero_tolerance(complaint=complaint)
     public: dict[int, list[ComplaintEvent]] = {}
     for event in events:
         if event.public:

@@ -34,6 +34,7 @@ from complaints.cases.services import case_for_complaint
 from complaints.evidence import store_evidence, validate_files
 from complaints.intake import duplicates, routing
 from complaints.intake.lookups import Lookups
+from complaints.intake.zero_tolerance import complaint_escalate_zero_tolerance
 from complaints.integration import sms, work_orders
 from complaints.models import (
     Attachment,
@@ -371,6 +372,7 @@ def complaint_create(
         texts_send([sms.received(complaint)])
         duplicates.flag_duplicates(complaint)
         _notify_unit(complaint)
+        complaint_escalate_zero_tolerance(complaint=complaint)
     return complaint
 
 
@@ -450,6 +452,8 @@ def complaint_sign(*, complaint: Complaint, user: User) -> Complaint:
 
         case_for_complaint(complaint=current, user=user)
         current.refresh_from_db(fields=["case"])
+        # A project linked since intake (or intake's message lost to a rollback): once only.
+        complaint_escalate_zero_tolerance(complaint=current)
     return current
 
 

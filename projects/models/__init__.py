@@ -17,6 +17,7 @@ from .compliance import (
 from .deposits import DepositEvent, DepositEventKind
 from .inspections import Campaign, Finding, Fine, FineArticle, Inspection, RectificationOrder
 from .registry import (
+    ZERO_TOLERANCE,
     Employer,
     EmployerListing,
     InvestmentType,
@@ -28,14 +29,30 @@ from .registry import (
     ProjectStatus,
     RemovalState,
 )
+from .supervision import (
+    INTERVIEW,
+    Circular,
+    CircularItem,
+    CircularState,
+    CircularUnit,
+    Interview,
+    InterviewKind,
+    InterviewState,
+)
 from .targeting import CampaignDraw, DrawnProject
 
 __all__ = [
     "CHECKLIST",
     "CORE_ITEMS",
+    "INTERVIEW",
+    "ZERO_TOLERANCE",
     "Campaign",
     "CampaignDraw",
     "ChecklistItem",
+    "Circular",
+    "CircularItem",
+    "CircularState",
+    "CircularUnit",
     "DepositEvent",
     "DepositEventKind",
     "DrawnProject",
@@ -45,6 +62,9 @@ __all__ = [
     "Fine",
     "FineArticle",
     "Inspection",
+    "Interview",
+    "InterviewKind",
+    "InterviewState",
     "InvestmentType",
     "ItemState",
     "ListKind",

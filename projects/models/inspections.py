@@ -14,7 +14,7 @@ from arrears.audit import AuditedModel
 from arrears.scoping import ScopePaths
 
 from .compliance import CHECKLIST
-from .registry import InvestmentType
+from .registry import ZERO_TOLERANCE
 
 
 class Campaign(AuditedModel):
@@ -127,10 +127,10 @@ class RectificationOrder(AuditedModel):
         return f"/projects/{self.finding.inspection.project_id}/"
 
     def notification_urgent(self) -> bool:
-        """Arrears on a government-invested project are met with zero tolerance (政府投资项目
-        拖欠农民工工资零容忍): its order's reminders and escalations are e-mailed at once,
-        never held for the daily digest (arrears.deadlines)."""
-        return self.finding.inspection.project.investment_type == InvestmentType.GOVERNMENT
+        """Arrears on a government-invested or state-owned project are met with zero tolerance
+        (政府投资和国有企业投资项目拖欠农民工工资零容忍): its order's reminders and escalations
+        are e-mailed at once, never held for the daily digest (arrears.deadlines)."""
+        return self.finding.inspection.project.investment_type in ZERO_TOLERANCE
 
 
 class FineArticle(models.TextChoices):

@@ -29,6 +29,13 @@ class InvestmentType(models.TextChoices):
     PRIVATE = "private", _("社会投资")
 
 
+# "零容忍": arrears on government-invested and state-owned projects are escalated to the city
+# office at once and shown on the 通报 list (Project.zero_tolerance).
+ZERO_TOLERANCE: frozenset[str] = frozenset(
+    {InvestmentType.GOVERNMENT.value, InvestmentType.STATE_OWNED.value}
+)
+
+
 class PartyRole(models.TextChoices):
     BUILDER = "builder", _("建设单位")
     GENERAL_CONTRACTOR = "general_contractor", _("施工总承包单位")
@@ -240,6 +247,12 @@ class Project(AuditedModel):
 
     def get_absolute_url(self) -> str:
         return f"/projects/{self.pk}/"
+
+    @property
+    def zero_tolerance(self) -> bool:
+        """Government-invested or state-owned: under "零容忍" (the complaints side reads it
+        through a complaint's or a case's own foreign key, never by importing this app)."""
+        return self.investment_type in ZERO_TOLERANCE
 
 
 class ProjectParty(AuditedModel):

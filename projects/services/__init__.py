@@ -30,14 +30,30 @@ from .registry import (
     project_assign_department,
     required_deposit,
 )
+from .supervision import (
+    UnitDraft,
+    circular_correct,
+    circular_create,
+    circular_discard,
+    circular_issue,
+    circular_update,
+    interview_create,
+    interview_record_result,
+)
 from .targeting import campaign_draw
 
 __all__ = [
     "DISPOSITIONS",
     "FINE_ARTICLES",
+    "UnitDraft",
     "campaign_create",
     "campaign_draw",
     "checklist_set",
+    "circular_correct",
+    "circular_create",
+    "circular_discard",
+    "circular_issue",
+    "circular_update",
     "conditions",
     "deposit_clocks_ensure",
     "deposit_event_record",
@@ -48,6 +64,8 @@ __all__ = [
     "fine_range",
     "fine_record",
     "inspection_record",
+    "interview_create",
+    "interview_record_result",
     "listing_removal_decide",
     "listing_removal_request",
     "listings_expire",

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from arrears.models import User
 from reporting import metrics
+from projects.supervision_selectors import circular_units_received
 from reporting.periods import Period
 from reporting.selectors import (
     BASES,
@@ -221,5 +222,38 @@ register(
         base="case",
         rows_label=_("未清零的积案"),
         snapshot=True,
+    )
+)
+
+
+def _circulars(ctx: Context, unit: int | None = None) -> QuerySet[Any]:
+    """The units named by 通报 issued in the period (a correction replaces what it corrects).
+    A 通报 is issued by a city about its own counties, so it counts against a county; in the
+    province's assessment of cities nothing counts yet (the province issues none here)."""
+    units = circular_units_received(user=ctx.user, period=ctx.period)
+    if ctx.dim != "county":
+        return units.none()
+    return units if unit is None else units.filter(county=unit)
+
+
+def _circular_values(ctx: Context, units: Iterable[int]) -> Values:
+    # One circular naming a county twice (the county and one of its departments) counts once.
+    found = _grouped(ctx, "circular_unit", _circulars(ctx), n=Count("circular", distinct=True))
+    return {u: found.get(u, {}).get("n", 0) for u in units}
+
+
+register(
+    Indicator(
+        key="circulars",
+        label=_("被通报次数"),
+        unit=metrics.COUNT,
+        definition=_(
+            "期间内印发的通报中点名该县（区）或其部门、辖区用人单位的份数（被更正替代的不计，"
+            "同一份通报只计一次）。"
+        ),
+        values=_circular_values,
+        rows=lambda ctx, unit: _circulars(ctx, unit),
+        base="circular_unit",
+        rows_label=_("被通报记录"),
     )
 )

@@ -74,7 +74,7 @@ class Scheme:
 
 D = Decimal
 # The scheme used for a year no scheme row names. 示例值，按本地考核办法修改: the score items add
-# to 100 points; overdue cases and orders deduct (the 通报 indicator is registered at merge).
+# to 100 points; overdue cases and orders and the 通报 received deduct.
 DEFAULT_RULES = (
     Rule("on_time_rate", IndicatorKind.SCORE, D(20)),
     Rule("closure_rate", IndicatorKind.SCORE, D(15)),
@@ -86,6 +86,7 @@ DEFAULT_RULES = (
     Rule("backlog", IndicatorKind.CLEARANCE, D(10)),
     Rule("overdue", IndicatorKind.DEDUCTION, per_unit=D(1), cap=D(10)),
     Rule("orders_overdue", IndicatorKind.DEDUCTION, per_unit=D(1), cap=D(5)),
+    Rule("circulars", IndicatorKind.DEDUCTION, per_unit=D(2), cap=D(10)),
 )
 DEFAULT_SOURCE = "示例值，按本地考核办法修改"
 

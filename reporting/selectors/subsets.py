@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from arrears import config
 from arrears.models import ConfigValue, Deadline, DeadlineState, User
 from arrears.scoping import for_user
+from complaints.cases.selectors import late_case_clock  # also the 通报's overdue case
 from complaints.cases.services import RESPOND
 from complaints.models import OPEN_STATES as CASE_OPEN_STATES
 from complaints.models import Case, Payer
@@ -133,6 +134,10 @@ BASES = {
         "inspection__project__industry",
     ),
     "project": Base("projects.Project", "county", "department", "industry"),
+    # A unit named in a 通报 (the assessment's deduction); industry: the department's.
+    "circular_unit": Base(
+        "projects.CircularUnit", "county", "department", "department__industries"
+    ),
 }
 
 
@@ -146,19 +151,6 @@ def _between(column: str, period: Period) -> Q:
 
 def _dates(column: str, period: Period) -> Q:
     return Q(**{f"{column}__gte": period.start, f"{column}__lte": period.end})
-
-
-def late_case_clock(now: dt.datetime) -> Exists:
-    """For a case queryset: its clock is open past its due time (a paused clock is not late:
-    the case waits for an extension decision)."""
-    return Exists(
-        Deadline.objects.filter(
-            content_type=ContentType.objects.get_for_model(Case),
-            object_id=OuterRef("pk"),
-            state=DeadlineState.OPEN,
-            due_at__lt=now,
-        )
-    )
 
 
 def _order_clock(condition: Q) -> Exists:

@@ -4,6 +4,7 @@ is added without being listed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -33,7 +34,15 @@ from complaints.models import (
     IntegrationClient,
 )
 from complaints.tracking import format_tracking_no
-from projects.models import Employer, Project, ProjectParty, Warning
+from projects.models import (
+    Circular,
+    CircularUnit,
+    Employer,
+    Interview,
+    Project,
+    ProjectParty,
+    Warning,
+)
 from tests.complaints.conftest import complaint_data
 from tests.conftest import TwoCities, TwoCounties
 from tests.factories import UserFactory
@@ -74,6 +83,10 @@ OBJECT_URLS: dict[str, Callable[[InB], str]] = {
     "cases/<int:pk>/evidence/<int:attachment_pk>/": (
         lambda d: f"/cases/{d.case_b.pk}/evidence/{d.case_evidence_b.pk}/"
     ),
+    # An issued 通报 naming county B, and an interview of county B's.
+    "circulars/<int:pk>/": lambda d: f"/circulars/{d.circular_b.pk}/",
+    "circulars/<int:pk>/print/": lambda d: f"/circulars/{d.circular_b.pk}/print/",
+    "interviews/<int:pk>/": lambda d: f"/interviews/{d.interview_b.pk}/",
     # A job (and its file) is its owner's alone: county B's official's export.
     "jobs/<int:pk>/download/": lambda d: f"/jobs/{d.job_b.pk}/download/",
 }
@@ -116,6 +129,11 @@ POST_URLS: dict[str, Callable[[InB], str]] = {
         lambda d: f"/projects/{d.project_b.pk}/inspections/new/"
     ),
     "api/v1/warnings/<pk>/dispose/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/dispose/"),
+    "circulars/<int:pk>/edit/": lambda d: f"/circulars/{d.circular_b.pk}/edit/",
+    "circulars/<int:pk>/issue/": lambda d: f"/circulars/{d.circular_b.pk}/issue/",
+    "circulars/<int:pk>/discard/": lambda d: f"/circulars/{d.circular_b.pk}/discard/",
+    "circulars/<int:pk>/correct/": lambda d: f"/circulars/{d.circular_b.pk}/correct/",
+    "interviews/<int:pk>/result/": lambda d: f"/interviews/{d.interview_b.pk}/result/",
     "api/v1/warnings/<pk>/cases/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/cases/"),
     "projects/<int:pk>/deposit/events/": (lambda d: f"/projects/{d.project_b.pk}/deposit/events/"),
     "employers/<int:pk>/listings/": lambda d: f"/employers/{d.employer_b.pk}/listings/",
@@ -269,6 +287,8 @@ class InB(TwoCounties):
     link_b: DuplicateLink  # the flag between the two complaints
     delivery_b: CallbackDelivery  # the channel's callback
     job_b: Job  # a finished export of B's official
+    circular_b: Circular  # an issued 通报 naming county B
+    interview_b: Interview  # county B's interview of its housing department
 
 
 # Pages about a whole city: no county's people see them, so in the county test only A's
@@ -329,7 +349,33 @@ def _in_b(two_counties: TwoCounties) -> InB:
         link_b=DuplicateLink.objects.get(complaint=second),
         delivery_b=delivery,
         job_b=_finished_job(two_counties.official_b),
+        circular_b=_circular_naming(two_counties.b, two_counties.b_housing),
+        interview_b=Interview.objects.create(
+            kind="unit",
+            county=two_counties.b,
+            department=two_counties.b_housing,
+            held_on=dt.date(2026, 11, 26),
+            held_by=b_staff,
+            matter="B",
+            working_days=3,
+        ),
     )
+
+
+def _circular_naming(county: Any, department: Any) -> Circular:
+    """An issued circular of county B's city naming its housing department."""
+    circular = Circular.objects.create(
+        city=county.city,
+        title="B",
+        state="issued",
+        year=2026,
+        sequence=1,
+        number="B〔2026〕1号",
+        issued_on=dt.date(2026, 11, 30),
+        drafted_by=UserFactory.create(city_office=True, city=county.city),
+    )
+    CircularUnit.objects.create(circular=circular, county=county, department=department, reason="B")
+    return circular
 
 
 @pytest.mark.parametrize("route", sorted(POST_URLS))
@@ -399,6 +445,8 @@ LISTS = [
     "/api/v1/wage-records/",
     "/employers/",
     "/campaigns/",
+    "/circulars/",
+    "/interviews/",
     "/api/v1/employers/",
     "/reports/rows/?subset=received",
     "/reports/rows/?subset=accepted",

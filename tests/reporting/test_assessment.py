@@ -308,6 +308,7 @@ def test_the_default_scheme_scored_by_hand(small_city: SmallCity) -> None:
         "backlog": (1, D("0.00")),  # A0, accepted in May, still open
         "overdue": (2, D("-2.00")),  # A3, A5: 1 point each
         "orders_overdue": (1, D("-1.00")),
+        "circulars": (0, D("0.00")),  # no 通报 issued
     }
     assert table["西江区"] == {
         "on_time_rate": (D("1.0000"), D("20.00")),
@@ -320,6 +321,7 @@ def test_the_default_scheme_scored_by_hand(small_city: SmallCity) -> None:
         "backlog": (0, D("10.00")),
         "overdue": (0, D("0.00")),
         "orders_overdue": (0, D("0.00")),
+        "circulars": (0, D("0.00")),
     }
     assert table["南山区"] == {
         "on_time_rate": (D("1.0000"), D("20.00")),  # C1 (C2 closed in October)
@@ -332,6 +334,7 @@ def test_the_default_scheme_scored_by_hand(small_city: SmallCity) -> None:
         "backlog": (1, D("0.00")),  # C3, accepted in June
         "overdue": (1, D("-1.00")),  # C3
         "orders_overdue": (0, D("0.00")),  # met in time
+        "circulars": (0, D("0.00")),
     }
     totals = [(u.name, u.total, u.grade, u.rank) for u in result.units]
     assert totals == [
@@ -556,3 +559,41 @@ def test_finalising_from_the_page_runs_as_a_job(
     # a county official may not
     official = _client(small_city.official_a)
     assert official.post("/reports/assessment/finalise/", post).status_code == 404
+
+
+def test_a_circular_received_deducts_once_per_circular(small_city: SmallCity) -> None:
+    """A 通报 naming county A twice (the county and one of its departments) costs A one
+    deduction of 2 points; one issued after the quarter, and a draft, cost nothing."""
+    from projects.services import UnitDraft, circular_create, circular_issue
+
+    before = {u.name: u.total for u in _compute(small_city.office, small_city.city).units}
+    dept = small_city.a3.department
+    with time_machine.travel(at(2026, 9, 10, 10), tick=False):
+        issued = circular_create(
+            user=small_city.office,
+            title="关于欠薪案件办理超期的通报",
+            units=[
+                UnitDraft(county=small_city.a, reason="案件超期"),
+                UnitDraft(county=small_city.a, department=dept, reason="未按期办结"),
+            ],
+        )
+        circular_issue(circular=issued, user=small_city.office)
+        circular_create(
+            user=small_city.office,
+            title="草稿",
+            units=[UnitDraft(county=small_city.b, reason="案件超期")],
+        )
+    with time_machine.travel(at(2026, 10, 10, 10), tick=False):
+        later = circular_create(
+            user=small_city.office,
+            title="十月的通报",
+            units=[UnitDraft(county=small_city.b, reason="案件超期")],
+        )
+        circular_issue(circular=later, user=small_city.office)
+    result = _compute(small_city.office, small_city.city)
+    table = _table(result)
+    assert table[small_city.a.name]["circulars"] == (1, D("-2.00"))
+    assert table[small_city.b.name]["circulars"] == (0, D("0.00"))
+    assert table[small_city.c.name]["circulars"] == (0, D("0.00"))
+    after = {u.name: u.total for u in result.units}
+    assert after == {**before, small_city.a.name: before[small_city.a.name] - 2}
