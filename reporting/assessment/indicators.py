@@ -9,7 +9,7 @@ raw roll-up (`reporting.selectors.raw_rollup` / `snapshot_rollup`), the same der
 cannot disagree. The few figures no dashboard shows (warnings of the period resolved, the old
 backlog) are defined here, over the dashboards' own subsets.
 
-Another app (or the lead at merge: 通报 received) adds one with `register(Indicator(...))`."""
+Another app adds one with `register(Indicator(...))`; 通报 received (`circulars`) is the last."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from arrears.models import User
-from reporting import metrics
 from projects.supervision_selectors import circular_units_received
+from reporting import metrics
 from reporting.periods import Period
 from reporting.selectors import (
     BASES,
