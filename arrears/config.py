@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,9 @@ class Setting:
     # Whether a city may set its own value (within minimum/maximum: a statute's range binds
     # every city alike).
     per_city: bool = False
+    # A check of the parsed value beyond its type and range (e.g. a list of working days):
+    # raises ValidationError, so the admin refuses what the code could not read.
+    check: Callable[[Any], None] | None = None
 
     def parse(self, raw: Any) -> Any:
         """Turn a stored/typed value into the setting's Python type; ValidationError if bad."""
@@ -54,6 +58,8 @@ class Setting:
             raise ValidationError(_("配置值不能小于 %(min)s"), params={"min": self.minimum})
         if self.maximum is not None and value > self.maximum:
             raise ValidationError(_("配置值不能大于 %(max)s"), params={"max": self.maximum})
+        if self.check is not None:
+            self.check(value)
         return value
 
 
@@ -68,9 +74,12 @@ def define(
     source: str = "",
     *,
     per_city: bool = False,
+    check: Callable[[Any], None] | None = None,
     **bounds: Any,
 ) -> None:
-    REGISTRY[key] = Setting(key, kind, default, label, source, per_city=per_city, **bounds)
+    REGISTRY[key] = Setting(
+        key, kind, default, label, source, per_city=per_city, check=check, **bounds
+    )
 
 
 # Values read in the last few seconds, per process: a request that reads the same setting

@@ -10,11 +10,20 @@ transaction that writes their notifications, and loops until nothing is due, so:
   escalated twice in one sweep);
 - each reminder and each escalation step is sent once per due date: the notification's
   dedupe key (deadline, due date, step) is unique in the database.
+
+Per kind of clock (KIND_LABELS, each app registers its kinds' labels): the reminder steps
+(`deadline.reminders.<kind>`, working days before the due date, e.g. "5,1") and whether it
+pauses for arbitration, an extension request or a suspension (`deadline.pause.<kind>.<reason>`).
+Registering a label defines these settings, with the defaults an app declared for the kind
+(`kind_defaults`) or the general ones: a kind added anywhere gets them without code here.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
@@ -37,10 +46,139 @@ from arrears.notifications import (
 )
 
 RUNNING = RUNNING_STATES
-
-# Display names of deadline kinds; each app registers its own.
-KIND_LABELS: dict[str, Any] = {}
 SWEEP_BATCH = 500
+log = logging.getLogger(__name__)
+
+# Why a clock may stand still: the matter waits on something outside the unit. Each kind says
+# for which of these it pauses (configuration per kind and city, shown on the case page).
+PAUSE_REASONS: dict[str, Any] = {
+    "arbitration": gettext_lazy("仲裁期间"),
+    "extension": gettext_lazy("延期申请审批期间"),
+    "suspension": gettext_lazy("中止期间"),
+}
+
+
+@dataclass(frozen=True)
+class KindDefaults:
+    """What a kind of clock ships with; an administrator may change both per city."""
+
+    # Working days before the due date, e.g. "5,1"; "" follows deadline.reminder_working_days.
+    reminders: str = ""
+    pause_for: frozenset[str] = frozenset()
+
+
+# Defaults an app declared for its kinds (kind_defaults); any other kind gets KindDefaults().
+KIND_DEFAULTS: dict[str, KindDefaults] = {}
+
+
+def _reminders_key(kind: str) -> str:
+    return f"deadline.reminders.{kind}"
+
+
+def _pause_key(kind: str, reason: str) -> str:
+    return f"deadline.pause.{kind}.{reason}"
+
+
+def _define_kind_settings(kind: str) -> None:
+    """(Re)define the per-kind settings of `kind` from its label and declared defaults."""
+    label = KIND_LABELS.get(kind, kind)
+    defaults = KIND_DEFAULTS.get(kind, KindDefaults())
+    config.define(
+        _reminders_key(kind),
+        "str",
+        defaults.reminders,
+        gettext_lazy("“%(k)s”到期前第几个工作日提醒（逗号分隔，如 5,1；留空按通用设置）")
+        % {"k": label},
+        source="本地惯例",
+        per_city=True,
+        check=_check_steps,
+    )
+    for reason, when in PAUSE_REASONS.items():
+        config.define(
+            _pause_key(kind, reason),
+            "bool",
+            reason in defaults.pause_for,
+            gettext_lazy("“%(k)s”在%(r)s暂停计时") % {"k": label, "r": when},
+            source="本地惯例",
+            per_city=True,
+        )
+
+
+class _KindLabels(dict[str, Any]):
+    """KIND_LABELS: display names of the deadline kinds, each app registering its own
+    (`KIND_LABELS[kind] = label` or `.update(...)`). Registering a kind defines its reminder
+    and pause settings, so a kind needs nothing else to be configurable."""
+
+    def __setitem__(self, kind: str, label: Any) -> None:
+        super().__setitem__(kind, label)
+        _define_kind_settings(kind)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for kind, label in dict(*args, **kwargs).items():
+            self[kind] = label
+
+    def setdefault(self, kind: str, label: Any = None) -> Any:
+        if kind not in self:
+            self[kind] = label
+        return self[kind]
+
+
+KIND_LABELS: dict[str, Any] = _KindLabels()
+
+
+def kind_defaults(kind: str, *, reminders: str = "", pause_for: Iterable[str] = ()) -> None:
+    """Declare the defaults a kind ships with (before or after its label is registered)."""
+    unknown = set(pause_for) - set(PAUSE_REASONS)
+    if unknown:
+        raise ValueError(f"unknown pause reasons: {sorted(unknown)}")
+    KIND_DEFAULTS[kind] = KindDefaults(reminders=reminders, pause_for=frozenset(pause_for))
+    _define_kind_settings(kind)
+
+
+def _parse_steps(raw: str) -> list[int]:
+    """ "5,1" → [5, 1]: distinct working-day offsets, largest first; ValueError if not that."""
+    steps = sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True)
+    if any(step < 0 or step > 250 for step in steps):
+        raise ValueError(raw)
+    return steps
+
+
+def _check_steps(raw: Any) -> None:
+    try:
+        _parse_steps(str(raw))
+    except ValueError as exc:
+        raise ValidationError(
+            _("提醒设置应为逗号分隔的0至250的工作日数，如 5,1（留空按通用设置）")
+        ) from exc
+
+
+def reminder_steps(kind: str, city: int | None = None) -> list[int]:
+    """The kind's reminder steps in `city`, in working days before the due date, largest
+    (earliest) first. A kind without its own list (or with one that does not parse: a typo
+    in the admin must not stop the sweep) has the general single reminder."""
+    general = [int(config.get("deadline.reminder_working_days", city=city))]
+    key = _reminders_key(kind)
+    if key not in config.REGISTRY:  # a kind no app registered (tests, old rows)
+        return general
+    try:
+        raw = str(config.get(key, city=city)).strip()
+        return _parse_steps(raw) if raw else general
+    except (ValueError, ValidationError):
+        log.warning("bad reminder steps for %s: using %s", key, general)
+        return general
+
+
+def pauses_for(kind: str, reason: str, city: int | None = None) -> bool:
+    """Whether a clock of `kind` stands still for `reason` (PAUSE_REASONS) in `city`."""
+    key = _pause_key(kind, reason)
+    return bool(config.get(key, city=city)) if key in config.REGISTRY else False
+
+
+def pause_rules(kind: str, city: int | None = None) -> list[tuple[str, Any, bool]]:
+    """(reason, its label, whether the kind pauses for it) for every reason: the case page."""
+    return [
+        (reason, label, pauses_for(kind, reason, city)) for reason, label in PAUSE_REASONS.items()
+    ]
 
 
 def ladder(city: int | None = None) -> list[int]:
@@ -65,58 +203,75 @@ def _midnight(day: datetime.date) -> datetime.datetime:
     )
 
 
+def _step_day(
+    calendar: workdays.WorkCalendar, started_on: datetime.date, due: datetime.date, step: int
+) -> datetime.date:
+    """The day a reminder `step` working days before `due` is sent: never before the start
+    (a clock shorter than the step is reminded when it starts)."""
+    day = calendar.add_working_days(due, -step) if step else due
+    return max(day, started_on)
+
+
+def _pending(steps: Sequence[int], reminded_step: int | None) -> list[int]:
+    """The steps still to send: those nearer the due date than the last one sent."""
+    return [s for s in steps if reminded_step is None or s < reminded_step]
+
+
 def clock(
     calendar: workdays.WorkCalendar,
     started_on: datetime.date,
     total_days: int,
-    remind_days: int,
+    reminders: int | Sequence[int],
     level: int,
     steps: list[int],
+    *,
+    reminded_step: int | None = None,
 ) -> dict[str, Any]:
-    """Due date and time, reminder time, next escalation and provisional flag: a function of
-    start, length and escalation level only, so deadlines sharing them share the result."""
+    """Due date and time, next reminder time, next escalation and provisional flag: a function
+    of start, length, reminder steps (one number: a single step), the last step sent and the
+    escalation level only, so deadlines sharing them share the result. `remind_at` is NULL
+    once every step was sent."""
     due = calendar.add_working_days(started_on, total_days)
-    remind_day = calendar.add_working_days(due, -remind_days) if remind_days else due
-    remind_day = max(remind_day, started_on)
+    offsets = [reminders] if isinstance(reminders, int) else sorted(reminders, reverse=True)
+    pending = _pending(offsets, reminded_step)
+    remind_at = _midnight(_step_day(calendar, started_on, due, pending[0])) if pending else None
     next_step = None
     if level < len(steps):
         next_step = calendar.end_of_working_day(calendar.add_working_days(due, steps[level]))
     return {
         "due_date": due,
         "due_at": calendar.end_of_working_day(due),
-        "remind_at": _midnight(remind_day),
+        "remind_at": remind_at,
         "next_escalation_at": next_step,
         "provisional": calendar.is_provisional(started_on, due),
     }
 
 
 def _apply_clock(deadline: Deadline, *, now: datetime.datetime | None = None) -> None:
-    """Recompute a deadline in memory; if its due time moved into the future, its reminder and
-    escalation start over (they are per due date)."""
+    """Recompute a deadline in memory; if its due time moved into the future, its reminders
+    and escalation start over (they are per due date) — unless its first reminder is already
+    past, when the steps sent stay sent, as before the move."""
     now = now or timezone.now()
     old_due = deadline.due_date if deadline.pk else None
     city = _city_of(deadline.county_id)
-    values = clock(
-        workdays.get_calendar(),
-        deadline.started_on,
-        deadline.working_days + deadline.extended_days,
-        config.get("deadline.reminder_working_days", city=city),
-        0,
-        ladder(city),
-    )
+    calendar = workdays.get_calendar()
+    reminders = reminder_steps(deadline.kind, city)
+    total = deadline.working_days + deadline.extended_days
+    values = clock(calendar, deadline.started_on, total, reminders, 0, ladder(city))
     moved = old_due is not None and values["due_date"] != old_due
     if old_due is None or (moved and values["due_at"] > now):
         deadline.escalation_level = 0
-        deadline.reminded_at = None if values["remind_at"] > now else deadline.reminded_at
-    else:
-        values = clock(
-            workdays.get_calendar(),
-            deadline.started_on,
-            deadline.working_days + deadline.extended_days,
-            config.get("deadline.reminder_working_days", city=city),
-            deadline.escalation_level,
-            ladder(city),
-        )
+        if values["remind_at"] is not None and values["remind_at"] > now:
+            deadline.reminded_at, deadline.reminded_step = None, None
+    values = clock(
+        calendar,
+        deadline.started_on,
+        total,
+        reminders,
+        deadline.escalation_level,
+        ladder(city),
+        reminded_step=deadline.reminded_step,
+    )
     for name, value in values.items():
         setattr(deadline, name, value)
     if deadline.state == DeadlineState.PAUSED:
@@ -180,16 +335,21 @@ def deadline_cancel(*, deadline: Deadline, at: datetime.datetime | None = None) 
     )
 
 
-def deadline_pause(*, deadline: Deadline, at: datetime.datetime | None = None) -> Deadline:
-    """Stop the clock while the matter waits on something outside the unit (e.g. arbitration)."""
+def deadline_pause(
+    *, deadline: Deadline, at: datetime.datetime | None = None, reason: str = ""
+) -> Deadline:
+    """Stop the clock while the matter waits on something outside the unit (e.g. arbitration);
+    `reason` (PAUSE_REASONS, or "" for a pause by hand) is kept so that only the end of that
+    wait resumes it."""
     with transaction.atomic():
         current = _locked(deadline)
         if current.state != DeadlineState.OPEN:
             raise ValidationError(_("只有进行中的时限可以暂停"))
         current.state = DeadlineState.PAUSED
         current.paused_at = at or timezone.now()
+        current.pause_reason = reason
         current.next_escalation_at = None
-        current.save(update_fields=["state", "paused_at", "next_escalation_at"])
+        current.save(update_fields=["state", "paused_at", "pause_reason", "next_escalation_at"])
     return current
 
 
@@ -205,9 +365,41 @@ def deadline_resume(*, deadline: Deadline, at: datetime.datetime | None = None) 
         current.extended_days += stood_still
         current.state = DeadlineState.OPEN
         current.paused_at = None
+        current.pause_reason = ""
         _apply_clock(current, now=at)
         current.save()
     return current
+
+
+def deadlines_pause_for(
+    *,
+    subject: models.Model,
+    reason: str,
+    city: int | None,
+    at: datetime.datetime | None = None,
+) -> list[Deadline]:
+    """Pause every open clock of `subject` whose kind is configured to pause for `reason` in
+    `city`; returns those paused. A clock already paused (for another reason) stays so."""
+    if reason not in PAUSE_REASONS:
+        raise ValueError(reason)
+    return [
+        deadline_pause(deadline=d, at=at, reason=reason)
+        for d in Deadline.objects.for_subject(subject).open().order_by("pk")
+        if pauses_for(d.kind, reason, city)
+    ]
+
+
+def deadlines_resume_for(
+    *, subject: models.Model, reason: str, at: datetime.datetime | None = None
+) -> list[Deadline]:
+    """Resume the clocks of `subject` paused for `reason` (and only those: a clock waiting on
+    arbitration does not start again because an extension was decided)."""
+    return [
+        deadline_resume(deadline=d, at=at)
+        for d in Deadline.objects.for_subject(subject)
+        .filter(state=DeadlineState.PAUSED, pause_reason=reason)
+        .order_by("pk")
+    ]
 
 
 def deadline_extend(*, deadline: Deadline, working_days: int) -> Deadline:
@@ -242,35 +434,48 @@ def deadlines_recompute() -> int:
     """Recompute every running deadline against the calendar in force (after a calendar or
     configuration change). Idempotent; returns how many changed.
 
-    Deadlines with the same start, length and escalation level share their clock, so the
-    work is one conditional UPDATE per distinct group — a few thousand for a city — touching
-    only rows whose stored values differ (row-by-row bulk_update was ~25x slower than SQL,
-    docs/performance.md)."""
+    Deadlines with the same kind, start, length, escalation level and last reminder step
+    share their clock, so the work is one conditional UPDATE per distinct group — a few
+    thousand for a city — touching only rows whose stored values differ (row-by-row
+    bulk_update was ~25x slower than SQL, docs/performance.md)."""
     calendar = workdays.get_calendar()
     changed = 0
     for state in RUNNING:
         running = Deadline.objects.filter(state=state)
-        # Grouped by city too: each city's reminder lead and ladder are its own.
-        groups = (
-            running.order_by()
-            .values_list(
-                "county__city_id", "started_on", "working_days", "extended_days", "escalation_level"
-            )
-            .distinct()
+        # Grouped by city and kind too: each city's reminder steps and ladder are its own,
+        # and each kind's steps.
+        fields = (
+            "county__city_id",
+            "kind",
+            "started_on",
+            "working_days",
+            "extended_days",
+            "escalation_level",
+            "reminded_step",
         )
-        for city, started_on, days, extra, level in list(groups):
-            remind_days = config.get("deadline.reminder_working_days", city=city)
-            values = clock(calendar, started_on, days + extra, remind_days, level, ladder(city))
+        groups = running.order_by().values_list(*fields).distinct()
+        for city, kind, started_on, days, extra, level, step in list(groups):
+            values = clock(
+                calendar,
+                started_on,
+                days + extra,
+                reminder_steps(kind, city),
+                level,
+                ladder(city),
+                reminded_step=step,
+            )
             if state == DeadlineState.PAUSED:
                 values["next_escalation_at"] = None
             with transaction.atomic():
                 changed += (
                     running.filter(
-                        county__city_id=city,
-                        started_on=started_on,
-                        working_days=days,
-                        extended_days=extra,
-                        escalation_level=level,
+                        **dict(
+                            zip(
+                                fields,
+                                (city, kind, started_on, days, extra, level, step),
+                                strict=True,
+                            )
+                        )
                     )
                     .exclude(models.Q(**values))
                     .update(**values)
@@ -382,7 +587,7 @@ def _subject(deadline: Deadline) -> Any:
 def _claim(filters: dict[str, Any], by: str) -> list[Deadline]:
     """The next SWEEP_BATCH due rows, most due first, that no other sweep holds. Ordered by
     the time `by` the partial index on it is kept (deadline_escalation_idx,
-    deadline_open_remind_idx): the scan stops at the first row not due, so an idle sweep
+    deadline_open_remind_step_idx): the scan stops at the first row not due, so an idle sweep
     reads a page or two however many clocks run. Ordered by pk instead, the planner walked
     the primary key filtering every running clock when its statistics still expected due
     rows (tens of ms at 1,000,000). SKIP LOCKED never waits, so the order is no deadlock
@@ -490,31 +695,72 @@ def _send_orm(rows: list[dict[str, Any]], users: dict[int, User], *, sms: bool) 
     copies_enqueue(fresh, email=True, sms=sms)
 
 
+_REMINDED = ("reminded_at", "reminded_step", "remind_at")
+
+
 def sweep_reminders(*, now: datetime.datetime) -> int:
+    """Send the reminder step due on each claimed clock and store it as the last step sent,
+    with the time of the next step (NULL after the last). A sweep that finds several steps
+    due (it did not run for days, or the clock is shorter than its steps) sends only the
+    nearest to the due date: the earlier ones have nothing to add, and they stay unsent."""
+    calendar: workdays.WorkCalendar | None = None
     recipients = _Recipients()
     render = Renderer()
+    steps_of: dict[tuple[str, int | None], list[int]] = {}
+    fields = [cast("models.Field[Any, Any]", Deadline._meta.get_field(n)) for n in _REMINDED]
     done = 0
     while True:
         with transaction.atomic():
-            rows = _claim({"reminded_at__isnull": True, "remind_at__lte": now}, "remind_at")
+            rows = _claim({"remind_at__lte": now}, "remind_at")
             if not rows:
                 return done
-            Deadline.objects.filter(pk__in=[d.pk for d in rows]).update(reminded_at=now)
-            _send(
-                [
-                    (
-                        d,
-                        recipients.staff(d),
-                        "deadline.reminder",
-                        Text(REMINDER_TITLE, s=_describe(d)),
-                        f"deadline:{d.pk}:{d.due_date}:remind",
-                        _urgent(d),
+            # Read when there is work: an idle sweep is the claim's one index probe.
+            calendar = calendar or workdays.get_calendar()
+            groups: dict[tuple[bool, int | None, datetime.datetime | None], list[int]] = {}
+            messages: list[_Message] = []
+            before, after = {}, {}
+            for d in rows:
+                city = recipients.city_of(d)
+                if (d.kind, city) not in steps_of:
+                    steps_of[(d.kind, city)] = reminder_steps(d.kind, city)
+                pending = _pending(steps_of[(d.kind, city)], d.reminded_step)
+                due_now = [
+                    s
+                    for s in pending
+                    if _midnight(_step_day(calendar, d.started_on, d.due_date, s)) <= now
+                ]
+                # None due (the steps changed since remind_at was stored): only move it on.
+                sent = due_now[-1] if due_now else d.reminded_step
+                rest = _pending(pending, sent) if due_now else pending
+                following = (
+                    _midnight(_step_day(calendar, d.started_on, d.due_date, rest[0]))
+                    if rest
+                    else None
+                )
+                groups.setdefault((bool(due_now), sent, following), []).append(d.pk)
+                before[d.pk] = (d.reminded_at, d.reminded_step, d.remind_at)
+                after[d.pk] = (now if due_now else d.reminded_at, sent, following)
+                if due_now:
+                    messages.append(
+                        (
+                            d,
+                            recipients.staff(d),
+                            "deadline.reminder",
+                            Text(REMINDER_TITLE, s=_describe(d)),
+                            f"deadline:{d.pk}:{d.due_date}:remind:{sent}",
+                            _urgent(d),
+                        )
                     )
-                    for d in rows
-                ],
-                render=render,
-            )
-            done += len(rows)
+            # As for escalations: the claim holds the row locks and loaded the values before.
+            with audit.suspended():
+                for (reminded, sent, following), ids in groups.items():
+                    values: dict[str, Any] = {"reminded_step": sent, "remind_at": following}
+                    if reminded:
+                        values["reminded_at"] = now
+                    Deadline.objects.filter(pk__in=ids).update(**values)
+            audit.record_updates(Deadline, fields, before, after)
+            _send(messages, render=render)
+            done += len(messages)
 
 
 _ESCALATED = ("escalation_level", "next_escalation_at")

@@ -29,6 +29,7 @@ from complaints.cases.services.handling import (
     case_refer_arbitration,
     case_request_extension,
     case_resume,
+    case_suspend,
     case_transfer_police,
     case_triage,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "case_request_extension",
     "case_resume",
     "case_revise_owed",
+    "case_suspend",
     "case_transfer_police",
     "case_triage",
     "close_days",
