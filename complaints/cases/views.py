@@ -152,6 +152,7 @@ def _forms(case: Any, actions: list[str]) -> dict[str, Any]:
         "arbitration": lambda a: f.NoteForm(auto_id=a),
         "police": lambda a: f.NoteForm(auto_id=a),
         "resume": lambda a: f.NoteForm(auto_id=a),
+        "suspend": lambda a: f.NoteForm(auto_id=a),
         "extension": lambda a: f.ExtensionForm(auto_id=a),
         "decide": lambda a: f.DecisionForm(auto_id=a),
         "close": lambda a: f.CloseForm(case=case, auto_id=a),
@@ -172,6 +173,7 @@ GROUPS: list[tuple[str, Any, tuple[str, ...]]] = [
             "triage",
             "resume",
             "arbitration",
+            "suspend",
             "police",
             "extension",
             "decide",
@@ -191,6 +193,7 @@ TITLES = {
     "fund_repaid": gettext_lazy("登记归还应急周转金"),
     "arbitration": gettext_lazy("转劳动仲裁"),
     "resume": gettext_lazy("恢复计时"),
+    "suspend": gettext_lazy("中止办理（暂停计时）"),
     "police": gettext_lazy("移送公安机关"),
     "extension": gettext_lazy("申请延期"),
     "decide": gettext_lazy("审批延期"),
@@ -245,7 +248,7 @@ def _render_page(
         "complaints/cases/detail.html",
         {
             "case": case,
-            "clocks": selectors.case_deadlines(case=case),
+            "clocks": selectors.case_clocks(case=case),
             "actions": actions,
             "groups": _groups(forms, actions, bound[0] if bound else None),
             "pending_extension": pending_extension,
@@ -304,6 +307,7 @@ ACTIONS: dict[str, tuple[type | None, Callable[[Any, User, dict[str, Any]], Any]
         lambda c, u, d: services.case_refer_arbitration(case=c, user=u, **d),
     ),
     "resume": (f.NoteForm, lambda c, u, d: services.case_resume(case=c, user=u, **d)),
+    "suspend": (f.NoteForm, lambda c, u, d: services.case_suspend(case=c, user=u, **d)),
     "police": (f.NoteForm, lambda c, u, d: services.case_transfer_police(case=c, user=u, **d)),
     "extension": (
         f.ExtensionForm,
@@ -400,6 +404,7 @@ DONE = {
     "refuse": gettext_lazy("已决定不予受理"),
     "arbitration": gettext_lazy("已转劳动仲裁"),
     "resume": gettext_lazy("已恢复计时"),
+    "suspend": gettext_lazy("已中止办理，暂停计时"),
     "police": gettext_lazy("已移送公安机关"),
     "reopen": gettext_lazy("已重新办理"),
 }
