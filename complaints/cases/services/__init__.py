@@ -32,6 +32,7 @@ from complaints.cases.services.handling import (
     case_suspend,
     case_transfer_police,
     case_triage,
+    complaint_rate,
 )
 from complaints.cases.services.lifecycle import (
     case_accept,
@@ -78,6 +79,7 @@ __all__ = [
     "case_transfer_police",
     "case_triage",
     "close_days",
+    "complaint_rate",
     "complaints_follow",
     "criminal_flag",
     "payment_record_fund_repayment",

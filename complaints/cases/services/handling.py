@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -37,12 +38,17 @@ from complaints.models import (
     CaseAttachment,
     CaseEntry,
     CaseState,
+    Complaint,
+    ComplaintRating,
     EntryKind,
+    EventKind,
     ExtensionRequest,
     ExtensionState,
+    Satisfaction,
     TriageClass,
 )
 from complaints.permissions import can_decide_extension
+from complaints.timeline import record_event
 
 
 def case_triage(
@@ -280,3 +286,42 @@ def case_feedback(*, case: Case, user: User, satisfaction: int, note: str = "") 
         case.save(update_fields=["satisfaction"])
         _entry(case, EntryKind.FEEDBACK, user, note.strip(), data={"satisfaction": satisfaction})
     return case
+
+
+def complaint_rate(*, complaint: Complaint, satisfaction: int) -> ComplaintRating:
+    """The complainant rates the handling of their closed case on the public rating page,
+    once per complaint (the unique row); the case's satisfaction — the figure the dashboards
+    average — becomes the mean of its complainants' ratings, rounded half up. A callback
+    recorded afterwards (case_feedback) sets it again: the latest record stands."""
+    if satisfaction not in Satisfaction.values:
+        raise ValidationError({"satisfaction": [_("请选择满意程度")]})
+    not_closed = _("该投诉尚未办结，办结后才能评价")
+    if complaint.case_id is None:
+        raise Conflict(not_closed)
+    case = Case.objects.get(pk=complaint.case_id)
+    with _acting_on(case, lambda c: None if c.state == CaseState.CLOSED else not_closed) as case:
+        try:
+            with transaction.atomic():
+                rating = ComplaintRating.objects.create(
+                    complaint=complaint, satisfaction=satisfaction
+                )
+        except IntegrityError as exc:
+            raise Conflict(_("您已评价过，感谢您的反馈")) from exc
+        given = list(
+            ComplaintRating.objects.filter(complaint__case=case).values_list(
+                "satisfaction", flat=True
+            )
+        )
+        mean = (Decimal(sum(given)) / len(given)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        case.satisfaction = int(mean)
+        case.save(update_fields=["satisfaction"])
+        label = Satisfaction(satisfaction).label
+        _entry(
+            case,
+            EntryKind.FEEDBACK,
+            None,
+            _("投诉人网上评价（查询码 %(t)s）：%(l)s") % {"t": complaint.tracking_no, "l": label},
+            data={"satisfaction": satisfaction, "online": True, "complaint": complaint.pk},
+        )
+        record_event(complaint, EventKind.RATED, note=f"{satisfaction} {label}")
+    return rating
