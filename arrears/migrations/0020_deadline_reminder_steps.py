@@ -75,7 +75,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="deadline",
             name="pause_reason",
-            field=models.CharField(blank=True, default="", max_length=20, verbose_name="暂停原因"),
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=20, verbose_name="暂停原因"
+            ),
         ),
         migrations.AddField(
             model_name="deadline",

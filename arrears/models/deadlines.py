@@ -85,8 +85,11 @@ class Deadline(AuditedModel):
     next_escalation_at = models.DateTimeField(_("下次升级时间"), null=True, blank=True)
     paused_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
     # Why it is paused (arrears.deadlines.PAUSE_REASONS; "" by hand): the end of that wait
-    # resumes it, and only that.
-    pause_reason = models.CharField(_("暂停原因"), max_length=20, blank=True, default="")
+    # resumes it, and only that. A database default too: bulk loaders (bench/seed_province)
+    # insert clocks in SQL without naming it.
+    pause_reason = models.CharField(
+        _("暂停原因"), max_length=20, blank=True, default="", db_default=""
+    )
     closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
