@@ -30,6 +30,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -79,6 +80,23 @@ def _pause_key(kind: str, reason: str) -> str:
     return f"deadline.pause.{kind}.{reason}"
 
 
+REMINDERS_LABEL = gettext_lazy("“%(k)s”到期前第几个工作日提醒（逗号分隔，如 5,1；留空按通用设置）")
+PAUSE_LABEL = gettext_lazy("“%(k)s”在%(r)s暂停计时")
+
+
+def _fill(template: Any, params: dict[str, Any]) -> str:
+    return str(template) % {k: str(v) for k, v in params.items()}
+
+
+# The settings' labels stay lazy (translated when shown, in the reader's language): a label
+# built with % at registration would be fixed in the language active at start-up.
+_lazy_fill = lazy(_fill, str)
+
+
+def _lazy_label(template: Any, **params: Any) -> Any:
+    return _lazy_fill(template, params)
+
+
 def _define_kind_settings(kind: str) -> None:
     """(Re)define the per-kind settings of `kind` from its label and declared defaults."""
     label = KIND_LABELS.get(kind, kind)
@@ -87,8 +105,7 @@ def _define_kind_settings(kind: str) -> None:
         _reminders_key(kind),
         "str",
         defaults.reminders,
-        gettext_lazy("“%(k)s”到期前第几个工作日提醒（逗号分隔，如 5,1；留空按通用设置）")
-        % {"k": label},
+        _lazy_label(REMINDERS_LABEL, k=label),
         source="本地惯例",
         per_city=True,
         check=_check_steps,
@@ -98,7 +115,7 @@ def _define_kind_settings(kind: str) -> None:
             _pause_key(kind, reason),
             "bool",
             reason in defaults.pause_for,
-            gettext_lazy("“%(k)s”在%(r)s暂停计时") % {"k": label, "r": when},
+            _lazy_label(PAUSE_LABEL, k=label, r=when),
             source="本地惯例",
             per_city=True,
         )
