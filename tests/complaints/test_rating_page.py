@@ -164,3 +164,17 @@ def test_the_closing_sms_links_to_the_rating_page(signed: Signed) -> None:  # no
     link = closed.rsplit("：", 1)[1]
     assert urlsplit(link).path == f"/track/{signed.complaint.tracking_no}/rate/"
     assert Client().get(urlsplit(link).path).status_code == 200
+
+
+def test_the_tracking_page_of_a_closed_case_links_to_the_rating_page(
+    signed: Signed,  # noqa: F811
+) -> None:
+    web, ip = Client(), _address()
+    number = signed.complaint.tracking_no
+    form = {"tracking_no": number, "phone_last4": "5678"}
+    assert (
+        'data-testid="track-rate"' not in web.post("/track/", form, REMOTE_ADDR=ip).content.decode()
+    )
+    _close(signed)
+    html = web.post("/track/", form, REMOTE_ADDR=ip).content.decode()
+    assert f'href="/track/{number}/rate/"' in html
