@@ -237,7 +237,7 @@ def _open_kind(unit: Unit, kind: str, start: dt.date, days: int) -> Deadline:
     )
 
 
-def _keys(user: Any) -> list[str]:
+def _keys(user: Any) -> list[str | None]:
     return list(
         Notification.objects.filter(recipient=user, kind="deadline.reminder")
         .order_by("id")
