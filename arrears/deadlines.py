@@ -490,6 +490,8 @@ _Message = tuple[Deadline, list[User], str, Text, str, bool]
 # The messages' texts, module constants so that each is translated once per language and
 # sweep (Renderer), not once per recipient.
 REMINDER_TITLE = gettext_lazy("即将到期：%(s)s")
+# A step before the due day says how many working days are left (5 and 1 read differently).
+REMINDER_STEP_TITLE = gettext_lazy("还有%(n)s个工作日到期：%(s)s")
 ESCALATION_TITLE = gettext_lazy("已逾期（第%(l)s级督办）：%(s)s")
 DUE_BODY = gettext_lazy("到期时间：%(d)s")
 
@@ -614,12 +616,20 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
                 before[d.pk] = (d.reminded_at, d.reminded_step, d.remind_at)
                 after[d.pk] = (now if due_now else d.reminded_at, sent, following)
                 if due_now:
+                    left = calendar.working_days_between(
+                        _step_day(calendar, d.started_on, d.due_date, due_now[-1]), d.due_date
+                    )
+                    title = (
+                        Text(REMINDER_STEP_TITLE, n=left, s=_describe(d))
+                        if left > 0
+                        else Text(REMINDER_TITLE, s=_describe(d))
+                    )
                     messages.append(
                         (
                             d,
                             recipients.staff(d),
                             "deadline.reminder",
-                            Text(REMINDER_TITLE, s=_describe(d)),
+                            title,
                             f"deadline:{d.pk}:{d.due_date}:remind:{sent}",
                             _urgent(d),
                         )

@@ -313,6 +313,9 @@ def test_each_step_once_across_national_day_and_a_makeup_saturday(
         f"deadline:{deadline.pk}:2026-10-12:remind:5",
         f"deadline:{deadline.pk}:2026-10-12:remind:1",
     ]
+    # each says how many working days are left
+    titles = Notification.objects.filter(recipient=unit.owner).order_by("id")
+    assert [t.title.split("：")[0] for t in titles] == ["还有5个工作日到期", "还有1个工作日到期"]
 
 
 def test_a_late_sweep_sends_only_the_nearest_step(unit: Unit, stepped_kind: str) -> None:
@@ -330,6 +333,8 @@ def test_a_clock_shorter_than_a_step_is_reminded_when_it_starts(
     deadline = _open_kind(unit, stepped_kind, dt.date(2026, 9, 28), 3)
     assert deadline.remind_at == at(2026, 9, 28, 0)
     assert deadlines.deadlines_sweep(now=at(2026, 9, 28, 10))["reminded"] == 1
+    # Sep 28 → Oct 8: Sep 29, 30, Oct 8 are left
+    assert Notification.objects.get(recipient=unit.owner).title.startswith("还有3个工作日到期")
     deadline.refresh_from_db()
     assert deadline.remind_at == at(2026, 9, 30, 0)  # 1 working day before Oct 8
     assert deadlines.deadlines_sweep(now=at(2026, 9, 30))["reminded"] == 1
