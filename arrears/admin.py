@@ -221,7 +221,7 @@ class ConfigValueForm(forms.ModelForm):
         data = super().clean() or {}
         setting = config.REGISTRY.get(data.get("key", ""))
         if setting is not None:
-            setting.parse(data.get("value"))
+            setting.validate(data.get("value"))
             if data.get("city") is not None and not setting.per_city:
                 raise forms.ValidationError(_("该配置项全省统一，不能按市设置"))
         return data

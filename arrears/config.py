@@ -35,8 +35,13 @@ class Setting:
     # Whether a city may set its own value (within minimum/maximum: a statute's range binds
     # every city alike).
     per_city: bool = False
-    # A check of the parsed value beyond its type and range (e.g. a list of working days):
-    # raises ValidationError, so the admin refuses what the code could not read.
+    # A "str" setting limited to these codes; with `many`, a comma-separated list of them
+    # (kept as that text, read with get_list), each at most once.
+    choices: tuple[str, ...] = ()
+    many: bool = False
+    # A further check of a new value against the rest of the configuration (a list that must
+    # hold another setting's codes…): run when a value is set (`validate`), not when one is
+    # read, so that two settings checking each other cannot recurse.
     check: Callable[[Any], None] | None = None
 
     def parse(self, raw: Any) -> Any:
@@ -54,13 +59,33 @@ class Setting:
                 value = str(raw)
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise ValidationError(_("配置值格式不正确：%(raw)s"), params={"raw": raw}) from exc
+        if self.kind == "str" and (self.choices or self.many):
+            return self._parse_codes(value)
         if self.minimum is not None and value < self.minimum:
             raise ValidationError(_("配置值不能小于 %(min)s"), params={"min": self.minimum})
         if self.maximum is not None and value > self.maximum:
             raise ValidationError(_("配置值不能大于 %(max)s"), params={"max": self.maximum})
+        return value
+
+    def validate(self, raw: Any) -> Any:
+        """`parse`, then the setting's `check`: what a new value must pass to be stored."""
+        value = self.parse(raw)
         if self.check is not None:
             self.check(value)
         return value
+
+    def _parse_codes(self, value: str) -> str:
+        """A choice (or with `many`, a list of them), stripped; blanks in a list are dropped."""
+        codes = [c.strip() for c in value.split(",") if c.strip()] if self.many else [value.strip()]
+        unknown = [c for c in codes if self.choices and c not in self.choices]
+        if unknown:
+            raise ValidationError(
+                _("配置值 %(bad)s 不在可选范围内（%(allowed)s）"),
+                params={"bad": "、".join(unknown), "allowed": ",".join(self.choices)},
+            )
+        if len(set(codes)) != len(codes):
+            raise ValidationError(_("配置值中有重复项：%(raw)s"), params={"raw": value})
+        return ",".join(codes)
 
 
 REGISTRY: dict[str, Setting] = {}
@@ -74,12 +99,9 @@ def define(
     source: str = "",
     *,
     per_city: bool = False,
-    check: Callable[[Any], None] | None = None,
     **bounds: Any,
 ) -> None:
-    REGISTRY[key] = Setting(
-        key, kind, default, label, source, per_city=per_city, check=check, **bounds
-    )
+    REGISTRY[key] = Setting(key, kind, default, label, source, per_city=per_city, **bounds)
 
 
 # Values read in the last few seconds, per process: a request that reads the same setting
@@ -108,6 +130,12 @@ def get(key: str, city: int | None = None) -> Any:
     value = setting.parse(setting.default if stored is None else stored)
     _cache[(key, city_id)] = (now, value)
     return value
+
+
+def get_list(key: str, city: int | None = None) -> tuple[str, ...]:
+    """A `many` setting's codes in their configured order (empty when none)."""
+    value = str(get(key, city=city))
+    return tuple(value.split(",")) if value else ()
 
 
 def forget() -> None:

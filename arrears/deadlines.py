@@ -125,6 +125,8 @@ def _apply_clock(deadline: Deadline, *, now: datetime.datetime | None = None) ->
     and escalation start over (they are per due date) — unless its first reminder is already
     past, when the steps sent stay sent, as before the move."""
     now = now or timezone.now()
+    if deadline.calendar_hours is not None:
+        return  # calendar time: set once when opened (deadline_open_hours), never moved
     old_due = deadline.due_date if deadline.pk else None
     city = _city_of(deadline.county_id)
     calendar = workdays.get_calendar()
@@ -175,6 +177,60 @@ def deadline_open(
         owner=owner,
     )
     _apply_clock(deadline)
+    try:
+        with transaction.atomic():
+            deadline.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("该事项已有进行中的同类时限")) from exc
+    return deadline
+
+
+def deadline_open_hours(
+    *,
+    subject: models.Model,
+    kind: str,
+    starts_at: datetime.datetime,
+    hours: int,
+    county_id: int | None = None,
+    department_id: int | None = None,
+    owner: User | None = None,
+) -> Deadline:
+    """Start a clock of `hours` calendar hours for `subject` (weekends and holidays count):
+    due at `starts_at` + `hours`, escalated from that moment like the other clocks (later
+    steps of the ladder in working days after it), reminded when half of it — at most the
+    reminder lead in days — is left. It is not paused or extended: the statute's hours run."""
+    if hours <= 0:
+        raise ValidationError(_("办理时限必须大于0小时"))
+    due_at = starts_at + datetime.timedelta(hours=hours)
+    city = _city_of(county_id)
+    lead_days = int(config.get("deadline.reminder_working_days", city=city))
+    lead = min(datetime.timedelta(days=lead_days), datetime.timedelta(hours=hours) / 2)
+    steps = ladder(city)
+    calendar = workdays.get_calendar()
+    due_date = timezone.localdate(due_at)
+    first_step = (
+        due_at
+        if not steps or steps[0] == 0
+        else calendar.end_of_working_day(calendar.add_working_days(due_date, steps[0]))
+    )
+    deadline = Deadline(
+        content_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
+        kind=kind,
+        started_on=timezone.localdate(starts_at),
+        # The length in whole days, for the check constraint and for readers that show
+        # `working_days`; the clock itself is `calendar_hours`.
+        working_days=max(1, -(-hours // 24)),
+        calendar_hours=hours,
+        due_date=due_date,
+        due_at=due_at,
+        remind_at=due_at - lead,
+        next_escalation_at=first_step if steps else None,
+        provisional=False,
+        county_id=county_id,
+        department_id=department_id,
+        owner=owner,
+    )
     try:
         with transaction.atomic():
             deadline.save()
@@ -252,12 +308,16 @@ def deadlines_pause_for(
     at: datetime.datetime | None = None,
 ) -> list[Deadline]:
     """Pause every open clock of `subject` whose kind is configured to pause for `reason` in
-    `city`; returns those paused. A clock already paused (for another reason) stays so."""
+    `city`; returns those paused. A clock already paused (for another reason) stays so; a
+    clock of calendar hours never pauses (the statute's hours run)."""
     if reason not in PAUSE_REASONS:
         raise ValueError(reason)
     return [
         deadline_pause(deadline=d, at=at, reason=reason)
-        for d in Deadline.objects.for_subject(subject).open().order_by("pk")
+        for d in Deadline.objects.for_subject(subject)
+        .open()
+        .filter(calendar_hours__isnull=True)
+        .order_by("pk")
         if pauses_for(d.kind, reason, city)
     ]
 
@@ -314,7 +374,8 @@ def deadlines_recompute() -> int:
     calendar = workdays.get_calendar()
     changed = 0
     for state in RUNNING:
-        running = Deadline.objects.filter(state=state)
+        # Clocks of calendar hours do not depend on the calendar.
+        running = Deadline.objects.filter(state=state, calendar_hours__isnull=True)
         # Grouped by city and kind too: each city's reminder steps and ladder are its own,
         # and each kind's steps.
         fields = (
@@ -598,12 +659,18 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
                 city = recipients.city_of(d)
                 if (d.kind, city) not in steps_of:
                     steps_of[(d.kind, city)] = reminder_steps(d.kind, city)
-                pending = _pending(steps_of[(d.kind, city)], d.reminded_step)
-                due_now = [
-                    s
-                    for s in pending
-                    if _midnight(_step_day(calendar, d.started_on, d.due_date, s)) <= now
-                ]
+                if d.calendar_hours is not None:
+                    # A clock of calendar hours has its one reminder at the time it was
+                    # opened with (deadline_open_hours), recorded as step 0.
+                    pending = [0] if d.reminded_step is None else []
+                    due_now = pending
+                else:
+                    pending = _pending(steps_of[(d.kind, city)], d.reminded_step)
+                    due_now = [
+                        s
+                        for s in pending
+                        if _midnight(_step_day(calendar, d.started_on, d.due_date, s)) <= now
+                    ]
                 # None due (the steps changed since remind_at was stored): only move it on.
                 sent = due_now[-1] if due_now else d.reminded_step
                 rest = _pending(pending, sent) if due_now else pending
@@ -616,8 +683,13 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
                 before[d.pk] = (d.reminded_at, d.reminded_step, d.remind_at)
                 after[d.pk] = (now if due_now else d.reminded_at, sent, following)
                 if due_now:
-                    left = calendar.working_days_between(
-                        _step_day(calendar, d.started_on, d.due_date, due_now[-1]), d.due_date
+                    left = (
+                        0
+                        if d.calendar_hours is not None
+                        else calendar.working_days_between(
+                            _step_day(calendar, d.started_on, d.due_date, due_now[-1]),
+                            d.due_date,
+                        )
                     )
                     title = (
                         Text(REMINDER_STEP_TITLE, n=left, s=_describe(d))

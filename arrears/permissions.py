@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from arrears.roles import Role
+from arrears.scoping import scope_of
 
 
 def is_city_office(user: Any) -> bool:
@@ -46,7 +47,16 @@ def menu_for(user: Any) -> dict[str, bool]:
         # The administrators' own pages, each for its duty (三员分立, below).
         "audit": can_read_audit(user),
         "security": role == Role.SECURITY_ADMIN,
+        "assessment": can_view_assessment(user),
     }
+
+
+def can_view_assessment(user: Any) -> bool:
+    """The assessment (考核) is of whole counties and cities: the offices and leaders of the
+    province and the cities, and county officials (their own county); not a department's
+    staff, whose scope is one department's records."""
+    scope = scope_of(user)
+    return not scope.nothing and scope.department_id is None and scope.department_kind is None
 
 
 # --- Separation of duties (三员分立) -------------------------------------------------------
@@ -94,7 +104,12 @@ ADMIN_MODELS: dict[str, dict[str, tuple[str, ...]]] = {
         "arrears.calendaryear": ("view", "change"),
         "arrears.calendarday": ("view", "change"),
     },
-    CONFIG: {"arrears.configvalue": _EDIT},
+    CONFIG: {
+        "arrears.configvalue": _EDIT,
+        # The assessment's indicator sets and weights per year (reporting/assessment/).
+        "reporting.assessmentscheme": _EDIT,
+        "reporting.assessmentindicator": _EDIT,
+    },
     # Keys are issued, rotated and revoked by admin actions; never typed in or deleted.
     API_KEYS: {
         "complaints.integrationclient": ("view", "add", "change"),

@@ -488,7 +488,7 @@ def config_set(
         raise ValidationError(_("未知的配置项：%(k)s") % {"k": key})
     if city is not None and not config.REGISTRY[key].per_city:
         raise ValidationError(_("配置项 %(k)s 全省统一，不能按市设置") % {"k": key})
-    parsed = config.REGISTRY[key].parse(value)
+    parsed = config.REGISTRY[key].validate(value)
     stored = (
         parsed.isoformat(timespec="minutes")
         if isinstance(parsed, datetime.time)

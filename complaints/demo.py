@@ -122,6 +122,7 @@ def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[
     now = timezone.now()
     start = now - datetime.timedelta(days=730)
     employers = [f"江城{rng.choice(BRANDS)}{rng.choice(EMPLOYERS)}" for _ in range(400)]
+    by_month = _monthly_choices(projects, org.get("complaint_weights", {}))
     made = 0
     with audit.suspended():
         while made < total:
@@ -133,7 +134,9 @@ def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[
                 received = start + datetime.timedelta(
                     seconds=int(730 * 86400 * (rng.random() ** 0.8))
                 )
-                project = rng.choice(projects) if projects and rng.random() < 0.7 else None
+                project = None
+                if projects and rng.random() < 0.7:
+                    project = _project_for(rng, received, projects, by_month)
                 county = project.county if project else rng.choice(counties)
                 dept = None
                 if project is not None:
@@ -221,6 +224,39 @@ def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[
                 stdout.write(f"complaints: {made:,} / {total:,}")
 
 
+def _monthly_choices(
+    projects: list[Any], weights: dict[datetime.date, dict[int, float]]
+) -> dict[tuple[int, int], tuple[list[Any], list[float]]]:
+    """Per (year, month), the projects a complaint of that month may be about and their
+    cumulative weights, from `org["complaint_weights"]` (left there by projects.demo: wage
+    trouble and risk factors make a project likelier, docs/risk.md). A month without weights
+    chooses among all projects alike, as the demo always did."""
+    by_pk = {p.pk: p for p in projects}
+    choices = {}
+    for first, per_project in weights.items():
+        chosen = [(by_pk[pk], w) for pk, w in sorted(per_project.items()) if pk in by_pk and w > 0]
+        if chosen:
+            total, cumulative = 0.0, []
+            for _p, w in chosen:
+                total += w
+                cumulative.append(total)
+            choices[(first.year, first.month)] = ([p for p, _w in chosen], cumulative)
+    return choices
+
+
+def _project_for(
+    rng: random.Random,
+    received: datetime.datetime,
+    projects: list[Any],
+    by_month: dict[tuple[int, int], tuple[list[Any], list[float]]],
+) -> Any:
+    local = timezone.localtime(received)
+    found = by_month.get((local.year, local.month))
+    if found is None:
+        return rng.choice(projects)
+    return rng.choices(found[0], cum_weights=found[1])[0]
+
+
 OUTCOME_WEIGHTS = {
     "paid_in_full": 55,
     "partly_paid": 12,
@@ -239,7 +275,11 @@ OUTCOME_STEPS = {
     "arbitration": [("arbitration", "告知申请劳动仲裁")],
     "order": [("order", "下达劳动保障监察限期改正指令书")],
     "fined": [("visit", "现场检查核实欠薪事实"), ("order", "责令限期支付")],
-    "police": [("police", "涉嫌拒不支付劳动报酬罪，移送公安机关")],
+    "police": [
+        ("police_proposal", "涉嫌拒不支付劳动报酬罪，提请移送公安机关"),
+        ("police_decision", "批准移送"),
+        ("police", "移送公安机关"),
+    ],
 }
 
 

@@ -47,3 +47,15 @@ def can_decide_extension(user: Any, request: Any) -> bool:
         and user.pk != request.requested_by_id
         and user.role in EXTENSION_DECIDERS
     )
+
+
+# Who decides a proposed transfer to the police (移送审批): the head of the administrative
+# organ (国务院令310号 art. 5: its 正职负责人 or the one presiding) — the unit's head or the
+# county official —, never the officer who proposed it.
+POLICE_DECIDERS = frozenset({Role.DEPARTMENT_OFFICIAL, Role.COUNTY_OFFICIAL})
+
+
+def can_decide_police(user: Any, proposed_by_id: int | None) -> bool:
+    return bool(
+        user.is_authenticated and user.pk != proposed_by_id and user.role in POLICE_DECIDERS
+    )

@@ -172,7 +172,7 @@ define(
     "case.triage.repeat_cases",
     "int",
     2,
-    _("重复欠薪：同一单位两年内已有案件数不少于"),
+    _("重复欠薪：同一单位在统计时间范围内已有案件数不少于"),
     source="本地惯例",
     minimum=1,
     per_city=True,
@@ -231,5 +231,66 @@ define(
     source="各地应急周转金管理办法（默认约三个月，可配置）",
     minimum=1,
     maximum=250,
+    per_city=True,
+)
+
+# --- Rules kept as configuration (issue 16): the criminal flag's number of workers and months,
+# and the window of the repeat-employer rule. Defaults are today's rules.
+define(
+    "case.criminal.min_workers",
+    "int",
+    10,
+    _("拒不支付劳动报酬罪：按合计金额认定时的最少劳动者人数"),
+    source="法释〔2013〕3号第3条（拒不支付十名以上劳动者的劳动报酬）",
+    minimum=1,
+    maximum=1000,
+)
+define(
+    "case.criminal.min_months",
+    "int",
+    3,
+    _("拒不支付劳动报酬罪：按一名劳动者认定时的最少拖欠月数（按投诉的欠薪起止日期；0为不看月数）"),
+    source="法释〔2013〕3号第3条（拒不支付一名劳动者三个月以上的劳动报酬）",
+    minimum=0,
+    maximum=120,
+)
+define(
+    "case.triage.repeat_window_days",
+    "int",
+    730,
+    _("重复欠薪：统计同一单位此前案件的时间范围（天，两年为730天）"),
+    source="本地惯例（两年内）",
+    minimum=30,
+    maximum=3650,
+    per_city=True,
+)
+define(
+    "complaints.limitation_years",
+    "int",
+    2,
+    _("投诉时效（年）：自欠薪行为终了之日起超过该年限的投诉提示办理人员（不拒收）"),
+    source="劳动保障监察条例 第二十条",
+    minimum=1,
+    maximum=20,
+    per_city=True,
+)
+define(
+    "case.police_approval_days",
+    "int",
+    3,
+    _("提请移送公安机关后负责人审批时限（自然日）"),
+    source="国务院令第310号《行政执法机关移送涉嫌犯罪案件的规定》第五条",
+    minimum=1,
+    maximum=30,
+    per_city=True,
+)
+define(
+    "case.police_handover_hours",
+    "int",
+    24,
+    _("批准移送后向公安机关移交时限（小时）"),
+    source="国务院令第310号《行政执法机关移送涉嫌犯罪案件的规定》第五条",
+    minimum=1,
+    maximum=240,
     per_city=True,
 )

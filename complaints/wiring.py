@@ -9,15 +9,23 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from arrears import security_check
+from arrears import deadlines, security_check
 from arrears.notifications import kind_register
 from arrears.signals import calendar_changed
 from complaints import checks
 from complaints import settings as complaint_settings  # noqa: F401 - defines the config keys
-from complaints.cases.services import case_days_recompute
+from complaints.cases.services import POLICE_APPROVAL, POLICE_HANDOVER, case_days_recompute
+from complaints.integration.work_orders import KIND_LABELS as WORK_ORDER_LABELS
 
 
 def connect() -> None:
+    deadlines.KIND_LABELS.update(
+        {
+            POLICE_APPROVAL: _("移送公安审批时限（自然日）"),
+            POLICE_HANDOVER: _("移送公安移交时限（24小时）"),
+            **WORK_ORDER_LABELS,
+        }
+    )
     calendar_changed.connect(_recompute_case_days, dispatch_uid="complaints.case_days")
     security_check.provide("api_keys", checks.api_keys)
     kind_register(

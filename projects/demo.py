@@ -19,6 +19,7 @@ from projects.models import (
     Campaign,
     ChecklistItem,
     Employer,
+    EmployerListing,
     MonthlyWageRecord,
     Project,
     ProjectParty,
@@ -80,7 +81,7 @@ def seed(*, rng: random.Random, options: dict[str, Any], stdout: Any, org: dict[
             created += 1
     stdout.write(f"projects: {created} created")
     if created:
-        _registries(rng, stdout)
+        _registries(rng, stdout, org)
 
 
 WEIGHTS_32100 = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
@@ -94,20 +95,29 @@ def credit_code(rng: random.Random, county_code: str) -> str:
     return body + chars[(31 - total % 31) % 31]
 
 
-def _registries(rng: random.Random, stdout: Any) -> None:
-    """Employers and parties, the 5+3 checklist, six months of wage records, then warnings."""
+def _registries(rng: random.Random, stdout: Any, org: dict[str, Any]) -> None:
+    """Employers and parties (general contractors with several sites, some of them listed),
+    the 5+3 checklist, two years of wage records, then warnings; and how likely each project
+    is to be complained about, month by month, for the complaints seeded next
+    (`org["complaint_weights"]`, docs/risk.md)."""
     officer = User.objects.filter(username="cityoffice").first()
     today = timezone.localdate()
-    months = _past_months(today, 6)
+    months = _past_months(today, HISTORY_MONTHS)
+    contractors: dict[int, list[Employer]] = {}
+    weights: dict[datetime.date, dict[int, float]] = {m: {} for m in months}
     # The helpers draw from `rng` in a fixed order per project: the seed stays deterministic.
     with audit.suspended():
         for project in Project.objects.select_related("county", "industry"):
             _project_terms(rng, project, today)
-            _project_parties(rng, project)
+            pool = contractors.setdefault(project.county.city_id, [])
+            dishonest = _project_parties(rng, project, pool, today)
             if project.status != ProjectStatus.IN_CONSTRUCTION:
                 continue
-            _project_checklist(rng, project, officer, today)
-            _project_wage_records(rng, project, months)
+            deposit = _project_checklist(rng, project, officer, today)
+            propensity = _propensity(rng, project, deposit, dishonest)
+            unpaid = _project_wage_records(rng, project, months, propensity)
+            _complaint_weights(project, months, propensity, unpaid, weights)
+    org["complaint_weights"] = weights
     result = services.warnings_evaluate(today=today)
     stdout.write(f"registries: employers, checklist, wage records; warnings {result['opened']}")
     _inspections(rng, stdout, today)
@@ -123,61 +133,138 @@ def _past_months(today: datetime.date, n: int) -> list[datetime.date]:
     return months
 
 
+HISTORY_MONTHS = 24
+INVESTMENT_WEIGHTS = {"government": 25, "state_owned": 20, "private": 55}
+
+
 def _project_terms(rng: random.Random, project: Project, today: datetime.date) -> None:
-    """The supervising department, contract value, labour share and dates of a project."""
+    """The supervising department, investment, contract value, labour share and dates."""
     services.project_assign_department(project=project)
+    kinds = list(INVESTMENT_WEIGHTS)
+    project.investment_type = rng.choices(kinds, weights=[INVESTMENT_WEIGHTS[k] for k in kinds])[0]
     project.contract_value = Decimal(rng.randint(5, 300)) * 1_000_000
-    project.labour_cost_share = Decimal(rng.choice([18, 20, 22, 25, 30]))
+    project.labour_cost_share = Decimal(rng.choice([12, 15, 18, 20, 22, 25, 30]))
     project.start_date = today - datetime.timedelta(days=rng.randint(120, 700))
     project.planned_completion = today + datetime.timedelta(days=rng.randint(60, 600))
     project.save()
 
 
-def _project_parties(rng: random.Random, project: Project) -> None:
-    """A builder, a general contractor and a labour subcontractor for the project."""
+def _project_parties(
+    rng: random.Random, project: Project, contractors: list[Employer], today: datetime.date
+) -> bool:
+    """A builder, a general contractor (often one already building elsewhere in the city)
+    and a labour subcontractor; a new contractor is sometimes put on a list. True when the
+    contractor is on the dishonest-employer list."""
     for role in ("builder", "general_contractor", "labour_subcontractor"):
-        employer, _c = Employer.objects.get_or_create(
-            credit_code=credit_code(rng, project.county.code),
-            defaults={
-                "name": f"{project.county.short_name}{rng.choice(PLACES)}"
-                f"{rng.choice(['建设', '建工', '劳务', '置业'])}有限公司"
-            },
-        )
+        if role == "general_contractor" and contractors and rng.random() < 0.6:
+            employer = rng.choice(contractors)
+        else:
+            employer, _c = Employer.objects.get_or_create(
+                credit_code=credit_code(rng, project.county.code),
+                defaults={
+                    "name": f"{project.county.short_name}{rng.choice(PLACES)}"
+                    f"{rng.choice(['建设', '建工', '劳务', '置业'])}有限公司"
+                },
+            )
+            if role == "general_contractor":
+                contractors.append(employer)
+                _maybe_list(rng, employer, today)
         ProjectParty.objects.get_or_create(project=project, employer=employer, role=role)
+        if role == "general_contractor":
+            contractor = employer
+    return EmployerListing.objects.filter(employer=contractor, kind="dishonest").exists()
+
+
+def _maybe_list(rng: random.Random, employer: Employer, today: datetime.date) -> None:
+    """One new contractor in twelve on the dishonest-employer list, one in eight on the
+    key-supervision list, listed some time in the last two years."""
+    for kind, chance in (("dishonest", 1 / 12), ("key_supervision", 1 / 8)):
+        if rng.random() < chance:
+            EmployerListing.objects.create(
+                employer=employer,
+                kind=kind,
+                reason="拖欠农民工工资（演示数据）",
+                listed_on=today - datetime.timedelta(days=rng.randint(30, 700)),
+            )
 
 
 def _project_checklist(
     rng: random.Random, project: Project, officer: User | None, today: datetime.date
-) -> None:
-    """Every 5+3 item verified, mostly compliant; the deposit with its amount and expiry."""
+) -> str:
+    """Every 5+3 item verified, mostly compliant; the deposit with its amount and expiry,
+    checked when the works started (it is lodged before). The deposit's state is returned."""
     assert project.contract_value is not None  # set by _project_terms
+    assert project.start_date is not None
+    deposit = "unknown"
     for code, _label in CHECKLIST:
         state = rng.choices(["compliant", "not_compliant", "unknown"], weights=[80, 12, 8])[0]
+        verified = today - datetime.timedelta(days=rng.randint(1, 90))
+        if code == "deposit":
+            deposit = state
+            verified = min(today, project.start_date + datetime.timedelta(days=rng.randint(0, 30)))
         ChecklistItem.objects.create(
             project=project,
             item=code,
             state=state,
             verified_by=officer,
-            verified_on=today - datetime.timedelta(days=rng.randint(1, 90)),
+            verified_on=verified,
             amount=project.contract_value / 50 if code == "deposit" else None,
             expires_on=today + datetime.timedelta(days=rng.randint(-10, 400))
             if code == "deposit"
             else None,
         )
+    return deposit
+
+
+def _propensity(rng: random.Random, project: Project, deposit: str, dishonest: bool) -> float:
+    """How prone the project is to arrears (the seeded structure the risk score is meant to
+    recover, docs/risk.md): private investment, a low labour-cost share, no deposit and a
+    dishonest contractor each multiply it, and an unobserved factor (log-normal) blurs it."""
+    factor = {"private": 1.8, "state_owned": 1.0, "government": 0.8}[project.investment_type]
+    assert project.labour_cost_share is not None
+    if project.labour_cost_share < 20:
+        factor *= 1.6
+    if deposit == "not_compliant":
+        factor *= 1.8
+    if dishonest:
+        factor *= 2.2
+    return factor * rng.lognormvariate(0, 0.5)
 
 
 def _project_wage_records(
-    rng: random.Random, project: Project, months: list[datetime.date]
-) -> None:
-    """A wage record per month; a troubled project paid nothing in the last two."""
+    rng: random.Random, project: Project, months: list[datetime.date], propensity: float
+) -> set[datetime.date]:
+    """A wage record per month since the works started, each entered a few days after its
+    month; spells of one to four unpaid months start more often on prone projects (and the
+    demo's original trouble, nothing paid in the last two months, stays). The unpaid months
+    are returned."""
     assert project.contract_value is not None  # both set by _project_terms
     assert project.labour_cost_share is not None
+    assert project.start_date is not None
     troubled = rng.random() < 0.08
     workers = rng.randint(30, 400)
+    unpaid_months: set[datetime.date] = set()
+    spell = 0
+    for first in reversed(months):  # oldest first: a spell runs forward in time
+        if first < project.start_date.replace(day=1):
+            continue
+        if spell == 0 and rng.random() < min(0.5, 0.025 * propensity):
+            spell = rng.randint(1, 4)
+        if spell:
+            unpaid_months.add(first)
+            spell -= 1
     for index, first in enumerate(months):
-        unpaid = troubled and index < 2
+        if first < project.start_date.replace(day=1):
+            continue
+        unpaid = (troubled and index < 2) or first in unpaid_months
+        if unpaid:
+            unpaid_months.add(first)
         paid = workers - (rng.randint(1, 5) if rng.random() < 0.05 else 0)
+        recorded = datetime.datetime.combine(
+            _next_month(first) + datetime.timedelta(days=rng.randint(2, 9)), datetime.time(10)
+        )
         MonthlyWageRecord.objects.create(
+            recorded_at=timezone.make_aware(recorded),
             project=project,
             month=first,
             workers_on_roll=workers,
@@ -190,6 +277,34 @@ def _project_wage_records(
             ),
             source="demo",
         )
+    return unpaid_months
+
+
+def _next_month(first: datetime.date) -> datetime.date:
+    return (first + datetime.timedelta(days=32)).replace(day=1)
+
+
+def _complaint_weights(
+    project: Project,
+    months: list[datetime.date],
+    propensity: float,
+    unpaid: set[datetime.date],
+    weights: dict[datetime.date, dict[int, float]],
+) -> None:
+    """How likely a complaint of a month is about this project: nothing before it started,
+    its propensity, six times that in a month with wages unpaid in it or the two before."""
+    assert project.start_date is not None
+    for first in months:
+        if first < project.start_date.replace(day=1):
+            continue
+        recent = {first, _months_before(first, 1), _months_before(first, 2)}
+        weights[first][project.pk] = propensity * (6.0 if recent & unpaid else 1.0)
+
+
+def _months_before(first: datetime.date, n: int) -> datetime.date:
+    for _i in range(n):
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return first
 
 
 # Findings inspectors write most often, per checklist item.

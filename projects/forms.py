@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.forms import StyledForm
-from projects.models import ListKind
+from projects.models import DepositEvent, DepositEventKind, ListKind
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -84,4 +85,67 @@ class WarningCaseForm(StyledForm):
     )
     note = forms.CharField(
         label=_("处置说明"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DrawField(forms.ModelChoiceField):
+    """A draw on the deposit, named by its date, case and amount."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        number = obj.case.number if obj.case is not None else ""
+        return f"{obj.occurred_on:%Y-%m-%d} {number} {obj.amount} {_('元')}"
+
+
+class DepositEventForm(StyledForm):
+    """One event of a project's wage deposit; services.deposit_event_record checks the rules
+    (amounts against the balance, the case, the draw) and moves the clocks."""
+
+    kind = forms.ChoiceField(label=_("事项"), choices=DepositEventKind.choices)
+    occurred_on = forms.DateField(label=_("日期"), widget=DATE, initial=timezone.localdate)
+    amount = forms.DecimalField(
+        label=_("金额（元）"), max_digits=15, decimal_places=2, min_value=Decimal("0.01")
+    )
+    bank = forms.CharField(label=_("银行"), max_length=100, required=False)
+    expires_on = forms.DateField(
+        label=_("保函到期日期"), widget=DATE, required=False, help_text=_("仅银行保函填写")
+    )
+    case_number = forms.CharField(
+        label=_("案件编号"), max_length=20, required=False, help_text=_("仅动用保证金填写")
+    )
+    draw = DrawField(
+        label=_("动用决定"),
+        queryset=DepositEvent.objects.none(),
+        required=False,
+        help_text=_("仅保证金支付选择"),
+    )
+    note = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, project: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        draw = self.fields["draw"]
+        assert isinstance(draw, forms.ModelChoiceField)
+        draw.queryset = (
+            DepositEvent.objects.filter(project=project, kind=DepositEventKind.DRAWN)
+            .select_related("case")
+            .order_by("-occurred_on", "-pk")
+        )
+
+
+class RemovalRequestForm(StyledForm):
+    applicant = forms.CharField(
+        label=_("申请人"), max_length=100, help_text=_("用人单位，或代其申请的人")
+    )
+    statement = forms.CharField(label=_("申请理由"), max_length=500)
+    requested_on = forms.DateField(label=_("申请日期"), widget=DATE, initial=timezone.localdate)
+
+
+class RemovalDecisionForm(StyledForm):
+    decision = forms.ChoiceField(
+        label=_("审核结果"), choices=[("approve", _("准予提前移出")), ("refuse", _("不予提前移出"))]
+    )
+    reason = forms.CharField(
+        label=_("审核意见"),
+        max_length=500,
+        required=False,
+        help_text=_("不予提前移出时必填"),
     )

@@ -30,6 +30,12 @@ def can_manage_lists(user: Any) -> bool:
     return is_city_office(user)
 
 
+def can_request_removal(user: Any) -> bool:
+    """Recording an employer's request for early removal from the dishonest-employer list:
+    the officers who deal with the employer (the decision is the city office's alone)."""
+    return can_dispose_warning(user)
+
+
 def can_manage_campaigns(user: Any) -> bool:
     """Launching a special action (专项行动): the city task-force office runs campaigns."""
     return is_city_office(user)

@@ -17,8 +17,6 @@ from arrears.models import Deadline, DeadlineState, User
 from arrears.scoping import for_user, scope_filter, scope_of
 from complaints.models import Case, Complaint
 from projects.models import (
-    CHECKLIST,
-    CORE_ITEMS,
     Campaign,
     ChecklistItem,
     Employer,
@@ -33,9 +31,19 @@ from projects.models import (
     RectificationOrder,
     Warning,
     WarningState,
+    checked_items,
+    core_items,
 )
 from projects.models.compliance import TWO_FUNDS_ONE_BOARD
+from projects.models.deposits import (
+    DEPOSIT_GUARANTEE,
+    DEPOSIT_LODGE,
+    DEPOSIT_PAYOUT,
+    DEPOSIT_TOPUP,
+    DepositEvent,
+)
 from projects.models.inspections import RECTIFICATION
+from projects.models.registry import ListingRemovalRequest
 
 SATISFIED = [ItemState.COMPLIANT, ItemState.NOT_APPLICABLE]
 
@@ -180,17 +188,17 @@ def coverage(
     *, user: User, by: tuple[str, ...] = ("county__code", "county__name")
 ) -> list[dict[str, Any]]:
     """5+3 coverage among projects in construction, per group (county by default; add
-    "industry__code" for county × industry): each item's rate, all five core systems, and
-    两金一牌. An item counts when verified compliant or not applicable. Computed from the
-    checklist in one query, never typed in."""
+    "industry__code" for county × industry): each checked item's rate, all the core systems,
+    and 两金一牌 (the sets are configuration: compliance.items, compliance.core_items). An item
+    counts when verified compliant or not applicable. Computed from the checklist in one
+    query, never typed in."""
     projects = project_list(user=user).filter(status=ProjectStatus.IN_CONSTRUCTION)
-    flags = {f"has_{code}": item_satisfied(code) for code, _label in CHECKLIST}
+    items = checked_items()
+    flags = {f"has_{code}": item_satisfied(code) for code, _label in items}
     annotated = projects.annotate(**flags)
-    core = Q(**{f"has_{code}": True for code in CORE_ITEMS})
+    core = Q(**{f"has_{code}": True for code in core_items()})
     two_funds = Q(**{f"has_{code}": True for code in TWO_FUNDS_ONE_BOARD})
-    counts = {
-        f"n_{code}": Count("pk", filter=Q(**{f"has_{code}": True})) for code, _label in CHECKLIST
-    }
+    counts = {f"n_{code}": Count("pk", filter=Q(**{f"has_{code}": True})) for code, _label in items}
     rows = (
         annotated.values(*by)
         .annotate(
@@ -210,7 +218,7 @@ def coverage(
                 "projects": total,
                 "core_rate": _rate(row["n_core"], total),
                 "two_funds_one_board_rate": _rate(row["n_two_funds"], total),
-                "items": {code: _rate(row[f"n_{code}"], total) for code, _label in CHECKLIST},
+                "items": {code: _rate(row[f"n_{code}"], total) for code, _label in items},
             }
         )
         result.append(entry)
@@ -229,6 +237,37 @@ def order_clocks() -> QuerySet[Deadline]:
     id): the project page, the campaign summary and the dashboards narrow these."""
     return Deadline.objects.filter(
         content_type=ContentType.objects.get_for_model(RectificationOrder), kind=RECTIFICATION
+    )
+
+
+def deposit_events(*, project: Project) -> QuerySet[DepositEvent]:
+    """The project's deposit history, newest first (the project page already checked scope)."""
+    return project.deposit_events.select_related("case", "draw", "recorded_by").order_by(
+        "-occurred_on", "-pk"
+    )
+
+
+def deposit_clocks(*, project: Project) -> QuerySet[Deadline]:
+    """The wage deposit's clocks of a project, running first: lodging, top-up and the letter's
+    expiry name the project, each payout clock the draw it pays (two queries' worth of ids)."""
+    on_project = Q(
+        content_type=ContentType.objects.get_for_model(Project),
+        object_id=project.pk,
+        kind__in=[DEPOSIT_LODGE, DEPOSIT_TOPUP, DEPOSIT_GUARANTEE],
+    )
+    draws = project.deposit_events.filter(kind="drawn").values("pk")
+    on_draws = Q(
+        content_type=ContentType.objects.get_for_model(DepositEvent),
+        object_id__in=draws,
+        kind=DEPOSIT_PAYOUT,
+    )
+    return Deadline.objects.filter(on_project | on_draws).order_by("-due_at", "-pk")
+
+
+def removal_requests(*, employer: Employer) -> QuerySet[ListingRemovalRequest]:
+    """Every request for early removal of the employer from the dishonest list, newest first."""
+    return ListingRemovalRequest.objects.filter(listing__employer=employer).select_related(
+        "listing", "recorded_by", "decided_by"
     )
 
 

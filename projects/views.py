@@ -26,16 +26,24 @@ from arrears.request_user import request_user
 from arrears.scoping import get_for_user_or_404
 from arrears.sorting import sort_queryset
 from arrears.spreadsheets import csv_response
-from projects import importer, permissions, selectors, services
+from projects import clock_views, importer, permissions, risk_selectors, selectors, services
 from projects.forms import (
     CampaignForm,
+    DepositEventForm,
     ListingAddForm,
     ListingRemoveForm,
     WageRecordForm,
     WarningCaseForm,
     error_texts,
 )
-from projects.models import CHECKLIST, ListKind, ProjectStatus, Warning, WarningState
+from projects.models import (
+    ListKind,
+    ProjectStatus,
+    Warning,
+    WarningState,
+    checked_items,
+    core_items,
+)
 
 # The project list's sortable columns (?sort=code, ?sort=-name, …).
 PROJECT_SORTS = {
@@ -68,6 +76,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": ProjectStatus.choices,
             "coverage": selectors.coverage(user=request_user(request, staff=True)),
+            "core_labels": [str(dict(checked_items())[code]) for code in core_items()],
         },
     )
 
@@ -82,7 +91,8 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
         "projects/detail.html",
         {
             "project": project,
-            "checklist": [(code, label, checklist.get(code)) for code, label in CHECKLIST],
+            # The items checked (compliance.items); rows of an item taken out stay unshown.
+            "checklist": [(code, label, checklist.get(code)) for code, label in checked_items()],
             "parties": project.parties.select_related("employer"),
             "records": project.wage_records.all()[:12],
             "warnings": selectors.with_case_visibility(
@@ -95,6 +105,16 @@ def project_page(request: HttpRequest, pk: int) -> HttpResponse:
             "required_deposit": services.required_deposit(project=project),
             "clocks": selectors.rectification_clocks(project=project),
             "can_inspect": permissions.can_inspect(user),
+            "risk": risk_selectors.project_risk(project=project, user=user),
+            # The wage deposit: its position, history, clocks and the form to record events.
+            "deposit": services.deposit_position(project=project),
+            "deposit_events": selectors.deposit_events(project=project)[:20],
+            "deposit_clocks": selectors.deposit_clocks(project=project)[:20],
+            "deposit_form": (
+                DepositEventForm(project=project, auto_id="deposit_%s")
+                if permissions.can_inspect(user)
+                else None
+            ),
         },
     )
 
@@ -296,7 +316,7 @@ def inspection_new(request: HttpRequest, pk: int) -> HttpResponse:
         "projects/inspection_form.html",
         {
             "project": project,
-            "items": CHECKLIST,
+            "items": checked_items(),
             "campaigns": campaigns,
             "today": today,
             "rows": range(3),
@@ -463,11 +483,13 @@ def employer_page(request: HttpRequest, pk: int) -> HttpResponse:
             "parties": selectors.employer_parties(employer=employer, user=user),
             "complaints": selectors.employer_complaints(employer=employer, user=user)[:50],
             "warnings": selectors.employer_warnings(employer=employer, user=user)[:50],
+            "risk": risk_selectors.employer_risk(employer=employer, user=user),
             "listings": listings,
             "current_kinds": {x.kind for x in listings if x.is_current},
             "can_manage": manage,
             "add_form": ListingAddForm() if manage else None,
             "remove_form": ListingRemoveForm(auto_id="remove_%s") if manage else None,
+            **clock_views.early_removal_context(user=user, employer=employer, listings=listings),
         },
     )
 
@@ -558,11 +580,20 @@ def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request, staff=True)
     campaign = selectors.campaign_detail(pk=pk, user=user)
     inspections = selectors.campaign_inspections(campaign=campaign, user=user)
+    draw = risk_selectors.latest_draw(campaign=campaign)
+    entries = risk_selectors.draw_entries(draw=draw, user=user) if draw else []
     return render(
         request,
         "projects/campaign_detail.html",
         {
             "campaign": campaign,
+            "draw": draw,
+            "entries": [(e, risk_selectors.reasons_shown(e)) for e in entries],
+            "can_draw": permissions.can_manage_campaigns(user)
+            and campaign.ends_on >= timezone.localdate(),
+            "default_percent": config.get(
+                "risk.random_percent", city=campaign.city_id or user.city_id
+            ),
             "summary": selectors.campaign_summary(campaign=campaign, user=user),
             "inspections": offset_page(request, inspections, 50),
         },

@@ -132,6 +132,11 @@ class DashboardSerializer(serializers.Serializer):
     breakdowns = BreakdownsSerializer()
     trend = TrendSerializer()
     overdue_units = OverdueUnitSerializer(many=True)
+    close_limit_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="法定办结时限（立案后工作日数，按市配置），与平均办结用时对照；"
+        "所含各市配置不同时为 null",
+    )
     definitions = DefinitionSerializer(many=True)
 
 
@@ -190,6 +195,7 @@ def _payload(board: selectors.Dashboard) -> dict[str, Any]:
         "breakdowns": board.breakdowns,
         "trend": board.trend,
         "overdue_units": board.overdue_units,
+        "close_limit_days": board.close_limit,
         "definitions": [
             {
                 "key": key,

@@ -33,6 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, router, transaction
 
+from complaints.cases.services import RESPOND
 from complaints.models import OPEN_STATES, Channel, Outcome, Payer, TriageClass
 from projects.models import InvestmentType
 from reporting.models import (
@@ -212,6 +213,22 @@ def late_rows(source: str, county: str = "arrears_county", due: str | None = Non
     return _select(day, _case_keys("c", "co"), {"open_due": "1"}, rest)
 
 
+def respond_rows(
+    source: str, case: str = "complaints_case", county: str = "arrears_county"
+) -> list[str]:
+    """subsets "responded" and "responded_on_time": a case's response clock that has ended
+    (met or missed; a cancelled one was no response), by the local day it ended, in its
+    case's unit. `source`: clocks (of any subject; only cases' response clocks count)."""
+    rest = (
+        f"FROM {source} d JOIN {case} c ON c.id = d.object_id "
+        f"LEFT JOIN {county} co ON co.id = c.county_id "
+        f"WHERE d.content_type_id = {_CASE_TYPE} AND d.kind = '{RESPOND}' "
+        "AND d.state IN ('met', 'missed') AND d.closed_at IS NOT NULL"
+    )
+    measures = {"responded": "1", "responded_on_time": _flag("d.state = 'met'")}
+    return [_select(_local_day("d.closed_at"), _case_keys("c", "co"), measures, rest)]
+
+
 def payment_rows(
     source: str, case: str = "complaints_case", county: str = "arrears_county"
 ) -> list[str]:
@@ -284,19 +301,37 @@ def _trigger_bodies() -> dict[str, dict[str, str]]:
         }
 
     case = three(case_rows)
+
+    def case_clocks(ids: str) -> str:
+        return (
+            f"(SELECT * FROM arrears_deadline WHERE content_type_id = {_CASE_TYPE} "
+            f"AND object_id IN ({ids}))"
+        )
+
+    # A case written or deleted after its clocks (a fixture, a data fix) brings or takes the
+    # response clocks' figures, which are counted in the case's unit.
+    case["INSERT"] += ";\n" + _signed(
+        [(1, respond_rows(case_clocks("SELECT id FROM new_rows"), case="new_rows"))]
+    )
+    case["DELETE"] += ";\n" + _signed(
+        [(-1, respond_rows(case_clocks("SELECT id FROM old_rows"), case="old_rows"))]
+    )
     moved_payments = f"(SELECT * FROM complaints_casepayment WHERE case_id IN ({_MOVED_CASES}))"
     moved_entries = f"(SELECT * FROM complaints_caseentry WHERE case_id IN ({_MOVED_CASES}))"
+    moved_clocks = case_clocks(_MOVED_CASES)
     case["UPDATE"] += ";\n" + _signed(
         [
             (
                 -1,
                 payment_rows(moved_payments, case="old_rows")
-                + entry_rows(moved_entries, case="old_rows"),
+                + entry_rows(moved_entries, case="old_rows")
+                + respond_rows(moved_clocks, case="old_rows"),
             ),
             (
                 1,
                 payment_rows(moved_payments, case="new_rows")
-                + entry_rows(moved_entries, case="new_rows"),
+                + entry_rows(moved_entries, case="new_rows")
+                + respond_rows(moved_clocks, case="new_rows"),
             ),
         ]
     )
@@ -319,11 +354,16 @@ def _trigger_bodies() -> dict[str, dict[str, str]]:
         f"WHERE c.county_id IN ({changed_counties}))"
     )
 
+    county_clocks = case_clocks(
+        f"SELECT id FROM complaints_case WHERE county_id IN ({changed_counties})"
+    )
+
     def by_county(county: str) -> list[str]:
         return (
             case_rows(county_cases, county=county)
             + payment_rows(county_payments, county=county)
             + entry_rows(county_entries, county=county)
+            + respond_rows(county_clocks, county=county)
         )
 
     # A clock's start, pause, resume, close, extension or recomputed due time moves its case's
@@ -355,11 +395,25 @@ def _trigger_bodies() -> dict[str, dict[str, str]]:
         "(n.content_type_id, n.object_id, n.state, n.due_at) IS DISTINCT FROM "
         "(o.content_type_id, o.object_id, o.state, o.due_at))"
     )
+    # A response clock counts once it has ended: its ending (or reopening, a moved end, a
+    # change of subject) moves the figures; reminders and escalations do not.
+    ended = (
+        "(SELECT {side}.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE "
+        "(n.content_type_id, n.object_id, n.kind, n.state, n.closed_at) IS DISTINCT FROM "
+        "(o.content_type_id, o.object_id, o.kind, o.state, o.closed_at))"
+    )
     return {
         "arrears_deadline": {
-            "INSERT": clocks("new_rows", none),
-            "DELETE": clocks(none, "old_rows"),
-            "UPDATE": clocks(moved.format(side="n"), moved.format(side="o")),
+            "INSERT": clocks("new_rows", none) + ";\n" + _signed([(1, respond_rows("new_rows"))]),
+            "DELETE": clocks(none, "old_rows") + ";\n" + _signed([(-1, respond_rows("old_rows"))]),
+            "UPDATE": clocks(moved.format(side="n"), moved.format(side="o"))
+            + ";\n"
+            + _signed(
+                [
+                    (-1, respond_rows(ended.format(side="o"))),
+                    (1, respond_rows(ended.format(side="n"))),
+                ]
+            ),
         },
         "complaints_complaint": three(complaint_rows),
         "complaints_case": case,
@@ -445,6 +499,31 @@ def backfill(alias: str = "default") -> None:
                 "WHERE recovered_fen <> 0"
             )
         cursor.execute(_signed([(1, [late_rows("complaints_case")])]))
+        _fold(cursor)
+
+
+def backfill_responses(alias: str = "default") -> None:
+    """After the response measures were added (responded, responded_on_time): their figures
+    recomputed from the clocks already there — the columns zeroed in the facts and the deltas,
+    then every ended response clock's row added as a delta and folded — so it is right
+    whether the facts were built before (without them) or with them; facts never built are
+    built whole. Writers wait (SHARE locks), as in `backfill`."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {FACT})")
+        if not cursor.fetchone()[0]:
+            rebuild(alias=alias)  # never built (a fresh database): built whole
+            return
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        cursor.execute("LOCK TABLE complaints_case, arrears_deadline, arrears_county IN SHARE MODE")
+        for table in (FACT, DELTA):
+            cursor.execute(
+                f"UPDATE {table} SET responded = 0, responded_on_time = 0 "
+                "WHERE responded <> 0 OR responded_on_time <> 0"
+            )
+        cursor.execute(_signed([(1, respond_rows("arrears_deadline"))]))
         _fold(cursor)
 
 
@@ -553,6 +632,7 @@ def _all_contributions() -> list[str]:
         + case_rows("complaints_case")
         + payment_rows("complaints_casepayment")
         + entry_rows("complaints_caseentry")
+        + respond_rows("arrears_deadline")
     )
 
 
@@ -759,6 +839,7 @@ __all__ = [
     "Difference",
     "Where",
     "backfill",
+    "backfill_responses",
     "enabled",
     "fold",
     "install",

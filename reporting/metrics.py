@@ -138,6 +138,39 @@ METRICS: dict[str, Metric] = {
             lower_is_better=True,
         ),
         Metric(
+            "responded",
+            _("首次响应"),
+            COUNT,
+            _(
+                "期间内作出首次响应（受理、不予受理，或首次电话、走访、约谈联系）的案件数"
+                "（按响应时间）。"
+            ),
+            _raw("responded"),
+            "responded",
+        ),
+        Metric(
+            "response_rate",
+            _("按时响应率"),
+            RATE,
+            _(
+                "期间内作出首次响应的案件中，在设定的响应时限（自收到投诉起的工作日数，"
+                "按市配置）内响应的比例 = 按时响应数 ÷ 响应数。"
+            ),
+            lambda r: _ratio(r.get("responded_on_time"), r.get("responded")),
+            "responded_on_time",
+        ),
+        Metric(
+            "closed_in_limit_rate",
+            _("法定时限内办结率"),
+            RATE,
+            _(
+                "期间内办结且已计算用时的案件中，办结用时（工作日）不超过法定办结时限"
+                "（立案后60个工作日，按市配置）的比例。"
+            ),
+            lambda r: _ratio(r.get("closed_in_limit"), r.get("days_n")),
+            "closed_in_limit",
+        ),
+        Metric(
             "workers_involved",
             _("涉及人数"),
             COUNT,
@@ -256,6 +289,59 @@ METRICS: dict[str, Metric] = {
             snapshot=True,
         ),
         Metric(
+            "wage_accounts",
+            _("开设工资专用账户"),
+            COUNT,
+            _("在建项目中，农民工工资专用账户核查为落实（已开设）的项目数（实时）。"),
+            _raw("wage_accounts"),
+            "projects_wage_account",
+            snapshot=True,
+        ),
+        Metric(
+            "bank_paid",
+            _("银行代发工资"),
+            YUAN,
+            _(
+                "工资所属月份在期间内的项目月度工资支付记录中，银行代发金额之和"
+                "（元；页面以万元显示）。"
+            ),
+            _yuan_raw("bank_paid"),
+            "projects_bank_paid",
+        ),
+        Metric(
+            "deposits",
+            _("工资保证金"),
+            YUAN,
+            _(
+                "在建项目中，工资保证金（含银行保函）核查为落实的金额之和"
+                "（实时；元；页面以万元显示）。"
+            ),
+            _yuan_raw("deposits"),
+            "projects_deposit",
+            snapshot=True,
+        ),
+        Metric(
+            "deposits_guarantee",
+            _("其中以保函缴存"),
+            YUAN,
+            _(
+                "工资保证金中，缴存形式登记为保函（银行、保险或担保机构保函）的金额之和"
+                "（实时；元；页面以万元显示）。"
+            ),
+            _yuan_raw("deposits_guarantee"),
+            "projects_guarantee",
+            snapshot=True,
+        ),
+        Metric(
+            "guarantee_share",
+            _("保函占比"),
+            RATE,
+            _("工资保证金金额中以保函缴存的比例 = 保函金额 ÷ 工资保证金金额（实时）。"),
+            lambda r: _ratio(r.get("deposits_guarantee"), r.get("deposits")),
+            "projects_guarantee",
+            snapshot=True,
+        ),
+        Metric(
             "warnings_raised",
             _("发出预警"),
             COUNT,
@@ -334,6 +420,8 @@ TABLE = [
     "closure_rate",
     "on_time_rate",
     "avg_days",
+    "response_rate",
+    "closed_in_limit_rate",
     "workers_involved",
     "amount_owed",
     "recovered",
@@ -343,6 +431,10 @@ TABLE = [
     "satisfaction",
     "core_coverage",
     "two_funds_coverage",
+    "wage_accounts",
+    "bank_paid",
+    "deposits",
+    "guarantee_share",
 ]
 
 # What the ranking can be ordered by (best first: see Metric.lower_is_better).
@@ -351,10 +443,27 @@ RANKABLE = [
     "closure_rate",
     "recovery_rate",
     "avg_days",
+    "response_rate",
+    "closed_in_limit_rate",
     "overdue",
     "recovered",
     "core_coverage",
 ]
+
+# The speech's money figures (wage accounts, wages paid through the banks, deposits and the
+# share lodged as guarantee letters, advances and the fund's payments) and its time limits
+# (response within the set working days, the working days to close against the statute).
+FUNDS = [
+    "wage_accounts",
+    "bank_paid",
+    "deposits",
+    "deposits_guarantee",
+    "guarantee_share",
+    "recovered_general_contractor",
+    "recovered_construction_unit",
+    "recovered_emergency_fund",
+]
+TIMELINESS = ["responded", "response_rate", "avg_days", "closed_in_limit_rate"]
 
 
 def derive(raw: Raw) -> dict[str, Any]:

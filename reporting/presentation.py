@@ -155,10 +155,11 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
         "charts": _charts(board, params, breakdowns),
         "overdue_units": _overdue_units(board, params),
         # Wages recovered by who paid: the employer, or those who answer for it.
-        "payer_cells": [
-            dict(cell, metric=metrics.METRICS[cell["key"]], unit=unit_label(cell["key"]))
-            for cell in _cells(total, metrics.PAYER_KEYS, params, "total")
-        ],
+        "payer_cells": _panel(total, metrics.PAYER_KEYS, params),
+        "fund_cells": _panel(total, metrics.FUNDS, params),
+        "timeliness_cells": _panel(total, metrics.TIMELINESS, params),
+        "close_limit": board.close_limit,
+        "below_limit": _below_limit(board),
         "definitions": definitions,
         "avg_days_change_definition": metrics.AVG_DAYS_CHANGE_DEFINITION,
         "rankable": metrics.RANKABLE,
@@ -169,6 +170,23 @@ def dashboard_context(board: Dashboard) -> dict[str, Any]:
         ],
         "unit_links": {u.id: _unit_link(board, u, params) for u in board.units},
     }
+
+
+def _panel(total: Unit, keys: list[str], params: dict[str, str]) -> list[dict[str, Any]]:
+    """The total's figures of a side panel, each with its label, unit and rows."""
+    return [
+        dict(cell, metric=metrics.METRICS[cell["key"]], unit=unit_label(cell["key"]))
+        for cell in _cells(total, keys, params, "total")
+    ]
+
+
+def _below_limit(board: Dashboard) -> Decimal | None:
+    """How many working days the average closure is under the statutory limit (negative:
+    over it), as officials quote it ("比法定时限缩短N个工作日")."""
+    average = board.total.values["avg_days"]
+    if average is None or board.close_limit is None:
+        return None
+    return Decimal(board.close_limit) - average
 
 
 def _kpis(board: Dashboard, params: dict[str, str]) -> list[dict[str, Any]]:

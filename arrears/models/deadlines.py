@@ -60,6 +60,10 @@ class Deadline(AuditedModel):
     # When the next reminder step is due; NULL once every step of the kind was sent
     # (arrears.deadlines.reminder_steps).
     remind_at = models.DateTimeField(_("提醒时间"), null=True, blank=True)
+    # A clock of calendar hours (the police referral's 3 days and 24 hours, 国务院令310号
+    # art. 5): due `calendar_hours` after it opened, weekends and holidays included, so a
+    # calendar change never moves it. NULL for the usual clocks of working days.
+    calendar_hours = models.PositiveIntegerField(_("时限（自然小时）"), null=True, blank=True)
     # True while the due date depends on a year whose official schedule is not loaded.
     provisional = models.BooleanField(_("暂定"), default=False)
     state = models.CharField(

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from arrears import deadlines
 from arrears.models import Deadline, DeadlineState, User
-from complaints.cases.services import CLOSE, allowed_actions
+from complaints.cases.services import CLOSE, allowed_actions, police_proposer, police_step
 from complaints.models import Case, CaseState, ExtensionState, Payer
-from complaints.permissions import can_decide_extension
+from complaints.permissions import can_decide_extension, can_decide_police
 
 # Actions that apply while the case is being handled (pending, accepted or filed).
-WHILE_OPEN = ("triage", "record", "payment", "revise_owed", "arbitration", "police")
+WHILE_OPEN = ("triage", "record", "payment", "revise_owed", "arbitration")
+
+# The police transfer's step → the action that takes it on (complaints.cases.services.police).
+POLICE_ACTIONS = {None: "police_propose", "proposed": "police_decide", "approved": "police"}
 
 
 def available(case: Case, user: User) -> list[str]:
@@ -24,10 +27,16 @@ def available(case: Case, user: User) -> list[str]:
     actions = list(allowed_actions(case))
     if case.is_open:
         actions += WHILE_OPEN
+        entries = list(case.entries.all())  # the page's prefetched timeline
+        police = POLICE_ACTIONS.get(police_step(case, entries))
+        if police == "police_decide" and not can_decide_police(user, police_proposer(entries)):
+            police = None
+        if police is not None:
+            actions.append(police)
     running = list(
         Deadline.objects.for_subject(case)
         .filter(state__in=deadlines.RUNNING)
-        .only("kind", "state", "pause_reason")
+        .only("kind", "state", "pause_reason", "calendar_hours")
     )
     close_clock = next((d for d in running if d.kind == CLOSE), None)
     # 恢复计时 for what an officer paused (arbitration, a suspension, by hand); a clock
@@ -36,6 +45,7 @@ def available(case: Case, user: User) -> list[str]:
         actions.append("resume")
     if case.is_open and any(
         d.state == DeadlineState.OPEN
+        and d.calendar_hours is None
         and deadlines.pauses_for(d.kind, "suspension", case.county.city_id)
         for d in running
     ):

@@ -23,6 +23,7 @@ from arrears.models import User
 from arrears.request_user import request_user
 from complaints.cases import selectors, services
 from complaints.cases.outcomes import outcome_choices
+from complaints.limitation import limitation_warning
 from complaints.models import (
     RECORDABLE,
     Case,
@@ -32,6 +33,7 @@ from complaints.models import (
     Payer,
     TriageClass,
 )
+from complaints.tracking import format_tracking_no
 
 ERRORS = {
     400: OpenApiResponse(description="输入有误（按字段列出错误信息）"),
@@ -115,6 +117,9 @@ class CaseDetailSerializer(CaseSerializer):
         help_text="结案时现在可选的办理结果（complaints.cases.outcomes 的规则）"
     )
     outcomes_refused = serializers.SerializerMethodField(help_text="现在不可选的办理结果及原因")
+    limitation_warnings = serializers.SerializerMethodField(
+        help_text="超过投诉时效的投诉（查询码：提示），给办理人员核实；不影响受理"
+    )
 
     class Meta(CaseSerializer.Meta):
         fields = [
@@ -124,6 +129,7 @@ class CaseDetailSerializer(CaseSerializer):
             "entries",
             "outcomes_available",
             "outcomes_refused",
+            "limitation_warnings",
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Outcome.choices)))
@@ -133,6 +139,14 @@ class CaseDetailSerializer(CaseSerializer):
     @extend_schema_field(OutcomeRefusalSerializer(many=True))
     def get_outcomes_refused(self, obj: Case) -> list[dict[str, str]]:
         return [{"outcome": o, "reason": r} for o, r in outcome_choices(obj)[1].items()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_limitation_warnings(self, obj: Case) -> list[str]:
+        return [
+            f"{format_tracking_no(c.tracking_no)}：{warning}"
+            for c in obj.complaints.all()
+            if (warning := limitation_warning(c))
+        ]
 
 
 class ReasonIn(serializers.Serializer):
@@ -207,6 +221,10 @@ class ExtendIn(serializers.Serializer):
 class DecideIn(serializers.Serializer):
     approve = serializers.BooleanField()
     note = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class PoliceNoteIn(serializers.Serializer):
+    note = serializers.CharField(max_length=500)
 
 
 class CloseIn(serializers.Serializer):
@@ -309,6 +327,43 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     def owed_revision(self, request: Request, pk: str) -> Response:
         return self._run(
             request, ReviseOwedIn, lambda c, u, d: services.case_revise_owed(case=c, user=u, **d)
+        )
+
+    @extend_schema(
+        summary="提请移送公安机关（涉嫌拒不支付劳动报酬罪；负责人须在3日内审批）",
+        request=PoliceNoteIn,
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="police-proposal")
+    def police_proposal(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request,
+            PoliceNoteIn,
+            lambda c, u, d: services.case_propose_police(case=c, user=u, **d),
+        )
+
+    @extend_schema(
+        summary="审批移送公安机关（承办单位负责人或县区负责人；批准后须在24小时内移交）",
+        request=DecideIn,
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="police-decision")
+    def police_decision(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request, DecideIn, lambda c, u, d: services.case_decide_police(case=c, user=u, **d)
+        )
+
+    @extend_schema(
+        summary="移送公安机关（移交经批准的案件，结案结果“移送公安机关”以此为准）",
+        request=PoliceNoteIn,
+        responses={200: CaseDetailSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="police-transfer")
+    def police_transfer(self, request: Request, pk: str) -> Response:
+        return self._run(
+            request,
+            PoliceNoteIn,
+            lambda c, u, d: services.case_transfer_police(case=c, user=u, **d),
         )
 
     @extend_schema(request=ExtendIn, responses={200: CaseDetailSerializer, **ERRORS})

@@ -69,7 +69,7 @@ OUTCOME_RULES: dict[str, Rule] = {
         _on_timeline(EntryKind.VISIT, EntryKind.INTERVIEW, EntryKind.ORDER),
     ),
     Outcome.POLICE: Rule(
-        gettext_lazy("已移送公安机关（办案记录中有移送公安机关）"),
+        gettext_lazy("已移送公安机关（经负责人批准后已移交，办案记录中有移送公安机关）"),
         _on_timeline(EntryKind.POLICE),
     ),
     # Wages recovered show that arrears existed and were handled here: such a case closes as

@@ -26,6 +26,7 @@ from arrears.sorting import sort_queryset
 from complaints.cases import actions as case_actions
 from complaints.cases import forms as f
 from complaints.cases import selectors, services
+from complaints.limitation import limitation_warning
 from complaints.models import (
     Case,
     CaseAttachment,
@@ -150,6 +151,8 @@ def _forms(case: Any, actions: list[str]) -> dict[str, Any]:
             case=case, initial={"repaid_on": timezone.localdate()}, auto_id=a
         ),
         "arbitration": lambda a: f.NoteForm(auto_id=a),
+        "police_propose": lambda a: f.NoteForm(auto_id=a),
+        "police_decide": lambda a: f.DecisionForm(auto_id=a),
         "police": lambda a: f.NoteForm(auto_id=a),
         "resume": lambda a: f.NoteForm(auto_id=a),
         "suspend": lambda a: f.NoteForm(auto_id=a),
@@ -174,6 +177,8 @@ GROUPS: list[tuple[str, Any, tuple[str, ...]]] = [
             "resume",
             "arbitration",
             "suspend",
+            "police_propose",
+            "police_decide",
             "police",
             "extension",
             "decide",
@@ -194,7 +199,9 @@ TITLES = {
     "arbitration": gettext_lazy("转劳动仲裁"),
     "resume": gettext_lazy("恢复计时"),
     "suspend": gettext_lazy("中止办理（暂停计时）"),
-    "police": gettext_lazy("移送公安机关"),
+    "police_propose": gettext_lazy("提请移送公安机关"),
+    "police_decide": gettext_lazy("审批移送公安机关"),
+    "police": gettext_lazy("移送公安机关（移交）"),
     "extension": gettext_lazy("申请延期"),
     "decide": gettext_lazy("审批延期"),
     "close": gettext_lazy("结案"),
@@ -249,6 +256,9 @@ def _render_page(
         {
             "case": case,
             "clocks": selectors.case_clocks(case=case),
+            "limitation_warnings": [
+                (c, warning) for c in case.complaints.all() if (warning := limitation_warning(c))
+            ],
             "actions": actions,
             "groups": _groups(forms, actions, bound[0] if bound else None),
             "pending_extension": pending_extension,
@@ -308,6 +318,14 @@ ACTIONS: dict[str, tuple[type | None, Callable[[Any, User, dict[str, Any]], Any]
     ),
     "resume": (f.NoteForm, lambda c, u, d: services.case_resume(case=c, user=u, **d)),
     "suspend": (f.NoteForm, lambda c, u, d: services.case_suspend(case=c, user=u, **d)),
+    "police_propose": (
+        f.NoteForm,
+        lambda c, u, d: services.case_propose_police(case=c, user=u, **d),
+    ),
+    "police_decide": (
+        f.DecisionForm,
+        lambda c, u, d: services.case_decide_police(case=c, user=u, **d),
+    ),
     "police": (f.NoteForm, lambda c, u, d: services.case_transfer_police(case=c, user=u, **d)),
     "extension": (
         f.ExtensionForm,
@@ -392,6 +410,8 @@ def _done(action: str, data: dict[str, Any], case: Any) -> str:
         return _("已申请延期 %(n)s 个工作日，待审批") % {"n": data["working_days"]}
     if action == "decide":
         return _("已批准延期") if data["approve"] else _("已决定不予延期")
+    if action == "police_decide":
+        return _("已批准移送，请在时限内移交公安机关") if data["approve"] else _("已决定不予移送")
     if action == "close":
         return _("已结案：%(o)s") % {"o": Outcome(data["outcome"]).label}
     if action == "feedback":
@@ -405,6 +425,7 @@ DONE = {
     "arbitration": gettext_lazy("已转劳动仲裁"),
     "resume": gettext_lazy("已恢复计时"),
     "suspend": gettext_lazy("已中止办理，暂停计时"),
+    "police_propose": gettext_lazy("已提请移送公安机关，待负责人审批"),
     "police": gettext_lazy("已移送公安机关"),
     "reopen": gettext_lazy("已重新办理"),
 }

@@ -35,7 +35,7 @@ from complaints.intake.services import (
     _home_city,
     _route_of,
 )
-from complaints.integration import sms
+from complaints.integration import sms, work_orders
 from complaints.models import (
     Channel,
     Complaint,
@@ -105,6 +105,7 @@ def complaints_create_many(
     # lock is held from there to commit only, so concurrent batches queue for less time.
     with transaction.atomic(), audit.gathered():
         Complaint.objects.bulk_create(saved)
+        work_orders.work_orders_start(saved)  # before the receipts and their callbacks
         events: list[ComplaintEvent] = []
         links: list[DuplicateLink] = []
         for complaint, matches in zip(saved, found, strict=True):

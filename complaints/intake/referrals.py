@@ -19,6 +19,7 @@ from complaints.evidence import store_evidence, validate_files
 from complaints.intake.batch import Entry, complaints_create_many
 from complaints.intake.selectors import referrals_for
 from complaints.intake.services import ComplaintData, complaint_create
+from complaints.integration import work_orders
 from complaints.models import Attachment, Complaint, IntegrationClient
 
 
@@ -78,6 +79,7 @@ def referral_submit(
     existing = Complaint.objects.filter(client=client, external_id=external_id).first()
     if existing is not None:
         return _replay(existing, digest)
+    work_orders.work_order_check(client=client, code=str(data.get("work_order_type") or ""))
     try:
         with transaction.atomic():
             complaint = complaint_create(
@@ -129,6 +131,13 @@ def referrals_submit_many(
         elif ref in seen:
             repeats.append(index)
         else:
+            try:  # a type the client does not have refuses this referral only
+                work_orders.work_order_check(
+                    client=client, code=str(_data.get("work_order_type") or "")
+                )
+            except ValidationError as refusal:
+                outcomes[index] = refusal
+                continue
             seen.add(ref)
             new.append(index)
     entries = [Entry(referrals[i][1], referrals[i][0], digests[i]) for i in new]

@@ -14,6 +14,7 @@ from arrears.api.serializers import (
 from arrears.identifiers import mask_phone, mask_resident_id
 from complaints.intake import selectors
 from complaints.integration.callbacks import public_status
+from complaints.limitation import limitation_warning
 from complaints.models import Channel, Complaint, ComplaintEvent, ComplaintStatus
 from complaints.tracking import format_tracking_no
 
@@ -86,6 +87,15 @@ class ComplaintInputSerializer(serializers.Serializer):
 
 
 class ReferralInputSerializer(ComplaintInputSerializer):
+    work_order_type = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "工单类型（选填），须为本客户端配置的类型，如12345的 consultation（咨询）、"
+            "help（求助）、complaint（投诉），线索平台的 clue；其时限随状态回调返回"
+        ),
+    )
     external_id = serializers.CharField(
         max_length=200,
         trim_whitespace=False,
@@ -177,6 +187,9 @@ class ComplaintSerializer(serializers.ModelSerializer):
     # Declared, not derived: the derived bounds of an integer column differ between SQLite
     # and PostgreSQL, and the committed schema must be the same on both.
     workers_owed = serializers.IntegerField(min_value=1)
+    limitation_warning = serializers.SerializerMethodField(
+        help_text=_("超过投诉时效（自欠薪截止日期起2年）时给办理人员的提示；投诉照常受理")
+    )
 
     class Meta:
         model = Complaint
@@ -202,10 +215,14 @@ class ComplaintSerializer(serializers.ModelSerializer):
             "period_end",
             "facts",
             "request",
+            "limitation_warning",
         ]
 
     def get_tracking_no(self, obj: Complaint) -> str:
         return format_tracking_no(obj.tracking_no)
+
+    def get_limitation_warning(self, obj: Complaint) -> str | None:
+        return limitation_warning(obj)
 
     def get_complainant_phone(self, obj: Complaint) -> str:
         return mask_phone(obj.complainant_phone)

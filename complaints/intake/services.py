@@ -34,7 +34,7 @@ from complaints.cases.services import case_for_complaint
 from complaints.evidence import store_evidence, validate_files
 from complaints.intake import duplicates, routing
 from complaints.intake.lookups import Lookups
-from complaints.integration import sms
+from complaints.integration import sms, work_orders
 from complaints.models import (
     Attachment,
     Channel,
@@ -78,6 +78,7 @@ INPUT_FIELDS = (
     "facts",
     "request",
     "received_at",
+    "work_order_type",  # referrals only (checked against the client's types: referrals.py)
 )
 ComplaintData = dict[str, Any]
 
@@ -223,6 +224,7 @@ def _build(
         period_end=data.get("period_end") or None,
         facts=_text(data, "facts"),
         request=_text(data, "request"),
+        work_order_type=_text(data, "work_order_type"),
         tracking_no="-",
     )
     try:
@@ -364,6 +366,7 @@ def complaint_create(
         if filed is not complaint:
             return filed  # the same form submitted twice at once: the other request filed it
         _save_files(complaint, files)
+        work_orders.work_orders_start([complaint])  # before the receipt and its callback
         _record_receipt(complaint, route, received_by)
         texts_send([sms.received(complaint)])
         duplicates.flag_duplicates(complaint)

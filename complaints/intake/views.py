@@ -37,6 +37,7 @@ from complaints.intake.forms import (
 )
 from complaints.intake.services import REVEALABLE
 from complaints.integration import callbacks
+from complaints.limitation import limitation_warning
 from complaints.models import Channel, ComplaintStatus, DuplicateLink
 from complaints.permissions import can_decide_duplicates, can_sign_or_return
 from complaints.tracking import TRACKING_LENGTH, format_tracking_no, normalize_tracking_no
@@ -229,6 +230,7 @@ def complaint_detail(request: HttpRequest, tracking_no: str) -> HttpResponse:
         {
             "complaint": complaint,
             "tracking_display": format_tracking_no(complaint.tracking_no),
+            "limitation_warning": limitation_warning(complaint),
             "duplicates": [(d, explain.duplicate_reasons(d.reasons)) for d in duplicates],
             "timeline": [
                 (e, explain.event_note(e))

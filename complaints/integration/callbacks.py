@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arrears import config, outbox
+from complaints.integration import work_orders
 from complaints.models import CallbackDelivery, Complaint, ComplaintEvent
 from complaints.tracking import format_tracking_no
 
@@ -79,6 +80,8 @@ def callbacks_enqueue(
             "event_id": str(event_id),
             "external_id": subject.external_id,
             **public_status(subject),
+            # The work order's clocks (type, due time, met or overdue); null without a type.
+            "work_order": work_orders.work_order_status(subject),
             "event": {"kind": event.kind, "text": event.public_text, "at": event.at.isoformat()},
         }
         rows.append(

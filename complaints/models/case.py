@@ -257,6 +257,8 @@ class EntryKind(models.TextChoices):
     MEDIATION = "mediation", _("调解协议")
     PAYMENT = "payment", _("工资支付到位")
     ARBITRATION = "arbitration", _("转劳动仲裁")
+    POLICE_PROPOSAL = "police_proposal", _("提请移送公安机关")
+    POLICE_DECISION = "police_decision", _("移送审批")
     POLICE = "police", _("移送公安机关")
     EXTENSION_REQUEST = "extension_request", _("申请延期")
     EXTENSION_DECISION = "extension_decision", _("延期审批")

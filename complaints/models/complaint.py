@@ -66,6 +66,9 @@ class Complaint(AuditedModel):
     )
     external_id = models.CharField(_("来源编号"), max_length=200, null=True, blank=True)  # noqa: DJ001
     payload_hash = models.CharField(max_length=64, blank=True)
+    # The referring system's work-order type (one of its client's types), whose clocks run on
+    # the complaint (complaints.integration.work_orders); empty for other channels.
+    work_order_type = models.CharField(_("工单类型"), max_length=30, blank=True)
     received_at = models.DateTimeField(_("收到时间"))
     received_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from arrears.audit import AuditedModel
@@ -31,6 +33,42 @@ def validate_networks(text: str) -> None:
             raise ValidationError(
                 _("“%(item)s”不是有效的地址或网段（CIDR）"), params={"item": item}
             ) from exc
+
+
+# The stages a work-order type may limit (complaints.integration.work_orders).
+WORK_ORDER_STAGES = ("accept", "respond", "close")
+
+
+def validate_work_order_types(value: Any) -> None:
+    """{code: {"name": "咨询", "close": 2, …}}: each type a name and at least one stage of
+    1 to 365 working days."""
+    if not isinstance(value, dict):
+        raise ValidationError(
+            gettext("工单类型应为 JSON 对象：{类型代码: {name, accept, respond, close}}")
+        )
+    for code, spec in value.items():
+        if not isinstance(code, str) or not code.strip() or len(code) > 30:
+            raise ValidationError(gettext("工单类型代码应为1至30个字符"))
+        if not isinstance(spec, dict) or not str(spec.get("name", "")).strip():
+            raise ValidationError(gettext("工单类型“%(c)s”须有名称（name）") % {"c": code})
+        unknown = set(spec) - {"name", *WORK_ORDER_STAGES}
+        if unknown:
+            raise ValidationError(
+                gettext("工单类型“%(c)s”含未知字段：%(f)s")
+                % {"c": code, "f": "、".join(sorted(unknown))}
+            )
+        stages = [stage for stage in WORK_ORDER_STAGES if stage in spec]
+        if not stages:
+            raise ValidationError(
+                gettext("工单类型“%(c)s”至少须设一个时限（accept、respond、close）") % {"c": code}
+            )
+        for stage in stages:
+            days = spec[stage]
+            if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+                raise ValidationError(
+                    gettext("工单类型“%(c)s”的 %(s)s 时限应为1至365个工作日")
+                    % {"c": code, "s": stage}
+                )
 
 
 class IntegrationClient(AuditedModel):
@@ -68,6 +106,19 @@ class IntegrationClient(AuditedModel):
         blank=True,
         help_text=_("每行一个地址或网段（CIDR），如 10.12.0.0/16；留空为不限"),
         validators=[validate_networks],
+    )
+    # The referrals' work-order types and their limits in working days, e.g.
+    # {"consultation": {"name": "咨询", "close": 2}}; empty: the channel's presets
+    # (complaints.integration.work_orders.PRESETS).
+    work_order_types = models.JSONField(
+        _("工单类型及时限"),
+        default=dict,
+        blank=True,
+        validators=[validate_work_order_types],
+        help_text=_(
+            "{类型代码: {name: 名称, accept/respond/close: 工作日}}；留空使用渠道默认"
+            "（12345：咨询2、求助10、投诉15；线索平台：签收1、响应3、办结15）"
+        ),
     )
     audit_exclude = frozenset({"callback_secret"})
 

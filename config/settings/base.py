@@ -398,6 +398,7 @@ _TASKS_BY_QUEUE = {
         "arrears.tasks.check_calendar_coverage",
         "projects.tasks.evaluate_warnings",
         "projects.tasks.expire_listings",
+        "projects.tasks.ensure_deposit_clocks",
         # A sweep, not a job: it ends jobs whose worker died, so it must not queue behind
         # the exports on the jobs queue (or wait for a jobs worker that is gone).
         "arrears.tasks.sweep_jobs",
@@ -499,6 +500,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "projects-expire-listings": {
         "task": "projects.tasks.expire_listings",
+        "schedule": 24 * 3600,
+        "options": {"expires": 12 * 3600},
+    },
+    # The wage deposit's lodging and guarantee-letter clocks (projects/services/deposits.py).
+    "projects-ensure-deposit-clocks": {
+        "task": "projects.tasks.ensure_deposit_clocks",
         "schedule": 24 * 3600,
         "options": {"expires": 12 * 3600},
     },

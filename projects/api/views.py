@@ -29,6 +29,7 @@ from arrears.api.serializers import ErrorSerializer
 from arrears.identifiers import mask_bank_account, mask_phone
 from arrears.request_user import request_user
 from arrears.scoping import for_user
+from complaints.cases.api import CaseSerializer
 from complaints.integration.authentication import ApiKeyAuthentication, ClientRateThrottle
 from projects import permissions, selectors, services
 from projects.models import (
@@ -40,6 +41,7 @@ from projects.models import (
     MonthlyWageRecord,
     Project,
     Warning,
+    checked_items,
 )
 
 ERRORS = {
@@ -96,7 +98,7 @@ class ChecklistItemSerializer(serializers.Serializer):
 def _checklist_rows(project: Project) -> list[dict[str, Any]]:
     recorded = {c.item: c for c in project.checklist.select_related("verified_by")}
     rows = []
-    for code, label in CHECKLIST:
+    for code, label in checked_items():  # the items checked (compliance.items)
         entry = recorded.get(code)
         facts = {k: str(v) for k, v in (entry.facts if entry else {}).items()}
         if facts.get("account"):
@@ -423,6 +425,27 @@ class WarningFilter(django_filters.FilterSet):
         return selectors.of_employer(qs, int(value))
 
 
+class WarningCaseIn(serializers.Serializer):
+    """A new case from a warning. Without the figures, the page's defaults are taken
+    (services.warning_case_defaults: the workers not paid and the labour cost paid in but not
+    paid out in the latest month on record)."""
+
+    workers_owed = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text="涉及人数；不填时按最近一个月的考勤与发放人数之差",
+    )
+    amount_owed = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="欠薪金额（元）；不填时按最近一个月拨付人工费用与代发金额之差",
+    )
+    note = serializers.CharField(max_length=500, help_text="处置说明")
+
+
 @extend_schema_view(list=extend_schema(summary="待处置的欠薪预警（按数据范围）"))
 class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = WarningSerializer
@@ -443,3 +466,21 @@ class WarningViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data.is_valid(raise_exception=True)
         services.warning_dispose(warning=warning, user=request_user(request), **data.validated_data)
         return Response(WarningSerializer(self.get_queryset().get(pk=warning.pk)).data)
+
+    @extend_schema(
+        summary="由预警新建案件（与页面“转为新案件”同一服务；预警以“已转为案件”处置）",
+        request=WarningCaseIn,
+        responses={201: CaseSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="cases")
+    def new_case(self, request: Request, pk: str) -> Response:
+        warning = self.get_object()  # scoped: 404 outside the caller's scope, before the role
+        data = WarningCaseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        figures = dict(data.validated_data)
+        if "workers_owed" not in figures or "amount_owed" not in figures:
+            defaults = services.warning_case_defaults(warning=warning)
+            figures.setdefault("workers_owed", defaults["workers_owed"])
+            figures.setdefault("amount_owed", defaults["amount_owed"])
+        case = services.warning_open_case(warning=warning, user=request_user(request), **figures)
+        return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)

@@ -11,24 +11,34 @@ from .compliance import (
     WarningLevel,
     WarningRule,
     WarningState,
+    checked_items,
+    core_items,
 )
+from .deposits import DepositEvent, DepositEventKind
 from .inspections import Campaign, Finding, Fine, FineArticle, Inspection, RectificationOrder
 from .registry import (
     Employer,
     EmployerListing,
     InvestmentType,
+    ListingRemovalRequest,
     ListKind,
     PartyRole,
     Project,
     ProjectParty,
     ProjectStatus,
+    RemovalState,
 )
+from .targeting import CampaignDraw, DrawnProject
 
 __all__ = [
     "CHECKLIST",
     "CORE_ITEMS",
     "Campaign",
+    "CampaignDraw",
     "ChecklistItem",
+    "DepositEvent",
+    "DepositEventKind",
+    "DrawnProject",
     "Employer",
     "EmployerListing",
     "Finding",
@@ -38,14 +48,18 @@ __all__ = [
     "InvestmentType",
     "ItemState",
     "ListKind",
+    "ListingRemovalRequest",
     "MonthlyWageRecord",
     "PartyRole",
     "Project",
     "ProjectParty",
     "ProjectStatus",
     "RectificationOrder",
+    "RemovalState",
     "Warning",
     "WarningLevel",
     "WarningRule",
     "WarningState",
+    "checked_items",
+    "core_items",
 ]

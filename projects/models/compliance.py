@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from arrears import config
 from arrears.audit import AuditedModel
 from arrears.scoping import ScopePaths
 
-# The five core systems and the three supporting ones, as the speech lists them.
+# The five core systems and the three supporting ones, as the speech lists them: every item
+# the code knows (its label, and for some its facts and warnings). Which of them are checked,
+# and which count as core, is configuration (compliance.items / compliance.core_items, in
+# projects/settings.py) read through checked_items() and core_items(); these lists are the
+# defaults. A new item needs code: its entry here and whatever facts it records.
 CHECKLIST = [
     ("real_name", _("农民工实名制管理")),
     ("wage_account", _("人工费用分账管理（农民工工资专用账户）")),
@@ -26,6 +31,21 @@ CHECKLIST = [
 CORE_ITEMS = ["real_name", "wage_account", "bank_payment", "deposit", "monitoring"]
 # 两金一牌: the wage deposit, work-injury insurance and the notice board.
 TWO_FUNDS_ONE_BOARD = ["deposit", "injury_insurance", "notice_board"]
+
+
+def checked_items() -> list[tuple[str, Any]]:
+    """The items checked on projects (`compliance.items`) with their labels, in the
+    checklist's order: what the project page, the inspection form, the API and coverage show.
+    An item taken out keeps the rows recorded for it, neither shown nor counted."""
+    enabled = set(config.get_list("compliance.items"))
+    return [(code, label) for code, label in CHECKLIST if code in enabled]
+
+
+def core_items() -> list[str]:
+    """The items all of which make a project count as covered (`compliance.core_items`);
+    only checked items count (the settings' check keeps them so when a value is set)."""
+    enabled = set(config.get_list("compliance.items"))
+    return [code for code in config.get_list("compliance.core_items") if code in enabled]
 
 
 class ItemState(models.TextChoices):
@@ -115,7 +135,9 @@ class MonthlyWageRecord(AuditedModel):
 
 
 class WarningRule(models.TextChoices):
-    NO_WAGES_TWO_MONTHS = "no_wages_2m", _("连续两个月未发放工资")
+    # The number of months is configuration (warnings.no_wages_months, two by default); the
+    # stored code keeps its historical name.
+    NO_WAGES_TWO_MONTHS = "no_wages_2m", _("连续多月未发放工资")
     LABOUR_COST_NOT_PAID_IN = "labour_cost", _("人工费用未按约定拨付")
     FEWER_PAID_THAN_ROLL = "fewer_paid", _("发放人数少于考勤人数")
     BELOW_MINIMUM_WAGE = "below_minimum", _("人均发放低于最低工资标准")

@@ -105,6 +105,65 @@ class EmployerListing(AuditedModel):
         )
 
 
+class RemovalState(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("准予提前移出")
+    REFUSED = "refused", _("不予提前移出")
+
+
+class ListingRemovalRequest(AuditedModel):
+    """A request to take an employer off the dishonest-employer list before its term ends
+    (人社部令45号: the arrears paid and the configured months since listing), made by the
+    employer or recorded by an officer on its behalf, and the city office's decision."""
+
+    listing = models.ForeignKey(
+        EmployerListing, on_delete=models.PROTECT, related_name="removal_requests"
+    )
+    applicant = models.CharField(_("申请人"), max_length=100)
+    statement = models.CharField(_("申请理由"), max_length=500)
+    requested_on = models.DateField(_("申请日期"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = models.CharField(
+        _("审核结果"), max_length=10, choices=RemovalState.choices, default=RemovalState.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_on = models.DateField(_("审核日期"), null=True, blank=True)
+    decision_reason = models.CharField(_("审核意见"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("提前移出失信名单申请")
+        verbose_name_plural = _("提前移出失信名单申请")
+        ordering = ["-requested_on", "-pk"]
+        constraints = [
+            # One request under review per listing: a second waits for the first's decision.
+            models.UniqueConstraint(
+                fields=["listing"],
+                condition=models.Q(state="pending"),
+                name="removalrequest_one_pending",
+            ),
+            models.CheckConstraint(
+                name="removalrequest_decided_has_decider",
+                condition=models.Q(state="pending")
+                | models.Q(decided_by__isnull=False, decided_on__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing} {self.get_state_display()}"
+
+
 class Project(AuditedModel):
     code = models.CharField(_("项目编号"), max_length=40, unique=True)
     name = models.CharField(_("项目名称"), max_length=200)

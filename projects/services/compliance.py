@@ -29,9 +29,9 @@ from projects.models import (
     Project,
     ProjectStatus,
     Warning,
-    WarningLevel,
     WarningRule,
     WarningState,
+    checked_items,
 )
 from projects.permissions import can_dispose_warning
 
@@ -48,13 +48,18 @@ def checklist_set(
     expires_on: datetime.date | None = None,
     facts: dict[str, Any] | None = None,
     refuse_older: bool = False,
+    checked_only: bool = True,
 ) -> ChecklistItem:
     """Record the verified state of one "5+3" item of a project. With `refuse_older`, a
     verification dated before the one on record is a Conflict rather than overwriting newer
     facts (an API client replaying or syncing late); inspections and rectification checks
-    keep their own order of events and do not ask for it."""
+    keep their own order of events and do not ask for it. Only the items checked
+    (`compliance.items`) are accepted, unless `checked_only` is off: a rectification ordered
+    before its item was taken out is still verified."""
     if item not in dict(CHECKLIST):
         raise ValidationError({"item": [_("未知的制度项")]})
+    if checked_only and item not in dict(checked_items()):
+        raise ValidationError({"item": [_("该制度项不在核查范围内（compliance.items）")]})
     if state not in ItemState.values:
         raise ValidationError({"state": [_("未知的落实情况")]})
     verified_on = verified_on or timezone.localdate()
@@ -159,45 +164,55 @@ def _agreed_monthly_labour_cost(project: Project) -> Decimal | None:
     )
 
 
+def _level(rule: str, city: int) -> str:
+    """The level (red or yellow) the city gives a rule's finding (warnings.level.*)."""
+    return str(config.get(f"warnings.level.{rule}", city=city))
+
+
 def conditions(project: Project, today: datetime.date) -> dict[str, tuple[str, str] | None]:
     """Each rule's finding for a project on a day: (level, what is wrong) or None. Months are
-    complete calendar months before `today`'s month."""
-    last, before = _months_back(today, 1), _months_back(today, 2)
-    records = {r.month: r for r in project.wage_records.filter(month__in=[last, before])}
+    complete calendar months before `today`'s month; the levels, the months of the no-wages
+    rule and the other thresholds are the project's city's configuration."""
+    city = project.county.city_id
+    n_months = int(config.get("warnings.no_wages_months", city=city))
+    # The last n complete months, oldest first (n >= 1; the other rules read the last one).
+    months = [_months_back(today, n) for n in range(max(n_months, 1), 0, -1)]
+    last, first = months[-1], months[0]
+    records = {r.month: r for r in project.wage_records.filter(month__in=months)}
     found: dict[str, tuple[str, str] | None] = dict.fromkeys(WarningRule.values)
 
     def unpaid(month: datetime.date) -> bool:
         record = records.get(month)
         return record is not None and record.workers_on_roll > 0 and record.amount_paid == 0
 
-    started = project.start_date is None or project.start_date < before
-    if started and unpaid(last) and unpaid(before):
+    started = project.start_date is None or project.start_date < first
+    if started and all(unpaid(month) for month in months):
         found[WarningRule.NO_WAGES_TWO_MONTHS] = (
-            WarningLevel.RED,
-            _("%(a)s、%(b)s 连续两个月有考勤、无工资发放")
-            % {"a": f"{before:%Y-%m}", "b": f"{last:%Y-%m}"},
+            _level("no_wages", city),
+            _("%(months)s 连续 %(n)s 个月有考勤、无工资发放")
+            % {"months": "、".join(f"{m:%Y-%m}" for m in months), "n": len(months)},
         )
     record = records.get(last)
     if record is not None:
         agreed = _agreed_monthly_labour_cost(project)
-        ratio = config.get("warnings.labour_cost_ratio", city=project.county.city_id)
+        ratio = config.get("warnings.labour_cost_ratio", city=city)
         if agreed and record.labour_cost_paid_in < agreed * ratio:
             found[WarningRule.LABOUR_COST_NOT_PAID_IN] = (
-                WarningLevel.YELLOW,
+                _level("labour_cost", city),
                 _("%(m)s 拨付人工费用 %(p)s 元，低于约定 %(a)s 元")
                 % {"m": f"{last:%Y-%m}", "p": record.labour_cost_paid_in, "a": agreed},
             )
         if record.workers_paid < record.workers_on_roll:
             found[WarningRule.FEWER_PAID_THAN_ROLL] = (
-                WarningLevel.YELLOW,
+                _level("fewer_paid", city),
                 _("%(m)s 考勤 %(r)s 人，发放 %(p)s 人")
                 % {"m": f"{last:%Y-%m}", "r": record.workers_on_roll, "p": record.workers_paid},
             )
-        minimum = config.get("warnings.minimum_wage_yuan", city=project.county.city_id)
+        minimum = config.get("warnings.minimum_wage_yuan", city=city)
         if record.workers_paid > 0 and record.amount_paid / record.workers_paid < minimum:
             average = (record.amount_paid / record.workers_paid).quantize(Decimal("0.01"))
             found[WarningRule.BELOW_MINIMUM_WAGE] = (
-                WarningLevel.YELLOW,
+                _level("below_minimum", city),
                 _("%(m)s 人均发放 %(v)s 元，低于最低工资 %(min)s 元")
                 % {"m": f"{last:%Y-%m}", "v": average, "min": minimum},
             )
@@ -206,12 +221,12 @@ def conditions(project: Project, today: datetime.date) -> dict[str, tuple[str, s
         days = (deposit.expires_on - today).days
         if days < 0:
             found[WarningRule.DEPOSIT_EXPIRING] = (
-                WarningLevel.RED,
+                _level("deposit_expired", city),
                 _("保证金/保函已于 %(d)s 到期") % {"d": deposit.expires_on},
             )
-        elif days <= config.get("warnings.deposit_expiry_days", city=project.county.city_id):
+        elif days <= config.get("warnings.deposit_expiry_days", city=city):
             found[WarningRule.DEPOSIT_EXPIRING] = (
-                WarningLevel.YELLOW,
+                _level("deposit_expiring", city),
                 _("保证金/保函将于 %(d)s 到期") % {"d": deposit.expires_on},
             )
     return found

@@ -16,7 +16,6 @@ from arrears.errors import Conflict
 from arrears.models import Deadline, User
 from arrears.scoping import scope_of
 from projects.models import (
-    CHECKLIST,
     Campaign,
     Finding,
     Fine,
@@ -24,6 +23,7 @@ from projects.models import (
     ItemState,
     Project,
     RectificationOrder,
+    checked_items,
 )
 from projects.models.inspections import RECTIFICATION
 from projects.permissions import can_manage_campaigns
@@ -131,7 +131,8 @@ def _check_findings(findings: list[dict[str, Any]], default_days: int) -> None:
     """Refuse the first finding without a known item, a description, or a period of 1 to 60
     working days (numbered from 1, as the form shows them)."""
     for number, finding in enumerate(findings, start=1):
-        if finding.get("item") not in dict(CHECKLIST):
+        # Only the items checked (compliance.items) may be found wanting.
+        if finding.get("item") not in dict(checked_items()):
             raise ValidationError({"findings": [_("第%(n)s项：未知的制度项") % {"n": number}]})
         if not str(finding.get("description", "")).strip():
             raise ValidationError({"findings": [_("第%(n)s项：请描述问题") % {"n": number}]})
@@ -174,6 +175,7 @@ def rectification_verify(*, order: Any, user: User, rectified: bool, note: str =
                 state=ItemState.COMPLIANT,
                 user=user,
                 evidence=_("整改复查到位：%(n)s") % {"n": note.strip()},
+                checked_only=False,  # ordered while the item was checked
             )
         else:
             # Not rectified: the order stays open for another verification.

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,15 +17,18 @@ from arrears import config
 from arrears.errors import Conflict
 from arrears.models import User
 from complaints.intake.routing import department_for
-from complaints.models import Case
+from complaints.models import OPEN_STATES, Case
 from projects.models import (
     Employer,
     EmployerListing,
+    ListingRemovalRequest,
     ListKind,
     PartyRole,
     Project,
+    RemovalState,
 )
-from projects.permissions import can_manage_lists
+from projects.permissions import can_manage_lists, can_request_removal
+from projects.services.deposits import add_months
 
 
 def project_assign_department(*, project: Project) -> Project:
@@ -143,15 +147,165 @@ def employer_listing_remove(
     return current
 
 
+# --- Early removal from the dishonest-employer list ----------------------------------------
+# 人社部令45号: an employer that has paid the arrears and been listed for the configured months
+# (6) may ask to be removed before its term ends; the city office decides.
+
+
+def _owing_cases(employer: Employer) -> Any:
+    """The employer's cases still being handled with money still owed, in every unit and city
+    (the rule is about the employer, not about who asks): by credit code, and by name for
+    cases recorded without one."""
+    same = Q(employer_credit_code=employer.credit_code) | Q(
+        employer_credit_code="", employer_name=employer.name
+    )
+    return Case.objects.filter(same, state__in=OPEN_STATES).filter(
+        recovered_amount__lt=F("amount_owed")
+    )
+
+
+def early_removal_problems(
+    *, listing: EmployerListing, today: datetime.date | None = None
+) -> list[str]:
+    """Why the listing may not be removed early now ([] when it may): it must be a current
+    dishonest-employer listing, listed at least the configured months ago, and its employer
+    must have no open case with money still owed."""
+    today = today or timezone.localdate()
+    if listing.kind != ListKind.DISHONEST:
+        return [_("只有失信联合惩戒对象名单可以申请提前移出")]
+    if not listing.is_current:
+        return [_("该名单记录已移出或已期满")]
+    problems = []
+    months = config.get("lists.early_removal_months")
+    earliest = add_months(listing.listed_on, months)
+    if today < earliest:
+        problems.append(
+            _("列入未满%(m)s个月（%(d)s 起方可提前移出）") % {"m": months, "d": earliest}
+        )
+    owing = _owing_cases(listing.employer).aggregate(
+        n=Count("pk"), owed=Sum(F("amount_owed") - F("recovered_amount"))
+    )
+    if owing["n"]:
+        problems.append(
+            _("该单位尚有%(n)s件未结案件仍欠工资%(a)s元")
+            % {"n": owing["n"], "a": owing["owed"].quantize(Decimal("0.01"))}
+        )
+    return problems
+
+
+def _dishonest_listing(employer: Employer) -> EmployerListing:
+    listing = EmployerListing.objects.filter(
+        employer=employer, kind=ListKind.DISHONEST, removed_on__isnull=True
+    ).first()
+    if listing is None or not listing.is_current:
+        raise Conflict(_("该单位不在失信联合惩戒对象名单中"))
+    return listing
+
+
+def listing_removal_request(
+    *,
+    employer: Employer,
+    user: User,
+    applicant: str,
+    statement: str,
+    requested_on: datetime.date | None = None,
+) -> ListingRemovalRequest:
+    """Record the employer's request for early removal from the dishonest-employer list (made
+    by the employer, or by an officer on its behalf). Accepted whatever the conditions: the
+    office's decision checks them and says which are not met."""
+    if not can_request_removal(user):
+        raise PermissionDenied(_("您不能登记提前移出申请"))
+    requested_on = requested_on or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    if not applicant.strip():
+        errors["applicant"] = [_("请填写申请人")]
+    if not statement.strip():
+        errors["statement"] = [_("请填写申请理由")]
+    if requested_on > timezone.localdate():
+        errors["requested_on"] = [_("申请日期不能晚于今天")]
+    if errors:
+        raise ValidationError(errors)
+    listing = _dishonest_listing(employer)
+    if requested_on < listing.listed_on:
+        raise ValidationError({"requested_on": [_("申请日期不能早于列入日期")]})
+    try:
+        # The partial unique constraint keeps one request under review per listing.
+        with transaction.atomic():
+            return ListingRemovalRequest.objects.create(
+                listing=listing,
+                applicant=applicant.strip()[:100],
+                statement=statement.strip()[:500],
+                requested_on=requested_on,
+                recorded_by=user,
+            )
+    except IntegrityError:
+        raise Conflict(_("该单位已有待审核的提前移出申请")) from None
+
+
+def listing_removal_decide(
+    *, employer: Employer, user: User, approve: bool, reason: str
+) -> ListingRemovalRequest:
+    """The city office's decision on the pending request. Approval checks the conditions
+    again on the day (refused with every unmet one as the reason, nothing recorded) and takes
+    the employer off the list today, the removal's reason recorded on the listing; a refusal
+    records its reason. The request's state moves by a conditional update, so two decisions
+    at once record one."""
+    _check_list_manager(user)
+    request = (
+        ListingRemovalRequest.objects.filter(listing__employer=employer, state=RemovalState.PENDING)
+        .select_related("listing", "listing__employer")
+        .first()
+    )
+    if request is None:
+        raise Conflict(_("该单位没有待审核的提前移出申请"))
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValidationError({"reason": [_("不予提前移出时请填写理由")]})
+    today = timezone.localdate()
+    with transaction.atomic():
+        if approve:
+            problems = early_removal_problems(listing=request.listing, today=today)
+            if problems:
+                raise ValidationError({"reason": problems})
+        decided = ListingRemovalRequest.objects.filter(
+            pk=request.pk, state=RemovalState.PENDING
+        ).update(
+            state=RemovalState.APPROVED if approve else RemovalState.REFUSED,
+            decided_by=user,
+            decided_on=today,
+            decision_reason=reason[:500],
+        )
+        if not decided:
+            raise Conflict(_("该申请已审核"))
+        if approve:
+            removal = _("清偿欠薪后提前移出（%(a)s申请）") % {"a": request.applicant}
+            employer_listing_remove(
+                employer=employer,
+                kind=ListKind.DISHONEST,
+                removed_on=today,
+                reason=f"{removal}：{reason}" if reason else removal,
+                user=user,
+            )
+    request.refresh_from_db()
+    return request
+
+
 # --- Wage deposit ---------------------------------------------------------------------------
+
+
+def _window_text(days: int, text: str) -> str:
+    """The reason with its window: 两年 for the default 730 days, else the days."""
+    span = _("两年") if days == 730 else _("%(d)s天") % {"d": days}
+    return text % {"w": span}
 
 
 def required_deposit(
     *, project: Project, today: datetime.date | None = None
 ) -> tuple[Decimal, str] | None:
     """The wage deposit the general contractor should lodge: contract value × the configured
-    rate, reduced for a clean two-year record and raised for arrears (cases against it in the
-    last two years). None while the contract value or the general contractor is unknown."""
+    rate, reduced for a clean record and raised for arrears (cases against it within
+    `deposit.record_window_days`, two years by default). None while the contract value or the
+    general contractor is unknown."""
     if not project.contract_value:
         return None
     contractor = (
@@ -160,7 +314,9 @@ def required_deposit(
     if contractor is None:
         return None
     today = today or timezone.localdate()
-    since = today - datetime.timedelta(days=730)
+    city = project.county.city_id
+    window = int(config.get("deposit.record_window_days", city=city))
+    since = today - datetime.timedelta(days=window)
     employer = contractor.employer
     arrears = (
         Case.objects.filter(created_at__date__gte=since)
@@ -168,17 +324,16 @@ def required_deposit(
         .exists()
         or Case.objects.filter(created_at__date__gte=since, employer_name=employer.name).exists()
     )
-    city = project.county.city_id
     rate = config.get("deposit.base_rate_percent", city=city) / 100
     if arrears:
         factor, reason = (
             config.get("deposit.arrears_factor", city=city),
-            _("两年内有拖欠记录，提高比例"),
+            _window_text(window, _("%(w)s内有拖欠记录，提高比例")),
         )
     else:
         factor, reason = (
             config.get("deposit.clean_record_factor", city=city),
-            _("两年内无拖欠记录，减免"),
+            _window_text(window, _("%(w)s内无拖欠记录，减免")),
         )
     amount = (project.contract_value * rate * factor).quantize(Decimal("0.01"))
     return amount, reason

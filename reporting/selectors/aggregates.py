@@ -42,6 +42,8 @@ PERIOD_FIGURES = {
     "recovered_closed_fen": "recovered_closed",
     "satisfaction_sum": "satisfaction_sum",
     "rated": "rated",
+    "responded": "responded",
+    "responded_on_time": "responded_on_time",
     "recovered_fen": "recovered",
     **{f"recovered_{payer}_fen": f"recovered_{payer}" for payer in Payer.values},
     "paid_workers": "paid_workers",

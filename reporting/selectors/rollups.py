@@ -13,17 +13,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from arrears.models import City, County, Department, User
-from arrears.scoping import for_user
+from arrears.scoping import for_user, scope_of
 from complaints.models import Payer
+from projects.models import ItemState
 from reporting import facts, metrics
 from reporting.periods import Period
 from reporting.selectors import aggregates
 from reporting.selectors.breakdowns import breakdowns, overdue_cases, overdue_units, trend
 from reporting.selectors.subsets import (
     BASES,
+    GUARANTEE_WORD,
     SUBSETS,
     Base,
     Filters,
+    close_limits,
     core_satisfied,
     late_case_clock,
     two_funds_satisfied,
@@ -55,6 +58,8 @@ def _aggregates(base: str, p: Period, now: dt.datetime) -> dict[str, Any]:
             "recovered_closed": Sum("recovered_amount", filter=closed),
             "satisfaction_sum": Sum("satisfaction", filter=closed),
             "rated": Count("satisfaction", filter=closed),
+            "responded": Count("pk", filter=c("responded")),
+            "responded_on_time": Count("pk", filter=c("responded_on_time")),
         }
     if base == "payment":
         return {
@@ -94,7 +99,7 @@ def _aggregates(base: str, p: Period, now: dt.datetime) -> dict[str, Any]:
 # Which rows a roll-up needs to read at all: the union of its subsets (so indexes serve it).
 _WHERE = {
     "complaint": ["received"],
-    "case": ["accepted", "closed"],
+    "case": ["accepted", "closed", "responded"],
     "payment": ["payments"],
     "entry": ["arbitration", "police"],
     "warning": ["warnings_raised", "warnings_resolved"],
@@ -153,7 +158,40 @@ def raw_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> R
         )
         for row in qs:
             merge_rows(rows, row.pop("unit"), row)
+    for key, values in _within_limit_rollup(user=user, filters=filters, dim=dim, now=now).items():
+        merge_rows(rows, key, values)
+    for key, values in _bank_paid_rollup(user=user, filters=filters, dim=dim, now=now).items():
+        merge_rows(rows, key, values)
     return rows
+
+
+def _within_limit_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:
+    """Closed cases within their city's statutory limit, per unit: read live, because the
+    limit is configuration (per city, changed in the admin) that the facts cannot follow."""
+    case = BASES["case"]
+    qs = (
+        case.queryset(user, filters)
+        .filter(SUBSETS["closed_in_limit"].condition(filters.period, now))
+        .values(unit=F(_group(case, dim)))
+        .annotate(closed_in_limit=Count("pk"))
+        .order_by()
+    )
+    return {row.pop("unit"): row for row in qs}
+
+
+def _bank_paid_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:
+    """Wages paid through the bank in the months of the period (the projects' monthly wage
+    records, thousands of rows: one grouped query)."""
+    project = BASES["project"]
+    p = filters.period
+    qs = (
+        project.queryset(user, filters)
+        .filter(wage_records__month__gte=p.start, wage_records__month__lte=p.end)
+        .values(unit=F(_group(project, dim)))
+        .annotate(bank_paid=Sum("wage_records__amount_paid"))
+        .order_by()
+    )
+    return {row.pop("unit"): row for row in qs}
 
 
 def snapshot_rollup(
@@ -205,7 +243,33 @@ def snapshot_rollup(
     )
     for row in projects:
         merge_rows(rows, row.pop("unit"), row)
+    for key, values in _funds_rollup(user=user, filters=filters, dim=dim, now=now).items():
+        merge_rows(rows, key, values)
     return rows
+
+
+def _funds_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:
+    """Wage accounts opened and wage deposits lodged (cash or guarantee letter) among the
+    projects in construction, from their 5+3 checklist: one grouped query over the join of
+    projects and their items (one row per project and item: the unique constraint), each
+    figure a filtered aggregate."""
+    project = BASES["project"]
+    compliant = Q(checklist__state=ItemState.COMPLIANT)
+    deposit = compliant & Q(checklist__item="deposit")
+    guarantee = deposit & Q(checklist__facts__form__icontains=GUARANTEE_WORD)
+    qs = (
+        project.queryset(user, filters)
+        .filter(SUBSETS["projects"].condition(filters.period, now))
+        .filter(checklist__item__in=["wage_account", "deposit"])
+        .values(unit=F(_group(project, dim)))
+        .annotate(
+            wage_accounts=Count("pk", filter=compliant & Q(checklist__item="wage_account")),
+            deposits=Sum("checklist__amount", filter=deposit),
+            deposits_guarantee=Sum("checklist__amount", filter=guarantee),
+        )
+        .order_by()
+    )
+    return {row.pop("unit"): row for row in qs}
 
 
 def _core_flag() -> Any:
@@ -253,6 +317,9 @@ class Dashboard:
     overdue_units: list[dict[str, Any]] = field(default_factory=list)
     computed_at: dt.datetime | None = None
     rank_by: str = "on_time_rate"
+    # The statutory limit to close a filed case (working days) the average is set against:
+    # None when the cities shown have limits of their own that differ.
+    close_limit: int | None = None
 
 
 def _units(user: User, filters: Filters, dim: str) -> list[tuple[int, str, str]]:
@@ -324,7 +391,19 @@ def dashboard(
         overdue_units=overdue_units(user=user, filters=filters, now=now, late_cases=late_cases),
         computed_at=now,
         rank_by=rank_by,
+        close_limit=close_limit(user=user, filters=filters),
     )
+
+
+def close_limit(*, user: User, filters: Filters) -> int | None:
+    """The statutory limit in force for the cities a dashboard shows (one city: its own)."""
+    default, own = close_limits()
+    city = filters.city_id or scope_of(user).city_id
+    if city is not None:
+        return own.get(city, default)
+    cities = set(for_user(City.objects.all(), user).values_list("pk", flat=True))
+    limits = {own.get(c, default) for c in cities} or {default}
+    return limits.pop() if len(limits) == 1 else None
 
 
 def _rollups(

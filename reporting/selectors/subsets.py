@@ -16,11 +16,13 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from arrears.models import Deadline, DeadlineState, User
+from arrears import config
+from arrears.models import ConfigValue, Deadline, DeadlineState, User
 from arrears.scoping import for_user
+from complaints.cases.services import RESPOND
 from complaints.models import OPEN_STATES as CASE_OPEN_STATES
 from complaints.models import Case, Payer
-from projects.models import CORE_ITEMS, ProjectStatus
+from projects.models import ChecklistItem, ItemState, MonthlyWageRecord, ProjectStatus, core_items
 from projects.models.compliance import TWO_FUNDS_ONE_BOARD
 from projects.selectors import clock_overdue, clock_running_late, item_satisfied, order_clocks
 from reporting.periods import Period
@@ -172,8 +174,9 @@ def _has_items(items: Iterable[str]) -> Q:
 
 
 def core_satisfied() -> Q:
-    """For a project queryset: all five core systems in place (what 5+3 coverage counts)."""
-    return _has_items(CORE_ITEMS)
+    """For a project queryset: all the core systems in place (what 5+3 coverage counts; five
+    unless compliance.core_items says otherwise)."""
+    return _has_items(core_items())
 
 
 def two_funds_satisfied() -> Q:
@@ -205,6 +208,87 @@ def _paid_by(payer: str) -> Callable[[Period, dt.datetime], Q]:
     return lambda p, n: _dates("paid_on", p) & Q(payer=payer)
 
 
+# A case's response clock (complaints.cases.services.RESPOND, `case.respond_days` working days
+# from receipt) ends when the unit first answers: the case accepted or refused, or the first
+# call, visit or interview. Met if in time, missed if late; a cancelled clock was no response.
+RESPONDED = (DeadlineState.MET, DeadlineState.MISSED)
+
+
+def _responded(states: Iterable[str]) -> Callable[[Period, dt.datetime], Q]:
+    def condition(p: Period, now: dt.datetime) -> Q:
+        start, end = p.bounds()
+        clocks = Deadline.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id=OuterRef("pk"),
+            kind=RESPOND,
+            state__in=list(states),
+            closed_at__gte=start,
+            closed_at__lt=end,
+        )
+        return Q(Exists(clocks))
+
+    return condition
+
+
+# The statutory time to close a filed case (劳动保障监察条例 art. 17), in the case's city.
+CLOSE_LIMIT_KEY = "case.close_days.statutory"
+
+
+def close_limits() -> tuple[int, dict[int, int]]:
+    """The statutory limit in force: the province's, and each city's own where it has one."""
+    cities = ConfigValue.objects.filter(key=CLOSE_LIMIT_KEY, city__isnull=False)
+    own = {
+        c: int(config.get(CLOSE_LIMIT_KEY, city=c))
+        for c in cities.values_list("city_id", flat=True)
+    }
+    return int(config.get(CLOSE_LIMIT_KEY)), own
+
+
+def _within_limit(p: Period, now: dt.datetime) -> Q:
+    """Closed cases that took no more working days than their city's statutory limit."""
+    default, own = close_limits()
+    condition = Q(working_days_taken__lte=default) & ~Q(county__city_id__in=list(own))
+    for city, limit in own.items():
+        condition |= Q(county__city_id=city, working_days_taken__lte=limit)
+    return _closed(p, now) & condition
+
+
+def _wage_account(p: Period, now: dt.datetime) -> Q:
+    """Projects in construction whose wage account (农民工工资专用账户) is verified opened."""
+    opened = ChecklistItem.objects.filter(
+        project=OuterRef("pk"), item="wage_account", state=ItemState.COMPLIANT
+    )
+    return _in_construction(p, now) & Q(Exists(opened))
+
+
+# A deposit lodged as a bank (or insurer's) guarantee letter names its form so; anything
+# else recorded (现金, 银行存款, nothing) is a cash deposit.
+GUARANTEE_WORD = "保函"
+
+
+def _deposit(guarantee: bool) -> Callable[[Period, dt.datetime], Q]:
+    def condition(p: Period, now: dt.datetime) -> Q:
+        lodged = ChecklistItem.objects.filter(
+            project=OuterRef("pk"), item="deposit", state=ItemState.COMPLIANT
+        )
+        if guarantee:
+            lodged = lodged.filter(facts__form__icontains=GUARANTEE_WORD)
+        return _in_construction(p, now) & Q(Exists(lodged))
+
+    return condition
+
+
+def _bank_paid(p: Period, now: dt.datetime) -> Q:
+    """Projects with wages paid through the bank in a month of the period."""
+    paid = MonthlyWageRecord.objects.filter(
+        project=OuterRef("pk"),
+        month__gte=p.start,
+        month__lte=p.end,
+        amount_paid__gt=0,
+    )
+    return Q(Exists(paid))
+
+
 def _orders(p: Period, now: dt.datetime) -> Q:
     return _dates("issued_on", p)
 
@@ -228,6 +312,9 @@ SUBSETS: dict[str, Subset] = {
     "on_time": Subset(
         "case", _("按期办结的案件"), lambda p, n: _closed(p, n) & Q(closed_on_time=True)
     ),
+    "responded": Subset("case", _("作出首次响应的案件"), _responded(RESPONDED)),
+    "responded_on_time": Subset("case", _("按时响应的案件"), _responded([DeadlineState.MET])),
+    "closed_in_limit": Subset("case", _("法定时限内办结的案件"), _within_limit),
     "rated": Subset(
         "case", _("已评价的办结案件"), lambda p, n: _closed(p, n) & Q(satisfaction__isnull=False)
     ),
@@ -282,6 +369,16 @@ SUBSETS: dict[str, Subset] = {
         lambda p, n: _in_construction(p, n) & core_satisfied(),
         snapshot=True,
     ),
+    "projects_wage_account": Subset(
+        "project", _("已开设工资专用账户的在建项目"), _wage_account, snapshot=True
+    ),
+    "projects_deposit": Subset(
+        "project", _("已缴存工资保证金的在建项目"), _deposit(False), snapshot=True
+    ),
+    "projects_guarantee": Subset(
+        "project", _("以保函缴存工资保证金的在建项目"), _deposit(True), snapshot=True
+    ),
+    "projects_bank_paid": Subset("project", _("期间内银行代发工资的项目"), _bank_paid),
     "projects_two_funds": Subset(
         "project",
         _("两金一牌全部落实的在建项目"),

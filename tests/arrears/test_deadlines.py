@@ -420,3 +420,31 @@ def test_pause_for_a_reason_only_where_configured(unit: Unit, stepped_kind: str)
     assert [d.extended_days for d in resumed] == [5]
     other.refresh_from_db()
     assert other.state == "open"
+
+
+def test_a_clock_of_calendar_hours_is_reminded_once_and_never_pauses(
+    unit: Unit, stepped_kind: str
+) -> None:
+    # 24 calendar hours from the eve of National Day: the holiday counts, the steps do not
+    deadline = deadlines.deadline_open_hours(
+        subject=unit.county,
+        kind=stepped_kind,
+        starts_at=at(2026, 9, 30, 18),
+        hours=24,
+        county_id=unit.county.pk,
+        department_id=unit.department.pk,
+        owner=unit.owner,
+    )
+    assert deadline.remind_at == at(2026, 10, 1, 6)  # half of it left
+    assert deadlines.deadlines_sweep(now=at(2026, 10, 1, 5))["reminded"] == 0
+    assert deadlines.deadlines_sweep(now=at(2026, 10, 1, 7))["reminded"] == 1
+    assert deadlines.deadlines_sweep(now=at(2026, 10, 1, 8))["reminded"] == 0
+    deadline.refresh_from_db()
+    assert (deadline.reminded_step, deadline.remind_at) == (0, None)
+    # configured to pause for a suspension, it still runs: the statute's hours
+    assert (
+        deadlines.deadlines_pause_for(
+            subject=unit.county, reason="suspension", city=unit.county.city_id
+        )
+        == []
+    )

@@ -136,6 +136,8 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "arrears.calendaryear": {"view", "change"},
         "arrears.calendarday": {"view", "change"},
         "arrears.configvalue": {"view", "add", "change", "delete"},
+        "reporting.assessmentscheme": {"view", "add", "change", "delete"},
+        "reporting.assessmentindicator": {"view", "add", "change", "delete"},
         "complaints.routingkeyword": {"view", "add", "change", "delete"},
     },
     Role.SECURITY_ADMIN: {

@@ -14,8 +14,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from arrears.models import City, ConfigValue, County, Deadline
 
-BEFORE = [("arrears", "0019_deadline_running_start_idx"), ("complaints", "0020_complainant_sms")]
-AFTER = [("arrears", "0020_deadline_reminder_steps"), ("complaints", "0021_pause_rules_per_kind")]
+BEFORE = [("arrears", "0020_deadline_calendar_hours"), ("complaints", "0022_work_order_types")]
+AFTER = [("arrears", "0021_deadline_reminder_steps"), ("complaints", "0023_pause_rules_per_kind")]
 TZ = dt.timezone(dt.timedelta(hours=8))
 
 

@@ -60,6 +60,13 @@ OBJECT_URLS: dict[str, Callable[[InB], str]] = {
     "reports/cities/<str:code>/": lambda d: f"/reports/cities/{d.b.city.code}/",
     "api/v1/reports/cities/<str:code>/": lambda d: f"/api/v1/reports/cities/{d.b.city.code}/",
     "api/v1/reports/counties/<str:code>/": lambda d: f"/api/v1/reports/counties/{d.b.code}/",
+    # The assessment (考核): a city's table of its counties, and one county's indicators.
+    "reports/assessment/cities/<str:code>/": (
+        lambda d: f"/reports/assessment/cities/{d.b.city.code}/"
+    ),
+    "reports/assessment/counties/<str:code>/": (
+        lambda d: f"/reports/assessment/counties/{d.b.code}/"
+    ),
     "api/v1/employers/<pk>/": lambda d: f"/api/v1/employers/{d.employer_b.pk}/",
     "complaints/<str:tracking_no>/evidence/<int:pk>/": (
         lambda d: f"/complaints/{d.cb.tracking_no}/evidence/{d.evidence_b.pk}/"
@@ -109,7 +116,13 @@ POST_URLS: dict[str, Callable[[InB], str]] = {
         lambda d: f"/projects/{d.project_b.pk}/inspections/new/"
     ),
     "api/v1/warnings/<pk>/dispose/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/dispose/"),
+    "api/v1/warnings/<pk>/cases/": (lambda d: f"/api/v1/warnings/{d.warning_b.pk}/cases/"),
+    "projects/<int:pk>/deposit/events/": (lambda d: f"/projects/{d.project_b.pk}/deposit/events/"),
     "employers/<int:pk>/listings/": lambda d: f"/employers/{d.employer_b.pk}/listings/",
+    "employers/<int:pk>/early-removal/": (lambda d: f"/employers/{d.employer_b.pk}/early-removal/"),
+    "employers/<int:pk>/early-removal/decide/": (
+        lambda d: f"/employers/{d.employer_b.pk}/early-removal/decide/"
+    ),
     "employers/<int:pk>/listings/remove/": (
         lambda d: f"/employers/{d.employer_b.pk}/listings/remove/"
     ),
@@ -136,6 +149,9 @@ for _action in (
     "fund-repayments",
     "extend",
     "extension-decision",
+    "police-proposal",
+    "police-decision",
+    "police-transfer",
     "close",
     "reopen",
     "feedback",
@@ -157,6 +173,10 @@ NOT_SCOPED = {
     # A campaign is city-wide; its inspections and figures are scoped on its page:
     # tests/projects/test_campaigns.py.
     "campaigns/<int:pk>/",
+    # Drawing a campaign's inspection list: the campaign's city office (another city's gets
+    # 404, as for the page); the list is drawn from the drawer's scope and shown through
+    # for_user: tests/projects/test_risk.py.
+    "campaigns/<int:pk>/draw/",
     # Exports of the dashboards (a format, not an object), scoped like the pages:
     # tests/reporting/test_pages.py.
     "reports/rows.<str:fmt>",
@@ -257,7 +277,11 @@ class InB(TwoCounties):
 
 # Pages about a whole city: no county's people see them, so in the county test only A's
 # refusal is checked; the city test checks both sides.
-CITY_ROUTES = {"reports/cities/<str:code>/", "api/v1/reports/cities/<str:code>/"}
+CITY_ROUTES = {
+    "reports/cities/<str:code>/",
+    "api/v1/reports/cities/<str:code>/",
+    "reports/assessment/cities/<str:code>/",
+}
 # A job is its owner's alone (county B's official), whichever city looks.
 OWNER_ROUTES = {"jobs/<int:pk>/download/", "jobs/<int:pk>/cancel/", "jobs/<int:pk>/retry/"}
 
@@ -385,6 +409,9 @@ LISTS = [
     "/reports/print/",
     "/api/v1/reports/dashboard/",
     "/jobs/",
+    "/reports/assessment/",
+    # County A's (369902 in both fixtures) rows behind an indicator.
+    "/reports/assessment/rows/?indicator=overdue&unit=369902",
 ]
 
 

@@ -56,7 +56,8 @@ def test_a_filed_case_page_has_unique_ids_and_no_resume_until_paused(
     web, case = _filed(signed)
     html = web.get(f"/cases/{case.pk}/").content.decode()
     offered = _offered(html)
-    assert {"payment", "close", "police", "arbitration", "extension"} <= offered
+    assert {"payment", "close", "police_propose", "arbitration", "extension"} <= offered
+    assert "police" not in offered  # handed over only once proposed and approved
     assert "resume" not in offered and "accept" not in offered
     duplicated = [i for i, n in _ids(html).items() if n > 1]
     assert not duplicated, duplicated

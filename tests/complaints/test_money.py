@@ -257,6 +257,12 @@ def test_procedural_outcomes_need_their_step_on_the_timeline(
     if step == "arbitration":
         case_services.case_refer_arbitration(case=case, user=user, note="告知申请仲裁")
     elif step == "police":
+        case_services.case_propose_police(case=case, user=user, note="涉嫌拒不支付劳动报酬罪")
+        with pytest.raises(ValidationError):  # proposed is not transferred
+            _close(case, user, outcome)
+        case_services.case_decide_police(case=case, user=signed.head_a, approve=True)
+        with pytest.raises(ValidationError):  # approved is not handed over either
+            _close(case, user, outcome)
         case_services.case_transfer_police(case=case, user=user, note="移送")
     else:
         _record(case, user, step)

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.utils import translation
 
 from reporting import metrics
+from reporting.assessment.indicators import INDICATORS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
@@ -18,3 +19,15 @@ def test_every_metric_is_defined_in_the_docs() -> None:
             row = f"| `{key}` | {metric.label} | {metric.definition} | `{metric.subset}` |"
             assert row in text, key
         assert str(metrics.AVG_DAYS_CHANGE_DEFINITION) in text
+
+
+def test_every_assessment_indicator_is_defined_in_the_docs() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    with translation.override("zh-hans"):
+        for key, indicator in INDICATORS.items():
+            if key in metrics.METRICS:
+                continue  # a dashboard metric: the table above
+            row = (
+                f"| `{key}` | {indicator.label} | {indicator.definition} | {indicator.rows_label} |"
+            )
+            assert row in text, key

@@ -1,7 +1,8 @@
 """The pre-aggregated facts (reporting/facts.py) against the live computation: random histories
 of receipts, routing, acceptance, closing, reopening, payments, entries, moves between units,
 recomputed working days (what a calendar change does), merges, project changes and the cases'
-clocks (started, paused, resumed, closed, moved by a calendar change, deleted) — written
+clocks (started, paused, resumed, closed in time or late, moved by a calendar change, deleted;
+the response clocks counted when they end) — written
 as the services and bulk updates write them — and then every figure of every dashboard (per
 city, county and department; each period kind; filters; the scopes of five kinds of user)
 computed both ways must be equal, to the fen and to the working day. Rebuilding finds nothing
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 
 from arrears.models import Deadline, DeadlineState, DepartmentKind, Industry, Role
 from arrears.reference import ensure_industries
+from complaints.cases.services import RESPOND
 from complaints.models import (
     Case,
     CaseEntry,
@@ -140,13 +142,16 @@ DUE = st.one_of(
 CLOCK = st.tuples(
     st.just("clock"), st.integers(0, 50), st.sampled_from(["accept", "respond", "close"]), DUE
 )
+CLOCK_STATE = st.tuples(
+    st.just("clock_state"),
+    st.integers(0, 50),
+    st.sampled_from(["open", "paused", "met", "missed", "cancelled"]),
+    # When a clock ends (a response clock counts on that local day): up to a year ago.
+    st.one_of(st.just(0), st.integers(-400 * 1440, 0)),
+)
 CLOCK_OPS = st.one_of(
     CLOCK,
-    st.tuples(
-        st.just("clock_state"),
-        st.integers(0, 50),
-        st.sampled_from(["open", "paused", "met", "cancelled"]),
-    ),
+    CLOCK_STATE,
     st.tuples(st.just("clock_shift"), st.integers(-2 * 1440, 2 * 1440)),
     st.tuples(st.just("clock_delete"), st.integers(0, 50)),
     # A complaint's own clock (dispatch) is not a case's: never counted as an overdue case.
@@ -311,11 +316,13 @@ def apply(world: World, op: tuple[Any, ...], made: dict[str, list[Any]]) -> None
         subject = _pick(cases if kind == "clock" else complaints, op[1])
         if subject is None:
             return
-        clock_kind = op[2] if kind == "clock" else "complaint.dispatch"
+        clock_kind = f"case.{op[2]}" if kind == "clock" else "complaint.dispatch"
         due = NOW + dt.timedelta(minutes=op[-1])
-        running = Deadline.objects.for_subject(subject).filter(
-            kind=clock_kind, state__in=["open", "paused"]
-        )
+        running = Deadline.objects.for_subject(subject).filter(kind=clock_kind)
+        if clock_kind != RESPOND:
+            running = running.filter(state__in=["open", "paused"])
+        # A case has one response clock, started when it is opened (never a second: the
+        # response figures count cases).
         if not running.exists():
             Deadline.objects.create(
                 content_type=ContentType.objects.get_for_model(subject),
@@ -342,9 +349,10 @@ def apply(world: World, op: tuple[Any, ...], made: dict[str, list[Any]]) -> None
             ).exclude(pk=clock.pk)
             if others.exists():
                 return  # one running clock of a kind per subject (constraint)
+        ended = NOW + dt.timedelta(minutes=op[3] if len(op) > 3 else 0)
         Deadline.objects.filter(pk=clock.pk).update(
             state=state,
-            closed_at=None if state in ("open", "paused") else NOW,
+            closed_at=None if state in ("open", "paused") else ended,
             paused_at=NOW if state == DeadlineState.PAUSED else None,
         )
     elif kind == "clock_shift":
@@ -433,6 +441,7 @@ def _views(world: World) -> list[tuple[str, Filters, str]]:
     received=st.lists(RECEIVE, min_size=3, max_size=15),
     accepted=st.lists(ACCEPT, min_size=1, max_size=12),
     clocks=st.lists(CLOCK, max_size=12),
+    ended=st.lists(CLOCK_STATE, max_size=8),
     closed=st.lists(CLOSE, max_size=10),
     rest=st.lists(OPS, min_size=3, max_size=30),
 )
@@ -440,12 +449,13 @@ def test_every_figure_from_the_facts_equals_the_live_computation(
     received: list[Any],
     accepted: list[Any],
     clocks: list[Any],
+    ended: list[Any],
     closed: list[Any],
     rest: list[Any],
 ) -> None:
     # Receipts, then cases and their clocks, then closings, then anything in any order (a
     # list of any operation alone seldom reaches a closed case or an overdue one).
-    history = received + accepted + clocks + closed + rest
+    history = received + accepted + clocks + ended + closed + rest
     with transaction.atomic():
         world = World()
         made: dict[str, list[Any]] = {"complaints": [], "cases": []}
@@ -603,3 +613,39 @@ def test_overdue_at_every_hour_of_a_day_of_clocks_due_at_the_end_of_the_working_
             ]
 
     assert overdue(live=False) == overdue(live=True) == expected
+
+
+def test_response_clocks_count_when_they_end_and_move_with_their_case(world: World) -> None:
+    made: dict[str, list[Any]] = {"complaints": [], "cases": []}
+    for i in range(3):
+        apply(world, ("receive", 0, 0, 0, "web_form", 400 * 24 * 60 + i), made)
+        apply(world, ("accept", i, 400 * 24 * 60, "ordinary", 0, Decimal("10"), 2), made)
+        apply(world, ("clock", i, "respond", 0), made)
+    clocks = list(Deadline.objects.filter(kind=RESPOND).order_by("pk"))
+    # In time, late, and one cancelled (no response); a reminder writes no figure.
+    apply(world, ("clock_state", 0, "met", -1440), made)
+    apply(world, ("clock_state", 1, "missed", -1440), made)
+    apply(world, ("clock_state", 2, "cancelled", -1440), made)
+    Deadline.objects.update(reminded_at=NOW)
+    user, filters = world.users["province"], Filters(PERIODS[1])
+
+    def figures(live: bool) -> tuple[Any, Any]:
+        with override_settings(REPORTING_FACTS=not live):
+            total = dashboard(user=user, filters=filters, dim="county", now=NOW).total.values
+        return total["responded"], total["response_rate"]
+
+    assert figures(live=False) == figures(live=True) == (2, Decimal("0.5000"))
+    facts.fold()
+    # The case answered in time moves to another county; the late one's clock is reopened;
+    # then a clock is deleted.
+    apply(world, ("move", 0, 4, 0), made)
+    by_county = dashboard(user=user, filters=filters, dim="county", now=NOW)
+    assert {u.id: u.values["responded"] for u in by_county.units if u.values["responded"]} == {
+        world.counties[2].pk: 1,
+        world.counties[0].pk: 1,
+    }
+    apply(world, ("clock_state", 1, "open"), made)
+    assert figures(live=False) == figures(live=True) == (1, Decimal("1.0000"))
+    clocks[0].delete()
+    assert figures(live=False) == figures(live=True) == (0, None)
+    assert facts.rebuild(write=False) == []

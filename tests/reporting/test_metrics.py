@@ -42,6 +42,9 @@ def test_county_a_in_october(october: October) -> None:
         "closure_rate": D("0.5000"),  # of Y and Z, Y is closed
         "on_time_rate": D("0.5000"),  # X on time, Y late
         "avg_days": D("11.00"),  # (6 + 16) / 2 working days
+        "responded": 0,  # the cases were made by hand, without response clocks
+        "response_rate": None,
+        "closed_in_limit_rate": D("1.0000"),  # 6 and 16 working days, within 60
         "workers_involved": 15,  # Y 12 + Z 3
         "amount_owed": D("95400.25"),  # 86,400.00 + 9,000.25
         "recovered": D("80000.50"),  # paid 10 Oct 30,000.50; 28 Oct 40,000; 29 Oct 10,000
@@ -58,6 +61,11 @@ def test_county_a_in_october(october: October) -> None:
         "satisfaction": D("4.00"),  # X 5, Y 3
         "core_coverage": D("0.6667"),  # P1, P2 of P1–P3
         "two_funds_coverage": D("0.3333"),  # P1
+        "wage_accounts": 2,  # P1, P2 (P4 is completed)
+        "bank_paid": D("0.00"),  # no wage records
+        "deposits": D("0.00"),  # deposits verified without an amount
+        "deposits_guarantee": D("0.00"),
+        "guarantee_share": None,
         "warnings_raised": 1,
         "warnings_resolved": 1,
         "inspections": 1,

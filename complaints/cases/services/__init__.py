@@ -1,6 +1,6 @@
 """Case handling: one place for the allowed transitions, the working-day clocks of a case,
 triage, the timeline, payments, extensions, closure and reopening — in four modules (core,
-lifecycle, handling, money), named here as one service API.
+lifecycle, handling, money, police), named here as one service API.
 
 Every transition is a conditional UPDATE on the current state (core.TRANSITIONS), so two
 officers acting at once cannot apply it twice; the loser gets a Conflict (409). Every other
@@ -12,6 +12,8 @@ from complaints.cases.services.core import (
     ACTION_NAMES,
     CLOSE,
     ORDER,
+    POLICE_APPROVAL,
+    POLICE_HANDOVER,
     RESPOND,
     TRANSITIONS,
     allowed_actions,
@@ -30,7 +32,6 @@ from complaints.cases.services.handling import (
     case_request_extension,
     case_resume,
     case_suspend,
-    case_transfer_police,
     case_triage,
     complaint_rate,
 )
@@ -49,12 +50,21 @@ from complaints.cases.services.money import (
     case_revise_owed,
     payment_record_fund_repayment,
 )
+from complaints.cases.services.police import (
+    case_decide_police,
+    case_propose_police,
+    case_transfer_police,
+    police_proposer,
+    police_step,
+)
 
 __all__ = [
     "ACCEPT",
     "ACTION_NAMES",
     "CLOSE",
     "ORDER",
+    "POLICE_APPROVAL",
+    "POLICE_HANDOVER",
     "RESPOND",
     "TRANSITIONS",
     "allowed_actions",
@@ -63,10 +73,12 @@ __all__ = [
     "case_days_recompute",
     "case_decide_extension",
     "case_decide_pending_extension",
+    "case_decide_police",
     "case_feedback",
     "case_file",
     "case_for_complaint",
     "case_open",
+    "case_propose_police",
     "case_record",
     "case_record_payment",
     "case_refer_arbitration",
@@ -83,6 +95,8 @@ __all__ = [
     "complaints_follow",
     "criminal_flag",
     "payment_record_fund_repayment",
+    "police_proposer",
+    "police_step",
     "refresh_case_totals",
     "suggest_class",
 ]

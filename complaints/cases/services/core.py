@@ -4,6 +4,7 @@ the suggested class and the criminal flag, the totals a case keeps of its compla
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from arrears import config, deadlines, locks
 from arrears.errors import Conflict
 from arrears.models import Deadline, User
+from complaints.integration import work_orders
 from complaints.models import (
     Case,
     CaseEntry,
@@ -54,6 +56,10 @@ ACCEPT, RESPOND, CLOSE = "case.accept", "case.respond", "case.close"
 
 
 ORDER = "case.order"  # the deadline an order to pay (责令支付) gives the employer
+
+# The police referral's clocks in calendar time (国务院令310号 art. 5): the head's decision
+# on a proposed transfer, then the hand-over of an approved one (labels: complaints.wiring).
+POLICE_APPROVAL, POLICE_HANDOVER = "case.police_approval", "case.police_handover"
 
 
 # What the case clocks ship with (each changeable per city in the configuration): the closing
@@ -97,7 +103,12 @@ def complaints_follow(case: Case) -> int:
     place the public status of a handled complaint is set, called by every transition and
     when a complaint joins a case, before the public event (and its callback) is written."""
     status = STATUS_FOR_CASE_STATE[case.state]
-    return Complaint.objects.filter(case=case).exclude(status=status).update(status=status)
+    updated = Complaint.objects.filter(case=case).exclude(status=status).update(status=status)
+    # The referring systems' work-order clocks this state answers (signed, responded, closed).
+    work_orders.work_orders_follow(
+        complaint_ids=Complaint.objects.filter(case=case).values("pk"), case_state=case.state
+    )
+    return updated
 
 
 def _lock(case: Case) -> Case:
@@ -193,10 +204,11 @@ def close_days(case: Case) -> int:
 
 def suggest_class(case: Case) -> str:
     """The class the configured thresholds suggest; an officer confirms or changes it."""
+    window = int(config.get("case.triage.repeat_window_days", city=_city(case)))
     repeat = (
         Case.objects.filter(
             employer_name=case.employer_name,
-            created_at__gte=timezone.now() - datetime.timedelta(days=730),
+            created_at__gte=timezone.now() - datetime.timedelta(days=window),
         )
         .exclude(pk=case.pk)
         .count()
@@ -215,16 +227,52 @@ def suggest_class(case: Case) -> str:
     return TriageClass.ORDINARY
 
 
+def months_between(start: datetime.date, end: datetime.date) -> int:
+    """Whole months from `start` to `end`, both days included: 1 Jan – 31 Mar is 3, 15 Jan –
+    14 Apr is 3, 15 Jan – 13 Apr is 2 (a month from the 31st ends on the last day of a
+    shorter month)."""
+    after = end + datetime.timedelta(days=1)
+    months = (after.year - start.year) * 12 + after.month - start.month
+    last_day = calendar.monthrange(after.year, after.month)[1]
+    if after.day < min(start.day, last_day):
+        months -= 1
+    return max(months, 0)
+
+
+def months_owed(case: Case) -> int | None:
+    """The longest period owed that the case's complaints state, in whole months: from the
+    start of the period to its end, or to the day the complaint came in when the end is blank
+    (still unpaid then). None when no complaint gives a start."""
+    periods = case.complaints.filter(period_start__isnull=False).values_list(
+        "period_start", "period_end", "received_at"
+    )
+    lengths = [
+        months_between(start, end or timezone.localdate(received))
+        for start, end, received in periods
+        if start is not None  # (filtered above; for the type checker)
+    ]
+    return max(lengths) if lengths else None
+
+
 def criminal_flag(case: Case) -> bool:
     """Over the configured "large amount" of the crime of refusing to pay wages (法释〔2013〕3号
-    art. 3): one worker owed the single-worker figure, or ten or more owed the total figure.
-    Only the part still unpaid counts."""
+    art. 3): one worker owed the single-worker figure for at least `case.criminal.min_months`
+    months, or `case.criminal.min_workers` (10) or more owed the total figure. Only the part
+    still unpaid counts. A case whose complaints state no period is not ruled out by the
+    months: the flag is a prompt to the officer, who establishes the period."""
     outstanding = max(case.amount_owed - case.recovered_amount, Decimal("0"))
     workers = max(case.workers_owed, 1)
-    return bool(
-        (workers >= 10 and outstanding >= config.get("case.criminal.total_yuan", city=_city(case)))
-        or (outstanding / workers >= config.get("case.criminal.single_yuan", city=_city(case)))
-    )
+    city = _city(case)
+    if workers >= config.get("case.criminal.min_workers") and outstanding >= config.get(
+        "case.criminal.total_yuan", city=city
+    ):
+        return True
+    if outstanding / workers < config.get("case.criminal.single_yuan", city=city):
+        return False
+    # Read only when the amount is met: one query on the complaints' periods.
+    min_months = int(config.get("case.criminal.min_months"))
+    months = months_owed(case) if min_months > 0 else None
+    return months is None or months >= min_months
 
 
 def refresh_case_totals(case: Case) -> None:

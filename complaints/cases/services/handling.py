@@ -32,6 +32,7 @@ from complaints.cases.services.core import (
     close_days,
 )
 from complaints.evidence import store_evidence, validate_files
+from complaints.integration import work_orders
 from complaints.models import (
     RECORDABLE,
     Case,
@@ -124,6 +125,7 @@ def case_record(
             _attach(entry, upload)
         if kind in (EntryKind.CALL, EntryKind.VISIT, EntryKind.INTERVIEW):
             _close_clock(case, RESPOND)  # the first contact answers the response clock
+            work_orders.work_orders_respond(complaint_ids=case.complaints.values("pk"))
         if kind == EntryKind.ORDER and due_date is not None:
             # The employer's time to pay is a clock of its own: reminded and escalated by the
             # sweep unless a payment is recorded first. A new order replaces the last one.
@@ -184,15 +186,6 @@ def case_resume(*, case: Case, user: User, note: str = "") -> CaseEntry:
             raise Conflict(_("办结时限未暂停"))
         return _entry(
             case, EntryKind.RESUME, user, note.strip(), data={"kinds": [d.kind for d in resumed]}
-        )
-
-
-def case_transfer_police(*, case: Case, user: User, note: str) -> CaseEntry:
-    """移送公安 for refusing to pay wages (Criminal Law art. 276-1)."""
-    _check_scope(case, user)
-    with _acting_on(case, _open_or(_("案件已结束"))) as case:
-        return _entry(
-            case, EntryKind.POLICE, user, note.strip(), data={"criminal_flag": case.criminal_flag}
         )
 
 

@@ -21,6 +21,8 @@ from complaints.cases.services.core import (
     ACCEPT,
     CLOSE,
     ORDER,
+    POLICE_APPROVAL,
+    POLICE_HANDOVER,
     RESPOND,
     TRANSITIONS,
     _check_scope,
@@ -236,7 +238,8 @@ def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
             working_days_taken=taken,
             closed_on_time=on_time,
         )
-        for kind in (ACCEPT, RESPOND, ORDER):
+        # A transfer still proposed or approved stops with the case (its outcome is decided).
+        for kind in (ACCEPT, RESPOND, ORDER, POLICE_APPROVAL, POLICE_HANDOVER):
             _close_clock(case, kind, at=now)
         _entry(case, EntryKind.CLOSE, user, note.strip(), data={"outcome": outcome})
         _tell_complainants(case, _("已办结：%(o)s") % {"o": case.get_outcome_display()})

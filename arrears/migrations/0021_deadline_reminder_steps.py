@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("arrears", "0019_deadline_running_start_idx"),
+        ("arrears", "0020_deadline_calendar_hours"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0021_pause_rules_per_kind'),
+        ('complaints', '0023_pause_rules_per_kind'),
     ]
 
     operations = [

@@ -19,8 +19,8 @@ def rename_back(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("arrears", "0020_deadline_reminder_steps"),
-        ("complaints", "0020_complainant_sms"),
+        ("arrears", "0021_deadline_reminder_steps"),
+        ("complaints", "0022_work_order_types"),
     ]
 
     operations = [migrations.RunPython(rename, rename_back)]
