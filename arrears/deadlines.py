@@ -10,11 +10,15 @@ transaction that writes their notifications, and loops until nothing is due, so:
   escalated twice in one sweep);
 - each reminder and each escalation step is sent once per due date: the notification's
   dedupe key (deadline, due date, step) is unique in the database.
+
+Per kind of clock (arrears.deadline_kinds): the reminder steps, sent one by one, each once per
+due date, and the reasons the clock pauses for.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
@@ -26,6 +30,16 @@ from django.utils.translation import gettext_lazy
 
 from arrears import audit, config, locks, offices, workdays
 from arrears.bulkinsert import insert_unnest
+
+# The kinds' registry and rules, named here too: apps register through
+# arrears.deadlines.KIND_LABELS and call these as deadlines.<name>.
+from arrears.deadline_kinds import KIND_DEFAULTS as KIND_DEFAULTS
+from arrears.deadline_kinds import KIND_LABELS as KIND_LABELS
+from arrears.deadline_kinds import PAUSE_REASONS as PAUSE_REASONS
+from arrears.deadline_kinds import kind_defaults as kind_defaults
+from arrears.deadline_kinds import pause_rules as pause_rules
+from arrears.deadline_kinds import pauses_for as pauses_for
+from arrears.deadline_kinds import reminder_steps as reminder_steps
 from arrears.models import County, Deadline, DeadlineState, Notification, Role, User
 from arrears.models.deadlines import RUNNING_STATES
 from arrears.notifications import (
@@ -37,9 +51,6 @@ from arrears.notifications import (
 )
 
 RUNNING = RUNNING_STATES
-
-# Display names of deadline kinds; each app registers its own.
-KIND_LABELS: dict[str, Any] = {}
 SWEEP_BATCH = 500
 
 
@@ -65,60 +76,77 @@ def _midnight(day: datetime.date) -> datetime.datetime:
     )
 
 
+def _step_day(
+    calendar: workdays.WorkCalendar, started_on: datetime.date, due: datetime.date, step: int
+) -> datetime.date:
+    """The day a reminder `step` working days before `due` is sent: never before the start
+    (a clock shorter than the step is reminded when it starts)."""
+    day = calendar.add_working_days(due, -step) if step else due
+    return max(day, started_on)
+
+
+def _pending(steps: Sequence[int], reminded_step: int | None) -> list[int]:
+    """The steps still to send: those nearer the due date than the last one sent."""
+    return [s for s in steps if reminded_step is None or s < reminded_step]
+
+
 def clock(
     calendar: workdays.WorkCalendar,
     started_on: datetime.date,
     total_days: int,
-    remind_days: int,
+    reminders: int | Sequence[int],
     level: int,
     steps: list[int],
+    *,
+    reminded_step: int | None = None,
 ) -> dict[str, Any]:
-    """Due date and time, reminder time, next escalation and provisional flag: a function of
-    start, length and escalation level only, so deadlines sharing them share the result."""
+    """Due date and time, next reminder time, next escalation and provisional flag: a function
+    of start, length, reminder steps (one number: a single step), the last step sent and the
+    escalation level only, so deadlines sharing them share the result. `remind_at` is NULL
+    once every step was sent."""
     due = calendar.add_working_days(started_on, total_days)
-    remind_day = calendar.add_working_days(due, -remind_days) if remind_days else due
-    remind_day = max(remind_day, started_on)
+    offsets = [reminders] if isinstance(reminders, int) else sorted(reminders, reverse=True)
+    pending = _pending(offsets, reminded_step)
+    remind_at = _midnight(_step_day(calendar, started_on, due, pending[0])) if pending else None
     next_step = None
     if level < len(steps):
         next_step = calendar.end_of_working_day(calendar.add_working_days(due, steps[level]))
     return {
         "due_date": due,
         "due_at": calendar.end_of_working_day(due),
-        "remind_at": _midnight(remind_day),
+        "remind_at": remind_at,
         "next_escalation_at": next_step,
         "provisional": calendar.is_provisional(started_on, due),
     }
 
 
 def _apply_clock(deadline: Deadline, *, now: datetime.datetime | None = None) -> None:
-    """Recompute a deadline in memory; if its due time moved into the future, its reminder and
-    escalation start over (they are per due date)."""
+    """Recompute a deadline in memory; if its due time moved into the future, its reminders
+    and escalation start over (they are per due date) — unless its first reminder is already
+    past, when the steps sent stay sent, as before the move."""
     now = now or timezone.now()
     if deadline.calendar_hours is not None:
         return  # calendar time: set once when opened (deadline_open_hours), never moved
     old_due = deadline.due_date if deadline.pk else None
     city = _city_of(deadline.county_id)
-    values = clock(
-        workdays.get_calendar(),
-        deadline.started_on,
-        deadline.working_days + deadline.extended_days,
-        config.get("deadline.reminder_working_days", city=city),
-        0,
-        ladder(city),
-    )
+    calendar = workdays.get_calendar()
+    reminders = reminder_steps(deadline.kind, city)
+    total = deadline.working_days + deadline.extended_days
+    values = clock(calendar, deadline.started_on, total, reminders, 0, ladder(city))
     moved = old_due is not None and values["due_date"] != old_due
     if old_due is None or (moved and values["due_at"] > now):
         deadline.escalation_level = 0
-        deadline.reminded_at = None if values["remind_at"] > now else deadline.reminded_at
-    else:
-        values = clock(
-            workdays.get_calendar(),
-            deadline.started_on,
-            deadline.working_days + deadline.extended_days,
-            config.get("deadline.reminder_working_days", city=city),
-            deadline.escalation_level,
-            ladder(city),
-        )
+        if values["remind_at"] is not None and values["remind_at"] > now:
+            deadline.reminded_at, deadline.reminded_step = None, None
+    values = clock(
+        calendar,
+        deadline.started_on,
+        total,
+        reminders,
+        deadline.escalation_level,
+        ladder(city),
+        reminded_step=deadline.reminded_step,
+    )
     for name, value in values.items():
         setattr(deadline, name, value)
     if deadline.state == DeadlineState.PAUSED:
@@ -236,16 +264,21 @@ def deadline_cancel(*, deadline: Deadline, at: datetime.datetime | None = None) 
     )
 
 
-def deadline_pause(*, deadline: Deadline, at: datetime.datetime | None = None) -> Deadline:
-    """Stop the clock while the matter waits on something outside the unit (e.g. arbitration)."""
+def deadline_pause(
+    *, deadline: Deadline, at: datetime.datetime | None = None, reason: str = ""
+) -> Deadline:
+    """Stop the clock while the matter waits on something outside the unit (e.g. arbitration);
+    `reason` (PAUSE_REASONS, or "" for a pause by hand) is kept so that only the end of that
+    wait resumes it."""
     with transaction.atomic():
         current = _locked(deadline)
         if current.state != DeadlineState.OPEN:
             raise ValidationError(_("只有进行中的时限可以暂停"))
         current.state = DeadlineState.PAUSED
         current.paused_at = at or timezone.now()
+        current.pause_reason = reason
         current.next_escalation_at = None
-        current.save(update_fields=["state", "paused_at", "next_escalation_at"])
+        current.save(update_fields=["state", "paused_at", "pause_reason", "next_escalation_at"])
     return current
 
 
@@ -261,9 +294,45 @@ def deadline_resume(*, deadline: Deadline, at: datetime.datetime | None = None) 
         current.extended_days += stood_still
         current.state = DeadlineState.OPEN
         current.paused_at = None
+        current.pause_reason = ""
         _apply_clock(current, now=at)
         current.save()
     return current
+
+
+def deadlines_pause_for(
+    *,
+    subject: models.Model,
+    reason: str,
+    city: int | None,
+    at: datetime.datetime | None = None,
+) -> list[Deadline]:
+    """Pause every open clock of `subject` whose kind is configured to pause for `reason` in
+    `city`; returns those paused. A clock already paused (for another reason) stays so; a
+    clock of calendar hours never pauses (the statute's hours run)."""
+    if reason not in PAUSE_REASONS:
+        raise ValueError(reason)
+    return [
+        deadline_pause(deadline=d, at=at, reason=reason)
+        for d in Deadline.objects.for_subject(subject)
+        .open()
+        .filter(calendar_hours__isnull=True)
+        .order_by("pk")
+        if pauses_for(d.kind, reason, city)
+    ]
+
+
+def deadlines_resume_for(
+    *, subject: models.Model, reason: str, at: datetime.datetime | None = None
+) -> list[Deadline]:
+    """Resume the clocks of `subject` paused for `reason` (and only those: a clock waiting on
+    arbitration does not start again because an extension was decided)."""
+    return [
+        deadline_resume(deadline=d, at=at)
+        for d in Deadline.objects.for_subject(subject)
+        .filter(state=DeadlineState.PAUSED, pause_reason=reason)
+        .order_by("pk")
+    ]
 
 
 def deadline_extend(*, deadline: Deadline, working_days: int) -> Deadline:
@@ -298,36 +367,49 @@ def deadlines_recompute() -> int:
     """Recompute every running deadline against the calendar in force (after a calendar or
     configuration change). Idempotent; returns how many changed.
 
-    Deadlines with the same start, length and escalation level share their clock, so the
-    work is one conditional UPDATE per distinct group — a few thousand for a city — touching
-    only rows whose stored values differ (row-by-row bulk_update was ~25x slower than SQL,
-    docs/performance.md)."""
+    Deadlines with the same kind, start, length, escalation level and last reminder step
+    share their clock, so the work is one conditional UPDATE per distinct group — a few
+    thousand for a city — touching only rows whose stored values differ (row-by-row
+    bulk_update was ~25x slower than SQL, docs/performance.md)."""
     calendar = workdays.get_calendar()
     changed = 0
     for state in RUNNING:
         # Clocks of calendar hours do not depend on the calendar.
         running = Deadline.objects.filter(state=state, calendar_hours__isnull=True)
-        # Grouped by city too: each city's reminder lead and ladder are its own.
-        groups = (
-            running.order_by()
-            .values_list(
-                "county__city_id", "started_on", "working_days", "extended_days", "escalation_level"
-            )
-            .distinct()
+        # Grouped by city and kind too: each city's reminder steps and ladder are its own,
+        # and each kind's steps.
+        fields = (
+            "county__city_id",
+            "kind",
+            "started_on",
+            "working_days",
+            "extended_days",
+            "escalation_level",
+            "reminded_step",
         )
-        for city, started_on, days, extra, level in list(groups):
-            remind_days = config.get("deadline.reminder_working_days", city=city)
-            values = clock(calendar, started_on, days + extra, remind_days, level, ladder(city))
+        groups = running.order_by().values_list(*fields).distinct()
+        for city, kind, started_on, days, extra, level, step in list(groups):
+            values = clock(
+                calendar,
+                started_on,
+                days + extra,
+                reminder_steps(kind, city),
+                level,
+                ladder(city),
+                reminded_step=step,
+            )
             if state == DeadlineState.PAUSED:
                 values["next_escalation_at"] = None
             with transaction.atomic():
                 changed += (
                     running.filter(
-                        county__city_id=city,
-                        started_on=started_on,
-                        working_days=days,
-                        extended_days=extra,
-                        escalation_level=level,
+                        **dict(
+                            zip(
+                                fields,
+                                (city, kind, started_on, days, extra, level, step),
+                                strict=True,
+                            )
+                        )
                     )
                     .exclude(models.Q(**values))
                     .update(**values)
@@ -439,7 +521,7 @@ def _subject(deadline: Deadline) -> Any:
 def _claim(filters: dict[str, Any], by: str) -> list[Deadline]:
     """The next SWEEP_BATCH due rows, most due first, that no other sweep holds. Ordered by
     the time `by` the partial index on it is kept (deadline_escalation_idx,
-    deadline_open_remind_idx): the scan stops at the first row not due, so an idle sweep
+    deadline_open_remind_step_idx): the scan stops at the first row not due, so an idle sweep
     reads a page or two however many clocks run. Ordered by pk instead, the planner walked
     the primary key filtering every running clock when its statistics still expected due
     rows (tens of ms at 1,000,000). SKIP LOCKED never waits, so the order is no deadlock
@@ -469,6 +551,8 @@ _Message = tuple[Deadline, list[User], str, Text, str, bool]
 # The messages' texts, module constants so that each is translated once per language and
 # sweep (Renderer), not once per recipient.
 REMINDER_TITLE = gettext_lazy("即将到期：%(s)s")
+# A step before the due day says how many working days are left (5 and 1 read differently).
+REMINDER_STEP_TITLE = gettext_lazy("还有%(n)s个工作日到期：%(s)s")
 ESCALATION_TITLE = gettext_lazy("已逾期（第%(l)s级督办）：%(s)s")
 DUE_BODY = gettext_lazy("到期时间：%(d)s")
 
@@ -547,31 +631,91 @@ def _send_orm(rows: list[dict[str, Any]], users: dict[int, User], *, sms: bool) 
     copies_enqueue(fresh, email=True, sms=sms)
 
 
+_REMINDED = ("reminded_at", "reminded_step", "remind_at")
+
+
 def sweep_reminders(*, now: datetime.datetime) -> int:
+    """Send the reminder step due on each claimed clock and store it as the last step sent,
+    with the time of the next step (NULL after the last). A sweep that finds several steps
+    due (it did not run for days, or the clock is shorter than its steps) sends only the
+    nearest to the due date: the earlier ones have nothing to add, and they stay unsent."""
+    calendar: workdays.WorkCalendar | None = None
     recipients = _Recipients()
     render = Renderer()
+    steps_of: dict[tuple[str, int | None], list[int]] = {}
+    fields = [cast("models.Field[Any, Any]", Deadline._meta.get_field(n)) for n in _REMINDED]
     done = 0
     while True:
         with transaction.atomic():
-            rows = _claim({"reminded_at__isnull": True, "remind_at__lte": now}, "remind_at")
+            rows = _claim({"remind_at__lte": now}, "remind_at")
             if not rows:
                 return done
-            Deadline.objects.filter(pk__in=[d.pk for d in rows]).update(reminded_at=now)
-            _send(
-                [
-                    (
-                        d,
-                        recipients.staff(d),
-                        "deadline.reminder",
-                        Text(REMINDER_TITLE, s=_describe(d)),
-                        f"deadline:{d.pk}:{d.due_date}:remind",
-                        _urgent(d),
+            # Read when there is work: an idle sweep is the claim's one index probe.
+            calendar = calendar or workdays.get_calendar()
+            groups: dict[tuple[bool, int | None, datetime.datetime | None], list[int]] = {}
+            messages: list[_Message] = []
+            before, after = {}, {}
+            for d in rows:
+                city = recipients.city_of(d)
+                if (d.kind, city) not in steps_of:
+                    steps_of[(d.kind, city)] = reminder_steps(d.kind, city)
+                if d.calendar_hours is not None:
+                    # A clock of calendar hours has its one reminder at the time it was
+                    # opened with (deadline_open_hours), recorded as step 0.
+                    pending = [0] if d.reminded_step is None else []
+                    due_now = pending
+                else:
+                    pending = _pending(steps_of[(d.kind, city)], d.reminded_step)
+                    due_now = [
+                        s
+                        for s in pending
+                        if _midnight(_step_day(calendar, d.started_on, d.due_date, s)) <= now
+                    ]
+                # None due (the steps changed since remind_at was stored): only move it on.
+                sent = due_now[-1] if due_now else d.reminded_step
+                rest = _pending(pending, sent) if due_now else pending
+                following = (
+                    _midnight(_step_day(calendar, d.started_on, d.due_date, rest[0]))
+                    if rest
+                    else None
+                )
+                groups.setdefault((bool(due_now), sent, following), []).append(d.pk)
+                before[d.pk] = (d.reminded_at, d.reminded_step, d.remind_at)
+                after[d.pk] = (now if due_now else d.reminded_at, sent, following)
+                if due_now:
+                    left = (
+                        0
+                        if d.calendar_hours is not None
+                        else calendar.working_days_between(
+                            _step_day(calendar, d.started_on, d.due_date, due_now[-1]),
+                            d.due_date,
+                        )
                     )
-                    for d in rows
-                ],
-                render=render,
-            )
-            done += len(rows)
+                    title = (
+                        Text(REMINDER_STEP_TITLE, n=left, s=_describe(d))
+                        if left > 0
+                        else Text(REMINDER_TITLE, s=_describe(d))
+                    )
+                    messages.append(
+                        (
+                            d,
+                            recipients.staff(d),
+                            "deadline.reminder",
+                            title,
+                            f"deadline:{d.pk}:{d.due_date}:remind:{sent}",
+                            _urgent(d),
+                        )
+                    )
+            # As for escalations: the claim holds the row locks and loaded the values before.
+            with audit.suspended():
+                for (reminded, sent, following), ids in groups.items():
+                    values: dict[str, Any] = {"reminded_step": sent, "remind_at": following}
+                    if reminded:
+                        values["reminded_at"] = now
+                    Deadline.objects.filter(pk__in=ids).update(**values)
+            audit.record_updates(Deadline, fields, before, after)
+            _send(messages, render=render)
+            done += len(messages)
 
 
 _ESCALATED = ("escalation_level", "next_escalation_at")

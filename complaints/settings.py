@@ -129,14 +129,9 @@ define(
     maximum=60,
     per_city=True,
 )
-define(
-    "case.pause_on_arbitration",
-    "bool",
-    True,
-    _("转劳动仲裁期间暂停计时"),
-    source="本地惯例",
-    per_city=True,
-)
+# Which case clocks pause for arbitration (formerly case.pause_on_arbitration), an extension
+# request or a suspension: deadline.pause.<kind>.<reason>, defined with each kind's label
+# (arrears.deadlines; the case kinds' defaults in complaints.cases.services.core).
 define(
     "case.triage.major_workers",
     "int",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("complain/", views.public_complain, name="public-complain"),
     path("complain/done/", views.public_complain_done, name="public-complain-done"),
     path("track/", views.public_track, name="public-track"),
+    path("track/<str:tracking_no>/rate/", views.public_rate, name="public-rate"),
     path("intake/new/", views.staff_new, name="complaint-new"),
     path("intake/dispatch/", views.dispatch_queue, name="dispatch-queue"),
     path("intake/inbox/", views.inbox, name="intake-inbox"),

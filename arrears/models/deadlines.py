@@ -57,6 +57,8 @@ class Deadline(AuditedModel):
     extended_days = models.PositiveSmallIntegerField(_("延长（工作日）"), default=0)
     due_date = models.DateField(_("到期日"))
     due_at = models.DateTimeField(_("到期时间"))
+    # When the next reminder step is due; NULL once every step of the kind was sent
+    # (arrears.deadlines.reminder_steps).
     remind_at = models.DateTimeField(_("提醒时间"), null=True, blank=True)
     # A clock of calendar hours (the police referral's 3 days and 24 hours, 国务院令310号
     # art. 5): due `calendar_hours` after it opened, weekends and holidays included, so a
@@ -77,10 +79,21 @@ class Deadline(AuditedModel):
         related_name="+",
     )
     reminded_at = models.DateTimeField(_("已提醒时间"), null=True, blank=True)
+    # The last reminder step sent, in working days before the due date (NULL: none yet): the
+    # next step is the first configured one below it, so each is sent once per due date.
+    reminded_step = models.PositiveSmallIntegerField(
+        _("已发送的提醒（到期前工作日）"), null=True, blank=True
+    )
     escalation_level = models.PositiveSmallIntegerField(_("升级层级"), default=0)
     # When the next step of the escalation ladder is due; NULL once the ladder is exhausted.
     next_escalation_at = models.DateTimeField(_("下次升级时间"), null=True, blank=True)
     paused_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
+    # Why it is paused (arrears.deadlines.PAUSE_REASONS; "" by hand): the end of that wait
+    # resumes it, and only that. A database default too: bulk loaders (bench/seed_province)
+    # insert clocks in SQL without naming it.
+    pause_reason = models.CharField(
+        _("暂停原因"), max_length=20, blank=True, default="", db_default=""
+    )
     closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -120,11 +133,13 @@ class Deadline(AuditedModel):
                 condition=models.Q(state=DeadlineState.OPEN, next_escalation_at__isnull=False),
                 name="deadline_escalation_idx",
             ),
-            # The reminder sweep: WHERE state = 'open' AND reminded_at IS NULL AND remind_at <= now.
+            # The reminder sweep: WHERE state = 'open' AND remind_at <= now ORDER BY remind_at.
+            # remind_at is the next step's time and NULL after the last step, so the index holds
+            # only clocks with a step to send and an idle sweep reads a page or two.
             models.Index(
                 fields=["remind_at"],
-                condition=models.Q(state=DeadlineState.OPEN, reminded_at__isnull=True),
-                name="deadline_open_remind_idx",
+                condition=models.Q(state=DeadlineState.OPEN, remind_at__isnull=False),
+                name="deadline_open_remind_step_idx",
             ),
             # Calendar reload: WHERE state IN ('open','paused') AND due_date >= first day changed.
             models.Index(

@@ -22,8 +22,8 @@ POLICE_ACTIONS = {None: "police_propose", "proposed": "police_decide", "approved
 
 
 def available(case: Case, user: User) -> list[str]:
-    """The actions the case page offers now (two queries: the closing clock, the extension
-    requests; the payments are the page's, prefetched)."""
+    """The actions the case page offers now (two queries: the running clocks, the extension
+    requests; the payments are the page's, prefetched; the pause rules are configuration)."""
     actions = list(allowed_actions(case))
     if case.is_open:
         actions += WHILE_OPEN
@@ -33,14 +33,23 @@ def available(case: Case, user: User) -> list[str]:
             police = None
         if police is not None:
             actions.append(police)
-    close_clock = (
+    running = list(
         Deadline.objects.for_subject(case)
-        .filter(kind=CLOSE, state__in=deadlines.RUNNING)
-        .only("state")
-        .first()
+        .filter(state__in=deadlines.RUNNING)
+        .only("kind", "state", "pause_reason", "calendar_hours")
     )
-    if close_clock is not None and close_clock.state == DeadlineState.PAUSED:
+    close_clock = next((d for d in running if d.kind == CLOSE), None)
+    # 恢复计时 for what an officer paused (arbitration, a suspension, by hand); a clock
+    # waiting on an extension request resumes with the decision.
+    if any(d.state == DeadlineState.PAUSED and d.pause_reason != "extension" for d in running):
         actions.append("resume")
+    if case.is_open and any(
+        d.state == DeadlineState.OPEN
+        and d.calendar_hours is None
+        and deadlines.pauses_for(d.kind, "suspension", case.county.city_id)
+        for d in running
+    ):
+        actions.append("suspend")
     requests = list(case.extensions.exclude(state=ExtensionState.REFUSED).only("state"))
     pending = next((r for r in requests if r.state == ExtensionState.PENDING), None)
     if pending is not None:

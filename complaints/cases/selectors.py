@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
@@ -10,7 +11,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquer
 from django.http import Http404, QueryDict
 from django.utils import timezone
 
-from arrears import config, workdays
+from arrears import config, deadlines, workdays
 from arrears.models import Deadline, DeadlineState, Role, User
 from arrears.paging import KeysetPage
 from arrears.scoping import for_user
@@ -260,6 +261,35 @@ def case_detail(*, user: User, pk: int) -> Case:
 
 def case_deadlines(*, case: Case) -> Any:
     return Deadline.objects.for_subject(case).order_by("created_at")
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    """A clock on the case page: the row, and for a running one whether it pauses for each
+    reason (the configuration of its kind in the case's city) and why it is paused."""
+
+    deadline: Deadline
+    running: bool
+    pause_rules: list[tuple[str, Any, bool]]
+    paused_for: Any
+
+
+def case_clocks(*, case: Case) -> list[ClockRow]:
+    city = case.county.city_id
+    rows = []
+    for d in case_deadlines(case=case):
+        running = d.state in deadlines.RUNNING
+        rows.append(
+            ClockRow(
+                deadline=d,
+                running=running,
+                pause_rules=deadlines.pause_rules(d.kind, city) if running else [],
+                paused_for=deadlines.PAUSE_REASONS.get(d.pause_reason, "")
+                if d.state == DeadlineState.PAUSED
+                else "",
+            )
+        )
+    return rows
 
 
 URGENCIES = ("overdue", "today", "soon")

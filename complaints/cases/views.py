@@ -155,6 +155,7 @@ def _forms(case: Any, actions: list[str]) -> dict[str, Any]:
         "police_decide": lambda a: f.DecisionForm(auto_id=a),
         "police": lambda a: f.NoteForm(auto_id=a),
         "resume": lambda a: f.NoteForm(auto_id=a),
+        "suspend": lambda a: f.NoteForm(auto_id=a),
         "extension": lambda a: f.ExtensionForm(auto_id=a),
         "decide": lambda a: f.DecisionForm(auto_id=a),
         "close": lambda a: f.CloseForm(case=case, auto_id=a),
@@ -175,6 +176,7 @@ GROUPS: list[tuple[str, Any, tuple[str, ...]]] = [
             "triage",
             "resume",
             "arbitration",
+            "suspend",
             "police_propose",
             "police_decide",
             "police",
@@ -196,6 +198,7 @@ TITLES = {
     "fund_repaid": gettext_lazy("登记归还应急周转金"),
     "arbitration": gettext_lazy("转劳动仲裁"),
     "resume": gettext_lazy("恢复计时"),
+    "suspend": gettext_lazy("中止办理（暂停计时）"),
     "police_propose": gettext_lazy("提请移送公安机关"),
     "police_decide": gettext_lazy("审批移送公安机关"),
     "police": gettext_lazy("移送公安机关（移交）"),
@@ -252,7 +255,7 @@ def _render_page(
         "complaints/cases/detail.html",
         {
             "case": case,
-            "clocks": selectors.case_deadlines(case=case),
+            "clocks": selectors.case_clocks(case=case),
             "limitation_warnings": [
                 (c, warning) for c in case.complaints.all() if (warning := limitation_warning(c))
             ],
@@ -314,6 +317,7 @@ ACTIONS: dict[str, tuple[type | None, Callable[[Any, User, dict[str, Any]], Any]
         lambda c, u, d: services.case_refer_arbitration(case=c, user=u, **d),
     ),
     "resume": (f.NoteForm, lambda c, u, d: services.case_resume(case=c, user=u, **d)),
+    "suspend": (f.NoteForm, lambda c, u, d: services.case_suspend(case=c, user=u, **d)),
     "police_propose": (
         f.NoteForm,
         lambda c, u, d: services.case_propose_police(case=c, user=u, **d),
@@ -420,6 +424,7 @@ DONE = {
     "refuse": gettext_lazy("已决定不予受理"),
     "arbitration": gettext_lazy("已转劳动仲裁"),
     "resume": gettext_lazy("已恢复计时"),
+    "suspend": gettext_lazy("已中止办理，暂停计时"),
     "police_propose": gettext_lazy("已提请移送公安机关，待负责人审批"),
     "police": gettext_lazy("已移送公安机关"),
     "reopen": gettext_lazy("已重新办理"),

@@ -16,7 +16,7 @@ from arrears.forms import MultipleFileField, StyledForm
 from arrears.models import County, Department
 from arrears.scoping import for_user
 from complaints.intake.services import FORM_TOKEN, complaint_check, new_form_token
-from complaints.models import Channel
+from complaints.models import Channel, Satisfaction
 
 # A form's sections: a heading, its fields in order, and whether it starts folded away.
 Sections = list[tuple[Promise, list[str], bool]]
@@ -301,6 +301,28 @@ class TrackForm(StyledForm):
         max_length=4,
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
+
+
+class RateForm(StyledForm):
+    """The public rating page: who it is (as on the tracking page) and how satisfied."""
+
+    phone_last4 = forms.CharField(
+        label=_("手机号后四位"),
+        min_length=4,
+        max_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    satisfaction = forms.TypedChoiceField(
+        label=_("您对办理情况的评价"),
+        coerce=int,
+        choices=Satisfaction.choices,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Large radio buttons, one a line, for a phone (StyledForm gave it form-control).
+        self.fields["satisfaction"].widget.attrs["class"] = "form-check-input"
 
 
 class ReturnForm(StyledForm):

@@ -10,23 +10,27 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from arrears import config, ratelimit
+from arrears.errors import Conflict
 from arrears.models import User
 from arrears.paging import offset_page
 from arrears.permissions import is_city_office
 from arrears.ratelimit import client_ip, hit
 from arrears.request_user import request_user
 from arrears.sorting import sort_queryset
+from complaints.cases import services as case_services
 from complaints.intake import duplicates, explain, selectors
 from complaints.intake import services as intake_services
 from complaints.intake.filters import ComplaintFilter
 from complaints.intake.forms import (
     ComplaintForm,
     DispatchForm,
+    RateForm,
     ReturnForm,
     StaffComplaintForm,
     TrackForm,
@@ -36,7 +40,7 @@ from complaints.integration import callbacks
 from complaints.limitation import limitation_warning
 from complaints.models import Channel, ComplaintStatus, DuplicateLink
 from complaints.permissions import can_decide_duplicates, can_sign_or_return
-from complaints.tracking import format_tracking_no, normalize_tracking_no
+from complaints.tracking import TRACKING_LENGTH, format_tracking_no, normalize_tracking_no
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -110,6 +114,42 @@ def public_track(request: HttpRequest) -> HttpResponse:
                     }
                 )
     return render(request, "complaints/track.html", context)
+
+
+def public_rate(request: HttpRequest, tracking_no: str) -> HttpResponse:
+    """满意度评价, the link of the closing SMS: the phone's last four digits as on the tracking
+    page, then 1–5 once per complaint, only once its case is closed. It shows no personal
+    data, and an unknown number and a wrong phone answer alike; its attempts count against
+    the tracking page's limit (one budget per address), so it is no second way to guess."""
+    number = normalize_tracking_no(tracking_no)
+    if len(number) != TRACKING_LENGTH:
+        raise Http404
+    if request.GET.get("done") == "1":
+        return render(request, "complaints/rate.html", {"done": True})
+    form = RateForm(request.POST or None)
+    context: dict[str, Any] = {"form": form, "tracking_no": format_tracking_no(number)}
+    if request.method == "POST":
+        limit = config.get("complaints.tracking_per_15min")
+        if not hit(f"track:{client_ip(request)}", limit=limit, window_seconds=900):
+            return _too_many(request)
+        if form.is_valid():
+            complaint = selectors.track(
+                tracking_no=number, phone_last4=form.cleaned_data["phone_last4"]
+            )
+            if complaint is None:
+                context["not_found"] = True
+            else:
+                try:
+                    case_services.complaint_rate(
+                        complaint=complaint, satisfaction=form.cleaned_data["satisfaction"]
+                    )
+                except Conflict as exc:
+                    context["refused"] = exc.message
+                else:
+                    return redirect(f"{reverse('public-rate', args=[number])}?done=1")
+        status = 400 if form.errors else 200
+        return render(request, "complaints/rate.html", context, status=status)
+    return render(request, "complaints/rate.html", context)
 
 
 @login_required

@@ -1,8 +1,8 @@
 """Progress SMS to the complainant through the one outbox (`arrears.outbox`).
 
 Four steps are texted, each switched on or off per city (`complaints.sms.<step>`): received
-(with the tracking number), signed for by a unit, wages recorded as paid, closed (the result,
-the tracking page and the request to rate it at the callback). A `ComplainantSms` row is
+(with the tracking number), signed for by a unit, wages recorded as paid, closed (the result
+and the link to the public rating page). A `ComplainantSms` row is
 written in the transaction of the step; its `(complaint, key)` is unique, so the same step
 twice writes one row. The row keeps no phone number: the drain reads it, decrypted, from the
 complaint when it sends. Only mobile numbers are texted (a landline cannot take an SMS)."""
@@ -49,8 +49,8 @@ RECEIVED = gettext_lazy(
 SIGNED = gettext_lazy("【根治欠薪】您的投诉（查询码%(t)s）已由%(d)s签收，正在办理。")
 PAID = gettext_lazy("【根治欠薪】您的投诉（查询码%(t)s）已登记追回工资，请留意查收。")
 CLOSED = gettext_lazy(
-    "【根治欠薪】您的投诉（查询码%(t)s）已办结，办理结果：%(o)s。查看详情：%(url)s。"
-    "工作人员将回访，请您对办理情况作出评价（1-5分）。"
+    "【根治欠薪】您的投诉（查询码%(t)s）已办结，办理结果：%(o)s。"
+    "请您对办理情况作出评价（1-5分）：%(url)s"
 )
 
 
@@ -59,6 +59,13 @@ def track_link(complaint: Complaint) -> str:
     still asked for there): short enough for an SMS."""
     base = settings.SITE_URL.rstrip("/")
     return f"{base}{reverse('public-track')}?no={complaint.tracking_no}"
+
+
+def rate_link(complaint: Complaint) -> str:
+    """The public rating page of the complaint (it links on to the tracking page); the
+    phone's last four digits are asked for there, as on the tracking page."""
+    base = settings.SITE_URL.rstrip("/")
+    return f"{base}{reverse('public-rate', args=[complaint.tracking_no])}"
 
 
 def _render(msgid: object, **params: object) -> str:
@@ -87,7 +94,7 @@ def closed(complaint: Complaint, outcome: object, closure: int) -> Text:
     """`closure` counts the case's closures (its reopenings): a case reopened and closed
     again tells its result again, once."""
     t = format_tracking_no(complaint.tracking_no)
-    body = _render(CLOSED, t=t, o=outcome, url=track_link(complaint))
+    body = _render(CLOSED, t=t, o=outcome, url=rate_link(complaint))
     return Text(complaint, "closed", f"closed:{closure}", body)
 
 

@@ -27,12 +27,14 @@ from .complaint import (
     Channel,
     Complaint,
     ComplaintEvent,
+    ComplaintRating,
     ComplaintStatus,
     DuplicateLink,
     DuplicateState,
     EventKind,
     RevealLog,
     RoutingKeyword,
+    Satisfaction,
 )
 from .integration import ApiKey, CallbackDelivery, ComplainantSms, IntegrationClient
 
@@ -53,6 +55,7 @@ __all__ = [
     "ComplainantSms",
     "Complaint",
     "ComplaintEvent",
+    "ComplaintRating",
     "ComplaintStatus",
     "DeliveryState",
     "DuplicateLink",
@@ -66,5 +69,6 @@ __all__ = [
     "Payer",
     "RevealLog",
     "RoutingKeyword",
+    "Satisfaction",
     "TriageClass",
 ]

@@ -331,6 +331,7 @@ class EventKind(models.TextChoices):
     REVEALED = "revealed", _("查看个人信息")
     CASE_PROGRESS = "case_progress", _("案件进展")
     SMS = "sms", _("短信告知投诉人")
+    RATED = "rated", _("投诉人评价")
 
 
 class ComplaintEvent(AuditedModel):
@@ -473,3 +474,43 @@ class RevealLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.complaint_id} {self.field}"
+
+
+class Satisfaction(models.IntegerChoices):
+    """The 1–5 satisfaction scale of the callback (回访) and of the public rating page."""
+
+    VERY_SATISFIED = 5, _("非常满意")
+    SATISFIED = 4, _("满意")
+    FAIRLY = 3, _("基本满意")
+    DISSATISFIED = 2, _("不满意")
+    VERY_DISSATISFIED = 1, _("非常不满意")
+
+
+class ComplaintRating(AuditedModel):
+    """The complainant's own rating of a closed case, from the public rating page (the link in
+    the closing SMS): one per complaint, enforced by the database, so two submits rate once.
+    A table of its own rather than columns on the complaint: the complaint table holds
+    millions of rows, and a constraint added there would be checked against all of them."""
+
+    complaint = models.OneToOneField(
+        Complaint, on_delete=models.CASCADE, related_name="rating", verbose_name=_("投诉")
+    )
+    satisfaction = models.PositiveSmallIntegerField(_("满意度"), choices=Satisfaction.choices)
+    rated_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
+
+    scope_paths: ClassVar[ScopePaths] = ScopePaths(
+        county="complaint__county", department="complaint__department", city="complaint__city"
+    )
+
+    class Meta:
+        verbose_name = _("投诉人评价")
+        verbose_name_plural = _("投诉人评价")
+        constraints = [
+            models.CheckConstraint(
+                name="complaintrating_satisfaction_range",
+                condition=models.Q(satisfaction__gte=1, satisfaction__lte=5),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}: {self.satisfaction}"

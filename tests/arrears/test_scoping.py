@@ -206,6 +206,10 @@ NOT_SCOPED = {
     "accounts/two-factor/users/<int:pk>/reset/",
     # The import templates: an empty CSV with the column headers, the same for everyone.
     "projects/import/<slug:kind>-template.csv",
+    # The public rating page: no login, no scope; the tracking number and the phone's last
+    # four digits decide, as on the tracking page, and it shows no personal data:
+    # tests/complaints/test_rating_page.py.
+    "track/<str:tracking_no>/rate/",
 }
 
 

@@ -83,8 +83,9 @@ def test_each_step_texts_once_in_chinese_and_shows_on_the_timeline(signed: Signe
         == f"【根治欠薪】您的投诉（查询码{number}）已由{signed.a_housing.name}签收，正在办理。"
     )
     assert paid == f"【根治欠薪】您的投诉（查询码{number}）已登记追回工资，请留意查收。"
-    assert "已办结，办理结果：全额支付。查看详情：" in closed
-    assert "请您对办理情况作出评价" in closed and f"?no={complaint.tracking_no}" in closed
+    assert "已办结，办理结果：全额支付。" in closed
+    # the link is the public rating page's
+    assert "请您对办理情况作出评价" in closed and f"/track/{complaint.tracking_no}/rate/" in closed
     for body in (received, signed_for, paid, closed):
         _no_personal_data(body)
     assert _timeline(complaint) == [received, signed_for, paid, closed]

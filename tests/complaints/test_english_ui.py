@@ -118,6 +118,7 @@ def _pages(c: Received) -> list[tuple[Any, str]]:
     return [
         (None, "/complain/"),
         (None, "/track/"),
+        (None, f"/track/{complaint.tracking_no}/rate/"),
         (c.duty, "/intake/new/"),
         (inspector, "/"),
         (inspector, "/intake/inbox/"),

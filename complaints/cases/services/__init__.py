@@ -31,7 +31,9 @@ from complaints.cases.services.handling import (
     case_refer_arbitration,
     case_request_extension,
     case_resume,
+    case_suspend,
     case_triage,
+    complaint_rate,
 )
 from complaints.cases.services.lifecycle import (
     case_accept,
@@ -85,9 +87,11 @@ __all__ = [
     "case_request_extension",
     "case_resume",
     "case_revise_owed",
+    "case_suspend",
     "case_transfer_police",
     "case_triage",
     "close_days",
+    "complaint_rate",
     "complaints_follow",
     "criminal_flag",
     "payment_record_fund_repayment",

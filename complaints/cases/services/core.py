@@ -62,6 +62,11 @@ ORDER = "case.order"  # the deadline an order to pay (责令支付) gives the em
 POLICE_APPROVAL, POLICE_HANDOVER = "case.police_approval", "case.police_handover"
 
 
+# What the case clocks ship with (each changeable per city in the configuration): the closing
+# clock is reminded 5 and 1 working days before it is due and stands still during arbitration
+# and a suspension (劳动保障监察条例 art. 17 counts the investigation's own time); the other
+# clocks have the general single reminder and never pause.
+deadlines.kind_defaults(CLOSE, reminders="5,1", pause_for=("arbitration", "suspension"))
 deadlines.KIND_LABELS.update(
     {
         ACCEPT: gettext_lazy("受理决定时限"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from arrears import config, deadlines, workdays
 from arrears.errors import Conflict
-from arrears.models import DeadlineState, User
+from arrears.models import Deadline, User
 from complaints.cases import selectors
 from complaints.cases.services.core import (
     CLOSE,
@@ -22,6 +23,7 @@ from complaints.cases.services.core import (
     RESPOND,
     _acting_on,
     _check_scope,
+    _city,
     _close_clock,
     _entry,
     _open_clock,
@@ -37,12 +39,17 @@ from complaints.models import (
     CaseAttachment,
     CaseEntry,
     CaseState,
+    Complaint,
+    ComplaintRating,
     EntryKind,
+    EventKind,
     ExtensionRequest,
     ExtensionState,
+    Satisfaction,
     TriageClass,
 )
 from complaints.permissions import can_decide_extension
+from complaints.timeline import record_event
 
 
 def case_triage(
@@ -131,30 +138,55 @@ def case_record(
     return entry
 
 
+def _pause_entry(case: Case, user: User, paused: list[Deadline], text: str) -> CaseEntry | None:
+    """The timeline says which clocks stopped (the configuration decides, per kind)."""
+    if not paused:
+        return None
+    labels = "、".join(str(deadlines.KIND_LABELS.get(d.kind, d.kind)) for d in paused)
+    return _entry(
+        case, EntryKind.PAUSE, user, f"{text}（{labels}）", data={"kinds": [d.kind for d in paused]}
+    )
+
+
 def case_refer_arbitration(*, case: Case, user: User, note: str) -> CaseEntry:
-    """转劳动仲裁: the closing clock pauses while arbitration runs, if configured."""
+    """转劳动仲裁: the case's clocks configured to pause for arbitration stand still while it
+    runs (deadline.pause.<kind>.arbitration; the closing clock by default)."""
     _check_scope(case, user)
     with _acting_on(case, _open_or(_("案件已结束"))) as case:
         entry = _entry(case, EntryKind.ARBITRATION, user, note.strip())
-        running = _running(case, CLOSE)
-        if (
-            running is not None
-            and running.state == DeadlineState.OPEN
-            and config.get("case.pause_on_arbitration", city=case.county.city_id)
-        ):
-            deadlines.deadline_pause(deadline=running)
-            _entry(case, EntryKind.PAUSE, user, _("等待仲裁结果，暂停计时"))
+        paused = deadlines.deadlines_pause_for(subject=case, reason="arbitration", city=_city(case))
+        _pause_entry(case, user, paused, _("等待仲裁结果，暂停计时"))
     return entry
 
 
-def case_resume(*, case: Case, user: User, note: str = "") -> CaseEntry:
+def case_suspend(*, case: Case, user: User, note: str) -> CaseEntry:
+    """中止: the investigation waits on something outside the unit (a party cannot be reached,
+    another authority must decide first); the clocks configured to pause for a suspension
+    stand still until 恢复计时."""
     _check_scope(case, user)
-    running = _running(case, CLOSE)
-    if running is None or running.state != DeadlineState.PAUSED:
-        raise Conflict(_("办结时限未暂停"))
+    if not note.strip():
+        raise ValidationError({"note": [_("请填写中止理由")]})
+    with _acting_on(case, _open_or(_("案件已结束"))) as case:
+        paused = deadlines.deadlines_pause_for(subject=case, reason="suspension", city=_city(case))
+        entry = _pause_entry(case, user, paused, f"{_('中止办理，暂停计时')}：{note.strip()}")
+        if entry is None:
+            raise Conflict(_("没有可因中止而暂停的进行中时限（见各时限的暂停设置）"))
+        return entry
+
+
+def case_resume(*, case: Case, user: User, note: str = "") -> CaseEntry:
+    """恢复计时: the clocks paused for arbitration, a suspension or by hand start again (a
+    clock paused for an extension request resumes when the request is decided)."""
+    _check_scope(case, user)
     with transaction.atomic():
-        deadlines.deadline_resume(deadline=running)
-        return _entry(case, EntryKind.RESUME, user, note.strip())
+        resumed: list[Deadline] = []
+        for reason in ("arbitration", "suspension", ""):
+            resumed += deadlines.deadlines_resume_for(subject=case, reason=reason)
+        if not resumed:
+            raise Conflict(_("办结时限未暂停"))
+        return _entry(
+            case, EntryKind.RESUME, user, note.strip(), data={"kinds": [d.kind for d in resumed]}
+        )
 
 
 def case_request_extension(
@@ -182,6 +214,12 @@ def case_request_extension(
                 reason.strip(),
                 data={"working_days": working_days},
             )
+            # Clocks configured to wait for the decision (deadline.pause.<kind>.extension;
+            # none by default) stand still until it is made.
+            paused = deadlines.deadlines_pause_for(
+                subject=case, reason="extension", city=_city(case)
+            )
+            _pause_entry(case, user, paused, _("等待延期审批，暂停计时"))
     except IntegrityError as exc:
         raise Conflict(_("该案件已申请过延期（只可延期一次）")) from exc
     return request
@@ -203,6 +241,7 @@ def case_decide_extension(
             raise Conflict(_("该延期申请已审批"))
         request.refresh_from_db()
         case = request.case
+        deadlines.deadlines_resume_for(subject=case, reason="extension")
         if approve:
             running = _running(case, CLOSE)
             if running is None:
@@ -240,3 +279,42 @@ def case_feedback(*, case: Case, user: User, satisfaction: int, note: str = "") 
         case.save(update_fields=["satisfaction"])
         _entry(case, EntryKind.FEEDBACK, user, note.strip(), data={"satisfaction": satisfaction})
     return case
+
+
+def complaint_rate(*, complaint: Complaint, satisfaction: int) -> ComplaintRating:
+    """The complainant rates the handling of their closed case on the public rating page,
+    once per complaint (the unique row); the case's satisfaction — the figure the dashboards
+    average — becomes the mean of its complainants' ratings, rounded half up. A callback
+    recorded afterwards (case_feedback) sets it again: the latest record stands."""
+    if satisfaction not in Satisfaction.values:
+        raise ValidationError({"satisfaction": [_("请选择满意程度")]})
+    not_closed = _("该投诉尚未办结，办结后才能评价")
+    if complaint.case_id is None:
+        raise Conflict(not_closed)
+    case = Case.objects.get(pk=complaint.case_id)
+    with _acting_on(case, lambda c: None if c.state == CaseState.CLOSED else not_closed) as case:
+        try:
+            with transaction.atomic():
+                rating = ComplaintRating.objects.create(
+                    complaint=complaint, satisfaction=satisfaction
+                )
+        except IntegrityError as exc:
+            raise Conflict(_("您已评价过，感谢您的反馈")) from exc
+        given = list(
+            ComplaintRating.objects.filter(complaint__case=case).values_list(
+                "satisfaction", flat=True
+            )
+        )
+        mean = (Decimal(sum(given)) / len(given)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        case.satisfaction = int(mean)
+        case.save(update_fields=["satisfaction"])
+        label = Satisfaction(satisfaction).label
+        _entry(
+            case,
+            EntryKind.FEEDBACK,
+            None,
+            _("投诉人网上评价（查询码 %(t)s）：%(l)s") % {"t": complaint.tracking_no, "l": label},
+            data={"satisfaction": satisfaction, "online": True, "complaint": complaint.pk},
+        )
+        record_event(complaint, EventKind.RATED, note=f"{satisfaction} {label}")
+    return rating
