@@ -95,3 +95,42 @@ def test_no_response_is_excluded_and_objects_are_closed() -> None:
         "properties": {"type": {"type": "string"}},
         "additionalProperties": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("min_value", "places", "accepted", "refused"),
+    [
+        (None, 2, ["-1.5", "0", "12.34", ".5"], ["", "-", "1.234"]),
+        ("0", 2, ["0", "0.00", "12.34"], ["-1", "-0.01"]),
+        ("0.01", 2, ["0.01", ".01", "007.5", "1.", "9999999999.99"], ["0", "0.00", ".0", "0."]),
+        ("1", 0, ["1", "0042"], ["0", "000"]),
+    ],
+)
+def test_a_decimal_pattern_admits_what_the_field_admits(
+    min_value: str | None, places: int, accepted: list[str], refused: list[str]
+) -> None:
+    """The pattern the schema gives a decimal string is what a fuzzer generates from: every
+    string it matches must pass the field (a positive amount's pattern needs a non-zero digit,
+    or "0" is sent and refused), and what it refuses the field refuses too."""
+    import re
+    from decimal import Decimal
+
+    from drf_spectacular.openapi import AutoSchema
+    from rest_framework import serializers
+
+    from arrears.api.fields import DecimalStringExtension
+
+    field = serializers.DecimalField(
+        max_digits=10 + places,
+        decimal_places=places,
+        min_value=None if min_value is None else Decimal(min_value),
+    )
+    field.bind("amount", serializers.Serializer())
+    pattern = DecimalStringExtension(field).map_serializer_field(AutoSchema(), "request")["pattern"]
+    for text in accepted:
+        assert re.search(pattern, text), (pattern, text)
+        assert field.run_validation(text) is not None
+    for text in refused:
+        assert not re.search(pattern, text), (pattern, text)
+        with pytest.raises(serializers.ValidationError):
+            field.run_validation(text)

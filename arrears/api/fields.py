@@ -71,9 +71,27 @@ class DecimalStringExtension(OpenApiSerializerFieldExtension):
             digits = len(str(int(field.max_value)))
             if Decimal(10) ** digits - Decimal(10) ** -places == field.max_value:
                 whole = min(whole, digits)
-        if places:
+        if field.min_value is not None and 0 < field.min_value <= Decimal(10) ** -places:
+            number = _positive_decimal(whole, places)
+        elif places:
             number = rf"(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})"
         else:
             number = rf"\d{{1,{max(whole, 1)}}}"
         schema["pattern"] = rf"^{sign}{number}$"
         return schema
+
+
+def _positive_decimal(whole: int, places: int) -> str:
+    """A decimal with a non-zero digit, without a lookahead (the fuzzers' regex generators do not
+    all honour one). Leading zeros are free: the field counts digits of the parsed value, so
+    "007.5" has one whole digit. The field's min_value (e.g. 0.01) then holds for any match
+    whose smallest step is 10 ** -places (the caller checks min_value is no larger)."""
+    whole = max(whole, 1)
+    integral = rf"0*[1-9]\d{{0,{whole - 1}}}"
+    if not places:
+        return integral
+    fractions = "|".join(
+        "0" * i + "[1-9]" + (rf"\d{{0,{places - 1 - i}}}" if i < places - 1 else "")
+        for i in range(places)
+    )
+    return rf"(?:{integral}(?:\.\d{{0,{places}}})?|0*\.(?:{fractions}))"
