@@ -370,7 +370,7 @@ INSERT INTO complaints_complaint (id, tracking_no, channel, external_id, payload
   request, status, routed_at, signed_at, created_at, county_id, department_id, industry_id,
   merged_into_id, project_id, received_by_id, responsible_department_id, signed_by_id,
   client_id, case_id, employer_id, form_token, complainant_phone_index, complainant_id_index,
-  tracking_check, city_id)
+  tracking_check, city_id, work_order_type)
 SELECT {complaint_base} + cs.n, t.tracking_no, cs.channel,
   CASE WHEN cs.channel = 'hotline_12345' AND cs.client_id IS NOT NULL
     THEN '12345-' || to_char(cs.received_at, 'YYYYMMDD') || '-' || lpad(cs.n::text, 8, '0') END,
@@ -395,7 +395,9 @@ SELECT {complaint_base} + cs.n, t.tracking_no, cs.channel,
     decode('{key}', 'hex'), 'sha256'), 'hex'), 1, 32),
   -- Unrouted: half name their city (that office dispatches), half wait for the province;
   -- with one city, every complaint is that city's (Complaint.save).
-  CASE WHEN NOT cs.unrouted OR cs.r_city < 0.5 OR {one_city} THEN cs.home_city END
+  CASE WHEN NOT cs.unrouted OR cs.r_city < 0.5 OR {one_city} THEN cs.home_city END,
+  -- No work-order type: the channel's default clocks (complaints/integration/work_orders.py).
+  ''
 FROM cs
 CROSS JOIN LATERAL (SELECT {tracking_sql("cs.n")} AS tracking_no) t
 JOIN b_phone ph ON ph.j = cs.n % (SELECT count(*) FROM b_phone)
@@ -510,7 +512,7 @@ def compare(n: int, rng: random.Random, until: dt.datetime) -> None:
             "employer_credit_code, employer_address, employer_contact, employer_phone, "
             "project_name, project_address, workers_owed, amount_owed, facts, request, status, "
             "created_at, county_id, department_id, complainant_phone_index, "
-            "complainant_id_index, tracking_check, city_id"
+            "complainant_id_index, tracking_check, city_id, work_order_type"
         )
         span = (until - start).total_seconds()
         bounds = [c[4] for c in counties]
@@ -530,7 +532,7 @@ def compare(n: int, rng: random.Random, until: dt.datetime) -> None:
                     f"{10**9 + i}\t{tracking}\thotline_12345\t\t{received.isoformat()}\t"
                     f"{names[i % len(names)]}\t{ct}\t\t\t江城宏达建工集团有限公司\t\t\t\t\t\t\t"
                     f"{workers}\t{amount}\t工资未按约定支付。\t\tsigned\t{received.isoformat()}\t"
-                    f"{county}\t{dept}\t{idx}\t\t{check}\t{city}\n"
+                    f"{county}\t{dept}\t{idx}\t\t{check}\t{city}\t\n"
                 )
 
         class Reader(io.TextIOBase):
