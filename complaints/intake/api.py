@@ -255,7 +255,7 @@ class ComplaintViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "tracking_no"
 
     def get_queryset(self) -> Any:
-        return selectors.complaint_list(user=request_user(self.request))
+        return selectors.complaint_api_list(user=request_user(self.request))
 
     def get_object(self) -> Any:
         # Accepted as people write it: with or without the dash, any case, with spaces.
