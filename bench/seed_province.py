@@ -347,7 +347,8 @@ INSERT INTO complaints_case (id, number, state, employer_name, employer_credit_c
   suggested_class, triage_reason, plan, accepted_at, refusal_reason, filed_on, closed_at,
   outcome, closure_note, working_days_taken, closed_on_time, reopened_count, recovered_amount,
   workers_paid, criminal_flag, satisfaction, created_at, county_id, department_id, leader_id,
-  owner_id, project_id, channel, industry_id, owed_adjustment, workers_adjustment)
+  owner_id, project_id, channel, industry_id, owed_adjustment, workers_adjustment,
+  closed_in_limit)
 SELECT id, 'AJ' || extract(year FROM received_at AT TIME ZONE 'Asia/Shanghai')::int
     || lpad(id::text, greatest(8, length(id::text)), '0'),
   state, employer_name, '', project_name, workers, amount, false, cls, cls, '', '',
@@ -358,7 +359,9 @@ SELECT id, 'AJ' || extract(year FROM received_at AT TIME ZONE 'Asia/Shanghai')::
   CASE WHEN state = 'closed' THEN taken <= class_days END, 0, recovered, workers_paid, false,
   CASE WHEN state = 'closed' THEN CASE WHEN r_sat < 0.60 THEN 5 WHEN r_sat < 0.85 THEN 4
     WHEN r_sat < 0.93 THEN 3 WHEN r_sat < 0.97 THEN 2 ELSE 1 END END,
-  received_at, home_county, dept_id, NULL, inspector_id, project_id, channel, industry_id, 0, 0
+  received_at, home_county, dept_id, NULL, inspector_id, project_id, channel, industry_id, 0, 0,
+  -- The statutory limit's default (case.close_days.statutory): seeded cities keep it.
+  CASE WHEN state = 'closed' THEN taken <= 60 END
 FROM cases
 """,
         # Complaints, each signed one with its case; the status follows the case.

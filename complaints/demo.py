@@ -269,6 +269,8 @@ OUTCOME_WEIGHTS = {
     "withdrawn": 2,
 }
 CLASS_DAYS = {"simple": 3, "ordinary": 15, "major": 30}
+# The statutory limit's default (case.close_days.statutory): demo cities keep it.
+STATUTORY_DAYS = 60
 # The timeline step each outcome's rule requires (complaints.cases.outcomes).
 OUTCOME_STEPS = {
     "mediated": [("mediation", "双方达成调解协议")],
@@ -345,6 +347,7 @@ def _demo_case(
         )
         case.working_days_taken = taken
         case.closed_on_time = taken <= CLASS_DAYS[cls]
+        case.closed_in_limit = taken <= STATUTORY_DAYS
         case.recovered_amount = (c.amount_owed * Decimal(str(share))).quantize(Decimal("0.01"))
         case.workers_paid = int(c.workers_owed * share)
         case.satisfaction = rng.choices([5, 4, 3, 2, 1], weights=[60, 25, 8, 4, 3])[0]

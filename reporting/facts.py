@@ -152,6 +152,7 @@ def case_rows(
         "closed": "1",
         "closed_timed": _flag("c.closed_on_time IS NOT NULL"),
         "on_time": _flag("c.closed_on_time IS TRUE"),
+        "closed_in_limit": _flag("c.closed_in_limit IS TRUE"),
         "days_sum": "coalesce(c.working_days_taken, 0)",
         "days_n": _flag("c.working_days_taken IS NOT NULL"),
         "owed_closed_fen": _fen("c.amount_owed"),

@@ -54,6 +54,8 @@ COUNT_COLUMNS = [
     "closed",
     "closed_timed",
     "on_time",
+    # Closed within the statutory limit in force when they closed (Case.closed_in_limit).
+    "closed_in_limit",
     "days_sum",
     "days_n",
     "satisfaction_sum",

@@ -89,6 +89,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "outcome",
             "working_days_taken",
             "closed_on_time",
+            "closed_in_limit",
             "satisfaction",
             "allowed_actions",
         ]

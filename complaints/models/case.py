@@ -152,6 +152,10 @@ class Case(AuditedModel):
         _("办理用时（工作日）"), null=True, blank=True
     )
     closed_on_time = models.BooleanField(_("按期办结"), null=True, blank=True)
+    # Whether it took no more working days than the statutory limit in force for its city when
+    # it closed (case.close_days.statutory): decided then, like closed_on_time, so a later
+    # change of the limit judges later closures only and the dashboards' facts can sum it.
+    closed_in_limit = models.BooleanField(_("法定时限内办结"), null=True, blank=True)
     reopened_count = models.PositiveSmallIntegerField(_("重新办理次数"), default=0)
 
     recovered_amount = models.DecimalField(

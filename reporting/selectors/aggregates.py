@@ -36,6 +36,7 @@ PERIOD_FIGURES = {
     "closed": "closed",
     "closed_timed": "closed_timed",
     "on_time": "on_time",
+    "closed_in_limit": "closed_in_limit",
     "days_sum": "days_sum",
     "days_n": "days_n",
     "owed_closed_fen": "owed_closed",

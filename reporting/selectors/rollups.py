@@ -52,6 +52,7 @@ def _aggregates(base: str, p: Period, now: dt.datetime) -> dict[str, Any]:
             "closed": Count("pk", filter=closed),
             "closed_timed": Count("pk", filter=c("closed_timed")),
             "on_time": Count("pk", filter=c("on_time")),
+            "closed_in_limit": Count("pk", filter=c("closed_in_limit")),
             "days_sum": Sum("working_days_taken", filter=closed),
             "days_n": Count("working_days_taken", filter=closed),
             "owed_closed": Sum("amount_owed", filter=closed),
@@ -158,25 +159,9 @@ def raw_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> R
         )
         for row in qs:
             merge_rows(rows, row.pop("unit"), row)
-    for key, values in _within_limit_rollup(user=user, filters=filters, dim=dim, now=now).items():
-        merge_rows(rows, key, values)
     for key, values in _bank_paid_rollup(user=user, filters=filters, dim=dim, now=now).items():
         merge_rows(rows, key, values)
     return rows
-
-
-def _within_limit_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:
-    """Closed cases within their city's statutory limit, per unit: read live, because the
-    limit is configuration (per city, changed in the admin) that the facts cannot follow."""
-    case = BASES["case"]
-    qs = (
-        case.queryset(user, filters)
-        .filter(SUBSETS["closed_in_limit"].condition(filters.period, now))
-        .values(unit=F(_group(case, dim)))
-        .annotate(closed_in_limit=Count("pk"))
-        .order_by()
-    )
-    return {row.pop("unit"): row for row in qs}
 
 
 def _bank_paid_rollup(*, user: User, filters: Filters, dim: str, now: dt.datetime) -> Rows:

@@ -237,12 +237,9 @@ def close_limits() -> tuple[int, dict[int, int]]:
 
 
 def _within_limit(p: Period, now: dt.datetime) -> Q:
-    """Closed cases that took no more working days than their city's statutory limit."""
-    default, own = close_limits()
-    condition = Q(working_days_taken__lte=default) & ~Q(county__city_id__in=list(own))
-    for city, limit in own.items():
-        condition |= Q(county__city_id=city, working_days_taken__lte=limit)
-    return _closed(p, now) & condition
+    """Closed cases that took no more working days than their city's statutory limit in force
+    when they closed (Case.closed_in_limit, decided at closing as closed_on_time is)."""
+    return _closed(p, now) & Q(closed_in_limit=True)
 
 
 def _wage_account(p: Period, now: dt.datetime) -> Q:

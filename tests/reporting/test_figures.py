@@ -14,12 +14,13 @@ from django.test import Client, override_settings
 
 from arrears import config, deadlines
 from arrears.models import ConfigValue
+from complaints.cases import services
 from complaints.cases.services import RESPOND
 from complaints.models import Case
 from projects.models import ChecklistItem, MonthlyWageRecord, Project
 from reporting import metrics, periods, selectors
 from reporting.presentation import dashboard_context
-from tests.reporting.conftest import NOW, October, at
+from tests.reporting.conftest import NOW, October, at, clock
 
 pytestmark = pytest.mark.dates
 
@@ -141,21 +142,35 @@ def test_response_within_the_set_working_days(funds: October) -> None:
 
 
 def test_working_days_to_close_against_the_statutory_limit(funds: October) -> None:
-    # X took 6 working days, Y 16 (county A); W 21 (county B): all within 60.
+    # X took 6 working days, Y 16 (county A); W 21 (county B): all within 60 when they closed.
     b = _both(funds.office)
     assert b.close_limit == 60
     assert unit(b, funds.a).values["closed_in_limit_rate"] == D("1.0000")
     assert b.total.values["closed_in_limit_rate"] == D("1.0000")
-    # The province sets 15: only X is within it.
+    # A case is judged against the limit in force when it closes (as for on time): the
+    # province setting 15 changes the limit shown, not the verdicts already given.
     ConfigValue.objects.create(key="case.close_days.statutory", city=None, value=15)
     config.forget()
     b = _both(funds.office)
     assert b.close_limit == 15
-    assert unit(b, funds.a).values["closed_in_limit_rate"] == D("0.5000")
-    assert unit(b, funds.b).values["closed_in_limit_rate"] == D("0.0000")
-    # The city's own limit, 20, wins over the province's: X and Y are within it, W is not.
+    assert b.total.values["closed_in_limit_rate"] == D("1.0000")
+    # Y and W closed again under the new limits (reopened on the day they were filed, so they
+    # take the same working days): county A's city sets its own 20, which wins over the
+    # province's 15, and Y's 16 are within it; W's 21 are not within the province's 15.
     ConfigValue.objects.create(key="case.close_days.statutory", city=funds.a.city, value=20)
     config.forget()
+    inspector_y, inspector_w = funds.y.owner, funds.w.owner
+    for case, user, filed, closed, outcome in (
+        (funds.y, inspector_y, dt.date(2026, 10, 9), at(2026, 10, 30), "partly_paid"),
+        (funds.w, inspector_w, dt.date(2026, 9, 10), at(2026, 10, 15), "arbitration"),
+    ):
+        with clock(at(filed.year, filed.month, filed.day)):
+            case = services.case_reopen(case=case, user=user, reason="复核")
+        with clock(closed):
+            services.case_close(case=case, user=user, outcome=outcome, note="复核后结案")
+    y, w = (Case.objects.get(pk=c.pk) for c in (funds.y, funds.w))
+    assert (y.working_days_taken, y.closed_in_limit) == (16, True)
+    assert (w.working_days_taken, w.closed_in_limit) == (21, False)
     b = _both(funds.office)
     assert b.close_limit == 20
     assert unit(b, funds.a).values["closed_in_limit_rate"] == D("1.0000")

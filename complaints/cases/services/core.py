@@ -199,6 +199,11 @@ def _city(case: Case) -> int:
 def close_days(case: Case) -> int:
     if case.triage_class:
         return int(config.get(f"case.close_days.{case.triage_class}", city=_city(case)))
+    return statutory_close_days(case)
+
+
+def statutory_close_days(case: Case) -> int:
+    """The statutory limit (劳动保障监察条例 第17条) in force for the case's city."""
     return int(config.get("case.close_days.statutory", city=_city(case)))
 
 

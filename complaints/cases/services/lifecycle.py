@@ -37,6 +37,7 @@ from complaints.cases.services.core import (
     close_days,
     complaints_follow,
     refresh_case_totals,
+    statutory_close_days,
 )
 from complaints.integration import sms
 from complaints.models import (
@@ -237,6 +238,7 @@ def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
             closure_note=note.strip(),
             working_days_taken=taken,
             closed_on_time=on_time,
+            closed_in_limit=taken <= statutory_close_days(case),
         )
         # A transfer still proposed or approved stops with the case (its outcome is decided).
         for kind in (ACCEPT, RESPOND, ORDER, POLICE_APPROVAL, POLICE_HANDOVER):
@@ -312,6 +314,7 @@ def case_reopen(*, case: Case, user: User, reason: str) -> Case:
             outcome="",
             working_days_taken=None,
             closed_on_time=None,
+            closed_in_limit=None,
             reopened_count=case.reopened_count + 1,
         )
         _open_clock(case, CLOSE, started_on=today, working_days=close_days(case))
