@@ -254,8 +254,9 @@ def case_close(*, case: Case, user: User, outcome: str, note: str) -> Case:
 
 def case_days_recompute() -> int:
     """After a calendar change: the working days each closed case took, counted again with
-    the calendar in force (the dashboards' averages read them). Whether a case closed on time
-    stays as it was decided when it closed. Idempotent; returns how many cases changed.
+    the calendar in force (the dashboards' averages read them). Whether a case closed on time,
+    and within the statutory limit, stays as it was decided when it closed. Idempotent;
+    returns how many cases changed.
 
     One pass reads (id, start, closed, stored) with a server-side cursor and counts in
     memory (the calendar is a sorted list); only the wrong rows are updated, by id, in
