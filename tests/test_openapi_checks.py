@@ -4,12 +4,17 @@ where: the operation, the status and the part of the body."""
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
+from arrears.api.fields import DecimalStringExtension
 from tests import openapi
 
 
@@ -112,14 +117,6 @@ def test_a_decimal_pattern_admits_what_the_field_admits(
     """The pattern the schema gives a decimal string is what a fuzzer generates from: every
     string it matches must pass the field (a positive amount's pattern needs a non-zero digit,
     or "0" is sent and refused), and what it refuses the field refuses too."""
-    import re
-    from decimal import Decimal
-
-    from drf_spectacular.openapi import AutoSchema
-    from rest_framework import serializers
-
-    from arrears.api.fields import DecimalStringExtension
-
     field = serializers.DecimalField(
         max_digits=10 + places,
         decimal_places=places,
