@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -315,21 +316,30 @@ def urgency_condition(urgency: str, now: Any, field: str = "next_due_at") -> Any
     raise ValueError(urgency)
 
 
-def case_urgency(next_due_at: Any, now: Any) -> str:
-    """overdue / today / soon (within the configured working days) / later / none: the
-    worklist's order and badges."""
-
-    if next_due_at is None:
-        return "none"
-    if next_due_at < now:
-        return "overdue"
+def urgency_of(now: Any) -> Callable[[Any], str]:
+    """A function giving a clock's due time its urgency as of `now`: overdue / today / soon
+    (within the configured working days) / later / none (no clock) — the worklist's order and
+    badges. The "soon" horizon is worked out once, on the first clock that needs it, not per
+    row: each working-day sum checks the calendar's version (two queries), which was two
+    queries for every not-yet-due case of a page."""
     today = timezone.localdate(now)
-    due_day = timezone.localdate(next_due_at)
-    if due_day == today:
-        return "today"
-    if due_day <= workdays.add_working_days(today, config.get("case.due_soon_working_days")):
-        return "soon"
-    return "later"
+    horizon: list[dt.date] = []
+
+    def urgency(next_due_at: Any) -> str:
+        if next_due_at is None:
+            return "none"
+        if next_due_at < now:
+            return "overdue"
+        due_day = timezone.localdate(next_due_at)
+        if due_day == today:
+            return "today"
+        if not horizon:
+            horizon.append(
+                workdays.add_working_days(today, config.get("case.due_soon_working_days"))
+            )
+        return "soon" if due_day <= horizon[0] else "later"
+
+    return urgency
 
 
 def case_leader_choices(case: Case) -> QuerySet[User]:

@@ -106,8 +106,9 @@ def worklist(request: HttpRequest) -> HttpResponse:
             size=WORKLIST_PAGE,
             params=request.GET,
         )
+    urgency_at = selectors.urgency_of(now)
     for case in page:
-        case.urgency = selectors.case_urgency(getattr(case, "next_due_at", None), now)
+        case.urgency = urgency_at(getattr(case, "next_due_at", None))
     return render(
         request,
         "complaints/cases/worklist.html",

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test import Client
@@ -236,6 +237,26 @@ def test_worklist_does_not_count(cases: dict[str, Any], monkeypatch: pytest.Monk
         _clock(_case(tc, n), T0 + dt.timedelta(hours=n))
     with CaptureQueriesContext(connection) as more:
         html = client.get("/cases/?view=all").content.decode()
+    assert html.count('data-testid="case-') == 25
+    assert len(more) == len(queries)
+
+
+def test_a_page_of_clocks_not_yet_due_reads_the_calendar_once(cases: dict[str, Any]) -> None:
+    """Seen at the worklist's profile: each case due after today worked out the "soon"
+    horizon again, two calendar queries a row. The horizon is now reckoned once a page."""
+    tc = cases["tc"]
+    client = Client()
+    client.force_login(tc.official_a)
+    with time_machine.travel(T0 - dt.timedelta(days=3), tick=False):  # every clock ahead
+        client.get("/cases/?view=all")
+        with CaptureQueriesContext(connection) as queries:
+            first = client.get("/cases/?view=all").content.decode()
+        for n in range(40, 50):
+            _clock(_case(tc, n), T0 + dt.timedelta(days=n - 30))
+        with CaptureQueriesContext(connection) as more:
+            html = client.get("/cases/?view=all").content.decode()
+    assert 'data-urgency="overdue"' not in first + html
+    assert 'data-urgency="later"' in html
     assert html.count('data-testid="case-') == 25
     assert len(more) == len(queries)
 
