@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from arrears.models import User
 from complaints.intake import selectors as complaints
 from projects import selectors as projects
+from reporting import today
 
 # Queries of the whole home page (session, user, the shell's badge and scope, the calendar,
 # one per figure, the messages) — a constant, not a count of rows.
@@ -97,3 +98,30 @@ def test_a_county_official_sees_only_the_county(client: Any, seeded: None) -> No
     body = client.get("/").content.decode()
     assert f"{county.county.name}概况" in body
     assert "全市概况" not in body
+
+
+@pytest.mark.parametrize("username", ["leader", "county", "cityoffice"])
+def test_the_key_figures_from_the_facts_equal_the_live_counts(
+    client: Any, seeded: None, settings: Any, monkeypatch: pytest.MonkeyPatch, username: str
+) -> None:
+    """On PostgreSQL the key figures are read from the dashboards' facts (a province's home
+    page counted ten million complaints live on every visit); the live counts stay for
+    SQLite. Both give the same numbers and links."""
+    read = []
+    monkeypatch.setattr(today, "_key_counts_from_facts", _spy(today._key_counts_from_facts, read))
+    client.force_login(User.objects.get(username=username))
+    from_facts = _figures(client.get("/").content.decode())
+    assert read, "the facts were not read"
+    settings.REPORTING_FACTS = False
+    live = _figures(client.get("/").content.decode())
+    key = {name: shown for name, shown in live.items() if name.startswith("kf-")}
+    assert key and {name: from_facts[name] for name in key} == key
+    assert any(value not in ("0", "0.00") for _link, value in key.values())
+
+
+def _spy(function: Any, calls: list[Any]) -> Any:
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return wrapped
