@@ -107,7 +107,7 @@ def test_the_key_figures_from_the_facts_equal_the_live_counts(
     """On PostgreSQL the key figures are read from the dashboards' facts (a province's home
     page counted ten million complaints live on every visit); the live counts stay for
     SQLite. Both give the same numbers and links."""
-    read = []
+    read: list[Any] = []
     monkeypatch.setattr(today, "_key_counts_from_facts", _spy(today._key_counts_from_facts, read))
     client.force_login(User.objects.get(username=username))
     from_facts = _figures(client.get("/").content.decode())
