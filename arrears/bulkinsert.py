@@ -8,9 +8,11 @@ fields (encryption, JSON adaptation, defaults, auto_now_add) exactly as bulk_cre
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, models
 
 
@@ -38,16 +40,30 @@ def insert_unnest(
             # are prepared below.
             params.append([_value(row, field) for row in rows])
             continue
+        stamped = getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False)
+        # One time for the statement's stamped rows, as a default of now() in the database
+        # would give them, rather than a clock reading per row.
+        stamp = field.pre_save(_Holder(field.attname), True) if stamped else None  # type: ignore[arg-type]
+        aware_times = type(field) is models.DateTimeField and settings.USE_TZ
         column = []
         for row in rows:
             if field.attname in row:
                 value = row[field.attname]
-                if getattr(field, "auto_now_add", False) and value is None:
-                    value = field.pre_save(_Holder(field.attname), True)  # type: ignore[arg-type]
-            elif getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
-                value = field.pre_save(_Holder(field.attname), True)  # type: ignore[arg-type]
+                if stamped and value is None:
+                    value = stamp
+            elif stamped:
+                value = stamp
             else:
                 value = field.get_default()
+            if (
+                aware_times
+                and isinstance(value, datetime.datetime)
+                and value.utcoffset() is not None
+            ):
+                # An aware time goes to the driver as it is: what the field's preparation
+                # returns for it on PostgreSQL, at a tenth of the cost.
+                column.append(value)
+                continue
             column.append(field.get_db_prep_save(value, connection))
         params.append(column)
     columns = ", ".join(quote(str(f.column)) for f in fields)

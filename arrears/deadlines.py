@@ -428,7 +428,7 @@ class _Recipients:
 
     def __init__(self) -> None:
         self._staff: dict[int | None, list[User]] = {}
-        self._county: dict[int, list[User]] = {}
+        self._escalation: dict[tuple[int | None, int | None, int], list[User]] = {}
         self._city: dict[tuple[int | None, int], list[User]] = {}
         self._city_of: dict[int, int] | None = None
 
@@ -468,26 +468,30 @@ class _Recipients:
     def escalation(self, deadline: Deadline, level: int) -> list[User]:
         """Level 1: the county's officials (its city's office where there are none); level 2
         and above: that city's office and city leaders, plus whoever the subject names (e.g. the
-        leader who owns a major case)."""
-        users: list[User] = []
-        if level == 1 and deadline.county_id is not None:
-            if deadline.county_id not in self._county:
-                self._county[deadline.county_id] = list(
+        leader who owns a major case). The list is shared by the clocks of one county and
+        level: callers read it, never change it."""
+        key = (deadline.county_id, self.city_of(deadline), level)
+        users = self._escalation.get(key)
+        if users is None:
+            users = []
+            if level == 1 and deadline.county_id is not None:
+                users = list(
                     User.objects.filter(
                         is_active=True, role=Role.COUNTY_OFFICIAL, county_id=deadline.county_id
                     )
                 )
-            users = list(self._county[deadline.county_id])
-        if not users or level >= 2:
-            users += self.city(self.city_of(deadline), level)
+            if not users or level >= 2:
+                users += self.city(self.city_of(deadline), level)
+            users = self._escalation[key] = list({u.pk: u for u in users}.values())
         extra = getattr(_subject(deadline), "deadline_recipients", None)
-        if callable(extra):
-            users += [u for u in extra(deadline, level) if u is not None]
-        return list({u.pk: u for u in users}.values())
+        named = [u for u in extra(deadline, level) if u is not None] if callable(extra) else []
+        if not named:
+            return users
+        return list({u.pk: u for u in [*users, *named]}.values())
 
 
 def escalation_recipients(deadline: Deadline, level: int) -> list[User]:
-    return _Recipients().escalation(deadline, level)
+    return list(_Recipients().escalation(deadline, level))
 
 
 def _describe(deadline: Deadline) -> str:
@@ -518,7 +522,7 @@ def _subject(deadline: Deadline) -> Any:
     return deadline.subject
 
 
-def _claim(filters: dict[str, Any], by: str) -> list[Deadline]:
+def _claim(filters: dict[str, Any], by: str, *, owners: bool = True) -> list[Deadline]:
     """The next SWEEP_BATCH due rows, most due first, that no other sweep holds. Ordered by
     the time `by` the partial index on it is kept (deadline_escalation_idx,
     deadline_open_remind_step_idx): the scan stops at the first row not due, so an idle sweep
@@ -530,7 +534,9 @@ def _claim(filters: dict[str, Any], by: str) -> list[Deadline]:
     rows = list(locks.claim_rows(qs)[:SWEEP_BATCH])
     # Subjects and owners in a few queries for the whole batch, not one per row: one
     # in_bulk per subject type (the generic prefetch cost more than the rows it loaded).
-    models.prefetch_related_objects(rows, "owner")
+    # Owners only for who reads them (reminders go to the owner; escalations go up).
+    if owners:
+        models.prefetch_related_objects(rows, "owner")
     by_type: dict[int, set[int]] = {}
     for row in rows:
         by_type.setdefault(row.content_type_id, set()).add(row.object_id)
@@ -566,10 +572,15 @@ def _send(messages: list[_Message], *, sms: bool = False, render: Renderer | Non
     roles = digest_roles()
     rows: list[dict[str, Any]] = []
     users: dict[int, User] = {}
+    # Clocks end at the close of a working day: a batch has few distinct due times.
+    bodies: dict[datetime.datetime, Text] = {}
     for deadline, recipients, kind, title, key, urgent in messages:
         # ContentType's own cache: no query per row.
         content_type = ContentType.objects.get_for_id(deadline.content_type_id)
-        body = Text(DUE_BODY, d=timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M"))
+        body = bodies.get(deadline.due_at)
+        if body is None:
+            local = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
+            body = bodies[deadline.due_at] = Text(DUE_BODY, d=local)
         url = _link(deadline)
         for u in recipients:
             users[u.pk] = u
@@ -730,7 +741,7 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
     done = 0
     while True:
         with transaction.atomic():
-            rows = _claim({"next_escalation_at__lte": now}, "next_escalation_at")
+            rows = _claim({"next_escalation_at__lte": now}, "next_escalation_at", owners=False)
             if not rows:
                 return done
             # Read when there is work: an idle sweep is the claim's one index probe.

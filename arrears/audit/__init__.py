@@ -136,6 +136,10 @@ def _record(events: Iterable[dict[str, Any]]) -> None:
         return
     user_id, label = current_actor()
     now = timezone.now()
+    type_of: dict[type[models.Model], int] = {}
+    for event in events:
+        if event["model"] not in type_of:
+            type_of[event["model"]] = ContentType.objects.get_for_model(event["model"]).pk
     # Plain rows, not AuditEvent instances: chain.append inserts them as they are (building
     # thousands of instances cost more than their MACs).
     rows = [
@@ -144,7 +148,7 @@ def _record(events: Iterable[dict[str, Any]]) -> None:
             "actor_id": user_id,
             "actor_label": label[:150],
             "action": event["action"],
-            "content_type_id": ContentType.objects.get_for_model(event["model"]).pk,
+            "content_type_id": type_of[event["model"]],
             "object_id": str(event["pk"]),
             "object_repr": event["repr"][:200],
             "changes": event["changes"],
@@ -270,21 +274,26 @@ def record_updates(
     """The trail of a bulk update of `fields`, from each row's values before and after (by
     pk, in the order of `fields`): the rows `QuerySet.update()` records. For a writer that
     updates in SQL of its own, with the audit suspended, and knows both (the deadline sweep)."""
+    # Read once, not per row: a lazy verbose name formatted per row cost a gettext each, and
+    # most values compare equal before they are made JSON-safe (the sweep's 10,000 rows).
+    label = str(model._meta.verbose_name)
     events = []
     for pk, old in before.items():
         new = after.get(pk, old)
-        changes = {
-            f.name: [_value_for(f, o), _value_for(f, n)]
-            for f, o, n in zip(fields, old, new, strict=True)
-            if _value_for(f, o) != _value_for(f, n)
-        }
+        changes = {}
+        for f, o, n in zip(fields, old, new, strict=True):
+            if o == n:
+                continue
+            was, now = _value_for(f, o), _value_for(f, n)
+            if was != now:  # unequal values a mask or the JSON form makes equal stay out
+                changes[f.name] = [was, now]
         if changes:
             events.append(
                 {
                     "action": "update",
                     "model": model,
                     "pk": pk,
-                    "repr": f"{model._meta.verbose_name} #{pk}",
+                    "repr": f"{label} #{pk}",
                     "changes": changes,
                     "bulk": True,
                 }
