@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -423,6 +423,71 @@ def deadlines_recompute() -> int:
 # the rows that are due, not with the rows that are open (docs/performance.md).
 
 
+class Clock(NamedTuple):
+    """A claimed deadline as the sweep reads it: the columns it needs, no model instance (for
+    10,000 due rows the instances cost more than the statements that write their steps)."""
+
+    pk: int
+    content_type_id: int
+    object_id: int
+    kind: str
+    county_id: int | None
+    department_id: int | None
+    owner_id: int | None
+    started_on: datetime.date
+    due_date: datetime.date
+    due_at: datetime.datetime
+    calendar_hours: int | None
+    escalation_level: int
+    next_escalation_at: datetime.datetime | None
+    reminded_step: int | None
+    reminded_at: datetime.datetime | None
+    remind_at: datetime.datetime | None
+
+
+class DeadlineBrief(NamedTuple):
+    """What the sweep's messages say of a clock's subject. A subject model may give these for
+    many rows at once through a classmethod `deadline_briefs(pks) -> {pk: DeadlineBrief}`
+    (complaints' cases, the most of the clocks, read a few columns); for other models the
+    sweep loads the instances and asks each for `str()`, `get_absolute_url()` and
+    `notification_urgent()` where it has them."""
+
+    text: str  # how a message names the subject
+    url: str = ""
+    urgent: bool = False  # reminders and escalations are sent at once, never held for a digest
+    escalate_to: tuple[int, ...] = ()  # users who also hear of escalations from level 2 on
+
+
+def _brief_of(obj: Any) -> DeadlineBrief:
+    url = getattr(obj, "get_absolute_url", None)
+    says = getattr(obj, "notification_urgent", None)
+    return DeadlineBrief(
+        text=str(obj),
+        url=str(url()) if callable(url) else "",
+        urgent=bool(says()) if callable(says) else False,
+    )
+
+
+def _briefs(clocks: Sequence[Clock]) -> dict[tuple[int, int], DeadlineBrief]:
+    """The briefs of the clocks' subjects, one query per subject type; a subject that is
+    gone is left out (its messages name the clock's kind)."""
+    by_type: dict[int, set[int]] = {}
+    for c in clocks:
+        by_type.setdefault(c.content_type_id, set()).add(c.object_id)
+    briefs: dict[tuple[int, int], DeadlineBrief] = {}
+    for type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        if model is None:
+            continue
+        batch = getattr(model, "deadline_briefs", None)
+        if callable(batch):
+            found: dict[Any, DeadlineBrief] = batch(ids)
+        else:
+            found = {pk: _brief_of(obj) for pk, obj in model._base_manager.in_bulk(ids).items()}
+        briefs.update({(type_id, pk): brief for pk, brief in found.items()})
+    return briefs
+
+
 class _Recipients:
     """Who hears about a deadline, cached for the length of one sweep."""
 
@@ -431,11 +496,20 @@ class _Recipients:
         self._escalation: dict[tuple[int | None, int | None, int], list[User]] = {}
         self._city: dict[tuple[int | None, int], list[User]] = {}
         self._city_of: dict[int, int] | None = None
+        self._users: dict[int, User | None] = {}  # owners and named users, None if inactive
 
-    def staff(self, deadline: Deadline) -> list[User]:
-        if deadline.owner is not None and deadline.owner.is_active:
-            return [deadline.owner]
-        key = deadline.department_id
+    def load(self, ids: set[int]) -> None:
+        """Owners and users a subject names, for a batch in one query."""
+        missing = ids - self._users.keys()
+        if missing:
+            found = User.objects.filter(is_active=True).in_bulk(missing)
+            self._users.update({pk: found.get(pk) for pk in missing})
+
+    def staff(self, clock: Clock) -> list[User]:
+        owner = self._users.get(clock.owner_id) if clock.owner_id else None
+        if owner is not None:
+            return [owner]
+        key = clock.department_id
         if key not in self._staff:
             self._staff[key] = (
                 list(
@@ -450,12 +524,12 @@ class _Recipients:
             )
         return self._staff[key]
 
-    def city_of(self, deadline: Deadline) -> int | None:
-        if deadline.county_id is None:
+    def city_of(self, clock: Clock) -> int | None:
+        if clock.county_id is None:
             return None
         if self._city_of is None:  # a few dozen counties: one query per sweep
             self._city_of = dict(County.objects.values_list("pk", "city_id"))
-        return self._city_of.get(deadline.county_id)
+        return self._city_of.get(clock.county_id)
 
     def city(self, city_id: int | None, level: int) -> list[User]:
         """The deadline's city office (and from level 2 its leaders); the province office
@@ -465,94 +539,69 @@ class _Recipients:
             self._city[key] = list(offices.office_users(city_id=city_id, leaders=level >= 2))
         return self._city[key]
 
-    def escalation(self, deadline: Deadline, level: int) -> list[User]:
+    def escalation(self, clock: Clock, level: int, brief: DeadlineBrief | None) -> list[User]:
         """Level 1: the county's officials (its city's office where there are none); level 2
         and above: that city's office and city leaders, plus whoever the subject names (e.g. the
         leader who owns a major case). The list is shared by the clocks of one county and
         level: callers read it, never change it."""
-        key = (deadline.county_id, self.city_of(deadline), level)
+        key = (clock.county_id, self.city_of(clock), level)
         users = self._escalation.get(key)
         if users is None:
             users = []
-            if level == 1 and deadline.county_id is not None:
+            if level == 1 and clock.county_id is not None:
                 users = list(
                     User.objects.filter(
-                        is_active=True, role=Role.COUNTY_OFFICIAL, county_id=deadline.county_id
+                        is_active=True, role=Role.COUNTY_OFFICIAL, county_id=clock.county_id
                     )
                 )
             if not users or level >= 2:
-                users += self.city(self.city_of(deadline), level)
+                users += self.city(self.city_of(clock), level)
             users = self._escalation[key] = list({u.pk: u for u in users}.values())
-        extra = getattr(_subject(deadline), "deadline_recipients", None)
-        named = [u for u in extra(deadline, level) if u is not None] if callable(extra) else []
-        if not named:
+        if level < 2 or brief is None or not brief.escalate_to:
             return users
+        self.load(set(brief.escalate_to))
+        named = [u for pk in brief.escalate_to if (u := self._users.get(pk)) is not None]
         return list({u.pk: u for u in [*users, *named]}.values())
 
 
+_CLOCK_COLUMNS = Clock._fields
+
+
+def _clock_of(deadline: Deadline) -> Clock:
+    return Clock._make(getattr(deadline, name) for name in _CLOCK_COLUMNS)
+
+
 def escalation_recipients(deadline: Deadline, level: int) -> list[User]:
-    return list(_Recipients().escalation(deadline, level))
+    clock = _clock_of(deadline)
+    brief = None
+    if clock.content_type_id is not None:  # a clock without a subject names nobody more
+        brief = _briefs([clock]).get((clock.content_type_id, clock.object_id))
+    return list(_Recipients().escalation(clock, level, brief))
 
 
-def _describe(deadline: Deadline) -> str:
-    subject = _subject(deadline)
-    return str(subject) if subject is not None else deadline.kind
-
-
-def _urgent(deadline: Deadline, level: int = 0) -> bool:
+def _urgent(brief: DeadlineBrief | None, level: int = 0) -> bool:
     """Sent at once by e-mail/SMS, never held for a digest: an escalation that reaches the city
     leaders (level 2 and above), or a subject that says it is urgent (a major case, a
-    zero-tolerance project) through a `notification_urgent()` method of its model."""
-    if level >= 2:
-        return True
-    says = getattr(_subject(deadline), "notification_urgent", None)
-    return bool(says()) if callable(says) else False
+    zero-tolerance project)."""
+    return level >= 2 or (brief is not None and brief.urgent)
 
 
-def _link(deadline: Deadline) -> str:
-    url = getattr(_subject(deadline), "get_absolute_url", None)
-    return str(url()) if callable(url) else ""
-
-
-def _subject(deadline: Deadline) -> Any:
-    """The deadline's subject: the one the sweep's claim loaded, else through the generic
-    relation (whose every access checks the content type again: a tenth of a sweep)."""
-    if "_sweep_subject" in deadline.__dict__:
-        return deadline.__dict__["_sweep_subject"]
-    return deadline.subject
-
-
-def _claim(filters: dict[str, Any], by: str, *, owners: bool = True) -> list[Deadline]:
-    """The next SWEEP_BATCH due rows, most due first, that no other sweep holds. Ordered by
-    the time `by` the partial index on it is kept (deadline_escalation_idx,
-    deadline_open_remind_step_idx): the scan stops at the first row not due, so an idle sweep
-    reads a page or two however many clocks run. Ordered by pk instead, the planner walked
-    the primary key filtering every running clock when its statistics still expected due
-    rows (tens of ms at 1,000,000). SKIP LOCKED never waits, so the order is no deadlock
-    matter."""
+def _claim(filters: dict[str, Any], by: str) -> tuple[list[Clock], dict[tuple[int, int], Any]]:
+    """The next SWEEP_BATCH due rows, most due first, that no other sweep holds, with their
+    subjects' briefs. Ordered by the time `by` the partial index on it is kept
+    (deadline_escalation_idx, deadline_open_remind_step_idx): the scan stops at the first
+    row not due, so an idle sweep reads a page or two however many clocks run. Ordered by pk
+    instead, the planner walked the primary key filtering every running clock when its
+    statistics still expected due rows (tens of ms at 1,000,000). SKIP LOCKED never waits,
+    so the order is no deadlock matter."""
     qs = Deadline.objects.filter(state=DeadlineState.OPEN, **filters).order_by(by, "pk")
-    rows = list(locks.claim_rows(qs)[:SWEEP_BATCH])
-    # Subjects and owners in a few queries for the whole batch, not one per row: one
-    # in_bulk per subject type (the generic prefetch cost more than the rows it loaded).
-    # Owners only for who reads them (reminders go to the owner; escalations go up).
-    if owners:
-        models.prefetch_related_objects(rows, "owner")
-    by_type: dict[int, set[int]] = {}
-    for row in rows:
-        by_type.setdefault(row.content_type_id, set()).add(row.object_id)
-    subjects: dict[tuple[int, int], Any] = {}
-    for type_id, ids in by_type.items():
-        model = ContentType.objects.get_for_id(type_id).model_class()
-        if model is not None:
-            found = model._base_manager.in_bulk(ids)
-            subjects.update({(type_id, pk): obj for pk, obj in found.items()})
-    for row in rows:
-        row.__dict__["_sweep_subject"] = subjects.get((row.content_type_id, row.object_id))
-    return rows
+    rows = locks.claim_rows(qs).values_list(*_CLOCK_COLUMNS)[:SWEEP_BATCH]
+    clocks = [Clock._make(row) for row in rows]
+    return clocks, _briefs(clocks) if clocks else {}
 
 
-# deadline, recipients, kind, title, dedupe key, urgent
-_Message = tuple[Deadline, list[User], str, Text, str, bool]
+# clock, subject's brief, recipients, kind, title, dedupe key, urgent
+_Message = tuple[Clock, DeadlineBrief | None, list[User], str, Text, str, bool]
 
 # The messages' texts, module constants so that each is translated once per language and
 # sweep (Renderer), not once per recipient.
@@ -574,14 +623,14 @@ def _send(messages: list[_Message], *, sms: bool = False, render: Renderer | Non
     users: dict[int, User] = {}
     # Clocks end at the close of a working day: a batch has few distinct due times.
     bodies: dict[datetime.datetime, Text] = {}
-    for deadline, recipients, kind, title, key, urgent in messages:
+    for clock, brief, recipients, kind, title, key, urgent in messages:
         # ContentType's own cache: no query per row.
-        content_type = ContentType.objects.get_for_id(deadline.content_type_id)
-        body = bodies.get(deadline.due_at)
+        content_type = ContentType.objects.get_for_id(clock.content_type_id)
+        body = bodies.get(clock.due_at)
         if body is None:
-            local = timezone.localtime(deadline.due_at).strftime("%Y-%m-%d %H:%M")
-            body = bodies[deadline.due_at] = Text(DUE_BODY, d=local)
-        url = _link(deadline)
+            local = timezone.localtime(clock.due_at).strftime("%Y-%m-%d %H:%M")
+            body = bodies[clock.due_at] = Text(DUE_BODY, d=local)
+        url = brief.url if brief is not None else ""
         for u in recipients:
             users[u.pk] = u
             rows.append(
@@ -593,7 +642,7 @@ def _send(messages: list[_Message], *, sms: bool = False, render: Renderer | Non
                     "url": url,
                     "dedupe_key": key,
                     "subject_type": f"{content_type.app_label}.{content_type.model}",
-                    "subject_id": str(deadline.object_id),
+                    "subject_id": str(clock.object_id),
                     "urgent": urgent,
                     "digest_channels": held_channels(
                         u, kind=kind, urgent=urgent, email=True, sms=sms, roles=roles
@@ -658,9 +707,10 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
     done = 0
     while True:
         with transaction.atomic():
-            rows = _claim({"remind_at__lte": now}, "remind_at")
+            rows, briefs = _claim({"remind_at__lte": now}, "remind_at")
             if not rows:
                 return done
+            recipients.load({d.owner_id for d in rows if d.owner_id is not None})
             # Read when there is work: an idle sweep is the claim's one index probe.
             calendar = calendar or workdays.get_calendar()
             groups: dict[tuple[bool, int | None, datetime.datetime | None], list[int]] = {}
@@ -694,6 +744,8 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
                 before[d.pk] = (d.reminded_at, d.reminded_step, d.remind_at)
                 after[d.pk] = (now if due_now else d.reminded_at, sent, following)
                 if due_now:
+                    brief = briefs.get((d.content_type_id, d.object_id))
+                    named = brief.text if brief is not None else d.kind
                     left = (
                         0
                         if d.calendar_hours is not None
@@ -703,18 +755,19 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
                         )
                     )
                     title = (
-                        Text(REMINDER_STEP_TITLE, n=left, s=_describe(d))
+                        Text(REMINDER_STEP_TITLE, n=left, s=named)
                         if left > 0
-                        else Text(REMINDER_TITLE, s=_describe(d))
+                        else Text(REMINDER_TITLE, s=named)
                     )
                     messages.append(
                         (
                             d,
+                            brief,
                             recipients.staff(d),
                             "deadline.reminder",
                             title,
                             f"deadline:{d.pk}:{d.due_date}:remind:{sent}",
-                            _urgent(d),
+                            _urgent(brief),
                         )
                     )
             # As for escalations: the claim holds the row locks and loaded the values before.
@@ -741,15 +794,16 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
     done = 0
     while True:
         with transaction.atomic():
-            rows = _claim({"next_escalation_at__lte": now}, "next_escalation_at", owners=False)
+            rows, briefs = _claim({"next_escalation_at__lte": now}, "next_escalation_at")
             if not rows:
                 return done
             # Read when there is work: an idle sweep is the claim's one index probe.
             calendar = calendar or workdays.get_calendar()
             groups: dict[tuple[int, datetime.datetime | None], list[int]] = {}
-            messages = []
+            messages: list[_Message] = []
             before, after = {}, {}
             for deadline in rows:
+                brief = briefs.get((deadline.content_type_id, deadline.object_id))
                 level = deadline.escalation_level + 1
                 city = recipients.city_of(deadline)
                 if city not in ladders:
@@ -766,11 +820,12 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
                 messages.append(
                     (
                         deadline,
-                        recipients.escalation(deadline, level),
+                        brief,
+                        recipients.escalation(deadline, level, brief),
                         "deadline.escalation",
-                        Text(ESCALATION_TITLE, l=level, s=_describe(deadline)),
+                        Text(ESCALATION_TITLE, l=level, s=brief.text if brief else deadline.kind),
                         f"deadline:{deadline.pk}:{deadline.due_date}:escalate:{level}",
-                        _urgent(deadline, level),
+                        _urgent(brief, level),
                     )
                 )
             # The claim holds the row locks, so the plain updates below cannot race, and the

@@ -294,6 +294,28 @@ def test_escalation_of_a_major_case_reaches_its_leader(signed: Signed) -> None:
     assert Notification.objects.filter(recipient=user, kind="deadline.reminder").exists()
 
 
+def test_the_sweeps_brief_of_a_case_names_it_as_the_case_does(signed: Signed) -> None:
+    # The sweep reads cases' briefs from four columns (Case.deadline_briefs); other subjects
+    # are asked through their instances. Both must say the same of a case.
+    case, user = signed.case, signed.housing_a
+    ordinary = Case.deadline_briefs([case.pk])[case.pk]
+    assert ordinary == deadlines._brief_of(case)
+    assert (ordinary.urgent, ordinary.escalate_to) == (False, ())
+    case_services.case_triage(
+        case=case,
+        user=user,
+        triage_class="major",
+        reason="涉及面广",
+        leader=signed.leader,
+        plan="专班",
+    )
+    case.refresh_from_db()
+    major = Case.deadline_briefs([case.pk])[case.pk]
+    assert major._replace(escalate_to=()) == deadlines._brief_of(case)
+    assert (major.text, major.url) == (str(case), case.get_absolute_url())
+    assert (major.urgent, major.escalate_to) == (True, (signed.leader.pk,))
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_officers_accepting_at_once_accept_once(signed: Signed) -> None:
