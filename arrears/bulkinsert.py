@@ -55,13 +55,12 @@ def insert_unnest(
                 value = stamp
             else:
                 value = field.get_default()
-            if (
-                aware_times
-                and isinstance(value, datetime.datetime)
-                and value.utcoffset() is not None
+            if aware_times and (
+                value is None
+                or (isinstance(value, datetime.datetime) and value.utcoffset() is not None)
             ):
-                # An aware time goes to the driver as it is: what the field's preparation
-                # returns for it on PostgreSQL, at a tenth of the cost.
+                # An aware time (or none) goes to the driver as it is: what the field's
+                # preparation returns for it on PostgreSQL, at a tenth of the cost.
                 column.append(value)
                 continue
             column.append(field.get_db_prep_save(value, connection))
