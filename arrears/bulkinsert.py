@@ -38,7 +38,11 @@ def insert_unnest(
             # Strings, numbers and ids go to the driver as they are (preparing them is an
             # identity that cost a third of the insert); subclasses (encrypted, phone…)
             # are prepared below.
-            params.append([_value(row, field) for row in rows])
+            if field.has_default() and callable(field.default):  # made anew for each row
+                params.append([_value(row, field) for row in rows])
+            else:  # one default for every row that lacks the column (most rows of most)
+                default, name = field.get_default(), field.attname
+                params.append([row.get(name, default) for row in rows])
             continue
         stamped = getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False)
         # One time for the statement's stamped rows, as a default of now() in the database

@@ -10,6 +10,11 @@ compared with the sweep's, row by row, before the figures are printed. The set i
 for this bench's data: a first escalation step, recipients who read Chinese and have no
 e-mail address or phone (so, as for the sweep, no outbox rows).
 
+Each figure is the median of `--repeat` runs rolled back, every run from vacuumed and analysed
+tables (autovacuum may be off, and a rolled-back run leaves its row versions behind), the
+hand-written set and the sweep alternating after one warm-up sweep; then the sweep runs once
+for real and its rows are compared.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/arrears_bench \\
         .venv/bin/python bench/bench_sweep.py --open 1000000 --due 10000
 """
@@ -51,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--open", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each; medians")
     args = parser.parse_args()
 
     if connection.vendor != "postgresql":
@@ -268,23 +274,54 @@ def main() -> None:
             transaction.set_rollback(True)
         return spent, rows
 
+    def settle() -> None:
+        """Every measurement starts from the same tables: a rolled-back run leaves its row
+        versions behind, and where autovacuum is off (the bench machine) the next run would
+        wade through them — the earlier runs of this bench timed the sweep after two
+        rolled-back sweeps and the hand-written set after none."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "VACUUM ANALYZE arrears_deadline, arrears_notification, arrears_auditevent, "
+                "complaints_case, reporting_factdelta"
+            )
+
+    def rolled_back(fn) -> float:
+        settle()
+        with transaction.atomic():
+            spent = timed(fn)
+            transaction.set_rollback(True)
+        return spent
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
     results = []
+    runs = []
     for total in (args.open // 10, args.open):
         seed(total, args.due)
-        baseline = timed(sql_update)
-        hand, expected = by_hand()
-        # What the dashboards' fact triggers (reporting/facts.py) cost the sweep: the same
-        # sweep with them disabled, in a transaction rolled back (the state is as before).
-        with transaction.atomic():  # first, one rolled back with them (warms the process)
-            deadlines.sweep_escalations(now=now)
-            transaction.set_rollback(True)
-        with transaction.atomic():
+        baseline = median([rolled_back(sql_update) for _ in range(args.repeat)])
+        settle()
+        _, expected = by_hand()  # the rows the sweep must write
+        # A first sweep, rolled back, warms the process (translations, caches, plans).
+        rolled_back(lambda: deadlines.sweep_escalations(now=now))
+        # Hand-written set and sweep alternate, each rolled back, from settled tables.
+        hands, sweeps = [], []
+        for _ in range(args.repeat):
+            hands.append(rolled_back(hand_sql))
+            sweeps.append(rolled_back(lambda: deadlines.sweep_escalations(now=now)))
+        hand, sweep = median(hands), median(sweeps)
+
+        def untriggered_sweep() -> None:
+            # What the dashboards' fact triggers (reporting/facts.py) cost the sweep.
             facts.set_triggers(False)
-            untriggered = timed(lambda: deadlines.sweep_escalations(now=now))
-            transaction.set_rollback(True)
-        # The steps of the ladder are a day apart, so one sweep takes level 1 only.
+            deadlines.sweep_escalations(now=now)
+
+        untriggered = median([rolled_back(untriggered_sweep) for _ in range(args.repeat)])
+        # Then once for real, its rows compared with the hand-written set's. The steps of the
+        # ladder are a day apart, so one sweep takes level 1 only.
+        settle()
         since = timezone.now()
-        sweep = timed(lambda: deadlines.sweep_escalations(now=now))
+        deadlines.sweep_escalations(now=now)
         made = writes(since)
         for name, rows in expected.items():
             assert made[name] == rows, (name, len(made[name]), len(rows), made[name][:2], rows[:2])
@@ -292,10 +329,14 @@ def main() -> None:
         idle = min(timed(lambda: deadlines.sweep_escalations(now=now)) for _ in range(5))
         sizes = {name: len(rows) for name, rows in made.items()}
         results.append((total, baseline, hand, sweep, idle, escalated, sizes, untriggered))
+        runs.append((total, hands, sweeps))
     report = chain.verify()
     assert report.ok, report.problems[:5]
 
-    print(f"# one escalation sweep, {args.due:,} overdue cases")
+    print(
+        f"# one escalation sweep, {args.due:,} overdue cases; medians of {args.repeat} runs "
+        "each, rolled back, from vacuumed tables, hand-written set and sweep alternating"
+    )
     print(
         "| open cases | bare UPDATE of the due rows, s | hand-written SQL of the same writes "
         "(baseline), s | sweep, s | × baseline | rows escalated | rows written (notifications "
@@ -307,6 +348,14 @@ def main() -> None:
             f"| {total:,} | {baseline:.3f} | {hand:.3f} | {sweep:.3f} | {sweep / hand:.2f} "
             f"| {escalated:,} | {sizes['notifications']:,} / {sizes['deliveries']:,} / "
             f"{sizes['audit']:,} | {idle * 1000:.1f} | {untriggered:.3f} |"
+        )
+    for total, hands, sweeps in runs:
+        print(
+            f"Runs at {total:,}: hand-written "
+            + ", ".join(f"{t:.3f}" for t in hands)
+            + "; sweep "
+            + ", ".join(f"{t:.3f}" for t in sweeps)
+            + " s."
         )
     print(
         f"The rows of the hand-written set and of the sweep were compared and are equal; the "
