@@ -658,6 +658,7 @@ def _send(messages: list[_Message], *, sms: bool = False, render: Renderer | Non
     # One INSERT … SELECT FROM unnest per chunk, skipping the keys already sent (a sweep
     # after a crash, a second sweep); RETURNING says which rows are new, so only those get
     # copies, and only recipients with an address a copy could go to are looked at again.
+    # Only ids come back: the texts are the rows' own, found again by (recipient, key).
     fresh = []
     for start in range(0, len(rows), 1000):
         fresh += insert_unnest(
@@ -665,15 +666,24 @@ def _send(messages: list[_Message], *, sms: bool = False, render: Renderer | Non
             rows[start : start + 1000],
             using=using,
             skip_conflicts=True,
-            returning=("id", "recipient", "title", "body", "url", "digest_channels"),
+            returning=("id", "recipient", "dedupe_key"),
         )
-    copies = [
-        Notification(
-            pk=pk, recipient=users[user_id], title=title, body=body, url=url, digest_channels=held
-        )
-        for pk, user_id, title, body, url, held in fresh
-        if users[user_id].email or (sms and users[user_id].phone)
-    ]
+    written = {(row["recipient_id"], row["dedupe_key"]): row for row in rows}
+    copies = []
+    for pk, user_id, key in fresh:
+        user = users[user_id]
+        if user.email or (sms and user.phone):
+            row = written[(user_id, key)]
+            copies.append(
+                Notification(
+                    pk=pk,
+                    recipient=user,
+                    title=row["title"],
+                    body=row["body"],
+                    url=row["url"],
+                    digest_channels=row["digest_channels"],
+                )
+            )
     copies_enqueue(copies, email=True, sms=sms)
 
 
@@ -790,6 +800,7 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
     recipients = _Recipients()
     render = Renderer()
     ladders: dict[int | None, list[int]] = {}
+    next_steps: dict[tuple[int | None, datetime.date, int], datetime.datetime | None] = {}
     fields = [cast("models.Field[Any, Any]", Deadline._meta.get_field(n)) for n in _ESCALATED]
     done = 0
     while True:
@@ -809,11 +820,17 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
                 if city not in ladders:
                     ladders[city] = ladder(city)
                 steps = ladders[city]
-                following = None
-                if level < len(steps):
-                    following = calendar.end_of_working_day(
-                        calendar.add_working_days(deadline.due_date, steps[level])
+                # Clocks due the same day climb to the same next step: reckoned once.
+                step_key = (city, deadline.due_date, level)
+                if step_key not in next_steps:
+                    next_steps[step_key] = (
+                        calendar.end_of_working_day(
+                            calendar.add_working_days(deadline.due_date, steps[level])
+                        )
+                        if level < len(steps)
+                        else None
                     )
+                following = next_steps[step_key]
                 groups.setdefault((level, following), []).append(deadline.pk)
                 before[deadline.pk] = (deadline.escalation_level, deadline.next_escalation_at)
                 after[deadline.pk] = (level, following)
