@@ -586,7 +586,9 @@ def _urgent(brief: DeadlineBrief | None, level: int = 0) -> bool:
     return level >= 2 or (brief is not None and brief.urgent)
 
 
-def _claim(filters: dict[str, Any], by: str) -> tuple[list[Clock], dict[tuple[int, int], Any]]:
+def _claim(
+    filters: dict[str, Any], by: str
+) -> tuple[list[Clock], dict[tuple[int, int], DeadlineBrief]]:
     """The next SWEEP_BATCH due rows, most due first, that no other sweep holds, with their
     subjects' briefs. Ordered by the time `by` the partial index on it is kept
     (deadline_escalation_idx, deadline_open_remind_step_idx): the scan stops at the first
