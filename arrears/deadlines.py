@@ -579,6 +579,11 @@ def escalation_recipients(deadline: Deadline, level: int) -> list[User]:
     return list(_Recipients().escalation(clock, level, brief))
 
 
+def _named(clock: Clock, brief: DeadlineBrief | None) -> str:
+    """How a message names the clock's subject; by the clock's kind if the subject is gone."""
+    return brief.text if brief is not None else clock.kind
+
+
 def _urgent(brief: DeadlineBrief | None, level: int = 0) -> bool:
     """Sent at once by e-mail/SMS, never held for a digest: an escalation that reaches the city
     leaders (level 2 and above), or a subject that says it is urgent (a major case, a
@@ -757,7 +762,7 @@ def sweep_reminders(*, now: datetime.datetime) -> int:
                 after[d.pk] = (now if due_now else d.reminded_at, sent, following)
                 if due_now:
                     brief = briefs.get((d.content_type_id, d.object_id))
-                    named = brief.text if brief is not None else d.kind
+                    named = _named(d, brief)
                     left = (
                         0
                         if d.calendar_hours is not None
@@ -842,7 +847,7 @@ def sweep_escalations(*, now: datetime.datetime) -> int:
                         brief,
                         recipients.escalation(deadline, level, brief),
                         "deadline.escalation",
-                        Text(ESCALATION_TITLE, l=level, s=brief.text if brief else deadline.kind),
+                        Text(ESCALATION_TITLE, l=level, s=_named(deadline, brief)),
                         f"deadline:{deadline.pk}:{deadline.due_date}:escalate:{level}",
                         _urgent(brief, level),
                     )

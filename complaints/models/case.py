@@ -244,7 +244,7 @@ class Case(AuditedModel):
     def notification_urgent(self) -> bool:
         """A major case's reminders and escalations are e-mailed at once, never held for the
         daily digest (arrears.deadlines)."""
-        return self.triage_class == TriageClass.MAJOR
+        return _urgent_class(self.triage_class)
 
     @classmethod
     def deadline_briefs(cls, pks: Iterable[int]) -> dict[int, DeadlineBrief]:
@@ -261,7 +261,7 @@ class Case(AuditedModel):
             pk: DeadlineBrief(
                 text=_case_label(number, employer),
                 url=_case_url(pk),
-                urgent=triage == TriageClass.MAJOR,
+                urgent=_urgent_class(triage),
                 escalate_to=(leader,) if leader else (),
             )
             for pk, number, employer, triage, leader in rows
@@ -274,6 +274,10 @@ def _case_label(number: str | None, employer_name: str) -> str:
 
 def _case_url(pk: int | None) -> str:
     return f"/cases/{pk}/"
+
+
+def _urgent_class(triage_class: str) -> bool:
+    return triage_class == TriageClass.MAJOR
 
 
 class EntryKind(models.TextChoices):

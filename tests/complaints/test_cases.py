@@ -275,16 +275,20 @@ def test_arbitration_pauses_the_clock_visibly(signed: Signed) -> None:
         case_services.case_resume(case=case, user=user)
 
 
-def test_escalation_of_a_major_case_reaches_its_leader(signed: Signed) -> None:
-    case, user = signed.case, signed.housing_a
+def _make_major(signed: Signed) -> None:
     case_services.case_triage(
-        case=case,
-        user=user,
+        case=signed.case,
+        user=signed.housing_a,
         triage_class="major",
         reason="涉及面广",
         leader=signed.leader,
         plan="专班",
     )
+
+
+def test_escalation_of_a_major_case_reaches_its_leader(signed: Signed) -> None:
+    user = signed.housing_a
+    _make_major(signed)
     # nobody accepted it: the acceptance clock (due Sat Oct 10) escalates twice by November
     deadlines.deadlines_sweep(now=dt.datetime(2026, 11, 2, 9, tzinfo=TZ))
     assert Notification.objects.filter(recipient=signed.leader, kind="deadline.escalation").exists()
@@ -297,18 +301,11 @@ def test_escalation_of_a_major_case_reaches_its_leader(signed: Signed) -> None:
 def test_the_sweeps_brief_of_a_case_names_it_as_the_case_does(signed: Signed) -> None:
     # The sweep reads cases' briefs from four columns (Case.deadline_briefs); other subjects
     # are asked through their instances. Both must say the same of a case.
-    case, user = signed.case, signed.housing_a
+    case = signed.case
     ordinary = Case.deadline_briefs([case.pk])[case.pk]
     assert ordinary == deadlines._brief_of(case)
     assert (ordinary.urgent, ordinary.escalate_to) == (False, ())
-    case_services.case_triage(
-        case=case,
-        user=user,
-        triage_class="major",
-        reason="涉及面广",
-        leader=signed.leader,
-        plan="专班",
-    )
+    _make_major(signed)
     case.refresh_from_db()
     major = Case.deadline_briefs([case.pk])[case.pk]
     assert major._replace(escalate_to=()) == deadlines._brief_of(case)
